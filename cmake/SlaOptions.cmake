@@ -1,0 +1,30 @@
+# Interface targets every project target links PRIVATE: language level and
+# warnings. No global include_directories or add_compile_options.
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+
+add_library(sla_options INTERFACE)
+target_compile_features(sla_options INTERFACE cxx_std_20)
+
+set(SLA_SANITIZE "" CACHE STRING "Sanitizers: address,undefined | thread | empty")
+if(SLA_SANITIZE)
+  target_compile_options(sla_options INTERFACE -fsanitize=${SLA_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(sla_options INTERFACE -fsanitize=${SLA_SANITIZE})
+endif()
+
+add_library(sla_warnings INTERFACE)
+option(SLA_WERROR "Treat warnings as errors" ON)
+target_compile_options(sla_warnings INTERFACE
+  -Wall -Wextra              # the baseline every reviewer expects
+  -Wshadow                   # a shadowed name in a time computation is a silent bug
+  -Wconversion               # int64 seconds <-> int32 indices narrowing must be explicit
+  -Wsign-conversion          # size_t vs signed offsets in the wheel and segment tables
+  -Wnon-virtual-dtor         # ports (Clock, Store) are deleted through base pointers
+  -Wold-style-cast           # casts must say which kind they are
+  -Woverloaded-virtual       # a hidden overload in an adapter is a wrong call at run time
+  -Wnull-dereference         # catches paths the optimiser proves reach a null
+  -Wformat=2                 # spdlog/fmt and printf format strings checked
+  $<$<BOOL:${SLA_WERROR}>:-Werror>  # the build is warning-free, and stays so
+)

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs every Debian package sla-timer needs to build, test and run.
+# Idempotent: when everything is already installed it returns in well under a
+# second without touching the network. See libs/README.md for why each
+# package was chosen.
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  g++ cmake ninja-build pkg-config git ca-certificates curl
+  # core libraries
+  libexpected-dev        # tl::expected: sla::Result<T>
+  libabsl-dev            # absl::TimeZone (cctz) over the system tzdata
+  tzdata
+  libyaml-cpp-dev        # policy YAML with line/column marks
+  libical-dev            # RFC 5545 ICS holiday import
+  nlohmann-json3-dev     # JSON in slactl and HTTP bodies
+  libcli11-dev           # command-line parsing
+  libspdlog-dev          # structured logs in adapters
+  # wire format
+  libprotobuf-dev protobuf-compiler
+  # adapters
+  libboost1.81-dev       # Boost.Asio / Beast (HTTP), asio steady_timer baseline
+  librdkafka-dev         # Kafka client + mock cluster
+  libhiredis-dev         # Redis client
+  prometheus-cpp-dev     # /metrics
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  redis-server           # integration tests against a real Redis
+  default-jre-headless   # Apache Kafka broker (KRaft) for e2e tests
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,37 @@
+// sla::Result<T>: the value-or-error type every fallible core function
+// returns. Not an exception type: exceptions are for start-up failures and
+// broken invariants only.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include <tl/expected.hpp>
+
+namespace sla {
+
+/// Error categories. Stable: adapters map them to DLQ reasons and HTTP codes.
+enum class ErrorCode {
+  kInvalidArgument,  ///< malformed input (duration, timestamp, field)
+  kNotFound,         ///< a named thing (calendar, plan, ticket) does not exist
+  kOutOfRange,       ///< a value outside what the service supports
+  kLoadError,        ///< a policy or calendar file failed to load
+  kUnavailable,      ///< an external service is not reachable
+  kInternal,         ///< a broken invariant
+};
+
+/// Error{code, message}. `message` is for humans and names what was wrong.
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+};
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+
+/// Builds the error side of a Result: `return sla::fail(ErrorCode::kNotFound, "...")`.
+[[nodiscard]] inline tl::unexpected<Error> fail(ErrorCode code, std::string message) {
+  return tl::unexpected<Error>(Error{code, std::move(message)});
+}
+
+}  // namespace sla

@@ -1,0 +1,19 @@
+// slactl: the operator's command line for sla-timer (SPEC 6.3).
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"slactl: sla-timer command line (deadline, validate, replay, produce, tail)"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  for (const auto& reg : sla::slactl::registry()) reg(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

@@ -1,0 +1,56 @@
+// YAML loader for the `calendars:` section of a policy file (SPEC 2.1).
+// Parses text already in memory (yaml-cpp) into a CalendarSet; it does no
+// I/O itself: files referenced by `ics:` are read through an injected
+// callback. Collects every error with file, line and column instead of
+// stopping at the first.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "sla/base/result.hpp"
+#include "sla/calendar/calendar.hpp"
+
+namespace sla::calendar {
+
+/// One load error. `line`/`column` are 1-based (0 when unknown).
+struct LoadError {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string message;  ///< names the key path and what is wrong
+};
+
+struct LoadOptions {
+  std::string file;  ///< used in error messages
+  /// Reads a file referenced by `ics:`; receives the path exactly as written
+  /// in the YAML (the caller resolves it relative to the policy file's
+  /// directory). Unset: `ics:` is a load error.
+  std::function<sla::Result<std::string>(const std::string& path)> read_file;
+};
+
+/// Parses the `calendars:` mapping node of a policy file (SPEC 2.1 shape).
+/// Collects ALL errors (unknown time zone, overlapping intervals, 25:00,
+/// unknown weekday, bad holiday rule, unknown key, unknown include, include
+/// cycle, bad ics) into `errors`. Returns nullptr iff errors were added. A
+/// null/absent node yields a set with only 24x7.
+[[nodiscard]] std::shared_ptr<const CalendarSet> load_calendars(const YAML::Node& calendars,
+                                                                const LoadOptions& opts,
+                                                                std::vector<LoadError>& errors);
+
+/// Parses a whole document and loads its `calendars:` key; other top-level
+/// keys are ignored here, `version` must be 1 if present. YAML syntax errors
+/// are reported with their position.
+[[nodiscard]] std::shared_ptr<const CalendarSet> load_calendars_from_text(std::string_view yaml_text,
+                                                                          const LoadOptions& opts,
+                                                                          std::vector<LoadError>& errors);
+
+/// "file:line:col: message".
+[[nodiscard]] std::string format(const LoadError& e);
+
+}  // namespace sla::calendar

@@ -1,0 +1,73 @@
+// Codec: the only place protobuf meets the core. Decodes TicketEvent
+// (protobuf binary or proto3-JSON) into engine::TicketEvent with validation,
+// and encodes engine outputs as SlaEvent / PageEvent (binary or proto3-JSON).
+// Not a transport: no Kafka, no I/O. Stateless and thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+#include "sla/base/clock.hpp"
+#include "sla/engine/types.hpp"
+
+namespace sla::codec {
+
+/// How a payload is encoded; from the Kafka `content-type` header.
+enum class ContentType : std::uint8_t { kProtobuf, kJson };
+
+/// `application/json` (any parameters) -> kJson, anything else -> kProtobuf.
+[[nodiscard]] ContentType content_type_from_header(std::string_view header_value);
+
+/// Why an input could not be used. The string form is the DLQ reason header
+/// and the metrics label, so it is stable.
+enum class DecodeFailure : std::uint8_t {
+  kOversize,          ///< larger than Limits::max_bytes
+  kUndecodable,       ///< not valid protobuf / proto3-JSON
+  kMissingField,      ///< event_id, ticket_id, occurred_at or the event kind missing
+  kInvalidField,      ///< a field present but unusable (empty plan on opened, ...)
+  kAbsurdTimestamp,   ///< occurred_at before Limits::min_time or too far after now
+};
+
+[[nodiscard]] std::string_view to_string(DecodeFailure failure);
+
+struct DecodeError {
+  DecodeFailure failure = DecodeFailure::kUndecodable;
+  std::string message;
+};
+
+/// Input limits. Defaults suit production; tests tighten them.
+struct Limits {
+  std::size_t max_bytes = 64 * 1024;          ///< bigger payloads are kOversize
+  EpochMillis min_time = 946684800000;        ///< 2000-01-01T00:00:00Z
+  std::int64_t max_future_ms = 24LL * 3600 * 1000;  ///< occurred_at may lead `now` by this much
+  std::size_t max_id_length = 256;            ///< event_id, ticket_id, tenant_id, names
+};
+
+/// Decodes and validates one input message. `now` is the receiver's time, for
+/// the future-timestamp check. Never throws.
+[[nodiscard]] tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(
+    std::string_view payload, ContentType type, EpochMillis now, const Limits& limits = {});
+
+/// Encodes a core event as TicketEvent protobuf binary (for `slactl produce`
+/// and tests).
+[[nodiscard]] std::string encode_ticket_event(const engine::TicketEvent& event);
+
+/// Encodes an output as SlaEvent or PageEvent protobuf binary.
+[[nodiscard]] std::string encode_output(const engine::Output& out);
+
+/// Encodes an output as one line of proto3-JSON (no newline), with a
+/// top-level "topic" of "sla.escalations" or "sla.pages" wrapping the event:
+/// `{"topic":"sla.escalations","event":{...}}`. Deterministic.
+[[nodiscard]] std::string output_to_json_line(const engine::Output& out);
+
+/// The proto3-JSON of the output's own message only.
+[[nodiscard]] std::string output_to_json(const engine::Output& out);
+
+/// RFC 3339 UTC with millisecond precision dropped when zero: "2026-04-06T16:00:00Z".
+[[nodiscard]] std::string format_rfc3339(EpochMillis t);
+
+}  // namespace sla::codec

@@ -1,0 +1,290 @@
+#include "sla/codec/codec.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include "sla/v1/sla_event.pb.h"
+#include "sla/v1/ticket_event.pb.h"
+
+namespace sla::codec {
+namespace {
+
+namespace pb = ::sla::v1;
+using engine::EventKind;
+using engine::MetricKind;
+
+tl::unexpected<DecodeError> decode_fail(DecodeFailure f, std::string msg) {
+  return tl::unexpected<DecodeError>(DecodeError{f, std::move(msg)});
+}
+
+EpochMillis to_millis(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000 + ts.nanos() / 1000000;
+}
+
+void set_timestamp(google::protobuf::Timestamp* ts, EpochMillis ms) {
+  // Floor division so instants before 1970 keep nanos in [0, 1e9).
+  std::int64_t secs = ms / 1000;
+  std::int64_t rem = ms % 1000;
+  if (rem < 0) {
+    rem += 1000;
+    --secs;
+  }
+  ts->set_seconds(secs);
+  ts->set_nanos(static_cast<std::int32_t>(rem * 1000000));
+}
+
+void set_duration(google::protobuf::Duration* d, std::int64_t ms) {
+  d->set_seconds(ms / 1000);
+  d->set_nanos(static_cast<std::int32_t>((ms % 1000) * 1000000));
+}
+
+pb::Metric to_proto(MetricKind m) {
+  switch (m) {
+    case MetricKind::kResponse: return pb::METRIC_RESPONSE;
+    case MetricKind::kUpdate: return pb::METRIC_UPDATE;
+    case MetricKind::kWorkaround: return pb::METRIC_WORKAROUND;
+    case MetricKind::kResolution: return pb::METRIC_RESOLUTION;
+  }
+  return pb::METRIC_UNSPECIFIED;
+}
+
+pb::SlaEvent to_proto(const engine::SlaOutput& o) {
+  pb::SlaEvent e;
+  e.set_event_id(o.event_id);
+  e.set_ticket_id(o.ticket_id);
+  e.set_tenant_id(o.tenant_id);
+  e.set_plan(o.plan);
+  e.set_severity(o.severity);
+  e.set_metric(to_proto(o.metric));
+  e.set_cycle(o.cycle);
+  set_timestamp(e.mutable_deadline(), o.deadline);
+  set_timestamp(e.mutable_fired_at(), o.fired_at);
+  set_duration(e.mutable_elapsed(), o.elapsed_ms);
+  set_duration(e.mutable_target(), o.target_ms);
+  switch (o.kind) {
+    case engine::SlaKind::kWarning: e.mutable_warning()->set_threshold(o.threshold); break;
+    case engine::SlaKind::kBreached: e.mutable_breached()->set_reminder(o.reminder); break;
+    case engine::SlaKind::kMet: e.mutable_met(); break;
+    case engine::SlaKind::kEscalated: {
+      auto* x = e.mutable_escalated();
+      x->set_step(o.step);
+      for (const auto& n : o.notify) x->add_notify(n);
+      x->set_page(o.page);
+      break;
+    }
+  }
+  return e;
+}
+
+pb::PageEvent to_proto(const engine::PageOutput& o) {
+  pb::PageEvent p;
+  p.set_page_id(o.page_id);
+  p.set_dedup_key(o.dedup_key);
+  p.set_ticket_id(o.ticket_id);
+  p.set_tenant_id(o.tenant_id);
+  p.set_plan(o.plan);
+  p.set_severity(o.severity);
+  p.set_metric(to_proto(o.metric));
+  p.set_cycle(o.cycle);
+  p.set_target(o.target);
+  p.set_rotation(o.rotation);
+  p.set_responder(o.responder);
+  p.set_level(o.level);
+  p.set_attempt(o.attempt);
+  set_timestamp(p.mutable_ack_deadline(), o.ack_deadline);
+  p.set_urgency(o.high_urgency ? pb::URGENCY_HIGH : pb::URGENCY_LOW);
+  set_timestamp(p.mutable_fired_at(), o.fired_at);
+  return p;
+}
+
+std::string to_json(const google::protobuf::Message& m) {
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.always_print_primitive_fields = true;
+  std::string out;
+  // Printing a well-formed message cannot fail; an empty string would show it.
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
+}
+
+bool too_long(const std::string& s, const Limits& limits) { return s.size() > limits.max_id_length; }
+
+}  // namespace
+
+ContentType content_type_from_header(std::string_view v) {
+  // Media types are case-insensitive and may carry parameters (charset).
+  std::string lower;
+  for (char c : v.substr(0, v.find(';'))) {
+    if (c != ' ') lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return lower == "application/json" ? ContentType::kJson : ContentType::kProtobuf;
+}
+
+std::string_view to_string(DecodeFailure f) {
+  switch (f) {
+    case DecodeFailure::kOversize: return "oversize";
+    case DecodeFailure::kUndecodable: return "undecodable";
+    case DecodeFailure::kMissingField: return "missing_field";
+    case DecodeFailure::kInvalidField: return "invalid_field";
+    case DecodeFailure::kAbsurdTimestamp: return "absurd_timestamp";
+  }
+  return "unknown";
+}
+
+tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(std::string_view payload, ContentType type,
+                                                                     EpochMillis now, const Limits& limits) {
+  if (payload.size() > limits.max_bytes) {
+    return decode_fail(DecodeFailure::kOversize, "payload of " + std::to_string(payload.size()) +
+                                                     " bytes exceeds the limit of " +
+                                                     std::to_string(limits.max_bytes));
+  }
+  pb::TicketEvent in;
+  if (type == ContentType::kJson) {
+    google::protobuf::util::JsonParseOptions opts;
+    opts.ignore_unknown_fields = false;
+    auto status = google::protobuf::util::JsonStringToMessage(
+        google::protobuf::StringPiece(payload.data(), payload.size()), &in, opts);
+    if (!status.ok()) {
+      return decode_fail(DecodeFailure::kUndecodable, "invalid proto3-JSON TicketEvent: " +
+                                                          std::string(status.message()));
+    }
+  } else if (!in.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return decode_fail(DecodeFailure::kUndecodable, "invalid protobuf TicketEvent");
+  }
+
+  if (in.event_id().empty()) return decode_fail(DecodeFailure::kMissingField, "event_id is missing");
+  if (in.ticket_id().empty()) return decode_fail(DecodeFailure::kMissingField, "ticket_id is missing");
+  if (!in.has_occurred_at()) return decode_fail(DecodeFailure::kMissingField, "occurred_at is missing");
+  if (in.kind_case() == pb::TicketEvent::KIND_NOT_SET) {
+    return decode_fail(DecodeFailure::kMissingField, "the event kind (opened, responded, ...) is missing");
+  }
+  if (too_long(in.event_id(), limits) || too_long(in.ticket_id(), limits) || too_long(in.tenant_id(), limits)) {
+    return decode_fail(DecodeFailure::kInvalidField,
+                       "event_id, ticket_id or tenant_id longer than " + std::to_string(limits.max_id_length));
+  }
+  const auto& ts = in.occurred_at();
+  if (ts.nanos() < 0 || ts.nanos() > 999999999 || ts.seconds() < limits.min_time / 1000 ||
+      ts.seconds() > (now + limits.max_future_ms) / 1000 + 1) {
+    return decode_fail(DecodeFailure::kAbsurdTimestamp,
+                       "occurred_at " + google::protobuf::util::TimeUtil::ToString(ts) +
+                           " is before 2000 or too far after the receiver's clock");
+  }
+  const EpochMillis occurred = to_millis(ts);
+  if (occurred < limits.min_time || occurred > now + limits.max_future_ms) {
+    return decode_fail(DecodeFailure::kAbsurdTimestamp, "occurred_at " + format_rfc3339(occurred) +
+                                                            " is before " + format_rfc3339(limits.min_time) +
+                                                            " or more than the allowed lead after now");
+  }
+
+  engine::TicketEvent out;
+  out.event_id = in.event_id();
+  out.ticket_id = in.ticket_id();
+  out.tenant_id = in.tenant_id();
+  out.occurred_at = occurred;
+  if (in.has_sequence()) out.sequence = in.sequence();
+
+  auto need = [&](const std::string& value, const char* what) -> std::optional<DecodeError> {
+    if (value.empty()) return DecodeError{DecodeFailure::kMissingField, std::string(what) + " is missing"};
+    if (too_long(value, limits)) return DecodeError{DecodeFailure::kInvalidField, std::string(what) + " is too long"};
+    return std::nullopt;
+  };
+  std::optional<DecodeError> err;
+  switch (in.kind_case()) {
+    case pb::TicketEvent::kOpened:
+      out.kind = EventKind::kOpened;
+      out.plan = in.opened().plan();
+      out.severity = in.opened().severity();
+      out.status = in.opened().status().empty() ? "open" : in.opened().status();
+      if (!(err = need(out.plan, "opened.plan")) && !(err = need(out.severity, "opened.severity"))) {
+        for (const auto& [k, v] : in.opened().labels()) out.labels.emplace_back(k, v);
+        std::sort(out.labels.begin(), out.labels.end());  // map order is unspecified
+      }
+      break;
+    case pb::TicketEvent::kResponded: out.kind = EventKind::kResponded; break;
+    case pb::TicketEvent::kAgentUpdated: out.kind = EventKind::kAgentUpdated; break;
+    case pb::TicketEvent::kStatusChanged:
+      out.kind = EventKind::kStatusChanged;
+      out.status = in.status_changed().status();
+      err = need(out.status, "status_changed.status");
+      break;
+    case pb::TicketEvent::kSeverityChanged:
+      out.kind = EventKind::kSeverityChanged;
+      out.severity = in.severity_changed().severity();
+      err = need(out.severity, "severity_changed.severity");
+      break;
+    case pb::TicketEvent::kPlanChanged:
+      out.kind = EventKind::kPlanChanged;
+      out.plan = in.plan_changed().plan();
+      err = need(out.plan, "plan_changed.plan");
+      break;
+    case pb::TicketEvent::kWorkaroundProvided: out.kind = EventKind::kWorkaroundProvided; break;
+    case pb::TicketEvent::kResolved: out.kind = EventKind::kResolved; break;
+    case pb::TicketEvent::kReopened: out.kind = EventKind::kReopened; break;
+    case pb::TicketEvent::kClosed: out.kind = EventKind::kClosed; break;
+    case pb::TicketEvent::kPageAcknowledged:
+      out.kind = EventKind::kPageAcknowledged;
+      out.page_id = in.page_acknowledged().page_id();
+      out.responder = in.page_acknowledged().responder();
+      break;
+    case pb::TicketEvent::KIND_NOT_SET: break;  // rejected above
+  }
+  if (err) return tl::unexpected<DecodeError>(std::move(*err));
+  return out;
+}
+
+std::string encode_ticket_event(const engine::TicketEvent& e) {
+  pb::TicketEvent out;
+  out.set_event_id(e.event_id);
+  out.set_ticket_id(e.ticket_id);
+  out.set_tenant_id(e.tenant_id);
+  set_timestamp(out.mutable_occurred_at(), e.occurred_at);
+  if (e.sequence) out.set_sequence(*e.sequence);
+  switch (e.kind) {
+    case EventKind::kOpened: {
+      auto* o = out.mutable_opened();
+      o->set_plan(e.plan);
+      o->set_severity(e.severity);
+      o->set_status(e.status);
+      for (const auto& [k, v] : e.labels) (*o->mutable_labels())[k] = v;
+      break;
+    }
+    case EventKind::kResponded: out.mutable_responded(); break;
+    case EventKind::kAgentUpdated: out.mutable_agent_updated(); break;
+    case EventKind::kStatusChanged: out.mutable_status_changed()->set_status(e.status); break;
+    case EventKind::kSeverityChanged: out.mutable_severity_changed()->set_severity(e.severity); break;
+    case EventKind::kPlanChanged: out.mutable_plan_changed()->set_plan(e.plan); break;
+    case EventKind::kWorkaroundProvided: out.mutable_workaround_provided(); break;
+    case EventKind::kResolved: out.mutable_resolved(); break;
+    case EventKind::kReopened: out.mutable_reopened(); break;
+    case EventKind::kClosed: out.mutable_closed(); break;
+    case EventKind::kPageAcknowledged:
+      out.mutable_page_acknowledged()->set_page_id(e.page_id);
+      out.mutable_page_acknowledged()->set_responder(e.responder);
+      break;
+  }
+  return out.SerializeAsString();
+}
+
+std::string encode_output(const engine::Output& out) {
+  return std::visit([](const auto& o) { return to_proto(o).SerializeAsString(); }, out);
+}
+
+std::string output_to_json(const engine::Output& out) {
+  return std::visit([](const auto& o) { return to_json(to_proto(o)); }, out);
+}
+
+std::string output_to_json_line(const engine::Output& out) {
+  const char* topic = std::holds_alternative<engine::SlaOutput>(out) ? "sla.escalations" : "sla.pages";
+  return std::string(R"({"topic":")") + topic + R"(","event":)" + output_to_json(out) + "}";
+}
+
+std::string format_rfc3339(EpochMillis t) {
+  google::protobuf::Timestamp ts;
+  set_timestamp(&ts, t);
+  return google::protobuf::util::TimeUtil::ToString(ts);
+}
+
+}  // namespace sla::codec

@@ -1,0 +1,112 @@
+// Engine value types: the ticket events the engine consumes and the outputs
+// it produces, in core terms (no protobuf; libs/codec translates). Plain data,
+// no behaviour beyond naming.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "sla/base/clock.hpp"
+
+namespace sla::engine {
+
+/// The kinds of TicketEvent (SPEC 4).
+enum class EventKind : std::uint8_t {
+  kOpened,
+  kResponded,
+  kAgentUpdated,
+  kStatusChanged,
+  kSeverityChanged,
+  kPlanChanged,
+  kWorkaroundProvided,
+  kResolved,
+  kReopened,
+  kClosed,
+  kPageAcknowledged,
+};
+
+[[nodiscard]] std::string_view to_string(EventKind kind);
+
+/// One input event. Which optional fields are meaningful depends on `kind`:
+/// opened: plan, severity, status (empty = "open"), labels;
+/// status_changed: status; severity_changed: severity; plan_changed: plan;
+/// page_acknowledged: page_id (empty = every open ladder), responder.
+struct TicketEvent {
+  std::string event_id;
+  std::string ticket_id;
+  std::string tenant_id;
+  EpochMillis occurred_at = 0;
+  std::optional<std::uint64_t> sequence;
+  EventKind kind = EventKind::kOpened;
+  std::string plan;
+  std::string severity;
+  std::string status;
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::string page_id;
+  std::string responder;
+};
+
+/// The SLA clock kinds, in the order outputs are produced for equal instants.
+enum class MetricKind : std::uint8_t { kResponse = 0, kUpdate = 1, kWorkaround = 2, kResolution = 3 };
+inline constexpr std::size_t kMetricCount = 4;
+
+[[nodiscard]] std::string_view to_string(MetricKind metric);
+
+/// What an SlaOutput reports.
+enum class SlaKind : std::uint8_t { kWarning, kBreached, kMet, kEscalated };
+
+[[nodiscard]] std::string_view to_string(SlaKind kind);
+
+/// An SlaEvent for `sla.escalations`. `event_id` is deterministic:
+/// "ticket/metric/cycle/kind/step" (SPEC 5.2).
+struct SlaOutput {
+  std::string event_id;
+  std::string ticket_id;
+  std::string tenant_id;
+  std::string plan;
+  std::string severity;
+  MetricKind metric = MetricKind::kResponse;
+  std::uint32_t cycle = 0;
+  EpochMillis deadline = 0;
+  EpochMillis fired_at = 0;
+  std::int64_t elapsed_ms = 0;  ///< counted time on the clock at fired_at
+  std::int64_t target_ms = 0;   ///< the target's length in counted time
+  SlaKind kind = SlaKind::kWarning;
+  std::string threshold;            ///< warning: as written ("75%", "-30m")
+  std::uint32_t reminder = 0;       ///< breached: 0 = the breach, n = n-th after_breach reminder
+  std::uint32_t step = 0;           ///< escalated: index of the step in its ladder
+  std::vector<std::string> notify;  ///< escalated
+  bool page = false;                ///< escalated
+};
+
+/// A PageEvent for `sla.pages`.
+struct PageOutput {
+  std::string page_id;
+  std::string dedup_key;
+  std::string ticket_id;
+  std::string tenant_id;
+  std::string plan;
+  std::string severity;
+  MetricKind metric = MetricKind::kResponse;
+  std::uint32_t cycle = 0;
+  std::string target;  ///< paging target name
+  std::string rotation;
+  std::string responder;
+  std::uint32_t level = 0;
+  std::uint32_t attempt = 0;
+  EpochMillis ack_deadline = 0;
+  bool high_urgency = true;
+  EpochMillis fired_at = 0;
+};
+
+using Output = std::variant<SlaOutput, PageOutput>;
+
+/// The id of an output, for dedup and logs.
+[[nodiscard]] const std::string& output_id(const Output& out);
+
+}  // namespace sla::engine

@@ -1,0 +1,342 @@
+// TimerWheel: a hierarchical hashed timer wheel for tens of millions of
+// pending millisecond deadlines, most of which are cancelled before they fire.
+//
+// What it is: a pure, single-threaded data structure. It reads no clock; the
+// caller passes `now` to advance(). Timers fire exactly: never early, in the
+// first advance() whose `now` >= their deadline, in (deadline, schedule
+// order) order.
+//
+// What it is not: thread-safe (one owner, e.g. one engine shard), or a
+// scheduler of work. It hands back payloads; the caller decides what to do.
+//
+// Design (see docs/benchmarks.md "Timer wheel" and README.md in this folder):
+//  - 7 levels x 64 slots, tokio/Linux style: a timer sits at the level of the
+//    highest bit in which its deadline differs from the wheel's elapsed time,
+//    so levels cover 64 ms, 4 s, 4.4 min, 4.7 h, 12.4 d, 2.2 y, 139 y. A
+//    timer cascades at most 6 times on its way down. Farther deadlines (a
+//    different 2^42 ms block, i.e. after year 2109, or "never" sentinels) go
+//    to an overflow list that is redistributed when the wheel reaches their
+//    block.
+//  - Per-level 64-bit occupancy bitmaps: idle time and empty slots cost
+//    nothing (one count-trailing-zeros per level).
+//  - Timers live in a slab of 32-byte nodes addressed by 32-bit indices,
+//    allocated in fixed 64 Ki-node chunks (no realloc copies, no per-timer
+//    allocation), with a free list and per-node generation counters:
+//    handles carry (index, generation), so a stale handle is rejected.
+//  - Buckets are intrusive doubly linked lists (O(1) cancel). The head node
+//    stores its bucket id in `prev`, so no back pointer is needed.
+//  - Ties: every schedule/reschedule takes a 32-bit sequence number; a due
+//    bucket (one deadline) is sorted by it. On wrap-around after 2^32
+//    schedules the live timers are renumbered in order (O(n log n), once per
+//    4 billion schedules), so the order stays exact forever.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cassert>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "sla/base/clock.hpp"
+
+namespace sla::timerwheel {
+
+/// Generation-checked handle to a pending timer: 32-bit slab index (low) and
+/// 32-bit generation (high). A default-constructed handle is invalid; a
+/// handle whose timer fired or was cancelled is stale and every operation on
+/// it returns false. Plain value, trivially copyable.
+struct TimerHandle {
+  std::uint64_t raw = 0;
+
+  /// True unless default-constructed. Says nothing about whether the timer is
+  /// still pending (the wheel decides that).
+  [[nodiscard]] bool valid() const { return raw != 0; }
+  friend bool operator==(const TimerHandle&, const TimerHandle&) = default;
+};
+
+struct TimerWheelTestPeer;  // tests only: forces sequence wrap-around
+
+/// Hierarchical timer wheel. Not thread-safe. All times in milliseconds since
+/// the Unix epoch (sla::EpochMillis); any int64 value is accepted.
+class TimerWheel {
+ public:
+  /// `start_now`: the wheel's initial now(). `reserve`: timers to make room
+  /// for up front (rounded up to 64 Ki-node chunks of 2 MiB).
+  explicit TimerWheel(EpochMillis start_now, std::size_t reserve = 0);
+
+  TimerWheel(const TimerWheel&) = delete;
+  TimerWheel& operator=(const TimerWheel&) = delete;
+  TimerWheel(TimerWheel&&) noexcept = default;
+  TimerWheel& operator=(TimerWheel&&) noexcept = default;
+  ~TimerWheel() = default;
+
+  /// Arms a timer. A deadline <= now() fires on the next advance(). O(1), no
+  /// allocation unless the slab must grow by a chunk. Throws
+  /// std::length_error beyond 2^31 - 2 pending timers.
+  TimerHandle schedule(EpochMillis deadline, std::uint64_t payload);
+
+  /// Disarms a pending timer. O(1). Returns false for a stale, unknown or
+  /// default handle (already fired, already cancelled, never issued). Safe in
+  /// an advance() callback, also for timers due in that same advance (they
+  /// then do not fire).
+  bool cancel(TimerHandle h);
+
+  /// Moves a pending timer to `deadline`; the handle stays valid. For tie
+  /// order it counts as scheduled now. Returns false for a stale handle.
+  /// Safe in an advance() callback.
+  bool reschedule(TimerHandle h, EpochMillis deadline);
+
+  /// Fires every timer with deadline <= now in (deadline, schedule order)
+  /// order, calling cb(std::uint64_t payload, EpochMillis deadline,
+  /// TimerHandle h) for each; the handle is already stale when cb runs.
+  /// Returns the number fired.
+  ///
+  /// `now` never goes back: an earlier `now` is treated as now() (so it only
+  /// fires timers scheduled in the past since the last advance).
+  /// Callbacks may schedule, cancel and reschedule. A timer a callback arms
+  /// with a deadline <= now fires within this same advance: in exact order if
+  /// its deadline is later than the one firing, otherwise right after the
+  /// timers of the current deadline. Callbacks must not call advance().
+  template <typename F>
+  std::size_t advance(EpochMillis now, F&& cb);
+
+  /// The exact earliest pending deadline, or nullopt when empty. Cost: O(7)
+  /// bitmap probes when the earliest timers sit in the finest level; when
+  /// they sit in a coarser level it scans that one bucket (e.g. ~1 000 timers
+  /// per 4.4-min bucket at 10M pending over 30 days); a scan of the overflow
+  /// list when only overflow timers remain. See also next_wakeup().
+  [[nodiscard]] std::optional<EpochMillis> next_deadline() const;
+
+  /// A cheap lower bound for next_deadline() (O(7), never scans): the
+  /// earliest time at which advance() has work to do. Arming a system timer
+  /// for it and calling advance() then is correct; the first call may only
+  /// cascade, the next bound is tighter.
+  [[nodiscard]] std::optional<EpochMillis> next_wakeup() const;
+
+  /// Pending timers (scheduled, not yet fired or cancelled).
+  [[nodiscard]] std::size_t size() const { return size_; }
+  [[nodiscard]] bool empty() const { return size_ == 0; }
+
+  /// The latest `now` passed to advance() (or start_now).
+  [[nodiscard]] EpochMillis now() const { return now_; }
+
+  /// Bytes held by the slab and bucket tables (not the batch scratch).
+  [[nodiscard]] std::size_t memory_bytes() const;
+
+ private:
+  friend struct TimerWheelTestPeer;
+
+  static constexpr unsigned kSlotBits = 6;
+  static constexpr unsigned kSlots = 1U << kSlotBits;  // 64
+  static constexpr unsigned kLevels = 7;               // 7 * 6 = 42 bits
+  static constexpr unsigned kWheelBits = kSlotBits * kLevels;
+  static constexpr std::uint32_t kBucketExpired = kLevels * kSlots;  // deadline <= elapsed
+  static constexpr std::uint32_t kBucketOverflow = kBucketExpired + 1;
+  static constexpr std::uint32_t kBuckets = kBucketOverflow + 1;
+
+  static constexpr std::uint32_t kNil = 0xFFFF'FFFFU;
+  static constexpr std::uint32_t kInBatch = 0xFFFF'FFFEU;  // prev: detached, due now
+  static constexpr std::uint32_t kHeadBit = 0x8000'0000U;  // prev: head of bucket (id in low bits)
+  static constexpr std::uint32_t kMaxNodes = 0x8000'0000U;  // indices stay below kHeadBit
+
+  static constexpr unsigned kChunkBits = 16;
+  static constexpr std::uint32_t kChunkNodes = 1U << kChunkBits;
+
+  // 32 bytes. `tick` is the deadline with the sign bit flipped, so unsigned
+  // order is time order for every int64 and the bit tricks below hold.
+  struct Node {
+    std::uint64_t tick;
+    std::uint64_t payload;
+    std::uint32_t next;  // bucket list / free list
+    std::uint32_t prev;  // previous node, or kHeadBit|bucket, or kInBatch
+    std::uint32_t gen;   // odd: live, even: free (or cancelled while in batch)
+    std::uint32_t seq;   // schedule order for ties
+  };
+  static_assert(sizeof(Node) == 32);
+
+  static constexpr std::uint64_t to_tick(EpochMillis t) {
+    return static_cast<std::uint64_t>(t) ^ (std::uint64_t{1} << 63);
+  }
+  static constexpr EpochMillis from_tick(std::uint64_t t) {
+    return static_cast<EpochMillis>(t ^ (std::uint64_t{1} << 63));
+  }
+
+  Node& node(std::uint32_t i) { return chunks_[i >> kChunkBits][i & (kChunkNodes - 1)]; }
+  const Node& node(std::uint32_t i) const {
+    return chunks_[i >> kChunkBits][i & (kChunkNodes - 1)];
+  }
+
+  // Returns the node index for a live handle, or kNil.
+  std::uint32_t lookup(TimerHandle h) const {
+    const auto idx = static_cast<std::uint32_t>(h.raw);
+    const auto gen = static_cast<std::uint32_t>(h.raw >> 32);
+    if (idx >= capacity_ || (gen & 1U) == 0) return kNil;
+    return node(idx).gen == gen ? idx : kNil;
+  }
+
+  std::uint32_t bucket_for(std::uint64_t tick) const {
+    if (tick <= elapsed_) return kBucketExpired;
+    const std::uint64_t masked = (elapsed_ ^ tick) | (kSlots - 1);
+    const auto level = static_cast<unsigned>(63 - std::countl_zero(masked)) / kSlotBits;
+    if (level >= kLevels) return kBucketOverflow;
+    return level * kSlots + static_cast<std::uint32_t>((tick >> (level * kSlotBits)) & (kSlots - 1));
+  }
+
+  void link(std::uint32_t idx, std::uint32_t bucket) {
+    Node& n = node(idx);
+    const std::uint32_t head = heads_[bucket];
+    n.next = head;
+    n.prev = kHeadBit | bucket;
+    if (head != kNil) {
+      node(head).prev = idx;
+    } else if (bucket < kBucketExpired) {
+      occupied_[bucket / kSlots] |= std::uint64_t{1} << (bucket % kSlots);
+    }
+    heads_[bucket] = idx;
+  }
+
+  void unlink(std::uint32_t idx) {
+    Node& n = node(idx);
+    if (n.prev == kInBatch) return;
+    if ((n.prev & kHeadBit) != 0) {
+      const std::uint32_t bucket = n.prev & ~kHeadBit;
+      heads_[bucket] = n.next;
+      if (n.next != kNil) {
+        node(n.next).prev = n.prev;
+      } else if (bucket < kBucketExpired) {
+        occupied_[bucket / kSlots] &= ~(std::uint64_t{1} << (bucket % kSlots));
+      }
+    } else {
+      node(n.prev).next = n.next;
+      if (n.next != kNil) node(n.next).prev = n.prev;
+    }
+  }
+
+  std::uint32_t next_seq() {
+    if (seq_ == std::numeric_limits<std::uint32_t>::max()) renumber();
+    return seq_++;
+  }
+
+  void free_node(std::uint32_t idx) {
+    Node& n = node(idx);
+    n.next = free_;
+    free_ = idx;
+  }
+
+  std::uint32_t alloc_node() {
+    if (free_ != kNil) {
+      const std::uint32_t idx = free_;
+      free_ = node(idx).next;
+      return idx;
+    }
+    if (bump_ == capacity_) grow();
+    return bump_++;
+  }
+
+  void grow();
+  void renumber();
+  void sort_batch(std::size_t from, bool by_tick);
+  bool collect_next(std::uint64_t target);
+  void redistribute_overflow();
+  void abort_batch(std::size_t from);
+  std::uint64_t min_tick_in(std::uint32_t bucket) const;
+
+  std::vector<std::unique_ptr<Node[]>> chunks_;
+  std::uint32_t capacity_ = 0;  // nodes in chunks_
+  std::uint32_t bump_ = 0;      // nodes ever handed out
+  std::uint32_t free_ = kNil;   // free list head
+  std::uint32_t seq_ = 0;
+  std::size_t size_ = 0;
+  std::uint64_t elapsed_ = 0;   // wheel time (tick); all buckets are placed relative to it
+  EpochMillis now_ = 0;
+  std::array<std::uint64_t, kLevels> occupied_{};
+  std::array<std::uint32_t, kBuckets> heads_{};
+  std::vector<std::uint32_t> batch_;  // due timers of one deadline being fired
+  bool in_advance_ = false;
+};
+
+inline TimerHandle TimerWheel::schedule(EpochMillis deadline, std::uint64_t payload) {
+  const std::uint32_t idx = alloc_node();
+  Node& n = node(idx);
+  n.tick = to_tick(deadline);
+  n.payload = payload;
+  n.gen += 1;  // even -> odd: live
+  n.seq = next_seq();
+  link(idx, bucket_for(n.tick));
+  ++size_;
+  return TimerHandle{(std::uint64_t{n.gen} << 32) | idx};
+}
+
+inline bool TimerWheel::cancel(TimerHandle h) {
+  const std::uint32_t idx = lookup(h);
+  if (idx == kNil) return false;
+  Node& n = node(idx);
+  n.gen += 1;  // odd -> even: every handle to it is now stale
+  --size_;
+  // A due node waiting in the batch is freed by the firing loop, which is
+  // still going to look at it.
+  if (n.prev != kInBatch) {
+    unlink(idx);
+    free_node(idx);
+  }
+  return true;
+}
+
+inline bool TimerWheel::reschedule(TimerHandle h, EpochMillis deadline) {
+  const std::uint32_t idx = lookup(h);
+  if (idx == kNil) return false;
+  unlink(idx);
+  Node& n = node(idx);
+  n.tick = to_tick(deadline);
+  n.seq = next_seq();
+  link(idx, bucket_for(n.tick));  // leaves kInBatch: the firing loop skips it
+  return true;
+}
+
+template <typename F>
+std::size_t TimerWheel::advance(EpochMillis now, F&& cb) {
+  assert(!in_advance_ && "advance() called from an advance() callback");
+  if (now > now_) now_ = now;
+  in_advance_ = true;
+  std::size_t fired = 0;
+  const std::uint64_t target = to_tick(now_);
+  while (collect_next(target)) {
+    // batch_ is not touched by callbacks (only collect_next fills it), and
+    // nodes never move (chunked slab), so indices and references stay valid.
+    for (std::size_t i = 0; i < batch_.size(); ++i) {
+      const std::uint32_t idx = batch_[i];
+      Node& n = node(idx);
+      if (n.prev != kInBatch) continue;  // rescheduled by an earlier callback
+      if ((n.gen & 1U) == 0) {           // cancelled by an earlier callback
+        free_node(idx);
+        continue;
+      }
+      const TimerHandle h{(std::uint64_t{n.gen} << 32) | idx};
+      const std::uint64_t payload = n.payload;
+      const EpochMillis deadline = from_tick(n.tick);
+      n.gen += 1;
+      n.prev = kNil;
+      free_node(idx);
+      --size_;
+      ++fired;
+      try {
+        cb(payload, deadline, h);
+      } catch (...) {
+        abort_batch(i + 1);  // the rest stays pending and fires next time
+        in_advance_ = false;
+        throw;
+      }
+    }
+  }
+  batch_.clear();
+  in_advance_ = false;
+  return fired;
+}
+
+}  // namespace sla::timerwheel

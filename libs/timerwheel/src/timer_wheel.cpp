@@ -140,16 +140,23 @@ bool TimerWheel::collect_next(std::uint64_t target) {
       }
     }
 
-    // 3. Nothing more is due: move the wheel to `target`. Crossing into a new
-    //    2^42 ms block empties the wheel (everything in it was earlier), so
-    //    overflow timers can now be placed relative to the new time.
+    // 3. Nothing more is due in the wheel. Crossing into a later 2^42 ms
+    //    block means everything in the wheel was earlier and has fired, so
+    //    the wheel is empty: jump to the block of the earliest overflow timer
+    //    (if it is due by `target`) and place the overflow relative to it.
+    //    Jumping to that block's start, not to `target`, keeps the firing
+    //    order exact. Otherwise move the wheel to `target`.
     if (target > elapsed_) {
-      const bool crossed = (target >> kWheelBits) != (elapsed_ >> kWheelBits);
-      elapsed_ = target;
-      if (crossed && heads_[kBucketOverflow] != kNil) {
-        redistribute_overflow();
-        continue;
+      if ((target >> kWheelBits) != (elapsed_ >> kWheelBits) &&
+          heads_[kBucketOverflow] != kNil) {
+        const std::uint64_t block = min_tick_in(kBucketOverflow) >> kWheelBits;
+        if (block <= (target >> kWheelBits)) {
+          elapsed_ = block << kWheelBits;
+          redistribute_overflow();
+          continue;
+        }
       }
+      elapsed_ = target;
     }
     return false;
   }

@@ -1,0 +1,389 @@
+// Unit tests for sla::timerwheel::TimerWheel: ordering, exactness, handles,
+// callbacks that mutate the wheel, cascades across levels and the overflow.
+#include "sla/timerwheel/timer_wheel.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <tuple>
+#include <vector>
+
+namespace sla::timerwheel {
+
+struct TimerWheelTestPeer {
+  static void set_sequence(TimerWheel& w, std::uint32_t s) { w.seq_ = s; }
+  static std::uint32_t sequence(const TimerWheel& w) { return w.seq_; }
+};
+
+namespace {
+
+constexpr EpochMillis kStart = 1'790'000'000'000;  // 2026-09
+constexpr EpochMillis kMinute = 60'000;
+constexpr EpochMillis kDay = 86'400'000;
+constexpr EpochMillis kYear = 365 * kDay;
+
+struct Fired {
+  std::uint64_t payload;
+  EpochMillis deadline;
+  EpochMillis now;
+  friend bool operator==(const Fired&, const Fired&) = default;
+};
+
+// Advances and records (payload, deadline, now) for every fired timer.
+std::vector<Fired> advance(TimerWheel& w, EpochMillis now) {
+  std::vector<Fired> out;
+  const std::size_t n = w.advance(now, [&](std::uint64_t p, EpochMillis d, TimerHandle) {
+    out.push_back({p, d, now});
+  });
+  EXPECT_EQ(n, out.size());
+  return out;
+}
+
+std::vector<std::uint64_t> payloads(const std::vector<Fired>& v) {
+  std::vector<std::uint64_t> out;
+  for (const auto& f : v) out.push_back(f.payload);
+  return out;
+}
+
+using P = std::vector<std::uint64_t>;
+
+TEST(TimerWheel, EmptyWheel) {
+  TimerWheel w(kStart);
+  EXPECT_EQ(w.size(), 0U);
+  EXPECT_TRUE(w.empty());
+  EXPECT_EQ(w.now(), kStart);
+  EXPECT_FALSE(w.next_deadline());
+  EXPECT_FALSE(w.next_wakeup());
+  EXPECT_TRUE(advance(w, kStart + kYear).empty());
+  EXPECT_EQ(w.now(), kStart + kYear);
+}
+
+TEST(TimerWheel, FiresExactlyAtDeadlineNeverEarly) {
+  TimerWheel w(kStart);
+  w.schedule(kStart + 1, 1);
+  w.schedule(kStart + 64, 2);
+  w.schedule(kStart + 4097, 3);
+  w.schedule(kStart + 15 * kMinute + 7, 4);
+  w.schedule(kStart + 30 * kDay + 3, 5);
+  w.schedule(kStart + 700 * kDay + 11, 6);
+  for (const EpochMillis d : {kStart + 1, kStart + 64, kStart + 4097, kStart + 15 * kMinute + 7,
+                              kStart + 30 * kDay + 3, kStart + 700 * kDay + 11}) {
+    ASSERT_EQ(w.next_deadline(), d);
+    EXPECT_TRUE(advance(w, d - 1).empty()) << d;
+    const auto f = advance(w, d);
+    ASSERT_EQ(f.size(), 1U) << d;
+    EXPECT_EQ(f[0].deadline, d);
+  }
+  EXPECT_EQ(w.size(), 0U);
+}
+
+TEST(TimerWheel, FiresInDeadlineOrderAcrossOneBigAdvance) {
+  TimerWheel w(kStart);
+  w.schedule(kStart + 3 * kDay, 3);
+  w.schedule(kStart + 5, 1);
+  w.schedule(kStart + 2 * kYear, 5);
+  w.schedule(kStart + 70, 2);
+  w.schedule(kStart + 40 * kDay, 4);
+  EXPECT_EQ(payloads(advance(w, kStart + 3 * kYear)), (P{1, 2, 3, 4, 5}));
+}
+
+TEST(TimerWheel, EqualDeadlinesFireInScheduleOrder) {
+  TimerWheel w(kStart);
+  const EpochMillis d = kStart + 5 * kDay + 123;
+  // Interleave levels: some scheduled early (coarse level, cascade), some
+  // later when the deadline is close (fine level directly).
+  w.schedule(d, 1);
+  w.schedule(d, 2);
+  advance(w, d - 3000);
+  w.schedule(d, 3);
+  advance(w, d - 10);
+  w.schedule(d, 4);
+  w.schedule(d - 1, 0);
+  EXPECT_EQ(payloads(advance(w, d)), (P{0, 1, 2, 3, 4}));
+}
+
+TEST(TimerWheel, PastDeadlineFiresOnNextAdvance) {
+  TimerWheel w(kStart);
+  advance(w, kStart + 1000);
+  w.schedule(kStart + 10, 2);
+  w.schedule(kStart - kYear, 1);
+  w.schedule(kStart + 1000, 3);  // == now: due
+  w.schedule(kStart + 1000, 4);
+  EXPECT_EQ(w.next_deadline(), kStart - kYear);
+  // Same now again: still fires (past deadlines fire on the next advance).
+  const auto f = advance(w, kStart + 1000);
+  EXPECT_EQ(payloads(f), (P{1, 2, 3, 4}));
+  EXPECT_EQ(f[0].deadline, kStart - kYear);
+}
+
+TEST(TimerWheel, EarlierNowIsTreatedAsCurrentNow) {
+  TimerWheel w(kStart);
+  advance(w, kStart + 500);
+  w.schedule(kStart + 600, 1);
+  w.schedule(kStart + 100, 2);
+  EXPECT_EQ(payloads(advance(w, kStart)), (P{2}));  // only the past one
+  EXPECT_EQ(w.now(), kStart + 500);
+  EXPECT_EQ(payloads(advance(w, kStart + 600)), (P{1}));
+}
+
+TEST(TimerWheel, CancelAndStaleHandles) {
+  TimerWheel w(kStart);
+  const TimerHandle a = w.schedule(kStart + 100, 1);
+  const TimerHandle b = w.schedule(kStart + 100, 2);
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(a.valid());
+  EXPECT_FALSE(TimerHandle{}.valid());
+  EXPECT_FALSE(w.cancel(TimerHandle{}));
+  EXPECT_FALSE(w.cancel(TimerHandle{0xDEAD'BEEF'0000'1234ULL}));  // index beyond slab
+  EXPECT_TRUE(w.cancel(a));
+  EXPECT_FALSE(w.cancel(a));  // already cancelled
+  EXPECT_FALSE(w.reschedule(a, kStart + 5));
+  EXPECT_EQ(w.size(), 1U);
+  // The freed slot is reused; the old handle must not reach the new timer.
+  const TimerHandle c = w.schedule(kStart + 50, 3);
+  EXPECT_EQ(static_cast<std::uint32_t>(c.raw), static_cast<std::uint32_t>(a.raw));
+  EXPECT_NE(c, a);
+  EXPECT_FALSE(w.cancel(a));
+  EXPECT_EQ(w.size(), 2U);
+  std::vector<TimerHandle> fired_handles;
+  w.advance(kStart + 100, [&](std::uint64_t, EpochMillis, TimerHandle h) { fired_handles.push_back(h); });
+  EXPECT_EQ(fired_handles, (std::vector<TimerHandle>{c, b}));
+  EXPECT_FALSE(w.cancel(b));  // fired
+  EXPECT_FALSE(w.cancel(c));
+  EXPECT_FALSE(w.reschedule(c, kStart + 1000));
+  EXPECT_EQ(w.size(), 0U);
+}
+
+TEST(TimerWheel, StaleHandleAfterManyReusesOfOneSlot) {
+  TimerWheel w(kStart);
+  std::vector<TimerHandle> old;
+  for (int i = 0; i < 1000; ++i) {
+    const TimerHandle h = w.schedule(kStart + 10, 1);
+    old.push_back(h);
+    ASSERT_TRUE(w.cancel(h));
+  }
+  const TimerHandle live = w.schedule(kStart + 10, 2);
+  for (const auto& h : old) EXPECT_FALSE(w.cancel(h));
+  EXPECT_EQ(w.size(), 1U);
+  EXPECT_EQ(payloads(advance(w, kStart + 10)), (P{2}));
+  EXPECT_FALSE(w.cancel(live));
+}
+
+TEST(TimerWheel, CancelDuringCallbackOfTimerDueInSameAdvance) {
+  TimerWheel w(kStart);
+  const TimerHandle a = w.schedule(kStart + 10, 1);
+  const TimerHandle b = w.schedule(kStart + 10, 2);  // same deadline, same batch
+  const TimerHandle c = w.schedule(kStart + 20, 3);  // later in the same advance
+  const TimerHandle d = w.schedule(kStart + 30, 4);
+  std::vector<std::uint64_t> seen;
+  std::vector<bool> results;
+  w.advance(kStart + 100, [&](std::uint64_t p, EpochMillis, TimerHandle h) {
+    seen.push_back(p);
+    if (p == 1) {
+      results.push_back(w.cancel(h));  // itself: already fired, stale
+      results.push_back(w.cancel(b));
+      results.push_back(w.cancel(c));
+      results.push_back(w.cancel(b));
+    }
+  });
+  EXPECT_EQ(seen, (P{1, 4}));
+  EXPECT_EQ(results, (std::vector<bool>{false, true, true, false}));
+  EXPECT_EQ(w.size(), 0U);
+  EXPECT_FALSE(w.cancel(a));
+  EXPECT_FALSE(w.cancel(d));
+  // Freed slots are reusable and the wheel still works.
+  w.schedule(kStart + 200, 5);
+  w.schedule(kStart + 150, 6);
+  EXPECT_EQ(payloads(advance(w, kStart + 200)), (P{6, 5}));
+}
+
+TEST(TimerWheel, ScheduleAndRescheduleFromCallback) {
+  TimerWheel w(kStart);
+  const TimerHandle b = w.schedule(kStart + 10, 2);
+  w.schedule(kStart + 10, 1);  // fires after b (scheduled later)
+  const TimerHandle e = w.schedule(kStart + 50, 5);
+  std::vector<std::uint64_t> seen;
+  w.advance(kStart + 100, [&](std::uint64_t p, EpochMillis, TimerHandle) {
+    seen.push_back(p);
+    if (p == 2) {
+      w.schedule(kStart + 20, 3);    // later than current: exact order
+      w.schedule(kStart + 1000, 9);  // not due in this advance
+      EXPECT_TRUE(w.reschedule(e, kStart + 30));
+    }
+    if (p == 3) w.schedule(kStart + 5, 4);  // earlier than current: right after
+  });
+  EXPECT_EQ(seen, (P{2, 1, 3, 4, 5}));
+  EXPECT_EQ(w.size(), 1U);
+  EXPECT_EQ(w.next_deadline(), kStart + 1000);
+  EXPECT_FALSE(w.cancel(b));
+}
+
+TEST(TimerWheel, RescheduleDueTimerFromCallbackMovesIt) {
+  TimerWheel w(kStart);
+  w.schedule(kStart + 10, 1);
+  const TimerHandle b = w.schedule(kStart + 10, 2);
+  std::vector<std::uint64_t> seen;
+  w.advance(kStart + 10, [&](std::uint64_t p, EpochMillis, TimerHandle) {
+    seen.push_back(p);
+    if (p == 1) {
+      EXPECT_TRUE(w.reschedule(b, kStart + 11));  // out of this advance
+    }
+  });
+  EXPECT_EQ(seen, (P{1}));
+  EXPECT_EQ(w.size(), 1U);
+  EXPECT_EQ(payloads(advance(w, kStart + 11)), (P{2}));
+}
+
+TEST(TimerWheel, RescheduleEarlierLaterAndAcrossLevels) {
+  TimerWheel w(kStart);
+  const TimerHandle a = w.schedule(kStart + 20 * kDay, 1);   // coarse level
+  const TimerHandle b = w.schedule(kStart + 30, 2);          // finest level
+  const TimerHandle c = w.schedule(kStart + 3 * kMinute, 3);
+  EXPECT_TRUE(w.reschedule(a, kStart + 40));                // coarse -> fine
+  EXPECT_TRUE(w.reschedule(b, kStart + 400 * kDay));        // fine -> coarse
+  EXPECT_TRUE(w.reschedule(c, kStart + 3 * kMinute + 1));   // later, same level
+  EXPECT_EQ(w.size(), 3U);
+  EXPECT_EQ(w.next_deadline(), kStart + 40);
+  EXPECT_TRUE(advance(w, kStart + 30).empty());
+  EXPECT_EQ(payloads(advance(w, kStart + 40)), (P{1}));
+  // Reschedule after partial cascade: c is now in a finer level.
+  advance(w, kStart + 2 * kMinute);
+  EXPECT_TRUE(w.reschedule(c, kStart + kMinute));  // into the past: due
+  EXPECT_EQ(payloads(advance(w, kStart + 2 * kMinute)), (P{3}));
+  EXPECT_TRUE(advance(w, kStart + 400 * kDay - 1).empty());
+  EXPECT_EQ(payloads(advance(w, kStart + 400 * kDay)), (P{2}));
+}
+
+TEST(TimerWheel, RescheduleCountsAsScheduledNowForTies) {
+  TimerWheel w(kStart);
+  const TimerHandle a = w.schedule(kStart + 100, 1);
+  w.schedule(kStart + 100, 2);
+  EXPECT_TRUE(w.reschedule(a, kStart + 100));
+  EXPECT_EQ(payloads(advance(w, kStart + 100)), (P{2, 1}));
+}
+
+TEST(TimerWheel, FarFutureGoesThroughOverflow) {
+  // 2^42 ms blocks: 2109-05-15 starts the next one. Deadlines beyond it (and
+  // "never" sentinels) wait in the overflow list.
+  constexpr EpochMillis kBlock = EpochMillis{1} << 42;
+  TimerWheel w(kBlock - 10 * kDay);
+  w.schedule(kBlock + 5, 3);                   // next block: overflow
+  w.schedule(kBlock - 1, 1);                   // this block
+  w.schedule(kBlock, 2);                       // overflow, first ms of next block
+  w.schedule(kBlock + 3 * kBlock, 5);          // many blocks ahead
+  w.schedule(std::numeric_limits<EpochMillis>::max(), 6);
+  w.schedule(kBlock + 5, 4);
+  EXPECT_EQ(w.size(), 6U);
+  EXPECT_EQ(w.next_deadline(), kBlock - 1);
+  EXPECT_EQ(payloads(advance(w, kBlock - 1)), (P{1}));
+  EXPECT_EQ(w.next_deadline(), kBlock);
+  EXPECT_EQ(w.next_wakeup(), kBlock);
+  EXPECT_EQ(payloads(advance(w, kBlock)), (P{2}));
+  EXPECT_TRUE(advance(w, kBlock + 4).empty());
+  EXPECT_EQ(payloads(advance(w, kBlock + 2 * kBlock)), (P{3, 4}));
+  EXPECT_EQ(w.next_deadline(), kBlock + 3 * kBlock);
+  EXPECT_EQ(payloads(advance(w, kBlock + 3 * kBlock)), (P{5}));
+  EXPECT_EQ(w.next_deadline(), std::numeric_limits<EpochMillis>::max());
+  EXPECT_EQ(payloads(advance(w, std::numeric_limits<EpochMillis>::max())), (P{6}));
+  EXPECT_TRUE(w.empty());
+}
+
+TEST(TimerWheel, OverflowJumpFiresInOrderInOneAdvance) {
+  TimerWheel w(kStart);
+  const EpochMillis far = kStart + 200 * kYear;  // past 2109: overflow
+  w.schedule(far + 2, 3);
+  w.schedule(far, 1);
+  const TimerHandle c = w.schedule(far + 1, 2);
+  w.schedule(kStart + kDay, 0);
+  const TimerHandle x = w.schedule(far + 7, 99);
+  EXPECT_TRUE(w.cancel(x));  // cancel from the overflow list
+  EXPECT_TRUE(w.reschedule(c, far + 1));
+  EXPECT_EQ(payloads(advance(w, far + 10)), (P{0, 1, 2, 3}));
+}
+
+TEST(TimerWheel, NegativeAndZeroCrossingTimes) {
+  TimerWheel w(-1000);
+  w.schedule(5, 3);
+  w.schedule(-1, 2);
+  w.schedule(-999, 1);
+  w.schedule(0, 4);  // crosses the sign boundary: overflow, still exact
+  EXPECT_EQ(payloads(advance(w, -1)), (P{1, 2}));
+  EXPECT_EQ(w.next_deadline(), 0);
+  EXPECT_EQ(payloads(advance(w, 0)), (P{4}));
+  EXPECT_EQ(payloads(advance(w, 10)), (P{3}));
+}
+
+TEST(TimerWheel, NextDeadlineIsExactInCoarseBuckets) {
+  TimerWheel w(kStart);
+  w.schedule(kStart + 20 * kDay + 17, 1);
+  w.schedule(kStart + 20 * kDay + 3, 2);
+  w.schedule(kStart + 25 * kDay, 3);
+  EXPECT_EQ(w.next_deadline(), kStart + 20 * kDay + 3);
+  const auto wake = w.next_wakeup();
+  ASSERT_TRUE(wake);
+  EXPECT_LE(*wake, kStart + 20 * kDay + 3);
+  // Following next_wakeup() never fires early and reaches the deadline.
+  EpochMillis t = kStart;
+  std::size_t steps = 0;
+  while (w.size() == 3) {
+    t = *w.next_wakeup();
+    const auto f = advance(w, t);
+    for (const auto& x : f) EXPECT_EQ(x.deadline, t);
+    ASSERT_LT(++steps, 20U);
+  }
+  EXPECT_EQ(t, kStart + 20 * kDay + 3);
+}
+
+TEST(TimerWheel, SequenceWrapKeepsScheduleOrder) {
+  TimerWheel w(kStart);
+  TimerWheelTestPeer::set_sequence(w, std::numeric_limits<std::uint32_t>::max() - 3);
+  for (std::uint64_t i = 0; i < 10; ++i) w.schedule(kStart + 100, i);
+  EXPECT_LT(TimerWheelTestPeer::sequence(w), 100U);  // renumbered
+  EXPECT_EQ(payloads(advance(w, kStart + 100)), (P{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST(TimerWheel, CallbackExceptionKeepsRemainingTimers) {
+  TimerWheel w(kStart);
+  for (std::uint64_t i = 0; i < 4; ++i) w.schedule(kStart + 10, i);
+  w.schedule(kStart + 20, 4);
+  EXPECT_THROW(w.advance(kStart + 30,
+                         [](std::uint64_t p, EpochMillis, TimerHandle) {
+                           if (p == 1) throw std::runtime_error("boom");
+                         }),
+               std::runtime_error);
+  EXPECT_EQ(w.size(), 3U);
+  EXPECT_EQ(payloads(advance(w, kStart + 30)), (P{2, 3, 4}));
+}
+
+TEST(TimerWheel, ManyTimersSlabGrowthAndReuse) {
+  TimerWheel w(kStart, 1000);
+  std::vector<TimerHandle> hs;
+  for (std::uint64_t i = 0; i < 200'000; ++i) {
+    hs.push_back(w.schedule(kStart + 1 + static_cast<EpochMillis>((i * 7919) % (40 * kDay)), i));
+  }
+  for (std::size_t i = 0; i < hs.size(); i += 2) ASSERT_TRUE(w.cancel(hs[i]));
+  EXPECT_EQ(w.size(), 100'000U);
+  const std::size_t mem = w.memory_bytes();
+  for (std::uint64_t i = 0; i < 100'000; ++i) w.schedule(kStart + 5, i);
+  EXPECT_EQ(w.memory_bytes(), mem);  // reuses freed nodes
+  EpochMillis last = std::numeric_limits<EpochMillis>::min();
+  std::size_t n = w.advance(kStart + 41 * kDay, [&](std::uint64_t, EpochMillis d, TimerHandle) {
+    ASSERT_GE(d, last);
+    last = d;
+  });
+  EXPECT_EQ(n, 200'000U);
+  EXPECT_TRUE(w.empty());
+}
+
+TEST(TimerWheel, HandleIsTrivialValue) {
+  static_assert(sizeof(TimerHandle) == 8);
+  static_assert(std::is_trivially_copyable_v<TimerHandle>);
+  TimerWheel w(0);
+  TimerWheel moved = std::move(w);
+  const TimerHandle h = moved.schedule(5, 1);
+  EXPECT_TRUE(moved.cancel(h));
+}
+
+}  // namespace
+}  // namespace sla::timerwheel

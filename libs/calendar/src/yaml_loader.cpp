@@ -212,22 +212,39 @@ class Loader {
         }
       }
     }
+    // One error per overlapping pair of items, naming every weekday it hits.
+    struct Overlap {
+      const HourItem* here;
+      const HourItem* other;
+      std::string days;
+    };
+    std::vector<Overlap> overlaps;
     for (std::size_t d = 0; d < 7; ++d) {
       auto& items = per_day[d];
       std::stable_sort(items.begin(), items.end(),
                        [](const HourItem& a, const HourItem& b) { return a.iv.start_sec < b.iv.start_sec; });
       for (std::size_t i = 1; i < items.size(); ++i) {
-        if (items[i].iv.start_sec < items[i - 1].iv.end_sec) {
-          // Report at whichever of the two comes later in the file.
-          const bool later = items[i].mark.pos >= items[i - 1].mark.pos;
-          const HourItem& here = later ? items[i] : items[i - 1];
-          const HourItem& other = later ? items[i - 1] : items[i];
-          err(out, here.mark, here.path,
-              "interval '" + here.text + "' overlaps '" + other.text + "' (" + other.path + ") on " +
-                  std::string(kWeekdayNames[d]));
+        if (items[i].iv.start_sec >= items[i - 1].iv.end_sec) continue;
+        // Report at whichever of the two comes later in the file.
+        const bool later = items[i].mark.pos >= items[i - 1].mark.pos;
+        const HourItem* here = later ? &items[i] : &items[i - 1];
+        const HourItem* other = later ? &items[i - 1] : &items[i];
+        auto it = std::find_if(overlaps.begin(), overlaps.end(), [&](const Overlap& o) {
+          return o.here->path == here->path && o.other->path == other->path;
+        });
+        if (it == overlaps.end()) {
+          overlaps.push_back({here, other, std::string(kWeekdayNames[d])});
+        } else {
+          it->days += ", " + std::string(kWeekdayNames[d]);
         }
       }
-      for (const auto& item : items) out.spec.hours[d].push_back(item.iv);
+    }
+    for (const auto& o : overlaps) {
+      err(out, o.here->mark, o.here->path,
+          "interval '" + o.here->text + "' overlaps '" + o.other->text + "' (" + o.other->path + ") on " + o.days);
+    }
+    for (std::size_t d = 0; d < 7; ++d) {
+      for (const auto& item : per_day[d]) out.spec.hours[d].push_back(item.iv);
     }
   }
 
@@ -298,23 +315,23 @@ class Loader {
         continue;
       }
       bool ok = true;
-      YAML::Node date, easter, nth, weekday, month, observed;
+      std::optional<YAML::Node> date, easter, nth, weekday, month, observed;
       for (auto it = h.begin(); it != h.end(); ++it) {
         const std::string k = it->first.Scalar();
         if (k == "name") {
           r.name = it->second.IsScalar() ? it->second.Scalar() : "";
         } else if (k == "date") {
-          date = it->second;
+          date.emplace(it->second);
         } else if (k == "easter") {
-          easter = it->second;
+          easter.emplace(it->second);
         } else if (k == "nth") {
-          nth = it->second;
+          nth.emplace(it->second);
         } else if (k == "weekday") {
-          weekday = it->second;
+          weekday.emplace(it->second);
         } else if (k == "month") {
-          month = it->second;
+          month.emplace(it->second);
         } else if (k == "observed") {
-          observed = it->second;
+          observed.emplace(it->second);
         } else {
           err(out, it->first.Mark(), hp + "." + k,
               "unknown key '" + k + "' (expected name, date, easter, nth, weekday, month, observed)");
@@ -330,17 +347,17 @@ class Loader {
         continue;
       }
       if (date) {
-        if (!date.IsScalar() || !parse_date(date.Scalar(), r)) {
-          err(out, date.Mark(), hp + ".date",
-              "invalid date " + describe(date) + " (expected MM-DD every year or YYYY-MM-DD once)");
+        if (!(*date).IsScalar() || !parse_date((*date).Scalar(), r)) {
+          err(out, (*date).Mark(), hp + ".date",
+              "invalid date " + describe(*date) + " (expected MM-DD every year or YYYY-MM-DD once)");
           ok = false;
         }
       } else if (easter) {
         r.kind = HolidayRule::Kind::kEaster;
-        auto n = easter.IsScalar() ? to_int(easter.Scalar()) : std::nullopt;
+        auto n = (*easter).IsScalar() ? to_int((*easter).Scalar()) : std::nullopt;
         if (!n || *n < -200 || *n > 200) {
-          err(out, easter.Mark(), hp + ".easter",
-              "expected days from Easter Sunday in -200..200 (e.g. -2 for Good Friday), found " + describe(easter));
+          err(out, (*easter).Mark(), hp + ".easter",
+              "expected days from Easter Sunday in -200..200 (e.g. -2 for Good Friday), found " + describe(*easter));
           ok = false;
         } else {
           r.offset_days = static_cast<int>(*n);
@@ -352,31 +369,31 @@ class Loader {
                                      (!nth ? "nth" : !weekday ? "weekday" : "month"));
           continue;
         }
-        if (nth.IsScalar() && nth.Scalar() == "last") {
+        if ((*nth).IsScalar() && (*nth).Scalar() == "last") {
           r.nth = -1;
-        } else if (auto n = nth.IsScalar() ? to_int(nth.Scalar()) : std::nullopt; n && *n >= 1 && *n <= 5) {
+        } else if (auto n = (*nth).IsScalar() ? to_int((*nth).Scalar()) : std::nullopt; n && *n >= 1 && *n <= 5) {
           r.nth = static_cast<int>(*n);
         } else {
-          err(out, nth.Mark(), hp + ".nth", "expected 1..5 or last, found " + describe(nth));
+          err(out, (*nth).Mark(), hp + ".nth", "expected 1..5 or last, found " + describe(*nth));
           ok = false;
         }
-        if (auto wd = one_weekday(out, weekday, hp + ".weekday")) {
+        if (auto wd = one_weekday(out, *weekday, hp + ".weekday")) {
           r.weekday = *wd;
         } else {
           ok = false;
         }
-        const int m = month.IsScalar() ? month_index(month.Scalar()) : 0;
+        const int m = (*month).IsScalar() ? month_index((*month).Scalar()) : 0;
         if (m == 0) {
-          err(out, month.Mark(), hp + ".month", "expected a month 1..12 or jan..dec, found " + describe(month));
+          err(out, (*month).Mark(), hp + ".month", "expected a month 1..12 or jan..dec, found " + describe(*month));
           ok = false;
         }
         r.month = m;
       }
       if (observed) {
-        if (observed.IsScalar() && observed.Scalar() == "nearest_weekday") {
+        if ((*observed).IsScalar() && (*observed).Scalar() == "nearest_weekday") {
           r.observed_nearest_weekday = true;
-        } else if (!(observed.IsScalar() && (observed.Scalar() == "none" || observed.Scalar() == "false"))) {
-          err(out, observed.Mark(), hp + ".observed", "expected nearest_weekday or none, found " + describe(observed));
+        } else if (!((*observed).IsScalar() && ((*observed).Scalar() == "none" || (*observed).Scalar() == "false"))) {
+          err(out, (*observed).Mark(), hp + ".observed", "expected nearest_weekday or none, found " + describe(*observed));
           ok = false;
         }
       }
@@ -397,23 +414,25 @@ class Loader {
         err(out, c.Mark(), cp, "expected {weekday: sun, hours: \"02:00-04:00\"}");
         continue;
       }
-      YAML::Node wd, hours;
+      std::optional<YAML::Node> wd_opt, hours_opt;
       bool ok = true;
       for (auto it = c.begin(); it != c.end(); ++it) {
         const std::string k = it->first.Scalar();
         if (k == "weekday" || k == "weekdays" || k == "days") {
-          wd = it->second;
+          wd_opt.emplace(it->second);
         } else if (k == "hours") {
-          hours = it->second;
+          hours_opt.emplace(it->second);
         } else if (k != "name") {
           err(out, it->first.Mark(), cp + "." + k, "unknown key '" + k + "' (expected weekday, hours, name)");
           ok = false;
         }
       }
-      if (!wd || !hours) {
-        err(out, c.Mark(), cp, std::string("a closure needs weekday and hours; missing ") + (!wd ? "weekday" : "hours"));
+      if (!wd_opt || !hours_opt) {
+        err(out, c.Mark(), cp, std::string("a closure needs weekday and hours; missing ") + (!wd_opt ? "weekday" : "hours"));
         continue;
       }
+      const YAML::Node& wd = *wd_opt;
+      const YAML::Node& hours = *hours_opt;
       auto mask = wd.IsScalar() ? parse_weekdays(wd.Scalar())
                                 : sla::Result<std::uint8_t>(sla::fail(ErrorCode::kInvalidArgument, "expected weekdays such as sun or sat,sun"));
       if (!mask) {
@@ -476,25 +495,28 @@ class Loader {
 };
 
 /// Adds the holidays of everything `name` includes (transitively) to `into`.
-/// Reports unknown names and cycles once, at the include that causes them.
+/// Unknown names are reported at the include naming them directly; a cycle
+/// back to the calendar being resolved is reported at that calendar's own
+/// include (`via`) that leads into it.
 void resolve_includes(const std::string& name, std::map<std::string, Parsed>& all, std::vector<std::string>& stack,
-                      std::set<std::string>& seen, CalendarSpec& into, Ctx& ctx, bool& ok) {
-  Parsed& p = all.at(name);
+                      std::set<std::string>& seen, CalendarSpec& into, Ctx& ctx, bool& ok,
+                      const IncludeRef* via) {
+  const Parsed& p = all.at(name);
   stack.push_back(name);
   for (const auto& inc : p.includes) {
+    const IncludeRef* root_ref = stack.size() == 1 ? &inc : via;
     if (inc.name == "24x7") continue;  // no holidays
     auto it = all.find(inc.name);
     if (it == all.end()) {
-      // Reported while resolving the calendar that names it directly.
       if (stack.size() == 1) ctx.error(inc.mark, inc.path, "unknown calendar '" + inc.name + "'");
       ok = false;
       continue;
     }
     if (std::find(stack.begin(), stack.end(), inc.name) != stack.end()) {
-      if (stack.size() == 1 || inc.name == stack.front()) {
+      if (inc.name == stack.front()) {
         std::string chain;
         for (const auto& s : stack) chain += s + " -> ";
-        if (stack.size() == 1) ctx.error(inc.mark, inc.path, "include cycle: " + chain + inc.name);
+        ctx.error(root_ref->mark, root_ref->path, "include cycle: " + chain + inc.name);
       }
       ok = false;
       continue;
@@ -504,7 +526,7 @@ void resolve_includes(const std::string& name, std::map<std::string, Parsed>& al
     into.holidays.insert(into.holidays.end(), other.holidays.begin(), other.holidays.end());
     into.extra_holiday_dates.insert(into.extra_holiday_dates.end(), other.extra_holiday_dates.begin(),
                                     other.extra_holiday_dates.end());
-    resolve_includes(inc.name, all, stack, seen, into, ctx, ok);
+    resolve_includes(inc.name, all, stack, seen, into, ctx, ok, root_ref);
   }
   stack.pop_back();
 }
@@ -541,7 +563,7 @@ std::shared_ptr<const CalendarSet> load_calendars(const YAML::Node& calendars, c
       std::vector<std::string> stack;
       std::set<std::string> seen;
       bool ok = parsed.ok;
-      resolve_includes(name, all, stack, seen, spec, ctx, ok);
+      resolve_includes(name, all, stack, seen, spec, ctx, ok, nullptr);
       if (!ok || errors.size() != before) continue;
       auto cal = Calendar::build(std::move(spec));
       if (!cal) {

@@ -1324,6 +1324,5 @@ std::shared_ptr<const Policy> load_policy_file(const std::string& path, const Lo
   return load_policy(*text, opts, errors);
 }
 
-std::string format(const LoadError& error) { return calendar::format(error); }
 
 }  // namespace sla::policy

@@ -48,7 +48,7 @@ bool all_digits(std::string_view s) {
 // A fixed (wall-clock-length) duration in ms; bd/nbd are rejected because the
 // places that use this (warnings, step offsets, reminders) need a length that
 // does not depend on a calendar.
-sla::Result<std::int64_t> fixed_duration(std::string_view text, std::string_view what) {
+sla::Result<std::int64_t> fixed_duration(std::string_view text, std::string_view what, bool allow_zero = false) {
   auto d = calendar::parse_duration(text);
   if (!d) return tl::unexpected(d.error());
   if (d->kind != calendar::Duration::Kind::kFixed) {
@@ -56,7 +56,7 @@ sla::Result<std::int64_t> fixed_duration(std::string_view text, std::string_view
                      std::string(what) + " must be a fixed duration (m, h, d), not business days: '" +
                          std::string(text) + "'");
   }
-  if (d->millis <= 0) {
+  if (d->millis < 0 || (d->millis == 0 && !allow_zero)) {
     return sla::fail(ErrorCode::kInvalidArgument, std::string(what) + " must be positive: '" + std::string(text) + "'");
   }
   return d->millis;
@@ -165,7 +165,8 @@ sla::Result<StepAt> parse_step_at(std::string_view text) {
     at.percent = *bp;
     return at;
   }
-  auto ms = fixed_duration(text, "a step time");
+  // `0m` is allowed: "escalate immediately" fires when the clock starts.
+  auto ms = fixed_duration(text, "a step time", /*allow_zero=*/true);
   if (!ms) {
     return sla::fail(ErrorCode::kInvalidArgument,
                      "bad step time '" + std::string(text) + "' (expected N%, a duration like 30m, breach or breach+D): " +

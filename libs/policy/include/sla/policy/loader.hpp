@@ -34,7 +34,8 @@ using LoadError = calendar::LoadError;
 [[nodiscard]] std::shared_ptr<const Policy> load_policy_file(const std::string& path, const LoadOptions& options,
                                                              std::vector<LoadError>& errors);
 
-/// "file:line:col: message" (calendar::format).
-[[nodiscard]] std::string format(const LoadError& error);
+/// format(error) -> "file:line:col: message". The calendar library's
+/// function, re-exported (not redeclared) so unqualified calls stay unambiguous.
+using calendar::format;
 
 }  // namespace sla::policy

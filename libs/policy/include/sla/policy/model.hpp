@@ -179,12 +179,12 @@ struct Plan {
 struct StepAt {
   enum class Kind : std::uint8_t {
     kPercent,  ///< `75%`: elapsed >= percent_of(target); never on open-ended clocks
-    kElapsed,  ///< `30m`: elapsed counted time on the clock
+    kElapsed,  ///< `30m`: elapsed counted time on the clock; `0m` = when the clock starts
     kBreach,   ///< `breach` / `breach+1h`: counted time past the deadline
   };
   Kind kind = Kind::kBreach;
   BasisPoints percent = 0;          ///< kPercent: 0 < percent < 10000
-  std::int64_t elapsed_ms = 0;      ///< kElapsed: > 0
+  std::int64_t elapsed_ms = 0;      ///< kElapsed: >= 0
   std::int64_t after_breach_ms = 0; ///< kBreach: >= 0 (0 = at the breach)
   std::string text;                 ///< as written
 
@@ -194,7 +194,7 @@ struct StepAt {
   [[nodiscard]] std::optional<std::int64_t> due_at(std::optional<std::int64_t> target_ms) const noexcept;
 };
 
-/// Parses `at:` text: "N%", a fixed duration ("30m"), "breach", "breach+D".
+/// Parses `at:` text: "N%", a fixed duration ("30m", "0m"), "breach", "breach+D".
 [[nodiscard]] sla::Result<StepAt> parse_step_at(std::string_view text);
 
 /// `match:` of a ladder. An empty list matches anything.

@@ -19,12 +19,17 @@
 //    block.
 //  - Per-level 64-bit occupancy bitmaps: idle time and empty slots cost
 //    nothing (one count-trailing-zeros per level).
-//  - Timers live in a slab of 32-byte nodes addressed by 32-bit indices,
-//    allocated in fixed 64 Ki-node chunks (no realloc copies, no per-timer
+//  - Timers live in a slab of 28-byte nodes addressed by 32-bit indices,
+//    allocated in fixed 2048-node chunks (no realloc copies, no per-timer
 //    allocation), with a free list and per-node generation counters:
 //    handles carry (index, generation), so a stale handle is rejected.
-//  - Buckets are intrusive doubly linked lists (O(1) cancel). The head node
-//    stores its bucket id in `prev`, so no back pointer is needed.
+//  - A bucket is an array of node indices (4 bytes per timer) made of
+//    256-entry blocks from a shared pool; a node records its position, and
+//    cancel swaps the bucket's last entry into the hole (O(1)). A node does
+//    not store its bucket: as in tokio, it is recomputed from the deadline
+//    and the wheel's elapsed time. Arrays instead of linked lists make a
+//    cascade a prefetched scan instead of a chain of dependent cache misses
+//    (measured: 4-5x faster to fire at 1M+ pending).
 //  - Ties: every schedule/reschedule takes a 32-bit sequence number; a due
 //    bucket (one deadline) is sorted by it. On wrap-around after 2^32
 //    schedules the live timers are renumbered in order (O(n log n), once per
@@ -67,7 +72,7 @@ struct TimerWheelTestPeer;  // tests only: forces sequence wrap-around
 class TimerWheel {
  public:
   /// `start_now`: the wheel's initial now(). `reserve`: timers to make room
-  /// for up front (rounded up to 64 Ki-node chunks of 2 MiB).
+  /// for up front (rounded up to whole 64 KiB chunks of 2048 timers).
   explicit TimerWheel(EpochMillis start_now, std::size_t reserve = 0);
 
   TimerWheel(const TimerWheel&) = delete;
@@ -141,24 +146,33 @@ class TimerWheel {
   static constexpr std::uint32_t kBuckets = kBucketOverflow + 1;
 
   static constexpr std::uint32_t kNil = 0xFFFF'FFFFU;
-  static constexpr std::uint32_t kInBatch = 0xFFFF'FFFEU;  // prev: detached, due now
-  static constexpr std::uint32_t kHeadBit = 0x8000'0000U;  // prev: head of bucket (id in low bits)
-  static constexpr std::uint32_t kMaxNodes = 0x8000'0000U;  // indices stay below kHeadBit
+  static constexpr std::uint32_t kInBatch = 0xFFFF'FFFEU;  // pos: detached, due now
+  static constexpr std::uint32_t kMaxNodes = 0x8000'0000U;
 
-  static constexpr unsigned kChunkBits = 16;
+  static constexpr unsigned kChunkBits = 11;  // 2048 nodes per slab chunk
   static constexpr std::uint32_t kChunkNodes = 1U << kChunkBits;
+  static constexpr unsigned kBlockBits = 8;  // 256 indices (1 KiB) per bucket block
+  static constexpr std::uint32_t kBlockSize = 1U << kBlockBits;
 
-  // 32 bytes. `tick` is the deadline with the sign bit flipped, so unsigned
+  // 28 bytes, 4-byte aligned (x86 loads the 8-byte fields unaligned for
+  // free). `tick` is the deadline with the sign bit flipped, so unsigned
   // order is time order for every int64 and the bit tricks below hold.
+#pragma pack(push, 4)
   struct Node {
     std::uint64_t tick;
     std::uint64_t payload;
-    std::uint32_t next;  // bucket list / free list
-    std::uint32_t prev;  // previous node, or kHeadBit|bucket, or kInBatch
-    std::uint32_t gen;   // odd: live, even: free (or cancelled while in batch)
-    std::uint32_t seq;   // schedule order for ties
+    std::uint32_t gen;  // odd: live, even: free (or cancelled while in batch)
+    std::uint32_t seq;  // schedule order for ties
+    std::uint32_t pos;  // block << 8 | offset in its bucket; kInBatch; free list link
   };
-  static_assert(sizeof(Node) == 32);
+#pragma pack(pop)
+  static_assert(sizeof(Node) == 28);
+
+  // A block of a bucket's index array; a bucket is a stack of blocks whose
+  // top (tail_[bucket]) is the only partly filled one.
+  struct Block {
+    std::array<std::uint32_t, kBlockSize> idx;
+  };
 
   static constexpr std::uint64_t to_tick(EpochMillis t) {
     return static_cast<std::uint64_t>(t) ^ (std::uint64_t{1} << 63);
@@ -171,6 +185,8 @@ class TimerWheel {
   const Node& node(std::uint32_t i) const {
     return chunks_[i >> kChunkBits][i & (kChunkNodes - 1)];
   }
+  std::uint32_t* block(std::uint32_t b) { return blocks_[b]->idx.data(); }  // NOLINT
+  const std::uint32_t* block(std::uint32_t b) const { return blocks_[b]->idx.data(); }
 
   // Returns the node index for a live handle, or kNil.
   std::uint32_t lookup(TimerHandle h) const {
@@ -180,42 +196,62 @@ class TimerWheel {
     return node(idx).gen == gen ? idx : kNil;
   }
 
+  // The bucket a deadline belongs in relative to elapsed_. Stable for a
+  // pending node: elapsed_ never moves past the start of an occupied slot
+  // without emptying it, so this also tells where a node is.
   std::uint32_t bucket_for(std::uint64_t tick) const {
     if (tick <= elapsed_) return kBucketExpired;
     const std::uint64_t masked = (elapsed_ ^ tick) | (kSlots - 1);
     const auto level = static_cast<unsigned>(63 - std::countl_zero(masked)) / kSlotBits;
     if (level >= kLevels) return kBucketOverflow;
-    return level * kSlots + static_cast<std::uint32_t>((tick >> (level * kSlotBits)) & (kSlots - 1));
+    return level * kSlots +
+           static_cast<std::uint32_t>((tick >> (level * kSlotBits)) & (kSlots - 1));
   }
 
-  void link(std::uint32_t idx, std::uint32_t bucket) {
-    Node& n = node(idx);
-    const std::uint32_t head = heads_[bucket];
-    n.next = head;
-    n.prev = kHeadBit | bucket;
-    if (head != kNil) {
-      node(head).prev = idx;
-    } else if (bucket < kBucketExpired) {
-      occupied_[bucket / kSlots] |= std::uint64_t{1} << (bucket % kSlots);
+  void push(std::uint32_t idx, std::uint32_t bucket) {
+    std::uint32_t t = tail_[bucket];
+    if (t == kNil || fill_[t] == kBlockSize) {
+      if (t == kNil && bucket < kBucketExpired) {
+        occupied_[bucket / kSlots] |= std::uint64_t{1} << (bucket % kSlots);
+      }
+      const std::uint32_t nb = alloc_block();
+      below_[nb] = t;
+      fill_[nb] = 0;
+      tail_[bucket] = t = nb;
     }
-    heads_[bucket] = idx;
+    const std::uint32_t off = fill_[t]++;
+    block(t)[off] = idx;
+    node(idx).pos = (t << kBlockBits) | off;
   }
 
-  void unlink(std::uint32_t idx) {
-    Node& n = node(idx);
-    if (n.prev == kInBatch) return;
-    if ((n.prev & kHeadBit) != 0) {
-      const std::uint32_t bucket = n.prev & ~kHeadBit;
-      heads_[bucket] = n.next;
-      if (n.next != kNil) {
-        node(n.next).prev = n.prev;
-      } else if (bucket < kBucketExpired) {
+  void remove(std::uint32_t idx, std::uint32_t bucket) {
+    const std::uint32_t pos = node(idx).pos;
+    const std::uint32_t t = tail_[bucket];
+    const std::uint32_t last = block(t)[--fill_[t]];
+    if (last != idx) {
+      block(pos >> kBlockBits)[pos & (kBlockSize - 1)] = last;
+      node(last).pos = pos;
+    }
+    if (fill_[t] == 0) {
+      tail_[bucket] = below_[t];
+      free_block(t);
+      if (tail_[bucket] == kNil && bucket < kBucketExpired) {
         occupied_[bucket / kSlots] &= ~(std::uint64_t{1} << (bucket % kSlots));
       }
-    } else {
-      node(n.prev).next = n.next;
-      if (n.next != kNil) node(n.next).prev = n.prev;
     }
+  }
+
+  std::uint32_t alloc_block() {
+    if (free_block_ != kNil) {
+      const std::uint32_t b = free_block_;
+      free_block_ = below_[b];
+      return b;
+    }
+    return new_block();
+  }
+  void free_block(std::uint32_t b) {
+    below_[b] = free_block_;
+    free_block_ = b;
   }
 
   std::uint32_t next_seq() {
@@ -224,15 +260,14 @@ class TimerWheel {
   }
 
   void free_node(std::uint32_t idx) {
-    Node& n = node(idx);
-    n.next = free_;
+    node(idx).pos = free_;
     free_ = idx;
   }
 
   std::uint32_t alloc_node() {
     if (free_ != kNil) {
       const std::uint32_t idx = free_;
-      free_ = node(idx).next;
+      free_ = node(idx).pos;
       return idx;
     }
     if (bump_ == capacity_) grow();
@@ -240,24 +275,39 @@ class TimerWheel {
   }
 
   void grow();
+  std::uint32_t new_block();
   void renumber();
-  void sort_batch(std::size_t from, bool by_tick);
+  void sort_batch(bool by_tick);
   bool collect_next(std::uint64_t target);
+  void take_bucket(std::uint32_t bucket, std::uint64_t start, bool due);
   void redistribute_overflow();
   void abort_batch(std::size_t from);
   std::uint64_t min_tick_in(std::uint32_t bucket) const;
 
-  std::vector<std::unique_ptr<Node[]>> chunks_;
+  // Raw memory for slab chunks and bucket blocks, freed with the wheel.
+  struct FreeDeleter {
+    void operator()(void* p) const;
+  };
+  void* carve(std::size_t bytes);
+  std::vector<std::unique_ptr<void, FreeDeleter>> arenas_;
+  std::size_t arena_total_ = 0;
+
+  std::vector<Node*> chunks_;
   std::uint32_t capacity_ = 0;  // nodes in chunks_
   std::uint32_t bump_ = 0;      // nodes ever handed out
-  std::uint32_t free_ = kNil;   // free list head
+  std::uint32_t free_ = kNil;   // free node list
   std::uint32_t seq_ = 0;
   std::size_t size_ = 0;
-  std::uint64_t elapsed_ = 0;   // wheel time (tick); all buckets are placed relative to it
+  std::uint64_t elapsed_ = 0;  // wheel time (tick); every bucket is placed relative to it
   EpochMillis now_ = 0;
   std::array<std::uint64_t, kLevels> occupied_{};
-  std::array<std::uint32_t, kBuckets> heads_{};
-  std::vector<std::uint32_t> batch_;  // due timers of one deadline being fired
+  std::array<std::uint32_t, kBuckets> tail_{};  // top block of each bucket, or kNil
+  std::vector<Block*> blocks_;
+  std::vector<std::uint32_t> below_;  // per block: the block under it, or the free-list link
+  std::vector<std::uint32_t> fill_;   // per block: used entries
+  std::uint32_t free_block_ = kNil;
+  std::vector<std::uint32_t> batch_;    // due timers of one deadline being fired
+  std::vector<std::uint32_t> scratch_;  // blocks of a bucket being cascaded
   bool in_advance_ = false;
 };
 
@@ -268,7 +318,7 @@ inline TimerHandle TimerWheel::schedule(EpochMillis deadline, std::uint64_t payl
   n.payload = payload;
   n.gen += 1;  // even -> odd: live
   n.seq = next_seq();
-  link(idx, bucket_for(n.tick));
+  push(idx, bucket_for(n.tick));
   ++size_;
   return TimerHandle{(std::uint64_t{n.gen} << 32) | idx};
 }
@@ -281,8 +331,8 @@ inline bool TimerWheel::cancel(TimerHandle h) {
   --size_;
   // A due node waiting in the batch is freed by the firing loop, which is
   // still going to look at it.
-  if (n.prev != kInBatch) {
-    unlink(idx);
+  if (n.pos != kInBatch) {
+    remove(idx, bucket_for(n.tick));
     free_node(idx);
   }
   return true;
@@ -291,11 +341,11 @@ inline bool TimerWheel::cancel(TimerHandle h) {
 inline bool TimerWheel::reschedule(TimerHandle h, EpochMillis deadline) {
   const std::uint32_t idx = lookup(h);
   if (idx == kNil) return false;
-  unlink(idx);
   Node& n = node(idx);
+  if (n.pos != kInBatch) remove(idx, bucket_for(n.tick));
   n.tick = to_tick(deadline);
   n.seq = next_seq();
-  link(idx, bucket_for(n.tick));  // leaves kInBatch: the firing loop skips it
+  push(idx, bucket_for(n.tick));  // leaves kInBatch: the firing loop skips it
   return true;
 }
 
@@ -312,8 +362,8 @@ std::size_t TimerWheel::advance(EpochMillis now, F&& cb) {
     for (std::size_t i = 0; i < batch_.size(); ++i) {
       const std::uint32_t idx = batch_[i];
       Node& n = node(idx);
-      if (n.prev != kInBatch) continue;  // rescheduled by an earlier callback
-      if ((n.gen & 1U) == 0) {           // cancelled by an earlier callback
+      if (n.pos != kInBatch) continue;  // rescheduled by an earlier callback
+      if ((n.gen & 1U) == 0) {          // cancelled by an earlier callback
         free_node(idx);
         continue;
       }
@@ -321,7 +371,6 @@ std::size_t TimerWheel::advance(EpochMillis now, F&& cb) {
       const std::uint64_t payload = n.payload;
       const EpochMillis deadline = from_tick(n.tick);
       n.gen += 1;
-      n.prev = kNil;
       free_node(idx);
       --size_;
       ++fired;

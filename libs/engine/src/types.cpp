@@ -19,16 +19,6 @@ std::string_view to_string(EventKind kind) {
   return "unknown";
 }
 
-std::string_view to_string(MetricKind metric) {
-  switch (metric) {
-    case MetricKind::kResponse: return "response";
-    case MetricKind::kUpdate: return "update";
-    case MetricKind::kWorkaround: return "workaround";
-    case MetricKind::kResolution: return "resolution";
-  }
-  return "unknown";
-}
-
 std::string_view to_string(SlaKind kind) {
   switch (kind) {
     case SlaKind::kWarning: return "warning";

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sla/base/clock.hpp"
+#include "sla/policy/metric.hpp"
 
 namespace sla::engine {
 
@@ -51,11 +52,10 @@ struct TicketEvent {
   std::string responder;
 };
 
-/// The SLA clock kinds, in the order outputs are produced for equal instants.
-enum class MetricKind : std::uint8_t { kResponse = 0, kUpdate = 1, kWorkaround = 2, kResolution = 3 };
-inline constexpr std::size_t kMetricCount = 4;
-
-[[nodiscard]] std::string_view to_string(MetricKind metric);
+/// The SLA clock kinds (policy::Metric), in the order outputs are produced
+/// for equal instants.
+using MetricKind = policy::Metric;
+using policy::kMetricCount;
 
 /// What an SlaOutput reports.
 enum class SlaKind : std::uint8_t { kWarning, kBreached, kMet, kEscalated };

@@ -1,0 +1,174 @@
+// sla::engine::Engine: the functional core of the service. Ticket events in
+// (event time), SLA and page outputs out, one timer-wheel timer per ticket
+// for its next due moment. Pure and deterministic: no I/O, no clock reads, no
+// logging; every call takes `now` (ms since epoch) from the caller.
+//
+// Not thread-safe: one Engine per partition (or per thread); the daemon
+// serialises calls. Outputs carry deterministic ids (SPEC 5.2), so replaying
+// the same input yields the same output bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sla/base/clock.hpp"
+#include "sla/base/result.hpp"
+#include "sla/engine/types.hpp"
+#include "sla/policy/policy.hpp"
+
+namespace sla::engine {
+
+/// Tunables. The defaults suit production; tests shrink them.
+struct EngineOptions {
+  /// Events retained per ticket for out-of-order recomputation. Past this the
+  /// oldest half is folded into a base snapshot; an event older than the
+  /// snapshot is applied at the snapshot's time (counted in stats).
+  std::size_t max_retained_events = 64;
+  /// Output ids (64-bit hashes) remembered per ticket so a recomputation
+  /// never re-emits; the oldest are forgotten past this.
+  std::size_t max_emitted_ids = 512;
+  /// A closed ticket (or one whose `opened` never arrived) is dropped this
+  /// long after its last event, so late duplicates are still recognised.
+  std::int64_t retention_ms = 24LL * 3600 * 1000;
+};
+
+/// Engine counters, for the daemon's probes and for tests.
+struct EngineStats {
+  std::uint64_t events_applied = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t out_of_order = 0;      ///< events that triggered a recomputation
+  std::uint64_t clamped_late = 0;      ///< events older than a ticket's base snapshot
+  std::uint64_t outputs = 0;
+  std::uint64_t tickets_dropped = 0;
+};
+
+/// A clock's state as shown to people (HTTP, `sla.deadlines`).
+enum class ClockState : std::uint8_t { kRunning, kPaused, kMet, kBreached, kCancelled };
+/// Why a clock is not counting right now.
+enum class PauseReason : std::uint8_t { kNone, kStatus, kOutsideHours, kHoliday };
+
+[[nodiscard]] std::string_view to_string(ClockState s);
+[[nodiscard]] std::string_view to_string(PauseReason r);
+
+struct ClockView {
+  MetricKind metric = MetricKind::kResponse;
+  std::uint32_t cycle = 0;
+  ClockState state = ClockState::kRunning;
+  PauseReason pause_reason = PauseReason::kNone;
+  std::string pause_status;            ///< the status pausing it, for kStatus
+  std::int64_t elapsed_ms = 0;         ///< counted time at `now`
+  std::optional<std::int64_t> target_ms;  ///< none for open-ended targets
+  std::optional<EpochMillis> deadline;    ///< none while paused by status or open-ended
+  std::string calendar;
+  std::vector<std::string> fired;      ///< this cycle's fired items ("warning/75%", "escalated/p0/1", ...)
+};
+
+/// One finished cycle of a clock.
+struct CycleRecord {
+  MetricKind metric = MetricKind::kResponse;
+  std::uint32_t cycle = 0;
+  EpochMillis started_at = 0;
+  EpochMillis ended_at = 0;
+  std::int64_t elapsed_ms = 0;
+  std::string outcome;  ///< "met", "breached", "cancelled", "restarted", "retargeted"
+};
+
+struct PageLadderView {
+  std::string key;  ///< page_id prefix of its pages
+  std::string target;
+  std::uint32_t pages_sent = 0;
+  std::uint32_t pages_total = 0;
+  bool stopped = false;
+  std::optional<EpochMillis> next_page_at;
+};
+
+struct TicketView {
+  std::string ticket_id;
+  std::string tenant_id;
+  std::string plan;
+  std::string severity;
+  std::string status;
+  bool opened = false;
+  bool resolved = false;
+  bool closed = false;
+  EpochMillis opened_at = 0;
+  std::vector<ClockView> clocks;
+  std::vector<CycleRecord> history;
+  std::vector<PageLadderView> pages;
+  std::optional<EpochMillis> next_due;
+};
+
+/// A ticket with a running deadline, for the at-risk list.
+struct AtRisk {
+  std::string ticket_id;
+  MetricKind metric = MetricKind::kResponse;
+  EpochMillis deadline = 0;
+  std::string plan;
+  std::string severity;
+};
+
+class Engine {
+ public:
+  explicit Engine(std::shared_ptr<const policy::Policy> policy, EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Applies one event received at `now`. Appends what it caused (met, and
+  /// anything that became due) to `out`. Errors (nothing is changed): kNotFound
+  /// for an unknown plan or severity. A duplicate `event_id` is a no-op.
+  /// Events are ordered per ticket by (occurred_at, sequence, arrival); an
+  /// event that sorts before ones already applied recomputes the ticket.
+  /// occurred_at after `now` is treated as `now` (clock skew).
+  [[nodiscard]] sla::Result<void> apply(const TicketEvent& event, EpochMillis now, std::vector<Output>& out);
+
+  /// Fires everything due at or before `now`, in (due, ticket order) order.
+  /// Returns the number of outputs appended.
+  std::size_t advance(EpochMillis now, std::vector<Output>& out);
+
+  /// The earliest moment something is due (a timer), if any.
+  [[nodiscard]] std::optional<EpochMillis> next_due() const;
+
+  /// Swaps the policy. Every ticket's targets are re-resolved by (plan,
+  /// severity, metric); clocks whose target vanished are cancelled.
+  void set_policy(std::shared_ptr<const policy::Policy> policy, EpochMillis now, std::vector<Output>& out);
+  [[nodiscard]] const policy::Policy& policy() const { return *policy_; }
+
+  [[nodiscard]] std::size_t ticket_count() const;
+  [[nodiscard]] std::size_t pending_timers() const;
+  [[nodiscard]] const EngineStats& stats() const { return stats_; }
+
+  [[nodiscard]] std::optional<TicketView> ticket(std::string_view ticket_id, EpochMillis now) const;
+  /// Running deadlines within `within_ms` of `now` (including passed ones),
+  /// soonest first, at most `limit`.
+  [[nodiscard]] std::vector<AtRisk> at_risk(EpochMillis now, std::int64_t within_ms, std::size_t limit) const;
+
+  /// Tickets changed since the last call (ids), and tickets dropped (closed
+  /// and past retention). For the store and the `sla.deadlines` topic.
+  [[nodiscard]] std::vector<std::string> take_dirty();
+  [[nodiscard]] std::vector<std::string> take_dropped();
+
+  /// Serialises one ticket's whole state (versioned binary); empty if unknown.
+  [[nodiscard]] std::string save_ticket(std::string_view ticket_id) const;
+  /// Restores a ticket saved by save_ticket (replacing any in memory) and arms
+  /// its timer; what became due while it was away fires on the next advance.
+  [[nodiscard]] sla::Result<void> load_ticket(std::string_view bytes);
+  /// Forgets a ticket (partition revoked).
+  void drop_ticket(std::string_view ticket_id);
+  /// Every ticket id in memory (unordered).
+  [[nodiscard]] std::vector<std::string> ticket_ids() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<const policy::Policy> policy_;
+  EngineStats stats_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sla::engine

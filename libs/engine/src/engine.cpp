@@ -1,0 +1,467 @@
+#include "sla/engine/engine.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "serialize.hpp"
+#include "ticket.hpp"
+
+namespace sla::engine {
+
+using detail::Clock;
+using detail::kNever;
+using detail::Ladder;
+using detail::Runner;
+using detail::StoredEvent;
+using detail::Ticket;
+
+std::string_view to_string(ClockState s) {
+  switch (s) {
+    case ClockState::kRunning: return "running";
+    case ClockState::kPaused: return "paused";
+    case ClockState::kMet: return "met";
+    case ClockState::kBreached: return "breached";
+    case ClockState::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(PauseReason r) {
+  switch (r) {
+    case PauseReason::kNone: return "none";
+    case PauseReason::kStatus: return "status";
+    case PauseReason::kOutsideHours: return "outside_hours";
+    case PauseReason::kHoliday: return "holiday";
+  }
+  return "unknown";
+}
+
+struct Engine::Impl {
+  explicit Impl(EngineOptions o) : options(o), wheel(0) {}
+
+  EngineOptions options;
+  std::unordered_map<std::string, std::uint32_t> index;  // ticket id -> slot
+  std::vector<std::unique_ptr<Ticket>> slots;
+  std::vector<std::uint32_t> free_slots;
+  timerwheel::TimerWheel wheel;
+  std::vector<std::string> dirty;
+  std::vector<std::string> dropped;
+  std::vector<std::uint32_t> due_scratch;
+
+  Ticket* find(std::string_view id) {
+    auto it = index.find(std::string(id));
+    return it == index.end() ? nullptr : slots[it->second].get();
+  }
+  const Ticket* find(std::string_view id) const {
+    auto it = index.find(std::string(id));
+    return it == index.end() ? nullptr : slots[it->second].get();
+  }
+
+  std::uint32_t create(const std::string& id, const std::string& tenant) {
+    std::uint32_t slot;
+    if (!free_slots.empty()) {
+      slot = free_slots.back();
+      free_slots.pop_back();
+    } else {
+      slot = static_cast<std::uint32_t>(slots.size());
+      slots.emplace_back();
+    }
+    auto t = std::make_unique<Ticket>();
+    t->id = id;
+    t->tenant = tenant;
+    slots[slot] = std::move(t);
+    index.emplace(id, slot);
+    return slot;
+  }
+
+  void mark_dirty(Ticket& t) {
+    if (!t.dirty) {
+      t.dirty = true;
+      dirty.push_back(t.id);
+    }
+  }
+
+  void remove(std::uint32_t slot, bool report) {
+    Ticket& t = *slots[slot];
+    if (t.timer.valid()) wheel.cancel(t.timer);
+    if (report) dropped.push_back(t.id);
+    index.erase(t.id);
+    slots[slot].reset();
+    free_slots.push_back(slot);
+  }
+
+  void arm(std::uint32_t slot, const policy::Policy& p, EpochMillis now) {
+    Ticket& t = *slots[slot];
+    Runner r(p, t, nullptr, now, options.max_emitted_ids);
+    const EpochMillis due = std::min(r.next_due(), t.drop_at);
+    if (due == t.timer_at && t.timer.valid()) return;
+    if (t.timer.valid()) wheel.cancel(t.timer);
+    t.timer = {};
+    t.timer_at = due;
+    if (due != kNever) t.timer = wheel.schedule(due, slot);
+  }
+
+  void update_drop(Ticket& t) const {
+    if (t.sim.closed || !t.sim.opened) {
+      t.drop_at = t.sim.last_event_at + options.retention_ms;
+    } else {
+      t.drop_at = kNever;
+    }
+  }
+
+  // Replays the retained events over the base snapshot. Outputs already
+  // produced are recognised by id; only what the corrected history newly
+  // calls for is emitted.
+  std::uint64_t recompute(const policy::Policy& p, Ticket& t, EpochMillis now, std::vector<Output>* out) {
+    for (auto& l : t.ladders) l.confirmed = false;
+    t.sim = t.base ? *t.base : detail::Sim{};
+    Runner r(p, t, out, now, options.max_emitted_ids);
+    for (const auto& e : t.events) {
+      r.fire_due(e.at);
+      r.apply(e);
+    }
+    r.fire_due(now);
+    // A ladder whose step the corrected history no longer reaches is dropped.
+    std::erase_if(t.ladders, [](const Ladder& l) { return !l.confirmed; });
+    return r.outputs;
+  }
+
+  // Folds the oldest half of the retained events into the base snapshot.
+  void compact(const policy::Policy& p, Ticket& t, EpochMillis now) {
+    const std::size_t k = t.events.size() / 2;
+    Ticket tmp;
+    tmp.id = t.id;
+    tmp.tenant = t.tenant;
+    tmp.sim = t.base ? *t.base : detail::Sim{};
+    tmp.emitted = t.emitted;
+    tmp.ladders = t.ladders;
+    Runner r(p, tmp, nullptr, now, options.max_emitted_ids);
+    for (std::size_t i = 0; i < k; ++i) {
+      r.fire_due(t.events[i].at);
+      r.apply(t.events[i]);
+    }
+    t.base = std::move(tmp.sim);
+    t.base_at = t.events[k - 1].at;
+    t.events.erase(t.events.begin(), t.events.begin() + static_cast<std::ptrdiff_t>(k));
+  }
+};
+
+Engine::Engine(std::shared_ptr<const policy::Policy> policy, EngineOptions options)
+    : policy_(std::move(policy)), impl_(std::make_unique<Impl>(options)) {
+  if (!policy_) throw std::invalid_argument("Engine: policy is null");
+}
+
+Engine::~Engine() = default;
+
+sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vector<Output>& out) {
+  const policy::Policy& p = *policy_;
+  Ticket* existing = impl_->find(e.ticket_id);
+  // Reject what the policy cannot run before anything changes.
+  switch (e.kind) {
+    case EventKind::kOpened:
+      if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'");
+      if (!p.has_severity(e.plan, e.severity)) {
+        return sla::fail(ErrorCode::kNotFound, "unknown severity '" + e.severity + "' for plan '" + e.plan + "'");
+      }
+      break;
+    case EventKind::kSeverityChanged:
+      if (existing != nullptr && existing->sim.opened && !p.has_severity(existing->sim.plan, e.severity)) {
+        return sla::fail(ErrorCode::kNotFound,
+                         "unknown severity '" + e.severity + "' for plan '" + existing->sim.plan + "'");
+      }
+      break;
+    case EventKind::kPlanChanged:
+      if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'");
+      if (existing != nullptr && existing->sim.opened && !p.has_severity(e.plan, existing->sim.severity)) {
+        return sla::fail(ErrorCode::kNotFound,
+                         "plan '" + e.plan + "' has no severity '" + existing->sim.severity + "'");
+      }
+      break;
+    default: break;
+  }
+
+  std::uint32_t slot;
+  if (existing == nullptr) {
+    slot = impl_->create(e.ticket_id, e.tenant_id);
+  } else {
+    slot = impl_->index.find(e.ticket_id)->second;
+  }
+  Ticket& t = *impl_->slots[slot];
+  if (t.tenant.empty()) t.tenant = e.tenant_id;
+
+  const std::uint64_t id_hash = detail::hash_id(e.event_id);
+  if (std::find(t.seen.begin(), t.seen.end(), id_hash) != t.seen.end()) {
+    ++stats_.duplicates;
+    return {};
+  }
+  if (t.seen.size() >= impl_->options.max_retained_events * 2) t.seen.erase(t.seen.begin());
+  t.seen.push_back(id_hash);
+
+  StoredEvent se;
+  se.at = std::min(e.occurred_at, now);
+  if (se.at < t.base_at) {
+    se.at = t.base_at;
+    ++stats_.clamped_late;
+  }
+  se.seq = e.sequence.value_or(0);
+  se.arrival = t.arrivals++;
+  se.kind = e.kind;
+  se.id_hash = id_hash;
+  switch (e.kind) {
+    case EventKind::kOpened: se.arg = e.plan + '\x1f' + e.severity + '\x1f' + e.status; break;
+    case EventKind::kPlanChanged: se.arg = e.plan; break;
+    case EventKind::kSeverityChanged: se.arg = e.severity; break;
+    case EventKind::kStatusChanged: se.arg = e.status; break;
+    case EventKind::kPageAcknowledged: se.arg = e.page_id; break;
+    default: break;
+  }
+
+  const auto pos = std::upper_bound(t.events.begin(), t.events.end(), se,
+                                    [](const StoredEvent& a, const StoredEvent& b) { return a.before(b); });
+  const bool in_order = pos == t.events.end();
+  t.events.insert(pos, se);
+  ++stats_.events_applied;
+  if (in_order) {
+    Runner r(p, t, &out, now, impl_->options.max_emitted_ids);
+    r.fire_due(se.at);
+    r.apply(se);
+    r.fire_due(now);
+    stats_.outputs += r.outputs;
+  } else {
+    ++stats_.out_of_order;
+    stats_.outputs += impl_->recompute(p, t, now, &out);
+  }
+  if (t.events.size() > impl_->options.max_retained_events) impl_->compact(p, t, now);
+  impl_->update_drop(t);
+  impl_->arm(slot, p, now);
+  impl_->mark_dirty(t);
+  return {};
+}
+
+std::size_t Engine::advance(EpochMillis now, std::vector<Output>& out) {
+  auto& due = impl_->due_scratch;
+  due.clear();
+  impl_->wheel.advance(now, [&](std::uint64_t payload, EpochMillis, timerwheel::TimerHandle) {
+    due.push_back(static_cast<std::uint32_t>(payload));
+  });
+  std::size_t produced = 0;
+  for (const std::uint32_t slot : due) {
+    if (slot >= impl_->slots.size() || !impl_->slots[slot]) continue;
+    Ticket& t = *impl_->slots[slot];
+    t.timer = {};
+    t.timer_at = kNever;
+    if (t.drop_at <= now) {
+      ++stats_.tickets_dropped;
+      impl_->remove(slot, true);
+      continue;
+    }
+    Runner r(*policy_, t, &out, now, impl_->options.max_emitted_ids);
+    r.fire_due(now);
+    produced += r.outputs;
+    if (r.outputs > 0) impl_->mark_dirty(t);
+    impl_->arm(slot, *policy_, now);
+  }
+  stats_.outputs += produced;
+  return produced;
+}
+
+std::optional<EpochMillis> Engine::next_due() const { return impl_->wheel.next_deadline(); }
+
+void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMillis now, std::vector<Output>& out) {
+  if (!policy) return;
+  policy_ = std::move(policy);
+  for (std::uint32_t slot = 0; slot < impl_->slots.size(); ++slot) {
+    if (!impl_->slots[slot]) continue;
+    Ticket& t = *impl_->slots[slot];
+    Runner r(*policy_, t, &out, now, impl_->options.max_emitted_ids);
+    r.rebind(now);
+    if (t.base) {
+      Ticket tmp;
+      tmp.sim = *t.base;
+      Runner rb(*policy_, tmp, nullptr, now, impl_->options.max_emitted_ids);
+      rb.rebind(t.base_at);
+      t.base = std::move(tmp.sim);
+    }
+    r.fire_due(now);
+    stats_.outputs += r.outputs;
+    impl_->arm(slot, *policy_, now);
+    impl_->mark_dirty(t);
+  }
+}
+
+std::size_t Engine::ticket_count() const { return impl_->index.size(); }
+std::size_t Engine::pending_timers() const { return impl_->wheel.size(); }
+
+std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) const {
+  const Ticket* t = impl_->find(id);
+  if (t == nullptr) return std::nullopt;
+  const auto& s = t->sim;
+  TicketView v;
+  v.ticket_id = t->id;
+  v.tenant_id = t->tenant;
+  v.plan = s.plan;
+  v.severity = s.severity;
+  v.status = s.status;
+  v.opened = s.opened;
+  v.resolved = s.resolved;
+  v.closed = s.closed;
+  v.opened_at = s.opened_at;
+  v.history = s.history;
+  for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+    const Clock& c = s.clocks[mi];
+    if (c.phase == Clock::Phase::kInactive) continue;
+    ClockView cv;
+    cv.metric = static_cast<MetricKind>(mi);
+    cv.cycle = c.cycle;
+    const bool open_ended = c.target == nullptr || c.target->open_ended;
+    if (!open_ended) cv.target_ms = c.target_ms;
+    if (c.target != nullptr) cv.calendar = c.target->calendar_name;
+    cv.elapsed_ms = c.elapsed;
+    if (c.counting() && now > c.since) cv.elapsed_ms += c.target->calendar->elapsed(c.since, now);
+    switch (c.phase) {
+      case Clock::Phase::kMet: cv.state = ClockState::kMet; break;
+      case Clock::Phase::kStopped: cv.state = ClockState::kCancelled; break;
+      default:
+        if (c.breached) {
+          cv.state = ClockState::kBreached;
+        } else if (c.status_paused) {
+          cv.state = ClockState::kPaused;
+        } else {
+          cv.state = ClockState::kRunning;
+        }
+        break;
+    }
+    if (c.live()) {
+      if (c.status_paused) {
+        cv.pause_reason = PauseReason::kStatus;
+        cv.pause_status = s.status;
+      } else if (c.target != nullptr) {
+        switch (c.target->calendar->closed_reason(now)) {
+          case calendar::Calendar::ClosedReason::kOpen: break;
+          case calendar::Calendar::ClosedReason::kHoliday: cv.pause_reason = PauseReason::kHoliday; break;
+          case calendar::Calendar::ClosedReason::kOutsideHours:
+          case calendar::Calendar::ClosedReason::kClosure: cv.pause_reason = PauseReason::kOutsideHours; break;
+        }
+        if (cv.pause_reason != PauseReason::kNone && cv.state == ClockState::kRunning) cv.state = ClockState::kPaused;
+      }
+      if (!open_ended && !c.status_paused) {
+        if (c.breach_at != kNever) {
+          cv.deadline = c.breach_at;
+        } else if (c.elapsed >= c.target_ms) {
+          cv.deadline = c.since;
+        } else {
+          cv.deadline = c.target->calendar->add(c.since, c.target_ms - c.elapsed);
+        }
+      }
+    }
+    // Name this cycle's fired items (warnings, breach, reminders, steps).
+    if (c.target != nullptr && c.fired != 0) {
+      const auto steps = policy_->escalation_steps(s.plan, s.severity, cv.metric);
+      std::size_t i = 0;
+      auto add = [&](std::string name) {
+        if (i < 64 && ((c.fired >> i) & 1U)) cv.fired.push_back(std::move(name));
+        ++i;
+      };
+      if (!c.target->open_ended) {
+        for (const auto& w : c.target->warnings) add("warning/" + w.text);
+        add("breached/0");
+        for (int k = 1; k <= c.target->after_breach.times; ++k) add("breached/" + std::to_string(k));
+      }
+      for (const auto* st : steps) add("escalated/" + st->id);
+    }
+    v.clocks.push_back(std::move(cv));
+  }
+  for (const auto& l : t->ladders) {
+    PageLadderView pv;
+    pv.key = l.key;
+    pv.target = l.target;
+    pv.pages_sent = l.next;
+    pv.stopped = l.stopped;
+    if (const auto* pt = policy_->paging_target(l.target)) {
+      pv.pages_total = static_cast<std::uint32_t>(pt->levels.size()) * static_cast<std::uint32_t>(pt->repeat + 1);
+    }
+    if (!l.stopped && l.next < pv.pages_total) pv.next_page_at = l.next_at;
+    v.pages.push_back(std::move(pv));
+  }
+  if (t->timer_at != kNever) v.next_due = t->timer_at;
+  return v;
+}
+
+std::vector<AtRisk> Engine::at_risk(EpochMillis now, std::int64_t within_ms, std::size_t limit) const {
+  std::vector<AtRisk> out;
+  const EpochMillis horizon = now + within_ms;
+  for (const auto& slot : impl_->slots) {
+    if (!slot) continue;
+    const Ticket& t = *slot;
+    for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+      const Clock& c = t.sim.clocks[mi];
+      if (!c.counting() || c.target == nullptr || c.target->open_ended) continue;
+      const EpochMillis dl = c.breach_at != kNever      ? c.breach_at
+                             : c.elapsed >= c.target_ms ? c.since
+                                                        : c.target->calendar->add(c.since, c.target_ms - c.elapsed);
+      if (dl <= horizon) out.push_back(AtRisk{t.id, static_cast<MetricKind>(mi), dl, t.sim.plan, t.sim.severity});
+    }
+  }
+  auto by_deadline = [](const AtRisk& a, const AtRisk& b) {
+    return a.deadline != b.deadline ? a.deadline < b.deadline : a.ticket_id < b.ticket_id;
+  };
+  if (out.size() > limit) {
+    std::partial_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(limit), out.end(), by_deadline);
+    out.resize(limit);
+  } else {
+    std::sort(out.begin(), out.end(), by_deadline);
+  }
+  return out;
+}
+
+std::vector<std::string> Engine::take_dirty() {
+  std::vector<std::string> out;
+  out.swap(impl_->dirty);
+  for (const auto& id : out) {
+    if (Ticket* t = impl_->find(id)) t->dirty = false;
+  }
+  return out;
+}
+
+std::vector<std::string> Engine::take_dropped() {
+  std::vector<std::string> out;
+  out.swap(impl_->dropped);
+  return out;
+}
+
+std::string Engine::save_ticket(std::string_view id) const {
+  const Ticket* t = impl_->find(id);
+  if (t == nullptr) return {};
+  return detail::encode_ticket(*t);
+}
+
+sla::Result<void> Engine::load_ticket(std::string_view bytes) {
+  auto t = detail::decode_ticket(bytes, *policy_);
+  if (!t) return tl::unexpected(t.error());
+  if (Ticket* old = impl_->find((*t)->id)) {
+    impl_->remove(impl_->index.find(old->id)->second, false);
+  }
+  const std::uint32_t slot = impl_->create((*t)->id, (*t)->tenant);
+  impl_->slots[slot] = std::move(*t);
+  Ticket& nt = *impl_->slots[slot];
+  nt.timer = {};
+  nt.timer_at = kNever;
+  nt.dirty = false;
+  impl_->update_drop(nt);
+  impl_->arm(slot, *policy_, impl_->wheel.now());
+  return {};
+}
+
+void Engine::drop_ticket(std::string_view id) {
+  auto it = impl_->index.find(std::string(id));
+  if (it != impl_->index.end()) impl_->remove(it->second, false);
+}
+
+std::vector<std::string> Engine::ticket_ids() const {
+  std::vector<std::string> out;
+  out.reserve(impl_->index.size());
+  for (const auto& [id, slot] : impl_->index) out.push_back(id);
+  return out;
+}
+
+}  // namespace sla::engine

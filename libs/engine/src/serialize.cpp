@@ -1,0 +1,252 @@
+#include "serialize.hpp"
+
+namespace sla::engine::detail {
+namespace {
+
+constexpr std::uint8_t kFormatVersion = 1;
+
+class Writer {
+ public:
+  void u(std::uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7F) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  // Zig-zag so small negative numbers stay small.
+  void i(std::int64_t v) { u((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63)); }
+  void b(bool v) { u(v ? 1 : 0); }
+  void s(std::string_view v) {
+    u(v.size());
+    out_.append(v);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  std::uint64_t u() {
+    std::uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      if (pos_ >= in_.size()) {
+        ok_ = false;
+        return 0;
+      }
+      const auto byte = static_cast<unsigned char>(in_[pos_++]);
+      v |= static_cast<std::uint64_t>(byte & 0x7F) << shift;
+      if ((byte & 0x80) == 0) return v;
+    }
+    ok_ = false;
+    return 0;
+  }
+  std::int64_t i() {
+    const std::uint64_t z = u();
+    return static_cast<std::int64_t>(z >> 1) ^ -static_cast<std::int64_t>(z & 1);
+  }
+  bool b() { return u() != 0; }
+  std::string s() {
+    const std::uint64_t n = u();
+    if (!ok_ || n > in_.size() - pos_) {
+      ok_ = false;
+      return {};
+    }
+    std::string out(in_.substr(pos_, n));
+    pos_ += n;
+    return out;
+  }
+  /// A count that must fit in the remaining bytes (one byte per element at least).
+  std::size_t count() {
+    const std::uint64_t n = u();
+    if (n > in_.size() - pos_) {
+      ok_ = false;
+      return 0;
+    }
+    return static_cast<std::size_t>(n);
+  }
+  [[nodiscard]] bool ok() const { return ok_; }
+  [[nodiscard]] bool done() const { return pos_ == in_.size(); }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+void put_sim(Writer& w, const Sim& s) {
+  w.b(s.opened);
+  w.b(s.resolved);
+  w.b(s.closed);
+  w.i(s.opened_at);
+  w.i(s.last_event_at);
+  w.s(s.plan);
+  w.s(s.severity);
+  w.s(s.status);
+  for (const Clock& c : s.clocks) {
+    w.b(c.target != nullptr);
+    w.b(c.in_hours);
+    w.u(static_cast<std::uint8_t>(c.phase));
+    w.b(c.status_paused);
+    w.b(c.breached);
+    w.u(c.cycle);
+    w.i(c.target_ms);
+    w.i(c.cycle_start);
+    w.i(c.since);
+    w.i(c.elapsed);
+    w.u(c.fired);
+    w.i(c.breach_at);
+  }
+  w.u(s.history.size());
+  for (const auto& h : s.history) {
+    w.u(static_cast<std::uint8_t>(h.metric));
+    w.u(h.cycle);
+    w.i(h.started_at);
+    w.i(h.ended_at);
+    w.i(h.elapsed_ms);
+    w.s(h.outcome);
+  }
+}
+
+bool get_sim(Reader& r, Sim& s, const policy::Policy& p) {
+  s.opened = r.b();
+  s.resolved = r.b();
+  s.closed = r.b();
+  s.opened_at = r.i();
+  s.last_event_at = r.i();
+  s.plan = r.s();
+  s.severity = r.s();
+  s.status = r.s();
+  for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+    Clock& c = s.clocks[mi];
+    const bool has_target = r.b();
+    c.in_hours = r.b();
+    const auto phase = r.u();
+    if (phase > static_cast<std::uint8_t>(Clock::Phase::kStopped)) return false;
+    c.phase = static_cast<Clock::Phase>(phase);
+    c.status_paused = r.b();
+    c.breached = r.b();
+    c.cycle = static_cast<std::uint32_t>(r.u());
+    c.target_ms = r.i();
+    c.cycle_start = r.i();
+    c.since = r.i();
+    c.elapsed = r.i();
+    c.fired = r.u();
+    c.breach_at = r.i();
+    c.target = nullptr;
+    if (has_target && s.opened) {
+      const auto* mt = p.targets(s.plan, s.severity, static_cast<Metric>(mi));
+      if (mt != nullptr) c.target = &mt->pick(c.in_hours);
+    }
+    // A clock whose target vanished (policy changed while stored) stops.
+    if (c.target == nullptr && c.phase == Clock::Phase::kRunning) c.phase = Clock::Phase::kStopped;
+  }
+  const std::size_t n = r.count();
+  s.history.resize(n);
+  for (auto& h : s.history) {
+    const auto m = r.u();
+    if (m >= kMetricCount) return false;
+    h.metric = static_cast<Metric>(m);
+    h.cycle = static_cast<std::uint32_t>(r.u());
+    h.started_at = r.i();
+    h.ended_at = r.i();
+    h.elapsed_ms = r.i();
+    h.outcome = r.s();
+  }
+  return r.ok();
+}
+
+}  // namespace
+
+std::string encode_ticket(const Ticket& t) {
+  Writer w;
+  w.u(kFormatVersion);
+  w.s(t.id);
+  w.s(t.tenant);
+  w.u(t.arrivals);
+  put_sim(w, t.sim);
+  w.b(t.base.has_value());
+  if (t.base) put_sim(w, *t.base);
+  w.i(t.base_at);
+  w.u(t.events.size());
+  for (const auto& e : t.events) {
+    w.i(e.at);
+    w.u(e.seq);
+    w.u(e.arrival);
+    w.u(static_cast<std::uint8_t>(e.kind));
+    w.u(e.id_hash);
+    w.s(e.arg);
+  }
+  w.u(t.seen.size());
+  for (auto h : t.seen) w.u(h);
+  w.u(t.emitted.size());
+  for (auto h : t.emitted) w.u(h);
+  w.u(t.ladders.size());
+  for (const auto& l : t.ladders) {
+    w.s(l.key);
+    w.s(l.target);
+    w.u(static_cast<std::uint8_t>(l.metric));
+    w.u(l.cycle);
+    w.i(l.next_at);
+    w.u(l.next);
+    w.b(l.stopped);
+  }
+  return w.take();
+}
+
+sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const policy::Policy& p) {
+  Reader r(bytes);
+  const auto version = r.u();
+  if (!r.ok() || version != kFormatVersion) {
+    return sla::fail(ErrorCode::kInvalidArgument, "ticket state: unsupported format version " + std::to_string(version));
+  }
+  auto t = std::make_unique<Ticket>();
+  t->id = r.s();
+  t->tenant = r.s();
+  t->arrivals = static_cast<std::uint32_t>(r.u());
+  if (!get_sim(r, t->sim, p)) return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt clock section");
+  if (r.b()) {
+    Sim base;
+    if (!get_sim(r, base, p)) return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt base section");
+    t->base = std::move(base);
+  }
+  t->base_at = r.i();
+  t->events.resize(r.count());
+  for (auto& e : t->events) {
+    e.at = r.i();
+    e.seq = r.u();
+    e.arrival = static_cast<std::uint32_t>(r.u());
+    const auto kind = r.u();
+    if (kind > static_cast<std::uint8_t>(EventKind::kPageAcknowledged)) {
+      return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad event kind");
+    }
+    e.kind = static_cast<EventKind>(kind);
+    e.id_hash = r.u();
+    e.arg = r.s();
+  }
+  t->seen.resize(r.count());
+  for (auto& h : t->seen) h = r.u();
+  t->emitted.resize(r.count());
+  for (auto& h : t->emitted) h = r.u();
+  t->ladders.resize(r.count());
+  for (auto& l : t->ladders) {
+    l.key = r.s();
+    l.target = r.s();
+    const auto m = r.u();
+    if (m >= kMetricCount) return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad ladder metric");
+    l.metric = static_cast<Metric>(m);
+    l.cycle = static_cast<std::uint32_t>(r.u());
+    l.next_at = r.i();
+    l.next = static_cast<std::uint32_t>(r.u());
+    l.stopped = r.b();
+  }
+  if (!r.ok() || !r.done() || t->id.empty()) {
+    return sla::fail(ErrorCode::kInvalidArgument, "ticket state: truncated or trailing bytes");
+  }
+  return t;
+}
+
+}  // namespace sla::engine::detail

@@ -1,0 +1,570 @@
+#include "ticket.hpp"
+
+#include <algorithm>
+
+namespace sla::engine::detail {
+namespace {
+
+constexpr std::size_t kMaxItems = 64;    // one bit each in Clock::fired
+constexpr std::size_t kMaxHistory = 16;  // cycle records kept per ticket
+
+std::int64_t target_millis(const policy::Target& target, EpochMillis cycle_start) {
+  if (target.open_ended) return 0;
+  const auto& d = target.duration;
+  switch (d.kind) {
+    case calendar::Duration::Kind::kFixed: return d.millis;
+    case calendar::Duration::Kind::kBusinessDays: return d.business_days * target.calendar->day_length_millis();
+    case calendar::Duration::Kind::kNextBusinessDay:
+      return target.calendar->elapsed(cycle_start, target.calendar->add(cycle_start, d));
+  }
+  return d.millis;
+}
+
+// The opened event packs plan, severity and status in one string.
+std::array<std::string_view, 3> split3(std::string_view s) {
+  std::array<std::string_view, 3> out{};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto pos = s.find('\x1f');
+    out[i] = s.substr(0, pos);
+    s = pos == std::string_view::npos ? std::string_view{} : s.substr(pos + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::uint64_t hash_id(std::string_view s) noexcept {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+const policy::Target* resolve_target(const policy::Policy& p, std::string_view plan, std::string_view severity,
+                                     Metric m, EpochMillis opened_at, bool* in_hours) {
+  const auto* mt = p.targets(plan, severity, m);
+  if (mt == nullptr) return nullptr;
+  const bool ih = !mt->split() || mt->hours_calendar == nullptr || mt->hours_calendar->is_open(opened_at);
+  if (in_hours != nullptr) *in_hours = ih;
+  return &mt->pick(ih);
+}
+
+// ---------------------------------------------------------------------------
+// Items: [warnings][breach][reminders][steps] per clock cycle.
+
+std::span<const policy::EscalationStep* const> Runner::steps(Metric m) const {
+  return policy_.escalation_steps(t_.sim.plan, t_.sim.severity, m);
+}
+
+std::size_t Runner::item_count(const Clock& c, Metric m) const {
+  if (c.target == nullptr) return 0;
+  std::size_t n = steps(m).size();
+  if (!c.target->open_ended) {
+    n += c.target->warnings.size() + 1 + static_cast<std::size_t>(std::max(0, c.target->after_breach.times));
+  }
+  return std::min(n, kMaxItems);
+}
+
+std::optional<Runner::Item> Runner::item(const Clock& c, Metric m, std::size_t i) const {
+  const policy::Target& tg = *c.target;
+  if (!tg.open_ended) {
+    const std::size_t w = tg.warnings.size();
+    if (i < w) return Item{Item::Kind::kWarning, static_cast<std::uint32_t>(i), tg.warnings[i].fire_at(c.target_ms)};
+    if (i == w) return Item{Item::Kind::kBreach, 0, c.target_ms};
+    const auto r = static_cast<std::size_t>(std::max(0, tg.after_breach.times));
+    if (i <= w + r) {
+      const auto k = static_cast<std::int64_t>(i - w);
+      return Item{Item::Kind::kReminder, static_cast<std::uint32_t>(k), c.target_ms + k * tg.after_breach.repeat_ms};
+    }
+    i -= w + 1 + r;
+  }
+  const auto st = steps(m);
+  if (i >= st.size()) return std::nullopt;
+  const auto at = st[i]->at.due_at(tg.open_ended ? std::nullopt : std::optional<std::int64_t>(c.target_ms));
+  if (!at) return std::nullopt;
+  return Item{Item::Kind::kStep, static_cast<std::uint32_t>(i), *at};
+}
+
+std::string Runner::item_suffix(const Clock& c, Metric m, const Item& it) const {
+  switch (it.kind) {
+    case Item::Kind::kWarning: return "warning/" + c.target->warnings[it.index].text;
+    case Item::Kind::kBreach: return "breached/0";
+    case Item::Kind::kReminder: return "breached/" + std::to_string(it.index);
+    case Item::Kind::kStep: return "escalated/" + steps(m)[it.index]->id;
+  }
+  return {};
+}
+
+EpochMillis Runner::due_of(const Clock& c, std::int64_t at) const {
+  if (at <= c.elapsed) return c.since;
+  if (!c.counting()) return kNever;
+  return c.target->calendar->add(c.since, at - c.elapsed);
+}
+
+std::int64_t Runner::elapsed_at(const Clock& c, EpochMillis t) const {
+  if (!c.counting() || t <= c.since) return c.elapsed;
+  return c.elapsed + c.target->calendar->elapsed(c.since, t);
+}
+
+std::optional<EpochMillis> Runner::deadline(const Clock& c) const {
+  if (c.target == nullptr || c.target->open_ended) return std::nullopt;
+  if (c.breach_at != kNever) return c.breach_at;
+  if (c.elapsed >= c.target_ms) return c.since;
+  if (!c.counting()) return std::nullopt;
+  return c.target->calendar->add(c.since, c.target_ms - c.elapsed);
+}
+
+// ---------------------------------------------------------------------------
+// Emission.
+
+bool Runner::was_emitted(std::uint64_t h) const {
+  return std::find(t_.emitted.begin(), t_.emitted.end(), h) != t_.emitted.end();
+}
+
+void Runner::remember(std::uint64_t h) {
+  if (t_.emitted.size() >= max_emitted_) t_.emitted.erase(t_.emitted.begin());
+  t_.emitted.push_back(h);
+}
+
+void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, const std::string& step, EpochMillis due,
+                      const Item* it) {
+  std::string id = t_.id;
+  id.append("/").append(policy::to_string(m)).append("/").append(std::to_string(c.cycle)).append("/").append(step);
+  const std::uint64_t h = hash_id(id);
+  if (out_ == nullptr || was_emitted(h)) return;
+  remember(h);
+  SlaOutput o;
+  o.event_id = std::move(id);
+  o.ticket_id = t_.id;
+  o.tenant_id = t_.tenant;
+  o.plan = t_.sim.plan;
+  o.severity = t_.sim.severity;
+  o.metric = m;
+  o.cycle = c.cycle;
+  o.deadline = deadline(c).value_or(due);
+  o.fired_at = std::max(now_, due == kNever ? now_ : due);
+  o.elapsed_ms = kind == SlaKind::kMet ? c.elapsed : std::max(elapsed_at(c, due), it != nullptr ? it->at : 0);
+  o.target_ms = c.target_ms;
+  o.kind = kind;
+  if (it != nullptr) {
+    switch (it->kind) {
+      case Item::Kind::kWarning: o.threshold = c.target->warnings[it->index].text; break;
+      case Item::Kind::kReminder: o.reminder = it->index; break;
+      case Item::Kind::kStep: {
+        const auto* st = steps(m)[it->index];
+        o.step = static_cast<std::uint32_t>(st->index);
+        o.notify = st->notify;
+        o.page = st->page;
+        break;
+      }
+      case Item::Kind::kBreach: break;
+    }
+  }
+  ++outputs;
+  out_->emplace_back(std::move(o));
+}
+
+void Runner::fire_item(Metric m, Clock& c, std::size_t i, const Item& it, EpochMillis due) {
+  c.fired |= std::uint64_t{1} << i;
+  SlaKind kind = SlaKind::kWarning;
+  switch (it.kind) {
+    case Item::Kind::kWarning: kind = SlaKind::kWarning; break;
+    case Item::Kind::kBreach:
+      kind = SlaKind::kBreached;
+      c.breached = true;
+      c.breach_at = due;
+      break;
+    case Item::Kind::kReminder: kind = SlaKind::kBreached; break;
+    case Item::Kind::kStep: kind = SlaKind::kEscalated; break;
+  }
+  emit_sla(m, c, kind, item_suffix(c, m, it), due, &it);
+  if (it.kind == Item::Kind::kStep) {
+    const auto* st = steps(m)[it.index];
+    if (st->page) start_ladders(m, c, *st, due);
+  }
+}
+
+void Runner::start_ladders(Metric m, const Clock& c, const policy::EscalationStep& step, EpochMillis at) {
+  for (const auto* pt : step.pages) {
+    std::string key = t_.id;
+    key.append("/").append(policy::to_string(m)).append("/").append(std::to_string(c.cycle));
+    key.append("/page/").append(step.id).append("/").append(pt->name);
+    auto it = std::find_if(t_.ladders.begin(), t_.ladders.end(), [&](const Ladder& l) { return l.key == key; });
+    if (it != t_.ladders.end()) {
+      it->confirmed = true;
+      continue;
+    }
+    if (out_ == nullptr) continue;  // silent replay creates nothing
+    Ladder l;
+    l.key = std::move(key);
+    l.target = pt->name;
+    l.metric = m;
+    l.cycle = c.cycle;
+    // The first page goes out when the step fires (never before the step was due).
+    l.next_at = std::max(at, now_);
+    t_.ladders.push_back(std::move(l));
+  }
+}
+
+void Runner::fire_page(Ladder& l) {
+  const auto* pt = policy_.paging_target(l.target);
+  if (pt == nullptr || pt->levels.empty()) {
+    l.stopped = true;  // the target vanished with a policy reload
+    return;
+  }
+  const auto levels = static_cast<std::uint32_t>(pt->levels.size());
+  const std::uint32_t k = l.next;
+  const auto& level = pt->levels[k % levels];
+  const EpochMillis at = l.next_at;
+  std::string page_id = l.key + "/" + std::to_string(k % levels) + "/" + std::to_string(k / levels);
+  l.next += 1;
+  l.next_at = at + level.ack_timeout_ms;
+  const std::uint64_t h = hash_id(page_id);
+  if (out_ == nullptr || was_emitted(h)) return;
+  remember(h);
+  PageOutput p;
+  p.page_id = std::move(page_id);
+  p.dedup_key = l.key;
+  p.ticket_id = t_.id;
+  p.tenant_id = t_.tenant;
+  p.plan = t_.sim.plan;
+  p.severity = t_.sim.severity;
+  p.metric = l.metric;
+  p.cycle = l.cycle;
+  p.target = l.target;
+  p.rotation = level.rotation_name;
+  p.responder = level.responder(at);
+  p.level = k % levels;
+  p.attempt = k / levels;
+  p.ack_deadline = at + level.ack_timeout_ms;
+  p.high_urgency = true;
+  p.fired_at = std::max(at, now_);
+  ++outputs;
+  out_->emplace_back(std::move(p));
+}
+
+void Runner::stop_ladders(std::string_view page_id) {
+  for (auto& l : t_.ladders) {
+    if (page_id.empty() || (page_id.substr(0, l.key.size()) == l.key &&
+                            (page_id.size() == l.key.size() || page_id[l.key.size()] == '/'))) {
+      l.stopped = true;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Scheduling.
+
+namespace {
+struct Next {
+  EpochMillis due = kNever;
+  int metric = -1;          // >= 0: a clock item
+  std::size_t item = 0;
+  std::int64_t at = 0;
+  std::size_t ladder = 0;   // metric < 0: a ladder page
+  bool found = false;
+};
+}  // namespace
+
+EpochMillis Runner::next_due() const {
+  EpochMillis best = kNever;
+  for (std::size_t m = 0; m < kMetricCount; ++m) {
+    const Clock& c = t_.sim.clocks[m];
+    if (!c.live()) continue;
+    const std::size_t n = item_count(c, static_cast<Metric>(m));
+    for (std::size_t i = 0; i < n; ++i) {
+      if ((c.fired >> i) & 1U) continue;
+      const auto it = item(c, static_cast<Metric>(m), i);
+      if (!it) continue;
+      best = std::min(best, due_of(c, it->at));
+    }
+  }
+  for (const auto& l : t_.ladders) {
+    if (l.stopped) continue;
+    const auto* pt = policy_.paging_target(l.target);
+    if (pt == nullptr) continue;
+    const auto total = static_cast<std::uint32_t>(pt->levels.size()) * static_cast<std::uint32_t>(pt->repeat + 1);
+    if (l.next < total) best = std::min(best, l.next_at);
+  }
+  return best;
+}
+
+void Runner::fire_due(EpochMillis until) {
+  until = std::min(until, now_);
+  for (;;) {
+    Next best;
+    for (std::size_t m = 0; m < kMetricCount; ++m) {
+      const Clock& c = t_.sim.clocks[m];
+      if (!c.live()) continue;
+      const std::size_t n = item_count(c, static_cast<Metric>(m));
+      for (std::size_t i = 0; i < n; ++i) {
+        if ((c.fired >> i) & 1U) continue;
+        const auto it = item(c, static_cast<Metric>(m), i);
+        if (!it) continue;
+        const EpochMillis due = due_of(c, it->at);
+        // Ties: by metric, then by counted time, then by item order.
+        if (due < best.due || (due == best.due && best.metric == static_cast<int>(m) && it->at < best.at)) {
+          best = Next{due, static_cast<int>(m), i, it->at, 0, true};
+        }
+      }
+    }
+    for (std::size_t li = 0; li < t_.ladders.size(); ++li) {
+      const Ladder& l = t_.ladders[li];
+      if (l.stopped) continue;
+      const auto* pt = policy_.paging_target(l.target);
+      if (pt == nullptr) continue;
+      const auto total = static_cast<std::uint32_t>(pt->levels.size()) * static_cast<std::uint32_t>(pt->repeat + 1);
+      if (l.next < total && l.next_at < best.due) best = Next{l.next_at, -1, 0, 0, li, true};
+    }
+    if (!best.found || best.due > until) return;
+    if (best.metric >= 0) {
+      const auto m = static_cast<Metric>(best.metric);
+      Clock& c = t_.sim.clocks[static_cast<std::size_t>(best.metric)];
+      const auto it = item(c, m, best.item);
+      fire_item(m, c, best.item, *it, best.due);
+    } else {
+      fire_page(t_.ladders[best.ladder]);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// State changes.
+
+void Runner::sync(EpochMillis t) {
+  for (auto& c : t_.sim.clocks) {
+    if (c.counting() && t > c.since) c.elapsed += c.target->calendar->elapsed(c.since, t);
+    c.since = std::max(c.since, t);
+  }
+}
+
+void Runner::start_cycle(Clock& c, Metric /*m*/, EpochMillis t, std::uint32_t cycle) {
+  c.cycle = cycle;
+  c.phase = Clock::Phase::kRunning;
+  c.breached = false;
+  c.breach_at = kNever;
+  c.cycle_start = t;
+  c.since = t;
+  c.elapsed = 0;
+  c.fired = 0;
+  c.target_ms = target_millis(*c.target, t);
+  c.status_paused = c.target->pauses_on(t_.sim.status);
+}
+
+void Runner::end_cycle(Clock& c, Metric m, EpochMillis t, const char* outcome) {
+  auto& h = t_.sim.history;
+  if (h.size() >= kMaxHistory) h.erase(h.begin());
+  h.push_back(CycleRecord{m, c.cycle, c.cycle_start, t, c.elapsed, outcome});
+  // The pages a cycle started are about that cycle: once it ends (met,
+  // cancelled, restarted) nobody needs waking for it any more.
+  for (auto& l : t_.ladders) {
+    if (l.metric == m && l.cycle == c.cycle) l.stopped = true;
+  }
+}
+
+void Runner::meet(Metric m, EpochMillis t) {
+  Clock& c = t_.sim.clocks[index(m)];
+  if (!c.live()) return;
+  if (!c.breached) emit_sla(m, c, SlaKind::kMet, "met/0", t, nullptr);
+  end_cycle(c, m, t, c.breached ? "breached" : "met");
+  c.phase = Clock::Phase::kMet;
+}
+
+void Runner::update_pause(EpochMillis /*t*/) {
+  for (auto& c : t_.sim.clocks) {
+    if (c.live()) c.status_paused = c.target->pauses_on(t_.sim.status);
+  }
+}
+
+void Runner::retarget(EpochMillis t) {
+  Sim& s = t_.sim;
+  if (!s.opened) return;
+  for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+    const auto m = static_cast<Metric>(mi);
+    Clock& c = s.clocks[mi];
+    bool in_hours = true;
+    const policy::Target* nt = resolve_target(policy_, s.plan, s.severity, m, s.opened_at, &in_hours);
+    if (c.phase == Clock::Phase::kInactive) {
+      if (nt != nullptr && !s.resolved && !s.closed) {
+        c.target = nt;
+        c.in_hours = in_hours;
+        start_cycle(c, m, t, c.cycle);
+      }
+      continue;
+    }
+    if (!c.live()) {
+      if (nt != nullptr) c.target = nt;  // finished clocks keep their outcome
+      continue;
+    }
+    if (nt == nullptr) {
+      end_cycle(c, m, t, "cancelled");
+      c.phase = Clock::Phase::kStopped;
+      continue;
+    }
+    if (nt == c.target) continue;
+    if (policy_.on_retarget() == policy::OnRetarget::kRestart) {
+      end_cycle(c, m, t, "retargeted");
+      c.target = nt;
+      c.in_hours = in_hours;
+      start_cycle(c, m, t, c.cycle + 1);
+      continue;
+    }
+    // keep_elapsed: the new target applies to the time already counted. Items
+    // the clock has already passed are skipped (no burst of stale warnings),
+    // except the breach and breach-relative steps, which fire at once.
+    c.target = nt;
+    c.in_hours = in_hours;
+    c.target_ms = target_millis(*nt, c.cycle_start);
+    c.fired = 0;
+    c.breached = false;
+    c.breach_at = kNever;
+    const std::size_t n = item_count(c, m);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto it = item(c, m, i);
+      if (!it || it->at > c.elapsed) continue;
+      const bool breach_like =
+          it->kind == Item::Kind::kBreach ||
+          (it->kind == Item::Kind::kStep && steps(m)[it->index]->at.kind == policy::StepAt::Kind::kBreach &&
+           steps(m)[it->index]->at.after_breach_ms == 0);
+      if (!breach_like) c.fired |= std::uint64_t{1} << i;
+    }
+  }
+  update_pause(t);
+}
+
+void Runner::rebind(EpochMillis t) {
+  Sim& s = t_.sim;
+  for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+    const auto m = static_cast<Metric>(mi);
+    Clock& c = s.clocks[mi];
+    if (c.phase == Clock::Phase::kInactive) continue;
+    bool in_hours = c.in_hours;
+    const policy::Target* nt = s.opened ? resolve_target(policy_, s.plan, s.severity, m, s.opened_at, &in_hours)
+                                        : nullptr;
+    if (nt == nullptr) {
+      if (c.live()) end_cycle(c, m, t, "cancelled");
+      c.phase = c.phase == Clock::Phase::kMet ? Clock::Phase::kMet : Clock::Phase::kStopped;
+      c.target = nullptr;
+      continue;
+    }
+    c.target = nt;
+    if (!c.live()) continue;
+    c.target_ms = target_millis(*nt, c.cycle_start);
+    // Item layout may have changed: mark what the clock has passed as done;
+    // anything already emitted is recognised by id and not sent again.
+    c.fired = 0;
+    const std::size_t n = item_count(c, m);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto it = item(c, m, i);
+      if (it && it->at < c.elapsed) c.fired |= std::uint64_t{1} << i;
+    }
+    c.status_paused = nt->pauses_on(s.status);
+  }
+}
+
+void Runner::apply(const StoredEvent& e) {
+  Sim& s = t_.sim;
+  sync(e.at);
+  s.last_event_at = std::max(s.last_event_at, e.at);
+  switch (e.kind) {
+    case EventKind::kOpened: {
+      if (s.opened) return;
+      const auto parts = split3(e.arg);
+      s.plan = parts[0];
+      s.severity = parts[1];
+      s.status = parts[2].empty() ? "open" : std::string(parts[2]);
+      s.opened = true;
+      s.opened_at = e.at;
+      for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+        const auto m = static_cast<Metric>(mi);
+        Clock& c = s.clocks[mi];
+        bool in_hours = true;
+        c.target = resolve_target(policy_, s.plan, s.severity, m, e.at, &in_hours);
+        c.in_hours = in_hours;
+        if (c.target != nullptr) start_cycle(c, m, e.at, 0);
+      }
+      return;
+    }
+    case EventKind::kResponded: meet(Metric::kResponse, e.at); return;
+    case EventKind::kAgentUpdated: {
+      Clock& c = s.clocks[index(Metric::kUpdate)];
+      if (!c.live()) return;
+      if (!c.breached) emit_sla(Metric::kUpdate, c, SlaKind::kMet, "met/0", e.at, nullptr);
+      end_cycle(c, Metric::kUpdate, e.at, c.breached ? "breached" : "met");
+      start_cycle(c, Metric::kUpdate, e.at, c.cycle + 1);
+      return;
+    }
+    case EventKind::kStatusChanged:
+      s.status = e.arg;
+      update_pause(e.at);
+      return;
+    case EventKind::kSeverityChanged:
+      if (e.arg == s.severity) return;
+      s.severity = e.arg;
+      retarget(e.at);
+      return;
+    case EventKind::kPlanChanged:
+      if (e.arg == s.plan) return;
+      s.plan = e.arg;
+      retarget(e.at);
+      return;
+    case EventKind::kWorkaroundProvided: meet(Metric::kWorkaround, e.at); return;
+    case EventKind::kResolved: {
+      if (!s.opened || s.resolved) return;
+      s.resolved = true;
+      // Resolving answers the customer, provides the fix and ends updates.
+      meet(Metric::kResponse, e.at);
+      meet(Metric::kWorkaround, e.at);
+      meet(Metric::kResolution, e.at);
+      Clock& u = s.clocks[index(Metric::kUpdate)];
+      if (u.live()) {
+        end_cycle(u, Metric::kUpdate, e.at, "stopped");
+        u.phase = Clock::Phase::kStopped;
+      }
+      stop_ladders({});
+      return;
+    }
+    case EventKind::kReopened: {
+      if (!s.resolved || s.closed) return;
+      s.resolved = false;
+      for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+        const auto m = static_cast<Metric>(mi);
+        Clock& c = s.clocks[mi];
+        if (c.target == nullptr || c.phase == Clock::Phase::kInactive) continue;
+        switch (policy_.on_reopen(m)) {
+          case policy::ReopenAction::kResume:
+            if (!c.live()) {
+              c.phase = Clock::Phase::kRunning;
+              c.since = e.at;
+              c.status_paused = c.target->pauses_on(s.status);
+            }
+            break;
+          case policy::ReopenAction::kRestart:
+            if (c.live()) end_cycle(c, m, e.at, "restarted");
+            start_cycle(c, m, e.at, c.cycle + 1);
+            break;
+          case policy::ReopenAction::kIgnore: break;
+        }
+      }
+      return;
+    }
+    case EventKind::kClosed: {
+      if (s.closed) return;
+      s.closed = true;
+      for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+        Clock& c = s.clocks[mi];
+        if (c.live()) {
+          end_cycle(c, static_cast<Metric>(mi), e.at, "cancelled");
+          c.phase = Clock::Phase::kStopped;
+        }
+      }
+      stop_ladders({});
+      return;
+    }
+    case EventKind::kPageAcknowledged: stop_ladders(e.arg); return;
+  }
+}
+
+}  // namespace sla::engine::detail

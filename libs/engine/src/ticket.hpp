@@ -1,0 +1,177 @@
+// Internal: one ticket's deterministic state machine (Sim), the retained
+// events it is recomputed from, and the bookkeeping that survives
+// recomputation (emitted output ids, paging ladders). Not part of the public
+// API; engine.cpp owns tickets.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sla/engine/engine.hpp"
+#include "sla/engine/types.hpp"
+#include "sla/policy/policy.hpp"
+#include "sla/timerwheel/timer_wheel.hpp"
+
+namespace sla::engine::detail {
+
+using policy::Metric;
+
+inline constexpr EpochMillis kNever = std::numeric_limits<EpochMillis>::max();
+
+/// FNV-1a, 64 bit: deterministic across runs and machines (ids are persisted).
+[[nodiscard]] std::uint64_t hash_id(std::string_view s) noexcept;
+
+/// The target a ticket of (plan, severity) opened at `opened_at` has for
+/// `metric`, or nullptr; `in_hours` receives the variant chosen.
+[[nodiscard]] const policy::Target* resolve_target(const policy::Policy& p, std::string_view plan,
+                                                   std::string_view severity, Metric m, EpochMillis opened_at,
+                                                   bool* in_hours);
+
+/// One metric's clock in the current cycle.
+struct Clock {
+  enum class Phase : std::uint8_t { kInactive, kRunning, kMet, kStopped };
+  const policy::Target* target = nullptr;  ///< null while kInactive
+  bool in_hours = true;                    ///< variant chosen at open
+  Phase phase = Phase::kInactive;
+  bool status_paused = false;
+  bool breached = false;  ///< the breach of this cycle has happened
+  std::uint32_t cycle = 0;
+  std::int64_t target_ms = 0;  ///< counted ms; 0 and unused when open-ended
+  EpochMillis cycle_start = 0;
+  EpochMillis since = 0;     ///< `elapsed` is exact up to here
+  std::int64_t elapsed = 0;  ///< counted ms in this cycle up to `since`
+  std::uint64_t fired = 0;   ///< bit i: item i of this cycle is done (emitted or skipped)
+  EpochMillis breach_at = kNever;  ///< when this cycle breached
+
+  [[nodiscard]] bool counting() const { return phase == Phase::kRunning && !status_paused; }
+  [[nodiscard]] bool live() const { return phase == Phase::kRunning; }
+};
+
+/// A paging ladder started by an escalation step with `page: true`.
+struct Ladder {
+  std::string key;  ///< "ticket/metric/cycle/page/<step id>/<target>"; page ids append "/level/attempt"
+  std::string target;
+  Metric metric = Metric::kResponse;
+  std::uint32_t cycle = 0;
+  EpochMillis next_at = 0;  ///< due time of page `next`
+  std::uint32_t next = 0;   ///< pages sent so far
+  bool stopped = false;
+  bool confirmed = true;    ///< recomputation bookkeeping: re-established by the replay
+};
+
+/// Everything derived from the ordered events.
+struct Sim {
+  bool opened = false;
+  bool resolved = false;
+  bool closed = false;
+  EpochMillis opened_at = 0;
+  EpochMillis last_event_at = 0;
+  std::string plan;
+  std::string severity;
+  std::string status;
+  std::array<Clock, kMetricCount> clocks{};
+  std::vector<CycleRecord> history;  ///< bounded, newest last
+};
+
+/// A retained input event in compact form.
+struct StoredEvent {
+  EpochMillis at = 0;  ///< effective time (occurred_at clamped to receive time)
+  std::uint64_t seq = 0;
+  std::uint32_t arrival = 0;
+  EventKind kind = EventKind::kOpened;
+  std::uint64_t id_hash = 0;
+  /// plan_changed: plan | severity_changed: severity | status_changed: status |
+  /// page_acknowledged: page_id | opened: "plan\x1fseverity\x1fstatus".
+  std::string arg;
+
+  [[nodiscard]] bool before(const StoredEvent& o) const {
+    if (at != o.at) return at < o.at;
+    if (seq != o.seq) return seq < o.seq;
+    return arrival < o.arrival;
+  }
+};
+
+struct Ticket {
+  std::string id;
+  std::string tenant;
+  Sim sim;
+  std::optional<Sim> base;  ///< state after compacted events (see EngineOptions)
+  EpochMillis base_at = std::numeric_limits<EpochMillis>::min();
+  std::vector<StoredEvent> events;       ///< sorted by before()
+  std::vector<std::uint64_t> seen;       ///< event id hashes (bounded)
+  std::vector<std::uint64_t> emitted;    ///< output id hashes, insertion order (bounded)
+  std::vector<Ladder> ladders;
+  std::uint32_t arrivals = 0;
+  timerwheel::TimerHandle timer;
+  EpochMillis timer_at = kNever;
+  EpochMillis drop_at = kNever;  ///< closed / orphan tickets are dropped then
+  bool dirty = false;
+};
+
+/// Runs the state machine of one ticket. Emission goes through `emit`, which
+/// the engine wires to the output vector (or to nothing during a silent
+/// replay); `emitted` decides whether an output was already produced.
+class Runner {
+ public:
+  Runner(const policy::Policy& policy, Ticket& ticket, std::vector<Output>* out, EpochMillis now,
+         std::size_t max_emitted)
+      : policy_(policy), t_(ticket), out_(out), now_(now), max_emitted_(max_emitted) {}
+
+  /// Fires every item due at or before `until` (and never after now).
+  void fire_due(EpochMillis until);
+  /// Applies one event at its effective time (after fire_due(at)).
+  void apply(const StoredEvent& e);
+  /// Re-resolves every clock's target against the (new) policy.
+  void rebind(EpochMillis at);
+  /// The earliest due instant of anything pending (items, pages), or kNever.
+  [[nodiscard]] EpochMillis next_due() const;
+
+  std::uint64_t outputs = 0;
+
+ private:
+  struct Item {
+    enum class Kind : std::uint8_t { kWarning, kBreach, kReminder, kStep };
+    Kind kind;
+    std::uint32_t index;  ///< warning index, reminder k (1-based), step index
+    std::int64_t at;      ///< counted ms on the clock
+  };
+
+  [[nodiscard]] std::size_t item_count(const Clock& c, Metric m) const;
+  [[nodiscard]] std::optional<Item> item(const Clock& c, Metric m, std::size_t i) const;
+  [[nodiscard]] EpochMillis due_of(const Clock& c, std::int64_t at) const;
+  [[nodiscard]] std::int64_t elapsed_at(const Clock& c, EpochMillis t) const;
+  [[nodiscard]] std::optional<EpochMillis> deadline(const Clock& c) const;
+  [[nodiscard]] std::string item_suffix(const Clock& c, Metric m, const Item& it) const;
+  [[nodiscard]] std::span<const policy::EscalationStep* const> steps(Metric m) const;
+
+  void sync(EpochMillis t);
+  void start_cycle(Clock& c, Metric m, EpochMillis t, std::uint32_t cycle);
+  void end_cycle(Clock& c, Metric m, EpochMillis t, const char* outcome);
+  void meet(Metric m, EpochMillis t);
+  void refresh_fired(Clock& c, Metric m);
+  void retarget(EpochMillis t);
+  void update_pause(EpochMillis t);
+  void stop_ladders(std::string_view page_id);
+
+  bool was_emitted(std::uint64_t h) const;
+  void remember(std::uint64_t h);
+  void emit_sla(Metric m, const Clock& c, SlaKind kind, const std::string& step, EpochMillis due,
+                const Item* item);
+  void fire_item(Metric m, Clock& c, std::size_t i, const Item& it, EpochMillis due);
+  void fire_page(Ladder& l);
+  void start_ladders(Metric m, const Clock& c, const policy::EscalationStep& step, EpochMillis at);
+
+  const policy::Policy& policy_;
+  Ticket& t_;
+  std::vector<Output>* out_;
+  EpochMillis now_;
+  std::size_t max_emitted_;
+};
+
+}  // namespace sla::engine::detail

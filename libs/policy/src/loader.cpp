@@ -162,8 +162,14 @@ class Builder {
     mine_.push_back(std::move(e));
   }
   void error(const YAML::Node& node, std::string message) { error_at(mark_of(node), std::move(message)); }
-  // yaml-cpp gives undefined nodes a null mark; fall back to the last good one.
+  // yaml-cpp gives undefined nodes a null mark, and an empty value (`key:`)
+  // the position after it; report those at their key instead.
   YAML::Mark mark_of(const YAML::Node& node) {
+    if (node.IsDefined() && node.IsNull()) {
+      for (const auto& [n, m] : null_keys_) {
+        if (n.is(node)) return m;
+      }
+    }
     if (node.IsDefined()) {
       YAML::Mark m = node.Mark();
       if (!m.is_null()) {
@@ -201,6 +207,7 @@ class Builder {
         error(k, "unknown key '" + key + "' in " + path + " (expected one of: " + join(allowed) + ")");
         continue;
       }
+      if (it->second.IsNull()) null_keys_.emplace_back(it->second, k.Mark());
       out.push_back(Entry{key, k, it->second});
     }
     return out;
@@ -337,6 +344,7 @@ class Builder {
   std::vector<LoadError>& errors_;
   std::vector<LoadError> mine_;
   YAML::Mark last_mark_;
+  std::vector<std::pair<YAML::Node, YAML::Mark>> null_keys_;  // empty values -> their key's mark
   std::shared_ptr<Policy> policy_;
   // Calendar names known even when the calendar section failed to load, so
   // that one bad calendar does not turn into an "unknown calendar" per target.

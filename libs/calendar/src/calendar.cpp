@@ -494,7 +494,13 @@ std::shared_ptr<const Calendar> CalendarSet::find_shared(std::string_view name) 
   return nullptr;
 }
 
-const Calendar* CalendarSet::find(std::string_view name) const { return find_shared(name).get(); }
+const Calendar* CalendarSet::find(std::string_view name) const {
+  // No shared_ptr copy: this is on the engine's per-event path.
+  auto it = std::lower_bound(calendars_.begin(), calendars_.end(), name,
+                             [](const auto& c, std::string_view n) { return c->name() < n; });
+  if (it != calendars_.end() && (*it)->name() == name) return it->get();
+  return nullptr;
+}
 
 std::vector<std::string> CalendarSet::names() const {
   std::vector<std::string> out;

@@ -106,7 +106,7 @@ class Loader {
     bool have_hours = false;
     for (auto it = node.begin(); it != node.end(); ++it) {
       const std::string k = it->first.Scalar();
-      const YAML::Node& v = it->second;
+      const YAML::Node v = it->second;  // a copy: it-> yields a temporary proxy
       const std::string path = base + "." + k;
       if (k == "timezone") {
         have_tz = true;
@@ -189,7 +189,7 @@ class Loader {
         err(out, it->first.Mark(), item_path, mask.error().message);
         continue;
       }
-      const YAML::Node& ivs = it->second;
+      const YAML::Node ivs = it->second;  // a copy: it-> yields a temporary proxy
       if (!ivs.IsNull() && !ivs.IsScalar() && !ivs.IsSequence()) {
         err(out, ivs.Mark(), item_path, "expected a list of intervals such as [\"09:00-18:00\"]");
         continue;
@@ -208,7 +208,7 @@ class Loader {
           continue;
         }
         for (std::size_t d = 0; d < 7; ++d) {
-          if ((*mask >> d) & 1U) per_day[d].push_back({*iv, n.Mark(), n.Scalar(), ip});
+          if (((static_cast<unsigned>(*mask) >> d) & 1U) != 0) per_day[d].push_back({*iv, n.Mark(), n.Scalar(), ip});
         }
       }
     }
@@ -456,7 +456,7 @@ class Loader {
       }
       if (!ok) continue;
       for (std::size_t d = 0; d < 7; ++d) {
-        if ((*mask >> d) & 1U) {
+        if (((static_cast<unsigned>(*mask) >> d) & 1U) != 0) {
           for (const auto& iv : ivs) out.spec.closures.push_back({static_cast<Weekday>(d), iv});
         }
       }

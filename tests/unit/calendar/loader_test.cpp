@@ -2,6 +2,8 @@
 // calendar checking the reported line, column and message.
 #include "sla/calendar/yaml_loader.hpp"
 
+#include <random>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -378,6 +380,70 @@ calendars:
 TEST(Loader, FormatIsFileLineColumnMessage) {
   EXPECT_EQ(format(LoadError{"p.yaml", 3, 7, "calendars.a: bad"}), "p.yaml:3:7: calendars.a: bad");
   EXPECT_EQ(format(LoadError{"p.yaml", 0, 0, "bad"}), "p.yaml: bad");
+}
+
+}  // namespace
+}  // namespace sla::calendar
+
+namespace sla::calendar {
+namespace {
+
+// Robustness: random byte mutations of a valid policy and random duration
+// texts never crash, throw or hang; they load or report errors.
+TEST(LoaderRobustness, MutatedInputsNeverCrash) {
+  const std::string base = R"(version: 1
+calendars:
+  a:
+    timezone: Europe/Warsaw
+    hours: {mon-fri: ["09:00-17:00"], sat: ["22:00-06:00"]}
+    holidays: [{date: "01-01", observed: nearest_weekday}, {easter: -2}, {nth: last, weekday: mon, month: 5}]
+    closures: [{weekday: sun, hours: "02:00-04:00"}]
+    include: [b]
+  b:
+    timezone: UTC
+    hours: {daily: ["00:00-24:00"]}
+)";
+  const std::string alphabet = "0123456789:-,[]{}\"' \nabcdefmnorstuwy#&*!|>";
+  std::mt19937 rng(1234);
+  int loaded = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = base;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at_pos = rng() % text.size();
+      switch (rng() % 3) {
+        case 0: text[at_pos] = alphabet[rng() % alphabet.size()]; break;
+        case 1: text.erase(at_pos, 1 + rng() % 3); break;
+        default: text.insert(at_pos, 1, alphabet[rng() % alphabet.size()]); break;
+      }
+    }
+    LoadOptions opts;
+    opts.file = "fuzz.yaml";
+    std::vector<LoadError> errors;
+    std::shared_ptr<const CalendarSet> set;
+    ASSERT_NO_THROW(set = load_calendars_from_text(text, opts, errors)) << text;
+    ASSERT_EQ(set == nullptr, !errors.empty()) << text;
+    if (set) {
+      ++loaded;
+      for (const auto& name : set->names()) {
+        const Calendar* c = set->find(name);
+        const EpochMillis t = 1'767'225'600'000 + static_cast<EpochMillis>(rng() % 1'000'000'000) * 60;
+        const EpochMillis due = c->add(t, static_cast<std::int64_t>(rng() % 100'000) * 60'000);
+        EXPECT_GE(due, t);
+        EXPECT_LE(c->elapsed(t, due), static_cast<std::int64_t>(100'000) * 60'000);
+      }
+    }
+  }
+  EXPECT_GT(loaded, 0);
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    const std::size_t len = rng() % 8;
+    for (std::size_t k = 0; k < len; ++k) text += "0123456789dhmsbn-x"[rng() % 18];
+    auto d = parse_duration(text);
+    if (d) {
+      EXPECT_EQ(parse_duration(to_string(*d)).value(), *d) << text;
+    }
+  }
 }
 
 }  // namespace

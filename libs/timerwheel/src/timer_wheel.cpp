@@ -141,9 +141,7 @@ void TimerWheel::take_bucket(std::uint32_t bucket, std::uint64_t start, bool due
   scratch_.clear();
   for (std::uint32_t b = tail_[bucket]; b != kNil; b = below_[b]) scratch_.push_back(b);
   tail_[bucket] = kNil;
-  if (bucket < kBucketExpired) {
-    occupied_[bucket / kSlots] &= ~(std::uint64_t{1} << (bucket % kSlots));
-  }
+  unmark(bucket);
   constexpr std::uint32_t kAhead = 16;
   for (const std::uint32_t b : scratch_) {
     const std::uint32_t* entries = block(b);
@@ -189,32 +187,20 @@ bool TimerWheel::collect_next(std::uint64_t target) {
       return true;
     }
 
-    // 2. The next occupied slot. A lower level always expires before any
-    //    slot of a higher one, so the first level with a bit set decides.
-    unsigned level = 0;
-    while (level < kLevels && occupied_[level] == 0) ++level;
-    if (level < kLevels) {
-      const unsigned shift = level * kSlotBits;
-      const auto cur = static_cast<unsigned>((elapsed_ >> shift) & (kSlots - 1));
-      // Invariant: occupied slots lie strictly after the current one.
-      const std::uint64_t ahead = occupied_[level] & (~std::uint64_t{0} << cur);
-      assert(ahead != 0);
-      const auto slot = static_cast<unsigned>(std::countr_zero(ahead));
-      const std::uint64_t start =
-          (elapsed_ & ~((std::uint64_t{1} << (shift + kSlotBits)) - 1)) |
-          (std::uint64_t{slot} << shift);
-      if (start <= target) {
-        assert(start > elapsed_ || level == 0);
-        elapsed_ = start;
-        // Cascade: what is due exactly now fires; the rest moves down to a
-        // finer level relative to the new elapsed time.
-        take_bucket(level * kSlots + slot, start, false);
-        if (!batch_.empty()) {
-          sort_batch(false);
-          return true;
-        }
-        continue;
+    // 2. The next occupied slot, if it starts by `target`.
+    std::uint32_t bucket = 0;
+    std::uint64_t start = 0;
+    if (next_slot(bucket, start) && start <= target) {
+      assert(start > elapsed_ || bucket < kSlots);
+      elapsed_ = start;
+      // Cascade: what is due exactly now fires; the rest moves down to a
+      // finer level relative to the new elapsed time.
+      take_bucket(bucket, start, false);
+      if (!batch_.empty()) {
+        sort_batch(false);
+        return true;
       }
+      continue;
     }
 
     // 3. Nothing more is due in the wheel. Crossing into a later 2^42 ms
@@ -248,18 +234,32 @@ std::uint64_t TimerWheel::min_tick_in(std::uint32_t bucket) const {
   return best;
 }
 
+bool TimerWheel::next_slot(std::uint32_t& bucket, std::uint64_t& start) const {
+  for (unsigned level = 0; level < kLevels; ++level) {
+    const unsigned shift = level * kSlotBits;
+    // Invariant: occupied slots lie strictly after the current one.
+    const auto cur = static_cast<unsigned>((elapsed_ >> shift) & (kSlots - 1));
+    for (unsigned w = cur / 64; w < kWords; ++w) {
+      std::uint64_t word = occupied_[level * kWords + w];
+      if (w == cur / 64) word &= ~std::uint64_t{0} << (cur % 64);
+      if (word == 0) continue;
+      const unsigned slot = w * 64 + static_cast<unsigned>(std::countr_zero(word));
+      bucket = level * kSlots + slot;
+      start = (elapsed_ & ~((std::uint64_t{1} << (shift + kSlotBits)) - 1)) |
+              (std::uint64_t{slot} << shift);
+      return true;
+    }
+  }
+  return false;
+}
+
 std::optional<EpochMillis> TimerWheel::next_deadline() const {
   if (tail_[kBucketExpired] != kNil) return from_tick(min_tick_in(kBucketExpired));
-  for (unsigned level = 0; level < kLevels; ++level) {
-    if (occupied_[level] == 0) continue;
-    const unsigned shift = level * kSlotBits;
-    const auto cur = static_cast<unsigned>((elapsed_ >> shift) & (kSlots - 1));
-    const std::uint64_t ahead = occupied_[level] & (~std::uint64_t{0} << cur);
-    const auto slot = static_cast<unsigned>(std::countr_zero(ahead));
-    if (level == 0) {
-      return from_tick((elapsed_ & ~std::uint64_t{kSlots - 1}) | slot);
-    }
-    return from_tick(min_tick_in(level * kSlots + slot));
+  std::uint32_t bucket = 0;
+  std::uint64_t start = 0;
+  if (next_slot(bucket, start)) {
+    // The finest level holds one deadline per slot; a coarser slot is scanned.
+    return from_tick(bucket < kSlots ? start : min_tick_in(bucket));
   }
   if (tail_[kBucketOverflow] != kNil) return from_tick(min_tick_in(kBucketOverflow));
   return std::nullopt;
@@ -267,15 +267,9 @@ std::optional<EpochMillis> TimerWheel::next_deadline() const {
 
 std::optional<EpochMillis> TimerWheel::next_wakeup() const {
   if (tail_[kBucketExpired] != kNil) return now_;
-  for (unsigned level = 0; level < kLevels; ++level) {
-    if (occupied_[level] == 0) continue;
-    const unsigned shift = level * kSlotBits;
-    const auto cur = static_cast<unsigned>((elapsed_ >> shift) & (kSlots - 1));
-    const std::uint64_t ahead = occupied_[level] & (~std::uint64_t{0} << cur);
-    const auto slot = static_cast<unsigned>(std::countr_zero(ahead));
-    return from_tick((elapsed_ & ~((std::uint64_t{1} << (shift + kSlotBits)) - 1)) |
-                     (std::uint64_t{slot} << shift));
-  }
+  std::uint32_t bucket = 0;
+  std::uint64_t start = 0;
+  if (next_slot(bucket, start)) return from_tick(start);
   if (tail_[kBucketOverflow] != kNil) {
     return from_tick(((elapsed_ >> kWheelBits) + 1) << kWheelBits);
   }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sla/timerwheel/timer_wheel.hpp"
+#include "test_peer.hpp"
 
 namespace sla::timerwheel {
 namespace {
@@ -287,8 +288,9 @@ TEST(TimerWheelProperty, MatchesMultimapReferenceYears) {
 }
 
 TEST(TimerWheelProperty, MatchesReferenceAcrossOverflowBlocks) {
-  // Start 5 days before a 2^42 ms block boundary, spread over ~2 blocks.
-  differential(3, {(1LL << 42) - 5LL * 86'400'000, 1LL << 43, 0.3}, ops(600'000));
+  // Start 5 days before an overflow block boundary, spread over ~2 blocks.
+  constexpr unsigned kBits = TimerWheelTestPeer::kBlockBits;
+  differential(3, {(1LL << kBits) - 5LL * 86'400'000, 1LL << (kBits + 1), 0.3}, ops(600'000));
 }
 
 TEST(TimerWheelProperty, MatchesReferenceAroundZero) {

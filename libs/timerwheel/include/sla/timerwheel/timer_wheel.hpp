@@ -10,15 +10,17 @@
 // scheduler of work. It hands back payloads; the caller decides what to do.
 //
 // Design (see docs/benchmarks.md "Timer wheel" and README.md in this folder):
-//  - 7 levels x 64 slots, tokio/Linux style: a timer sits at the level of the
-//    highest bit in which its deadline differs from the wheel's elapsed time,
-//    so levels cover 64 ms, 4 s, 4.4 min, 4.7 h, 12.4 d, 2.2 y, 139 y. A
-//    timer cascades at most 6 times on its way down. Farther deadlines (a
-//    different 2^42 ms block, i.e. after year 2109, or "never" sentinels) go
-//    to an overflow list that is redistributed when the wheel reaches their
-//    block.
-//  - Per-level 64-bit occupancy bitmaps: idle time and empty slots cost
-//    nothing (one count-trailing-zeros per level).
+//  - 6 levels x 256 slots, tokio/Linux style: a timer sits at the level of
+//    the highest bit in which its deadline differs from the wheel's elapsed
+//    time, so levels cover 256 ms, 65 s, 4.7 h, 49.7 d, 35 y, 8900 y. A
+//    timer cascades at most 5 times on its way down, 2-3 times for minutes
+//    to a month (tokio's 64 slots: 3-5 times; an A/B of the two on the
+//    shared project machine was within its noise, the wider wheel does less
+//    work per timer). Farther deadlines (a different 2^48 ms block,
+//    or "never" sentinels) go to an overflow list that is redistributed when
+//    the wheel reaches their block.
+//  - Per-level occupancy bitmaps: idle time and empty slots cost nothing (a
+//    few count-trailing-zeros per level).
 //  - Timers live in a slab of 28-byte nodes addressed by 32-bit indices,
 //    allocated in fixed 2048-node chunks (no realloc copies, no per-timer
 //    allocation), with a free list and per-node generation counters:
@@ -111,14 +113,16 @@ class TimerWheel {
   template <typename F>
   std::size_t advance(EpochMillis now, F&& cb);
 
-  /// The exact earliest pending deadline, or nullopt when empty. Cost: O(7)
+  /// The exact earliest pending deadline, or nullopt when empty. Cost: a few
   /// bitmap probes when the earliest timers sit in the finest level; when
-  /// they sit in a coarser level it scans that one bucket (e.g. ~1 000 timers
-  /// per 4.4-min bucket at 10M pending over 30 days); a scan of the overflow
-  /// list when only overflow timers remain. See also next_wakeup().
+  /// they sit in a coarser level it scans that one bucket (e.g. ~250 timers
+  /// per 65-s bucket, ~64 000 per 4.7-h bucket at 10M pending over 30 days);
+  /// a scan of the overflow list when only overflow timers remain. Not
+  /// counting timers already handed to a running advance(). See also
+  /// next_wakeup().
   [[nodiscard]] std::optional<EpochMillis> next_deadline() const;
 
-  /// A cheap lower bound for next_deadline() (O(7), never scans): the
+  /// A cheap lower bound for next_deadline() (O(levels), never scans): the
   /// earliest time at which advance() has work to do. Arming a system timer
   /// for it and calling advance() then is correct; the first call may only
   /// cascade, the next bound is tighter.
@@ -137,10 +141,11 @@ class TimerWheel {
  private:
   friend struct TimerWheelTestPeer;
 
-  static constexpr unsigned kSlotBits = 6;
-  static constexpr unsigned kSlots = 1U << kSlotBits;  // 64
-  static constexpr unsigned kLevels = 7;               // 7 * 6 = 42 bits
+  static constexpr unsigned kSlotBits = 8;
+  static constexpr unsigned kSlots = 1U << kSlotBits;  // 256
+  static constexpr unsigned kLevels = 6;               // 6 * 8 = 48 bits
   static constexpr unsigned kWheelBits = kSlotBits * kLevels;
+  static constexpr unsigned kWords = kSlots / 64;  // occupancy words per level
   static constexpr std::uint32_t kBucketExpired = kLevels * kSlots;  // deadline <= elapsed
   static constexpr std::uint32_t kBucketOverflow = kBucketExpired + 1;
   static constexpr std::uint32_t kBuckets = kBucketOverflow + 1;
@@ -208,12 +213,21 @@ class TimerWheel {
            static_cast<std::uint32_t>((tick >> (level * kSlotBits)) & (kSlots - 1));
   }
 
+  void mark(std::uint32_t bucket) {
+    if (bucket < kBucketExpired) occupied_[bucket / 64] |= std::uint64_t{1} << (bucket % 64);
+  }
+  void unmark(std::uint32_t bucket) {
+    if (bucket < kBucketExpired) occupied_[bucket / 64] &= ~(std::uint64_t{1} << (bucket % 64));
+  }
+  // The next occupied slot: the first level with one decides, since a finer
+  // level always expires before any slot of a coarser one. Returns its
+  // bucket and start tick, or false when the wheel proper is empty.
+  bool next_slot(std::uint32_t& bucket, std::uint64_t& start) const;
+
   void push(std::uint32_t idx, std::uint32_t bucket) {
     std::uint32_t t = tail_[bucket];
     if (t == kNil || fill_[t] == kBlockSize) {
-      if (t == kNil && bucket < kBucketExpired) {
-        occupied_[bucket / kSlots] |= std::uint64_t{1} << (bucket % kSlots);
-      }
+      if (t == kNil) mark(bucket);
       const std::uint32_t nb = alloc_block();
       below_[nb] = t;
       fill_[nb] = 0;
@@ -235,9 +249,7 @@ class TimerWheel {
     if (fill_[t] == 0) {
       tail_[bucket] = below_[t];
       free_block(t);
-      if (tail_[bucket] == kNil && bucket < kBucketExpired) {
-        occupied_[bucket / kSlots] &= ~(std::uint64_t{1} << (bucket % kSlots));
-      }
+      if (tail_[bucket] == kNil) unmark(bucket);
     }
   }
 
@@ -304,7 +316,7 @@ class TimerWheel {
   std::size_t size_ = 0;
   std::uint64_t elapsed_ = 0;  // wheel time (tick); every bucket is placed relative to it
   EpochMillis now_ = 0;
-  std::array<std::uint64_t, kLevels> occupied_{};
+  std::array<std::uint64_t, kLevels * kWords> occupied_{};  // bit per wheel bucket
   std::array<std::uint32_t, kBuckets> tail_{};  // top block of each bucket, or kNil
   std::vector<Block*> blocks_;
   std::vector<std::uint32_t> below_;  // per block: the block under it, or the free-list link

@@ -125,8 +125,10 @@ struct Target {
   /// if it has one, else the global `pause_on` for update/workaround/
   /// resolution, else nothing (response never pauses unless its target says so).
   std::vector<std::string> pause_on;
-  /// Effective warnings: the target's own `warnings`, else the global ones.
-  /// Empty when open_ended.
+  /// Effective warnings: the target's own `warnings`, else the global ones
+  /// minus time-before-deadline thresholds not shorter than this target (a
+  /// 15m target gets no -30m warning rather than one at open). Own warnings
+  /// like that are a load error. Empty when open_ended.
   std::vector<Threshold> warnings;
   /// Effective reminders: the target's own `after_breach`, else the global one.
   AfterBreach after_breach;

@@ -1,0 +1,69 @@
+// Fuzz target for the policy loader (SPEC 8: "Fuzzed: ... policy loading").
+// LLVMFuzzerTestOneInput works with libFuzzer (clang -fsanitize=fuzzer) and
+// AFL++; without them, main() runs every file given on the command line (a
+// corpus run, ctest label `fuzz`), e.g. deploy/policies/*.yaml.
+// Invariants: never throws or crashes; a policy is returned iff no errors;
+// every error has a message; lookups on a loaded policy are safe.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sla/policy/loader.hpp"
+
+namespace {
+
+void check(std::string_view text) {
+  sla::policy::LoadOptions opts;
+  opts.file = "fuzz.yaml";
+  opts.read_file = [](const std::string&) -> sla::Result<std::string> {
+    return sla::fail(sla::ErrorCode::kNotFound, "no files while fuzzing");
+  };
+  std::vector<sla::policy::LoadError> errors;
+  auto policy = sla::policy::load_policy(text, opts, errors);
+  if ((policy == nullptr) == errors.empty()) std::abort();
+  for (const auto& e : errors) {
+    if (e.message.empty()) std::abort();
+  }
+  if (!policy) return;
+  (void)policy->summary();
+  for (const auto& [pn, plan] : policy->plans()) {
+    for (const auto& [sn, sev] : plan.severities) {
+      for (auto m : sla::policy::kAllMetrics) {
+        (void)policy->target_at(pn, sn, m, 1'700'000'000'000);
+        (void)policy->escalation_steps(pn, sn, m);
+      }
+    }
+  }
+  for (const auto& [rn, r] : policy->rotations()) (void)policy->on_call(rn, 1'700'000'000'000);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  check(std::string_view(reinterpret_cast<const char*>(data), size));
+  return 0;
+}
+
+#ifndef SLA_LIBFUZZER
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::ifstream in(argv[i], std::ios::binary);
+    if (!in) {
+      std::cerr << "cannot open " << argv[i] << "\n";
+      return 1;
+    }
+    std::ostringstream s;
+    s << in.rdbuf();
+    const std::string text = s.str();
+    LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+  }
+  std::cout << "policy_fuzz: " << (argc - 1) << " inputs ok\n";
+  return 0;
+}
+#endif

@@ -229,7 +229,10 @@ std::uint64_t TimerWheel::min_tick_in(std::uint32_t bucket) const {
   std::uint64_t best = std::numeric_limits<std::uint64_t>::max();
   for (std::uint32_t b = tail_[bucket]; b != kNil; b = below_[b]) {
     const std::uint32_t* entries = block(b);
-    for (std::uint32_t o = 0; o < fill_[b]; ++o) best = std::min(best, node(entries[o]).tick);
+    for (std::uint32_t o = 0; o < fill_[b]; ++o) {
+      const std::uint64_t tick = node(entries[o]).tick;  // by value: the field is packed
+      if (tick < best) best = tick;
+    }
   }
   return best;
 }

@@ -120,7 +120,7 @@ struct Engine::Impl {
       r.fire_due(e.at);
       r.apply(e);
     }
-    r.fire_due(now);
+    if (!t.events.empty()) r.fire_due(t.events.back().at);
     // A ladder whose step the corrected history no longer reaches is dropped.
     std::erase_if(t.ladders, [](const Ladder& l) { return !l.confirmed; });
     return r.outputs;
@@ -225,7 +225,11 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
     Runner r(p, t, &out, now, impl_->options.max_emitted_ids);
     r.fire_due(se.at);
     r.apply(se);
-    r.fire_due(now);
+    // Only what the event itself makes due at its own time fires here (met,
+    // a breach at once after a retarget); anything due later than the event
+    // but before `now` fires in advance(), after the rest of the batch of
+    // events has been applied, so late batches converge with timely ones.
+    r.fire_due(se.at);
     stats_.outputs += r.outputs;
   } else {
     ++stats_.out_of_order;

@@ -202,8 +202,9 @@ void Runner::start_ladders(Metric m, const Clock& c, const policy::EscalationSte
     l.target = pt->name;
     l.metric = m;
     l.cycle = c.cycle;
-    // The first page goes out when the step fires (never before the step was due).
-    l.next_at = std::max(at, now_);
+    // The ladder runs from the step's due moment, not from when a (possibly
+    // late) tick noticed it: ack deadlines do not drift with firing lateness.
+    l.next_at = at;
     t_.ladders.push_back(std::move(l));
   }
 }
@@ -395,12 +396,16 @@ void Runner::retarget(EpochMillis t) {
       continue;
     }
     if (!c.live()) {
-      if (nt != nullptr) c.target = nt;  // finished clocks keep their outcome
+      // Finished clocks keep their outcome; the target always follows the
+      // ticket's current (plan, severity) so a stored ticket reloads the same.
+      c.target = nt;
+      c.in_hours = in_hours;
       continue;
     }
     if (nt == nullptr) {
       end_cycle(c, m, t, "cancelled");
       c.phase = Clock::Phase::kStopped;
+      c.target = nullptr;
       continue;
     }
     if (nt == c.target) continue;

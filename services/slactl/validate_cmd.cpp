@@ -34,7 +34,7 @@ int validate(const std::string& file) {
   opts.read_file = [base_dir](const std::string& path) { return read_text(base_dir, path); };
   auto text = read_text({}, file);
   if (!text) {
-    std::cerr << file << ": " << text.error().message << "\n";
+    std::cout << file << ": " << text.error().message << "\n";
     return 1;
   }
   std::vector<sla::policy::LoadError> errors;

@@ -1064,7 +1064,8 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
   if (!m) return;
   EscalationLadder ladder;
   ladder.name = path;
-  bool ok = true;
+  bool ok = true;        // name and match
+  bool steps_ok = true;  // every step has a valid `at` (all the order check needs)
 
   if (const Entry* n = find(*m, "name")) {
     if (auto s = nonempty_scalar(n->value, path + ".name")) {
@@ -1144,10 +1145,10 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
   const Entry* steps = find(*m, "steps");
   if (steps == nullptr) {
     error(node, path + ": missing required key 'steps'");
-    ok = false;
+    steps_ok = false;
   } else if (!steps->value.IsSequence() || steps->value.size() == 0) {
     error(steps->value, path + ".steps: expected a non-empty list of steps, got " + kind_name(steps->value));
-    ok = false;
+    steps_ok = false;
   } else {
     std::size_t j = 0;
     for (const auto& item : steps->value) {
@@ -1159,7 +1160,7 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
       ++j;
       auto sm = mapping(item, spath, {"at", "notify", "page"});
       if (!sm) {
-        ok = false;
+        steps_ok = false;
         continue;
       }
       bool sok = true;
@@ -1172,13 +1173,16 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
           } else {
             error(at->value, spath + ".at: " + parsed.error().message);
             sok = false;
+            steps_ok = false;
           }
         } else {
           sok = false;
+          steps_ok = false;
         }
       } else {
         error(item, spath + ": missing required key 'at'");
         sok = false;
+        steps_ok = false;
       }
       if (const Entry* pg = find(*sm, "page")) {
         if (auto b = boolean(pg->value, spath + ".page")) step.page = *b;
@@ -1214,7 +1218,7 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
       }
       if (!sok) ok = false;
       ladder.steps.push_back(std::move(step));
-      at_nodes.push_back(sok ? at_node : YAML::Node());
+      at_nodes.push_back(at_node);
     }
   }
 
@@ -1235,7 +1239,8 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
       ok = false;
     }
   }
-  if (ok) check_step_order(ladder, at_nodes);
+  // Order is checked even when `match` is wrong, so both are reported.
+  if (steps_ok) check_step_order(ladder, at_nodes);
   policy_->escalations_.push_back(std::move(ladder));
 }
 

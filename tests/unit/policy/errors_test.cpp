@@ -295,7 +295,7 @@ escalations:
 )";
   auto l = load(yaml);
   EXPECT_EQ(l.policy, nullptr);
-  ASSERT_GE(l.errors.size(), 6U) << l.text();
+  ASSERT_GE(l.errors.size(), 7U) << l.text();
   const std::vector<std::pair<std::string, std::string>> want = {
       {"200%", "over 100%"},
       {"biz", "unknown calendar 'biz'"},
@@ -303,6 +303,7 @@ escalations:
       {"calender", "unknown key 'calender'"},
       {"gold", "unknown plan 'gold'"},
       {"[t3]", "is a paging target"},
+      {"50%, notify", "step 2 (at 50%) is not later than step 1 (at breach)"},
   };
   for (const auto& [token, msg] : want) {
     const Pos p = where(yaml, token);

@@ -131,9 +131,9 @@ class Loader {
           out.spec.day_length_millis = d->millis;
         }
       } else if (k == "holidays") {
-        parse_holidays(out, path, it->first, v);
+        parse_holidays(out, path, v);
       } else if (k == "closures") {
-        parse_closures(out, path, it->first, v);
+        parse_closures(out, path, v);
       } else if (k == "include") {
         if (!v.IsScalar() && !v.IsSequence() && !v.IsNull()) {
           err(out, v.Mark(), path, "expected a calendar name or a list of names");
@@ -291,11 +291,10 @@ class Loader {
     return false;
   }
 
-  void parse_holidays(Parsed& out, const std::string& path, const YAML::Node& key, const YAML::Node& v) {
+  void parse_holidays(Parsed& out, const std::string& path, const YAML::Node& v) {
     if (v.IsNull()) return;
     if (!v.IsSequence()) {
-      err(out, v.Mark(), path, "expected a list of holidays, found " + describe(v) + " (line " +
-                                   std::to_string(key.Mark().line + 1) + ")");
+      err(out, v.Mark(), path, "expected a list of holidays, found " + describe(v));
       return;
     }
     std::size_t idx = 0;
@@ -401,7 +400,7 @@ class Loader {
     }
   }
 
-  void parse_closures(Parsed& out, const std::string& path, const YAML::Node& /*key*/, const YAML::Node& v) {
+  void parse_closures(Parsed& out, const std::string& path, const YAML::Node& v) {
     if (v.IsNull()) return;
     if (!v.IsSequence()) {
       err(out, v.Mark(), path, "expected a list such as [{weekday: sun, hours: \"02:00-04:00\"}]");

@@ -77,6 +77,8 @@ class TimerWheel {
   /// for up front (rounded up to whole 64 KiB chunks of 2048 timers).
   explicit TimerWheel(EpochMillis start_now, std::size_t reserve = 0);
 
+  /// Movable, not copyable. A moved-from wheel may only be destroyed or
+  /// assigned to.
   TimerWheel(const TimerWheel&) = delete;
   TimerWheel& operator=(const TimerWheel&) = delete;
   TimerWheel(TimerWheel&&) noexcept = default;
@@ -279,7 +281,9 @@ class TimerWheel {
     if (!free_.empty()) {
       const std::uint32_t idx = free_.back();
       free_.pop_back();
-      if (!free_.empty()) __builtin_prefetch(&node(free_.back()), 1);
+      // The slot handed out a few calls from now is cold: fetch it early.
+      constexpr std::size_t kAhead = 4;
+      if (free_.size() >= kAhead) __builtin_prefetch(&node(free_[free_.size() - kAhead]), 1);
       return idx;
     }
     if (bump_ == capacity_) grow();

@@ -361,4 +361,73 @@ TEST(CalendarProperty, MatchesMinuteSteppingReference) {
   std::printf("property: %ld cases checked, %ld skipped (ran off the reference map)\n", checked, skipped);
 }
 
+/// nbd by brute force: walk local days after the start's date; a day's open
+/// minutes are those inside its own intervals and outside every closure
+/// window (closures of the day before, the day and the day after); the
+/// deadline is the end of the day's last open minute.
+EpochMillis ref_nbd(const RefCalendar& c, EpochMillis start) {
+  absl::TimeZone tz;
+  EXPECT_TRUE(absl::LoadTimeZone(c.tz, &tz));
+  const absl::CivilDay d0(tz.At(absl::FromUnixMillis(start)).cs);
+  for (absl::CivilDay d = d0 + 1; d < d0 + 40; ++d) {
+    if (ref_is_holiday(c, d)) continue;
+    std::vector<std::pair<EpochMillis, EpochMillis>> closed;
+    for (absl::CivilDay x = d - 1; x <= d + 1; ++x) {
+      for (const auto& iv : c.closures) {
+        if ((iv.days >> ref_weekday(x)) & 1U) closed.emplace_back(ref_instant(tz, x, iv.start_min), ref_instant(tz, x, iv.end_min));
+      }
+    }
+    EpochMillis last_end = -1;
+    for (const auto& iv : c.hours) {
+      if (((iv.days >> ref_weekday(d)) & 1U) == 0) continue;
+      for (EpochMillis t = ref_instant(tz, d, iv.start_min); t < ref_instant(tz, d, iv.end_min); t += kMinute) {
+        bool in_closure = false;
+        for (const auto& [cs, ce] : closed) in_closure = in_closure || (t >= cs && t < ce);
+        if (!in_closure) last_end = std::max(last_end, t + kMinute);
+      }
+    }
+    if (last_end >= 0) return last_end;
+  }
+  return -1;
+}
+
+TEST(CalendarProperty, BusinessDaysAndNextBusinessDayMatchReference) {
+  const auto cals = calendars();
+  std::vector<sla::calendar::LoadError> errors;
+  const auto set = sla::calendar::load_calendars_from_text(to_yaml(cals), {}, errors);
+  ASSERT_NE(set, nullptr);
+  const absl::CivilDay from(2024, 12, 25);
+  const absl::CivilDay to(2028, 4, 1);
+  std::mt19937_64 rng(4242);
+  const EpochMillis lo = absl::ToUnixMillis(absl::FromCivil(absl::CivilSecond(2025, 1, 1), absl::UTCTimeZone()));
+  const EpochMillis hi = absl::ToUnixMillis(absl::FromCivil(absl::CivilSecond(2027, 12, 1), absl::UTCTimeZone()));
+  std::uniform_int_distribution<EpochMillis> start_minute(0, (hi - lo) / kMinute - 1);
+  for (std::size_t ci = 0; ci < cals.size(); ++ci) {
+    const RefCalendar& rc = cals[ci];
+    const Calendar& cal = *set->find(rc.name);
+    // day_length default: the longest day's opening hours.
+    std::int64_t longest = 0;
+    for (unsigned d = 0; d < 7; ++d) {
+      std::int64_t sum = 0;
+      for (const auto& iv : rc.hours) sum += ((iv.days >> d) & 1U) ? iv.end_min - iv.start_min : 0;
+      longest = std::max(longest, sum);
+    }
+    ASSERT_EQ(cal.day_length_millis(), longest * kMinute) << rc.name;
+    const RefMap ref = build_ref(rc, from, to);
+    for (int i = 0; i < 1500; ++i) {
+      const EpochMillis start = lo + start_minute(rng) * kMinute;
+      const EpochMillis nbd = ref_nbd(rc, start);
+      ASSERT_GE(nbd, 0);
+      EXPECT_EQ(cal.add(start, sla::calendar::Duration::nbd()), nbd)
+          << rc.name << " nbd from " << sla::calendar::format_rfc3339(start) << ": reference "
+          << sla::calendar::format_rfc3339(nbd);
+      const std::int64_t n = std::uniform_int_distribution<std::int64_t>(0, 5)(rng);
+      const EpochMillis bd = ref_add(ref, start, n * longest);
+      if (bd >= 0) {
+        EXPECT_EQ(cal.add(start, sla::calendar::Duration::bd(n)), bd) << rc.name << " " << n << "bd";
+      }
+    }
+  }
+}
+
 }  // namespace

@@ -189,6 +189,30 @@ TEST_F(OnCall, DefaultsAndSingleMember) {
   EXPECT_EQ(policy_->on_call("nobody", 0).error().code, ErrorCode::kNotFound);
 }
 
+TEST(OnCallEdges, OverrideBoundaryInsideADstGapAndUnquotedTimes) {
+  auto p = load_ok(R"(version: 1
+policy_id: edges
+plans: {p: {severities: {s: {response: {within: 1h}}}}}
+paging:
+  rotations:
+    waw:
+      timezone: Europe/Warsaw
+      members: [x]
+      handoff: {weekday: mon, time: 10:00}
+      overrides: [{member: cover, from: "2026-03-29T02:30", to: "2026-03-29T12:00"}]
+)");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->rotation("waw")->handoff_minute_of_day, 600);
+  // 02:30 does not exist on 2026-03-29 in Warsaw: the override starts at
+  // 03:30 CEST = 01:30Z and ends 12:00 CEST = 10:00Z.
+  const RotationOverride& o = p->rotation("waw")->overrides.at(0);
+  EXPECT_EQ(o.from, at("2026-03-29T01:30:00Z"));
+  EXPECT_EQ(o.to, at("2026-03-29T10:00:00Z"));
+  EXPECT_EQ(*p->on_call("waw", at("2026-03-29T01:29:59Z")), "x");
+  EXPECT_EQ(*p->on_call("waw", at("2026-03-29T01:30:00Z")), "cover");
+  EXPECT_EQ(*p->on_call("waw", at("2026-03-29T10:00:00Z")), "x");
+}
+
 // Reference: handoff instants built one by one from civil times (no index
 // arithmetic), and the member found by scanning them.
 void check_against_reference(const Rotation& r, absl::CivilMinute first_local, std::int64_t shifts,

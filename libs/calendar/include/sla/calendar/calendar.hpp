@@ -89,7 +89,8 @@ struct CalendarSpec {
 /// Business-hours calendar. Immutable after build; all const members are
 /// thread-safe for concurrent use. Instants are epoch milliseconds (UTC);
 /// counted durations are milliseconds of open time. Supported instants are
-/// years 1900..2399 UTC; results that would fall after that are kMaxInstant.
+/// years 1900..2399 UTC; results that would fall after that are kMaxInstant
+/// (24x7 is plain arithmetic and unbounded, saturating at INT64_MAX).
 class Calendar {
  public:
   /// Returned when no answer exists inside the supported range (e.g. add on

@@ -40,7 +40,12 @@ struct Engine::Impl {
   explicit Impl(EngineOptions o) : options(o), wheel(0) {}
 
   EngineOptions options;
-  std::unordered_map<std::string, std::uint32_t> index;  // ticket id -> slot
+  // Transparent hashing: look up by string_view without building a string.
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::uint32_t, IdHash, std::equal_to<>> index;  // ticket id -> slot
   std::vector<std::unique_ptr<Ticket>> slots;
   std::vector<std::uint32_t> free_slots;
   timerwheel::TimerWheel wheel;
@@ -49,11 +54,11 @@ struct Engine::Impl {
   std::vector<std::uint32_t> due_scratch;
 
   Ticket* find(std::string_view id) {
-    auto it = index.find(std::string(id));
+    auto it = index.find(id);
     return it == index.end() ? nullptr : slots[it->second].get();
   }
   const Ticket* find(std::string_view id) const {
-    auto it = index.find(std::string(id));
+    auto it = index.find(id);
     return it == index.end() ? nullptr : slots[it->second].get();
   }
 
@@ -140,7 +145,7 @@ struct Engine::Impl {
       r.fire_due(t.events[i].at);
       r.apply(t.events[i]);
     }
-    t.base = std::move(tmp.sim);
+    t.base = std::make_unique<detail::Sim>(std::move(tmp.sim));
     t.base_at = t.events[k - 1].at;
     t.events.erase(t.events.begin(), t.events.begin() + static_cast<std::ptrdiff_t>(k));
   }
@@ -155,7 +160,8 @@ Engine::~Engine() = default;
 
 sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vector<Output>& out) {
   const policy::Policy& p = *policy_;
-  Ticket* existing = impl_->find(e.ticket_id);
+  const auto found = impl_->index.find(std::string_view(e.ticket_id));
+  Ticket* existing = found == impl_->index.end() ? nullptr : impl_->slots[found->second].get();
   // Reject what the policy cannot run before anything changes.
   switch (e.kind) {
     case EventKind::kOpened:
@@ -180,12 +186,7 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
     default: break;
   }
 
-  std::uint32_t slot;
-  if (existing == nullptr) {
-    slot = impl_->create(e.ticket_id, e.tenant_id);
-  } else {
-    slot = impl_->index.find(e.ticket_id)->second;
-  }
+  const std::uint32_t slot = existing == nullptr ? impl_->create(e.ticket_id, e.tenant_id) : found->second;
   Ticket& t = *impl_->slots[slot];
   if (t.tenant.empty()) t.tenant = e.tenant_id;
 
@@ -284,7 +285,7 @@ void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMilli
       tmp.sim = *t.base;
       Runner rb(*policy_, tmp, nullptr, now, impl_->options.max_emitted_ids);
       rb.rebind(t.base_at);
-      t.base = std::move(tmp.sim);
+      *t.base = std::move(tmp.sim);
     }
     r.fire_due(now);
     stats_.outputs += r.outputs;
@@ -457,7 +458,7 @@ sla::Result<void> Engine::load_ticket(std::string_view bytes) {
 }
 
 void Engine::drop_ticket(std::string_view id) {
-  auto it = impl_->index.find(std::string(id));
+  auto it = impl_->index.find(id);
   if (it != impl_->index.end()) impl_->remove(it->second, false);
 }
 

@@ -168,7 +168,7 @@ std::string encode_ticket(const Ticket& t) {
   w.s(t.tenant);
   w.u(t.arrivals);
   put_sim(w, t.sim);
-  w.b(t.base.has_value());
+  w.b(t.base != nullptr);
   if (t.base) put_sim(w, *t.base);
   w.i(t.base_at);
   w.u(t.events.size());
@@ -211,7 +211,7 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
   if (r.b()) {
     Sim base;
     if (!get_sim(r, base, p)) return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt base section");
-    t->base = std::move(base);
+    t->base = std::make_unique<Sim>(std::move(base));
   }
   t->base_at = r.i();
   t->events.resize(r.count());

@@ -55,7 +55,14 @@ const policy::Target* resolve_target(const policy::Policy& p, std::string_view p
 // Items: [warnings][breach][reminders][steps] per clock cycle.
 
 std::span<const policy::EscalationStep* const> Runner::steps(Metric m) const {
-  return policy_.escalation_steps(t_.sim.plan, t_.sim.severity, m);
+  // The severity lookup (two string-keyed map searches) is done once per
+  // Runner and again only after a plan or severity change.
+  if (!sev_valid_) {
+    sev_ = policy_.severity(t_.sim.plan, t_.sim.severity);
+    sev_valid_ = true;
+  }
+  if (sev_ == nullptr) return {};
+  return sev_->steps[index(m)];
 }
 
 std::size_t Runner::item_count(const Clock& c, Metric m) const {
@@ -269,18 +276,26 @@ struct Next {
 };
 }  // namespace
 
+std::optional<std::pair<std::size_t, Runner::Item>> Runner::min_item(const Clock& c, Metric m) const {
+  // due_of() is monotonic in the counted time `at` for a given clock state,
+  // so only the unfired item with the smallest `at` (lowest index on ties)
+  // can be next: one calendar computation per clock, not one per item.
+  std::optional<std::pair<std::size_t, Item>> best;
+  const std::size_t n = item_count(c, m);
+  for (std::size_t i = 0; i < n; ++i) {
+    if ((c.fired >> i) & 1U) continue;
+    const auto it = item(c, m, i);
+    if (it && (!best || it->at < best->second.at)) best.emplace(i, *it);
+  }
+  return best;
+}
+
 EpochMillis Runner::next_due() const {
   EpochMillis best = kNever;
   for (std::size_t m = 0; m < kMetricCount; ++m) {
     const Clock& c = t_.sim.clocks[m];
     if (!c.live()) continue;
-    const std::size_t n = item_count(c, static_cast<Metric>(m));
-    for (std::size_t i = 0; i < n; ++i) {
-      if ((c.fired >> i) & 1U) continue;
-      const auto it = item(c, static_cast<Metric>(m), i);
-      if (!it) continue;
-      best = std::min(best, due_of(c, it->at));
-    }
+    if (const auto mi = min_item(c, static_cast<Metric>(m))) best = std::min(best, due_of(c, mi->second.at));
   }
   for (const auto& l : t_.ladders) {
     if (l.stopped) continue;
@@ -299,17 +314,11 @@ void Runner::fire_due(EpochMillis until) {
     for (std::size_t m = 0; m < kMetricCount; ++m) {
       const Clock& c = t_.sim.clocks[m];
       if (!c.live()) continue;
-      const std::size_t n = item_count(c, static_cast<Metric>(m));
-      for (std::size_t i = 0; i < n; ++i) {
-        if ((c.fired >> i) & 1U) continue;
-        const auto it = item(c, static_cast<Metric>(m), i);
-        if (!it) continue;
-        const EpochMillis due = due_of(c, it->at);
-        // Ties: by metric, then by counted time, then by item order.
-        if (due < best.due || (due == best.due && best.metric == static_cast<int>(m) && it->at < best.at)) {
-          best = Next{due, static_cast<int>(m), i, it->at, 0, true};
-        }
-      }
+      const auto mi = min_item(c, static_cast<Metric>(m));
+      if (!mi) continue;
+      const EpochMillis due = due_of(c, mi->second.at);
+      // Ties between clocks: by metric order.
+      if (due < best.due) best = Next{due, static_cast<int>(m), mi->first, mi->second.at, 0, true};
     }
     for (std::size_t li = 0; li < t_.ladders.size(); ++li) {
       const Ladder& l = t_.ladders[li];
@@ -473,6 +482,9 @@ void Runner::apply(const StoredEvent& e) {
   Sim& s = t_.sim;
   sync(e.at);
   s.last_event_at = std::max(s.last_event_at, e.at);
+  if (e.kind == EventKind::kOpened || e.kind == EventKind::kSeverityChanged || e.kind == EventKind::kPlanChanged) {
+    sev_valid_ = false;
+  }
   switch (e.kind) {
     case EventKind::kOpened: {
       if (s.opened) return;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -101,7 +102,7 @@ struct Ticket {
   std::string id;
   std::string tenant;
   Sim sim;
-  std::optional<Sim> base;  ///< state after compacted events (see EngineOptions)
+  std::unique_ptr<Sim> base;  ///< state after compacted events (see EngineOptions); rare, so boxed
   EpochMillis base_at = std::numeric_limits<EpochMillis>::min();
   std::vector<StoredEvent> events;       ///< sorted by before()
   std::vector<std::uint64_t> seen;       ///< event id hashes (bounded)
@@ -144,6 +145,7 @@ class Runner {
 
   [[nodiscard]] std::size_t item_count(const Clock& c, Metric m) const;
   [[nodiscard]] std::optional<Item> item(const Clock& c, Metric m, std::size_t i) const;
+  [[nodiscard]] std::optional<std::pair<std::size_t, Item>> min_item(const Clock& c, Metric m) const;
   [[nodiscard]] EpochMillis due_of(const Clock& c, std::int64_t at) const;
   [[nodiscard]] std::int64_t elapsed_at(const Clock& c, EpochMillis t) const;
   [[nodiscard]] std::optional<EpochMillis> deadline(const Clock& c) const;
@@ -172,6 +174,8 @@ class Runner {
   std::vector<Output>* out_;
   EpochMillis now_;
   std::size_t max_emitted_;
+  mutable const policy::Severity* sev_ = nullptr;
+  mutable bool sev_valid_ = false;
 };
 
 }  // namespace sla::engine::detail

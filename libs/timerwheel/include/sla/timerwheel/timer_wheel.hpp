@@ -74,7 +74,7 @@ struct TimerWheelTestPeer;  // tests only: forces sequence wrap-around
 class TimerWheel {
  public:
   /// `start_now`: the wheel's initial now(). `reserve`: timers to make room
-  /// for up front (rounded up to whole 64 KiB chunks of 2048 timers).
+  /// for up front (rounded up to whole chunks of 2048 timers, 56 KiB each).
   explicit TimerWheel(EpochMillis start_now, std::size_t reserve = 0);
 
   /// Movable, not copyable. A moved-from wheel may only be destroyed or

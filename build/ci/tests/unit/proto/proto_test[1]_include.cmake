@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build/ci/tests/unit/proto/proto_test[1]_tests.cmake")
-  include("/work/main/build/ci/tests/unit/proto/proto_test[1]_tests.cmake")
-else()
-  add_test(proto_test_NOT_BUILT proto_test_NOT_BUILT)
-endif()

@@ -132,12 +132,12 @@ void TimerWheel::sort_batch(bool by_tick) {
   }
 }
 
-// Empties `bucket`. With `due`, every node goes to the batch; otherwise
-// nodes whose tick == `start` go to the batch and the rest are placed again
-// relative to elapsed_ (a cascade to finer levels, or the overflow being
-// redistributed). The index array is scanned with the nodes prefetched a few
-// entries ahead, so the walk is bandwidth- not latency-bound.
-void TimerWheel::take_bucket(std::uint32_t bucket, std::uint64_t start, bool due) {
+// Empties `bucket`: nodes with tick <= `due_limit` go to the batch, the rest
+// are placed again relative to elapsed_ (a cascade to finer levels, or the
+// overflow being redistributed). The index array is scanned with the nodes
+// prefetched a few entries ahead, so the walk is bandwidth- not
+// latency-bound.
+void TimerWheel::take_bucket(std::uint32_t bucket, std::uint64_t due_limit) {
   scratch_.clear();
   for (std::uint32_t b = tail_[bucket]; b != kNil; b = below_[b]) scratch_.push_back(b);
   tail_[bucket] = kNil;
@@ -150,7 +150,7 @@ void TimerWheel::take_bucket(std::uint32_t bucket, std::uint64_t start, bool due
       if (o + kAhead < count) __builtin_prefetch(&node(entries[o + kAhead]), 1);
       const std::uint32_t idx = entries[o];
       Node& n = node(idx);
-      if (due || n.tick == start) {
+      if (n.tick <= due_limit) {
         n.pos = kInBatch;
         batch_.push_back(idx);
       } else {
@@ -161,29 +161,30 @@ void TimerWheel::take_bucket(std::uint32_t bucket, std::uint64_t start, bool due
   }
 }
 
-void TimerWheel::redistribute_overflow() { take_bucket(kBucketOverflow, 0, false); }
-
-void TimerWheel::abort_batch(std::size_t from) {
+void TimerWheel::requeue_batch(std::size_t from) {
   for (std::size_t j = from; j < batch_.size(); ++j) {
     const std::uint32_t idx = batch_[j];
     const Node& n = node(idx);
-    if (n.pos != kInBatch) continue;
+    if (n.pos != kInBatch) continue;  // rescheduled by a callback
     if ((n.gen & 1U) == 0) {
-      free_node(idx);
+      free_node(idx);  // cancelled by a callback
     } else {
-      push(idx, kBucketExpired);
+      push(idx, bucket_for(n.tick));
     }
   }
   batch_.clear();
 }
+
+void TimerWheel::redistribute_overflow() { take_bucket(kBucketOverflow, 0); }
 
 bool TimerWheel::collect_next(std::uint64_t target) {
   batch_.clear();
   for (;;) {
     // 1. Timers already due when they were armed (deadline <= elapsed).
     if (tail_[kBucketExpired] != kNil) {
-      take_bucket(kBucketExpired, 0, true);
+      take_bucket(kBucketExpired, std::numeric_limits<std::uint64_t>::max());
       sort_batch(true);
+      batch_spans_ = false;
       return true;
     }
 
@@ -193,11 +194,26 @@ bool TimerWheel::collect_next(std::uint64_t target) {
     if (next_slot(bucket, start) && start <= target) {
       assert(start > elapsed_ || bucket < kSlots);
       elapsed_ = start;
-      // Cascade: what is due exactly now fires; the rest moves down to a
-      // finer level relative to the new elapsed time.
-      take_bucket(bucket, start, false);
+      // A sparse coarse slot (common: a few timers per 256 ms or 65 s) is
+      // fired straight from here, sorted, instead of being cascaded down
+      // level by level; advance() stops and requeues the rest if a callback
+      // arms something that could come first. Otherwise cascade: what is due
+      // exactly now fires, the rest moves down relative to the new time.
+      // Only when the whole slot is due: then nothing is placed again, and
+      // moving elapsed_ through the slot passes no occupied slot.
+      const unsigned level = bucket / kSlots;
+      const std::uint64_t last = start + ((std::uint64_t{1} << (level * kSlotBits)) - 1);
+      std::uint32_t count = 0;
+      if (level > 0 && last <= target) {
+        for (std::uint32_t b = tail_[bucket]; b != kNil && count <= kDirectMax; b = below_[b]) {
+          count += fill_[b];
+        }
+      }
+      batch_spans_ = level > 0 && last <= target && count <= kDirectMax;
+      batch_mutations_ = mutations_;
+      take_bucket(bucket, batch_spans_ ? target : start);
       if (!batch_.empty()) {
-        sort_batch(false);
+        sort_batch(batch_spans_);
         return true;
       }
       continue;

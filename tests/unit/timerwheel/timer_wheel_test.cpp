@@ -253,6 +253,47 @@ TEST(TimerWheel, RescheduleEarlierLaterAndAcrossLevels) {
   EXPECT_EQ(payloads(advance(w, kStart + 400 * kDay)), (P{2}));
 }
 
+TEST(TimerWheel, PartlyDueCoarseSlotKeepsLaterTimersFindable) {
+  // A coarse slot (65.5 s, split in 256-ms sub-slots) with timers before and
+  // after `now`, some in the same sub-slot: the later ones must stay where
+  // cancel() will look for them, also from a callback.
+  constexpr EpochMillis kSlot = EpochMillis{1} << 16;
+  const EpochMillis s = kStart - kStart % kSlot + 3 * kSlot;
+  TimerWheel w(s - 1);
+  w.schedule(s + 300, 1);
+  const TimerHandle u = w.schedule(s + 400, 2);  // same 256-ms sub-slot
+  const TimerHandle v = w.schedule(s + 9000, 3);
+  std::vector<bool> results;
+  const std::size_t n = w.advance(s + 350, [&](std::uint64_t, EpochMillis, TimerHandle) {
+    results.push_back(w.cancel(u));
+    results.push_back(w.reschedule(v, s + 360));
+  });
+  EXPECT_EQ(n, 1U);
+  EXPECT_EQ(results, (std::vector<bool>{true, true}));
+  EXPECT_EQ(w.size(), 1U);
+  EXPECT_EQ(w.next_deadline(), s + 360);
+  EXPECT_EQ(payloads(advance(w, s + 9000)), (P{3}));
+  EXPECT_TRUE(w.empty());
+}
+
+TEST(TimerWheel, SparseCoarseSlotFiredWholeStillStopsForEarlierArrivals) {
+  // Whole slot due: fired straight from the coarse slot. A callback arming an
+  // earlier deadline must still fire before the slot's later timers.
+  constexpr EpochMillis kSlot = EpochMillis{1} << 16;
+  const EpochMillis s = kStart - kStart % kSlot + 5 * kSlot;
+  TimerWheel w(s - 1);
+  w.schedule(s + 100, 1);
+  w.schedule(s + 5000, 3);
+  w.schedule(s + 5000, 4);
+  w.schedule(s + 60000, 5);
+  std::vector<std::uint64_t> seen;
+  w.advance(s + kSlot * 2, [&](std::uint64_t p, EpochMillis, TimerHandle) {
+    seen.push_back(p);
+    if (p == 1) w.schedule(s + 2000, 2);
+  });
+  EXPECT_EQ(seen, (P{1, 2, 3, 4, 5}));
+}
+
 TEST(TimerWheel, RescheduleCountsAsScheduledNowForTies) {
   TimerWheel w(kStart);
   const TimerHandle a = w.schedule(kStart + 100, 1);

@@ -295,9 +295,9 @@ class TimerWheel {
   void renumber();
   void sort_batch(bool by_tick);
   bool collect_next(std::uint64_t target);
-  void take_bucket(std::uint32_t bucket, std::uint64_t start, bool due);
+  void take_bucket(std::uint32_t bucket, std::uint64_t due_limit);
+  void requeue_batch(std::size_t from);
   void redistribute_overflow();
-  void abort_batch(std::size_t from);
   std::uint64_t min_tick_in(std::uint32_t bucket) const;
 
   // Raw memory for slab chunks and bucket blocks, freed with the wheel:
@@ -329,6 +329,13 @@ class TimerWheel {
   std::vector<std::uint32_t> batch_;    // due timers of one deadline being fired
   std::vector<std::uint32_t> scratch_;  // blocks of a bucket being cascaded
   bool in_advance_ = false;
+  // The batch spans several deadlines (a sparse coarse slot fired directly).
+  // It may only go on to its next deadline if no callback scheduled or
+  // rescheduled anything meanwhile (mutations_ unchanged).
+  static constexpr std::uint32_t kDirectMax = 32;
+  bool batch_spans_ = false;
+  std::uint64_t mutations_ = 0;
+  std::uint64_t batch_mutations_ = 0;
 };
 
 inline TimerHandle TimerWheel::schedule(EpochMillis deadline, std::uint64_t payload) {
@@ -340,6 +347,7 @@ inline TimerHandle TimerWheel::schedule(EpochMillis deadline, std::uint64_t payl
   n.seq = next_seq();
   push(idx, bucket_for(n.tick));
   ++size_;
+  ++mutations_;
   return TimerHandle{(std::uint64_t{n.gen} << 32) | idx};
 }
 
@@ -366,6 +374,7 @@ inline bool TimerWheel::reschedule(TimerHandle h, EpochMillis deadline) {
   n.tick = to_tick(deadline);
   n.seq = next_seq();
   push(idx, bucket_for(n.tick));  // leaves kInBatch: the firing loop skips it
+  ++mutations_;
   return true;
 }
 
@@ -387,6 +396,15 @@ std::size_t TimerWheel::advance(EpochMillis now, F&& cb) {
         free_node(idx);
         continue;
       }
+      if (batch_spans_ && n.tick != elapsed_) {
+        // Next deadline of a multi-deadline batch: only if no callback armed
+        // a timer that might be due first; else the rest goes back.
+        if (mutations_ != batch_mutations_) {
+          requeue_batch(i);
+          break;
+        }
+        elapsed_ = n.tick;
+      }
       const TimerHandle h{(std::uint64_t{n.gen} << 32) | idx};
       const std::uint64_t payload = n.payload;
       const EpochMillis deadline = from_tick(n.tick);
@@ -397,7 +415,7 @@ std::size_t TimerWheel::advance(EpochMillis now, F&& cb) {
       try {
         cb(payload, deadline, h);
       } catch (...) {
-        abort_batch(i + 1);  // the rest stays pending and fires next time
+        requeue_batch(i + 1);  // the rest stays pending and fires next time
         in_advance_ = false;
         throw;
       }

@@ -180,8 +180,9 @@ def main(argv=None):
         policy = os.path.join(args.policies, seed + ".yaml")
         sdir = os.path.join(args.root, seed)
         names = sorted(f[: -len(".events.jsonl")] for f in os.listdir(sdir) if f.endswith(".events.jsonl"))
-        names = [n for n in names if args.pattern in n]
-        if not names:
+        if args.pattern:
+            names = [n for n in names if args.pattern in n]
+        elif not names:
             print(f"FAIL {seed}: no scenarios")
             failed += 1
             continue

@@ -32,6 +32,9 @@
 //    and the wheel's elapsed time. Arrays instead of linked lists make a
 //    cascade a prefetched scan instead of a chain of dependent cache misses
 //    (measured: 4-5x faster to fire at 1M+ pending).
+//  - A wholly due coarse slot with few timers is sorted and fired directly
+//    instead of being cascaded to 1-ms slots (it stops and puts the rest
+//    back if a callback arms a timer that might come first).
 //  - Ties: every schedule/reschedule takes a 32-bit sequence number; a due
 //    bucket (one deadline) is sorted by it. On wrap-around after 2^32
 //    schedules the live timers are renumbered in order (O(n log n), once per

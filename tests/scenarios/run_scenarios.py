@@ -90,15 +90,6 @@ def replay_until(events_path):
     return None
 
 
-def short(obj):
-    """One line naming an output: its id and the times that usually matter."""
-    ev = obj.get("event", {}) if isinstance(obj, dict) else {}
-    ident = ev.get("eventId") or ev.get("pageId") or "?"
-    keys = ("deadline", "firedAt", "ackDeadline", "responder")
-    extra = " ".join(f"{k}={ev[k]}" for k in keys if k in ev)
-    return f"{ident} {extra}".rstrip()
-
-
 def run_one(slactl, policy, events, expected_path):
     """Returns a list of failure lines (empty: passed)."""
     try:
@@ -141,11 +132,11 @@ def run_one(slactl, policy, events, expected_path):
     if len(expected) != len(actual) or mismatches:
         # A diff of one-line summaries shows insertions and omissions plainly;
         # a position that differs only in a field shows as -/+ of that line.
-        def line(o):
+        def summary(o):
             ev = o.get("event", {}) if isinstance(o, dict) else {}
             return f"{ev.get('eventId') or ev.get('pageId') or '?'} firedAt={ev.get('firedAt', '?')}"
-        exp_lines = [line(e) for _, e in expected]
-        act_lines = [line(a) for a in actual]
+        exp_lines = [summary(e) for _, e in expected]
+        act_lines = [summary(a) for a in actual]
         for i, _, _ in mismatches:  # same output, other field values: mark it
             if exp_lines[i] == act_lines[i]:
                 act_lines[i] += "  <- fields differ"

@@ -27,6 +27,7 @@ void flush(std::vector<sla::engine::Output>& out) {
 }
 
 int replay(const ReplayArgs& args) {
+  sla::codec::quiet_protobuf_logging();
   std::vector<sla::policy::LoadError> errors;
   auto policy = sla::slactl::load_policy_path(args.policy, errors);
   if (!policy) {

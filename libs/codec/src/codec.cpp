@@ -4,6 +4,7 @@
 #include <cctype>
 #include <optional>
 
+#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
@@ -280,6 +281,8 @@ std::string output_to_json_line(const engine::Output& out) {
   const char* topic = std::holds_alternative<engine::SlaOutput>(out) ? "sla.escalations" : "sla.pages";
   return std::string(R"({"topic":")") + topic + R"(","event":)" + output_to_json(out) + "}";
 }
+
+void quiet_protobuf_logging() { google::protobuf::SetLogHandler(nullptr); }
 
 std::string format_rfc3339(EpochMillis t) {
   google::protobuf::Timestamp ts;

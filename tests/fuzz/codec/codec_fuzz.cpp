@@ -65,6 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 #ifndef SLA_LIBFUZZER
 int main(int argc, char** argv) {
+  sla::codec::quiet_protobuf_logging();
   int runs = 0;
   for (int i = 1; i < argc; ++i) {
     std::ifstream in(argv[i], std::ios::binary);

@@ -67,6 +67,11 @@ struct Limits {
 /// The proto3-JSON of the output's own message only.
 [[nodiscard]] std::string output_to_json(const engine::Output& out);
 
+/// Drops libprotobuf's own stderr log lines (e.g. "invalid UTF-8" on every
+/// bad input): the decode error already says it, and a poison stream must not
+/// flood the log. Process-wide; call once at start-up.
+void quiet_protobuf_logging();
+
 /// RFC 3339 UTC with millisecond precision dropped when zero: "2026-04-06T16:00:00Z".
 [[nodiscard]] std::string format_rfc3339(EpochMillis t);
 

@@ -62,7 +62,7 @@ pb::SlaEvent to_proto(const engine::SlaOutput& o) {
   e.set_severity(o.severity);
   e.set_metric(to_proto(o.metric));
   e.set_cycle(o.cycle);
-  set_timestamp(e.mutable_deadline(), o.deadline);
+  if (o.deadline != 0) set_timestamp(e.mutable_deadline(), o.deadline);  // 0: no deadline (open-ended)
   set_timestamp(e.mutable_fired_at(), o.fired_at);
   set_duration(e.mutable_elapsed(), o.elapsed_ms);
   set_duration(e.mutable_target(), o.target_ms);

@@ -150,7 +150,8 @@ void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, const std::string&
   o.severity = t_.sim.severity;
   o.metric = m;
   o.cycle = c.cycle;
-  o.deadline = deadline(c).value_or(due);
+  // Open-ended clocks (`within: none`) have no deadline: left unset (0).
+  o.deadline = c.target->open_ended ? 0 : deadline(c).value_or(due);
   o.fired_at = std::max(now_, due == kNever ? now_ : due);
   o.elapsed_ms = kind == SlaKind::kMet ? c.elapsed : std::max(elapsed_at(c, due), it != nullptr ? it->at : 0);
   o.target_ms = c.target_ms;
@@ -425,9 +426,12 @@ void Runner::retarget(EpochMillis t) {
       start_cycle(c, m, t, c.cycle + 1);
       continue;
     }
-    // keep_elapsed: the new target applies to the time already counted. Items
-    // the clock has already passed are skipped (no burst of stale warnings),
-    // except the breach and breach-relative steps, which fire at once.
+    // keep_elapsed: the new target applies to the time already counted.
+    // Warnings and after-breach reminders the clock has already passed are
+    // skipped (SPEC 3: no burst of stale notices); the breach and every
+    // escalation step already reached fire at once (each step fires once per
+    // cycle: one that fired before the change has the same id and is not
+    // sent again).
     c.target = nt;
     c.in_hours = in_hours;
     c.target_ms = target_millis(*nt, c.cycle_start);
@@ -438,11 +442,7 @@ void Runner::retarget(EpochMillis t) {
     for (std::size_t i = 0; i < n; ++i) {
       const auto it = item(c, m, i);
       if (!it || it->at > c.elapsed) continue;
-      const bool breach_like =
-          it->kind == Item::Kind::kBreach ||
-          (it->kind == Item::Kind::kStep && steps(m)[it->index]->at.kind == policy::StepAt::Kind::kBreach &&
-           steps(m)[it->index]->at.after_breach_ms == 0);
-      if (!breach_like) c.fired |= std::uint64_t{1} << i;
+      if (it->kind == Item::Kind::kWarning || it->kind == Item::Kind::kReminder) c.fired |= std::uint64_t{1} << i;
     }
   }
   update_pause(t);

@@ -72,7 +72,7 @@ struct SlaOutput {
   std::string severity;
   MetricKind metric = MetricKind::kResponse;
   std::uint32_t cycle = 0;
-  EpochMillis deadline = 0;
+  EpochMillis deadline = 0;     ///< 0: the clock has no deadline (`within: none`)
   EpochMillis fired_at = 0;
   std::int64_t elapsed_ms = 0;  ///< counted time on the clock at fired_at
   std::int64_t target_ms = 0;   ///< the target's length in counted time

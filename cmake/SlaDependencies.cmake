@@ -16,3 +16,9 @@ endif()
 if(SLA_BUILD_BENCH)
   find_package(benchmark CONFIG REQUIRED)     # libbenchmark-dev
 endif()
+
+# Adapters (libs/store, libs/kafka, libs/http) and the daemon.
+find_package(Boost 1.81 REQUIRED)                          # libboost1.81-dev (Asio, Beast: header-only)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis) # libhiredis-dev
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka) # librdkafka-dev (C API + rdkafka_mock.h)
+find_package(prometheus-cpp CONFIG REQUIRED)               # prometheus-cpp-dev (core: registry + text serializer)

@@ -11,20 +11,13 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "policy_io.hpp"
 #include "sla/calendar/calendar.hpp"
 #include "sla/calendar/yaml_loader.hpp"
 
 namespace {
 
 namespace cal = sla::calendar;
-
-sla::Result<std::string> read_whole(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return sla::fail(sla::ErrorCode::kNotFound, "cannot open " + p.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 /// Computes one deadline; the error message is user-facing.
 sla::Result<std::string> deadline(const cal::CalendarSet& set, const std::string& calendar, const std::string& start,
@@ -79,7 +72,7 @@ struct Options {
 
 int run(const Options& o) {
   const std::filesystem::path policy_path(o.policy);
-  auto text = read_whole(policy_path);
+  auto text = sla::slactl::read_text({}, o.policy);
   if (!text) {
     std::cerr << "slactl deadline: " << text.error().message << "\n";
     return 1;
@@ -87,10 +80,8 @@ int run(const Options& o) {
   cal::LoadOptions lo;
   lo.file = o.policy;
   const std::filesystem::path dir = policy_path.parent_path();
-  lo.read_file = [dir](const std::string& p) -> sla::Result<std::string> {
-    const std::filesystem::path fp(p);
-    return read_whole(fp.is_absolute() ? fp : dir / fp);
-  };
+  // `ics:` paths are relative to the policy file.
+  lo.read_file = [dir](const std::string& p) { return sla::slactl::read_text(dir, p); };
   std::vector<cal::LoadError> errors;
   auto set = cal::load_calendars_from_text(*text, lo, errors);
   if (!set) {

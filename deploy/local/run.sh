@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds (release preset) and runs the CLI. With no arguments it validates the
-# shipped policies and computes a sample business-hours deadline; otherwise
-# the arguments go to slactl, e.g.
+# Builds (release preset) and runs sla-timer's command line. With no
+# arguments it shows what the service computes today: validates the shipped
+# policies, computes a business-hours deadline across Good Friday, and replays
+# a TrackMyVend P0 story through the engine on a simulated clock, printing the
+# SLA and page events it emits. With arguments they go to slactl, e.g.
 #   bash deploy/local/run.sh deadline --policy deploy/policies/trackmyvend.yaml \
-#        --calendar mx-business --start 2026-04-03T15:00:00Z --duration 4h
+#        --calendar mx-business --start 2026-04-02T22:00:00Z --duration 9h
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash deploy/local/setup.sh
@@ -13,9 +15,13 @@ slactl=build/release/services/slactl/slactl
 if (($# > 0)); then
   exec "$slactl" "$@"
 fi
-for f in deploy/policies/*.yaml; do
-  [[ -e $f ]] || continue
-  printf '%-45s ' "$f"
-  "$slactl" validate "$f" || true
-done
-echo "try: bash deploy/local/run.sh deadline --policy deploy/policies/sample.yaml --calendar <name> --start 2026-04-03T15:00:00Z --duration 4h"
+echo "== slactl validate deploy/policies/*.yaml"
+"$slactl" validate deploy/policies/*.yaml
+echo
+echo "== 9 business hours from Thursday 2026-04-02 16:00 Mexico City (Good Friday is a holiday)"
+"$slactl" deadline --policy deploy/policies/trackmyvend.yaml --calendar mx-business \
+  --start 2026-04-02T22:00:00Z --duration 9h
+echo
+scenario=tests/scenarios/trackmyvend/01-enterprise-p0-good-friday-page-not-acked.events.jsonl
+echo "== slactl replay --policy deploy/policies/trackmyvend.yaml --events $scenario"
+"$slactl" replay --policy deploy/policies/trackmyvend.yaml --events "$scenario"

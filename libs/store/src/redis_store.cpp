@@ -1,10 +1,10 @@
 #include "sla/store/redis_store.hpp"
 
+#include <signal.h>
 #include <sys/time.h>
 
 #include <algorithm>
 #include <charconv>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -32,11 +32,18 @@ struct ReplyDeleter {
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
-/// A command's arguments, binary-safe, for redisAppendCommandArgv(). Views
-/// point into the caller's data or into `owned_` (a deque: stable addresses).
+/// A command's arguments, binary-safe, for redisAppendCommandArgv(). The
+/// pointers refer to the caller's data or to `owned_`, whose strings live on
+/// the heap so that moving a Command (e.g. when a std::vector<Command> grows)
+/// keeps them valid. Move-only: a copy would point into the original.
 class Command {
  public:
   explicit Command(std::string_view name) { arg(name); }
+  Command(Command&&) noexcept = default;
+  Command& operator=(Command&&) noexcept = default;
+  Command(const Command&) = delete;
+  Command& operator=(const Command&) = delete;
+  ~Command() = default;
 
   Command& arg(std::string_view value) {
     // An empty view may have a null data(); hiredis memcpy()s from it.
@@ -46,8 +53,8 @@ class Command {
     return *this;
   }
   Command& own(std::string value) {
-    owned_.push_back(std::move(value));
-    return arg(owned_.back());
+    owned_.push_back(std::make_unique<std::string>(std::move(value)));
+    return arg(*owned_.back());
   }
   [[nodiscard]] std::size_t argc() const { return argv_.size(); }
   [[nodiscard]] std::size_t bytes() const { return bytes_; }
@@ -57,7 +64,7 @@ class Command {
  private:
   std::vector<const char*> argv_;
   std::vector<std::size_t> lens_;
-  std::deque<std::string> owned_;
+  std::vector<std::unique_ptr<std::string>> owned_;
   std::size_t bytes_ = 0;
 };
 
@@ -88,6 +95,42 @@ std::shared_ptr<spdlog::logger> logger() {
   }();
   return instance;
 }
+
+/// Blocks SIGPIPE in this thread for its lifetime and swallows one raised
+/// meanwhile: hiredis 0.14 write()s without MSG_NOSIGNAL, and a write to a
+/// Redis that just died must fail the call, not kill the process (whatever
+/// the process' own SIGPIPE disposition is).
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeGuard() {
+    if (!was_pending_) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE) == 1) {
+        const timespec zero{};
+        (void)sigtimedwait(&pipe_, nullptr, &zero);
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t pipe_{};
+  sigset_t old_{};
+  bool was_pending_ = false;
+};
 
 std::string_view reply_text(const redisReply& reply) {
   return reply.str == nullptr ? std::string_view{} : std::string_view(reply.str, reply.len);
@@ -231,6 +274,7 @@ struct RedisStore::Impl {
   /// replies included. An I/O error or timeout fails the whole exchange.
   static sla::Result<std::vector<ReplyPtr>> exchange(redisContext* ctx,
                                                      std::vector<Command>& commands) {
+    const SigpipeGuard no_sigpipe;
     for (auto& command : commands) {
       if (redisAppendCommandArgv(ctx, static_cast<int>(command.argc()), command.argv(),
                                  command.lens()) != REDIS_OK) {

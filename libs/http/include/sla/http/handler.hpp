@@ -1,0 +1,108 @@
+// sla::http::handle: the daemon's HTTP API (SPEC 6.2) as a pure function
+// from a Beast request to a Beast response. No sockets, no clock, no engine:
+// everything it needs comes through `Deps`, a struct of callbacks the daemon
+// fills in, so the engine's thread-safety stays the daemon's business. Not the
+// server (server.hpp) and not the JSON views (views.hpp).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <nlohmann/json.hpp>
+
+#include "sla/base/clock.hpp"
+#include "sla/base/result.hpp"
+#include "sla/calendar/duration.hpp"
+
+namespace sla::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// `/readyz`: ready, or the reason why not ("no partitions assigned",
+/// "redis unreachable", ...).
+struct Readiness {
+  bool ready = false;
+  std::string reason;
+};
+
+/// Request limits the handler enforces (the server enforces the body limit
+/// on the wire too; see ServerOptions::body_limit).
+struct Limits {
+  /// Bodies larger than this are refused with 413.
+  std::size_t max_body_bytes = std::size_t{1} << 20;
+  /// `limit` of `/v1/tickets` when absent, and the cap applied to larger values.
+  std::size_t default_limit = 100;
+  std::size_t max_limit = 1000;
+  /// `at_risk_within` when absent (1h) and the largest accepted (400 days).
+  std::int64_t default_at_risk_within_ms = 3'600'000;
+  std::int64_t max_at_risk_within_ms = 400LL * 24 * 3'600'000;
+};
+
+/// What the handler calls. Every callback may be left empty: its routes then
+/// answer 501 with a JSON error. Callbacks run on the server's I/O threads,
+/// possibly concurrently when ServerOptions::threads > 1: they must be
+/// thread-safe. An exception escaping a callback becomes a 500.
+struct Deps {
+  /// `/healthz`: the process is alive (false -> 503).
+  std::function<bool()> healthy;
+  /// `/readyz`: 200 when ready, else 503 with the reason.
+  std::function<Readiness()> ready;
+  /// `/metrics`: Prometheus text exposition (Probe::text()).
+  std::function<std::string()> metrics_text;
+  /// `/v1/tickets/{id}`: the ticket as JSON (ticket_json()), nullopt -> 404.
+  std::function<std::optional<nlohmann::json>(std::string_view ticket_id)> ticket;
+  /// `/v1/tickets?at_risk_within=&limit=`: running deadlines within
+  /// `within_ms` of now, soonest first, at most `limit` (at_risk_json()).
+  std::function<nlohmann::json(std::int64_t within_ms, std::size_t limit)> at_risk;
+  /// `/v1/policy`: the loaded policy (policy_json()).
+  std::function<nlohmann::json()> policy_summary;
+  /// `/v1/policy/validate`: `{ok, errors:[{file,line,column,message}]}`
+  /// (validate_policy_json()).
+  std::function<nlohmann::json(std::string_view yaml_text)> validate_policy;
+  /// `/v1/deadline`: the deadline of `duration` counted from `start` on the
+  /// current policy's calendar `calendar` (policy_deadline()). kNotFound for
+  /// an unknown calendar (404); kInvalidArgument/kOutOfRange -> 400.
+  std::function<sla::Result<EpochMillis>(std::string_view calendar, EpochMillis start,
+                                         const calendar::Duration& duration)>
+      deadline;
+  /// Accepted bearer tokens for `/v1/*`. Empty: no authentication.
+  std::vector<std::string> bearer_tokens;
+  Limits limits;
+};
+
+/// Answers one request. Never throws; never blocks except inside Deps.
+/// Routes: GET /, /healthz, /readyz, /metrics, /v1/tickets, /v1/tickets/{id},
+/// /v1/policy; POST /v1/deadline, /v1/policy/validate. Errors are JSON
+/// `{"error": "..."}` with 400/401/404/405/413/500/501/503. The response
+/// keeps the request's HTTP version and keep-alive.
+[[nodiscard]] Response handle(const Request& request, const Deps& deps);
+
+/// A JSON error response: `{"error": message}` with `status`, keep-alive and
+/// version taken from `request`. Used by the handler and the server (413, 400
+/// on unparsable requests).
+[[nodiscard]] Response error_response(const Request& request, unsigned status, std::string_view message);
+
+/// HTTP status for an sla::ErrorCode: kInvalidArgument/kOutOfRange/kLoadError
+/// 400, kNotFound 404, kUnavailable 503, kInternal 500.
+[[nodiscard]] unsigned status_for(sla::ErrorCode code) noexcept;
+
+/// Serialises JSON for the wire; invalid UTF-8 in strings (ticket ids come
+/// from producers) is replaced with U+FFFD instead of throwing.
+[[nodiscard]] std::string dump_json(const nlohmann::json& value);
+
+/// Percent-decodes `text` ('+' is kept). nullopt on a malformed escape.
+[[nodiscard]] std::optional<std::string> percent_decode(std::string_view text);
+
+/// The SRE dashboard: one self-contained HTML page (inline CSS and JS, no
+/// external assets) polling `/v1/tickets` and `/metrics`.
+[[nodiscard]] std::string_view dashboard_html() noexcept;
+
+}  // namespace sla::http

@@ -1,0 +1,154 @@
+#include "sla/http/server.hpp"
+
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <spdlog/spdlog.h>
+
+#include "sla/http/log.hpp"
+
+namespace sla::http {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+/// Accepts connections forever, each on its own strand, until its acceptor
+/// is closed.
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, tcp::acceptor acceptor, std::shared_ptr<const RequestHandler> handler,
+           SessionOptions options)
+      : ioc_(ioc), acceptor_(std::move(acceptor)), handler_(std::move(handler)), options_(options) {}
+
+  void run() { do_accept(); }
+
+  /// Only once no thread runs the io_context.
+  void close() {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+  }
+
+ private:
+  void do_accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec,
+                                                                               tcp::socket socket) {
+      self->on_accept(ec, std::move(socket));
+    });
+  }
+
+  void on_accept(boost::system::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      // Out of descriptors and the like: keep serving the connections we have.
+      logger()->warn("accept: {}", ec.message());
+    } else {
+      start_session(boost::beast::tcp_stream(std::move(socket)), handler_, options_);
+    }
+    do_accept();
+  }
+
+  net::io_context& ioc_;
+  tcp::acceptor acceptor_;
+  std::shared_ptr<const RequestHandler> handler_;
+  SessionOptions options_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::shared_ptr<Listener> listener;
+  std::vector<std::thread> threads;
+
+  explicit Impl(int concurrency_hint) : ioc(concurrency_hint) {}
+};
+
+Server::Server(ServerOptions options, RequestHandler handler)
+    : options_(std::move(options)), handler_(std::make_shared<const RequestHandler>(std::move(handler))) {}
+
+Server::Server(ServerOptions options, std::shared_ptr<const Deps> deps)
+    : Server(std::move(options), RequestHandler([deps = std::move(deps)](const Request& req) {
+               return handle(req, *deps);
+             })) {}
+
+Server::~Server() { stop(); }
+
+sla::Result<void> Server::start() {
+  if (impl_) return sla::fail(ErrorCode::kInternal, "http server already started");
+  boost::system::error_code ec;
+  const auto address = net::ip::make_address(options_.address, ec);
+  if (ec) {
+    return sla::fail(ErrorCode::kInvalidArgument, "http address '" + options_.address + "' is not an IP address");
+  }
+  const std::size_t threads = options_.threads == 0 ? 1 : options_.threads;
+  auto impl = std::make_unique<Impl>(static_cast<int>(threads));
+  const tcp::endpoint endpoint{address, options_.port};
+  const std::string where = options_.address + ":" + std::to_string(options_.port);
+
+  tcp::acceptor acceptor(net::make_strand(impl->ioc));
+  if (acceptor.open(endpoint.protocol(), ec); ec) {
+    return sla::fail(ErrorCode::kUnavailable, "http open " + where + ": " + ec.message());
+  }
+  // Restarts must not wait for TIME_WAIT; a port another process listens on
+  // still fails to bind on Linux.
+  if (acceptor.set_option(net::socket_base::reuse_address(true), ec); ec) {
+    return sla::fail(ErrorCode::kUnavailable, "http setsockopt " + where + ": " + ec.message());
+  }
+  if (acceptor.bind(endpoint, ec); ec) {
+    return sla::fail(ErrorCode::kUnavailable, "http bind " + where + ": " + ec.message());
+  }
+  if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) {
+    return sla::fail(ErrorCode::kUnavailable, "http listen " + where + ": " + ec.message());
+  }
+  const auto local = acceptor.local_endpoint(ec);
+  if (ec) return sla::fail(ErrorCode::kUnavailable, "http local endpoint " + where + ": " + ec.message());
+
+  impl->listener = std::make_shared<Listener>(impl->ioc, std::move(acceptor), handler_, options_.session);
+  impl->listener->run();
+  impl->work.emplace(net::make_work_guard(impl->ioc));
+  impl->threads.reserve(threads);
+  for (std::size_t i = 0; i < threads; ++i) {
+    impl->threads.emplace_back([&ioc = impl->ioc] {
+      for (;;) {
+        try {
+          ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          // Handlers do not throw; if one does, log it and keep serving.
+          logger()->error("http io thread: {}", e.what());
+        }
+      }
+    });
+  }
+  bound_port_ = local.port();
+  impl_ = std::move(impl);
+  logger()->info("http listening on {}:{}", options_.address, bound_port_);
+  return {};
+}
+
+void Server::stop() {
+  if (!impl_) return;
+  impl_->work.reset();
+  // Sessions may be idle in a keep-alive read for a long time: stop rather
+  // than wait for them. Their handlers are destroyed with the io_context.
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->listener->close();
+  impl_->listener.reset();
+  impl_.reset();
+  bound_port_ = 0;
+}
+
+}  // namespace sla::http

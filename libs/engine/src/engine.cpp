@@ -45,7 +45,9 @@ struct Engine::Impl {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, std::uint32_t, IdHash, std::equal_to<>> index;  // ticket id -> slot
+  // ticket id -> slot. Keys view the ticket's own `id` (tickets are boxed,
+  // so the characters never move while the entry exists): no second copy.
+  std::unordered_map<std::string_view, std::uint32_t, IdHash> index;
   std::vector<std::unique_ptr<Ticket>> slots;
   std::vector<std::uint32_t> free_slots;
   timerwheel::TimerWheel wheel;
@@ -62,7 +64,7 @@ struct Engine::Impl {
     return it == index.end() ? nullptr : slots[it->second].get();
   }
 
-  std::uint32_t create(const std::string& id, const std::string& tenant) {
+  std::uint32_t insert(std::unique_ptr<Ticket> t) {
     std::uint32_t slot;
     if (!free_slots.empty()) {
       slot = free_slots.back();
@@ -71,12 +73,16 @@ struct Engine::Impl {
       slot = static_cast<std::uint32_t>(slots.size());
       slots.emplace_back();
     }
+    index.emplace(std::string_view(t->id), slot);
+    slots[slot] = std::move(t);
+    return slot;
+  }
+
+  std::uint32_t create(const std::string& id, const std::string& tenant) {
     auto t = std::make_unique<Ticket>();
     t->id = id;
     t->tenant = tenant;
-    slots[slot] = std::move(t);
-    index.emplace(id, slot);
-    return slot;
+    return insert(std::move(t));
   }
 
   void mark_dirty(Ticket& t) {
@@ -90,15 +96,24 @@ struct Engine::Impl {
     Ticket& t = *slots[slot];
     if (t.timer.valid()) wheel.cancel(t.timer);
     if (report) dropped.push_back(t.id);
-    index.erase(t.id);
+    index.erase(std::string_view(t.id));
     slots[slot].reset();
     free_slots.push_back(slot);
   }
 
-  void arm(std::uint32_t slot, const policy::Policy& p, EpochMillis now) {
+  /// Arms the ticket's timer at min(next due, drop time). `known_due` is the
+  /// next due instant when the caller already has it (from fire_due).
+  void arm(std::uint32_t slot, const policy::Policy& p, EpochMillis now,
+           std::optional<EpochMillis> known_due = std::nullopt) {
     Ticket& t = *slots[slot];
-    Runner r(p, t, nullptr, now, options.max_emitted_ids);
-    const EpochMillis due = std::min(r.next_due(), t.drop_at);
+    EpochMillis next = kNever;
+    if (known_due) {
+      next = *known_due;
+    } else {
+      Runner r(p, t, nullptr, now, options.max_emitted_ids);
+      next = r.next_due();
+    }
+    const EpochMillis due = std::min(next, t.drop_at);
     if (due == t.timer_at && t.timer.valid()) return;
     if (t.timer.valid()) wheel.cancel(t.timer);
     t.timer = {};
@@ -147,6 +162,12 @@ struct Engine::Impl {
     }
     t.base = std::make_unique<detail::Sim>(std::move(tmp.sim));
     t.base_at = t.events[k - 1].at;
+    for (std::size_t i = 0; i < k; ++i) t.compacted_ids.push_back(t.events[i].id_hash);
+    const std::size_t keep = options.max_retained_events * 2;
+    if (t.compacted_ids.size() > keep) {
+      t.compacted_ids.erase(t.compacted_ids.begin(),
+                            t.compacted_ids.begin() + static_cast<std::ptrdiff_t>(t.compacted_ids.size() - keep));
+    }
     t.events.erase(t.events.begin(), t.events.begin() + static_cast<std::ptrdiff_t>(k));
   }
 };
@@ -191,12 +212,13 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
   if (t.tenant.empty()) t.tenant = e.tenant_id;
 
   const std::uint64_t id_hash = detail::hash_id(e.event_id);
-  if (std::find(t.seen.begin(), t.seen.end(), id_hash) != t.seen.end()) {
+  const bool duplicate =
+      std::any_of(t.events.begin(), t.events.end(), [&](const StoredEvent& x) { return x.id_hash == id_hash; }) ||
+      std::find(t.compacted_ids.begin(), t.compacted_ids.end(), id_hash) != t.compacted_ids.end();
+  if (duplicate) {
     ++stats_.duplicates;
     return {};
   }
-  if (t.seen.size() >= impl_->options.max_retained_events * 2) t.seen.erase(t.seen.begin());
-  t.seen.push_back(id_hash);
 
   StoredEvent se;
   se.at = std::min(e.occurred_at, now);
@@ -222,6 +244,7 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
   const bool in_order = pos == t.events.end();
   t.events.insert(pos, se);
   ++stats_.events_applied;
+  std::optional<EpochMillis> next_due;
   if (in_order) {
     Runner r(p, t, &out, now, impl_->options.max_emitted_ids);
     r.fire_due(se.at);
@@ -232,13 +255,14 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
     // events has been applied, so late batches converge with timely ones.
     r.fire_due(se.at);
     stats_.outputs += r.outputs;
+    next_due = r.due_after_fire();
   } else {
     ++stats_.out_of_order;
     stats_.outputs += impl_->recompute(p, t, now, &out);
   }
   if (t.events.size() > impl_->options.max_retained_events) impl_->compact(p, t, now);
   impl_->update_drop(t);
-  impl_->arm(slot, p, now);
+  impl_->arm(slot, p, now, next_due);
   impl_->mark_dirty(t);
   return {};
 }
@@ -264,7 +288,7 @@ std::size_t Engine::advance(EpochMillis now, std::vector<Output>& out) {
     r.fire_due(now);
     produced += r.outputs;
     if (r.outputs > 0) impl_->mark_dirty(t);
-    impl_->arm(slot, *policy_, now);
+    impl_->arm(slot, *policy_, now, r.due_after_fire());
   }
   stats_.outputs += produced;
   return produced;
@@ -446,8 +470,7 @@ sla::Result<void> Engine::load_ticket(std::string_view bytes) {
   if (Ticket* old = impl_->find((*t)->id)) {
     impl_->remove(impl_->index.find(old->id)->second, false);
   }
-  const std::uint32_t slot = impl_->create((*t)->id, (*t)->tenant);
-  impl_->slots[slot] = std::move(*t);
+  const std::uint32_t slot = impl_->insert(std::move(*t));
   Ticket& nt = *impl_->slots[slot];
   nt.timer = {};
   nt.timer_at = kNever;
@@ -465,7 +488,7 @@ void Engine::drop_ticket(std::string_view id) {
 std::vector<std::string> Engine::ticket_ids() const {
   std::vector<std::string> out;
   out.reserve(impl_->index.size());
-  for (const auto& [id, slot] : impl_->index) out.push_back(id);
+  for (const auto& [id, slot] : impl_->index) out.emplace_back(id);
   return out;
 }
 

@@ -180,8 +180,8 @@ std::string encode_ticket(const Ticket& t) {
     w.u(e.id_hash);
     w.s(e.arg);
   }
-  w.u(t.seen.size());
-  for (auto h : t.seen) w.u(h);
+  w.u(t.compacted_ids.size());
+  for (auto h : t.compacted_ids) w.u(h);
   w.u(t.emitted.size());
   for (auto h : t.emitted) w.u(h);
   w.u(t.ladders.size());
@@ -227,8 +227,8 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
     e.id_hash = r.u();
     e.arg = r.s();
   }
-  t->seen.resize(r.count());
-  for (auto& h : t->seen) h = r.u();
+  t->compacted_ids.resize(r.count());
+  for (auto& h : t->compacted_ids) h = r.u();
   t->emitted.resize(r.count());
   for (auto& h : t->emitted) h = r.u();
   t->ladders.resize(r.count());

@@ -329,7 +329,10 @@ void Runner::fire_due(EpochMillis until) {
       const auto total = static_cast<std::uint32_t>(pt->levels.size()) * static_cast<std::uint32_t>(pt->repeat + 1);
       if (l.next < total && l.next_at < best.due) best = Next{l.next_at, -1, 0, 0, li, true};
     }
-    if (!best.found || best.due > until) return;
+    if (!best.found || best.due > until) {
+      due_after_fire_ = best.found ? best.due : kNever;
+      return;
+    }
     if (best.metric >= 0) {
       const auto m = static_cast<Metric>(best.metric);
       Clock& c = t_.sim.clocks[static_cast<std::size_t>(best.metric)];

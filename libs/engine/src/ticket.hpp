@@ -105,7 +105,9 @@ struct Ticket {
   std::unique_ptr<Sim> base;  ///< state after compacted events (see EngineOptions); rare, so boxed
   EpochMillis base_at = std::numeric_limits<EpochMillis>::min();
   std::vector<StoredEvent> events;       ///< sorted by before()
-  std::vector<std::uint64_t> seen;       ///< event id hashes (bounded)
+  /// Id hashes of events folded into `base` (the retained events carry their
+  /// own), so duplicates of compacted events are still recognised. Bounded.
+  std::vector<std::uint64_t> compacted_ids;
   std::vector<std::uint64_t> emitted;    ///< output id hashes, insertion order (bounded)
   std::vector<Ladder> ladders;
   std::uint32_t arrivals = 0;
@@ -132,6 +134,9 @@ class Runner {
   void rebind(EpochMillis at);
   /// The earliest due instant of anything pending (items, pages), or kNever.
   [[nodiscard]] EpochMillis next_due() const;
+  /// What the last fire_due() found due next (kNever if nothing): equal to
+  /// next_due() until the state changes again, without recomputing it.
+  [[nodiscard]] EpochMillis due_after_fire() const { return due_after_fire_; }
 
   std::uint64_t outputs = 0;
 
@@ -174,6 +179,7 @@ class Runner {
   std::vector<Output>* out_;
   EpochMillis now_;
   std::size_t max_emitted_;
+  EpochMillis due_after_fire_ = kNever;
   mutable const policy::Severity* sev_ = nullptr;
   mutable bool sev_valid_ = false;
 };

@@ -82,18 +82,23 @@ timeval to_timeval(std::chrono::milliseconds ms) {
   return tv;
 }
 
+/// The library's named logger. Looked up on each use (only connection loss
+/// and recovery are logged, so this is rare): the daemon may register its own
+/// "store" logger at any time, with its sinks and JSON pattern.
 std::shared_ptr<spdlog::logger> logger() {
-  // One named logger per adapter library; the daemon may register "store"
-  // first with its own sinks.
-  static const std::shared_ptr<spdlog::logger> instance = [] {
+  if (auto existing = spdlog::get("store")) {
+    return existing;
+  }
+  auto created = spdlog::default_logger()->clone("store");
+  try {
+    spdlog::register_logger(created);
+  } catch (const spdlog::spdlog_ex&) {
+    // Registered meanwhile by another thread: use that one.
     if (auto existing = spdlog::get("store")) {
       return existing;
     }
-    auto created = spdlog::default_logger()->clone("store");
-    spdlog::register_logger(created);
-    return created;
-  }();
-  return instance;
+  }
+  return created;
 }
 
 /// Blocks SIGPIPE in this thread for its lifetime and swallows one raised
@@ -415,6 +420,7 @@ sla::Result<void> RedisStore::Impl::commit(std::string_view topic, std::int32_t 
           return tl::unexpected(reply_error(*reply, "commit"));
         }
       }
+      return tl::unexpected(reply_error(exec, "EXEC"));
     }
     if (exec.type != REDIS_REPLY_ARRAY) {
       return tl::unexpected(unexpected_reply(exec, "EXEC"));

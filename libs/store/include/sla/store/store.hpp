@@ -36,7 +36,9 @@ struct PartitionState {
   std::vector<TicketRecord> tickets;
 };
 
-/// One atomic commit for one partition. Applied in this order: upserts
+/// One atomic commit for one partition. Size it like a Kafka poll batch (up
+/// to some thousands of tickets, a few MiB): RedisStore holds the whole
+/// transaction in memory on both sides until EXEC. Applied in this order: upserts
 /// (replace the state of each id), then deletes (an id in both is deleted),
 /// then `next_offset` is stored. Ids must be non-empty; an id repeated in
 /// `upserts` keeps its last state. Deleting an unknown id is not an error.

@@ -19,6 +19,7 @@
 
 #include "sla/calendar/calendar.hpp"
 #include "sla/calendar/yaml_loader.hpp"
+#include "sla/testing/fuzz_main.hpp"
 
 namespace {
 
@@ -83,34 +84,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 #ifndef SLA_LIBFUZZER
 int main(int argc, char** argv) {
-  int runs = 0;
-  for (int i = 1; i < argc; ++i) {
-    std::ifstream in(argv[i], std::ios::binary);
-    if (!in) {
-      std::cerr << "cannot open " << argv[i] << "\n";
-      return 1;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    const std::string base = ss.str();
-    check(base);
-    ++runs;
-    // A deterministic mutation pass per corpus file.
-    std::mt19937 rng(static_cast<unsigned>(i));
-    const std::string alphabet = "0123456789:-,[]{}\"' \nabcdefmnorstuwy#";
-    for (int m = 0; m < 300 && !base.empty(); ++m) {
-      std::string t = base;
-      const std::size_t at = rng() % t.size();
-      switch (rng() % 3) {
-        case 0: t[at] = alphabet[rng() % alphabet.size()]; break;
-        case 1: t.erase(at, 1 + rng() % 4); break;
-        default: t.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
-      }
-      check(t);
-      ++runs;
-    }
-  }
-  std::cout << "calendar_fuzz: " << runs << " inputs ok\n";
-  return 0;
+  return sla::testing::run_fuzz_corpus("calendar_fuzz", argc, argv, check, 300, "0123456789:-,[]{}\"' \nabcdefmnorstuwy#");
 }
 #endif

@@ -14,6 +14,7 @@
 #include "sla/codec/codec.hpp"
 #include "sla/engine/engine.hpp"
 #include "sla/policy/loader.hpp"
+#include "sla/testing/fuzz_main.hpp"
 
 namespace {
 
@@ -66,33 +67,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 #ifndef SLA_LIBFUZZER
 int main(int argc, char** argv) {
   sla::codec::quiet_protobuf_logging();
-  int runs = 0;
-  for (int i = 1; i < argc; ++i) {
-    std::ifstream in(argv[i], std::ios::binary);
-    if (!in) {
-      std::cerr << "cannot open " << argv[i] << "\n";
-      return 1;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    const std::string base = ss.str();
-    check(base);
-    ++runs;
-    std::mt19937 rng(static_cast<unsigned>(i));
-    for (int m = 0; m < 2000 && !base.empty(); ++m) {
-      std::string t = base;
-      const std::size_t at = rng() % t.size();
-      switch (rng() % 4) {
-        case 0: t[at] = static_cast<char>(rng() % 256); break;
-        case 1: t.erase(at, 1 + rng() % 4); break;
-        case 2: t.insert(at, 1, "{}[]\":,0123456789Tz-"[rng() % 20]); break;
-        default: t = t.substr(0, at); break;
-      }
-      check(t);
-      ++runs;
-    }
-  }
-  std::cout << "codec_fuzz: " << runs << " inputs ok\n";
-  return 0;
+  return sla::testing::run_fuzz_corpus("codec_fuzz", argc, argv, check, 2000, "");
 }
 #endif

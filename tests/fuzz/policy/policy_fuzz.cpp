@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "sla/policy/loader.hpp"
+#include "sla/testing/fuzz_main.hpp"
 
 namespace {
 
@@ -52,18 +53,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 #ifndef SLA_LIBFUZZER
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::ifstream in(argv[i], std::ios::binary);
-    if (!in) {
-      std::cerr << "cannot open " << argv[i] << "\n";
-      return 1;
-    }
-    std::ostringstream s;
-    s << in.rdbuf();
-    const std::string text = s.str();
-    LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
-  }
-  std::cout << "policy_fuzz: " << (argc - 1) << " inputs ok\n";
-  return 0;
+  return sla::testing::run_fuzz_corpus("policy_fuzz", argc, argv, check, 300, "0123456789:-,[]{}\"' \nabcdefmnorstuwy#%");
 }
 #endif

@@ -1,0 +1,139 @@
+// sla::kafka::Consumer: a consumer-group member over librdkafka's C API with
+// manual offsets. The store is the source of truth for where each partition
+// resumes: on assignment the daemon says where to start; Kafka-side commits
+// are informational (lag dashboards). Not thread-safe: one thread calls
+// poll() and every other member; the rebalance handlers run on that thread,
+// inside poll() or close().
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sla/base/result.hpp"
+#include "sla/kafka/config.hpp"
+#include "sla/kafka/handles.hpp"
+#include "sla/kafka/message.hpp"
+
+namespace sla::kafka {
+
+/// Called with partitions newly assigned to this member, before any of their
+/// messages is returned by poll(). Set each `offset` to the first offset to
+/// consume (the store's next offset), or leave it at kOffsetStored for the
+/// group's committed offset (else `auto.offset.reset`, default earliest).
+/// Runs inside poll(); must not throw (an exception terminates).
+using AssignHandler = std::function<void(std::vector<TopicPartition>& partitions)>;
+
+/// Called with partitions about to be taken from this member, before they are
+/// dropped: the daemon flushes their outputs and state here. `lost` is true
+/// when the group already gave them to another member (session timeout,
+/// fencing): writes for them may race the new owner. Offsets in the list are
+/// kOffsetStored. Runs inside poll() or close(); must not throw.
+using RevokeHandler = std::function<void(const std::vector<TopicPartition>& partitions, bool lost)>;
+
+/// Consumer settings beyond the connection.
+struct ConsumerOptions {
+  AssignHandler on_assign;   ///< may be empty: every partition starts at kOffsetStored
+  RevokeHandler on_revoke;   ///< may be empty
+  /// `partition.assignment.strategy`. Default `roundrobin`, an eager
+  /// protocol: every rebalance revokes every partition (on_revoke with all of
+  /// them) and then assigns the new set (on_assign), so the daemon flushes and
+  /// reloads everything it keeps. `cooperative-sticky` (incremental: only the
+  /// partitions that change owner are revoked/assigned) is also handled, but
+  /// librdkafka 2.0.2 aborts (assertion `assignor_state`, librdkafka #4312,
+  /// fixed in 2.3.0) when such a consumer is destroyed before its first
+  /// assignment, e.g. on SIGTERM during start-up; use it only with >= 2.3.
+  std::string assignment_strategy = "roundrobin";
+  /// Most messages one poll() returns.
+  std::size_t max_batch = 1000;
+};
+
+/// Lag of one assigned partition, from cached watermarks (no broker call).
+struct PartitionLag {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t position = -1;        ///< next offset poll() will return; -1 unknown
+  std::int64_t high_watermark = -1;  ///< log end offset; -1 unknown
+  std::int64_t lag = -1;             ///< high_watermark - position; -1 unknown
+};
+
+/// A consumer-group member. Enforces `enable.auto.commit=false`,
+/// `enable.auto.offset.store=false`, `enable.partition.eof=false`; defaults
+/// `auto.offset.reset=earliest` (overridable in KafkaConfig::properties).
+/// Non-copyable, non-movable (librdkafka holds a pointer to it).
+class Consumer {
+ public:
+  /// Builds the client (`rd_kafka_new`, RD_KAFKA_CONSUMER) and subscribes to
+  /// `topics` (`rd_kafka_subscribe`). Fails with kInvalidArgument on a bad
+  /// property, kUnavailable if the client cannot be created. Does not wait
+  /// for the broker: the assignment arrives in a later poll().
+  [[nodiscard]] static Result<std::unique_ptr<Consumer>> create(const KafkaConfig& config,
+                                                                std::vector<std::string> topics,
+                                                                ConsumerOptions options = {});
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+  Consumer(Consumer&&) = delete;
+  Consumer& operator=(Consumer&&) = delete;
+
+  /// Waits up to `timeout` for the first message, then takes what is already
+  /// fetched, up to `max_batch`. Serves rebalances (the handlers run here).
+  /// Transient errors (broker down, ...) are logged and counted and give an
+  /// empty batch; fails with kUnavailable only on a fatal client error.
+  [[nodiscard]] Result<std::vector<Message>> poll(std::chrono::milliseconds timeout);
+
+  /// Stops fetching `partitions` (`rd_kafka_pause_partitions`); already
+  /// fetched messages of them are discarded and fetched again on resume, so
+  /// poll() continues exactly after the last message it returned. Offsets in
+  /// the list are ignored.
+  [[nodiscard]] Result<void> pause(const std::vector<TopicPartition>& partitions);
+  /// Resumes `partitions` (`rd_kafka_resume_partitions`).
+  [[nodiscard]] Result<void> resume(const std::vector<TopicPartition>& partitions);
+  /// Pauses every assigned partition, and any assigned later until
+  /// resume_all(): backpressure while the store is down.
+  [[nodiscard]] Result<void> pause_all();
+  /// Resumes every assigned partition and ends pause_all().
+  [[nodiscard]] Result<void> resume_all();
+  /// True between pause_all() and resume_all().
+  [[nodiscard]] bool paused_all() const noexcept { return paused_all_; }
+
+  /// Commits `offsets` (each the next offset to consume) to the group
+  /// (`rd_kafka_commit`). Informational only (lag); `async` returns at once.
+  [[nodiscard]] Result<void> commit(const std::vector<TopicPartition>& offsets, bool async = true);
+
+  /// The current assignment (`rd_kafka_assignment`), offsets kOffsetStored.
+  [[nodiscard]] std::vector<TopicPartition> assignment() const;
+
+  /// Lag per assigned partition (`rd_kafka_position`,
+  /// `rd_kafka_get_watermark_offsets`); cheap, for metrics.
+  [[nodiscard]] std::vector<PartitionLag> lag() const;
+
+  /// Leaves the group (`rd_kafka_consumer_close`): on_revoke runs for the
+  /// remaining partitions, then the group rebalances without this member.
+  /// Idempotent; the destructor calls it.
+  void close();
+
+  /// Non-fatal errors seen (transport, broker), for metrics.
+  [[nodiscard]] std::uint64_t errors() const noexcept { return errors_; }
+
+  /// The underlying handle, for calls this class does not wrap.
+  [[nodiscard]] rd_kafka_t* raw() const noexcept { return client_.get(); }
+
+ private:
+  explicit Consumer(ConsumerOptions options);
+  static void rebalance_trampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                   rd_kafka_topic_partition_list_t* partitions, void* opaque) noexcept;
+  void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) noexcept;
+
+  ConsumerOptions options_;
+  ClientHandle client_;
+  bool paused_all_ = false;
+  bool closed_ = false;
+  std::uint64_t errors_ = 0;
+};
+
+}  // namespace sla::kafka

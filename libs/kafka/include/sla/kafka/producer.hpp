@@ -1,0 +1,115 @@
+// sla::kafka::Producer: an idempotent producer (`enable.idempotence=true`,
+// `acks=all`) with delivery reports and a flush that says whether everything
+// produced so far was acknowledged. The daemon commits state only after the
+// outputs it records are acknowledged. Not a transactional producer.
+//
+// Thread-safety: produce(), poll() and flush() may be called from any thread;
+// delivery reports (and the DeliveryHandler) run on the thread inside
+// produce(), poll() or flush(). Counters are atomic.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sla/base/result.hpp"
+#include "sla/kafka/config.hpp"
+#include "sla/kafka/handles.hpp"
+#include "sla/kafka/message.hpp"
+
+namespace sla::kafka {
+
+/// The outcome of one produced message.
+struct DeliveryReport {
+  std::string topic;
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;    ///< the record's offset; -1 on failure
+  std::uint64_t tag = 0;       ///< the caller's tag from produce()
+  std::optional<Error> error;  ///< set when the message was not delivered
+};
+
+/// Called once per produced message, with its outcome.
+using DeliveryHandler = std::function<void(const DeliveryReport&)>;
+
+/// Producer settings beyond the connection.
+struct ProducerOptions {
+  DeliveryHandler on_delivery;  ///< may be empty: outcomes are only counted
+  /// How long produce() waits for room when the local queue is full
+  /// (`queue.buffering.max.messages`) before failing with kUnavailable.
+  std::chrono::milliseconds enqueue_timeout{10'000};
+};
+
+/// Idempotent producer. Enforces `enable.idempotence=true`, `acks=all`;
+/// defaults `linger.ms=5`, `partitioner=murmur2_random` (the Java client's
+/// partitioner: a ticket's key lands on the same partition from any client).
+/// `message.timeout.ms` (default 300000) bounds how long a message is retried
+/// across broker outages before it fails. Non-copyable, non-movable.
+class Producer {
+ public:
+  /// Builds the client (`rd_kafka_new`, RD_KAFKA_PRODUCER). Fails with
+  /// kInvalidArgument on a bad property, kUnavailable otherwise. Does not
+  /// wait for the broker. `config.group_id` is not used.
+  [[nodiscard]] static Result<std::unique_ptr<Producer>> create(const KafkaConfig& config,
+                                                                ProducerOptions options = {});
+  /// Waits up to 5 s for outstanding messages (`rd_kafka_flush`), then
+  /// destroys the client; undelivered messages are counted as failed.
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+  Producer(Producer&&) = delete;
+  Producer& operator=(Producer&&) = delete;
+
+  /// Enqueues one record (`rd_kafka_produceva`, copying key, payload and
+  /// headers) for `topic`, partitioned by `key` (empty key: no key, random
+  /// partition). Asynchronous: the outcome arrives as a delivery report.
+  /// Waits up to `enqueue_timeout` while the local queue is full. Fails with
+  /// kUnavailable (queue full, fatal producer error) or kInvalidArgument
+  /// (message too large, unknown partition); a failed produce gets no report.
+  [[nodiscard]] Result<void> produce(const std::string& topic, std::string_view key,
+                                     std::string_view payload, std::span<const Header> headers = {},
+                                     std::uint64_t tag = 0);
+
+  /// Serves delivery reports that are due (`rd_kafka_poll`), waiting up to
+  /// `timeout` for the first. Call it regularly when not flushing.
+  void poll(std::chrono::milliseconds timeout = std::chrono::milliseconds{0});
+
+  /// Waits until every message produced so far is acknowledged or failed
+  /// (`rd_kafka_flush`), serving their delivery reports. Ok only if none
+  /// failed since the previous flush() and none is still in flight. Fails
+  /// with kUnavailable: "N messages failed: <first error>" (each failure is
+  /// reported by exactly one flush) or "N messages not acknowledged after T"
+  /// (they stay queued and are retried; flush again).
+  [[nodiscard]] Result<void> flush(std::chrono::milliseconds timeout);
+
+  /// Messages acknowledged by the broker since creation.
+  [[nodiscard]] std::uint64_t delivered() const noexcept { return delivered_.load(); }
+  /// Messages that failed for good since creation.
+  [[nodiscard]] std::uint64_t failed() const noexcept { return failed_.load(); }
+  /// Messages (and protocol requests) not yet acknowledged (`rd_kafka_outq_len`).
+  [[nodiscard]] std::int64_t in_flight() const noexcept;
+
+  /// The underlying handle, for calls this class does not wrap.
+  [[nodiscard]] rd_kafka_t* raw() const noexcept { return client_.get(); }
+
+ private:
+  explicit Producer(ProducerOptions options);
+  static void delivery_trampoline(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque) noexcept;
+  void on_delivery(const rd_kafka_message_t* message) noexcept;
+
+  ProducerOptions options_;
+  ClientHandle client_;
+  std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<std::uint64_t> failed_{0};
+  std::mutex failures_mutex_;
+  std::uint64_t failed_since_flush_ = 0;  // guarded by failures_mutex_
+  std::string first_failure_;             // guarded by failures_mutex_
+};
+
+}  // namespace sla::kafka

@@ -1,0 +1,155 @@
+#include "sla/kafka/producer.hpp"
+
+#include <array>
+#include <utility>
+#include <vector>
+
+#include "log.hpp"
+
+namespace sla::kafka {
+namespace {
+
+int to_ms(std::chrono::milliseconds d) {
+  return d.count() > 0x7fffffff ? 0x7fffffff : static_cast<int>(d.count() < 0 ? 0 : d.count());
+}
+
+}  // namespace
+
+Producer::Producer(ProducerOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<Producer>> Producer::create(const KafkaConfig& config, ProducerOptions options) {
+  std::map<std::string, std::string> props{
+      {"linger.ms", "5"},
+      {"partitioner", "murmur2_random"},
+  };
+  for (auto& [name, value] : to_properties(config)) props[name] = value;
+  // The semantics this class promises; not overridable.
+  props["enable.idempotence"] = "true";
+  props["acks"] = "all";
+
+  auto conf = make_conf(props);
+  if (!conf) return tl::unexpected(conf.error());
+
+  std::unique_ptr<Producer> self(new Producer(std::move(options)));
+  rd_kafka_conf_set_opaque(conf->get(), self.get());
+  rd_kafka_conf_set_dr_msg_cb(conf->get(), &Producer::delivery_trampoline);
+
+  std::array<char, 512> errstr{};
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr.data(), errstr.size());
+  if (rk == nullptr) {
+    return fail(ErrorCode::kUnavailable, "kafka producer: rd_kafka_new: " + std::string(errstr.data()));
+  }
+  (void)conf->release();  // rd_kafka_new took ownership
+  self->client_.reset(rk);
+  return self;
+}
+
+Producer::~Producer() {
+  if (!client_) return;
+  if (rd_kafka_flush(client_.get(), 5000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    detail::logger()->warn("producer destroyed with {} messages unacknowledged", rd_kafka_outq_len(client_.get()));
+  }
+  // Anything still queued fails with a purge report when the client goes.
+  (void)rd_kafka_purge(client_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_poll(client_.get(), 0);
+}
+
+void Producer::delivery_trampoline(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* opaque) noexcept {
+  static_cast<Producer*>(opaque)->on_delivery(message);
+}
+
+void Producer::on_delivery(const rd_kafka_message_t* message) noexcept {
+  DeliveryReport report;
+  report.topic = rd_kafka_topic_name(message->rkt);
+  report.partition = message->partition;
+  report.tag = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(message->_private));
+  if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    report.offset = message->offset;
+    delivered_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    report.error = to_error(message->err, "kafka delivery to " + report.topic);
+    failed_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(failures_mutex_);
+    if (failed_since_flush_++ == 0) first_failure_ = report.error->message;
+  }
+  // A throwing handler is a broken invariant: noexcept terminates.
+  if (options_.on_delivery) options_.on_delivery(report);
+}
+
+Result<void> Producer::produce(const std::string& topic, std::string_view key, std::string_view payload,
+                               std::span<const Header> headers, std::uint64_t tag) {
+  rd_kafka_t* rk = client_.get();
+  std::vector<rd_kafka_vu_t> vus;
+  vus.reserve(5 + headers.size());
+  const auto add = [&vus](rd_kafka_vtype_t type, auto&& set) {
+    rd_kafka_vu_t vu{};
+    vu.vtype = type;
+    set(vu.u);
+    vus.push_back(vu);
+  };
+  using Union = decltype(rd_kafka_vu_t::u);
+  add(RD_KAFKA_VTYPE_TOPIC, [&](Union& u) { u.cstr = topic.c_str(); });
+  add(RD_KAFKA_VTYPE_MSGFLAGS, [](Union& u) { u.i = RD_KAFKA_MSG_F_COPY; });
+  // F_COPY: librdkafka copies and never writes through these pointers.
+  add(RD_KAFKA_VTYPE_VALUE, [&](Union& u) {
+    u.mem.ptr = const_cast<char*>(payload.data());
+    u.mem.size = payload.size();
+  });
+  if (!key.empty()) {
+    add(RD_KAFKA_VTYPE_KEY, [&](Union& u) {
+      u.mem.ptr = const_cast<char*>(key.data());
+      u.mem.size = key.size();
+    });
+  }
+  add(RD_KAFKA_VTYPE_OPAQUE, [&](Union& u) { u.ptr = reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag)); });
+  for (const auto& h : headers) {
+    add(RD_KAFKA_VTYPE_HEADER, [&](Union& u) {
+      u.header.name = h.name.c_str();
+      u.header.val = h.value.data();
+      u.header.size = static_cast<ssize_t>(h.value.size());
+    });
+  }
+
+  const auto deadline = std::chrono::steady_clock::now() + options_.enqueue_timeout;
+  for (;;) {
+    ErrorHandle error(rd_kafka_produceva(rk, vus.data(), vus.size()));
+    if (!error) break;
+    const auto code = rd_kafka_error_code(error.get());
+    if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() >= deadline) {
+      return tl::unexpected(to_error(code, "kafka produce to " + topic));
+    }
+    // Queue full: serve delivery reports to make room, then retry.
+    rd_kafka_poll(rk, 10);
+  }
+  rd_kafka_poll(rk, 0);  // serve due delivery reports without waiting
+  return {};
+}
+
+void Producer::poll(std::chrono::milliseconds timeout) { rd_kafka_poll(client_.get(), to_ms(timeout)); }
+
+std::int64_t Producer::in_flight() const noexcept { return rd_kafka_outq_len(client_.get()); }
+
+Result<void> Producer::flush(std::chrono::milliseconds timeout) {
+  rd_kafka_t* rk = client_.get();
+  const auto err = rd_kafka_flush(rk, to_ms(timeout));
+  {
+    std::lock_guard lock(failures_mutex_);
+    if (failed_since_flush_ > 0) {
+      auto message = std::to_string(failed_since_flush_) + " messages failed: " + first_failure_;
+      failed_since_flush_ = 0;
+      first_failure_.clear();
+      return fail(ErrorCode::kUnavailable, std::move(message));
+    }
+  }
+  std::array<char, 512> reason{};
+  if (rd_kafka_fatal_error(rk, reason.data(), reason.size()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return fail(ErrorCode::kUnavailable, "kafka producer fatal error: " + std::string(reason.data()));
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return fail(ErrorCode::kUnavailable, std::to_string(rd_kafka_outq_len(rk)) + " messages not acknowledged after " +
+                                             std::to_string(timeout.count()) + " ms");
+  }
+  return {};
+}
+
+}  // namespace sla::kafka

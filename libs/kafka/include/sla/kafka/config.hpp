@@ -52,9 +52,9 @@ using Environment = std::map<std::string, std::string>;
 /// Variables that are set but empty are applied (they clear the field).
 [[nodiscard]] KafkaConfig with_env(KafkaConfig base, const Environment& env);
 
-/// The librdkafka properties of `config` (fields then `properties`), as
-/// name -> value, for logging or building a client. `sasl.password` is
-/// included; callers that log must redact it.
+/// The librdkafka properties of `config` (the fields except `group_id`, which
+/// only Consumer sets, then `properties`), as name -> value. `sasl.password`
+/// is included; callers that log must redact it.
 [[nodiscard]] std::map<std::string, std::string> to_properties(const KafkaConfig& config);
 
 }  // namespace sla::kafka

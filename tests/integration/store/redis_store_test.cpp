@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -167,6 +168,32 @@ TEST_F(RedisStoreTest, BatchRefusedByRedisWritesNothing) {
   // The connection is still usable, and the same batch now goes through.
   ASSERT_TRUE(store_.commit("t", 0, big).has_value());
   EXPECT_EQ(load(store_, "t", 0).tickets.size(), 4000U);
+}
+
+TEST_F(RedisStoreTest, ConnectionCutMidTransactionWritesNothing) {
+  // With the default disposition a SIGPIPE (a write after the peer's reset)
+  // would kill the process; the store blocks it and reports kUnavailable.
+  std::signal(SIGPIPE, SIG_DFL);
+  ASSERT_TRUE(store_.commit("t", 0, Batch{{{"a", "before"}}, {}, 1}).has_value());
+  // Redis hangs up on a bulk argument longer than proto-max-bulk-len (a
+  // protocol error): a 2 MiB state first, then 32 MiB more, so the store is
+  // still writing the transaction when the connection is cut.
+  ASSERT_EQ(text(server_.command({"CONFIG", "SET", "proto-max-bulk-len", "1mb"})), "OK");
+  RedisStore store(options_for(server_));
+  Batch big;
+  big.upserts.push_back({"huge", std::string(2U << 20U, 'z')});
+  for (int i = 0; i < 8000; ++i) {
+    big.upserts.push_back({"big-" + std::to_string(i), std::string(4096, 'y')});
+  }
+  big.next_offset = 2;
+  auto cut = store.commit("t", 0, big);
+  ASSERT_FALSE(cut.has_value());
+  EXPECT_EQ(cut.error().code, ErrorCode::kUnavailable) << cut.error().message;
+  EXPECT_FALSE(store.connected());
+
+  const auto state = load(store_, "t", 0);  // MULTI without EXEC is discarded
+  EXPECT_EQ(state.next_offset, 1);
+  EXPECT_EQ(state.tickets, (std::vector<TicketRecord>{{"a", "before"}}));
 }
 
 TEST_F(RedisStoreTest, ForeignDataIsInternalErrorAndNothingIsWritten) {

@@ -51,7 +51,8 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   const std::size_t n = a.size() < b.size() ? a.size() : b.size();
   for (std::size_t i = 0; i < n; ++i) {
-    diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i])));
+    diff = static_cast<unsigned char>(diff |
+                                      (static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i])));
   }
   return diff == 0;
 }
@@ -87,8 +88,9 @@ std::optional<Response> check_auth(const Request& req, const Deps& deps) {
     }
   }
   Response res = error_response(req, 401, message);
-  res.set(beast_http::field::www_authenticate,
-          it == req.end() ? "Bearer realm=\"sla-timer\"" : "Bearer realm=\"sla-timer\", error=\"invalid_token\"");
+  res.set(beast_http::field::www_authenticate, it == req.end()
+                                                   ? "Bearer realm=\"sla-timer\""
+                                                   : "Bearer realm=\"sla-timer\", error=\"invalid_token\"");
   return res;
 }
 
@@ -152,32 +154,33 @@ Response list_at_risk(const Request& req, const Deps& deps, std::string_view que
       auto d = calendar::parse_duration(value);
       if (!d) return error_response(req, 400, "bad at_risk_within: " + d.error().message);
       if (d->kind != calendar::Duration::Kind::kFixed) {
-        return error_response(req, 400,
-                              "bad at_risk_within '" + value + "': use a wall-clock duration such as 30m, 4h or 2d");
+        return error_response(
+            req, 400, "bad at_risk_within '" + value + "': use a wall-clock duration such as 30m, 4h or 2d");
       }
       if (d->millis > deps.limits.max_at_risk_within_ms) {
-        return error_response(req, 400,
-                              "at_risk_within '" + value + "' is too long (at most " +
-                                  calendar::to_string(calendar::Duration::fixed(deps.limits.max_at_risk_within_ms)) +
-                                  ")");
+        return error_response(
+            req, 400,
+            "at_risk_within '" + value + "' is too long (at most " +
+                calendar::to_string(calendar::Duration::fixed(deps.limits.max_at_risk_within_ms)) + ")");
       }
       within_ms = d->millis;
     } else if (name == "limit") {
       if (seen_limit) return error_response(req, 400, "limit given twice");
       seen_limit = true;
+      const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits) return error_response(req, 400, "bad limit '" + value + "': expected a positive integer");
       std::uint64_t n = 0;
-      const char* first = value.data();
-      const char* last = value.data() + value.size();
-      const auto [ptr, ec] = std::from_chars(first, last, n);
-      if (value.empty() || ec == std::errc::invalid_argument || ptr != last) {
+      const auto ec = std::from_chars(value.data(), value.data() + value.size(), n).ec;
+      if (ec == std::errc{} && n == 0) {
         return error_response(req, 400, "bad limit '" + value + "': expected a positive integer");
       }
-      if (n == 0) return error_response(req, 400, "bad limit '0': expected a positive integer");
       // Out of range or above the cap: capped, not refused.
-      limit = (ec == std::errc::result_out_of_range || n > deps.limits.max_limit) ? deps.limits.max_limit
-                                                                                 : static_cast<std::size_t>(n);
+      limit = (ec == std::errc::result_out_of_range || n > deps.limits.max_limit)
+                  ? deps.limits.max_limit
+                  : static_cast<std::size_t>(n);
     } else {
-      return error_response(req, 400, "unknown query parameter '" + name + "' (expected at_risk_within, limit)");
+      return error_response(req, 400,
+                            "unknown query parameter '" + name + "' (expected at_risk_within, limit)");
     }
   }
   return json_response(req, 200, deps.at_risk(within_ms, limit));
@@ -268,9 +271,9 @@ Response route(const Request& req, const Deps& deps) {
     if (!deps.ready) return not_configured(req, "the readiness check");
     const Readiness r = deps.ready();
     if (!r.ready) {
-      return json_response(req, 503,
-                           json{{"status", "not ready"},
-                                {"reason", r.reason.empty() ? std::string("not ready") : r.reason}});
+      return json_response(
+          req, 503,
+          json{{"status", "not ready"}, {"reason", r.reason.empty() ? std::string("not ready") : r.reason}});
     }
     return json_response(req, 200, json{{"status", "ready"}});
   }

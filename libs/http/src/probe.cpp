@@ -17,16 +17,23 @@ namespace {
 using prometheus::Labels;
 
 constexpr engine::EventKind kEventKinds[] = {
-    engine::EventKind::kOpened,          engine::EventKind::kResponded,      engine::EventKind::kAgentUpdated,
-    engine::EventKind::kStatusChanged,   engine::EventKind::kSeverityChanged, engine::EventKind::kPlanChanged,
-    engine::EventKind::kWorkaroundProvided, engine::EventKind::kResolved,    engine::EventKind::kReopened,
-    engine::EventKind::kClosed,          engine::EventKind::kPageAcknowledged,
+    engine::EventKind::kOpened,
+    engine::EventKind::kResponded,
+    engine::EventKind::kAgentUpdated,
+    engine::EventKind::kStatusChanged,
+    engine::EventKind::kSeverityChanged,
+    engine::EventKind::kPlanChanged,
+    engine::EventKind::kWorkaroundProvided,
+    engine::EventKind::kResolved,
+    engine::EventKind::kReopened,
+    engine::EventKind::kClosed,
+    engine::EventKind::kPageAcknowledged,
 };
 
 /// Milliseconds: sub-ms to a minute, for timers firing late and Redis calls.
 const prometheus::Histogram::BucketBoundaries& ms_buckets() {
-  static const prometheus::Histogram::BucketBoundaries b{0.5, 1,    2,    5,     10,    20,   50,
-                                                          100, 200, 500, 1000, 2000, 5000, 10000, 60000};
+  static const prometheus::Histogram::BucketBoundaries b{0.5, 1,   2,    5,    10,   20,    50,   100,
+                                                         200, 500, 1000, 2000, 5000, 10000, 60000};
   return b;
 }
 
@@ -147,7 +154,8 @@ double Probe::dlq_count(std::string_view reason) const {
 
 double Probe::fired_count(std::string_view kind, std::string_view plan, std::string_view severity) const {
   const auto* c =
-      find(fired_, {{"kind", std::string(kind)}, {"plan", std::string(plan)}, {"severity", std::string(severity)}});
+      find(fired_,
+           {{"kind", std::string(kind)}, {"plan", std::string(plan)}, {"severity", std::string(severity)}});
   return c == nullptr ? 0.0 : c->Value();
 }
 

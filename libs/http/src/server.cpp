@@ -39,10 +39,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
  private:
   void do_accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](boost::system::error_code ec,
-                                                                               tcp::socket socket) {
-      self->on_accept(ec, std::move(socket));
-    });
+    acceptor_.async_accept(net::make_strand(ioc_),
+                           [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+                             self->on_accept(ec, std::move(socket));
+                           });
   }
 
   void on_accept(boost::system::error_code ec, tcp::socket socket) {
@@ -77,9 +77,8 @@ Server::Server(ServerOptions options, RequestHandler handler)
     : options_(std::move(options)), handler_(std::make_shared<const RequestHandler>(std::move(handler))) {}
 
 Server::Server(ServerOptions options, std::shared_ptr<const Deps> deps)
-    : Server(std::move(options), RequestHandler([deps = std::move(deps)](const Request& req) {
-               return handle(req, *deps);
-             })) {}
+    : Server(std::move(options),
+             RequestHandler([deps = std::move(deps)](const Request& req) { return handle(req, *deps); })) {}
 
 Server::~Server() { stop(); }
 
@@ -88,7 +87,8 @@ sla::Result<void> Server::start() {
   boost::system::error_code ec;
   const auto address = net::ip::make_address(options_.address, ec);
   if (ec) {
-    return sla::fail(ErrorCode::kInvalidArgument, "http address '" + options_.address + "' is not an IP address");
+    return sla::fail(ErrorCode::kInvalidArgument,
+                     "http address '" + options_.address + "' is not an IP address");
   }
   const std::size_t threads = options_.threads == 0 ? 1 : options_.threads;
   auto impl = std::make_unique<Impl>(static_cast<int>(threads));

@@ -28,8 +28,9 @@ json ticket_json(const engine::TicketView& t, EpochMillis now) {
         {"metric", policy::to_string(c.metric)},
         {"cycle", c.cycle},
         {"state", engine::to_string(c.state)},
-        {"pause_reason", c.pause_reason == engine::PauseReason::kNone ? json(nullptr)
-                                                                       : json(engine::to_string(c.pause_reason))},
+        {"pause_reason", c.pause_reason == engine::PauseReason::kNone
+                             ? json(nullptr)
+                             : json(engine::to_string(c.pause_reason))},
         {"pause_status", c.pause_status.empty() ? json(nullptr) : json(c.pause_status)},
         {"calendar", c.calendar},
         {"elapsed_ms", c.elapsed_ms},
@@ -81,7 +82,8 @@ json ticket_json(const engine::TicketView& t, EpochMillis now) {
   };
 }
 
-json at_risk_json(std::vector<engine::AtRisk> items, EpochMillis now, std::int64_t within_ms, std::size_t limit) {
+json at_risk_json(std::vector<engine::AtRisk> items, EpochMillis now, std::int64_t within_ms,
+                  std::size_t limit) {
   std::sort(items.begin(), items.end(), [](const engine::AtRisk& a, const engine::AtRisk& b) {
     return std::tie(a.deadline, a.ticket_id, a.metric) < std::tie(b.deadline, b.ticket_id, b.metric);
   });
@@ -107,7 +109,10 @@ json at_risk_json(std::vector<engine::AtRisk> items, EpochMillis now, std::int64
   }
   json by = json::array();
   for (const auto& [key, counts] : groups) {
-    by.push_back({{"plan", key.first}, {"severity", key.second}, {"at_risk", counts.first}, {"overdue", counts.second}});
+    by.push_back({{"plan", key.first},
+                  {"severity", key.second},
+                  {"at_risk", counts.first},
+                  {"overdue", counts.second}});
   }
   return {
       {"now", calendar::format_rfc3339(now)},
@@ -121,7 +126,8 @@ json at_risk_json(std::vector<engine::AtRisk> items, EpochMillis now, std::int64
 json policy_json(const policy::Policy& p) {
   json plans = json::array();
   for (const auto& [name, plan] : p.plans()) {
-    plans.push_back({{"name", name}, {"calendar", plan.default_calendar_name}, {"severities", plan.severity_order}});
+    plans.push_back(
+        {{"name", name}, {"calendar", plan.default_calendar_name}, {"severities", plan.severity_order}});
   }
   return {
       {"policy_id", p.id()},
@@ -150,8 +156,8 @@ json validate_policy_json(std::string_view yaml_text, const policy::LoadOptions&
   return load_errors_json(errors);
 }
 
-sla::Result<EpochMillis> policy_deadline(const policy::Policy& p, std::string_view calendar_name, EpochMillis start,
-                                         const calendar::Duration& duration) {
+sla::Result<EpochMillis> policy_deadline(const policy::Policy& p, std::string_view calendar_name,
+                                         EpochMillis start, const calendar::Duration& duration) {
   const calendar::Calendar* cal = p.calendars().find(calendar_name);
   if (cal == nullptr) {
     std::string known;

@@ -74,7 +74,8 @@ class Probe {
 
   [[nodiscard]] double events_consumed(std::string_view kind) const;
   [[nodiscard]] double dlq_count(std::string_view reason) const;
-  [[nodiscard]] double fired_count(std::string_view kind, std::string_view plan, std::string_view severity) const;
+  [[nodiscard]] double fired_count(std::string_view kind, std::string_view plan,
+                                   std::string_view severity) const;
   [[nodiscard]] double open_tickets_value() const;
   [[nodiscard]] double pending_timers_value() const;
   [[nodiscard]] double consumer_lag_value(std::string_view topic, std::int32_t partition) const;

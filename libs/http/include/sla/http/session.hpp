@@ -22,16 +22,16 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #pragma GCC diagnostic pop
 
 #include "sla/http/handler.hpp"
@@ -62,13 +62,10 @@ namespace detail {
 void log_session_error(std::string_view what, const boost::beast::error_code& ec);
 
 template <class S>
-concept TimedStream = requires(S& s) {
-  boost::beast::get_lowest_layer(s).expires_after(std::chrono::milliseconds(1));
-};
+concept TimedStream =
+    requires(S& s) { boost::beast::get_lowest_layer(s).expires_after(std::chrono::milliseconds(1)); };
 template <class S>
-concept SocketStream = requires(S& s) {
-  boost::beast::get_lowest_layer(s).socket();
-};
+concept SocketStream = requires(S& s) { boost::beast::get_lowest_layer(s).socket(); };
 }  // namespace detail
 
 template <class Stream>
@@ -118,8 +115,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       placeholder.version(11);
       placeholder.keep_alive(false);
       if (ec == bhttp::error::body_limit) {
-        enqueue(error_response(placeholder, 413,
-                               "request body exceeds the limit of " + std::to_string(options_.body_limit) + " bytes"));
+        enqueue(error_response(
+            placeholder, 413,
+            "request body exceeds the limit of " + std::to_string(options_.body_limit) + " bytes"));
       } else if (ec == bhttp::error::header_limit) {
         enqueue(error_response(placeholder, 431, "request header fields too large"));
       } else if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&

@@ -39,8 +39,8 @@ namespace sla::http {
 /// `{now, within_ms, count, tickets:[{ticket_id, metric, plan, severity,
 ///   deadline, deadline_in_ms, overdue}], by_plan_severity:[{plan, severity,
 ///   at_risk, overdue}]}`.
-[[nodiscard]] nlohmann::json at_risk_json(std::vector<engine::AtRisk> items, EpochMillis now, std::int64_t within_ms,
-                                          std::size_t limit);
+[[nodiscard]] nlohmann::json at_risk_json(std::vector<engine::AtRisk> items, EpochMillis now,
+                                          std::int64_t within_ms, std::size_t limit);
 
 /// The loaded policy: `{policy_id, version, summary, plans:[{name,
 /// calendar, severities:[...]}], calendars:[...]}`.
@@ -52,11 +52,13 @@ namespace sla::http {
 /// Loads `yaml_text` with policy::load_policy and reports the result as
 /// load_errors_json (ok iff no errors). Thread-safe; `options.read_file`
 /// decides whether `ics:` imports can be read.
-[[nodiscard]] nlohmann::json validate_policy_json(std::string_view yaml_text, const policy::LoadOptions& options);
+[[nodiscard]] nlohmann::json validate_policy_json(std::string_view yaml_text,
+                                                  const policy::LoadOptions& options);
 
 /// The what-if deadline: `duration` from `start` on `policy`'s calendar
 /// named `calendar_name`. kNotFound (naming the known calendars) if unknown.
-[[nodiscard]] sla::Result<EpochMillis> policy_deadline(const policy::Policy& policy, std::string_view calendar_name,
-                                                       EpochMillis start, const calendar::Duration& duration);
+[[nodiscard]] sla::Result<EpochMillis> policy_deadline(const policy::Policy& policy,
+                                                       std::string_view calendar_name, EpochMillis start,
+                                                       const calendar::Duration& duration);
 
 }  // namespace sla::http

@@ -1,0 +1,141 @@
+// Server on a real loopback socket (127.0.0.1 only, ephemeral port).
+#include <memory>
+#include <string>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#pragma GCC diagnostic pop
+#include <gtest/gtest.h>
+
+#include "sla/http/server.hpp"
+
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+std::shared_ptr<const sla::http::Deps> deps() {
+  auto d = std::make_shared<sla::http::Deps>();
+  d->healthy = [] { return true; };
+  d->ready = [] { return sla::http::Readiness{false, "no partitions assigned"}; };
+  return d;
+}
+
+sla::http::ServerOptions loopback() {
+  sla::http::ServerOptions o;
+  o.address = "127.0.0.1";
+  o.port = 0;
+  o.session.read_timeout = std::chrono::seconds(5);
+  o.session.write_timeout = std::chrono::seconds(5);
+  return o;
+}
+
+/// A synchronous Beast client on 127.0.0.1 with a timeout on every step.
+class Client {
+ public:
+  explicit Client(std::uint16_t port) : stream_(ioc_) {
+    stream_.expires_after(std::chrono::seconds(10));
+    stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  }
+  bhttp::response<bhttp::string_body> request(bhttp::verb method, const std::string& target,
+                                              std::string body = {}, bool keep_alive = true) {
+    bhttp::request<bhttp::string_body> req{method, target, 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.keep_alive(keep_alive);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    bhttp::write(stream_.socket(), req);
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(stream_.socket(), buffer_, res);
+    return res;
+  }
+
+ private:
+  net::io_context ioc_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+};
+
+TEST(Server, HealthzOverLoopback) {
+  sla::http::Server server(loopback(), deps());
+  ASSERT_TRUE(server.start());
+  ASSERT_NE(server.port(), 0);
+  Client client(server.port());
+  auto res = client.request(bhttp::verb::get, "/healthz");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(res.body(), R"({"status":"ok"})");
+  // Same connection, second request.
+  auto ready = client.request(bhttp::verb::get, "/readyz", {}, false);
+  EXPECT_EQ(ready.result_int(), 503u);
+  EXPECT_EQ(ready.body(), R"({"reason":"no partitions assigned","status":"not ready"})");
+  server.stop();
+  EXPECT_EQ(server.port(), 0);
+}
+
+TEST(Server, BodyLimitOnTheWire) {
+  auto o = loopback();
+  o.session.body_limit = 64;
+  sla::http::Server server(o, deps());
+  ASSERT_TRUE(server.start());
+  Client client(server.port());
+  auto res = client.request(bhttp::verb::post, "/v1/policy/validate", std::string(65, 'x'));
+  EXPECT_EQ(res.result_int(), 413u);
+}
+
+TEST(Server, StopWithAnIdleConnectionOpenAndRestart) {
+  sla::http::Server server(loopback(), deps());
+  ASSERT_TRUE(server.start());
+  {
+    Client idle(server.port());
+    server.stop();
+  }
+  ASSERT_TRUE(server.start());
+  Client client(server.port());
+  EXPECT_EQ(client.request(bhttp::verb::get, "/healthz").result_int(), 200u);
+}
+
+TEST(Server, StartErrors) {
+  sla::http::Server first(loopback(), deps());
+  ASSERT_TRUE(first.start());
+  auto again = first.start();
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, sla::ErrorCode::kInternal);
+
+  auto o = loopback();
+  o.port = first.port();
+  sla::http::Server second(o, deps());
+  auto busy = second.start();
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code, sla::ErrorCode::kUnavailable);
+
+  auto bad = loopback();
+  bad.address = "localhost";  // names are not resolved
+  sla::http::Server third(bad, deps());
+  auto invalid = third.start();
+  ASSERT_FALSE(invalid);
+  EXPECT_EQ(invalid.error().code, sla::ErrorCode::kInvalidArgument);
+}
+
+TEST(Server, TwoThreadsServeConcurrentClients) {
+  auto o = loopback();
+  o.threads = 2;
+  sla::http::Server server(o, deps());
+  ASSERT_TRUE(server.start());
+  Client a(server.port());
+  Client b(server.port());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(a.request(bhttp::verb::get, "/healthz").result_int(), 200u);
+    EXPECT_EQ(b.request(bhttp::verb::get, "/nope").result_int(), 404u);
+  }
+}
+
+}  // namespace

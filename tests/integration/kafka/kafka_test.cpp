@@ -399,6 +399,27 @@ TEST_F(KafkaTest, PauseStopsDeliveryAndResumeContinuesWithoutGapsOrDuplicates) {
   EXPECT_EQ(lag[0].position, 20);
 }
 
+TEST_F(KafkaTest, PauseAllAlsoHoldsPartitionsAssignedLater) {
+  ASSERT_TRUE(cluster_->create_topic("in", 2));
+  auto p = producer();
+  ASSERT_TRUE(p);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(p->produce("in", "k" + std::to_string(i), std::to_string(i)));
+  ASSERT_TRUE(p->flush(10s));
+
+  std::size_t assigned = 0;
+  ConsumerOptions options;
+  options.on_assign = [&assigned](std::vector<TopicPartition>& tps) { assigned += tps.size(); };
+  auto c = consumer("pause-later", "in", std::move(options));
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->pause_all());  // the store is down before anything is assigned
+  const auto held = poll_until(*c, [&](const std::vector<Message>& got) { return assigned == 2 || !got.empty(); });
+  EXPECT_TRUE(held.empty()) << "delivered while paused";
+  ASSERT_EQ(assigned, 2u);
+  EXPECT_TRUE(poll_until(*c, at_least(1), 500ms).empty()) << "delivered while paused";
+  ASSERT_TRUE(c->resume_all());
+  EXPECT_EQ(poll_until(*c, at_least(10)).size(), 10u);
+}
+
 TEST_F(KafkaTest, BrokerRestartDuringProduceLosesAndDuplicatesNothing) {
   ASSERT_TRUE(cluster_->create_topic("out", 2));
   auto p = producer();

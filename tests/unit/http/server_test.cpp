@@ -2,10 +2,14 @@
 #include <memory>
 #include <string>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
@@ -39,12 +43,20 @@ sla::http::ServerOptions loopback() {
   return o;
 }
 
+/// Sync reads never hang a failing test: they give up after 10 s.
+void receive_timeout(tcp::socket& socket) {
+  timeval tv{};
+  tv.tv_sec = 10;
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
 /// A synchronous Beast client on 127.0.0.1 with a timeout on every step.
 class Client {
  public:
   explicit Client(std::uint16_t port) : stream_(ioc_) {
     stream_.expires_after(std::chrono::seconds(10));
     stream_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    receive_timeout(stream_.socket());
   }
   bhttp::response<bhttp::string_body> request(bhttp::verb method, const std::string& target,
                                               std::string body = {}, bool keep_alive = true) {
@@ -101,6 +113,28 @@ TEST(Server, StopWithAnIdleConnectionOpenAndRestart) {
   ASSERT_TRUE(server.start());
   Client client(server.port());
   EXPECT_EQ(client.request(bhttp::verb::get, "/healthz").result_int(), 200u);
+}
+
+TEST(Server, IdleConnectionsTimeOut) {
+  auto o = loopback();
+  o.session.read_timeout = std::chrono::milliseconds(200);
+  sla::http::Server server(o, deps());
+  ASSERT_TRUE(server.start());
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server.port()));
+  receive_timeout(socket);
+  // Half a request, then silence: the server must give up and close.
+  net::write(socket, net::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n")));
+  const auto started = std::chrono::steady_clock::now();
+  char byte = 0;
+  beast::error_code ec;
+  const std::size_t n = socket.read_some(net::buffer(&byte, 1), ec);
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(n, 0u);
+  EXPECT_TRUE(ec == net::error::eof || ec == net::error::connection_reset) << ec.message();
+  EXPECT_GE(waited, std::chrono::milliseconds(150));
+  EXPECT_LT(waited, std::chrono::seconds(5));
 }
 
 TEST(Server, StartErrors) {

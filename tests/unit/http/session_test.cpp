@@ -129,6 +129,44 @@ TEST(Session, PipelinedRequestsBeyondTheQueueAreAllAnswered) {
   EXPECT_EQ(calls, 7);
 }
 
+TEST(Session, ExpectContinueIsAnsweredBeforeTheBody) {
+  Pair p;
+  int calls = 0;
+  auto s = std::make_shared<Session<TestStream>>(std::move(p.server), echo_handler(&calls), SessionOptions{});
+  s->run();
+  s.reset();
+  p.client.write_some(
+      net::buffer(std::string("POST /v1/policy/validate HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                              "Content-Length: 3\r\nConnection: close\r\n\r\n")));
+  p.ioc.poll();
+  p.ioc.restart();
+  EXPECT_EQ(std::string(p.client.str()), "HTTP/1.1 100 Continue\r\n\r\n");
+  EXPECT_EQ(calls, 0);
+  p.client.write_some(net::buffer(std::string("abc")));
+  p.ioc.run();
+  auto rs = responses(std::string(p.client.str()));
+  ASSERT_EQ(rs.size(), 2u) << p.client.str();
+  EXPECT_EQ(rs[0].result_int(), 100u);
+  EXPECT_EQ(rs[1].result_int(), 200u);
+  EXPECT_EQ(rs[1].body(), "/v1/policy/validate|abc");
+}
+
+TEST(Session, ExpectContinueWithAnOversizeBodyIs413Straight) {
+  Pair p;
+  SessionOptions o;
+  o.body_limit = 8;
+  auto s = std::make_shared<Session<TestStream>>(std::move(p.server), echo_handler(), o);
+  p.client.write_some(
+      net::buffer(std::string("POST /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                              "Content-Length: 1000000\r\n\r\n")));
+  s->run();
+  s.reset();
+  p.ioc.run();
+  auto rs = responses(std::string(p.client.str()));
+  ASSERT_EQ(rs.size(), 1u) << p.client.str();
+  EXPECT_EQ(rs[0].result_int(), 413u);
+}
+
 TEST(Session, OversizeBodyIs413AndCloses) {
   Pair p;
   int calls = 0;

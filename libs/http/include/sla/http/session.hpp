@@ -27,7 +27,9 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -94,6 +96,44 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_->header_limit(options_.header_limit);
     set_timeout(options_.read_timeout);
     reading_ = true;
+    // The header first, so `Expect: 100-continue` can be answered before the
+    // body arrives (curl waits a second for it on larger uploads).
+    boost::beast::http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(boost::beast::error_code ec) {
+    namespace bhttp = boost::beast::http;
+    if (ec) {
+      on_read(ec);
+      return;
+    }
+    const auto expect = parser_->get()[bhttp::field::expect];
+    const bool wants_continue = boost::beast::iequals(expect, "100-continue") && !parser_->is_done();
+    // Only with nothing queued: the interim response must not interleave
+    // with a pipelined one (the client sends the body anyway after a while).
+    if (wants_continue && queue_.empty()) {
+      continue_.emplace(bhttp::status::continue_, parser_->get().version());
+      set_timeout(options_.write_timeout);
+      bhttp::async_write(stream_, *continue_,
+                         [self = this->shared_from_this()](boost::beast::error_code wec, std::size_t) {
+                           self->continue_.reset();
+                           if (wec) {
+                             self->reading_ = false;
+                             detail::log_session_error("write", wec);
+                             self->do_close_hard();
+                             return;
+                           }
+                           self->read_body();
+                         });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    set_timeout(options_.read_timeout);
     boost::beast::http::async_read(
         stream_, buffer_, *parser_,
         [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -204,6 +244,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::deque<Response> queue_;  // deque: push_back keeps the front (being written) in place
+  std::optional<boost::beast::http::response<boost::beast::http::empty_body>> continue_;  // 100 being written
   bool reading_ = false;
   bool closing_ = false;
 };

@@ -269,6 +269,41 @@ std::string encode_ticket_event(const engine::TicketEvent& e) {
   return out.SerializeAsString();
 }
 
+std::string encode_deadlines(const engine::TicketView& v, EpochMillis as_of) {
+  pb::TicketDeadlines d;
+  d.set_ticket_id(v.ticket_id);
+  d.set_tenant_id(v.tenant_id);
+  d.set_plan(v.plan);
+  d.set_severity(v.severity);
+  d.set_status(v.status);
+  set_timestamp(d.mutable_as_of(), as_of);
+  d.set_closed(v.closed);
+  for (const auto& c : v.clocks) {
+    auto* cs = d.add_clocks();
+    cs->set_metric(to_proto(c.metric));
+    cs->set_cycle(c.cycle);
+    switch (c.state) {
+      case engine::ClockState::kRunning: cs->set_state(pb::CLOCK_STATE_RUNNING); break;
+      case engine::ClockState::kPaused: cs->set_state(pb::CLOCK_STATE_PAUSED); break;
+      case engine::ClockState::kMet: cs->set_state(pb::CLOCK_STATE_MET); break;
+      case engine::ClockState::kBreached: cs->set_state(pb::CLOCK_STATE_BREACHED); break;
+      case engine::ClockState::kCancelled: cs->set_state(pb::CLOCK_STATE_CANCELLED); break;
+    }
+    switch (c.pause_reason) {
+      case engine::PauseReason::kNone: break;
+      case engine::PauseReason::kStatus: cs->set_pause_reason(pb::PAUSE_REASON_STATUS); break;
+      case engine::PauseReason::kOutsideHours: cs->set_pause_reason(pb::PAUSE_REASON_OUTSIDE_HOURS); break;
+      case engine::PauseReason::kHoliday: cs->set_pause_reason(pb::PAUSE_REASON_HOLIDAY); break;
+    }
+    cs->set_pause_status(c.pause_status);
+    set_duration(cs->mutable_elapsed(), c.elapsed_ms);
+    if (c.target_ms) set_duration(cs->mutable_target(), *c.target_ms);
+    if (c.deadline) set_timestamp(cs->mutable_deadline(), *c.deadline);
+    cs->set_calendar(c.calendar);
+  }
+  return d.SerializeAsString();
+}
+
 std::string encode_output(const engine::Output& out) {
   return std::visit([](const auto& o) { return to_proto(o).SerializeAsString(); }, out);
 }

@@ -12,6 +12,7 @@
 #include <tl/expected.hpp>
 
 #include "sla/base/clock.hpp"
+#include "sla/engine/engine.hpp"
 #include "sla/engine/types.hpp"
 
 namespace sla::codec {
@@ -58,6 +59,10 @@ struct Limits {
 
 /// Encodes an output as SlaEvent or PageEvent protobuf binary.
 [[nodiscard]] std::string encode_output(const engine::Output& out);
+
+/// Encodes a ticket's current clocks as the TicketDeadlines snapshot for the
+/// compacted `sla.deadlines` topic (key: ticket id). `as_of` is the view time.
+[[nodiscard]] std::string encode_deadlines(const engine::TicketView& view, EpochMillis as_of);
 
 /// Encodes an output as one line of proto3-JSON (no newline), with a
 /// top-level "topic" of "sla.escalations" or "sla.pages" wrapping the event:

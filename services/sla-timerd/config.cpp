@@ -1,0 +1,186 @@
+#include "config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+namespace sla::timerd {
+namespace {
+
+using Env = kafka::Environment;
+
+std::string where(const std::string& file, const YAML::Node& n) {
+  return file + ":" + std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1);
+}
+
+// Copies a scalar into `out`, or fails naming file:line:col and the key.
+template <typename T>
+sla::Result<void> get(const YAML::Node& parent, const char* key, T& out, const std::string& file) {
+  const YAML::Node n = parent[key];
+  if (!n) return {};
+  try {
+    out = n.as<T>();
+  } catch (const YAML::Exception&) {
+    return sla::fail(ErrorCode::kInvalidArgument, where(file, n) + ": bad value for '" + key + "'");
+  }
+  return {};
+}
+
+sla::Result<void> check_keys(const YAML::Node& map, std::initializer_list<const char*> allowed,
+                             const std::string& file, const std::string& section) {
+  if (!map.IsMap()) return sla::fail(ErrorCode::kInvalidArgument, where(file, map) + ": '" + section + "' must be a mapping");
+  for (const auto& kv : map) {
+    const auto key = kv.first.as<std::string>();
+    bool ok = false;
+    for (const char* a : allowed) ok = ok || key == a;
+    if (!ok) {
+      return sla::fail(ErrorCode::kInvalidArgument,
+                       where(file, kv.first) + ": unknown key '" + key + "' in '" + section + "'");
+    }
+  }
+  return {};
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+sla::Result<void> from_yaml(const YAML::Node& root, const std::string& file, Config& c) {
+  if (!root || root.IsNull()) return {};
+  if (auto r = check_keys(root, {"policy", "kafka", "redis", "topics", "http", "poll_ms", "flush_timeout_ms",
+                                 "embedded_partitions"},
+                          file, "top level");
+      !r) {
+    return r;
+  }
+#define SLA_GET(node, key, field) \
+  if (auto got_ = get(node, key, field, file); !got_) return got_
+  SLA_GET(root, "policy", c.policy_path);
+  SLA_GET(root, "poll_ms", c.poll_ms);
+  SLA_GET(root, "flush_timeout_ms", c.flush_timeout_ms);
+  SLA_GET(root, "embedded_partitions", c.embedded_partitions);
+  if (const auto k = root["kafka"]) {
+    if (auto r = check_keys(k, {"brokers", "security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
+                                "group_id", "client_id", "properties"},
+                            file, "kafka");
+        !r) {
+      return r;
+    }
+    SLA_GET(k, "brokers", c.kafka.brokers);
+    SLA_GET(k, "security_protocol", c.kafka.security_protocol);
+    SLA_GET(k, "sasl_mechanism", c.kafka.sasl_mechanism);
+    SLA_GET(k, "sasl_username", c.kafka.sasl_username);
+    SLA_GET(k, "sasl_password", c.kafka.sasl_password);
+    SLA_GET(k, "group_id", c.kafka.group_id);
+    SLA_GET(k, "client_id", c.kafka.client_id);
+    SLA_GET(k, "properties", c.kafka.properties);
+  }
+  if (const auto rd = root["redis"]) {
+    if (auto e = check_keys(rd, {"host", "port", "db", "username", "password", "key_prefix", "connect_timeout_ms",
+                                "command_timeout_ms"},
+                            file, "redis");
+        !e) {
+      return e;
+    }
+    SLA_GET(rd, "host", c.redis.host);
+    SLA_GET(rd, "port", c.redis.port);
+    SLA_GET(rd, "db", c.redis.db);
+    SLA_GET(rd, "username", c.redis.username);
+    SLA_GET(rd, "password", c.redis.password);
+    SLA_GET(rd, "key_prefix", c.redis.key_prefix);
+    std::int64_t ms = c.redis.connect_timeout.count();
+    SLA_GET(rd, "connect_timeout_ms", ms);
+    c.redis.connect_timeout = std::chrono::milliseconds(ms);
+    ms = c.redis.command_timeout.count();
+    SLA_GET(rd, "command_timeout_ms", ms);
+    c.redis.command_timeout = std::chrono::milliseconds(ms);
+  }
+  if (const auto t = root["topics"]) {
+    if (auto r = check_keys(t, {"input", "escalations", "pages", "deadlines", "dlq"}, file, "topics"); !r) return r;
+    SLA_GET(t, "input", c.topics.input);
+    SLA_GET(t, "escalations", c.topics.escalations);
+    SLA_GET(t, "pages", c.topics.pages);
+    SLA_GET(t, "deadlines", c.topics.deadlines);
+    SLA_GET(t, "dlq", c.topics.dlq);
+  }
+  if (const auto h = root["http"]) {
+    if (auto r = check_keys(h, {"address", "port", "tokens"}, file, "http"); !r) return r;
+    SLA_GET(h, "address", c.http.address);
+    SLA_GET(h, "port", c.http.port);
+    SLA_GET(h, "tokens", c.http.tokens);
+  }
+#undef SLA_GET
+  return {};
+}
+
+sla::Result<void> from_env(const Env& env, Config& c) {
+  auto str = [&](const char* name, std::string& out) {
+    if (auto it = env.find(name); it != env.end()) out = it->second;
+  };
+  auto num = [&](const char* name, auto& out) -> sla::Result<void> {
+    auto it = env.find(name);
+    if (it == env.end()) return {};
+    try {
+      std::size_t used = 0;
+      const long long v = std::stoll(it->second, &used);
+      if (used != it->second.size()) throw std::invalid_argument("trailing");
+      out = static_cast<std::remove_reference_t<decltype(out)>>(v);
+    } catch (const std::exception&) {
+      return sla::fail(ErrorCode::kInvalidArgument, std::string(name) + ": not a number: '" + it->second + "'");
+    }
+    return {};
+  };
+  str("SLA_POLICY", c.policy_path);
+  str("SLA_HTTP_ADDRESS", c.http.address);
+  if (auto r = num("SLA_HTTP_PORT", c.http.port); !r) return r;
+  if (auto it = env.find("SLA_HTTP_TOKENS"); it != env.end()) c.http.tokens = split_commas(it->second);
+  str("SLA_TOPIC_INPUT", c.topics.input);
+  str("SLA_TOPIC_ESCALATIONS", c.topics.escalations);
+  str("SLA_TOPIC_PAGES", c.topics.pages);
+  str("SLA_TOPIC_DEADLINES", c.topics.deadlines);
+  str("SLA_TOPIC_DLQ", c.topics.dlq);
+  str("SLA_REDIS_HOST", c.redis.host);
+  if (auto r = num("SLA_REDIS_PORT", c.redis.port); !r) return r;
+  if (auto r = num("SLA_REDIS_DB", c.redis.db); !r) return r;
+  str("SLA_REDIS_USERNAME", c.redis.username);
+  str("SLA_REDIS_PASSWORD", c.redis.password);
+  str("SLA_REDIS_KEY_PREFIX", c.redis.key_prefix);
+  if (auto r = num("SLA_POLL_MS", c.poll_ms); !r) return r;
+  c.kafka = kafka::with_env(c.kafka, env);
+  return {};
+}
+
+}  // namespace
+
+sla::Result<Config> load_config(const std::string& path, const Env& env) {
+  Config c;
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in) return sla::fail(ErrorCode::kNotFound, path + ": cannot open the config file");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    YAML::Node root;
+    try {
+      root = YAML::Load(ss.str());
+    } catch (const YAML::Exception& e) {
+      return sla::fail(ErrorCode::kInvalidArgument, path + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                                        std::to_string(e.mark.column + 1) + ": " + e.msg);
+    }
+    if (auto r = from_yaml(root, path, c); !r) return tl::unexpected(r.error());
+  }
+  if (auto r = from_env(env, c); !r) return tl::unexpected(r.error());
+  if (c.poll_ms <= 0 || c.poll_ms > 10'000) return sla::fail(ErrorCode::kInvalidArgument, "poll_ms must be in 1..10000");
+  if (c.embedded_partitions < 1 || c.embedded_partitions > 256) {
+    return sla::fail(ErrorCode::kInvalidArgument, "embedded_partitions must be in 1..256");
+  }
+  return c;
+}
+
+}  // namespace sla::timerd

@@ -1,0 +1,379 @@
+#include "daemon.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "sla/codec/codec.hpp"
+#include "sla/http/views.hpp"
+#include "sla/policy/loader.hpp"
+
+namespace sla::timerd {
+namespace {
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto l = [] {
+    auto existing = spdlog::get("timerd");
+    return existing ? existing : spdlog::default_logger()->clone("timerd");
+  }();
+  return l;
+}
+
+std::int64_t file_mtime(const std::string& path) {
+  std::error_code ec;
+  const auto t = std::filesystem::last_write_time(path, ec);
+  return ec ? 0 : static_cast<std::int64_t>(t.time_since_epoch().count());
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const std::vector<kafka::Header> kProtobufHeaders = {{"content-type", "application/x-protobuf"}};
+
+}  // namespace
+
+EpochMillis wall_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Daemon::Daemon(Config config, std::shared_ptr<const policy::Policy> policy, std::unique_ptr<store::StateStore> store)
+    : config_(std::move(config)), policy_(std::move(policy)), store_(std::move(store)) {
+  policy_mtime_ = file_mtime(config_.policy_path);
+}
+
+Daemon::~Daemon() = default;
+
+sla::Result<void> Daemon::start() {
+  auto producer = kafka::Producer::create(config_.kafka);
+  if (!producer) return tl::unexpected(producer.error());
+  producer_ = std::move(*producer);
+  dlq_ = std::make_unique<kafka::DeadLetter>(*producer_, config_.topics.dlq);
+  kafka::ConsumerOptions opts;
+  opts.on_assign = [this](std::vector<kafka::TopicPartition>& parts) { on_assign(parts); };
+  opts.on_revoke = [this](const std::vector<kafka::TopicPartition>& parts, bool lost) { on_revoke(parts, lost); };
+  auto consumer = kafka::Consumer::create(config_.kafka, {config_.topics.input}, std::move(opts));
+  if (!consumer) return tl::unexpected(consumer.error());
+  consumer_ = std::move(*consumer);
+  return {};
+}
+
+std::size_t Daemon::owned_partitions() const {
+  std::lock_guard lock(mu_);
+  return partitions_.size();
+}
+
+void Daemon::on_assign(std::vector<kafka::TopicPartition>& parts) {
+  for (auto& tp : parts) {
+    // The partition's state must be loaded before any of its events is
+    // applied: retry until the store answers (or we are asked to stop).
+    sla::Result<store::PartitionState> state = sla::fail(ErrorCode::kUnavailable, "not tried");
+    for (int attempt = 0; !stop_.load(); ++attempt) {
+      const auto t0 = std::chrono::steady_clock::now();
+      state = store_->load_partition(tp.topic, tp.partition);
+      probe_.redis_latency("load", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      if (state) break;
+      store_ok_.store(false);
+      log()->warn("loading partition {}/{} failed (attempt {}): {}", tp.topic, tp.partition, attempt + 1,
+                  state.error().message);
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 100 * (attempt + 1))));
+    }
+    if (!state) continue;
+    store_ok_.store(true);
+    Partition p;
+    {
+      std::lock_guard lock(mu_);
+      p.engine = std::make_unique<engine::Engine>(policy_);
+    }
+    std::size_t bad = 0;
+    for (const auto& rec : state->tickets) {
+      if (!p.engine->load_ticket(rec.state)) ++bad;
+    }
+    p.next_offset = state->next_offset.value_or(0);
+    tp.offset = state->next_offset ? *state->next_offset : kafka::kOffsetBeginning;
+    log()->info("assigned {}/{}: {} tickets loaded ({} unreadable), resuming at offset {}", tp.topic, tp.partition,
+                state->tickets.size() - bad, bad, p.next_offset);
+    std::lock_guard lock(mu_);
+    partitions_[tp.partition] = std::move(p);
+  }
+}
+
+void Daemon::on_revoke(const std::vector<kafka::TopicPartition>& parts, bool lost) {
+  // Outputs first, then the state that records them.
+  if (auto f = flush(); !f) log()->error("flush on revocation failed: {}", f.error().message);
+  std::lock_guard lock(mu_);
+  for (const auto& tp : parts) {
+    auto it = partitions_.find(tp.partition);
+    if (it == partitions_.end()) continue;
+    if (!lost) {
+      for (const auto& id : it->second.engine->take_dirty()) it->second.pending_upserts.push_back(id);
+      if (!commit(tp.partition, it->second)) {
+        log()->error("revoked {}/{}: final commit failed; the next owner resumes from the last commit", tp.topic,
+                     tp.partition);
+      }
+    }
+    log()->info("revoked {}/{}{}", tp.topic, tp.partition, lost ? " (lost)" : "");
+    partitions_.erase(it);
+  }
+}
+
+void Daemon::handle(const kafka::Message& m, EpochMillis now, std::vector<engine::Output>& out) {
+  auto it = partitions_.find(m.partition);
+  if (it == partitions_.end()) return;  // not ours (revoked mid-batch)
+  Partition& p = it->second;
+  p.next_offset = m.offset + 1;
+  p.offset_dirty = true;
+  const auto type = codec::content_type_from_header(m.header("content-type").value_or(""));
+  auto ev = codec::decode_ticket_event(m.payload, type, now);
+  if (!ev) {
+    const auto reason = codec::to_string(ev.error().failure);
+    probe_.dlq(reason);
+    if (auto r = dlq_->send(m, reason, ev.error().message); !r) log()->error("DLQ send failed: {}", r.error().message);
+    return;
+  }
+  if (auto r = p.engine->apply(*ev, now, out); !r) {
+    const std::string_view reason = r.error().code == ErrorCode::kNotFound ? "unknown_plan_or_severity" : "rejected";
+    probe_.dlq(reason);
+    if (auto s = dlq_->send(m, reason, r.error().message); !s) log()->error("DLQ send failed: {}", s.error().message);
+    return;
+  }
+  probe_.event_consumed(ev->kind);
+}
+
+void Daemon::produce(const std::vector<engine::Output>& out) {
+  for (const auto& o : out) {
+    const bool sla = std::holds_alternative<engine::SlaOutput>(o);
+    const std::string& topic = sla ? config_.topics.escalations : config_.topics.pages;
+    const std::string& key = sla ? std::get<engine::SlaOutput>(o).ticket_id : std::get<engine::PageOutput>(o).ticket_id;
+    if (auto r = producer_->produce(topic, key, codec::encode_output(o), kProtobufHeaders); !r) {
+      log()->error("produce to {} failed: {}", topic, r.error().message);
+    }
+    probe_.fired(o);
+    probe_.output_produced(topic);
+  }
+}
+
+void Daemon::produce_snapshots(std::int32_t /*partition*/, Partition& p, EpochMillis now) {
+  for (const auto& id : p.engine->take_dirty()) {
+    if (auto view = p.engine->ticket(id, now)) {
+      (void)producer_->produce(config_.topics.deadlines, id, codec::encode_deadlines(*view, now), kProtobufHeaders);
+    }
+    p.pending_upserts.push_back(id);
+  }
+  for (const auto& id : p.engine->take_dropped()) {
+    (void)producer_->produce(config_.topics.deadlines, id, "", {});  // tombstone for compaction
+    p.pending_deletes.push_back(id);
+  }
+}
+
+sla::Result<void> Daemon::flush() {
+  if (!producer_) return {};
+  return producer_->flush(std::chrono::milliseconds(config_.flush_timeout_ms));
+}
+
+bool Daemon::commit(std::int32_t partition, Partition& p) {
+  if (p.pending_upserts.empty() && p.pending_deletes.empty() && !p.offset_dirty) return true;
+  store::Batch batch;
+  std::sort(p.pending_upserts.begin(), p.pending_upserts.end());
+  p.pending_upserts.erase(std::unique(p.pending_upserts.begin(), p.pending_upserts.end()), p.pending_upserts.end());
+  for (const auto& id : p.pending_upserts) {
+    std::string state = p.engine->save_ticket(id);
+    if (!state.empty()) batch.upserts.push_back({id, std::move(state)});
+  }
+  batch.deletes = p.pending_deletes;
+  batch.next_offset = p.next_offset;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = store_->commit(config_.topics.input, partition, batch);
+  probe_.redis_latency("commit", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  if (!r) {
+    log()->warn("commit of partition {} failed: {}", partition, r.error().message);
+    return false;
+  }
+  p.pending_upserts.clear();
+  p.pending_deletes.clear();
+  p.offset_dirty = false;
+  return true;
+}
+
+bool Daemon::commit_all() {
+  std::lock_guard lock(mu_);
+  bool ok = true;
+  for (auto& [part, p] : partitions_) ok = commit(part, p) && ok;
+  return ok;
+}
+
+void Daemon::maybe_reload(EpochMillis now) {
+  if (!reload_.exchange(false)) {
+    if (now < next_reload_check_) return;
+    next_reload_check_ = now + 2000;
+    const auto mtime = file_mtime(config_.policy_path);
+    if (mtime == policy_mtime_) return;
+    policy_mtime_ = mtime;
+  }
+  std::vector<policy::LoadError> errors;
+  policy::LoadOptions opts;
+  opts.file = config_.policy_path;
+  const auto dir = std::filesystem::path(config_.policy_path).parent_path();
+  opts.read_file = [dir](const std::string& p) -> sla::Result<std::string> {
+    const auto full = std::filesystem::path(p).is_relative() ? dir / p : std::filesystem::path(p);
+    if (!std::filesystem::exists(full)) return sla::fail(ErrorCode::kNotFound, "cannot open " + full.string());
+    return read_file(full.string());
+  };
+  auto fresh = policy::load_policy(read_file(config_.policy_path), opts, errors);
+  if (!fresh) {
+    for (const auto& e : errors) log()->error("policy reload rejected, keeping the old policy: {}", policy::format(e));
+    return;
+  }
+  std::vector<engine::Output> out;
+  {
+    std::lock_guard lock(mu_);
+    policy_ = fresh;
+    for (auto& [part, p] : partitions_) p.engine->set_policy(fresh, now, out);
+  }
+  produce(out);
+  log()->info("policy reloaded: {}", fresh->summary());
+}
+
+void Daemon::update_gauges() {
+  std::size_t tickets = 0;
+  std::size_t timers = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [part, p] : partitions_) {
+      tickets += p.engine->ticket_count();
+      timers += p.engine->pending_timers();
+    }
+  }
+  probe_.open_tickets(tickets);
+  probe_.pending_timers(timers);
+  if (consumer_) {
+    for (const auto& l : consumer_->lag()) {
+      if (l.lag >= 0) probe_.consumer_lag(l.topic, l.partition, l.lag);
+    }
+  }
+}
+
+sla::Result<void> Daemon::run() {
+  std::vector<engine::Output> out;
+  EpochMillis last_gauges = 0;
+  while (!stop_.load()) {
+    // Sleep in poll() at most until the next timer is due.
+    EpochMillis now = wall_now();
+    std::int64_t wait = config_.poll_ms;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [part, p] : partitions_) {
+        if (auto due = p.engine->next_due()) wait = std::min(wait, std::max<std::int64_t>(0, *due - now));
+      }
+    }
+    auto batch = consumer_->poll(std::chrono::milliseconds(wait));
+    if (!batch) return tl::unexpected(batch.error());
+    now = wall_now();
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& m : *batch) handle(m, now, out);
+      for (auto& [part, p] : partitions_) {
+        if (auto due = p.engine->next_due(); due && *due <= now) probe_.firing_lateness(static_cast<double>(now - *due));
+        p.engine->advance(now, out);
+      }
+    }
+    produce(out);
+    out.clear();
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [part, p] : partitions_) produce_snapshots(part, p, now);
+    }
+    // Outputs acknowledged before the state that records them is committed.
+    if (auto f = flush(); !f) {
+      return sla::fail(ErrorCode::kUnavailable, "outputs not acknowledged, stopping without committing: " +
+                                                    f.error().message);
+    }
+    const bool ok = commit_all();
+    if (!ok && store_ok_.exchange(false)) {
+      log()->error("state store unavailable: pausing consumption until it is back");
+      (void)consumer_->pause_all();
+    } else if (ok && !store_ok_.exchange(true)) {
+      log()->info("state store back: resuming consumption");
+      (void)consumer_->resume_all();
+    }
+    maybe_reload(now);
+    if (now - last_gauges >= 1000) {
+      update_gauges();
+      last_gauges = now;
+    }
+  }
+  // SIGTERM: finish in-flight work, flush, commit, leave the group.
+  log()->info("stopping: flushing outputs and committing state");
+  if (auto f = flush(); !f) return sla::fail(ErrorCode::kUnavailable, "final flush failed: " + f.error().message);
+  (void)commit_all();
+  consumer_->close();
+  return {};
+}
+
+std::shared_ptr<const http::Deps> Daemon::http_deps() {
+  auto deps = std::make_shared<http::Deps>();
+  deps->healthy = [] { return true; };
+  deps->ready = [this] {
+    http::Readiness r;
+    std::size_t owned = owned_partitions();
+    if (!store_ok_.load()) {
+      r.reason = "state store unreachable";
+    } else if (owned == 0) {
+      r.reason = "no partitions assigned";
+    } else {
+      r.ready = true;
+    }
+    return r;
+  };
+  deps->metrics_text = [this] { return probe_.text(); };
+  deps->ticket = [this](std::string_view id) -> std::optional<nlohmann::json> {
+    const EpochMillis now = wall_now();
+    std::lock_guard lock(mu_);
+    for (const auto& [part, p] : partitions_) {
+      if (auto v = p.engine->ticket(id, now)) return http::ticket_json(*v, now);
+    }
+    return std::nullopt;
+  };
+  deps->at_risk = [this](std::int64_t within_ms, std::size_t limit) {
+    const EpochMillis now = wall_now();
+    std::vector<engine::AtRisk> all;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [part, p] : partitions_) {
+        auto some = p.engine->at_risk(now, within_ms, limit);
+        all.insert(all.end(), std::make_move_iterator(some.begin()), std::make_move_iterator(some.end()));
+      }
+    }
+    return http::at_risk_json(std::move(all), now, within_ms, limit);
+  };
+  deps->policy_summary = [this] {
+    std::lock_guard lock(mu_);
+    return http::policy_json(*policy_);
+  };
+  deps->validate_policy = [](std::string_view text) {
+    policy::LoadOptions opts;
+    opts.file = "request";  // ics: imports are not read from uploaded policies
+    return http::validate_policy_json(text, opts);
+  };
+  deps->deadline = [this](std::string_view cal, EpochMillis start, const calendar::Duration& d) {
+    std::shared_ptr<const policy::Policy> p;
+    {
+      std::lock_guard lock(mu_);
+      p = policy_;
+    }
+    return http::policy_deadline(*p, cal, start, d);
+  };
+  deps->bearer_tokens = config_.http.tokens;
+  return deps;
+}
+
+}  // namespace sla::timerd

@@ -1,0 +1,166 @@
+// sla-timerd: the SLA timer service (SPEC 6.1). Wiring only: builds the
+// adapters from the config in dependency order, runs the daemon loop, and
+// stops in reverse order on SIGTERM/SIGINT (SIGHUP reloads the policy).
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <iostream>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "config.hpp"
+#include "daemon.hpp"
+#include "demo.hpp"
+#include "sla/codec/codec.hpp"
+#include "sla/http/server.hpp"
+#include "sla/kafka/mock_cluster.hpp"
+#include "sla/policy/loader.hpp"
+#include "sla/store/memory_store.hpp"
+#include "sla/store/redis_store.hpp"
+
+namespace {
+
+std::shared_ptr<const sla::policy::Policy> load_policy_or_exit(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    spdlog::critical("cannot open the policy file {}", path);
+    std::exit(2);
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::vector<sla::policy::LoadError> errors;
+  sla::policy::LoadOptions opts;
+  opts.file = path;
+  const auto dir = std::filesystem::path(path).parent_path();
+  opts.read_file = [dir](const std::string& p) -> sla::Result<std::string> {
+    const auto full = std::filesystem::path(p).is_relative() ? dir / p : std::filesystem::path(p);
+    std::ifstream f(full, std::ios::binary);
+    if (!f) return sla::fail(sla::ErrorCode::kNotFound, "cannot open " + full.string());
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+  };
+  auto policy = sla::policy::load_policy(ss.str(), opts, errors);
+  if (!policy) {
+    for (const auto& e : errors) spdlog::critical("{}", sla::policy::format(e));
+    std::exit(2);
+  }
+  return policy;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sla-timerd: SLA timers and escalations from Kafka ticket events"};
+  std::string config_path;
+  std::string policy_override;
+  int http_port = -1;
+  bool embedded = false;
+  bool demo = false;
+  bool json_logs = true;
+  app.add_option("--config", config_path, "service settings (YAML); every value also from SLA_* variables");
+  app.add_option("--policy", policy_override, "policy file (overrides the config and SLA_POLICY)");
+  app.add_option("--http-port", http_port, "HTTP port (overrides the config; 0 = any free port)");
+  app.add_flag("--embedded", embedded, "in-process Kafka-protocol broker on loopback and an in-memory store");
+  app.add_flag("--demo", demo, "generate realistic ticket traffic against the policy");
+  app.add_flag("!--plain-logs", json_logs, "human-readable logs instead of JSON lines");
+  CLI11_PARSE(app, argc, argv);
+
+  if (json_logs) {
+    spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
+  }
+  sla::codec::quiet_protobuf_logging();
+
+  // Signals go to one thread (sigwait), so the daemon sees them as flags.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto cfg = sla::timerd::load_config(config_path, sla::kafka::process_environment());
+  if (!cfg) {
+    spdlog::critical("{}", cfg.error().message);
+    return 2;
+  }
+  if (!policy_override.empty()) cfg->policy_path = policy_override;
+  if (http_port >= 0) cfg->http.port = static_cast<std::uint16_t>(http_port);
+  auto policy = load_policy_or_exit(cfg->policy_path);
+  spdlog::info("policy loaded: {}", policy->summary());
+
+  std::unique_ptr<sla::kafka::MockCluster> cluster;
+  std::unique_ptr<sla::store::StateStore> store;
+  if (embedded) {
+    auto c = sla::kafka::MockCluster::start(1);
+    if (!c) {
+      spdlog::critical("embedded broker: {}", c.error().message);
+      return 1;
+    }
+    cluster = std::move(*c);
+    for (const auto& [topic, parts] : std::vector<std::pair<std::string, int>>{
+             {cfg->topics.input, cfg->embedded_partitions},
+             {cfg->topics.escalations, 1},
+             {cfg->topics.pages, 1},
+             {cfg->topics.deadlines, 1},
+             {cfg->topics.dlq, 1}}) {
+      if (auto r = cluster->create_topic(topic, parts); !r) spdlog::warn("create topic {}: {}", topic, r.error().message);
+    }
+    cfg->kafka.brokers = cluster->bootstrap_servers();
+    cfg->kafka.security_protocol = "plaintext";
+    std::cout << "embedded Kafka-protocol broker: " << cluster->bootstrap_servers() << std::endl;
+    store = std::make_unique<sla::store::InMemoryStore>();
+  } else {
+    store = std::make_unique<sla::store::RedisStore>(cfg->redis);
+  }
+
+  sla::timerd::Daemon daemon(*cfg, policy, std::move(store));
+  if (auto r = daemon.start(); !r) {
+    spdlog::critical("kafka: {}", r.error().message);
+    return 1;
+  }
+  sla::http::ServerOptions http_opts;
+  http_opts.address = cfg->http.address;
+  http_opts.port = cfg->http.port;
+  sla::http::Server server(http_opts, daemon.http_deps());
+  if (auto r = server.start(); !r) {
+    spdlog::critical("http: {}", r.error().message);
+    return 1;
+  }
+  std::cout << "HTTP: http://" << cfg->http.address << ":" << server.port()
+            << "/  (dashboard; also /healthz /readyz /metrics /v1/tickets?at_risk_within=1h)" << std::endl;
+
+  std::thread signal_thread([&daemon, &signals] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        daemon.request_reload();
+        continue;
+      }
+      daemon.request_stop();
+      return;
+    }
+  });
+
+  std::unique_ptr<sla::timerd::Demo> traffic;
+  if (demo) traffic = std::make_unique<sla::timerd::Demo>(cfg->kafka, cfg->topics.input, policy);
+
+  auto result = daemon.run();
+  traffic.reset();
+  server.stop();
+  if (signal_thread.joinable()) {
+    if (!result) pthread_kill(signal_thread.native_handle(), SIGTERM);
+    signal_thread.join();
+  }
+  if (!result) {
+    spdlog::critical("{}", result.error().message);
+    return 1;
+  }
+  spdlog::info("stopped cleanly");
+  return 0;
+}

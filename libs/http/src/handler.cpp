@@ -80,7 +80,8 @@ std::optional<Response> check_auth(const Request& req, const Deps& deps) {
       while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
       bool ok = false;
       // Every token is compared so timing does not reveal which one matched.
-      for (const auto& t : deps.bearer_tokens) ok = constant_time_equal(token, t) || ok;
+      // An empty configured token (a blank line in a token file) matches nothing.
+      for (const auto& t : deps.bearer_tokens) ok = (!t.empty() && constant_time_equal(token, t)) || ok;
       if (ok) return std::nullopt;
       message = "invalid bearer token";
     } else {

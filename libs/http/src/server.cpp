@@ -5,11 +5,16 @@
 #include <utility>
 #include <vector>
 
+// See session.hpp: Asio's own -Wnull-dereference false positives.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#pragma GCC diagnostic pop
 #include <spdlog/spdlog.h>
 
 #include "sla/http/log.hpp"
@@ -48,16 +53,22 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void on_accept(boost::system::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
-      // Out of descriptors and the like: keep serving the connections we have.
+      // Out of descriptors and the like: keep serving the connections we
+      // have, and back off so a persistent failure is not a busy loop.
       logger()->warn("accept: {}", ec.message());
-    } else {
-      start_session(boost::beast::tcp_stream(std::move(socket)), handler_, options_);
+      backoff_.expires_after(std::chrono::milliseconds(100));
+      backoff_.async_wait([self = shared_from_this()](boost::system::error_code wec) {
+        if (!wec && self->acceptor_.is_open()) self->do_accept();
+      });
+      return;
     }
+    start_session(boost::beast::tcp_stream(std::move(socket)), handler_, options_);
     do_accept();
   }
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
+  net::steady_timer backoff_{acceptor_.get_executor()};
   std::shared_ptr<const RequestHandler> handler_;
   SessionOptions options_;
 };

@@ -300,6 +300,13 @@ TEST_F(HandlerTest, BearerTokensGuardV1Only) {
   EXPECT_EQ(get("/metrics").result_int(), 200u);
 }
 
+TEST_F(HandlerTest, AnEmptyConfiguredTokenMatchesNothing) {
+  deps.bearer_tokens = {""};
+  Request blank = req(bhttp::verb::get, "/v1/policy");
+  blank.set(bhttp::field::authorization, "Bearer   ");
+  EXPECT_EQ(sla::http::handle(blank, deps).result_int(), 401u);
+}
+
 TEST_F(HandlerTest, OversizeBodyIs413) {
   deps.limits.max_body_bytes = 16;
   auto res = post("/v1/policy/validate", std::string(17, 'x'));

@@ -1,27 +1,30 @@
 #!/usr/bin/env bash
-# Builds (release preset) and runs sla-timer's command line. With no
-# arguments it shows what the service computes today: validates the shipped
-# policies, computes a business-hours deadline across Good Friday, and replays
-# a TrackMyVend P0 story through the engine on a simulated clock, printing the
-# SLA and page events it emits. With arguments they go to slactl, e.g.
-#   bash deploy/local/run.sh deadline --policy deploy/policies/trackmyvend.yaml \
-#        --calendar mx-business --start 2026-04-02T22:00:00Z --duration 9h
+# Builds (release preset) and runs sla-timer. With no arguments it starts the
+# daemon self-contained: `sla-timerd --embedded --demo` (an in-process
+# Kafka-protocol broker on loopback, an in-memory store, generated ticket
+# traffic against deploy/policies/sample.yaml) and prints where to look: the
+# broker address (produce to `tickets.events` with any Kafka client) and the
+# HTTP dashboard. Ctrl-C stops it cleanly.
+#   bash deploy/local/run.sh                      # the daemon, embedded demo
+#   bash deploy/local/run.sh slactl validate deploy/policies/*.yaml
+#   bash deploy/local/run.sh sla-timerd --config my.yaml
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash deploy/local/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target slactl >/dev/null
-slactl=build/release/services/slactl/slactl
+cmake --build --preset release --target sla-timerd slactl >/dev/null
+bin=build/release/services
 if (($# > 0)); then
-  exec "$slactl" "$@"
+  tool=$1
+  shift
+  case "$tool" in
+    slactl) exec "$bin/slactl/slactl" "$@" ;;
+    sla-timerd) exec "$bin/sla-timerd/sla-timerd" "$@" ;;
+    *) echo "usage: run.sh [slactl|sla-timerd ARGS...]" >&2; exit 2 ;;
+  esac
 fi
-echo "== slactl validate deploy/policies/*.yaml"
-"$slactl" validate deploy/policies/*.yaml
-echo
-echo "== 9 business hours from Thursday 2026-04-02 16:00 Mexico City (Good Friday is a holiday)"
-"$slactl" deadline --policy deploy/policies/trackmyvend.yaml --calendar mx-business \
-  --start 2026-04-02T22:00:00Z --duration 9h
-echo
-scenario=tests/scenarios/trackmyvend/01-enterprise-p0-good-friday-page-not-acked.events.jsonl
-echo "== slactl replay --policy deploy/policies/trackmyvend.yaml --events $scenario"
-"$slactl" replay --policy deploy/policies/trackmyvend.yaml --events "$scenario"
+echo "starting sla-timerd --embedded --demo (Ctrl-C to stop)"
+echo "  dashboard:  http://127.0.0.1:8080/"
+echo "  at risk:    curl -s 'http://127.0.0.1:8080/v1/tickets?at_risk_within=1h&limit=10'"
+echo "  metrics:    curl -s http://127.0.0.1:8080/metrics"
+exec "$bin/sla-timerd/sla-timerd" --embedded --demo --plain-logs --policy deploy/policies/sample.yaml

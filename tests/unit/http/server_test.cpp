@@ -103,6 +103,18 @@ TEST(Server, BodyLimitOnTheWire) {
   EXPECT_EQ(res.result_int(), 413u);
 }
 
+TEST(Server, A413ArrivesWhileTheClientIsStillUploading) {
+  auto o = loopback();
+  o.session.body_limit = 64 * 1024;
+  sla::http::Server server(o, deps());
+  ASSERT_TRUE(server.start());
+  Client client(server.port());
+  // Far more than the socket buffers hold: the server answers 413 before the
+  // upload is done, and must not reset the connection under it.
+  auto res = client.request(bhttp::verb::post, "/v1/policy/validate", std::string(8 * 1024 * 1024, 'x'));
+  EXPECT_EQ(res.result_int(), 413u);
+}
+
 TEST(Server, StopWithAnIdleConnectionOpenAndRestart) {
   sla::http::Server server(loopback(), deps());
   ASSERT_TRUE(server.start());

@@ -6,6 +6,7 @@
 // Not the listener (server.hpp) and not the routing (handler.hpp).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -217,15 +218,32 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     do_read();
   }
 
-  /// Graceful: send FIN after the last response.
+  /// Graceful: send FIN after the last response, then read and discard
+  /// until the client closes too (at most kLinger). Closing with unread
+  /// input would send a RST that can destroy the response in flight, e.g. a
+  /// 413 while the client is still uploading.
   void do_close() {
-    boost::beast::error_code ec;
     if constexpr (detail::SocketStream<Stream>) {
-      boost::beast::get_lowest_layer(stream_).socket().shutdown(boost::asio::socket_base::shutdown_send, ec);
+      boost::beast::error_code ec;
+      auto& lowest = boost::beast::get_lowest_layer(stream_);
+      lowest.socket().shutdown(boost::asio::socket_base::shutdown_send, ec);
+      if (ec) return;
+      lowest.expires_after(kLinger);  // one deadline for the whole drain
+      linger();
     } else {
       stream_.close();
     }
   }
+
+  void linger() {
+    boost::beast::get_lowest_layer(stream_).async_read_some(
+        boost::asio::buffer(discard_),
+        [self = this->shared_from_this()](boost::beast::error_code ec, std::size_t) {
+          if (!ec) self->linger();
+        });
+  }
+
+  static constexpr std::chrono::seconds kLinger{2};
 
   /// Abortive: pending operations complete with an error and the session
   /// ends when the last one returns. The queue stays: a write may be using it.
@@ -247,6 +265,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<boost::beast::http::response<boost::beast::http::empty_body>> continue_;  // 100 being written
   bool reading_ = false;
   bool closing_ = false;
+  std::array<char, 4096> discard_{};  // lingering close only
 };
 
 /// Creates a session over `stream` and starts it.

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -12,6 +10,7 @@
 #include "sla/codec/codec.hpp"
 #include "sla/http/views.hpp"
 #include "sla/policy/loader.hpp"
+#include "sla/services/policy_io.hpp"
 
 namespace sla::timerd {
 namespace {
@@ -28,13 +27,6 @@ std::int64_t file_mtime(const std::string& path) {
   std::error_code ec;
   const auto t = std::filesystem::last_write_time(path, ec);
   return ec ? 0 : static_cast<std::int64_t>(t.time_since_epoch().count());
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 const std::vector<kafka::Header> kProtobufHeaders = {{"content-type", "application/x-protobuf"}};
@@ -220,15 +212,7 @@ void Daemon::maybe_reload(EpochMillis now) {
     policy_mtime_ = mtime;
   }
   std::vector<policy::LoadError> errors;
-  policy::LoadOptions opts;
-  opts.file = config_.policy_path;
-  const auto dir = std::filesystem::path(config_.policy_path).parent_path();
-  opts.read_file = [dir](const std::string& p) -> sla::Result<std::string> {
-    const auto full = std::filesystem::path(p).is_relative() ? dir / p : std::filesystem::path(p);
-    if (!std::filesystem::exists(full)) return sla::fail(ErrorCode::kNotFound, "cannot open " + full.string());
-    return read_file(full.string());
-  };
-  auto fresh = policy::load_policy(read_file(config_.policy_path), opts, errors);
+  auto fresh = services::load_policy_path(config_.policy_path, errors);
   if (!fresh) {
     for (const auto& e : errors) log()->error("policy reload rejected, keeping the old policy: {}", policy::format(e));
     return;

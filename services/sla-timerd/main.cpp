@@ -2,9 +2,6 @@
 // adapters from the config in dependency order, runs the daemon loop, and
 // stops in reverse order on SIGTERM/SIGINT (SIGHUP reloads the policy).
 #include <csignal>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <iostream>
 #include <thread>
 
@@ -18,32 +15,15 @@
 #include "sla/http/server.hpp"
 #include "sla/kafka/mock_cluster.hpp"
 #include "sla/policy/loader.hpp"
+#include "sla/services/policy_io.hpp"
 #include "sla/store/memory_store.hpp"
 #include "sla/store/redis_store.hpp"
 
 namespace {
 
 std::shared_ptr<const sla::policy::Policy> load_policy_or_exit(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    spdlog::critical("cannot open the policy file {}", path);
-    std::exit(2);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
   std::vector<sla::policy::LoadError> errors;
-  sla::policy::LoadOptions opts;
-  opts.file = path;
-  const auto dir = std::filesystem::path(path).parent_path();
-  opts.read_file = [dir](const std::string& p) -> sla::Result<std::string> {
-    const auto full = std::filesystem::path(p).is_relative() ? dir / p : std::filesystem::path(p);
-    std::ifstream f(full, std::ios::binary);
-    if (!f) return sla::fail(sla::ErrorCode::kNotFound, "cannot open " + full.string());
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
-  };
-  auto policy = sla::policy::load_policy(ss.str(), opts, errors);
+  auto policy = sla::services::load_policy_path(path, errors);
   if (!policy) {
     for (const auto& e : errors) spdlog::critical("{}", sla::policy::format(e));
     std::exit(2);

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
-#include "policy_io.hpp"
+#include "sla/services/policy_io.hpp"
 #include "sla/calendar/calendar.hpp"
 #include "sla/calendar/yaml_loader.hpp"
 
@@ -72,7 +72,7 @@ struct Options {
 
 int run(const Options& o) {
   const std::filesystem::path policy_path(o.policy);
-  auto text = sla::slactl::read_text({}, o.policy);
+  auto text = sla::services::read_text({}, o.policy);
   if (!text) {
     std::cerr << "slactl deadline: " << text.error().message << "\n";
     return 1;
@@ -81,7 +81,7 @@ int run(const Options& o) {
   lo.file = o.policy;
   const std::filesystem::path dir = policy_path.parent_path();
   // `ics:` paths are relative to the policy file.
-  lo.read_file = [dir](const std::string& p) { return sla::slactl::read_text(dir, p); };
+  lo.read_file = [dir](const std::string& p) { return sla::services::read_text(dir, p); };
   std::vector<cal::LoadError> errors;
   auto set = cal::load_calendars_from_text(*text, lo, errors);
   if (!set) {

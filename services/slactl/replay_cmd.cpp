@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "policy_io.hpp"
+#include "sla/services/policy_io.hpp"
 #include "sla/calendar/calendar.hpp"
 #include "sla/codec/codec.hpp"
 #include "sla/engine/engine.hpp"
@@ -29,7 +29,7 @@ void flush(std::vector<sla::engine::Output>& out) {
 int replay(const ReplayArgs& args) {
   sla::codec::quiet_protobuf_logging();
   std::vector<sla::policy::LoadError> errors;
-  auto policy = sla::slactl::load_policy_path(args.policy, errors);
+  auto policy = sla::services::load_policy_path(args.policy, errors);
   if (!policy) {
     for (const auto& e : errors) std::cerr << sla::policy::format(e) << "\n";
     return 1;
@@ -43,7 +43,7 @@ int replay(const ReplayArgs& args) {
     }
     until = *t;
   }
-  auto text = sla::slactl::read_text({}, args.events);
+  auto text = sla::services::read_text({}, args.events);
   if (!text) {
     std::cerr << text.error().message << "\n";
     return 1;

@@ -6,14 +6,14 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "policy_io.hpp"
+#include "sla/services/policy_io.hpp"
 #include "sla/policy/loader.hpp"
 
 namespace {
 
 int validate(const std::string& file) {
   std::vector<sla::policy::LoadError> errors;
-  auto policy = sla::slactl::load_policy_path(file, errors);
+  auto policy = sla::services::load_policy_path(file, errors);
   if (!policy) {
     for (const auto& e : errors) std::cout << sla::policy::format(e) << "\n";
     return 1;

@@ -1,5 +1,6 @@
-// File helpers shared by slactl subcommands: read a file, load a policy from
-// disk with ICS paths resolved against the policy's directory.
+// File helpers shared by the tools (slactl, sla-timerd): read a file, load a
+// policy from disk with ICS paths resolved against the policy's directory.
+// Services-only: the core libraries take text and an injected reader.
 #pragma once
 
 #include <filesystem>
@@ -12,7 +13,7 @@
 #include "sla/base/result.hpp"
 #include "sla/policy/loader.hpp"
 
-namespace sla::slactl {
+namespace sla::services {
 
 /// Reads a whole file; a relative `path` is taken relative to `base_dir`.
 inline sla::Result<std::string> read_text(const std::filesystem::path& base_dir, const std::string& path) {
@@ -42,4 +43,4 @@ inline std::shared_ptr<const sla::policy::Policy> load_policy_path(const std::st
   return sla::policy::load_policy(*text, opts, errors);
 }
 
-}  // namespace sla::slactl
+}  // namespace sla::services

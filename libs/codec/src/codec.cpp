@@ -317,6 +317,20 @@ std::string output_to_json_line(const engine::Output& out) {
   return std::string(R"({"topic":")") + topic + R"(","event":)" + output_to_json(out) + "}";
 }
 
+std::optional<std::string> wire_to_json(WireType type, std::string_view bytes) {
+  auto render = [&](google::protobuf::Message&& m) -> std::optional<std::string> {
+    if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return std::nullopt;
+    return to_json(m);
+  };
+  switch (type) {
+    case WireType::kTicketEvent: return render(pb::TicketEvent{});
+    case WireType::kSlaEvent: return render(pb::SlaEvent{});
+    case WireType::kPageEvent: return render(pb::PageEvent{});
+    case WireType::kTicketDeadlines: return render(pb::TicketDeadlines{});
+  }
+  return std::nullopt;
+}
+
 void quiet_protobuf_logging() { google::protobuf::SetLogHandler(nullptr); }
 
 std::string format_rfc3339(EpochMillis t) {

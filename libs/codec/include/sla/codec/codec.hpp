@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -71,6 +72,13 @@ struct Limits {
 
 /// The proto3-JSON of the output's own message only.
 [[nodiscard]] std::string output_to_json(const engine::Output& out);
+
+/// Wire message types that tools can render as JSON.
+enum class WireType : std::uint8_t { kTicketEvent, kSlaEvent, kPageEvent, kTicketDeadlines };
+
+/// Parses protobuf `bytes` as `type` and renders it as proto3-JSON (one line);
+/// nullopt when the bytes are not such a message. For `slactl tail`.
+[[nodiscard]] std::optional<std::string> wire_to_json(WireType type, std::string_view bytes);
 
 /// Drops libprotobuf's own stderr log lines (e.g. "invalid UTF-8" on every
 /// bad input): the decode error already says it, and a poison stream must not

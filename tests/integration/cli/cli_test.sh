@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The binaries together: sla-timerd --embedded (in-process Kafka-protocol
+# broker on loopback + in-memory store), `slactl produce` of JSON-lines
+# events, `slactl tail` of the output topics, the HTTP API, and a clean
+# SIGTERM. Usage: cli_test.sh SLA_TIMERD SLACTL SOURCE_DIR
+set -euo pipefail
+timerd=$1 slactl=$2 src=$3
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; echo "--- daemon output" >&2; cat "$work/out" "$work/err" >&2 || true; exit 1; }
+
+"$timerd" --embedded --http-port 0 --plain-logs --policy "$src/deploy/policies/trackmyvend.yaml" >"$work/out" 2>"$work/err" &
+pid=$!
+for _ in $(seq 100); do
+  grep -q '^HTTP: ' "$work/out" 2>/dev/null && break
+  sleep 0.1
+done
+brokers=$(sed -n 's/^embedded Kafka-protocol broker: //p' "$work/out")
+http=$(sed -n 's|^HTTP: \(http://[^/]*\)/.*|\1|p' "$work/out")
+[[ -n $brokers && -n $http ]] || fail "daemon did not print its addresses"
+
+# Ready once the group has assigned the partitions.
+for _ in $(seq 150); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "$http/readyz") == 200 ]] && break
+  sleep 0.2
+done
+[[ $(curl -s -o /dev/null -w '%{http_code}' "$http/readyz") == 200 ]] || fail "never ready"
+
+# An enterprise P0 opened 20 minutes ago (15 min 24x7 response: breached at
+# once), one answered in time, and a line that is not an event.
+now=$(date -u +%s)
+t_old=$(date -u -d "@$((now - 1200))" +%Y-%m-%dT%H:%M:%SZ)
+t_now=$(date -u -d "@$now" +%Y-%m-%dT%H:%M:%SZ)
+cat >"$work/events.jsonl" <<JSON
+{"eventId":"c1","ticketId":"CLI-1","tenantId":"acme","occurredAt":"$t_old","opened":{"plan":"enterprise","severity":"P0"}}
+{"eventId":"c2","ticketId":"CLI-2","tenantId":"acme","occurredAt":"$t_now","opened":{"plan":"pro","severity":"P2"}}
+{"eventId":"c3","ticketId":"CLI-2","tenantId":"acme","occurredAt":"$t_now","responded":{}}
+{"not":"an event"}
+JSON
+if "$slactl" produce --brokers "$brokers" --file "$work/events.jsonl" 2>"$work/produce.err"; then
+  fail "produce should report the bad line"
+fi
+grep -q '3 event(s) produced' "$work/produce.err" || fail "produce: $(cat "$work/produce.err")"
+grep -q '^line 4: undecodable' "$work/produce.err" || fail "produce did not name line 4: $(cat "$work/produce.err")"
+
+"$slactl" tail --brokers "$brokers" --topics sla.escalations,sla.pages --idle-timeout 8 >"$work/tail.jsonl" &
+tail_pid=$!
+for _ in $(seq 150); do
+  grep -q 'CLI-1/response/0/breached/0' "$work/tail.jsonl" 2>/dev/null && grep -q 'CLI-2/response/0/met/0' "$work/tail.jsonl" && break
+  sleep 0.2
+done
+kill "$tail_pid" 2>/dev/null || true
+grep -q '"eventId":"CLI-1/response/0/breached/0"' "$work/tail.jsonl" || fail "no breach for CLI-1: $(cat "$work/tail.jsonl")"
+grep -q '"eventId":"CLI-2/response/0/met/0"' "$work/tail.jsonl" || fail "no met for CLI-2"
+grep -q '"pageId":"CLI-1/response/0/page/p0p1-oncall/1/oncall/0/0"' "$work/tail.jsonl" || fail "no page for CLI-1"
+
+# The HTTP API sees the ticket.
+curl -s "$http/v1/tickets/CLI-1" | grep -q '"ticket_id":"CLI-1"' || fail "GET /v1/tickets/CLI-1"
+curl -s "$http/metrics" | grep -q '^sla_events_consumed_total{kind="opened"} 2' || fail "metrics: opened count"
+
+# SIGTERM: flush, commit, exit 0.
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=""
+[[ $rc == 0 ]] || fail "daemon exit code $rc after SIGTERM"
+grep -q 'stopped cleanly' "$work/err" "$work/out" || fail "no clean stop message"
+echo "cli_test: ok"

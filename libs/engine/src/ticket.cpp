@@ -135,13 +135,18 @@ void Runner::remember(std::uint64_t h) {
   t_.emitted.push_back(h);
 }
 
+bool Runner::claim(const std::string& output_id) {
+  const std::uint64_t h = hash_id(output_id);
+  if (out_ == nullptr || was_emitted(h)) return false;
+  remember(h);
+  return true;
+}
+
 void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, const std::string& step, EpochMillis due,
                       const Item* it) {
   std::string id = t_.id;
   id.append("/").append(policy::to_string(m)).append("/").append(std::to_string(c.cycle)).append("/").append(step);
-  const std::uint64_t h = hash_id(id);
-  if (out_ == nullptr || was_emitted(h)) return;
-  remember(h);
+  if (!claim(id)) return;
   SlaOutput o;
   o.event_id = std::move(id);
   o.ticket_id = t_.id;
@@ -230,9 +235,7 @@ void Runner::fire_page(Ladder& l) {
   std::string page_id = l.key + "/" + std::to_string(k % levels) + "/" + std::to_string(k / levels);
   l.next += 1;
   l.next_at = at + level.ack_timeout_ms;
-  const std::uint64_t h = hash_id(page_id);
-  if (out_ == nullptr || was_emitted(h)) return;
-  remember(h);
+  if (!claim(page_id)) return;
   PageOutput p;
   p.page_id = std::move(page_id);
   p.dedup_key = l.key;
@@ -298,14 +301,16 @@ EpochMillis Runner::next_due() const {
     if (!c.live()) continue;
     if (const auto mi = min_item(c, static_cast<Metric>(m))) best = std::min(best, due_of(c, mi->second.at));
   }
-  for (const auto& l : t_.ladders) {
-    if (l.stopped) continue;
-    const auto* pt = policy_.paging_target(l.target);
-    if (pt == nullptr) continue;
-    const auto total = static_cast<std::uint32_t>(pt->levels.size()) * static_cast<std::uint32_t>(pt->repeat + 1);
-    if (l.next < total) best = std::min(best, l.next_at);
-  }
+  for (const auto& l : t_.ladders) best = std::min(best, ladder_due(l));
   return best;
+}
+
+EpochMillis Runner::ladder_due(const Ladder& l) const {
+  if (l.stopped) return kNever;
+  const auto* pt = policy_.paging_target(l.target);
+  if (pt == nullptr) return kNever;
+  const auto total = static_cast<std::uint32_t>(pt->levels.size()) * static_cast<std::uint32_t>(pt->repeat + 1);
+  return l.next < total ? l.next_at : kNever;
 }
 
 void Runner::fire_due(EpochMillis until) {
@@ -322,12 +327,8 @@ void Runner::fire_due(EpochMillis until) {
       if (due < best.due) best = Next{due, static_cast<int>(m), mi->first, mi->second.at, 0, true};
     }
     for (std::size_t li = 0; li < t_.ladders.size(); ++li) {
-      const Ladder& l = t_.ladders[li];
-      if (l.stopped) continue;
-      const auto* pt = policy_.paging_target(l.target);
-      if (pt == nullptr) continue;
-      const auto total = static_cast<std::uint32_t>(pt->levels.size()) * static_cast<std::uint32_t>(pt->repeat + 1);
-      if (l.next < total && l.next_at < best.due) best = Next{l.next_at, -1, 0, 0, li, true};
+      const EpochMillis due = ladder_due(t_.ladders[li]);
+      if (due < best.due) best = Next{due, -1, 0, 0, li, true};
     }
     if (!best.found || best.due > until) {
       due_after_fire_ = best.found ? best.due : kNever;

@@ -166,6 +166,11 @@ class Runner {
   void update_pause(EpochMillis t);
   void stop_ladders(std::string_view page_id);
 
+  /// The due time of the ladder's next page, kNever if stopped or exhausted.
+  [[nodiscard]] EpochMillis ladder_due(const Ladder& l) const;
+  /// True (and the id is remembered) if `output_id` was not emitted before
+  /// and this runner emits; false in a silent replay or for a repeat.
+  bool claim(const std::string& output_id);
   bool was_emitted(std::uint64_t h) const;
   void remember(std::uint64_t h);
   void emit_sla(Metric m, const Clock& c, SlaKind kind, const std::string& step, EpochMillis due,

@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# A real Apache Kafka broker (KRaft, single node: broker + controller in one
+# JVM) for the end-to-end tests, bound to 127.0.0.1 only.
+#
+#   kafka_broker.sh fetch                      fetch the jars into the cache (once)
+#   kafka_broker.sh start DIR                  format DIR/data, start, wait, print the bootstrap address
+#   kafka_broker.sh stop DIR                   TERM, then KILL after a timeout; leaves DIR as it is
+#   kafka_broker.sh bootstrap DIR              print the bootstrap address of a started broker
+#   kafka_broker.sh create-topic DIR NAME PARTITIONS [TopicCommand args...]
+#                                              e.g. ... sla.deadlines 1 --config cleanup.policy=compact
+#
+# The jars come from Maven Central through `mvn` (Debian package: maven) and
+# are cached in ${SLA_CACHE:-$HOME/.cache/sla-timer}/kafka-<version>/libs.
+# Needs java (17 or later), mvn (first run only) and python3 (free ports).
+# Environment: SLA_KAFKA_VERSION, SLA_CACHE, SLA_KAFKA_HEAP (default 512m),
+# SLA_KAFKA_START_TIMEOUT (seconds, default 90), SLA_KAFKA_STOP_TIMEOUT (default 30).
+set -euo pipefail
+
+KAFKA_VERSION="${SLA_KAFKA_VERSION:-3.9.1}"
+SLF4J_VERSION="1.7.36"
+RELOAD4J_VERSION="1.2.25"
+CACHE_ROOT="${SLA_CACHE:-${HOME:-/tmp}/.cache/sla-timer}"
+KAFKA_HOME="$CACHE_ROOT/kafka-$KAFKA_VERSION"
+LIBS="$KAFKA_HOME/libs"
+HEAP="${SLA_KAFKA_HEAP:-512m}"
+START_TIMEOUT="${SLA_KAFKA_START_TIMEOUT:-90}"
+STOP_TIMEOUT="${SLA_KAFKA_STOP_TIMEOUT:-30}"
+
+die() { echo "kafka_broker.sh: $*" >&2; exit 1; }
+log() { echo "kafka_broker.sh: $*" >&2; }
+
+need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found ($2)"; }
+
+# --- jars -------------------------------------------------------------------
+
+fetch() {
+  [[ -f "$LIBS/.complete" ]] && return 0
+  need java "install a JDK 17+, e.g. Debian's openjdk-17-jre-headless"
+  need mvn "install Debian's maven package"
+  mkdir -p "$KAFKA_HOME"
+  # One fetch at a time per version (parallel test runs share the cache).
+  exec 9>"$KAFKA_HOME/.lock"
+  if command -v flock >/dev/null 2>&1; then flock 9; fi
+  if [[ -f "$LIBS/.complete" ]]; then exec 9>&-; return 0; fi
+  log "fetching Kafka $KAFKA_VERSION jars from Maven Central into $LIBS (once)"
+  local work
+  work="$(mktemp -d "$KAFKA_HOME/fetch.XXXXXX")"
+  cat >"$work/pom.xml" <<EOF
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.sla-timer.e2e</groupId>
+  <artifactId>kafka-broker-jars</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>$SLF4J_VERSION</version></dependency>
+    <dependency><groupId>ch.qos.reload4j</groupId><artifactId>reload4j</artifactId><version>$RELOAD4J_VERSION</version></dependency>
+  </dependencies>
+</project>
+EOF
+  if ! mvn -q -B -f "$work/pom.xml" dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$work/libs" >"$work/mvn.log" 2>&1; then
+    cat "$work/mvn.log" >&2
+    rm -rf "$work"
+    die "mvn could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION"
+  fi
+  ls "$work/libs"/kafka_2.13-*.jar >/dev/null 2>&1 || { rm -rf "$work"; die "no kafka jar after the fetch"; }
+  touch "$work/libs/.complete"
+  rm -rf "$LIBS"
+  mv "$work/libs" "$LIBS"
+  rm -rf "$work"
+  exec 9>&-
+}
+
+# --- helpers ----------------------------------------------------------------
+
+# Two distinct free TCP ports on 127.0.0.1 (the kernel picks; a tiny race
+# until the broker binds them is accepted).
+free_ports() {
+  python3 - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A Kafka cluster id: 16 random bytes, URL-safe base64 without padding.
+cluster_id() {
+  python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))'
+}
+
+# The PID in DIR/broker.pid, if that process is still our broker.
+live_pid() {
+  local dir="$1" pid
+  [[ -f "$dir/broker.pid" ]] || return 1
+  pid="$(cat "$dir/broker.pid")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  [[ -r "/proc/$pid/cmdline" ]] || return 1
+  local cmdline
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"kafka.Kafka $dir/server.properties"* ]] || return 1
+  echo "$pid"
+}
+
+# Sets JAVA_CMD: the JVM with the broker's class path and logging for DIR.
+java_cmd() {
+  local dir="$1"
+  JAVA_CMD=(java -Xms128m -Xmx"$HEAP" -XX:+UseG1GC -Djava.awt.headless=true
+    -Dlog4j.configuration="file:$dir/log4j.properties" -Dkafka.logs.dir="$dir/logs"
+    -cp "$LIBS/*")
+}
+
+# --- subcommands ------------------------------------------------------------
+
+start() {
+  local dir="$1"
+  need java "install a JDK 17+"
+  need python3 "used to pick free ports"
+  fetch
+  mkdir -p "$dir"
+  dir="$(cd "$dir" && pwd)"
+  if pid="$(live_pid "$dir")"; then die "a broker is already running from $dir (pid $pid)"; fi
+  rm -rf "$dir/data" "$dir/logs"
+  mkdir -p "$dir/data" "$dir/logs"
+
+  local ports port cport
+  ports="$(free_ports 2)"
+  port="${ports% *}"
+  cport="${ports#* }"
+  cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/data
+num.partitions=4
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+num.network.threads=2
+num.io.threads=2
+background.threads=2
+log.segment.bytes=16777216
+log.retention.check.interval.ms=300000
+EOF
+  cat >"$dir/log4j.properties" <<EOF
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File=$dir/logs/server.log
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=INFO
+log4j.logger.state.change.logger=WARN
+log4j.logger.kafka.request.logger=WARN
+EOF
+
+  local id
+  id="$(cluster_id)"
+  java_cmd "$dir"
+  if ! "${JAVA_CMD[@]}" kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" \
+        >"$dir/logs/format.log" 2>&1; then
+    cat "$dir/logs/format.log" >&2
+    die "formatting $dir/data failed"
+  fi
+
+  nohup "${JAVA_CMD[@]}" kafka.Kafka "$dir/server.properties" \
+    </dev/null >"$dir/logs/stdout.log" 2>&1 &
+  local pid=$!
+  echo "$pid" >"$dir/broker.pid"
+  echo "127.0.0.1:$port" >"$dir/bootstrap"
+
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until port_open "$port" && grep -q "Kafka Server started" "$dir/logs/server.log" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 40 "$dir/logs/stdout.log" "$dir/logs/server.log" >&2 2>/dev/null || true
+      die "the broker exited during start-up (logs in $dir/logs)"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 40 "$dir/logs/server.log" >&2 2>/dev/null || true
+      stop "$dir" || true
+      die "the broker was not up after ${START_TIMEOUT}s (logs in $dir/logs)"
+    fi
+    sleep 0.2
+  done
+  echo "127.0.0.1:$port"
+}
+
+stop() {
+  local dir="$1" pid
+  [[ -d "$dir" ]] || return 0
+  dir="$(cd "$dir" && pwd)"
+  pid="$(live_pid "$dir")" || { rm -f "$dir/broker.pid"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + STOP_TIMEOUT))
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((SECONDS >= deadline)); then
+      log "broker $pid still running after ${STOP_TIMEOUT}s: KILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+  # Reap it if it is our child; otherwise wait for /proc to drop it.
+  wait "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f "$dir/broker.pid"
+}
+
+bootstrap() {
+  local dir="$1"
+  [[ -f "$dir/bootstrap" ]] || die "no broker started from $dir"
+  cat "$dir/bootstrap"
+}
+
+create_topic() {
+  local dir="$1" name="$2" parts="$3"
+  shift 3
+  fetch
+  dir="$(cd "$dir" && pwd)"
+  local bs
+  bs="$(bootstrap "$dir")"
+  java_cmd "$dir"
+  "${JAVA_CMD[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" \
+    --create --if-not-exists --topic "$name" --partitions "$parts" --replication-factor 1 "$@" \
+    >>"$dir/logs/admin.log" 2>&1 || { tail -n 20 "$dir/logs/admin.log" >&2; die "create-topic $name failed"; }
+}
+
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+cmd="${1:-}"
+case "$cmd" in
+  fetch) fetch; echo "$LIBS" ;;
+  start) [[ $# -eq 2 ]] || usage; start "$2" ;;
+  stop) [[ $# -eq 2 ]] || usage; stop "$2" ;;
+  bootstrap) [[ $# -eq 2 ]] || usage; bootstrap "$2" ;;
+  create-topic) [[ $# -ge 4 ]] || usage; shift; create_topic "$@" ;;
+  *) usage ;;
+esac

@@ -28,6 +28,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server           # integration tests against a real Redis
   default-jre-headless   # Apache Kafka broker (KRaft) for e2e tests
+  maven                  # fetches the Kafka broker's jars from Maven Central (tests/e2e)
+  python3                # golden-scenario checker (tests/scenarios), e2e helpers
 )
 
 missing=()

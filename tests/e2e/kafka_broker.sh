@@ -93,8 +93,17 @@ EOF
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # A Kafka cluster id: 16 random bytes, URL-safe base64 without padding.
+# URL-safe base64 can start with '-', which kafka-storage's argument parser
+# takes for an option ("argument --cluster-id/-t: expected one argument"; one
+# start in 64 failed that way), so draw again until it starts with a letter
+# or digit, as Kafka's own Uuid.randomUuid() does.
 cluster_id() {
-  python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))'
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    [[ "$id" =~ ^[A-Za-z0-9] ]] && break
+  done
+  printf '%s\n' "$id"
 }
 
 # The PID in DIR/broker.pid, if that process is still our broker.
@@ -174,7 +183,7 @@ EOF
   local id
   id="$(cluster_id)"
   java_cmd "$dir"
-  if ! "${JAVA_CMD[@]}" kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" \
+  if ! "${JAVA_CMD[@]}" kafka.tools.StorageTool format --cluster-id="$id" -c "$dir/server.properties" \
         >"$dir/logs/format.log" 2>&1; then
     cat "$dir/logs/format.log" >&2
     die "formatting $dir/data failed"

@@ -91,6 +91,7 @@ void Daemon::on_assign(std::vector<kafka::TopicPartition>& parts) {
       if (!p.engine->load_ticket(rec.state)) ++bad;
     }
     p.next_offset = state->next_offset.value_or(0);
+    p.last_progress = wall_now();
     tp.offset = state->next_offset ? *state->next_offset : kafka::kOffsetBeginning;
     log()->info("assigned {}/{}: {} tickets loaded ({} unreadable), resuming at offset {}", tp.topic, tp.partition,
                 state->tickets.size() - bad, bad, p.next_offset);
@@ -124,6 +125,7 @@ void Daemon::handle(const kafka::Message& m, EpochMillis now, std::vector<engine
   Partition& p = it->second;
   p.next_offset = m.offset + 1;
   p.offset_dirty = true;
+  p.last_progress = now;
   const auto type = codec::content_type_from_header(m.header("content-type").value_or(""));
   auto ev = codec::decode_ticket_event(m.payload, type, now);
   if (!ev) {
@@ -132,6 +134,7 @@ void Daemon::handle(const kafka::Message& m, EpochMillis now, std::vector<engine
     if (auto r = dlq_->send(m, reason, ev.error().message); !r) log()->error("DLQ send failed: {}", r.error().message);
     return;
   }
+  p.event_time = std::max(p.event_time, std::min(ev->occurred_at, now));
   if (auto r = p.engine->apply(*ev, now, out); !r) {
     const std::string_view reason = r.error().code == ErrorCode::kNotFound ? "unknown_plan_or_severity" : "rejected";
     probe_.dlq(reason);
@@ -165,6 +168,18 @@ void Daemon::produce_snapshots(std::int32_t /*partition*/, Partition& p, EpochMi
     (void)producer_->produce(config_.topics.deadlines, id, "", {});  // tombstone for compaction
     p.pending_deletes.push_back(id);
   }
+}
+
+bool Daemon::is_behind(std::int32_t partition, const Partition& p, const std::vector<kafka::PartitionLag>& lags,
+                       EpochMillis now) const {
+  if (now - p.last_progress > kMaxHoldMs) return false;
+  for (const auto& l : lags) {
+    if (l.partition != partition || l.topic != config_.topics.input) continue;
+    if (l.high_watermark < 0) return true;  // no fetch answered yet: the backlog is unknown
+    const std::int64_t position = l.position >= 0 ? l.position : p.next_offset;
+    return position < l.high_watermark;
+  }
+  return true;
 }
 
 sla::Result<void> Daemon::flush() {
@@ -256,16 +271,23 @@ sla::Result<void> Daemon::run() {
     {
       std::lock_guard lock(mu_);
       for (const auto& [part, p] : partitions_) {
+        if (p.behind) continue;  // its backlog wakes poll() anyway
         if (auto due = p.engine->next_due()) wait = std::min(wait, std::max<std::int64_t>(0, *due - now));
       }
     }
     auto batch = consumer_->poll(std::chrono::milliseconds(wait));
     if (!batch) return tl::unexpected(batch.error());
     now = wall_now();
+    const auto lags = consumer_->lag();
     {
       std::lock_guard lock(mu_);
       for (const auto& m : *batch) handle(m, now, out);
       for (auto& [part, p] : partitions_) {
+        p.behind = is_behind(part, p, lags, now);
+        if (p.behind) {
+          if (p.event_time != kNoEventTime) p.engine->advance(std::min(now, p.event_time), out);
+          continue;
+        }
         if (auto due = p.engine->next_due(); due && *due <= now) probe_.firing_lateness(static_cast<double>(now - *due));
         p.engine->advance(now, out);
       }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,12 +63,31 @@ class Daemon {
     bool offset_dirty = false;
     std::vector<std::string> pending_upserts;  ///< ids whose state awaits a commit
     std::vector<std::string> pending_deletes;
+    /// Catching up: Kafka holds events of this partition not yet consumed
+    /// (or its log end is not known yet). Timers then fire only up to
+    /// `event_time`, so an event still in the backlog (a response, a
+    /// resolution) is applied before a deadline it would have met is
+    /// declared breached. Caught up, timers fire on the wall clock.
+    bool behind = true;
+    /// The latest event time consumed from this partition (clamped to the
+    /// receive time); kNoEventTime before the first event.
+    EpochMillis event_time = kNoEventTime;
+    /// Wall time of the assignment or of the last message consumed: a
+    /// partition that delivers nothing for kMaxHoldMs while said to be
+    /// behind (a stalled fetch, offsets removed by retention) fires on the
+    /// wall clock again.
+    EpochMillis last_progress = 0;
   };
+  static constexpr EpochMillis kMaxHoldMs = 10'000;
+  static constexpr EpochMillis kNoEventTime = std::numeric_limits<EpochMillis>::min();
 
   void on_assign(std::vector<kafka::TopicPartition>& parts);
   void on_revoke(const std::vector<kafka::TopicPartition>& parts, bool lost);
   void handle(const kafka::Message& m, EpochMillis now, std::vector<engine::Output>& out);
   void produce(const std::vector<engine::Output>& out);
+  /// Whether `partition` still has a backlog in Kafka (see Partition::behind).
+  [[nodiscard]] bool is_behind(std::int32_t partition, const Partition& p, const std::vector<kafka::PartitionLag>& lags,
+                               EpochMillis now) const;
   void produce_snapshots(std::int32_t partition, Partition& p, EpochMillis now);
   [[nodiscard]] sla::Result<void> flush();
   /// Commits every partition with pending changes. False if the store failed.

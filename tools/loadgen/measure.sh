@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Measures the service figures of SPEC 7 on this machine: sla-timerd as a
+# process against a real Apache Kafka broker (KRaft, tests/e2e/kafka_broker.sh)
+# and a real redis-server, all on 127.0.0.1 free ports, driven by sla-loadgen.
+# Not a test (minutes of CPU on both cores); the numbers go to
+# docs/benchmarks.md ("Service").
+#
+#   measure.sh [BUILD_DIR]        default BUILD_DIR = build/release
+#
+#   1. throughput: pre-produce EVENTS lifecycle events to tickets.events
+#      (PARTITIONS partitions), start sla-timerd, time until every event's
+#      offset is committed to Redis (so consumed, applied, outputs acked,
+#      state committed).
+#   2. breach-to-Kafka latency: LAT_TICKETS tickets whose response breach is
+#      due at known instants over LAT_SPREAD seconds; sla.escalations uses
+#      LogAppendTime, so a record's timestamp is when it is in the topic.
+#      Then again with LAT_BG_RATE lifecycle events/s of background load.
+#   3. restart-to-ready: fill TICKETS open tickets into Redis (as the daemon
+#      commits them) for tickets.restart, start sla-timerd on it, time until
+#      /readyz is 200; then SIGTERM and start again (a restart proper).
+#
+# Environment: EVENTS (2000000), PARTITIONS (8), TICKETS (1000000),
+# LAT_TICKETS (600), LAT_SPREAD (60), LAT_BG_RATE (20000; 0 skips),
+# ONLY (throughput|latency|restart: run one part; latency implies throughput's
+# daemon with EVENTS events), PERF=1 (perf record the daemon during the
+# throughput run into WORK/perf.data), KEEP=1 (keep the work directory),
+# SLA_TIMERD_ENV (extra VAR=value settings for the daemon, space-separated).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SRC="$(cd "$HERE/../.." && pwd)"
+BUILD="${1:-$SRC/build/release}"
+TIMERD="$BUILD/services/sla-timerd/sla-timerd"
+LOADGEN="$BUILD/tools/loadgen/sla-loadgen"
+BROKER="$SRC/tests/e2e/kafka_broker.sh"
+POLICY="$SRC/deploy/policies/sample.yaml"
+EVENTS="${EVENTS:-2000000}"
+PARTITIONS="${PARTITIONS:-8}"
+TICKETS="${TICKETS:-1000000}"
+LAT_TICKETS="${LAT_TICKETS:-600}"
+LAT_SPREAD="${LAT_SPREAD:-60}"
+LAT_BG_RATE="${LAT_BG_RATE:-20000}"
+ONLY="${ONLY:-}"
+
+say() { echo "measure: $*"; }
+fail() { echo "measure: FAIL: $*" >&2; exit 1; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+now_ms() { date +%s%3N; }
+
+for f in "$TIMERD" "$LOADGEN"; do [[ -x "$f" ]] || fail "$f missing (cmake --build $BUILD --target sla-timerd sla-loadgen)"; done
+for tool in java python3 redis-server redis-cli curl; do command -v "$tool" >/dev/null || fail "$tool not found"; done
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/sla-measure.XXXXXX")"
+REDIS_PID=""
+TIMERD_PID=""
+
+stop_pid() {  # PID TIMEOUT_SECONDS
+  local pid="$1" limit="$2" deadline
+  [[ -n "$pid" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  deadline=$((SECONDS + limit))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  set +e
+  stop_pid "$TIMERD_PID" 60
+  "$BROKER" stop "$WORK/kafka" >/dev/null 2>&1
+  stop_pid "$REDIS_PID" 10
+  if [[ -n "${KEEP:-}" || $rc -ne 0 ]]; then echo "measure: kept $WORK" >&2; else rm -rf "$WORK"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+curl_() { curl --noproxy '*' -s --max-time 5 "$@"; }
+
+say "start $(date -u +%FT%TZ), load $(load), $(nproc) cores"
+
+REDIS_PORT="$(free_port)"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  --dir "$WORK" --logfile "$WORK/redis.log" </dev/null >/dev/null 2>&1 &
+REDIS_PID=$!
+for _ in $(seq 100); do port_open "$REDIS_PORT" && break; sleep 0.1; done
+port_open "$REDIS_PORT" || fail "redis-server did not listen"
+BOOTSTRAP="$(SLA_KAFKA_HEAP="${SLA_KAFKA_HEAP:-1g}" "$BROKER" start "$WORK/kafka")" || fail "the Kafka broker did not start"
+say "redis 127.0.0.1:$REDIS_PORT, kafka $BOOTSTRAP"
+"$BROKER" create-topic "$WORK/kafka" tickets.events "$PARTITIONS"
+"$BROKER" create-topic "$WORK/kafka" tickets.restart "$PARTITIONS"
+"$BROKER" create-topic "$WORK/kafka" sla.escalations 1 --config message.timestamp.type=LogAppendTime
+"$BROKER" create-topic "$WORK/kafka" sla.pages 1
+"$BROKER" create-topic "$WORK/kafka" sla.deadlines 1 --config cleanup.policy=compact
+"$BROKER" create-topic "$WORK/kafka" sla.dlq 1
+
+# start_timerd NAME INPUT_TOPIC [VAR=value...]: starts sla-timerd, sets TIMERD_PID and HTTP.
+start_timerd() {
+  local name="$1" input="$2"
+  shift 2
+  # shellcheck disable=SC2086
+  env SLA_KAFKA_BROKERS="$BOOTSTRAP" SLA_REDIS_HOST=127.0.0.1 SLA_REDIS_PORT="$REDIS_PORT" \
+    SLA_HTTP_ADDRESS=127.0.0.1 SLA_TOPIC_INPUT="$input" SLA_KAFKA_GROUP_ID="sla-$input" ${SLA_TIMERD_ENV:-} "$@" \
+    "$TIMERD" --http-port 0 --policy "$POLICY" </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  TIMERD_PID=$!
+  HTTP=""
+  local deadline=$((SECONDS + 30))
+  until [[ -n "$HTTP" ]]; do
+    HTTP="$(sed -n 's#^HTTP: \(http://[0-9.]*:[0-9]*\)/.*#\1#p' "$WORK/$name.out" | head -n 1)"
+    [[ -n "$HTTP" ]] && break
+    kill -0 "$TIMERD_PID" 2>/dev/null || { tail "$WORK/$name.err" >&2; fail "sla-timerd exited"; }
+    ((SECONDS < deadline)) || fail "sla-timerd printed no HTTP address"
+    sleep 0.01
+  done
+}
+
+stop_timerd() {
+  local rc=0
+  kill -TERM "$TIMERD_PID"
+  wait "$TIMERD_PID" || rc=$?
+  TIMERD_PID=""
+  ((rc == 0)) || fail "sla-timerd exited $rc after SIGTERM"
+}
+
+wait_ready() {  # prints ms from $1 (epoch ms) to /readyz 200
+  local t0="$1" deadline=$((SECONDS + 120))
+  until [[ "$(curl_ -o /dev/null -w '%{http_code}' "$HTTP/readyz" || true)" == 200 ]]; do
+    kill -0 "$TIMERD_PID" 2>/dev/null || fail "sla-timerd exited while starting"
+    ((SECONDS < deadline)) || fail "/readyz not 200 after 120 s"
+    sleep 0.01
+  done
+  echo $(($(now_ms) - t0))
+}
+
+# --- 1. throughput ------------------------------------------------------------
+if [[ -z "$ONLY" || "$ONLY" == throughput || "$ONLY" == latency ]]; then
+  say "producing $EVENTS events to tickets.events ($PARTITIONS partitions)"
+  "$LOADGEN" --policy "$POLICY" produce --brokers "$BOOTSTRAP" --topic tickets.events --events "$EVENTS"
+  "$LOADGEN" wait-offsets --redis-port "$REDIS_PORT" --topic tickets.events --partitions "$PARTITIONS" \
+    --events "$EVENTS" --timeout 900 >"$WORK/throughput.txt" &
+  WAIT_PID=$!
+  t0="$(now_ms)"
+  start_timerd timerd tickets.events
+  say "sla-timerd started (pid $TIMERD_PID), load $(load)"
+  if [[ -n "${PERF:-}" ]]; then
+    (sleep 5; perf record -F 499 -g -p "$TIMERD_PID" -o "$WORK/perf.data" -- sleep 10 >/dev/null 2>&1) &
+  fi
+  wait "$WAIT_PID" || { cat "$WORK/throughput.txt"; fail "wait-offsets failed"; }
+  t1="$(now_ms)"
+  cat "$WORK/throughput.txt"
+  say "THROUGHPUT $EVENTS events committed $((t1 - t0)) ms after sla-timerd started" \
+      "($((EVENTS * 1000 / (t1 - t0))) events/s incl. start-up), load $(load)"
+  curl_ "$HTTP/metrics" >"$WORK/metrics-throughput.txt" || true
+  grep -E '^sla_(events_consumed|outputs_produced|open_tickets|pending_timers)' "$WORK/metrics-throughput.txt" | head -n 20 || true
+fi
+
+# --- 2. latency -----------------------------------------------------------------
+if [[ -z "$ONLY" || "$ONLY" == latency ]]; then
+  say "latency: $LAT_TICKETS breaches over ${LAT_SPREAD}s, idle service, load $(load)"
+  "$LOADGEN" --policy "$POLICY" latency --brokers "$BOOTSTRAP" --input tickets.events \
+    --tickets "$LAT_TICKETS" --spread "$LAT_SPREAD" --lead 5
+  say "load after: $(load)"
+  if [[ "$LAT_BG_RATE" != 0 ]]; then
+    say "latency: $LAT_TICKETS breaches over ${LAT_SPREAD}s with $LAT_BG_RATE events/s background, load $(load)"
+    "$LOADGEN" --policy "$POLICY" latency --brokers "$BOOTSTRAP" --input tickets.events \
+      --tickets "$LAT_TICKETS" --spread "$LAT_SPREAD" --lead 5 --background-rate "$LAT_BG_RATE"
+    say "load after: $(load)"
+  fi
+fi
+if [[ -n "$TIMERD_PID" ]]; then stop_timerd; fi
+
+# --- 3. restart-to-ready ---------------------------------------------------------
+if [[ -z "$ONLY" || "$ONLY" == restart ]]; then
+  say "filling $TICKETS open tickets into Redis for tickets.restart"
+  "$LOADGEN" --policy "$POLICY" fill --redis-port "$REDIS_PORT" --topic tickets.restart \
+    --partitions "$PARTITIONS" --tickets "$TICKETS"
+  redis-cli -p "$REDIS_PORT" info memory | grep -E '^used_memory_human' || true
+  for run in 1 2 3; do
+    say "restart $run: load $(load)"
+    t0="$(now_ms)"
+    start_timerd "restart$run" tickets.restart
+    ms="$(wait_ready "$t0")"
+    loaded="$(grep -o 'tickets loaded' -c "$WORK/restart$run.err" || true)"
+    tickets="$(sed -n 's/.*assigned tickets\.restart\/[0-9]*: \([0-9]*\) tickets loaded.*/\1/p' "$WORK/restart$run.err" |
+      awk '{s += $1} END {print s + 0}')"
+    say "RESTART $run: ready ${ms} ms after start; $tickets tickets loaded in $loaded partitions; load $(load)"
+    grep -o '"msg":"[^"]*tickets loaded[^"]*"' "$WORK/restart$run.err" | head -n "$PARTITIONS" || true
+    stop_timerd
+  done
+fi
+say "done $(date -u +%FT%TZ), load $(load)"

@@ -1,7 +1,9 @@
 #include "sla/engine/engine.hpp"
 
 #include <algorithm>
-#include <unordered_map>
+
+#include <absl/container/flat_hash_set.h>
+#include <absl/hash/hash.h>
 
 #include "serialize.hpp"
 #include "ticket.hpp"
@@ -40,28 +42,44 @@ struct Engine::Impl {
   explicit Impl(EngineOptions o) : options(o), wheel(0) {}
 
   EngineOptions options;
-  // Transparent hashing: look up by string_view without building a string.
-  struct IdHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
-  // ticket id -> slot. Keys view the ticket's own `id` (tickets are boxed,
-  // so the characters never move while the entry exists): no second copy.
-  std::unordered_map<std::string_view, std::uint32_t, IdHash> index;
   std::vector<std::unique_ptr<Ticket>> slots;
+  // ticket id -> slot: an open-addressing set of 32-bit slots whose hash and
+  // equality read the ticket's own id (no second copy of the key, ~5 bytes
+  // per entry; a probe compares 7-bit hash tags before touching a ticket).
+  struct SlotHash {
+    using is_transparent = void;
+    const std::vector<std::unique_ptr<Ticket>>* slots = nullptr;
+    std::size_t operator()(std::string_view id) const noexcept { return absl::Hash<std::string_view>{}(id); }
+    std::size_t operator()(std::uint32_t slot) const noexcept { return (*this)(std::string_view((*slots)[slot]->id)); }
+  };
+  struct SlotEq {
+    using is_transparent = void;
+    const std::vector<std::unique_ptr<Ticket>>* slots = nullptr;
+    [[nodiscard]] std::string_view id(std::uint32_t slot) const { return (*slots)[slot]->id; }
+    bool operator()(std::uint32_t a, std::uint32_t b) const noexcept { return a == b; }
+    bool operator()(std::uint32_t a, std::string_view b) const noexcept { return id(a) == b; }
+    bool operator()(std::string_view a, std::uint32_t b) const noexcept { return a == id(b); }
+  };
+  absl::flat_hash_set<std::uint32_t, SlotHash, SlotEq> index{0, SlotHash{&slots}, SlotEq{&slots}};
   std::vector<std::uint32_t> free_slots;
   timerwheel::TimerWheel wheel;
-  std::vector<std::string> dirty;
+  std::vector<std::uint32_t> dirty;      ///< slots of dirty tickets, marking order (may hold stale entries)
+  std::vector<std::string> dirty_gone;  ///< ids of dirty tickets removed before take_dirty()
   std::vector<std::string> dropped;
   std::vector<std::uint32_t> due_scratch;
 
+  std::optional<std::uint32_t> slot_of(std::string_view id) const {
+    auto it = index.find(id);
+    if (it == index.end()) return std::nullopt;
+    return *it;
+  }
   Ticket* find(std::string_view id) {
     auto it = index.find(id);
-    return it == index.end() ? nullptr : slots[it->second].get();
+    return it == index.end() ? nullptr : slots[*it].get();
   }
   const Ticket* find(std::string_view id) const {
     auto it = index.find(id);
-    return it == index.end() ? nullptr : slots[it->second].get();
+    return it == index.end() ? nullptr : slots[*it].get();
   }
 
   std::uint32_t insert(std::unique_ptr<Ticket> t) {
@@ -73,8 +91,8 @@ struct Engine::Impl {
       slot = static_cast<std::uint32_t>(slots.size());
       slots.emplace_back();
     }
-    index.emplace(std::string_view(t->id), slot);
     slots[slot] = std::move(t);
+    index.insert(slot);
     return slot;
   }
 
@@ -85,10 +103,11 @@ struct Engine::Impl {
     return insert(std::move(t));
   }
 
-  void mark_dirty(Ticket& t) {
+  void mark_dirty(std::uint32_t slot) {
+    Ticket& t = *slots[slot];
     if (!t.dirty) {
       t.dirty = true;
-      dirty.push_back(t.id);
+      dirty.push_back(slot);
     }
   }
 
@@ -96,7 +115,10 @@ struct Engine::Impl {
     Ticket& t = *slots[slot];
     if (t.timer.valid()) wheel.cancel(t.timer);
     if (report) dropped.push_back(t.id);
-    index.erase(std::string_view(t.id));
+    // Still reported by take_dirty(). Its entry in `dirty` stays: take_dirty()
+    // skips entries whose slot is empty or holds a ticket not marked dirty.
+    if (t.dirty) dirty_gone.push_back(t.id);
+    index.erase(slot);
     slots[slot].reset();
     free_slots.push_back(slot);
   }
@@ -181,8 +203,8 @@ Engine::~Engine() = default;
 
 sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vector<Output>& out) {
   const policy::Policy& p = *policy_;
-  const auto found = impl_->index.find(std::string_view(e.ticket_id));
-  Ticket* existing = found == impl_->index.end() ? nullptr : impl_->slots[found->second].get();
+  const auto found = impl_->slot_of(e.ticket_id);
+  Ticket* existing = found ? impl_->slots[*found].get() : nullptr;
   // Reject what the policy cannot run before anything changes.
   switch (e.kind) {
     case EventKind::kOpened:
@@ -207,7 +229,7 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
     default: break;
   }
 
-  const std::uint32_t slot = existing == nullptr ? impl_->create(e.ticket_id, e.tenant_id) : found->second;
+  const std::uint32_t slot = existing == nullptr ? impl_->create(e.ticket_id, e.tenant_id) : *found;
   Ticket& t = *impl_->slots[slot];
   if (t.tenant.empty()) t.tenant = e.tenant_id;
 
@@ -263,7 +285,7 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
   if (t.events.size() > impl_->options.max_retained_events) impl_->compact(p, t, now);
   impl_->update_drop(t);
   impl_->arm(slot, p, now, next_due);
-  impl_->mark_dirty(t);
+  impl_->mark_dirty(slot);
   return {};
 }
 
@@ -287,7 +309,7 @@ std::size_t Engine::advance(EpochMillis now, std::vector<Output>& out) {
     Runner r(*policy_, t, &out, now, impl_->options.max_emitted_ids);
     r.fire_due(now);
     produced += r.outputs;
-    if (r.outputs > 0) impl_->mark_dirty(t);
+    if (r.outputs > 0) impl_->mark_dirty(slot);
     impl_->arm(slot, *policy_, now, r.due_after_fire());
   }
   stats_.outputs += produced;
@@ -314,7 +336,7 @@ void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMilli
     r.fire_due(now);
     stats_.outputs += r.outputs;
     impl_->arm(slot, *policy_, now);
-    impl_->mark_dirty(t);
+    impl_->mark_dirty(slot);
   }
 }
 
@@ -445,10 +467,15 @@ std::vector<AtRisk> Engine::at_risk(EpochMillis now, std::int64_t within_ms, std
 
 std::vector<std::string> Engine::take_dirty() {
   std::vector<std::string> out;
-  out.swap(impl_->dirty);
-  for (const auto& id : out) {
-    if (Ticket* t = impl_->find(id)) t->dirty = false;
+  out.swap(impl_->dirty_gone);
+  out.reserve(out.size() + impl_->dirty.size());
+  for (const std::uint32_t slot : impl_->dirty) {
+    Ticket* t = impl_->slots[slot].get();
+    if (t == nullptr || !t->dirty) continue;  // removed, or reported through an earlier entry
+    t->dirty = false;
+    out.push_back(t->id);
   }
+  impl_->dirty.clear();
   return out;
 }
 
@@ -467,9 +494,7 @@ std::string Engine::save_ticket(std::string_view id) const {
 sla::Result<void> Engine::load_ticket(std::string_view bytes) {
   auto t = detail::decode_ticket(bytes, *policy_);
   if (!t) return tl::unexpected(t.error());
-  if (Ticket* old = impl_->find((*t)->id)) {
-    impl_->remove(impl_->index.find(old->id)->second, false);
-  }
+  if (const auto old = impl_->slot_of((*t)->id)) impl_->remove(*old, false);
   const std::uint32_t slot = impl_->insert(std::move(*t));
   Ticket& nt = *impl_->slots[slot];
   nt.timer = {};
@@ -481,14 +506,15 @@ sla::Result<void> Engine::load_ticket(std::string_view bytes) {
 }
 
 void Engine::drop_ticket(std::string_view id) {
-  auto it = impl_->index.find(id);
-  if (it != impl_->index.end()) impl_->remove(it->second, false);
+  if (const auto slot = impl_->slot_of(id)) impl_->remove(*slot, false);
 }
 
 std::vector<std::string> Engine::ticket_ids() const {
   std::vector<std::string> out;
   out.reserve(impl_->index.size());
-  for (const auto& [id, slot] : impl_->index) out.emplace_back(id);
+  for (const auto& t : impl_->slots) {
+    if (t) out.push_back(t->id);
+  }
   return out;
 }
 

@@ -41,13 +41,20 @@ struct Config {
   std::int64_t flush_timeout_ms = 30'000;
   /// --embedded only: partitions of the input topic on the in-process broker.
   int embedded_partitions = 4;
+  /// Consumption limit in events per second, 0 = none. Caps how fast a
+  /// backlog (after downtime, or a replayed topic) is worked through, so the
+  /// Kafka and Redis traffic and the catch-up outputs come at a rate the
+  /// rest of the pipeline takes; the end-to-end tests use it to kill and
+  /// rebalance in the middle of a stream.
+  std::int64_t max_events_per_second = 0;
 };
 
 /// Reads `path` (empty: defaults only) and lays the environment over it.
 /// Errors name the file and the key. Known variables: SLA_POLICY,
 /// SLA_HTTP_ADDRESS, SLA_HTTP_PORT, SLA_HTTP_TOKENS (comma-separated),
 /// SLA_TOPIC_INPUT/ESCALATIONS/PAGES/DEADLINES/DLQ, SLA_REDIS_HOST/PORT/DB/
-/// USERNAME/PASSWORD/KEY_PREFIX, SLA_POLL_MS, and SLA_KAFKA_* (kafka::with_env).
+/// USERNAME/PASSWORD/KEY_PREFIX, SLA_POLL_MS, SLA_MAX_EVENTS_PER_SECOND, and
+/// SLA_KAFKA_* (kafka::with_env).
 [[nodiscard]] sla::Result<Config> load_config(const std::string& path, const kafka::Environment& env);
 
 }  // namespace sla::timerd

@@ -51,6 +51,10 @@ sla::Result<void> Daemon::start() {
   producer_ = std::move(*producer);
   dlq_ = std::make_unique<kafka::DeadLetter>(*producer_, config_.topics.dlq);
   kafka::ConsumerOptions opts;
+  if (config_.max_events_per_second > 0) {
+    // A tenth of a second's worth per poll, so the limit is kept smoothly.
+    opts.max_batch = static_cast<std::size_t>(std::clamp<std::int64_t>(config_.max_events_per_second / 10, 1, 1000));
+  }
   opts.on_assign = [this](std::vector<kafka::TopicPartition>& parts) { on_assign(parts); };
   opts.on_revoke = [this](const std::vector<kafka::TopicPartition>& parts, bool lost) { on_revoke(parts, lost); };
   auto consumer = kafka::Consumer::create(config_.kafka, {config_.topics.input}, std::move(opts));
@@ -135,7 +139,10 @@ void Daemon::handle(const kafka::Message& m, EpochMillis now, std::vector<engine
     return;
   }
   p.event_time = std::max(p.event_time, std::min(ev->occurred_at, now));
-  if (auto r = p.engine->apply(*ev, now, out); !r) {
+  // Catching up, the engine's clock is the partition's event time: a late
+  // event's recomputation then fires no more than replaying the stream would.
+  const EpochMillis engine_now = p.behind ? p.event_time : now;
+  if (auto r = p.engine->apply(*ev, engine_now, out); !r) {
     const std::string_view reason = r.error().code == ErrorCode::kNotFound ? "unknown_plan_or_severity" : "rejected";
     probe_.dlq(reason);
     if (auto s = dlq_->send(m, reason, r.error().message); !s) log()->error("DLQ send failed: {}", s.error().message);
@@ -180,6 +187,16 @@ bool Daemon::is_behind(std::int32_t partition, const Partition& p, const std::ve
     return position < l.high_watermark;
   }
   return true;
+}
+
+void Daemon::throttle(std::size_t consumed) {
+  if (config_.max_events_per_second <= 0 || consumed == 0) return;
+  // The moment the consumed events are within the limit: sleep until then.
+  const auto now = std::chrono::steady_clock::now();
+  throttle_until_ = std::max(throttle_until_, now) +
+                    std::chrono::microseconds(static_cast<std::int64_t>(consumed) * 1'000'000 /
+                                              config_.max_events_per_second);
+  if (throttle_until_ > now) std::this_thread::sleep_until(throttle_until_);
 }
 
 sla::Result<void> Daemon::flush() {
@@ -277,6 +294,7 @@ sla::Result<void> Daemon::run() {
     }
     auto batch = consumer_->poll(std::chrono::milliseconds(wait));
     if (!batch) return tl::unexpected(batch.error());
+    throttle(batch->size());
     now = wall_now();
     const auto lags = consumer_->lag();
     {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <limits>
 #include <map>
 #include <memory>
@@ -85,6 +86,8 @@ class Daemon {
   void on_revoke(const std::vector<kafka::TopicPartition>& parts, bool lost);
   void handle(const kafka::Message& m, EpochMillis now, std::vector<engine::Output>& out);
   void produce(const std::vector<engine::Output>& out);
+  /// Sleeps as long as `max_events_per_second` asks after `consumed` events.
+  void throttle(std::size_t consumed);
   /// Whether `partition` still has a backlog in Kafka (see Partition::behind).
   [[nodiscard]] bool is_behind(std::int32_t partition, const Partition& p, const std::vector<kafka::PartitionLag>& lags,
                                EpochMillis now) const;
@@ -111,6 +114,7 @@ class Daemon {
   std::atomic<bool> store_ok_{true};
   std::int64_t policy_mtime_ = 0;
   EpochMillis next_reload_check_ = 0;
+  std::chrono::steady_clock::time_point throttle_until_{};
 };
 
 /// Wall-clock milliseconds since the epoch.

@@ -2,10 +2,15 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
+  // stdout carries the data (JSON lines); diagnostics, including the Kafka
+  // client's, go to stderr.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("slactl"));
   CLI::App app{"slactl: sla-timer command line (deadline, validate, replay, produce, tail)"};
   app.require_subcommand(1);
   int exit_code = 0;

@@ -8,6 +8,10 @@
 #   kafka_broker.sh bootstrap DIR              print the bootstrap address of a started broker
 #   kafka_broker.sh create-topic DIR NAME PARTITIONS [TopicCommand args...]
 #                                              e.g. ... sla.deadlines 1 --config cleanup.policy=compact
+#   kafka_broker.sh console-produce DIR TOPIC  Kafka's own console producer: stdin lines
+#                                              "HEADERS<TAB>KEY<TAB>VALUE" (HEADERS: h:v,h:v),
+#                                              sent as they are, unvalidated
+#   kafka_broker.sh end-offsets DIR TOPIC      print "TOPIC:PARTITION:END_OFFSET" lines
 #
 # The jars come from Maven Central through `mvn` (Debian package: maven) and
 # are cached in ${SLA_CACHE:-$HOME/.cache/sla-timer}/kafka-<version>/libs.
@@ -251,7 +255,25 @@ create_topic() {
     >>"$dir/logs/admin.log" 2>&1 || { tail -n 20 "$dir/logs/admin.log" >&2; die "create-topic $name failed"; }
 }
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+console_produce() {
+  local dir="$1" topic="$2"
+  dir="$(cd "$dir" && pwd)"
+  java_cmd "$dir"
+  "${JAVA_CMD[@]}" kafka.tools.ConsoleProducer --bootstrap-server "$(bootstrap "$dir")" --topic "$topic" \
+    --property parse.key=true --property parse.headers=true --request-required-acks all \
+    2>>"$dir/logs/admin.log" || { tail -n 20 "$dir/logs/admin.log" >&2; die "console-produce to $topic failed"; }
+}
+
+end_offsets() {
+  local dir="$1" topic="$2"
+  dir="$(cd "$dir" && pwd)"
+  java_cmd "$dir"
+  "${JAVA_CMD[@]}" org.apache.kafka.tools.GetOffsetShell --bootstrap-server "$(bootstrap "$dir")" \
+    --topic "$topic" --time -1 2>>"$dir/logs/admin.log" ||
+    { tail -n 20 "$dir/logs/admin.log" >&2; die "end-offsets of $topic failed"; }
+}
+
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"
 case "$cmd" in
@@ -260,5 +282,7 @@ case "$cmd" in
   stop) [[ $# -eq 2 ]] || usage; stop "$2" ;;
   bootstrap) [[ $# -eq 2 ]] || usage; bootstrap "$2" ;;
   create-topic) [[ $# -ge 4 ]] || usage; shift; create_topic "$@" ;;
+  console-produce) [[ $# -eq 3 ]] || usage; console_produce "$2" "$3" ;;
+  end-offsets) [[ $# -eq 3 ]] || usage; end_offsets "$2" "$3" ;;
   *) usage ;;
 esac

@@ -1,0 +1,216 @@
+# Shared by the end-to-end tests (sourced, not run): a real redis-server and
+# a real Apache Kafka broker (kafka_broker.sh) on 127.0.0.1 free ports,
+# sla-timerd processes started, killed and stopped by name, and the checks
+# on what they produced. Everything started here is stopped on exit; the
+# work directory is removed unless the test failed or SLA_E2E_KEEP is set.
+#
+# The caller sets E2E_NAME, TIMERD, SLACTL and SRC, then calls e2e_init.
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BROKER="$HERE/kafka_broker.sh"
+PY=/usr/bin/python3
+[[ -x "$PY" ]] || PY=python3
+READY_TIMEOUT="${SLA_E2E_READY_TIMEOUT:-90}"
+INPUT_TOPIC=tickets.events
+
+declare -A TIMERD_PIDS=()
+declare -A TIMERD_HTTP=()
+REDIS_PID=""
+REDIS_PORT=""
+BOOTSTRAP=""
+PASSED=0
+WORK=""
+
+fail() { echo "$E2E_NAME: FAIL: $*" >&2; exit 1; }
+say() { echo "$E2E_NAME: $*"; }
+
+free_port() {
+  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+curl_() { curl --noproxy '*' -s --max-time 5 "$@"; }
+
+stop_pid() {  # PID TIMEOUT_SECONDS: TERM, then KILL; reaps our child
+  local pid="$1" limit="$2" deadline
+  [[ -n "$pid" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  deadline=$((SECONDS + limit))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+e2e_cleanup() {
+  local rc=$? name
+  trap - EXIT INT TERM
+  set +e
+  for name in "${!TIMERD_PIDS[@]}"; do stop_pid "${TIMERD_PIDS[$name]}" 30; done
+  local job
+  for job in $(jobs -p); do kill "$job" 2>/dev/null; done  # a background slactl tail
+  [[ -n "$WORK" ]] && "$BROKER" stop "$WORK/kafka" >/dev/null 2>&1
+  stop_pid "$REDIS_PID" 10
+  if ((PASSED == 0)) && [[ -n "$WORK" ]]; then
+    for f in "$WORK"/*.err "$WORK/redis.log" "$WORK/kafka/logs/server.log"; do
+      [[ -s "$f" ]] || continue
+      echo "----- last lines of $f" >&2
+      tail -n 30 "$f" >&2
+    done
+  fi
+  if [[ -n "${SLA_E2E_KEEP:-}" || (((PASSED == 0)) && -n "${CI:-}") ]]; then
+    echo "$E2E_NAME: kept $WORK" >&2
+  elif [[ -n "$WORK" ]]; then
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+
+e2e_init() {
+  [[ -x "$TIMERD" ]] || fail "no sla-timerd executable at $TIMERD"
+  [[ -x "$SLACTL" ]] || fail "no slactl executable at $SLACTL"
+  local tool
+  for tool in java redis-server redis-cli curl; do
+    command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (bash deploy/local/setup.sh installs it)"
+  done
+  WORK="$(mktemp -d "${TMPDIR:-/tmp}/sla-$E2E_NAME.XXXXXX")"
+  trap e2e_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+start_redis() {
+  REDIS_PORT="$(free_port)"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+    --dir "$WORK" --logfile "$WORK/redis.log" </dev/null >/dev/null 2>&1 &
+  REDIS_PID=$!
+  local _
+  for _ in $(seq 100); do port_open "$REDIS_PORT" && break; sleep 0.1; done
+  port_open "$REDIS_PORT" || fail "redis-server did not listen on 127.0.0.1:$REDIS_PORT"
+  say "redis-server on 127.0.0.1:$REDIS_PORT"
+}
+
+# Starts the broker and creates the input topic with PARTITIONS partitions.
+start_kafka() {
+  local partitions="${1:-4}"
+  BOOTSTRAP="$("$BROKER" start "$WORK/kafka")" || fail "the Kafka broker did not start"
+  say "Kafka broker on $BOOTSTRAP"
+  # The consumer does not create topics; outputs are created on first produce.
+  "$BROKER" create-topic "$WORK/kafka" "$INPUT_TOPIC" "$partitions" || fail "could not create $INPUT_TOPIC"
+}
+
+# start_timerd NAME [VAR=VALUE...]: sla-timerd with the sample policy, HTTP
+# on a free port; returns once it printed its HTTP address.
+start_timerd() {
+  local name="$1"
+  shift
+  env SLA_KAFKA_BROKERS="$BOOTSTRAP" \
+    SLA_KAFKA_CLIENT_ID="$name" \
+    SLA_REDIS_HOST=127.0.0.1 SLA_REDIS_PORT="$REDIS_PORT" \
+    SLA_HTTP_ADDRESS=127.0.0.1 \
+    SLA_TOPIC_INPUT="$INPUT_TOPIC" \
+    "$@" \
+    "$TIMERD" --http-port 0 --policy "$SRC/deploy/policies/sample.yaml" \
+    </dev/null >>"$WORK/$name.out" 2>>"$WORK/$name.err" &
+  TIMERD_PIDS[$name]=$!
+  local http="" deadline=$((SECONDS + 30))
+  : >"$WORK/$name.http"
+  while [[ -z "$http" ]]; do
+    http="$(sed -n 's#^HTTP: \(http://[0-9.]*:[0-9]*\)/.*#\1#p' "$WORK/$name.out" | tail -n 1)"
+    [[ -n "$http" && "$http" != "$(cat "$WORK/$name.http")" ]] && break
+    http=""
+    kill -0 "${TIMERD_PIDS[$name]}" 2>/dev/null || fail "sla-timerd $name exited before serving HTTP"
+    ((SECONDS < deadline)) || fail "sla-timerd $name printed no HTTP address within 30s"
+    sleep 0.1
+  done
+  echo "$http" >"$WORK/$name.http"
+  TIMERD_HTTP[$name]="$http"
+  say "sla-timerd $name (pid ${TIMERD_PIDS[$name]}) HTTP on $http"
+}
+
+wait_ready() {  # NAME
+  local name="$1" body status deadline=$((SECONDS + READY_TIMEOUT))
+  while :; do
+    kill -0 "${TIMERD_PIDS[$name]}" 2>/dev/null || fail "sla-timerd $name exited while waiting for /readyz"
+    body="$(curl_ -w '\n%{http_code}' "${TIMERD_HTTP[$name]}/readyz" || true)"
+    status="${body##*$'\n'}"
+    [[ "$status" == 200 ]] && break
+    ((SECONDS < deadline)) || fail "$name /readyz not ready after ${READY_TIMEOUT}s: ${body%$'\n'*}"
+    sleep 0.25
+  done
+  say "$name ready: ${body%$'\n'*}"
+}
+
+# metric NAME SERIES_PREFIX: the sum of the samples whose line starts with
+# SERIES_PREFIX (e.g. 'sla_dlq_total{reason="undecodable"}').
+metric() {
+  curl_ "${TIMERD_HTTP[$1]}/metrics" | awk -v p="$2" 'index($0, p) == 1 { s += $NF } END { printf "%d\n", s }'
+}
+
+stop_timerd() {  # NAME: SIGTERM; it must exit 0 within 30 s
+  local name="$1" pid="${TIMERD_PIDS[$1]}" rc=0 deadline=$((SECONDS + 30))
+  kill -TERM "$pid"
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && fail "sla-timerd $name still running 30s after SIGTERM"
+  wait "$pid" || rc=$?
+  unset "TIMERD_PIDS[$name]"
+  ((rc == 0)) || fail "sla-timerd $name exited $rc after SIGTERM"
+  say "$name stopped cleanly"
+}
+
+kill9_timerd() {  # NAME
+  local pid="${TIMERD_PIDS[$1]}"
+  kill -KILL "$pid"
+  wait "$pid" 2>/dev/null || true
+  unset "TIMERD_PIDS[$1]"
+  say "$1 killed with SIGKILL"
+}
+
+# The input offsets committed to Redis with the state, summed over partitions.
+committed_total() {
+  local key total=0 v
+  while read -r key; do
+    [[ -n "$key" ]] || continue
+    v="$(redis-cli -p "$REDIS_PORT" GET "$key")"
+    total=$((total + ${v:-0}))
+  done < <(redis-cli -p "$REDIS_PORT" --scan --pattern "*{$INPUT_TOPIC/*}:offset")
+  echo "$total"
+}
+
+# wait_committed N [TIMEOUT]: until N input records are committed in Redis.
+# The topic's offsets are contiguous (no transactions), so the sum of the
+# next offsets is the number of records consumed, applied and committed.
+wait_committed() {
+  local want="$1" limit="${2:-120}" got deadline
+  deadline=$((SECONDS + limit))
+  while :; do
+    got="$(committed_total)"
+    ((got >= want)) && break
+    ((SECONDS < deadline)) || fail "only $got of $want input records committed after ${limit}s"
+    sleep 0.5
+  done
+  say "all $want input records committed"
+}
+
+# produce FILE: proto3-JSON lines to the input topic as protobuf (slactl).
+produce() {
+  "$SLACTL" produce --brokers "$BOOTSTRAP" --topic "$INPUT_TOPIC" --file "$1" 2>>"$WORK/produce.err" ||
+    fail "slactl produce $1 failed: $(tail -n 3 "$WORK/produce.err")"
+}
+
+# collect FILE [TOPICS]: every record of the output topics so far, as JSON lines.
+collect() {
+  local topics="${2:-sla.escalations,sla.pages}"
+  "$SLACTL" tail --brokers "$BOOTSTRAP" --topics "$topics" --idle-timeout 8 >"$1" 2>>"$WORK/tail.err" ||
+    fail "slactl tail failed: $(tail -n 3 "$WORK/tail.err")"
+}
+
+# The outputs `slactl replay` expects for an input file (tickets all closed).
+expected_outputs() {  # EVENTS OUT
+  "$SLACTL" replay --policy "$SRC/deploy/policies/sample.yaml" --events "$1" >"$2" 2>"$WORK/replay.err" ||
+    fail "slactl replay failed: $(tail -n 3 "$WORK/replay.err")"
+}
+
+check_outputs() {  # EXPECTED ACTUAL [--exactly-once]
+  "$PY" "$HERE/check_outputs.py" --expected "$1" --actual "$2" "${@:3}" || fail "outputs differ from slactl replay"
+}

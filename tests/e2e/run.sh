@@ -1,0 +1,265 @@
+#!/usr/bin/env bash
+# End-to-end tests of sla-timerd as a process against a real Apache Kafka
+# broker (KRaft, tests/e2e/kafka_broker.sh) and a real redis-server, all on
+# 127.0.0.1 free ports. The outputs are checked against `slactl replay` of
+# the same input (tests/e2e/check_outputs.py): every expected SlaEvent and
+# PageEvent present, nothing else, copies only with the same id and content.
+#
+#   run.sh CASE SLA_TIMERD SLACTL [SOURCE_DIR]
+#
+# CASE:
+#   lifecycle  tickets whose whole lives lie in the past (catch-up) and one
+#              live ticket whose response breach falls due while the test
+#              runs: it must reach Kafka on time and never early; exactly
+#              once, as replay says
+#   poison     undecodable, incomplete, absurd and unknown-plan records
+#              between good ones on a one-partition topic: each lands in
+#              sla.dlq with its reason, source and original bytes, and the
+#              partition goes on
+#   crash      kill -9 twice in the middle of a stream, restart: every
+#              expected output present afterwards
+#   failover   instances a and b share the partitions; b leaves (a takes
+#              over), c joins (shares), a is killed -9 (c takes over after
+#              the session timeout): every expected output present
+#
+# Environment: SLA_E2E_TICKETS (crash/failover stream size), SLA_E2E_KEEP
+# (keep the work directory), SLA_E2E_READY_TIMEOUT.
+set -euo pipefail
+
+CASE="${1:?usage: run.sh CASE SLA_TIMERD SLACTL [SOURCE_DIR]}"
+TIMERD="${2:?sla-timerd path}"
+SLACTL="${3:?slactl path}"
+SRC="${4:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+E2E_NAME="e2e.$CASE"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+now_ms() { date +%s%3N; }
+rfc3339_ms() { date -u -d "@$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))" +%Y-%m-%dT%H:%M:%S.%3NZ; }
+lines() { grep -c . "$1" || true; }
+
+# --- lifecycle ----------------------------------------------------------------
+case_lifecycle() {
+  start_redis
+  start_kafka 4
+  start_timerd a
+  wait_ready a
+
+  local t0 opened deadline
+  t0="$(now_ms)"
+  "$PY" "$HERE/gen_events.py" --tickets 300 --seed 11 --now "$t0" --prefix LC >"$WORK/events.jsonl"
+  # The live ticket: enterprise P0, 15 minutes to respond (24x7), opened so
+  # that the response deadline falls due 12 s from now.
+  opened=$((t0 - 15 * 60 * 1000 + 12000))
+  deadline=$((opened + 15 * 60 * 1000))
+  printf '{"eventId":"LIVE-1","ticketId":"LIVE","tenantId":"acme","occurredAt":"%s","opened":{"plan":"enterprise","severity":"P0","status":"open"}}\n' \
+    "$(rfc3339_ms "$opened")" >>"$WORK/events.jsonl"
+
+  "$SLACTL" tail --brokers "$BOOTSTRAP" --topics sla.escalations,sla.pages >"$WORK/tail.jsonl" 2>>"$WORK/tail.err" &
+  TAIL_PID=$!
+  produce "$WORK/events.jsonl"
+  say "$(lines "$WORK/events.jsonl") events produced; the live breach is due at $(rfc3339_ms "$deadline")"
+
+  # The live breach: on the wall clock, never before its deadline.
+  local seen=""
+  local until=$((SECONDS + 60))
+  while [[ -z "$seen" ]]; do
+    if grep -q '"eventId":"LIVE/response/0/breached/0"' "$WORK/tail.jsonl"; then seen="$(now_ms)"; break; fi
+    ((SECONDS < until)) || fail "no response breach for the live ticket within 60s"
+    sleep 0.05
+  done
+  ((seen >= deadline)) || fail "the live breach was in Kafka at $seen, $((deadline - seen)) ms before its deadline $deadline"
+  say "live breach in Kafka $((seen - deadline)) ms after its deadline (seen by a consumer polling every 50 ms)"
+  ((seen - deadline < 5000)) || fail "the live breach came $((seen - deadline)) ms late"
+  local view
+  view="$(curl_ "${TIMERD_HTTP[a]}/v1/tickets/LIVE")"
+  grep -q '"breached"' <<<"$view" || fail "GET /v1/tickets/LIVE shows no breached clock: $view"
+
+  # Respond, resolve and close it now; nothing of it is due after that.
+  local t1
+  t1="$(now_ms)"
+  {
+    printf '{"eventId":"LIVE-2","ticketId":"LIVE","tenantId":"acme","occurredAt":"%s","responded":{}}\n' "$(rfc3339_ms "$t1")"
+    printf '{"eventId":"LIVE-3","ticketId":"LIVE","tenantId":"acme","occurredAt":"%s","resolved":{}}\n' "$(rfc3339_ms $((t1 + 1)))"
+    printf '{"eventId":"LIVE-4","ticketId":"LIVE","tenantId":"acme","occurredAt":"%s","closed":{}}\n' "$(rfc3339_ms $((t1 + 2)))"
+  } >"$WORK/live-end.jsonl"
+  produce "$WORK/live-end.jsonl"
+  cat "$WORK/live-end.jsonl" >>"$WORK/events.jsonl"
+  wait_committed "$(lines "$WORK/events.jsonl")"
+
+  expected_outputs "$WORK/events.jsonl" "$WORK/expected.jsonl"
+  wait_for_outputs "$WORK/tail.jsonl" "$(lines "$WORK/expected.jsonl")"
+  kill "$TAIL_PID" 2>/dev/null || true
+  check_outputs "$WORK/expected.jsonl" "$WORK/tail.jsonl" --exactly-once
+
+  # The compacted deadlines topic has the live ticket's snapshot.
+  collect "$WORK/deadlines.jsonl" sla.deadlines
+  grep -q '"key":"LIVE"' "$WORK/deadlines.jsonl" || fail "no sla.deadlines snapshot for the live ticket"
+  local consumed
+  consumed="$(metric a 'sla_events_consumed_total')"
+  say "sla_events_consumed_total = $consumed"
+  stop_timerd a
+}
+
+# wait_for_outputs FILE N: until FILE (a running tail) has N lines, or 30 s
+# without growth.
+wait_for_outputs() {
+  local file="$1" want="$2" have last=-1 still=0
+  while :; do
+    have="$(lines "$file")"
+    ((have >= want)) && break
+    if ((have == last)); then
+      still=$((still + 1))
+      ((still < 60)) || break
+    else
+      still=0
+      last=$have
+    fi
+    sleep 0.5
+  done
+}
+
+# --- poison -------------------------------------------------------------------
+case_poison() {
+  start_redis
+  start_kafka 1
+  start_timerd a
+  wait_ready a
+
+  local t0
+  t0="$(now_ms)"
+  "$PY" "$HERE/gen_events.py" --tickets 150 --seed 12 --now "$t0" --prefix PZ >"$WORK/events.jsonl"
+  local n half
+  n="$(lines "$WORK/events.jsonl")"
+  half=$((n / 2))
+  head -n "$half" "$WORK/events.jsonl" >"$WORK/first.jsonl"
+  tail -n +"$((half + 1))" "$WORK/events.jsonl" >"$WORK/second.jsonl"
+
+  produce "$WORK/first.jsonl"
+  # Poison, sent by Kafka's own console producer (HEADERS<TAB>KEY<TAB>VALUE),
+  # so nothing of ours validates it first. Key PZ-00000 is a real ticket of
+  # the stream: the same partition as everything else (there is only one).
+  local ok_ts
+  ok_ts="$(rfc3339_ms "$t0")"
+  {
+    printf 'content-type:application/x-protobuf\tPZ-00000\tthis is not a protobuf message\n'
+    printf 'content-type:application/json\tPZ-00000\t{"eventId":"bad-json","ticketId":\n'
+    printf 'content-type:application/json\tPZ-00000\t{"eventId":"no-ticket","tenantId":"t","occurredAt":"%s","responded":{}}\n' "$ok_ts"
+    printf 'content-type:application/json\tPZ-00000\t{"eventId":"ancient","ticketId":"PZ-00000","tenantId":"t","occurredAt":"1970-01-02T00:00:00Z","responded":{}}\n'
+    printf 'content-type:application/json\tPZ-X\t{"eventId":"no-plan","ticketId":"PZ-X","tenantId":"t","occurredAt":"%s","opened":{"plan":"platinum","severity":"P0"}}\n' "$ok_ts"
+  } >"$WORK/poison.txt"
+  "$BROKER" console-produce "$WORK/kafka" "$INPUT_TOPIC" <"$WORK/poison.txt" || fail "console-produce failed"
+  produce "$WORK/second.jsonl"
+  wait_committed $((n + 5))
+
+  collect "$WORK/dlq.jsonl" sla.dlq
+  "$PY" - "$WORK/dlq.jsonl" "$INPUT_TOPIC" "$half" <<'EOF' || fail "sla.dlq is not what was sent"
+import json, sys
+path, topic, first_offset = sys.argv[1], sys.argv[2], int(sys.argv[3])
+recs = [json.loads(l) for l in open(path) if l.strip()]
+want = [("undecodable", "this is not a protobuf message"),
+        ("undecodable", '{"eventId":"bad-json","ticketId":'),
+        ("missing_field", None), ("absurd_timestamp", None), ("unknown_plan_or_severity", None)]
+if len(recs) != len(want):
+    sys.exit(f"sla.dlq has {len(recs)} records, want {len(want)}: {recs}")
+for i, (rec, (reason, payload)) in enumerate(zip(recs, want)):
+    h = rec.get("headers", {})
+    if h.get("sla-dlq-reason") != reason:
+        sys.exit(f"record {i}: reason {h.get('sla-dlq-reason')!r}, want {reason!r}: {rec}")
+    if h.get("sla-source-topic") != topic or h.get("sla-source-partition") != "0" \
+            or h.get("sla-source-offset") != str(first_offset + i):
+        sys.exit(f"record {i}: source headers {h}, want {topic}/0/{first_offset + i}")
+    if not h.get("sla-dlq-error"):
+        sys.exit(f"record {i}: no sla-dlq-error header")
+    if payload is not None and rec.get("payload") != payload:
+        sys.exit(f"record {i}: payload {rec.get('payload')!r}, want the original {payload!r}")
+print(f"sla.dlq: {len(recs)} records, reasons and sources as sent")
+EOF
+  local m
+  m="$(metric a 'sla_dlq_total')"
+  ((m == 5)) || fail "sla_dlq_total = $m, want 5"
+
+  # Every good event around the poison was applied.
+  expected_outputs "$WORK/events.jsonl" "$WORK/expected.jsonl"
+  collect "$WORK/outputs.jsonl"
+  check_outputs "$WORK/expected.jsonl" "$WORK/outputs.jsonl" --exactly-once
+  stop_timerd a
+}
+
+# --- crash --------------------------------------------------------------------
+# The whole stream is in Kafka before the daemon starts (a backlog, as after
+# downtime), consumed at a limited rate so the kills land in its middle.
+RATE=2500
+TIMERD_SETTINGS=(SLA_MAX_EVENTS_PER_SECOND="$RATE"
+  SLA_KAFKA_PROPERTY_SESSION_TIMEOUT_MS=6000 SLA_KAFKA_PROPERTY_HEARTBEAT_INTERVAL_MS=1000)
+
+prepare_stream() {  # PREFIX SEED
+  local t0
+  t0="$(now_ms)"
+  "$PY" "$HERE/gen_events.py" --tickets "${SLA_E2E_TICKETS:-1500}" --seed "$2" --now "$t0" --prefix "$1" \
+    >"$WORK/events.jsonl"
+  produce "$WORK/events.jsonl"
+  TOTAL="$(lines "$WORK/events.jsonl")"
+  say "$TOTAL events in $INPUT_TOPIC; consumed at most $RATE/s"
+  expected_outputs "$WORK/events.jsonl" "$WORK/expected.jsonl"
+}
+
+# wait_until_committed N: until at least N records are committed (mid-stream).
+wait_until_committed() {
+  local want="$1" got deadline=$((SECONDS + 120))
+  while :; do
+    got="$(committed_total)"
+    ((got >= want)) && break
+    ((SECONDS < deadline)) || fail "only $got of $want records committed after 120s"
+    sleep 0.05
+  done
+  ((got < TOTAL)) || fail "the whole stream was consumed before the planned interruption at $want"
+  say "$got of $TOTAL records committed"
+}
+
+case_crash() {
+  start_redis
+  start_kafka 4
+  prepare_stream CR 13
+  start_timerd a "${TIMERD_SETTINGS[@]}"
+  wait_until_committed $((TOTAL / 4))
+  kill9_timerd a
+  start_timerd a "${TIMERD_SETTINGS[@]}"
+  wait_ready a
+  wait_until_committed $((TOTAL * 2 / 3))
+  kill9_timerd a
+  start_timerd a "${TIMERD_SETTINGS[@]}"
+  wait_committed "$TOTAL" 180
+  collect "$WORK/outputs.jsonl"
+  check_outputs "$WORK/expected.jsonl" "$WORK/outputs.jsonl"
+  stop_timerd a
+}
+
+case_failover() {
+  start_redis
+  start_kafka 4
+  prepare_stream FO 14
+  start_timerd a "${TIMERD_SETTINGS[@]}"
+  start_timerd b "${TIMERD_SETTINGS[@]}"
+  wait_ready a
+  wait_ready b
+  wait_until_committed $((TOTAL / 5))
+  stop_timerd b                       # leaves the group: a takes its partitions
+  wait_until_committed $((TOTAL * 2 / 5))
+  start_timerd c "${TIMERD_SETTINGS[@]}"
+  wait_ready c                        # shares them again
+  wait_until_committed $((TOTAL * 3 / 5))
+  kill9_timerd a                      # c takes over after the session timeout
+  wait_committed "$TOTAL" 180
+  collect "$WORK/outputs.jsonl"
+  check_outputs "$WORK/expected.jsonl" "$WORK/outputs.jsonl"
+  stop_timerd c
+}
+
+e2e_init
+case "$CASE" in
+  lifecycle | poison | crash | failover) "case_$CASE" ;;
+  *) fail "unknown case '$CASE' (lifecycle, poison, crash, failover)" ;;
+esac
+PASSED=1
+say "passed"

@@ -42,31 +42,48 @@ struct Engine::Impl {
   explicit Impl(EngineOptions o) : options(o), wheel(0) {}
 
   EngineOptions options;
-  std::vector<std::unique_ptr<Ticket>> slots;
+  detail::Interner atoms;
+  /// Interned atoms past this trigger a sweep (collect_atoms).
+  std::size_t atoms_sweep_at = 4096;
+
+  // Tickets live in a pool of fixed-size chunks: stable addresses, no
+  // allocation (and no allocator header) per ticket, 32-bit slot numbers.
+  static constexpr unsigned kChunkBits = 10;
+  static constexpr std::uint32_t kChunkMask = (1U << kChunkBits) - 1;
+  std::vector<std::unique_ptr<Ticket[]>> chunks;
+  std::uint32_t slot_end = 0;  ///< slots [0, slot_end) have been handed out
+  std::vector<std::uint32_t> free_slots;
+
+  Ticket& at(std::uint32_t slot) { return chunks[slot >> kChunkBits][slot & kChunkMask]; }
+  const Ticket& at(std::uint32_t slot) const { return chunks[slot >> kChunkBits][slot & kChunkMask]; }
+
   // ticket id -> slot: an open-addressing set of 32-bit slots whose hash and
   // equality read the ticket's own id (no second copy of the key, ~5 bytes
   // per entry; a probe compares 7-bit hash tags before touching a ticket).
   struct SlotHash {
     using is_transparent = void;
-    const std::vector<std::unique_ptr<Ticket>>* slots = nullptr;
+    const Impl* impl = nullptr;
     std::size_t operator()(std::string_view id) const noexcept { return absl::Hash<std::string_view>{}(id); }
-    std::size_t operator()(std::uint32_t slot) const noexcept { return (*this)(std::string_view((*slots)[slot]->id)); }
+    std::size_t operator()(std::uint32_t slot) const noexcept { return (*this)(std::string_view(impl->at(slot).id)); }
   };
   struct SlotEq {
     using is_transparent = void;
-    const std::vector<std::unique_ptr<Ticket>>* slots = nullptr;
-    [[nodiscard]] std::string_view id(std::uint32_t slot) const { return (*slots)[slot]->id; }
+    const Impl* impl = nullptr;
+    [[nodiscard]] std::string_view id(std::uint32_t slot) const { return impl->at(slot).id; }
     bool operator()(std::uint32_t a, std::uint32_t b) const noexcept { return a == b; }
     bool operator()(std::uint32_t a, std::string_view b) const noexcept { return id(a) == b; }
     bool operator()(std::string_view a, std::uint32_t b) const noexcept { return a == id(b); }
   };
-  absl::flat_hash_set<std::uint32_t, SlotHash, SlotEq> index{0, SlotHash{&slots}, SlotEq{&slots}};
-  std::vector<std::uint32_t> free_slots;
+  absl::flat_hash_set<std::uint32_t, SlotHash, SlotEq> index{0, SlotHash{this}, SlotEq{this}};
   timerwheel::TimerWheel wheel;
   std::vector<std::uint32_t> dirty;      ///< slots of dirty tickets, marking order (may hold stale entries)
   std::vector<std::string> dirty_gone;  ///< ids of dirty tickets removed before take_dirty()
   std::vector<std::string> dropped;
   std::vector<std::uint32_t> due_scratch;
+
+  Runner runner(const policy::Policy& p, Ticket& t, std::vector<Output>* out, EpochMillis now) {
+    return Runner(p, atoms, t, out, now, options.max_emitted_ids);
+  }
 
   std::optional<std::uint32_t> slot_of(std::string_view id) const {
     auto it = index.find(id);
@@ -75,36 +92,38 @@ struct Engine::Impl {
   }
   Ticket* find(std::string_view id) {
     auto it = index.find(id);
-    return it == index.end() ? nullptr : slots[*it].get();
+    return it == index.end() ? nullptr : &at(*it);
   }
   const Ticket* find(std::string_view id) const {
     auto it = index.find(id);
-    return it == index.end() ? nullptr : slots[*it].get();
+    return it == index.end() ? nullptr : &at(*it);
   }
 
-  std::uint32_t insert(std::unique_ptr<Ticket> t) {
+  std::uint32_t insert(Ticket&& t) {
     std::uint32_t slot;
     if (!free_slots.empty()) {
       slot = free_slots.back();
       free_slots.pop_back();
     } else {
-      slot = static_cast<std::uint32_t>(slots.size());
-      slots.emplace_back();
+      slot = slot_end++;
+      if ((slot >> kChunkBits) >= chunks.size()) chunks.push_back(std::make_unique<Ticket[]>(kChunkMask + 1));
     }
-    slots[slot] = std::move(t);
+    Ticket& nt = at(slot);
+    nt = std::move(t);
+    nt.live = true;
     index.insert(slot);
     return slot;
   }
 
-  std::uint32_t create(const std::string& id, const std::string& tenant) {
-    auto t = std::make_unique<Ticket>();
-    t->id = id;
-    t->tenant = tenant;
+  std::uint32_t create(const std::string& id, std::string_view tenant) {
+    Ticket t;
+    t.id = id;
+    t.tenant = atoms.intern(tenant);
     return insert(std::move(t));
   }
 
   void mark_dirty(std::uint32_t slot) {
-    Ticket& t = *slots[slot];
+    Ticket& t = at(slot);
     if (!t.dirty) {
       t.dirty = true;
       dirty.push_back(slot);
@@ -112,30 +131,34 @@ struct Engine::Impl {
   }
 
   void remove(std::uint32_t slot, bool report) {
-    Ticket& t = *slots[slot];
+    Ticket& t = at(slot);
     if (t.timer.valid()) wheel.cancel(t.timer);
     if (report) dropped.push_back(t.id);
     // Still reported by take_dirty(). Its entry in `dirty` stays: take_dirty()
-    // skips entries whose slot is empty or holds a ticket not marked dirty.
+    // skips entries whose slot is free or holds a ticket not marked dirty.
     if (t.dirty) dirty_gone.push_back(t.id);
     index.erase(slot);
-    slots[slot].reset();
+    t = Ticket{};
     free_slots.push_back(slot);
+  }
+
+  /// When a closed (or never opened) ticket is dropped; kNever while open.
+  [[nodiscard]] EpochMillis drop_at(const Ticket& t) const {
+    return (t.sim.closed || !t.sim.opened) ? t.sim.last_event_at + options.retention_ms : kNever;
   }
 
   /// Arms the ticket's timer at min(next due, drop time). `known_due` is the
   /// next due instant when the caller already has it (from fire_due).
   void arm(std::uint32_t slot, const policy::Policy& p, EpochMillis now,
            std::optional<EpochMillis> known_due = std::nullopt) {
-    Ticket& t = *slots[slot];
+    Ticket& t = at(slot);
     EpochMillis next = kNever;
     if (known_due) {
       next = *known_due;
     } else {
-      Runner r(p, t, nullptr, now, options.max_emitted_ids);
-      next = r.next_due();
+      next = runner(p, t, nullptr, now).next_due();
     }
-    const EpochMillis due = std::min(next, t.drop_at);
+    const EpochMillis due = std::min(next, drop_at(t));
     if (due == t.timer_at && t.timer.valid()) return;
     if (t.timer.valid()) wheel.cancel(t.timer);
     t.timer = {};
@@ -143,28 +166,24 @@ struct Engine::Impl {
     if (due != kNever) t.timer = wheel.schedule(due, slot);
   }
 
-  void update_drop(Ticket& t) const {
-    if (t.sim.closed || !t.sim.opened) {
-      t.drop_at = t.sim.last_event_at + options.retention_ms;
-    } else {
-      t.drop_at = kNever;
-    }
-  }
-
   // Replays the retained events over the base snapshot. Outputs already
   // produced are recognised by id; only what the corrected history newly
   // calls for is emitted.
   std::uint64_t recompute(const policy::Policy& p, Ticket& t, EpochMillis now, std::vector<Output>* out) {
-    for (auto& l : t.ladders) l.confirmed = false;
-    t.sim = t.base ? *t.base : detail::Sim{};
-    Runner r(p, t, out, now, options.max_emitted_ids);
+    for (auto& l : t.ladders()) l.confirmed = false;
+    if (t.cold && t.cold->base) {
+      t.sim = *t.cold->base;
+    } else {
+      t.sim.reset();
+    }
+    Runner r = runner(p, t, out, now);
     for (const auto& e : t.events) {
       r.fire_due(e.at);
       r.apply(e);
     }
     if (!t.events.empty()) r.fire_due(t.events.back().at);
     // A ladder whose step the corrected history no longer reaches is dropped.
-    std::erase_if(t.ladders, [](const Ladder& l) { return !l.confirmed; });
+    if (t.cold) std::erase_if(t.cold->ladders, [](const Ladder& l) { return !l.confirmed; });
     return r.outputs;
   }
 
@@ -174,23 +193,38 @@ struct Engine::Impl {
     Ticket tmp;
     tmp.id = t.id;
     tmp.tenant = t.tenant;
-    tmp.sim = t.base ? *t.base : detail::Sim{};
+    if (t.cold && t.cold->base) tmp.sim = *t.cold->base;
     tmp.emitted = t.emitted;
-    tmp.ladders = t.ladders;
-    Runner r(p, tmp, nullptr, now, options.max_emitted_ids);
+    if (t.cold) tmp.cold_part().ladders = t.cold->ladders;
+    Runner r = runner(p, tmp, nullptr, now);
     for (std::size_t i = 0; i < k; ++i) {
       r.fire_due(t.events[i].at);
       r.apply(t.events[i]);
     }
-    t.base = std::make_unique<detail::Sim>(std::move(tmp.sim));
-    t.base_at = t.events[k - 1].at;
-    for (std::size_t i = 0; i < k; ++i) t.compacted_ids.push_back(t.events[i].id_hash);
+    detail::Cold& cold = t.cold_part();
+    cold.base = std::move(tmp.sim);
+    cold.base_at = t.events[k - 1].at;
+    for (std::size_t i = 0; i < k; ++i) cold.compacted_ids.push_back(t.events[i].id_hash);
     const std::size_t keep = options.max_retained_events * 2;
-    if (t.compacted_ids.size() > keep) {
-      t.compacted_ids.erase(t.compacted_ids.begin(),
-                            t.compacted_ids.begin() + static_cast<std::ptrdiff_t>(t.compacted_ids.size() - keep));
+    if (cold.compacted_ids.size() > keep) {
+      cold.compacted_ids.erase(cold.compacted_ids.begin(),
+                               cold.compacted_ids.begin() + static_cast<std::ptrdiff_t>(cold.compacted_ids.size() - keep));
     }
     t.events.erase(t.events.begin(), t.events.begin() + static_cast<std::ptrdiff_t>(k));
+  }
+
+  // Free-form atoms (statuses, tenants, page ids) would otherwise pile up:
+  // once the table has doubled since the last sweep, keep only the atoms
+  // some ticket still holds. Amortised O(1) per interned string.
+  void collect_atoms() {
+    if (atoms.size() < atoms_sweep_at) return;
+    absl::flat_hash_set<const std::string*> live;
+    for (std::uint32_t slot = 0; slot < slot_end; ++slot) {
+      const Ticket& t = at(slot);
+      if (t.live) t.each_atom([&](detail::Atom a) { live.insert(a); });
+    }
+    atoms.sweep([&](const std::string* a) { return live.contains(a); });
+    atoms_sweep_at = std::max<std::size_t>(4096, 2 * atoms.size());
   }
 };
 
@@ -204,7 +238,7 @@ Engine::~Engine() = default;
 sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vector<Output>& out) {
   const policy::Policy& p = *policy_;
   const auto found = impl_->slot_of(e.ticket_id);
-  Ticket* existing = found ? impl_->slots[*found].get() : nullptr;
+  Ticket* existing = found ? &impl_->at(*found) : nullptr;
   // Reject what the policy cannot run before anything changes.
   switch (e.kind) {
     case EventKind::kOpened:
@@ -214,29 +248,30 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
       }
       break;
     case EventKind::kSeverityChanged:
-      if (existing != nullptr && existing->sim.opened && !p.has_severity(existing->sim.plan, e.severity)) {
+      if (existing != nullptr && existing->sim.opened && !p.has_severity(*existing->sim.plan, e.severity)) {
         return sla::fail(ErrorCode::kNotFound,
-                         "unknown severity '" + e.severity + "' for plan '" + existing->sim.plan + "'");
+                         "unknown severity '" + e.severity + "' for plan '" + *existing->sim.plan + "'");
       }
       break;
     case EventKind::kPlanChanged:
       if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'");
-      if (existing != nullptr && existing->sim.opened && !p.has_severity(e.plan, existing->sim.severity)) {
+      if (existing != nullptr && existing->sim.opened && !p.has_severity(e.plan, *existing->sim.severity)) {
         return sla::fail(ErrorCode::kNotFound,
-                         "plan '" + e.plan + "' has no severity '" + existing->sim.severity + "'");
+                         "plan '" + e.plan + "' has no severity '" + *existing->sim.severity + "'");
       }
       break;
     default: break;
   }
 
   const std::uint32_t slot = existing == nullptr ? impl_->create(e.ticket_id, e.tenant_id) : *found;
-  Ticket& t = *impl_->slots[slot];
-  if (t.tenant.empty()) t.tenant = e.tenant_id;
+  Ticket& t = impl_->at(slot);
+  if (t.tenant->empty()) t.tenant = impl_->atoms.intern(e.tenant_id);
 
   const std::uint64_t id_hash = detail::hash_id(e.event_id);
   const bool duplicate =
       std::any_of(t.events.begin(), t.events.end(), [&](const StoredEvent& x) { return x.id_hash == id_hash; }) ||
-      std::find(t.compacted_ids.begin(), t.compacted_ids.end(), id_hash) != t.compacted_ids.end();
+      (t.cold && std::find(t.cold->compacted_ids.begin(), t.cold->compacted_ids.end(), id_hash) !=
+                     t.cold->compacted_ids.end());
   if (duplicate) {
     ++stats_.duplicates;
     return {};
@@ -244,20 +279,27 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
 
   StoredEvent se;
   se.at = std::min(e.occurred_at, now);
-  if (se.at < t.base_at) {
-    se.at = t.base_at;
+  if (se.at < t.base_at()) {
+    se.at = t.base_at();
     ++stats_.clamped_late;
   }
   se.seq = e.sequence.value_or(0);
   se.arrival = t.arrivals++;
   se.kind = e.kind;
   se.id_hash = id_hash;
+  auto& atoms = impl_->atoms;
   switch (e.kind) {
-    case EventKind::kOpened: se.arg = e.plan + '\x1f' + e.severity + '\x1f' + e.status; break;
-    case EventKind::kPlanChanged: se.arg = e.plan; break;
-    case EventKind::kSeverityChanged: se.arg = e.severity; break;
-    case EventKind::kStatusChanged: se.arg = e.status; break;
-    case EventKind::kPageAcknowledged: se.arg = e.page_id; break;
+    case EventKind::kOpened: {
+      std::string packed;
+      packed.reserve(e.plan.size() + e.severity.size() + e.status.size() + 2);
+      packed.append(e.plan).append(1, '\x1f').append(e.severity).append(1, '\x1f').append(e.status);
+      se.arg = atoms.intern(packed);
+      break;
+    }
+    case EventKind::kPlanChanged: se.arg = atoms.intern(e.plan); break;
+    case EventKind::kSeverityChanged: se.arg = atoms.intern(e.severity); break;
+    case EventKind::kStatusChanged: se.arg = atoms.intern(e.status); break;
+    case EventKind::kPageAcknowledged: se.arg = atoms.intern(e.page_id); break;
     default: break;
   }
 
@@ -268,7 +310,7 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
   ++stats_.events_applied;
   std::optional<EpochMillis> next_due;
   if (in_order) {
-    Runner r(p, t, &out, now, impl_->options.max_emitted_ids);
+    Runner r = impl_->runner(p, t, &out, now);
     r.fire_due(se.at);
     r.apply(se);
     // Only what the event itself makes due at its own time fires here (met,
@@ -283,9 +325,9 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
     stats_.outputs += impl_->recompute(p, t, now, &out);
   }
   if (t.events.size() > impl_->options.max_retained_events) impl_->compact(p, t, now);
-  impl_->update_drop(t);
   impl_->arm(slot, p, now, next_due);
   impl_->mark_dirty(slot);
+  impl_->collect_atoms();
   return {};
 }
 
@@ -297,16 +339,16 @@ std::size_t Engine::advance(EpochMillis now, std::vector<Output>& out) {
   });
   std::size_t produced = 0;
   for (const std::uint32_t slot : due) {
-    if (slot >= impl_->slots.size() || !impl_->slots[slot]) continue;
-    Ticket& t = *impl_->slots[slot];
+    if (slot >= impl_->slot_end || !impl_->at(slot).live) continue;
+    Ticket& t = impl_->at(slot);
     t.timer = {};
     t.timer_at = kNever;
-    if (t.drop_at <= now) {
+    if (impl_->drop_at(t) <= now) {
       ++stats_.tickets_dropped;
       impl_->remove(slot, true);
       continue;
     }
-    Runner r(*policy_, t, &out, now, impl_->options.max_emitted_ids);
+    Runner r = impl_->runner(*policy_, t, &out, now);
     r.fire_due(now);
     produced += r.outputs;
     if (r.outputs > 0) impl_->mark_dirty(slot);
@@ -321,17 +363,16 @@ std::optional<EpochMillis> Engine::next_due() const { return impl_->wheel.next_d
 void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMillis now, std::vector<Output>& out) {
   if (!policy) return;
   policy_ = std::move(policy);
-  for (std::uint32_t slot = 0; slot < impl_->slots.size(); ++slot) {
-    if (!impl_->slots[slot]) continue;
-    Ticket& t = *impl_->slots[slot];
-    Runner r(*policy_, t, &out, now, impl_->options.max_emitted_ids);
+  for (std::uint32_t slot = 0; slot < impl_->slot_end; ++slot) {
+    Ticket& t = impl_->at(slot);
+    if (!t.live) continue;
+    Runner r = impl_->runner(*policy_, t, &out, now);
     r.rebind(now);
-    if (t.base) {
+    if (t.cold && t.cold->base) {
       Ticket tmp;
-      tmp.sim = *t.base;
-      Runner rb(*policy_, tmp, nullptr, now, impl_->options.max_emitted_ids);
-      rb.rebind(t.base_at);
-      *t.base = std::move(tmp.sim);
+      tmp.sim = std::move(*t.cold->base);
+      impl_->runner(*policy_, tmp, nullptr, now).rebind(t.cold->base_at);
+      t.cold->base = std::move(tmp.sim);
     }
     r.fire_due(now);
     stats_.outputs += r.outputs;
@@ -349,20 +390,23 @@ std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) c
   const auto& s = t->sim;
   TicketView v;
   v.ticket_id = t->id;
-  v.tenant_id = t->tenant;
-  v.plan = s.plan;
-  v.severity = s.severity;
-  v.status = s.status;
+  v.tenant_id = *t->tenant;
+  v.plan = *s.plan;
+  v.severity = *s.severity;
+  v.status = *s.status;
   v.opened = s.opened;
   v.resolved = s.resolved;
   v.closed = s.closed;
   v.opened_at = s.opened_at;
-  v.history = s.history;
-  for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
-    const Clock& c = s.clocks[mi];
-    if (c.phase == Clock::Phase::kInactive) continue;
+  v.history.reserve(s.history.size());
+  for (const auto& h : s.history) {
+    v.history.push_back(CycleRecord{h.metric, h.cycle, h.started_at, h.ended_at, h.elapsed_ms,
+                                    std::string(detail::to_string(h.outcome))});
+  }
+  s.each_clock([&](MetricKind metric, const Clock& c) {
+    if (c.phase == Clock::Phase::kInactive) return;
     ClockView cv;
-    cv.metric = static_cast<MetricKind>(mi);
+    cv.metric = metric;
     cv.cycle = c.cycle;
     const bool open_ended = c.target == nullptr || c.target->open_ended;
     if (!open_ended) cv.target_ms = c.target_ms;
@@ -385,7 +429,7 @@ std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) c
     if (c.live()) {
       if (c.status_paused) {
         cv.pause_reason = PauseReason::kStatus;
-        cv.pause_status = s.status;
+        cv.pause_status = *s.status;
       } else if (c.target != nullptr) {
         switch (c.target->calendar->closed_reason(now)) {
           case calendar::Calendar::ClosedReason::kOpen: break;
@@ -407,7 +451,7 @@ std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) c
     }
     // Name this cycle's fired items (warnings, breach, reminders, steps).
     if (c.target != nullptr && c.fired != 0) {
-      const auto steps = policy_->escalation_steps(s.plan, s.severity, cv.metric);
+      const auto steps = policy_->escalation_steps(*s.plan, *s.severity, cv.metric);
       std::size_t i = 0;
       auto add = [&](std::string name) {
         if (i < 64 && ((c.fired >> i) & 1U)) cv.fired.push_back(std::move(name));
@@ -421,8 +465,8 @@ std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) c
       for (const auto* st : steps) add("escalated/" + st->id);
     }
     v.clocks.push_back(std::move(cv));
-  }
-  for (const auto& l : t->ladders) {
+  });
+  for (const auto& l : t->ladders()) {
     PageLadderView pv;
     pv.key = l.key;
     pv.target = l.target;
@@ -441,17 +485,16 @@ std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) c
 std::vector<AtRisk> Engine::at_risk(EpochMillis now, std::int64_t within_ms, std::size_t limit) const {
   std::vector<AtRisk> out;
   const EpochMillis horizon = now + within_ms;
-  for (const auto& slot : impl_->slots) {
-    if (!slot) continue;
-    const Ticket& t = *slot;
-    for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
-      const Clock& c = t.sim.clocks[mi];
-      if (!c.counting() || c.target == nullptr || c.target->open_ended) continue;
+  for (std::uint32_t slot = 0; slot < impl_->slot_end; ++slot) {
+    const Ticket& t = impl_->at(slot);
+    if (!t.live) continue;
+    t.sim.each_clock([&](MetricKind metric, const Clock& c) {
+      if (!c.counting() || c.target == nullptr || c.target->open_ended) return;
       const EpochMillis dl = c.breach_at != kNever      ? c.breach_at
                              : c.elapsed >= c.target_ms ? c.since
                                                         : c.target->calendar->add(c.since, c.target_ms - c.elapsed);
-      if (dl <= horizon) out.push_back(AtRisk{t.id, static_cast<MetricKind>(mi), dl, t.sim.plan, t.sim.severity});
-    }
+      if (dl <= horizon) out.push_back(AtRisk{t.id, metric, dl, *t.sim.plan, *t.sim.severity});
+    });
   }
   auto by_deadline = [](const AtRisk& a, const AtRisk& b) {
     return a.deadline != b.deadline ? a.deadline < b.deadline : a.ticket_id < b.ticket_id;
@@ -470,8 +513,8 @@ std::vector<std::string> Engine::take_dirty() {
   out.swap(impl_->dirty_gone);
   out.reserve(out.size() + impl_->dirty.size());
   for (const std::uint32_t slot : impl_->dirty) {
-    Ticket* t = impl_->slots[slot].get();
-    if (t == nullptr || !t->dirty) continue;  // removed, or reported through an earlier entry
+    Ticket* t = &impl_->at(slot);
+    if (!t->live || !t->dirty) continue;  // removed, or reported through an earlier entry
     t->dirty = false;
     out.push_back(t->id);
   }
@@ -492,16 +535,16 @@ std::string Engine::save_ticket(std::string_view id) const {
 }
 
 sla::Result<void> Engine::load_ticket(std::string_view bytes) {
-  auto t = detail::decode_ticket(bytes, *policy_);
+  auto t = detail::decode_ticket(bytes, *policy_, impl_->atoms);
   if (!t) return tl::unexpected(t.error());
   if (const auto old = impl_->slot_of((*t)->id)) impl_->remove(*old, false);
-  const std::uint32_t slot = impl_->insert(std::move(*t));
-  Ticket& nt = *impl_->slots[slot];
+  const std::uint32_t slot = impl_->insert(std::move(**t));
+  Ticket& nt = impl_->at(slot);
   nt.timer = {};
   nt.timer_at = kNever;
   nt.dirty = false;
-  impl_->update_drop(nt);
   impl_->arm(slot, *policy_, impl_->wheel.now());
+  impl_->collect_atoms();
   return {};
 }
 
@@ -512,8 +555,8 @@ void Engine::drop_ticket(std::string_view id) {
 std::vector<std::string> Engine::ticket_ids() const {
   std::vector<std::string> out;
   out.reserve(impl_->index.size());
-  for (const auto& t : impl_->slots) {
-    if (t) out.push_back(t->id);
+  for (std::uint32_t slot = 0; slot < impl_->slot_end; ++slot) {
+    if (impl_->at(slot).live) out.push_back(impl_->at(slot).id);
   }
   return out;
 }

@@ -3,7 +3,10 @@
 namespace sla::engine::detail {
 namespace {
 
-constexpr std::uint8_t kFormatVersion = 1;
+// 2: interned strings, only the clocks a ticket has (metric mask), cycle
+// outcomes as enum values. Version 1 states are rejected (as before, a
+// rejected state is rebuilt from the input topic).
+constexpr std::uint8_t kFormatVersion = 2;
 
 class Writer {
  public:
@@ -83,9 +86,10 @@ void put_sim(Writer& w, const Sim& s) {
   w.b(s.closed);
   w.i(s.opened_at);
   w.i(s.last_event_at);
-  w.s(s.plan);
-  w.s(s.severity);
-  w.s(s.status);
+  w.s(*s.plan);
+  w.s(*s.severity);
+  w.s(*s.status);
+  w.u(s.clock_mask);
   for (const Clock& c : s.clocks) {
     w.b(c.target != nullptr);
     w.b(c.in_hours);
@@ -107,21 +111,24 @@ void put_sim(Writer& w, const Sim& s) {
     w.i(h.started_at);
     w.i(h.ended_at);
     w.i(h.elapsed_ms);
-    w.s(h.outcome);
+    w.u(static_cast<std::uint8_t>(h.outcome));
   }
 }
 
-bool get_sim(Reader& r, Sim& s, const policy::Policy& p) {
+bool get_sim(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
   s.opened = r.b();
   s.resolved = r.b();
   s.closed = r.b();
   s.opened_at = r.i();
   s.last_event_at = r.i();
-  s.plan = r.s();
-  s.severity = r.s();
-  s.status = r.s();
+  s.plan = atoms.intern(r.s());
+  s.severity = atoms.intern(r.s());
+  s.status = atoms.intern(r.s());
+  const auto mask = r.u();
+  if (mask >= (1U << kMetricCount)) return false;
   for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
-    Clock& c = s.clocks[mi];
+    if (((mask >> mi) & 1U) == 0) continue;
+    Clock& c = s.add_clock(static_cast<Metric>(mi));
     const bool has_target = r.b();
     c.in_hours = r.b();
     const auto phase = r.u();
@@ -138,7 +145,7 @@ bool get_sim(Reader& r, Sim& s, const policy::Policy& p) {
     c.breach_at = r.i();
     c.target = nullptr;
     if (has_target && s.opened) {
-      const auto* mt = p.targets(s.plan, s.severity, static_cast<Metric>(mi));
+      const auto* mt = p.targets(*s.plan, *s.severity, static_cast<Metric>(mi));
       if (mt != nullptr) c.target = &mt->pick(c.in_hours);
     }
     // A clock whose target vanished (policy changed while stored) stops.
@@ -154,7 +161,9 @@ bool get_sim(Reader& r, Sim& s, const policy::Policy& p) {
     h.started_at = r.i();
     h.ended_at = r.i();
     h.elapsed_ms = r.i();
-    h.outcome = r.s();
+    const auto outcome = r.u();
+    if (outcome >= kOutcomeCount) return false;
+    h.outcome = static_cast<Outcome>(outcome);
   }
   return r.ok();
 }
@@ -165,12 +174,12 @@ std::string encode_ticket(const Ticket& t) {
   Writer w;
   w.u(kFormatVersion);
   w.s(t.id);
-  w.s(t.tenant);
+  w.s(*t.tenant);
   w.u(t.arrivals);
   put_sim(w, t.sim);
-  w.b(t.base != nullptr);
-  if (t.base) put_sim(w, *t.base);
-  w.i(t.base_at);
+  w.b(t.base() != nullptr);
+  if (t.base() != nullptr) put_sim(w, *t.base());
+  w.i(t.base_at());
   w.u(t.events.size());
   for (const auto& e : t.events) {
     w.i(e.at);
@@ -178,14 +187,16 @@ std::string encode_ticket(const Ticket& t) {
     w.u(e.arrival);
     w.u(static_cast<std::uint8_t>(e.kind));
     w.u(e.id_hash);
-    w.s(e.arg);
+    w.s(*e.arg);
   }
-  w.u(t.compacted_ids.size());
-  for (auto h : t.compacted_ids) w.u(h);
+  const std::span<const std::uint64_t> compacted =
+      t.cold ? std::span<const std::uint64_t>(t.cold->compacted_ids) : std::span<const std::uint64_t>();
+  w.u(compacted.size());
+  for (auto h : compacted) w.u(h);
   w.u(t.emitted.size());
   for (auto h : t.emitted) w.u(h);
-  w.u(t.ladders.size());
-  for (const auto& l : t.ladders) {
+  w.u(t.ladders().size());
+  for (const auto& l : t.ladders()) {
     w.s(l.key);
     w.s(l.target);
     w.u(static_cast<std::uint8_t>(l.metric));
@@ -197,7 +208,8 @@ std::string encode_ticket(const Ticket& t) {
   return w.take();
 }
 
-sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const policy::Policy& p) {
+sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const policy::Policy& p,
+                                                   Interner& atoms) {
   Reader r(bytes);
   const auto version = r.u();
   if (!r.ok() || version != kFormatVersion) {
@@ -205,15 +217,20 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
   }
   auto t = std::make_unique<Ticket>();
   t->id = r.s();
-  t->tenant = r.s();
+  t->tenant = atoms.intern(r.s());
   t->arrivals = static_cast<std::uint32_t>(r.u());
-  if (!get_sim(r, t->sim, p)) return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt clock section");
+  if (!get_sim(r, t->sim, p, atoms)) {
+    return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt clock section");
+  }
   if (r.b()) {
     Sim base;
-    if (!get_sim(r, base, p)) return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt base section");
-    t->base = std::make_unique<Sim>(std::move(base));
+    if (!get_sim(r, base, p, atoms)) {
+      return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt base section");
+    }
+    t->cold_part().base = std::move(base);
   }
-  t->base_at = r.i();
+  const EpochMillis base_at = r.i();
+  if (base_at != std::numeric_limits<EpochMillis>::min()) t->cold_part().base_at = base_at;
   t->events.resize(r.count());
   for (auto& e : t->events) {
     e.at = r.i();
@@ -225,14 +242,17 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
     }
     e.kind = static_cast<EventKind>(kind);
     e.id_hash = r.u();
-    e.arg = r.s();
+    e.arg = atoms.intern(r.s());
   }
-  t->compacted_ids.resize(r.count());
-  for (auto& h : t->compacted_ids) h = r.u();
+  if (const std::size_t n = r.count(); n > 0) {
+    auto& ids = t->cold_part().compacted_ids;
+    ids.resize(n);
+    for (auto& h : ids) h = r.u();
+  }
   t->emitted.resize(r.count());
   for (auto& h : t->emitted) h = r.u();
-  t->ladders.resize(r.count());
-  for (auto& l : t->ladders) {
+  if (const std::size_t n = r.count(); n > 0) t->cold_part().ladders.resize(n);
+  for (auto& l : t->ladders()) {
     l.key = r.s();
     l.target = r.s();
     const auto m = r.u();

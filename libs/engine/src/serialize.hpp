@@ -13,6 +13,8 @@
 namespace sla::engine::detail {
 
 [[nodiscard]] std::string encode_ticket(const Ticket& t);
-[[nodiscard]] sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const policy::Policy& p);
+/// Strings are interned through `atoms` (the engine's table).
+[[nodiscard]] sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const policy::Policy& p,
+                                                                 Interner& atoms);
 
 }  // namespace sla::engine::detail

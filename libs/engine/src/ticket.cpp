@@ -33,6 +33,23 @@ std::array<std::string_view, 3> split3(std::string_view s) {
 
 }  // namespace
 
+std::string_view to_string(Outcome o) {
+  switch (o) {
+    case Outcome::kMet: return "met";
+    case Outcome::kBreached: return "breached";
+    case Outcome::kCancelled: return "cancelled";
+    case Outcome::kRestarted: return "restarted";
+    case Outcome::kRetargeted: return "retargeted";
+    case Outcome::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
+Atom Interner::intern(std::string_view s) {
+  if (s.empty()) return &kEmptyAtom;
+  return &*set_.emplace(s).first;
+}
+
 std::uint64_t hash_id(std::string_view s) noexcept {
   std::uint64_t h = 14695981039346656037ULL;
   for (char c : s) {
@@ -58,7 +75,7 @@ std::span<const policy::EscalationStep* const> Runner::steps(Metric m) const {
   // The severity lookup (two string-keyed map searches) is done once per
   // Runner and again only after a plan or severity change.
   if (!sev_valid_) {
-    sev_ = policy_.severity(t_.sim.plan, t_.sim.severity);
+    sev_ = policy_.severity(*t_.sim.plan, *t_.sim.severity);
     sev_valid_ = true;
   }
   if (sev_ == nullptr) return {};
@@ -150,9 +167,9 @@ void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, const std::string&
   SlaOutput o;
   o.event_id = std::move(id);
   o.ticket_id = t_.id;
-  o.tenant_id = t_.tenant;
-  o.plan = t_.sim.plan;
-  o.severity = t_.sim.severity;
+  o.tenant_id = *t_.tenant;
+  o.plan = *t_.sim.plan;
+  o.severity = *t_.sim.severity;
   o.metric = m;
   o.cycle = c.cycle;
   // Open-ended clocks (`within: none`) have no deadline: left unset (0).
@@ -204,8 +221,9 @@ void Runner::start_ladders(Metric m, const Clock& c, const policy::EscalationSte
     std::string key = t_.id;
     key.append("/").append(policy::to_string(m)).append("/").append(std::to_string(c.cycle));
     key.append("/page/").append(step.id).append("/").append(pt->name);
-    auto it = std::find_if(t_.ladders.begin(), t_.ladders.end(), [&](const Ladder& l) { return l.key == key; });
-    if (it != t_.ladders.end()) {
+    const auto ladders = t_.ladders();
+    auto it = std::find_if(ladders.begin(), ladders.end(), [&](const Ladder& l) { return l.key == key; });
+    if (it != ladders.end()) {
       it->confirmed = true;
       continue;
     }
@@ -218,7 +236,7 @@ void Runner::start_ladders(Metric m, const Clock& c, const policy::EscalationSte
     // The ladder runs from the step's due moment, not from when a (possibly
     // late) tick noticed it: ack deadlines do not drift with firing lateness.
     l.next_at = at;
-    t_.ladders.push_back(std::move(l));
+    t_.cold_part().ladders.push_back(std::move(l));
   }
 }
 
@@ -240,9 +258,9 @@ void Runner::fire_page(Ladder& l) {
   p.page_id = std::move(page_id);
   p.dedup_key = l.key;
   p.ticket_id = t_.id;
-  p.tenant_id = t_.tenant;
-  p.plan = t_.sim.plan;
-  p.severity = t_.sim.severity;
+  p.tenant_id = *t_.tenant;
+  p.plan = *t_.sim.plan;
+  p.severity = *t_.sim.severity;
   p.metric = l.metric;
   p.cycle = l.cycle;
   p.target = l.target;
@@ -258,7 +276,7 @@ void Runner::fire_page(Ladder& l) {
 }
 
 void Runner::stop_ladders(std::string_view page_id) {
-  for (auto& l : t_.ladders) {
+  for (auto& l : t_.ladders()) {
     if (page_id.empty() || (page_id.substr(0, l.key.size()) == l.key &&
                             (page_id.size() == l.key.size() || page_id[l.key.size()] == '/'))) {
       l.stopped = true;
@@ -296,12 +314,11 @@ std::optional<std::pair<std::size_t, Runner::Item>> Runner::min_item(const Clock
 
 EpochMillis Runner::next_due() const {
   EpochMillis best = kNever;
-  for (std::size_t m = 0; m < kMetricCount; ++m) {
-    const Clock& c = t_.sim.clocks[m];
-    if (!c.live()) continue;
-    if (const auto mi = min_item(c, static_cast<Metric>(m))) best = std::min(best, due_of(c, mi->second.at));
-  }
-  for (const auto& l : t_.ladders) best = std::min(best, ladder_due(l));
+  t_.sim.each_clock([&](Metric m, const Clock& c) {
+    if (!c.live()) return;
+    if (const auto mi = min_item(c, m)) best = std::min(best, due_of(c, mi->second.at));
+  });
+  for (const auto& l : t_.ladders()) best = std::min(best, ladder_due(l));
   return best;
 }
 
@@ -317,17 +334,17 @@ void Runner::fire_due(EpochMillis until) {
   until = std::min(until, now_);
   for (;;) {
     Next best;
-    for (std::size_t m = 0; m < kMetricCount; ++m) {
-      const Clock& c = t_.sim.clocks[m];
-      if (!c.live()) continue;
-      const auto mi = min_item(c, static_cast<Metric>(m));
-      if (!mi) continue;
+    t_.sim.each_clock([&](Metric m, const Clock& c) {
+      if (!c.live()) return;
+      const auto mi = min_item(c, m);
+      if (!mi) return;
       const EpochMillis due = due_of(c, mi->second.at);
       // Ties between clocks: by metric order.
-      if (due < best.due) best = Next{due, static_cast<int>(m), mi->first, mi->second.at, 0, true};
-    }
-    for (std::size_t li = 0; li < t_.ladders.size(); ++li) {
-      const EpochMillis due = ladder_due(t_.ladders[li]);
+      if (due < best.due) best = Next{due, static_cast<int>(index(m)), mi->first, mi->second.at, 0, true};
+    });
+    const auto ladders = t_.ladders();
+    for (std::size_t li = 0; li < ladders.size(); ++li) {
+      const EpochMillis due = ladder_due(ladders[li]);
       if (due < best.due) best = Next{due, -1, 0, 0, li, true};
     }
     if (!best.found || best.due > until) {
@@ -336,11 +353,11 @@ void Runner::fire_due(EpochMillis until) {
     }
     if (best.metric >= 0) {
       const auto m = static_cast<Metric>(best.metric);
-      Clock& c = t_.sim.clocks[static_cast<std::size_t>(best.metric)];
+      Clock& c = *t_.sim.clock(m);
       const auto it = item(c, m, best.item);
       fire_item(m, c, best.item, *it, best.due);
     } else {
-      fire_page(t_.ladders[best.ladder]);
+      fire_page(t_.ladders()[best.ladder]);
     }
   }
 }
@@ -365,31 +382,32 @@ void Runner::start_cycle(Clock& c, Metric /*m*/, EpochMillis t, std::uint32_t cy
   c.elapsed = 0;
   c.fired = 0;
   c.target_ms = target_millis(*c.target, t);
-  c.status_paused = c.target->pauses_on(t_.sim.status);
+  c.status_paused = c.target->pauses_on(*t_.sim.status);
 }
 
-void Runner::end_cycle(Clock& c, Metric m, EpochMillis t, const char* outcome) {
+void Runner::end_cycle(Clock& c, Metric m, EpochMillis t, Outcome outcome) {
   auto& h = t_.sim.history;
   if (h.size() >= kMaxHistory) h.erase(h.begin());
-  h.push_back(CycleRecord{m, c.cycle, c.cycle_start, t, c.elapsed, outcome});
+  h.push_back(Cycle{c.cycle_start, t, c.elapsed, c.cycle, m, outcome});
   // The pages a cycle started are about that cycle: once it ends (met,
   // cancelled, restarted) nobody needs waking for it any more.
-  for (auto& l : t_.ladders) {
+  for (auto& l : t_.ladders()) {
     if (l.metric == m && l.cycle == c.cycle) l.stopped = true;
   }
 }
 
 void Runner::meet(Metric m, EpochMillis t) {
-  Clock& c = t_.sim.clocks[index(m)];
-  if (!c.live()) return;
+  Clock* cp = t_.sim.clock(m);
+  if (cp == nullptr || !cp->live()) return;
+  Clock& c = *cp;
   if (!c.breached) emit_sla(m, c, SlaKind::kMet, "met/0", t, nullptr);
-  end_cycle(c, m, t, c.breached ? "breached" : "met");
+  end_cycle(c, m, t, c.breached ? Outcome::kBreached : Outcome::kMet);
   c.phase = Clock::Phase::kMet;
 }
 
 void Runner::update_pause(EpochMillis /*t*/) {
   for (auto& c : t_.sim.clocks) {
-    if (c.live()) c.status_paused = c.target->pauses_on(t_.sim.status);
+    if (c.live()) c.status_paused = c.target->pauses_on(*t_.sim.status);
   }
 }
 
@@ -398,17 +416,18 @@ void Runner::retarget(EpochMillis t) {
   if (!s.opened) return;
   for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
     const auto m = static_cast<Metric>(mi);
-    Clock& c = s.clocks[mi];
     bool in_hours = true;
-    const policy::Target* nt = resolve_target(policy_, s.plan, s.severity, m, s.opened_at, &in_hours);
-    if (c.phase == Clock::Phase::kInactive) {
+    const policy::Target* nt = resolve_target(policy_, *s.plan, *s.severity, m, s.opened_at, &in_hours);
+    if (s.clock(m) == nullptr) {
       if (nt != nullptr && !s.resolved && !s.closed) {
+        Clock& c = s.add_clock(m);
         c.target = nt;
         c.in_hours = in_hours;
-        start_cycle(c, m, t, c.cycle);
+        start_cycle(c, m, t, 0);
       }
       continue;
     }
+    Clock& c = *s.clock(m);
     if (!c.live()) {
       // Finished clocks keep their outcome; the target always follows the
       // ticket's current (plan, severity) so a stored ticket reloads the same.
@@ -417,14 +436,14 @@ void Runner::retarget(EpochMillis t) {
       continue;
     }
     if (nt == nullptr) {
-      end_cycle(c, m, t, "cancelled");
+      end_cycle(c, m, t, Outcome::kCancelled);
       c.phase = Clock::Phase::kStopped;
       c.target = nullptr;
       continue;
     }
     if (nt == c.target) continue;
     if (policy_.on_retarget() == policy::OnRetarget::kRestart) {
-      end_cycle(c, m, t, "retargeted");
+      end_cycle(c, m, t, Outcome::kRetargeted);
       c.target = nt;
       c.in_hours = in_hours;
       start_cycle(c, m, t, c.cycle + 1);
@@ -454,21 +473,19 @@ void Runner::retarget(EpochMillis t) {
 
 void Runner::rebind(EpochMillis t) {
   Sim& s = t_.sim;
-  for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
-    const auto m = static_cast<Metric>(mi);
-    Clock& c = s.clocks[mi];
-    if (c.phase == Clock::Phase::kInactive) continue;
+  s.each_clock([&](Metric m, Clock& c) {
+    if (c.phase == Clock::Phase::kInactive) return;
     bool in_hours = c.in_hours;
-    const policy::Target* nt = s.opened ? resolve_target(policy_, s.plan, s.severity, m, s.opened_at, &in_hours)
-                                        : nullptr;
+    const policy::Target* nt =
+        s.opened ? resolve_target(policy_, *s.plan, *s.severity, m, s.opened_at, &in_hours) : nullptr;
     if (nt == nullptr) {
-      if (c.live()) end_cycle(c, m, t, "cancelled");
+      if (c.live()) end_cycle(c, m, t, Outcome::kCancelled);
       c.phase = c.phase == Clock::Phase::kMet ? Clock::Phase::kMet : Clock::Phase::kStopped;
       c.target = nullptr;
-      continue;
+      return;
     }
     c.target = nt;
-    if (!c.live()) continue;
+    if (!c.live()) return;
     c.target_ms = target_millis(*nt, c.cycle_start);
     // Item layout may have changed: mark what the clock has passed as done;
     // anything already emitted is recognised by id and not sent again.
@@ -478,8 +495,8 @@ void Runner::rebind(EpochMillis t) {
       const auto it = item(c, m, i);
       if (it && it->at < c.elapsed) c.fired |= std::uint64_t{1} << i;
     }
-    c.status_paused = nt->pauses_on(s.status);
-  }
+    c.status_paused = nt->pauses_on(*s.status);
+  });
 }
 
 void Runner::apply(const StoredEvent& e) {
@@ -492,28 +509,31 @@ void Runner::apply(const StoredEvent& e) {
   switch (e.kind) {
     case EventKind::kOpened: {
       if (s.opened) return;
-      const auto parts = split3(e.arg);
-      s.plan = parts[0];
-      s.severity = parts[1];
-      s.status = parts[2].empty() ? "open" : std::string(parts[2]);
+      const auto parts = split3(*e.arg);
+      s.plan = atoms_.intern(parts[0]);
+      s.severity = atoms_.intern(parts[1]);
+      s.status = atoms_.intern(parts[2].empty() ? std::string_view("open") : parts[2]);
       s.opened = true;
       s.opened_at = e.at;
       for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
         const auto m = static_cast<Metric>(mi);
-        Clock& c = s.clocks[mi];
         bool in_hours = true;
-        c.target = resolve_target(policy_, s.plan, s.severity, m, e.at, &in_hours);
+        const policy::Target* target = resolve_target(policy_, *s.plan, *s.severity, m, e.at, &in_hours);
+        if (target == nullptr) continue;
+        Clock& c = s.add_clock(m);
+        c.target = target;
         c.in_hours = in_hours;
-        if (c.target != nullptr) start_cycle(c, m, e.at, 0);
+        start_cycle(c, m, e.at, 0);
       }
       return;
     }
     case EventKind::kResponded: meet(Metric::kResponse, e.at); return;
     case EventKind::kAgentUpdated: {
-      Clock& c = s.clocks[index(Metric::kUpdate)];
-      if (!c.live()) return;
+      Clock* cp = s.clock(Metric::kUpdate);
+      if (cp == nullptr || !cp->live()) return;
+      Clock& c = *cp;
       if (!c.breached) emit_sla(Metric::kUpdate, c, SlaKind::kMet, "met/0", e.at, nullptr);
-      end_cycle(c, Metric::kUpdate, e.at, c.breached ? "breached" : "met");
+      end_cycle(c, Metric::kUpdate, e.at, c.breached ? Outcome::kBreached : Outcome::kMet);
       start_cycle(c, Metric::kUpdate, e.at, c.cycle + 1);
       return;
     }
@@ -539,10 +559,9 @@ void Runner::apply(const StoredEvent& e) {
       meet(Metric::kResponse, e.at);
       meet(Metric::kWorkaround, e.at);
       meet(Metric::kResolution, e.at);
-      Clock& u = s.clocks[index(Metric::kUpdate)];
-      if (u.live()) {
-        end_cycle(u, Metric::kUpdate, e.at, "stopped");
-        u.phase = Clock::Phase::kStopped;
+      if (Clock* u = s.clock(Metric::kUpdate); u != nullptr && u->live()) {
+        end_cycle(*u, Metric::kUpdate, e.at, Outcome::kStopped);
+        u->phase = Clock::Phase::kStopped;
       }
       stop_ladders({});
       return;
@@ -550,41 +569,38 @@ void Runner::apply(const StoredEvent& e) {
     case EventKind::kReopened: {
       if (!s.resolved || s.closed) return;
       s.resolved = false;
-      for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
-        const auto m = static_cast<Metric>(mi);
-        Clock& c = s.clocks[mi];
-        if (c.target == nullptr || c.phase == Clock::Phase::kInactive) continue;
+      s.each_clock([&](Metric m, Clock& c) {
+        if (c.target == nullptr || c.phase == Clock::Phase::kInactive) return;
         switch (policy_.on_reopen(m)) {
           case policy::ReopenAction::kResume:
             if (!c.live()) {
               c.phase = Clock::Phase::kRunning;
               c.since = e.at;
-              c.status_paused = c.target->pauses_on(s.status);
+              c.status_paused = c.target->pauses_on(*s.status);
             }
             break;
           case policy::ReopenAction::kRestart:
-            if (c.live()) end_cycle(c, m, e.at, "restarted");
+            if (c.live()) end_cycle(c, m, e.at, Outcome::kRestarted);
             start_cycle(c, m, e.at, c.cycle + 1);
             break;
           case policy::ReopenAction::kIgnore: break;
         }
-      }
+      });
       return;
     }
     case EventKind::kClosed: {
       if (s.closed) return;
       s.closed = true;
-      for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
-        Clock& c = s.clocks[mi];
+      s.each_clock([&](Metric m, Clock& c) {
         if (c.live()) {
-          end_cycle(c, static_cast<Metric>(mi), e.at, "cancelled");
+          end_cycle(c, m, e.at, Outcome::kCancelled);
           c.phase = Clock::Phase::kStopped;
         }
-      }
+      });
       stop_ladders({});
       return;
     }
-    case EventKind::kPageAcknowledged: stop_ladders(e.arg); return;
+    case EventKind::kPageAcknowledged: stop_ladders(*e.arg); return;
   }
 }
 

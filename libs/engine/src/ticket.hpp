@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -13,6 +14,9 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include <absl/container/inlined_vector.h>
+#include <absl/container/node_hash_set.h>
 
 #include "sla/engine/engine.hpp"
 #include "sla/engine/types.hpp"
@@ -34,15 +38,44 @@ inline constexpr EpochMillis kNever = std::numeric_limits<EpochMillis>::max();
                                                    std::string_view severity, Metric m, EpochMillis opened_at,
                                                    bool* in_hours);
 
+/// The one empty string every default Atom points at.
+inline const std::string kEmptyAtom;
+
+/// An interned string (plan, severity, status, tenant, event argument): a
+/// pointer to the engine's single copy, so 8 bytes per field and equal
+/// strings compare equal as pointers. Never null.
+using Atom = const std::string*;
+
+/// The engine's interned strings. Pointers stay valid until collect() drops
+/// them; collect() is a mark-and-sweep over the atoms every ticket holds, so
+/// free-form values (statuses, tenants, page ids) cannot grow it for ever.
+class Interner {
+ public:
+  /// The atom for `s`; "" is kEmptyAtom.
+  [[nodiscard]] Atom intern(std::string_view s);
+  [[nodiscard]] std::size_t size() const { return set_.size(); }
+  /// Drops every atom for which `live` is false.
+  template <class IsLive>
+  void sweep(IsLive&& live) {
+    for (auto it = set_.begin(); it != set_.end();) {
+      auto cur = it++;
+      if (!live(&*cur)) set_.erase(cur);
+    }
+  }
+
+ private:
+  absl::node_hash_set<std::string> set_;  // node-based: stable addresses
+};
+
 /// One metric's clock in the current cycle.
 struct Clock {
   enum class Phase : std::uint8_t { kInactive, kRunning, kMet, kStopped };
   const policy::Target* target = nullptr;  ///< null while kInactive
+  std::uint32_t cycle = 0;
   bool in_hours = true;                    ///< variant chosen at open
   Phase phase = Phase::kInactive;
   bool status_paused = false;
   bool breached = false;  ///< the breach of this cycle has happened
-  std::uint32_t cycle = 0;
   std::int64_t target_ms = 0;  ///< counted ms; 0 and unused when open-ended
   EpochMillis cycle_start = 0;
   EpochMillis since = 0;     ///< `elapsed` is exact up to here
@@ -53,6 +86,7 @@ struct Clock {
   [[nodiscard]] bool counting() const { return phase == Phase::kRunning && !status_paused; }
   [[nodiscard]] bool live() const { return phase == Phase::kRunning; }
 };
+static_assert(sizeof(Clock) == 64);
 
 /// A paging ladder started by an escalation step with `page: true`.
 struct Ladder {
@@ -66,30 +100,97 @@ struct Ladder {
   bool confirmed = true;    ///< recomputation bookkeeping: re-established by the replay
 };
 
+/// How a clock cycle ended (CycleRecord::outcome as an enum).
+enum class Outcome : std::uint8_t { kMet, kBreached, kCancelled, kRestarted, kRetargeted, kStopped };
+inline constexpr std::uint8_t kOutcomeCount = 6;
+[[nodiscard]] std::string_view to_string(Outcome o);
+
+/// One finished cycle (CycleRecord in 32 bytes).
+struct Cycle {
+  EpochMillis started_at = 0;
+  EpochMillis ended_at = 0;
+  std::int64_t elapsed_ms = 0;
+  std::uint32_t cycle = 0;
+  Metric metric = Metric::kResponse;
+  Outcome outcome = Outcome::kMet;
+};
+static_assert(sizeof(Cycle) == 32);
+
 /// Everything derived from the ordered events.
 struct Sim {
   bool opened = false;
   bool resolved = false;
   bool closed = false;
+  std::uint8_t clock_mask = 0;  ///< bit index(m): the ticket has a clock for metric m
   EpochMillis opened_at = 0;
   EpochMillis last_event_at = 0;
-  std::string plan;
-  std::string severity;
-  std::string status;
-  std::array<Clock, kMetricCount> clocks{};
-  std::vector<CycleRecord> history;  ///< bounded, newest last
+  Atom plan = &kEmptyAtom;
+  Atom severity = &kEmptyAtom;
+  Atom status = &kEmptyAtom;
+  /// Only the clocks the ticket has (most have 2 or 3 of the 4), in metric
+  /// order; a clock once added stays.
+  absl::InlinedVector<Clock, 3> clocks;
+  absl::InlinedVector<Cycle, 1> history;  ///< bounded, newest last
+
+  /// Back to the state before any event (keeps the containers' storage).
+  void reset() {
+    opened = resolved = closed = false;
+    clock_mask = 0;
+    opened_at = last_event_at = 0;
+    plan = severity = status = &kEmptyAtom;
+    clocks.clear();
+    history.clear();
+  }
+  [[nodiscard]] Clock* clock(Metric m) {
+    const auto bit = bit_of(m);
+    return (clock_mask & bit) == 0 ? nullptr : &clocks[rank(bit)];
+  }
+  [[nodiscard]] const Clock* clock(Metric m) const {
+    const auto bit = bit_of(m);
+    return (clock_mask & bit) == 0 ? nullptr : &clocks[rank(bit)];
+  }
+  /// The clock for `m`, added (kInactive) if the ticket has none.
+  Clock& add_clock(Metric m) {
+    const auto bit = bit_of(m);
+    if ((clock_mask & bit) == 0) {
+      clocks.insert(clocks.begin() + static_cast<std::ptrdiff_t>(rank(bit)), Clock{});
+      clock_mask = static_cast<std::uint8_t>(clock_mask | bit);
+    }
+    return clocks[rank(bit)];
+  }
+  /// Calls f(metric, clock) for each clock the ticket has, in metric order.
+  template <class F>
+  void each_clock(F&& f) {
+    std::size_t k = 0;
+    for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+      if ((clock_mask >> mi) & 1U) f(static_cast<Metric>(mi), clocks[k++]);
+    }
+  }
+  template <class F>
+  void each_clock(F&& f) const {
+    std::size_t k = 0;
+    for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+      if ((clock_mask >> mi) & 1U) f(static_cast<Metric>(mi), clocks[k++]);
+    }
+  }
+
+ private:
+  [[nodiscard]] static std::uint8_t bit_of(Metric m) { return static_cast<std::uint8_t>(1U << index(m)); }
+  [[nodiscard]] std::size_t rank(std::uint8_t bit) const {
+    return static_cast<std::size_t>(std::popcount(static_cast<unsigned>(clock_mask & (bit - 1U))));
+  }
 };
 
-/// A retained input event in compact form.
+/// A retained input event in compact form (40 bytes).
 struct StoredEvent {
   EpochMillis at = 0;  ///< effective time (occurred_at clamped to receive time)
   std::uint64_t seq = 0;
+  std::uint64_t id_hash = 0;
   std::uint32_t arrival = 0;
   EventKind kind = EventKind::kOpened;
-  std::uint64_t id_hash = 0;
   /// plan_changed: plan | severity_changed: severity | status_changed: status |
   /// page_acknowledged: page_id | opened: "plan\x1fseverity\x1fstatus".
-  std::string arg;
+  Atom arg = &kEmptyAtom;
 
   [[nodiscard]] bool before(const StoredEvent& o) const {
     if (at != o.at) return at < o.at;
@@ -97,24 +198,59 @@ struct StoredEvent {
     return arrival < o.arrival;
   }
 };
+static_assert(sizeof(StoredEvent) == 40);
 
-struct Ticket {
-  std::string id;
-  std::string tenant;
-  Sim sim;
-  std::unique_ptr<Sim> base;  ///< state after compacted events (see EngineOptions); rare, so boxed
+/// The rarely used parts of a ticket, boxed: most tickets never compact
+/// and never page.
+struct Cold {
+  std::optional<Sim> base;  ///< state after compacted events (see EngineOptions)
   EpochMillis base_at = std::numeric_limits<EpochMillis>::min();
-  std::vector<StoredEvent> events;       ///< sorted by before()
   /// Id hashes of events folded into `base` (the retained events carry their
   /// own), so duplicates of compacted events are still recognised. Bounded.
   std::vector<std::uint64_t> compacted_ids;
-  std::vector<std::uint64_t> emitted;    ///< output id hashes, insertion order (bounded)
   std::vector<Ladder> ladders;
-  std::uint32_t arrivals = 0;
+
+  [[nodiscard]] bool empty() const { return !base && compacted_ids.empty() && ladders.empty(); }
+};
+
+struct Ticket {
+  std::string id;
+  Atom tenant = &kEmptyAtom;
+  Sim sim;
+  absl::InlinedVector<StoredEvent, 2> events;  ///< sorted by before()
+  absl::InlinedVector<std::uint64_t, 2> emitted;  ///< output id hashes, insertion order (bounded)
+  std::unique_ptr<Cold> cold;
   timerwheel::TimerHandle timer;
   EpochMillis timer_at = kNever;
-  EpochMillis drop_at = kNever;  ///< closed / orphan tickets are dropped then
+  std::uint32_t arrivals = 0;
+  bool live = false;  ///< the pool slot holds a ticket
   bool dirty = false;
+
+  [[nodiscard]] EpochMillis base_at() const {
+    return cold ? cold->base_at : std::numeric_limits<EpochMillis>::min();
+  }
+  [[nodiscard]] const Sim* base() const { return cold && cold->base ? &*cold->base : nullptr; }
+  [[nodiscard]] std::span<Ladder> ladders() { return cold ? std::span<Ladder>(cold->ladders) : std::span<Ladder>(); }
+  [[nodiscard]] std::span<const Ladder> ladders() const {
+    return cold ? std::span<const Ladder>(cold->ladders) : std::span<const Ladder>();
+  }
+  Cold& cold_part() {
+    if (!cold) cold = std::make_unique<Cold>();
+    return *cold;
+  }
+  /// Calls f(atom) for every atom the ticket holds (Interner::sweep roots).
+  template <class F>
+  void each_atom(F&& f) const {
+    f(tenant);
+    auto sim_atoms = [&](const Sim& s) {
+      f(s.plan);
+      f(s.severity);
+      f(s.status);
+    };
+    sim_atoms(sim);
+    if (const Sim* b = base()) sim_atoms(*b);
+    for (const auto& e : events) f(e.arg);
+  }
 };
 
 /// Runs the state machine of one ticket. Emission goes through `emit`, which
@@ -122,9 +258,9 @@ struct Ticket {
 /// replay); `emitted` decides whether an output was already produced.
 class Runner {
  public:
-  Runner(const policy::Policy& policy, Ticket& ticket, std::vector<Output>* out, EpochMillis now,
+  Runner(const policy::Policy& policy, Interner& atoms, Ticket& ticket, std::vector<Output>* out, EpochMillis now,
          std::size_t max_emitted)
-      : policy_(policy), t_(ticket), out_(out), now_(now), max_emitted_(max_emitted) {}
+      : policy_(policy), atoms_(atoms), t_(ticket), out_(out), now_(now), max_emitted_(max_emitted) {}
 
   /// Fires every item due at or before `until` (and never after now).
   void fire_due(EpochMillis until);
@@ -159,7 +295,7 @@ class Runner {
 
   void sync(EpochMillis t);
   void start_cycle(Clock& c, Metric m, EpochMillis t, std::uint32_t cycle);
-  void end_cycle(Clock& c, Metric m, EpochMillis t, const char* outcome);
+  void end_cycle(Clock& c, Metric m, EpochMillis t, Outcome outcome);
   void meet(Metric m, EpochMillis t);
   void refresh_fired(Clock& c, Metric m);
   void retarget(EpochMillis t);
@@ -180,6 +316,7 @@ class Runner {
   void start_ladders(Metric m, const Clock& c, const policy::EscalationStep& step, EpochMillis at);
 
   const policy::Policy& policy_;
+  Interner& atoms_;
   Ticket& t_;
   std::vector<Output>* out_;
   EpochMillis now_;

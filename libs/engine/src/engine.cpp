@@ -42,7 +42,8 @@ struct Engine::Impl {
   explicit Impl(EngineOptions o) : options(o), wheel(0) {}
 
   EngineOptions options;
-  detail::Interner atoms;
+  detail::Tables tables;
+  detail::Interner& atoms = tables.atoms;
   /// Interned atoms past this trigger a sweep (collect_atoms).
   std::size_t atoms_sweep_at = 4096;
 
@@ -82,7 +83,7 @@ struct Engine::Impl {
   std::vector<std::uint32_t> due_scratch;
 
   Runner runner(const policy::Policy& p, Ticket& t, std::vector<Output>* out, EpochMillis now) {
-    return Runner(p, atoms, t, out, now, options.max_emitted_ids);
+    return Runner(p, tables, t, out, now, options.max_emitted_ids);
   }
 
   std::optional<std::uint32_t> slot_of(std::string_view id) const {
@@ -224,6 +225,7 @@ struct Engine::Impl {
       if (t.live) t.each_atom([&](detail::Atom a) { live.insert(a); });
     }
     atoms.sweep([&](const std::string* a) { return live.contains(a); });
+    tables.severities.clear();  // its keys may name swept atoms
     atoms_sweep_at = std::max<std::size_t>(4096, 2 * atoms.size());
   }
 };
@@ -363,6 +365,7 @@ std::optional<EpochMillis> Engine::next_due() const { return impl_->wheel.next_d
 void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMillis now, std::vector<Output>& out) {
   if (!policy) return;
   policy_ = std::move(policy);
+  impl_->tables.severities.clear();
   for (std::uint32_t slot = 0; slot < impl_->slot_end; ++slot) {
     Ticket& t = impl_->at(slot);
     if (!t.live) continue;

@@ -1,6 +1,8 @@
 #include "ticket.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <iterator>
 
 namespace sla::engine::detail {
 namespace {
@@ -33,6 +35,12 @@ std::array<std::string_view, 3> split3(std::string_view s) {
 
 }  // namespace
 
+void append_number(std::string& s, std::uint64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(std::begin(buf), std::end(buf), v);
+  s.append(buf, r.ptr);
+}
+
 std::string_view to_string(Outcome o) {
   switch (o) {
     case Outcome::kMet: return "met";
@@ -59,27 +67,31 @@ std::uint64_t hash_id(std::string_view s) noexcept {
   return h;
 }
 
-const policy::Target* resolve_target(const policy::Policy& p, std::string_view plan, std::string_view severity,
-                                     Metric m, EpochMillis opened_at, bool* in_hours) {
-  const auto* mt = p.targets(plan, severity, m);
-  if (mt == nullptr) return nullptr;
-  const bool ih = !mt->split() || mt->hours_calendar == nullptr || mt->hours_calendar->is_open(opened_at);
-  if (in_hours != nullptr) *in_hours = ih;
-  return &mt->pick(ih);
-}
-
 // ---------------------------------------------------------------------------
 // Items: [warnings][breach][reminders][steps] per clock cycle.
 
-std::span<const policy::EscalationStep* const> Runner::steps(Metric m) const {
-  // The severity lookup (two string-keyed map searches) is done once per
-  // Runner and again only after a plan or severity change.
+const policy::Severity* Runner::severity() const {
+  // Looked up once per Runner and again only after a plan or severity change.
   if (!sev_valid_) {
-    sev_ = policy_.severity(*t_.sim.plan, *t_.sim.severity);
+    sev_ = tables_.severities.get(policy_, t_.sim.plan, t_.sim.severity);
     sev_valid_ = true;
   }
-  if (sev_ == nullptr) return {};
-  return sev_->steps[index(m)];
+  return sev_;
+}
+
+std::span<const policy::EscalationStep* const> Runner::steps(Metric m) const {
+  const policy::Severity* sev = severity();
+  if (sev == nullptr) return {};
+  return sev->steps[index(m)];
+}
+
+const policy::Target* Runner::resolve(Metric m, EpochMillis opened_at, bool* in_hours) const {
+  const policy::Severity* sev = severity();
+  if (sev == nullptr || !sev->metrics[index(m)]) return nullptr;
+  const policy::MetricTargets& mt = *sev->metrics[index(m)];
+  const bool ih = !mt.split() || mt.hours_calendar == nullptr || mt.hours_calendar->is_open(opened_at);
+  if (in_hours != nullptr) *in_hours = ih;
+  return &mt.pick(ih);
 }
 
 std::size_t Runner::item_count(const Clock& c, Metric m) const {
@@ -111,14 +123,17 @@ std::optional<Runner::Item> Runner::item(const Clock& c, Metric m, std::size_t i
   return Item{Item::Kind::kStep, static_cast<std::uint32_t>(i), *at};
 }
 
-std::string Runner::item_suffix(const Clock& c, Metric m, const Item& it) const {
-  switch (it.kind) {
-    case Item::Kind::kWarning: return "warning/" + c.target->warnings[it.index].text;
-    case Item::Kind::kBreach: return "breached/0";
-    case Item::Kind::kReminder: return "breached/" + std::to_string(it.index);
-    case Item::Kind::kStep: return "escalated/" + steps(m)[it.index]->id;
+void Runner::append_suffix(std::string& id, const Clock& c, Metric m, const Item* it) const {
+  if (it == nullptr) {
+    id.append("met/0");
+    return;
   }
-  return {};
+  switch (it->kind) {
+    case Item::Kind::kWarning: id.append("warning/").append(c.target->warnings[it->index].text); return;
+    case Item::Kind::kBreach: id.append("breached/0"); return;
+    case Item::Kind::kReminder: id.append("breached/"); append_number(id, it->index); return;
+    case Item::Kind::kStep: id.append("escalated/").append(steps(m)[it->index]->id); return;
+  }
 }
 
 EpochMillis Runner::due_of(const Clock& c, std::int64_t at) const {
@@ -159,12 +174,17 @@ bool Runner::claim(const std::string& output_id) {
   return true;
 }
 
-void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, const std::string& step, EpochMillis due,
-                      const Item* it) {
-  std::string id = t_.id;
-  id.append("/").append(policy::to_string(m)).append("/").append(std::to_string(c.cycle)).append("/").append(step);
+void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, EpochMillis due, const Item* it) {
+  if (out_ == nullptr) return;  // a silent replay emits and remembers nothing
+  std::string id;
+  id.reserve(t_.id.size() + 48);
+  id.append(t_.id).append(1, '/').append(policy::to_string(m)).append(1, '/');
+  append_number(id, c.cycle);
+  id.append(1, '/');
+  append_suffix(id, c, m, it);
   if (!claim(id)) return;
-  SlaOutput o;
+  // Built in place in the output vector: no move of a ~300-byte variant.
+  SlaOutput& o = std::get<SlaOutput>(out_->emplace_back(std::in_place_type<SlaOutput>));
   o.event_id = std::move(id);
   o.ticket_id = t_.id;
   o.tenant_id = *t_.tenant;
@@ -193,7 +213,6 @@ void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, const std::string&
     }
   }
   ++outputs;
-  out_->emplace_back(std::move(o));
 }
 
 void Runner::fire_item(Metric m, Clock& c, std::size_t i, const Item& it, EpochMillis due) {
@@ -209,7 +228,7 @@ void Runner::fire_item(Metric m, Clock& c, std::size_t i, const Item& it, EpochM
     case Item::Kind::kReminder: kind = SlaKind::kBreached; break;
     case Item::Kind::kStep: kind = SlaKind::kEscalated; break;
   }
-  emit_sla(m, c, kind, item_suffix(c, m, it), due, &it);
+  emit_sla(m, c, kind, due, &it);
   if (it.kind == Item::Kind::kStep) {
     const auto* st = steps(m)[it.index];
     if (st->page) start_ladders(m, c, *st, due);
@@ -250,11 +269,17 @@ void Runner::fire_page(Ladder& l) {
   const std::uint32_t k = l.next;
   const auto& level = pt->levels[k % levels];
   const EpochMillis at = l.next_at;
-  std::string page_id = l.key + "/" + std::to_string(k % levels) + "/" + std::to_string(k / levels);
   l.next += 1;
   l.next_at = at + level.ack_timeout_ms;
+  if (out_ == nullptr) return;  // a silent replay emits and remembers nothing
+  std::string page_id;
+  page_id.reserve(l.key.size() + 24);
+  page_id.append(l.key).append(1, '/');
+  append_number(page_id, k % levels);
+  page_id.append(1, '/');
+  append_number(page_id, k / levels);
   if (!claim(page_id)) return;
-  PageOutput p;
+  PageOutput& p = std::get<PageOutput>(out_->emplace_back(std::in_place_type<PageOutput>));
   p.page_id = std::move(page_id);
   p.dedup_key = l.key;
   p.ticket_id = t_.id;
@@ -272,7 +297,6 @@ void Runner::fire_page(Ladder& l) {
   p.high_urgency = true;
   p.fired_at = std::max(at, now_);
   ++outputs;
-  out_->emplace_back(std::move(p));
 }
 
 void Runner::stop_ladders(std::string_view page_id) {
@@ -312,11 +336,36 @@ std::optional<std::pair<std::size_t, Runner::Item>> Runner::min_item(const Clock
   return best;
 }
 
+const Runner::NextItem& Runner::next_item(const Clock& c, Metric m) const {
+  NextItem& n = next_[index(m)];
+  if (n.valid && n.target == c.target && n.target_ms == c.target_ms && n.fired == c.fired && n.cycle == c.cycle &&
+      n.phase == c.phase && n.status_paused == c.status_paused && (!n.found || n.due > c.since)) {
+    return n;
+  }
+  n.target = c.target;
+  n.target_ms = c.target_ms;
+  n.fired = c.fired;
+  n.cycle = c.cycle;
+  n.phase = c.phase;
+  n.status_paused = c.status_paused;
+  n.valid = true;
+  const auto mi = min_item(c, m);
+  n.found = mi.has_value();
+  if (mi) {
+    n.index = mi->first;
+    n.item = mi->second;
+    n.due = due_of(c, mi->second.at);
+  } else {
+    n.due = kNever;
+  }
+  return n;
+}
+
 EpochMillis Runner::next_due() const {
   EpochMillis best = kNever;
   t_.sim.each_clock([&](Metric m, const Clock& c) {
     if (!c.live()) return;
-    if (const auto mi = min_item(c, m)) best = std::min(best, due_of(c, mi->second.at));
+    if (const auto& n = next_item(c, m); n.found) best = std::min(best, n.due);
   });
   for (const auto& l : t_.ladders()) best = std::min(best, ladder_due(l));
   return best;
@@ -336,11 +385,10 @@ void Runner::fire_due(EpochMillis until) {
     Next best;
     t_.sim.each_clock([&](Metric m, const Clock& c) {
       if (!c.live()) return;
-      const auto mi = min_item(c, m);
-      if (!mi) return;
-      const EpochMillis due = due_of(c, mi->second.at);
+      const auto& n = next_item(c, m);
+      if (!n.found) return;
       // Ties between clocks: by metric order.
-      if (due < best.due) best = Next{due, static_cast<int>(index(m)), mi->first, mi->second.at, 0, true};
+      if (n.due < best.due) best = Next{n.due, static_cast<int>(index(m)), n.index, n.item.at, 0, true};
     });
     const auto ladders = t_.ladders();
     for (std::size_t li = 0; li < ladders.size(); ++li) {
@@ -400,7 +448,7 @@ void Runner::meet(Metric m, EpochMillis t) {
   Clock* cp = t_.sim.clock(m);
   if (cp == nullptr || !cp->live()) return;
   Clock& c = *cp;
-  if (!c.breached) emit_sla(m, c, SlaKind::kMet, "met/0", t, nullptr);
+  if (!c.breached) emit_sla(m, c, SlaKind::kMet, t, nullptr);
   end_cycle(c, m, t, c.breached ? Outcome::kBreached : Outcome::kMet);
   c.phase = Clock::Phase::kMet;
 }
@@ -417,7 +465,7 @@ void Runner::retarget(EpochMillis t) {
   for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
     const auto m = static_cast<Metric>(mi);
     bool in_hours = true;
-    const policy::Target* nt = resolve_target(policy_, *s.plan, *s.severity, m, s.opened_at, &in_hours);
+    const policy::Target* nt = resolve(m, s.opened_at, &in_hours);
     if (s.clock(m) == nullptr) {
       if (nt != nullptr && !s.resolved && !s.closed) {
         Clock& c = s.add_clock(m);
@@ -476,8 +524,7 @@ void Runner::rebind(EpochMillis t) {
   s.each_clock([&](Metric m, Clock& c) {
     if (c.phase == Clock::Phase::kInactive) return;
     bool in_hours = c.in_hours;
-    const policy::Target* nt =
-        s.opened ? resolve_target(policy_, *s.plan, *s.severity, m, s.opened_at, &in_hours) : nullptr;
+    const policy::Target* nt = s.opened ? resolve(m, s.opened_at, &in_hours) : nullptr;
     if (nt == nullptr) {
       if (c.live()) end_cycle(c, m, t, Outcome::kCancelled);
       c.phase = c.phase == Clock::Phase::kMet ? Clock::Phase::kMet : Clock::Phase::kStopped;
@@ -505,20 +552,21 @@ void Runner::apply(const StoredEvent& e) {
   s.last_event_at = std::max(s.last_event_at, e.at);
   if (e.kind == EventKind::kOpened || e.kind == EventKind::kSeverityChanged || e.kind == EventKind::kPlanChanged) {
     sev_valid_ = false;
+    next_ = {};  // the escalation steps follow (plan, severity)
   }
   switch (e.kind) {
     case EventKind::kOpened: {
       if (s.opened) return;
       const auto parts = split3(*e.arg);
-      s.plan = atoms_.intern(parts[0]);
-      s.severity = atoms_.intern(parts[1]);
-      s.status = atoms_.intern(parts[2].empty() ? std::string_view("open") : parts[2]);
+      s.plan = tables_.atoms.intern(parts[0]);
+      s.severity = tables_.atoms.intern(parts[1]);
+      s.status = tables_.atoms.intern(parts[2].empty() ? std::string_view("open") : parts[2]);
       s.opened = true;
       s.opened_at = e.at;
       for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
         const auto m = static_cast<Metric>(mi);
         bool in_hours = true;
-        const policy::Target* target = resolve_target(policy_, *s.plan, *s.severity, m, e.at, &in_hours);
+        const policy::Target* target = resolve(m, e.at, &in_hours);
         if (target == nullptr) continue;
         Clock& c = s.add_clock(m);
         c.target = target;
@@ -532,7 +580,7 @@ void Runner::apply(const StoredEvent& e) {
       Clock* cp = s.clock(Metric::kUpdate);
       if (cp == nullptr || !cp->live()) return;
       Clock& c = *cp;
-      if (!c.breached) emit_sla(Metric::kUpdate, c, SlaKind::kMet, "met/0", e.at, nullptr);
+      if (!c.breached) emit_sla(Metric::kUpdate, c, SlaKind::kMet, e.at, nullptr);
       end_cycle(c, Metric::kUpdate, e.at, c.breached ? Outcome::kBreached : Outcome::kMet);
       start_cycle(c, Metric::kUpdate, e.at, c.cycle + 1);
       return;

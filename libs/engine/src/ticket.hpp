@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <absl/container/flat_hash_map.h>
 #include <absl/container/inlined_vector.h>
 #include <absl/container/node_hash_set.h>
 
@@ -29,14 +30,11 @@ using policy::Metric;
 
 inline constexpr EpochMillis kNever = std::numeric_limits<EpochMillis>::max();
 
+/// Appends the decimal digits of `v`.
+void append_number(std::string& s, std::uint64_t v);
+
 /// FNV-1a, 64 bit: deterministic across runs and machines (ids are persisted).
 [[nodiscard]] std::uint64_t hash_id(std::string_view s) noexcept;
-
-/// The target a ticket of (plan, severity) opened at `opened_at` has for
-/// `metric`, or nullptr; `in_hours` receives the variant chosen.
-[[nodiscard]] const policy::Target* resolve_target(const policy::Policy& p, std::string_view plan,
-                                                   std::string_view severity, Metric m, EpochMillis opened_at,
-                                                   bool* in_hours);
 
 /// The one empty string every default Atom points at.
 inline const std::string kEmptyAtom;
@@ -65,6 +63,36 @@ class Interner {
 
  private:
   absl::node_hash_set<std::string> set_;  // node-based: stable addresses
+};
+
+/// (plan, severity) atoms -> the policy's Severity, so the hot path does a
+/// pointer-pair hash lookup instead of two string-keyed map searches. Cleared
+/// when the policy changes or atoms are swept (keys would dangle).
+class SeverityCache {
+ public:
+  [[nodiscard]] const policy::Severity* get(const policy::Policy& p, Atom plan, Atom severity) {
+    if (&p != policy_) {
+      map_.clear();
+      policy_ = &p;
+    }
+    auto [it, inserted] = map_.try_emplace(std::pair(plan, severity), nullptr);
+    if (inserted) it->second = p.severity(*plan, *severity);
+    return it->second;
+  }
+  void clear() {
+    map_.clear();
+    policy_ = nullptr;
+  }
+
+ private:
+  const policy::Policy* policy_ = nullptr;
+  absl::flat_hash_map<std::pair<Atom, Atom>, const policy::Severity*> map_;
+};
+
+/// Engine-wide tables the runners share.
+struct Tables {
+  Interner atoms;
+  SeverityCache severities;
 };
 
 /// One metric's clock in the current cycle.
@@ -258,9 +286,9 @@ struct Ticket {
 /// replay); `emitted` decides whether an output was already produced.
 class Runner {
  public:
-  Runner(const policy::Policy& policy, Interner& atoms, Ticket& ticket, std::vector<Output>* out, EpochMillis now,
+  Runner(const policy::Policy& policy, Tables& tables, Ticket& ticket, std::vector<Output>* out, EpochMillis now,
          std::size_t max_emitted)
-      : policy_(policy), atoms_(atoms), t_(ticket), out_(out), now_(now), max_emitted_(max_emitted) {}
+      : policy_(policy), tables_(tables), t_(ticket), out_(out), now_(now), max_emitted_(max_emitted) {}
 
   /// Fires every item due at or before `until` (and never after now).
   void fire_due(EpochMillis until);
@@ -287,11 +315,37 @@ class Runner {
   [[nodiscard]] std::size_t item_count(const Clock& c, Metric m) const;
   [[nodiscard]] std::optional<Item> item(const Clock& c, Metric m, std::size_t i) const;
   [[nodiscard]] std::optional<std::pair<std::size_t, Item>> min_item(const Clock& c, Metric m) const;
+
+  /// A clock's next item and its due instant, remembered for as long as the
+  /// inputs it was computed from are unchanged. Syncing a clock (moving
+  /// `since`, adding the counted time to `elapsed`) keeps the answer exact:
+  /// Calendar::add(s0, d) == add(s1, d - elapsed(s0, s1)) for s1 before the
+  /// answer, so only a due instant already reached is recomputed.
+  struct NextItem {
+    const policy::Target* target = nullptr;
+    std::int64_t target_ms = 0;
+    std::uint64_t fired = 0;
+    std::uint32_t cycle = 0;
+    Clock::Phase phase = Clock::Phase::kInactive;
+    bool status_paused = false;
+    bool valid = false;
+    bool found = false;
+    std::size_t index = 0;
+    Item item{};
+    EpochMillis due = kNever;
+  };
+  [[nodiscard]] const NextItem& next_item(const Clock& c, Metric m) const;
   [[nodiscard]] EpochMillis due_of(const Clock& c, std::int64_t at) const;
   [[nodiscard]] std::int64_t elapsed_at(const Clock& c, EpochMillis t) const;
   [[nodiscard]] std::optional<EpochMillis> deadline(const Clock& c) const;
-  [[nodiscard]] std::string item_suffix(const Clock& c, Metric m, const Item& it) const;
+  /// Appends an output id's last part: "met/0", "warning/75%", "breached/2", "escalated/<step>".
+  void append_suffix(std::string& id, const Clock& c, Metric m, const Item* it) const;
   [[nodiscard]] std::span<const policy::EscalationStep* const> steps(Metric m) const;
+  /// The ticket's (plan, severity) in the policy, or nullptr; cached per runner.
+  [[nodiscard]] const policy::Severity* severity() const;
+  /// The target the ticket has for `m` when opened at `opened_at` (the
+  /// in/after-hours variant decided then; `in_hours` receives it), or nullptr.
+  [[nodiscard]] const policy::Target* resolve(Metric m, EpochMillis opened_at, bool* in_hours) const;
 
   void sync(EpochMillis t);
   void start_cycle(Clock& c, Metric m, EpochMillis t, std::uint32_t cycle);
@@ -309,14 +363,13 @@ class Runner {
   bool claim(const std::string& output_id);
   bool was_emitted(std::uint64_t h) const;
   void remember(std::uint64_t h);
-  void emit_sla(Metric m, const Clock& c, SlaKind kind, const std::string& step, EpochMillis due,
-                const Item* item);
+  void emit_sla(Metric m, const Clock& c, SlaKind kind, EpochMillis due, const Item* item);
   void fire_item(Metric m, Clock& c, std::size_t i, const Item& it, EpochMillis due);
   void fire_page(Ladder& l);
   void start_ladders(Metric m, const Clock& c, const policy::EscalationStep& step, EpochMillis at);
 
   const policy::Policy& policy_;
-  Interner& atoms_;
+  Tables& tables_;
   Ticket& t_;
   std::vector<Output>* out_;
   EpochMillis now_;
@@ -324,6 +377,7 @@ class Runner {
   EpochMillis due_after_fire_ = kNever;
   mutable const policy::Severity* sev_ = nullptr;
   mutable bool sev_valid_ = false;
+  mutable std::array<NextItem, kMetricCount> next_{};
 };
 
 }  // namespace sla::engine::detail

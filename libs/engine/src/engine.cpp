@@ -313,7 +313,9 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
   std::optional<EpochMillis> next_due;
   if (in_order) {
     Runner r = impl_->runner(p, t, &out, now);
-    r.fire_due(se.at);
+    // The armed timer is the ticket's earliest due moment: when it is after
+    // the event, nothing can be due before it and the scan is skipped.
+    if (t.timer_at <= se.at) r.fire_due(se.at);
     r.apply(se);
     // Only what the event itself makes due at its own time fires here (met,
     // a breach at once after a retarget); anything due later than the event

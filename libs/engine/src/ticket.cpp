@@ -55,6 +55,8 @@ std::string_view to_string(Outcome o) {
 
 Atom Interner::intern(std::string_view s) {
   if (s.empty()) return &kEmptyAtom;
+  // find() first: emplace() would build (allocate) a node even for a hit.
+  if (auto it = set_.find(s); it != set_.end()) return &*it;
   return &*set_.emplace(s).first;
 }
 
@@ -194,7 +196,11 @@ void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, EpochMillis due, c
   o.cycle = c.cycle;
   // Open-ended clocks (`within: none`) have no deadline: left unset (0).
   o.deadline = c.target->open_ended ? 0 : deadline(c).value_or(due);
-  o.fired_at = std::max(now_, due == kNever ? now_ : due);
+  // Event time, not the wall clock: the due instant, or the event that made
+  // it due (a met, a breach at once after a retarget). So a replay, a late
+  // catch-up and a re-emission after a crash carry the same bytes; when it
+  // reached Kafka is the record's timestamp.
+  o.fired_at = std::max(t_.sim.last_event_at, due == kNever ? t_.sim.last_event_at : due);
   o.elapsed_ms = kind == SlaKind::kMet ? c.elapsed : std::max(elapsed_at(c, due), it != nullptr ? it->at : 0);
   o.target_ms = c.target_ms;
   o.kind = kind;
@@ -295,7 +301,7 @@ void Runner::fire_page(Ladder& l) {
   p.attempt = k / levels;
   p.ack_deadline = at + level.ack_timeout_ms;
   p.high_urgency = true;
-  p.fired_at = std::max(at, now_);
+  p.fired_at = std::max(at, t_.sim.last_event_at);  // event time, as for SLA outputs
   ++outputs;
 }
 

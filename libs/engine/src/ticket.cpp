@@ -4,6 +4,8 @@
 #include <charconv>
 #include <iterator>
 
+#include <absl/strings/string_view.h>
+
 namespace sla::engine::detail {
 namespace {
 
@@ -56,7 +58,7 @@ std::string_view to_string(Outcome o) {
 Atom Interner::intern(std::string_view s) {
   if (s.empty()) return &kEmptyAtom;
   // find() first: emplace() would build (allocate) a node even for a hit.
-  if (auto it = set_.find(s); it != set_.end()) return &*it;
+  if (auto it = set_.find(absl::string_view(s.data(), s.size())); it != set_.end()) return &*it;
   return &*set_.emplace(s).first;
 }
 

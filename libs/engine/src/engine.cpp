@@ -225,7 +225,7 @@ struct Engine::Impl {
       if (t.live) t.each_atom([&](detail::Atom a) { live.insert(a); });
     }
     atoms.sweep([&](const std::string* a) { return live.contains(a); });
-    tables.severities.clear();  // its keys may name swept atoms
+    tables.atoms_swept();  // caches keyed by atoms may name swept ones
     atoms_sweep_at = std::max<std::size_t>(4096, 2 * atoms.size());
   }
 };
@@ -367,7 +367,7 @@ std::optional<EpochMillis> Engine::next_due() const { return impl_->wheel.next_d
 void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMillis now, std::vector<Output>& out) {
   if (!policy) return;
   policy_ = std::move(policy);
-  impl_->tables.severities.clear();
+  impl_->tables.severities.clear();  // Severity pointers into the old policy
   for (std::uint32_t slot = 0; slot < impl_->slot_end; ++slot) {
     Ticket& t = impl_->at(slot);
     if (!t.live) continue;

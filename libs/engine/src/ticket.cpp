@@ -598,10 +598,15 @@ void Runner::apply(const StoredEvent& e) {
   switch (e.kind) {
     case EventKind::kOpened: {
       if (s.opened) return;
-      const auto parts = split3(*e.arg);
-      s.plan = tables_.atoms.intern(parts[0]);
-      s.severity = tables_.atoms.intern(parts[1]);
-      s.status = tables_.atoms.intern(parts[2].empty() ? std::string_view("open") : parts[2]);
+      auto [cached, inserted] = tables_.opened_parts.try_emplace(e.arg);
+      if (inserted) {
+        const auto parts = split3(*e.arg);
+        cached->second = {tables_.atoms.intern(parts[0]), tables_.atoms.intern(parts[1]),
+                          tables_.atoms.intern(parts[2].empty() ? std::string_view("open") : parts[2])};
+      }
+      s.plan = cached->second[0];
+      s.severity = cached->second[1];
+      s.status = cached->second[2];
       s.opened = true;
       s.opened_at = e.at;
       for (std::size_t mi = 0; mi < kMetricCount; ++mi) {

@@ -93,6 +93,15 @@ class SeverityCache {
 struct Tables {
   Interner atoms;
   SeverityCache severities;
+  /// An opened event's packed "plan\x1fseverity\x1fstatus" atom -> its three
+  /// parts (status "" read as "open"), so replaying an open interns nothing.
+  absl::flat_hash_map<Atom, std::array<Atom, 3>> opened_parts;
+
+  /// After atoms were swept: every cached atom may dangle.
+  void atoms_swept() {
+    severities.clear();
+    opened_parts.clear();
+  }
 };
 
 /// One metric's clock in the current cycle.

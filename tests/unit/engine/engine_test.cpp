@@ -487,11 +487,18 @@ std::vector<TicketEvent> random_stream(std::mt19937_64& rng, int tickets, EpochM
   const std::vector<std::pair<std::string, std::string>> opens = {
       {"gold", "P1"}, {"gold", "P2"}, {"gold", "P3"}, {"silver", "P1"}};
   int id = 0;
+  // Appended rather than "e" + to_string(): g++ 12 at -O3 reports a false
+  // -Wrestrict on the operator+ form (GCC bug 105651).
+  auto next_id = [&id] {
+    std::string s = "e";
+    s += std::to_string(id++);
+    return s;
+  };
   for (int k = 0; k < tickets; ++k) {
     const std::string tk = "T" + std::to_string(k);
     EpochMillis t = t0 + static_cast<EpochMillis>(rng() % (72 * 3600)) * 1000;
     const auto& o = opens[rng() % opens.size()];
-    evs.push_back(ev("e" + std::to_string(id++), tk, t, EventKind::kOpened, o.first, o.second));
+    evs.push_back(ev(next_id(), tk, t, EventKind::kOpened, o.first, o.second));
     const int n = static_cast<int>(rng() % 8);
     for (int j = 0; j < n; ++j) {
       t += static_cast<EpochMillis>(1 + rng() % (3 * 3600)) * 1000;  // strictly increasing per ticket
@@ -508,7 +515,7 @@ std::vector<TicketEvent> random_stream(std::mt19937_64& rng, int tickets, EpochM
         case 7: e = ev("", tk, t, EventKind::kWorkaroundProvided); break;
         default: e = ev("", tk, t, EventKind::kPageAcknowledged); break;
       }
-      e.event_id = "e" + std::to_string(id++);
+      e.event_id = next_id();
       if (e.kind == EventKind::kSeverityChanged && o.first == "silver") e.severity = "P1";
       evs.push_back(e);
     }
@@ -692,6 +699,92 @@ TEST(EngineState, CompactionKeepsResultsWithFewRetainedEvents) {
   a.run_until(end);
   b.run_until(end);
   EXPECT_EQ(a.ids(), b.ids());
+}
+
+TEST(EngineState, PreviousFormatVersionIsRejected) {
+  Engine e(load());
+  std::vector<Output> out;
+  ASSERT_TRUE(e.apply(ev("e1", "T1", 1775469600000, EventKind::kOpened, "gold", "P1"), 1775469600000, out));
+  std::string bytes = e.save_ticket("T1");
+  ASSERT_EQ(bytes[0], '\x02');  // format version 2
+  bytes[0] = '\x01';
+  const auto r = e.load_ticket(bytes);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("version"), std::string::npos);
+}
+
+TEST(Engine, RetargetAddsTheClocksTheNewSeverityHas) {
+  // gold P3 has only a response clock; P1 adds update and resolution.
+  Harness h(load());
+  const EpochMillis t0 = at("2026-04-06T10:00:00Z");
+  h.send(ev("a", "A", t0, EventKind::kOpened, "gold", "P3"));
+  ASSERT_EQ(h.engine.ticket("A", h.now)->clocks.size(), 1u);
+  h.send(ev("b", "A", t0 + 10 * kMin, EventKind::kSeverityChanged, "P1"));
+  const auto v = h.engine.ticket("A", h.now);
+  ASSERT_EQ(v->clocks.size(), 3u);
+  EXPECT_EQ(v->clocks[0].metric, sla::policy::Metric::kResponse);
+  EXPECT_EQ(v->clocks[1].metric, sla::policy::Metric::kUpdate);
+  EXPECT_EQ(v->clocks[2].metric, sla::policy::Metric::kResolution);
+  const std::string bytes = h.engine.save_ticket("A");
+  Engine e2(load());
+  ASSERT_TRUE(e2.load_ticket(bytes));
+  EXPECT_EQ(e2.save_ticket("A"), bytes);
+  EXPECT_EQ(e2.ticket("A", h.now)->clocks.size(), 3u);
+}
+
+TEST(Engine, DirtyTicketsAreReportedOnceAcrossDropAndSlotReuse) {
+  sla::engine::EngineOptions o;
+  o.retention_ms = kHour;
+  Harness h(load(), o);
+  const EpochMillis t0 = at("2026-04-06T10:00:00Z");
+  h.send(ev("a1", "A", t0, EventKind::kOpened, "gold", "P3"));
+  (void)h.engine.take_dirty();
+  h.send(ev("a2", "A", t0 + kMin, EventKind::kClosed));  // A dirty again
+  h.run_until(t0 + 2 * kHour);                          // A dropped, its slot freed
+  EXPECT_EQ(h.engine.ticket_count(), 0u);
+  h.send(ev("b1", "B", t0 + 2 * kHour, EventKind::kOpened, "gold", "P3"));  // reuses the slot
+  auto dirty = h.engine.take_dirty();
+  std::sort(dirty.begin(), dirty.end());
+  EXPECT_EQ(dirty, (std::vector<std::string>{"A", "B"}));
+  EXPECT_TRUE(h.engine.take_dirty().empty());
+}
+
+TEST(Engine, FreeFormStringsSurviveInterningSweeps) {
+  // Thousands of distinct statuses, tenants and page ids make the engine
+  // sweep its interned strings several times; every ticket must still show
+  // its own values afterwards (and ASAN sees no dangling atom).
+  sla::engine::EngineOptions o;
+  o.retention_ms = kMin;
+  Harness h(load(), o);
+  const EpochMillis t0 = at("2026-04-06T10:00:00Z");
+  constexpr int kTickets = 6000;
+  for (int i = 0; i < kTickets; ++i) {
+    const std::string id = "T" + std::to_string(i);
+    auto open = ev(id + "-o", id, t0 + i, EventKind::kOpened, "gold", "P3");
+    open.tenant_id = "tenant-" + std::to_string(i);
+    h.send(open);
+    h.send(ev(id + "-s", id, t0 + i, EventKind::kStatusChanged, "status-" + std::to_string(i)));
+    h.send(ev(id + "-p", id, t0 + i, EventKind::kPageAcknowledged, id + "/page-" + std::to_string(i)));
+    if (i % 2 == 1) h.send(ev(id + "-c", id, t0 + i, EventKind::kClosed));  // dropped a minute later
+  }
+  h.run_until(t0 + kTickets + 2 * kMin);
+  EXPECT_EQ(h.engine.ticket_count(), static_cast<std::size_t>(kTickets / 2));
+  for (int i = 0; i < kTickets; i += 2) {
+    const std::string id = "T" + std::to_string(i);
+    const auto v = h.engine.ticket(id, h.now);
+    ASSERT_TRUE(v) << id;
+    EXPECT_EQ(v->tenant_id, "tenant-" + std::to_string(i));
+    EXPECT_EQ(v->status, "status-" + std::to_string(i));
+    EXPECT_EQ(v->plan, "gold");
+    EXPECT_EQ(v->severity, "P3");
+    // A duplicate of the page ack is still recognised after the sweeps.
+    const auto before = h.engine.stats().duplicates;
+    h.send(ev(id + "-p", id, h.now, EventKind::kPageAcknowledged, id + "/page-" + std::to_string(i)));
+    EXPECT_EQ(h.engine.stats().duplicates, before + 1);
+  }
+  // A new ticket opened after the sweeps interns plan and severity again.
+  h.send(ev("N-o", "N", h.now, EventKind::kOpened, "gold", "P1"));
+  EXPECT_EQ(h.engine.ticket("N", h.now)->clocks.size(), 3u);
 }
 
 TEST(Engine, AtRiskListsSoonestDeadlinesFirst) {

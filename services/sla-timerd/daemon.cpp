@@ -138,16 +138,18 @@ void Daemon::handle(const kafka::Message& m, EpochMillis now, std::vector<engine
     if (auto r = dlq_->send(m, reason, ev.error().message); !r) log()->error("DLQ send failed: {}", r.error().message);
     return;
   }
-  p.event_time = std::max(p.event_time, std::min(ev->occurred_at, now));
   // Catching up, the engine's clock is the partition's event time: a late
   // event's recomputation then fires no more than replaying the stream would.
-  const EpochMillis engine_now = p.behind ? p.event_time : now;
+  // A rejected event does not move it.
+  const EpochMillis event_time = std::max(p.event_time, std::min(ev->occurred_at, now));
+  const EpochMillis engine_now = p.behind ? event_time : now;
   if (auto r = p.engine->apply(*ev, engine_now, out); !r) {
     const std::string_view reason = r.error().code == ErrorCode::kNotFound ? "unknown_plan_or_severity" : "rejected";
     probe_.dlq(reason);
     if (auto s = dlq_->send(m, reason, r.error().message); !s) log()->error("DLQ send failed: {}", s.error().message);
     return;
   }
+  p.event_time = event_time;
   probe_.event_consumed(ev->kind);
 }
 

@@ -104,6 +104,8 @@ start_kafka() {
 start_timerd() {
   local name="$1"
   shift
+  # A restart under the same name: the earlier run's output is kept aside.
+  [[ -f "$WORK/$name.out" ]] && mv "$WORK/$name.out" "$WORK/$name.out.$(date +%s%N)"
   env SLA_KAFKA_BROKERS="$BOOTSTRAP" \
     SLA_KAFKA_CLIENT_ID="$name" \
     SLA_REDIS_HOST=127.0.0.1 SLA_REDIS_PORT="$REDIS_PORT" \
@@ -111,19 +113,16 @@ start_timerd() {
     SLA_TOPIC_INPUT="$INPUT_TOPIC" \
     "$@" \
     "$TIMERD" --http-port 0 --policy "$SRC/deploy/policies/sample.yaml" \
-    </dev/null >>"$WORK/$name.out" 2>>"$WORK/$name.err" &
+    </dev/null >"$WORK/$name.out" 2>>"$WORK/$name.err" &
   TIMERD_PIDS[$name]=$!
   local http="" deadline=$((SECONDS + 30))
-  : >"$WORK/$name.http"
   while [[ -z "$http" ]]; do
-    http="$(sed -n 's#^HTTP: \(http://[0-9.]*:[0-9]*\)/.*#\1#p' "$WORK/$name.out" | tail -n 1)"
-    [[ -n "$http" && "$http" != "$(cat "$WORK/$name.http")" ]] && break
-    http=""
+    http="$(sed -n 's#^HTTP: \(http://[0-9.]*:[0-9]*\)/.*#\1#p' "$WORK/$name.out" 2>/dev/null | head -n 1)"
+    [[ -n "$http" ]] && break
     kill -0 "${TIMERD_PIDS[$name]}" 2>/dev/null || fail "sla-timerd $name exited before serving HTTP"
     ((SECONDS < deadline)) || fail "sla-timerd $name printed no HTTP address within 30s"
     sleep 0.1
   done
-  echo "$http" >"$WORK/$name.http"
   TIMERD_HTTP[$name]="$http"
   say "sla-timerd $name (pid ${TIMERD_PIDS[$name]}) HTTP on $http"
 }

@@ -42,23 +42,27 @@ lines() { grep -c . "$1" || true; }
 case_lifecycle() {
   start_redis
   start_kafka 4
-  start_timerd a
-  wait_ready a
 
   local t0 opened deadline
   t0="$(now_ms)"
   "$PY" "$HERE/gen_events.py" --tickets 300 --seed 11 --now "$t0" --prefix LC >"$WORK/events.jsonl"
   # The live ticket: enterprise P0, 15 minutes to respond (24x7), opened so
-  # that the response deadline falls due 12 s from now.
-  opened=$((t0 - 15 * 60 * 1000 + 12000))
+  # that the response deadline falls due 25 s from now, once sla-timerd has
+  # started and worked through the backlog.
+  opened=$((t0 - 15 * 60 * 1000 + 25000))
   deadline=$((opened + 15 * 60 * 1000))
   printf '{"eventId":"LIVE-1","ticketId":"LIVE","tenantId":"acme","occurredAt":"%s","opened":{"plan":"enterprise","severity":"P0","status":"open"}}\n' \
     "$(rfc3339_ms "$opened")" >>"$WORK/events.jsonl"
 
-  "$SLACTL" tail --brokers "$BOOTSTRAP" --topics sla.escalations,sla.pages >"$WORK/tail.jsonl" 2>>"$WORK/tail.err" &
-  TAIL_PID=$!
+  # The whole history is in Kafka before sla-timerd starts: a backlog it
+  # works through on event time (its timers hold while it is behind).
   produce "$WORK/events.jsonl"
   say "$(lines "$WORK/events.jsonl") events produced; the live breach is due at $(rfc3339_ms "$deadline")"
+  "$SLACTL" tail --brokers "$BOOTSTRAP" --topics sla.escalations,sla.pages >"$WORK/tail.jsonl" 2>>"$WORK/tail.err" &
+  TAIL_PID=$!
+  start_timerd a
+  wait_ready a
+  ((deadline - $(now_ms) > 1000)) || fail "sla-timerd took too long to start: the live deadline has passed"
 
   # The live breach: on the wall clock, never before its deadline.
   local seen=""
@@ -123,8 +127,6 @@ wait_for_outputs() {
 case_poison() {
   start_redis
   start_kafka 1
-  start_timerd a
-  wait_ready a
 
   local t0
   t0="$(now_ms)"
@@ -150,6 +152,10 @@ case_poison() {
   } >"$WORK/poison.txt"
   "$BROKER" console-produce "$WORK/kafka" "$INPUT_TOPIC" <"$WORK/poison.txt" || fail "console-produce failed"
   produce "$WORK/second.jsonl"
+  # Started after the stream is complete: it is all backlog, applied on
+  # event time, so the expected outputs are exactly replay's.
+  start_timerd a
+  wait_ready a
   wait_committed $((n + 5))
 
   collect "$WORK/dlq.jsonl" sla.dlq

@@ -8,6 +8,8 @@
 #   run.sh CASE SLA_TIMERD SLACTL [SOURCE_DIR]
 #
 # CASE:
+#   smoke      /readyz turns ready (partitions assigned, Redis reachable),
+#              /healthz and /metrics answer, SIGTERM exits 0
 #   lifecycle  tickets whose whole lives lie in the past (catch-up) and one
 #              live ticket whose response breach falls due while the test
 #              runs: it must reach Kafka on time and never early; exactly
@@ -37,6 +39,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 now_ms() { date +%s%3N; }
 rfc3339_ms() { date -u -d "@$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))" +%Y-%m-%dT%H:%M:%S.%3NZ; }
 lines() { grep -c . "$1" || true; }
+
+# --- smoke --------------------------------------------------------------------
+case_smoke() {
+  start_redis
+  start_kafka 4
+  start_timerd a
+  wait_ready a
+  [[ "$(curl_ -o /dev/null -w '%{http_code}' "${TIMERD_HTTP[a]}/healthz")" == 200 ]] || fail "/healthz is not 200"
+  grep -q '^# TYPE' <<<"$(curl_ "${TIMERD_HTTP[a]}/metrics")" || fail "/metrics has no Prometheus text"
+  stop_timerd a
+}
 
 # --- lifecycle ----------------------------------------------------------------
 case_lifecycle() {
@@ -264,8 +277,8 @@ case_failover() {
 
 e2e_init
 case "$CASE" in
-  lifecycle | poison | crash | failover) "case_$CASE" ;;
-  *) fail "unknown case '$CASE' (lifecycle, poison, crash, failover)" ;;
+  smoke | lifecycle | poison | crash | failover) "case_$CASE" ;;
+  *) fail "unknown case '$CASE' (smoke, lifecycle, poison, crash, failover)" ;;
 esac
 PASSED=1
 say "passed"

@@ -11,6 +11,7 @@
 #include "config.hpp"
 #include "daemon.hpp"
 #include "demo.hpp"
+#include "json_log.hpp"
 #include "sla/codec/codec.hpp"
 #include "sla/http/server.hpp"
 #include "sla/kafka/mock_cluster.hpp"
@@ -50,8 +51,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (json_logs) {
-    spdlog::set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","logger":"%n","msg":"%v"})",
-                        spdlog::pattern_time_type::utc);
+    spdlog::set_formatter(sla::timerd::json_log_formatter());
   }
   sla::codec::quiet_protobuf_logging();
 

@@ -1,0 +1,90 @@
+// sla-timerd settings: YAML, the SLA_* environment over it, and errors that
+// name the file, line and column.
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "config.hpp"
+
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  std::string write(const std::string& text) {
+    path_ = ::testing::TempDir() + "sla-timerd-config-" + std::to_string(++counter_) + ".yaml";
+    std::ofstream(path_) << text;
+    return path_;
+  }
+  void TearDown() override {
+    if (!path_.empty()) std::remove(path_.c_str());
+  }
+  std::string path_;
+  static inline int counter_ = 0;
+};
+
+TEST_F(ConfigTest, DefaultsWithoutAFile) {
+  auto c = sla::timerd::load_config("", {});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->topics.input, "tickets.events");
+  EXPECT_EQ(c->topics.dlq, "sla.dlq");
+  EXPECT_EQ(c->poll_ms, 50);
+  EXPECT_EQ(c->max_events_per_second, 0);
+  EXPECT_EQ(c->redis.port, 6379);
+}
+
+TEST_F(ConfigTest, FileValuesAndTheEnvironmentWins) {
+  const auto path = write(
+      "policy: /etc/sla/policy.yaml\n"
+      "max_events_per_second: 5000\n"
+      "kafka:\n"
+      "  brokers: k1:9092,k2:9092\n"
+      "  group_id: sla-prod\n"
+      "  properties: {session.timeout.ms: '10000'}\n"
+      "redis: {host: redis.internal, port: 6380}\n"
+      "topics: {input: support.events}\n"
+      "http: {port: 9000, tokens: [a, b]}\n");
+  auto c = sla::timerd::load_config(path, {{"SLA_REDIS_PORT", "7000"},
+                                           {"SLA_MAX_EVENTS_PER_SECOND", "250"},
+                                           {"SLA_KAFKA_PROPERTY_FETCH_MAX_BYTES", "1048576"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->policy_path, "/etc/sla/policy.yaml");
+  EXPECT_EQ(c->kafka.brokers, "k1:9092,k2:9092");
+  EXPECT_EQ(c->kafka.group_id, "sla-prod");
+  EXPECT_EQ(c->kafka.properties.at("session.timeout.ms"), "10000");
+  EXPECT_EQ(c->kafka.properties.at("fetch.max.bytes"), "1048576");
+  EXPECT_EQ(c->redis.host, "redis.internal");
+  EXPECT_EQ(c->redis.port, 7000);              // environment over file
+  EXPECT_EQ(c->max_events_per_second, 250);   // environment over file
+  EXPECT_EQ(c->topics.input, "support.events");
+  EXPECT_EQ(c->topics.escalations, "sla.escalations");
+  EXPECT_EQ(c->http.port, 9000);
+  EXPECT_EQ(c->http.tokens, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(ConfigTest, UnknownKeyNamesFileLineAndColumn) {
+  const auto path = write("redis:\n  host: r\n  prot: 6380\n");
+  auto c = sla::timerd::load_config(path, {});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find(path + ":3:3"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("prot"), std::string::npos) << c.error().message;
+}
+
+TEST_F(ConfigTest, BadValuesAreRejected) {
+  auto c = sla::timerd::load_config(write("poll_ms: soon\n"), {});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find(":1:10"), std::string::npos) << c.error().message;
+  EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_REDIS_PORT", "63 79"}}));
+  EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_MAX_EVENTS_PER_SECOND", "-1"}}));
+  EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_POLL_MS", "0"}}));
+  EXPECT_FALSE(sla::timerd::load_config(write("kafka: [a, b]\n"), {}));
+  auto broken = sla::timerd::load_config(write("redis: {host: r\n"), {});
+  ASSERT_FALSE(broken);
+  EXPECT_NE(broken.error().message.find(path_ + ":"), std::string::npos) << broken.error().message;
+  auto missing = sla::timerd::load_config("/nonexistent/sla.yaml", {});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("/nonexistent/sla.yaml"), std::string::npos);
+}
+
+}  // namespace

@@ -5,6 +5,7 @@
 #   kafka_broker.sh fetch                      fetch the jars into the cache (once)
 #   kafka_broker.sh start DIR                  format DIR/data, start, wait, print the bootstrap address
 #   kafka_broker.sh stop DIR                   TERM, then KILL after a timeout; leaves DIR as it is
+#   kafka_broker.sh restart DIR                stop, then start again on the same data and ports
 #   kafka_broker.sh bootstrap DIR              print the bootstrap address of a started broker
 #   kafka_broker.sh create-topic DIR NAME PARTITIONS [TopicCommand args...]
 #                                              e.g. ... sla.deadlines 1 --config cleanup.policy=compact
@@ -193,11 +194,18 @@ EOF
     die "formatting $dir/data failed"
   fi
 
+  echo "127.0.0.1:$port" >"$dir/bootstrap"
+  launch "$dir" "$port"
+}
+
+# Starts the formatted broker of DIR and waits until it serves on PORT.
+launch() {
+  local dir="$1" port="$2"
+  java_cmd "$dir"
   nohup "${JAVA_CMD[@]}" kafka.Kafka "$dir/server.properties" \
     </dev/null >"$dir/logs/stdout.log" 2>&1 &
   local pid=$!
   echo "$pid" >"$dir/broker.pid"
-  echo "127.0.0.1:$port" >"$dir/bootstrap"
 
   local deadline=$((SECONDS + START_TIMEOUT))
   until port_open "$port" && grep -q "Kafka Server started" "$dir/logs/server.log" 2>/dev/null; do
@@ -213,6 +221,16 @@ EOF
     sleep 0.2
   done
   echo "127.0.0.1:$port"
+}
+
+# Stops the broker of DIR and starts it again on the same data and ports.
+restart() {
+  local dir="$1" bs
+  dir="$(cd "$dir" && pwd)"
+  bs="$(bootstrap "$dir")"
+  stop "$dir"
+  [[ -f "$dir/logs/server.log" ]] && mv "$dir/logs/server.log" "$dir/logs/server.log.$(date +%s)"
+  launch "$dir" "${bs##*:}"
 }
 
 stop() {
@@ -273,13 +291,14 @@ end_offsets() {
     { tail -n 20 "$dir/logs/admin.log" >&2; die "end-offsets of $topic failed"; }
 }
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"
 case "$cmd" in
   fetch) fetch; echo "$LIBS" ;;
   start) [[ $# -eq 2 ]] || usage; start "$2" ;;
   stop) [[ $# -eq 2 ]] || usage; stop "$2" ;;
+  restart) [[ $# -eq 2 ]] || usage; restart "$2" ;;
   bootstrap) [[ $# -eq 2 ]] || usage; bootstrap "$2" ;;
   create-topic) [[ $# -ge 4 ]] || usage; shift; create_topic "$@" ;;
   console-produce) [[ $# -eq 3 ]] || usage; console_produce "$2" "$3" ;;

@@ -79,15 +79,26 @@ e2e_init() {
   trap 'exit 143' TERM
 }
 
+# start_redis [durable]: redis-server on a free port (the same port again
+# when called after stop_redis); "durable" keeps an append-only file synced
+# on every write, so a restart finds the state again.
 start_redis() {
-  REDIS_PORT="$(free_port)"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  [[ -n "$REDIS_PORT" ]] || REDIS_PORT="$(free_port)"
+  local persistence=(--save '' --appendonly no)
+  [[ "${1:-}" == durable ]] && persistence=(--save '' --appendonly yes --appendfsync always)
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 "${persistence[@]}" \
     --dir "$WORK" --logfile "$WORK/redis.log" </dev/null >/dev/null 2>&1 &
   REDIS_PID=$!
   local _
   for _ in $(seq 100); do port_open "$REDIS_PORT" && break; sleep 0.1; done
   port_open "$REDIS_PORT" || fail "redis-server did not listen on 127.0.0.1:$REDIS_PORT"
   say "redis-server on 127.0.0.1:$REDIS_PORT"
+}
+
+stop_redis() {
+  stop_pid "$REDIS_PID" 10
+  REDIS_PID=""
+  say "redis-server stopped"
 }
 
 # Starts the broker and creates the input topic with PARTITIONS partitions.
@@ -125,6 +136,17 @@ start_timerd() {
   done
   TIMERD_HTTP[$name]="$http"
   say "sla-timerd $name (pid ${TIMERD_PIDS[$name]}) HTTP on $http"
+}
+
+wait_not_ready() {  # NAME REASON_SUBSTRING
+  local name="$1" body deadline=$((SECONDS + 30))
+  while :; do
+    body="$(curl_ "${TIMERD_HTTP[$name]}/readyz" || true)"
+    [[ "$body" == *"$2"* ]] && break
+    ((SECONDS < deadline)) || fail "$name /readyz never said '$2' (last: $body)"
+    sleep 0.2
+  done
+  say "$name not ready: $body"
 }
 
 wait_ready() {  # NAME

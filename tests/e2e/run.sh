@@ -23,6 +23,11 @@
 #   failover   instances a and b share the partitions; b leaves (a takes
 #              over), c joins (shares), a is killed -9 (c takes over after
 #              the session timeout): every expected output present
+#   redis_restart  redis-server stopped mid-stream and started again on its
+#              append-only file: consumption pauses, /readyz says why, and
+#              every expected output is present afterwards
+#   kafka_restart  the broker restarted mid-stream (same data and ports):
+#              every expected output present afterwards
 #
 # Environment: SLA_E2E_TICKETS (crash/failover stream size), SLA_E2E_KEEP
 # (keep the work directory), SLA_E2E_READY_TIMEOUT.
@@ -275,10 +280,49 @@ case_failover() {
   stop_timerd c
 }
 
+# Redis stopped mid-stream (its append-only file kept) and started again:
+# consumption pauses, /readyz says why, and work resumes where it was.
+case_redis_restart() {
+  start_redis durable
+  start_kafka 4
+  prepare_stream RR 15
+  start_timerd a "${TIMERD_SETTINGS[@]}"
+  wait_until_committed $((TOTAL / 3))
+  stop_redis
+  wait_not_ready a "state store unreachable"
+  local before
+  before="$(metric a 'sla_events_consumed_total')"
+  sleep 3
+  local after
+  after="$(metric a 'sla_events_consumed_total')"
+  ((after - before <= ${RATE})) || fail "consumption went on without Redis: $before -> $after events in 3 s"
+  start_redis durable
+  wait_ready a
+  wait_committed "$TOTAL" 180
+  collect "$WORK/outputs.jsonl"
+  check_outputs "$WORK/expected.jsonl" "$WORK/outputs.jsonl"
+  stop_timerd a
+}
+
+# The Kafka broker restarted mid-stream (same data, same ports).
+case_kafka_restart() {
+  start_redis
+  start_kafka 4
+  prepare_stream KR 16
+  start_timerd a "${TIMERD_SETTINGS[@]}"
+  wait_until_committed $((TOTAL / 3))
+  "$BROKER" restart "$WORK/kafka" >/dev/null || fail "the broker did not come back"
+  say "Kafka broker restarted"
+  wait_committed "$TOTAL" 240
+  collect "$WORK/outputs.jsonl"
+  check_outputs "$WORK/expected.jsonl" "$WORK/outputs.jsonl"
+  stop_timerd a
+}
+
 e2e_init
 case "$CASE" in
-  smoke | lifecycle | poison | crash | failover) "case_$CASE" ;;
-  *) fail "unknown case '$CASE' (smoke, lifecycle, poison, crash, failover)" ;;
+  smoke | lifecycle | poison | crash | failover | redis_restart | kafka_restart) "case_$CASE" ;;
+  *) fail "unknown case '$CASE' (smoke, lifecycle, poison, crash, failover, redis_restart, kafka_restart)" ;;
 esac
 PASSED=1
 say "passed"

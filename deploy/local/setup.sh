@@ -27,6 +27,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server           # integration tests against a real Redis
+  redis-tools            # redis-cli: the e2e tests read the committed offsets
   default-jre-headless   # Apache Kafka broker (KRaft) for e2e tests
   maven                  # fetches the Kafka broker's jars from Maven Central (tests/e2e)
   python3                # golden-scenario checker (tests/scenarios), e2e helpers

@@ -179,8 +179,9 @@ stop_timerd() {  # NAME: SIGTERM; it must exit 0 within 30 s
   say "$name stopped cleanly"
 }
 
-kill9_timerd() {  # NAME
+kill9_timerd() {  # NAME: after 0-190 ms, so it lands anywhere in a loop
   local pid="${TIMERD_PIDS[$1]}"
+  sleep "0.$((RANDOM % 20))"
   kill -KILL "$pid"
   wait "$pid" 2>/dev/null || true
   unset "TIMERD_PIDS[$1]"
@@ -198,19 +199,20 @@ committed_total() {
   echo "$total"
 }
 
-# wait_committed N [TIMEOUT]: until N input records are committed in Redis.
-# The topic's offsets are contiguous (no transactions), so the sum of the
-# next offsets is the number of records consumed, applied and committed.
+# wait_committed N [TIMEOUT [POLL]]: until N input records are committed in
+# Redis; sets COMMITTED to the count seen. The topic's offsets are
+# contiguous (no transactions), so the sum of the next offsets is the number
+# of records consumed, applied and committed.
 wait_committed() {
-  local want="$1" limit="${2:-120}" got deadline
+  local want="$1" limit="${2:-120}" poll="${3:-0.5}" deadline
   deadline=$((SECONDS + limit))
   while :; do
-    got="$(committed_total)"
-    ((got >= want)) && break
-    ((SECONDS < deadline)) || fail "only $got of $want input records committed after ${limit}s"
-    sleep 0.5
+    COMMITTED="$(committed_total)"
+    ((COMMITTED >= want)) && break
+    ((SECONDS < deadline)) || fail "only $COMMITTED of $want input records committed after ${limit}s"
+    sleep "$poll"
   done
-  say "all $want input records committed"
+  say "$COMMITTED input records committed (waited for $want)"
 }
 
 # produce FILE: proto3-JSON lines to the input topic as protobuf (slactl).

@@ -181,7 +181,7 @@ stop_timerd() {  # NAME: SIGTERM; it must exit 0 within 30 s
 
 kill9_timerd() {  # NAME: after 0-190 ms, so it lands anywhere in a loop
   local pid="${TIMERD_PIDS[$1]}"
-  sleep "0.$((RANDOM % 20))"
+  sleep "$(printf '0.%03d' $((RANDOM % 200)))"
   kill -KILL "$pid"
   wait "$pid" 2>/dev/null || true
   unset "TIMERD_PIDS[$1]"

@@ -345,6 +345,16 @@ sla::Result<void> Daemon::run() {
   return {};
 }
 
+bool Daemon::kafka_reachable() {
+  const EpochMillis now = wall_now();
+  if (now - kafka_checked_at_.load() < 2000) return kafka_ok_.load();
+  std::unique_lock lock(kafka_check_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return kafka_ok_.load();  // another probe is asking
+  kafka_ok_.store(consumer_ != nullptr && consumer_->brokers_reachable(std::chrono::milliseconds(1000)));
+  kafka_checked_at_.store(wall_now());
+  return kafka_ok_.load();
+}
+
 std::shared_ptr<const http::Deps> Daemon::http_deps() {
   auto deps = std::make_shared<http::Deps>();
   deps->healthy = [] { return true; };
@@ -353,6 +363,8 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
     std::size_t owned = owned_partitions();
     if (!store_ok_.load()) {
       r.reason = "state store unreachable";
+    } else if (!kafka_reachable()) {
+      r.reason = "Kafka unreachable";
     } else if (owned == 0) {
       r.reason = "no partitions assigned";
     } else {

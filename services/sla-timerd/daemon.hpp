@@ -86,6 +86,8 @@ class Daemon {
   void on_revoke(const std::vector<kafka::TopicPartition>& parts, bool lost);
   void handle(const kafka::Message& m, EpochMillis now, std::vector<engine::Output>& out);
   void produce(const std::vector<engine::Output>& out);
+  /// Readiness: a broker answered within the last 2 s (asks it when older).
+  [[nodiscard]] bool kafka_reachable();
   /// Sleeps as long as `max_events_per_second` asks after `consumed` events.
   void throttle(std::size_t consumed);
   /// Whether `partition` still has a backlog in Kafka (see Partition::behind).
@@ -112,6 +114,10 @@ class Daemon {
   std::atomic<bool> stop_{false};
   std::atomic<bool> reload_{false};
   std::atomic<bool> store_ok_{true};
+  /// Readiness: whether a broker answered lately, checked at most every 2 s.
+  std::atomic<bool> kafka_ok_{true};
+  std::atomic<EpochMillis> kafka_checked_at_{0};
+  std::mutex kafka_check_mu_;
   std::int64_t policy_mtime_ = 0;
   EpochMillis next_reload_check_ = 0;
   std::chrono::steady_clock::time_point throttle_until_{};

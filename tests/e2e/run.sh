@@ -26,7 +26,8 @@
 #   redis_restart  redis-server stopped mid-stream and started again on its
 #              append-only file: consumption pauses, /readyz says why, and
 #              every expected output is present afterwards
-#   kafka_restart  the broker restarted mid-stream (same data and ports):
+#   kafka_restart  the broker stopped mid-stream (/readyz says Kafka is
+#              unreachable) and started again on the same data and ports:
 #              every expected output present afterwards
 #
 # Environment: SLA_E2E_TICKETS (crash/failover stream size), SLA_E2E_KEEP
@@ -305,8 +306,12 @@ case_kafka_restart() {
   prepare_stream KR 16
   start_timerd a "${TIMERD_SETTINGS[@]}"
   wait_until_committed $((TOTAL / 3))
+  "$BROKER" stop "$WORK/kafka"
+  say "Kafka broker stopped"
+  wait_not_ready a "Kafka unreachable"
   "$BROKER" restart "$WORK/kafka" >/dev/null || fail "the broker did not come back"
-  say "Kafka broker restarted"
+  say "Kafka broker started again"
+  wait_ready a
   wait_committed "$TOTAL" 240
   collect "$WORK/outputs.jsonl"
   check_outputs "$WORK/expected.jsonl" "$WORK/outputs.jsonl"

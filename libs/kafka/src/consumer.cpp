@@ -290,4 +290,11 @@ std::vector<PartitionLag> Consumer::lag() const {
   return out;
 }
 
+bool Consumer::brokers_reachable(std::chrono::milliseconds timeout) const {
+  const rd_kafka_metadata_t* md = nullptr;
+  const auto err = rd_kafka_metadata(client_.get(), 0, nullptr, &md, static_cast<int>(timeout.count()));
+  if (md != nullptr) rd_kafka_metadata_destroy(md);
+  return err == RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
 }  // namespace sla::kafka

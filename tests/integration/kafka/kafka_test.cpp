@@ -444,5 +444,18 @@ TEST_F(KafkaTest, BrokerRestartDuringProduceLosesAndDuplicatesNothing) {
   EXPECT_EQ(payloads.size(), 100u);
 }
 
+TEST_F(KafkaTest, BrokersReachableFollowsTheBroker) {
+  ASSERT_TRUE(cluster_->create_topic("in", 1));
+  auto c = consumer("reach", "in");
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->brokers_reachable(2s));
+  ASSERT_TRUE(cluster_->broker_down(1));
+  EXPECT_FALSE(c->brokers_reachable(500ms));
+  ASSERT_TRUE(cluster_->broker_up(1));
+  bool back = false;
+  for (int i = 0; i < 20 && !back; ++i) back = c->brokers_reachable(1s);
+  EXPECT_TRUE(back);
+}
+
 }  // namespace
 }  // namespace sla::kafka

@@ -112,6 +112,10 @@ class Consumer {
   /// `rd_kafka_get_watermark_offsets`); cheap, for metrics.
   [[nodiscard]] std::vector<PartitionLag> lag() const;
 
+  /// Whether a broker answers a metadata request within `timeout` (a round
+  /// trip to the cluster; for readiness, not for every loop). Thread-safe.
+  [[nodiscard]] bool brokers_reachable(std::chrono::milliseconds timeout) const;
+
   /// Leaves the group (`rd_kafka_consumer_close`): on_revoke runs for the
   /// remaining partitions, then the group rebalances without this member.
   /// Idempotent; the destructor calls it.

@@ -457,11 +457,50 @@ sla::Result<PartitionState> RedisStore::Impl::load(std::string_view topic, std::
     }
 
     PartitionState state;
-    std::string cursor = "0";
+    // One HSCAN is always in flight while the previous page is copied out:
+    // Redis scans and sends page n+1 while this thread copies page n.
+    if (!context) {
+      if (auto ok = connect(); !ok) {
+        return tl::unexpected(ok.error());
+      }
+    }
+    auto send = [&](const std::string& from) -> sla::Result<void> {
+      Command scan("HSCAN");
+      scan.arg(tickets_key).arg(from).arg("COUNT").arg(count);
+      const SigpipeGuard no_sigpipe;
+      int done = 0;
+      if (redisAppendCommandArgv(context.get(), static_cast<int>(scan.argc()), scan.argv(), scan.lens()) != REDIS_OK) {
+        return sla::fail(ErrorCode::kUnavailable, std::string("redis append: ") + context->errstr);
+      }
+      // redisAppendCommandArgv only buffers: write now so Redis starts on it.
+      while (done == 0) {
+        if (redisBufferWrite(context.get(), &done) != REDIS_OK) {
+          return sla::fail(ErrorCode::kUnavailable, std::string("redis: ") + context->errstr);
+        }
+      }
+      return {};
+    };
+    auto receive = [&]() -> sla::Result<ReplyPtr> {
+      const SigpipeGuard no_sigpipe;
+      void* raw = nullptr;
+      if (redisGetReply(context.get(), &raw) != REDIS_OK || raw == nullptr) {
+        return sla::fail(ErrorCode::kUnavailable, std::string("redis: ") + context->errstr);
+      }
+      return ReplyPtr(static_cast<redisReply*>(raw));
+    };
+    // A failed exchange leaves replies unread: drop the connection.
+    auto lost = [&](const sla::Error& e) {
+      drop(e.message);
+      return tl::unexpected(e);
+    };
+    if (auto sent = send("0"); !sent) {
+      return lost(sent.error());
+    }
+    std::string cursor;
     do {
-      auto page = run_one(std::move(Command("HSCAN").arg(tickets_key).arg(cursor).arg("COUNT").arg(count)));
+      auto page = receive();
       if (!page) {
-        return tl::unexpected(page.error());
+        return lost(page.error());
       }
       const redisReply& reply = **page;
       if (reply.type == REDIS_REPLY_ERROR) {
@@ -470,9 +509,14 @@ sla::Result<PartitionState> RedisStore::Impl::load(std::string_view topic, std::
       if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2 ||
           reply.element[0]->type != REDIS_REPLY_STRING ||
           reply.element[1]->type != REDIS_REPLY_ARRAY || reply.element[1]->elements % 2 != 0) {
-        return tl::unexpected(unexpected_reply(reply, "HSCAN"));
+        return lost(unexpected_reply(reply, "HSCAN"));
       }
       cursor.assign(reply_text(*reply.element[0]));
+      if (cursor != "0") {
+        if (auto sent = send(cursor); !sent) {
+          return lost(sent.error());
+        }
+      }
       const redisReply& items = *reply.element[1];
       for (std::size_t i = 0; i + 1 < items.elements; i += 2) {
         state.tickets.push_back(TicketRecord{std::string(reply_text(*items.element[i])),
@@ -589,6 +633,10 @@ sla::Result<void> RedisStore::ping() {
                                                               : unexpected_reply(**reply, "PING"));
   }
   return {};
+}
+
+std::unique_ptr<StateStore> RedisStore::another_connection() const {
+  return std::make_unique<RedisStore>(impl_->options);
 }
 
 bool RedisStore::connected() const { return impl_->context != nullptr; }

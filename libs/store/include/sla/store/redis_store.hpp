@@ -7,7 +7,8 @@
 // A commit is WATCH offset + GET offset + TYPE tickets, then one pipelined
 // MULTI / HSET... / HDEL... / SET offset / EXEC: atomic, and rejected when
 // the offset would go backwards. A load is GET offset + an HSCAN loop (never
-// HGETALL: a million tickets must not become one reply).
+// HGETALL: a million tickets must not become one reply), with the next page
+// requested before the current one is copied out.
 //
 // Not a cluster client (no MOVED/ASK redirection): point it at a standalone
 // Redis or a cluster proxy; the key layout is cluster-ready. Includes no
@@ -44,8 +45,10 @@ struct RedisOptions {
   /// Fields per HSET/HDEL command inside a commit's MULTI (also capped at
   /// about 8 MiB of arguments per command).
   std::size_t write_chunk = 1000;
-  /// COUNT hint of each HSCAN during load_partition.
-  std::size_t scan_count = 1000;
+  /// COUNT hint of each HSCAN during load_partition. Pages of ~10k tickets
+  /// (a few MiB) keep a million-ticket restart to ~100 round trips without
+  /// one huge reply.
+  std::size_t scan_count = 10000;
 };
 
 /// Counters for the daemon's probes and for tests. Monotonic.
@@ -99,6 +102,8 @@ class RedisStore final : public StateStore {
                                                   std::int32_t partition) override;
   /// PING, connecting first if needed.
   [[nodiscard]] sla::Result<void> ping() override;
+  /// A new RedisStore with the same options (its own, lazy connection).
+  [[nodiscard]] std::unique_ptr<StateStore> another_connection() const override;
 
   /// True while a connection is established (no I/O).
   [[nodiscard]] bool connected() const;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -99,6 +100,12 @@ class StateStore {
 
   /// Checks the backend is reachable (connecting if needed), for readiness.
   [[nodiscard]] virtual sla::Result<void> ping() = 0;
+
+  /// A second store on the same backend with its own connection, so a
+  /// caller can load several partitions at once (one store per thread).
+  /// nullptr (the default) when the implementation offers none: load with
+  /// this store, one partition after another. Does no I/O.
+  [[nodiscard]] virtual std::unique_ptr<StateStore> another_connection() const { return nullptr; }
 };
 
 /// Checks a partition name (see StateStore). kInvalidArgument when bad.

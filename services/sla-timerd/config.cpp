@@ -55,7 +55,7 @@ std::vector<std::string> split_commas(const std::string& s) {
 sla::Result<void> from_yaml(const YAML::Node& root, const std::string& file, Config& c) {
   if (!root || root.IsNull()) return {};
   if (auto r = check_keys(root, {"policy", "kafka", "redis", "topics", "http", "poll_ms", "flush_timeout_ms",
-                                 "embedded_partitions", "max_events_per_second"},
+                                 "embedded_partitions", "max_events_per_second", "poll_batch"},
                           file, "top level");
       !r) {
     return r;
@@ -67,6 +67,7 @@ sla::Result<void> from_yaml(const YAML::Node& root, const std::string& file, Con
   SLA_GET(root, "flush_timeout_ms", c.flush_timeout_ms);
   SLA_GET(root, "embedded_partitions", c.embedded_partitions);
   SLA_GET(root, "max_events_per_second", c.max_events_per_second);
+  SLA_GET(root, "poll_batch", c.poll_batch);
   if (const auto k = root["kafka"]) {
     if (auto r = check_keys(k, {"brokers", "security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
                                 "group_id", "client_id", "properties"},
@@ -155,6 +156,7 @@ sla::Result<void> from_env(const Env& env, Config& c) {
   str("SLA_REDIS_KEY_PREFIX", c.redis.key_prefix);
   if (auto r = num("SLA_POLL_MS", c.poll_ms); !r) return r;
   if (auto r = num("SLA_MAX_EVENTS_PER_SECOND", c.max_events_per_second); !r) return r;
+  if (auto r = num("SLA_POLL_BATCH", c.poll_batch); !r) return r;
   c.kafka = kafka::with_env(c.kafka, env);
   return {};
 }
@@ -179,6 +181,9 @@ sla::Result<Config> load_config(const std::string& path, const Env& env) {
   }
   if (auto r = from_env(env, c); !r) return tl::unexpected(r.error());
   if (c.poll_ms <= 0 || c.poll_ms > 10'000) return sla::fail(ErrorCode::kInvalidArgument, "poll_ms must be in 1..10000");
+  if (c.poll_batch < 1 || c.poll_batch > 100'000) {
+    return sla::fail(ErrorCode::kInvalidArgument, "poll_batch must be in 1..100000");
+  }
   if (c.max_events_per_second < 0) {
     return sla::fail(ErrorCode::kInvalidArgument, "max_events_per_second must be 0 (no limit) or more");
   }

@@ -51,9 +51,10 @@ sla::Result<void> Daemon::start() {
   producer_ = std::move(*producer);
   dlq_ = std::make_unique<kafka::DeadLetter>(*producer_, config_.topics.dlq);
   kafka::ConsumerOptions opts;
+  opts.max_batch = static_cast<std::size_t>(config_.poll_batch);
   if (config_.max_events_per_second > 0) {
     // A tenth of a second's worth per poll, so the limit is kept smoothly.
-    opts.max_batch = static_cast<std::size_t>(std::clamp<std::int64_t>(config_.max_events_per_second / 10, 1, 1000));
+    opts.max_batch = static_cast<std::size_t>(std::clamp<std::int64_t>(config_.max_events_per_second / 10, 1, config_.poll_batch));
   }
   opts.on_assign = [this](std::vector<kafka::TopicPartition>& parts) { on_assign(parts); };
   opts.on_revoke = [this](const std::vector<kafka::TopicPartition>& parts, bool lost) { on_revoke(parts, lost); };
@@ -69,39 +70,68 @@ std::size_t Daemon::owned_partitions() const {
 }
 
 void Daemon::on_assign(std::vector<kafka::TopicPartition>& parts) {
-  for (auto& tp : parts) {
-    // The partition's state must be loaded before any of its events is
-    // applied: retry until the store answers (or we are asked to stop).
-    sla::Result<store::PartitionState> state = sla::fail(ErrorCode::kUnavailable, "not tried");
-    for (int attempt = 0; !stop_.load(); ++attempt) {
-      const auto t0 = std::chrono::steady_clock::now();
-      state = store_->load_partition(tp.topic, tp.partition);
-      probe_.redis_latency("load", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      if (state) break;
-      store_ok_.store(false);
-      log()->warn("loading partition {}/{} failed (attempt {}): {}", tp.topic, tp.partition, attempt + 1,
-                  state.error().message);
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 100 * (attempt + 1))));
-    }
-    if (!state) continue;
-    store_ok_.store(true);
-    Partition p;
-    {
-      std::lock_guard lock(mu_);
-      p.engine = std::make_unique<engine::Engine>(policy_);
-    }
-    std::size_t bad = 0;
-    for (const auto& rec : state->tickets) {
-      if (!p.engine->load_ticket(rec.state)) ++bad;
-    }
-    p.next_offset = state->next_offset.value_or(0);
-    p.last_progress = wall_now();
-    tp.offset = state->next_offset ? *state->next_offset : kafka::kOffsetBeginning;
-    log()->info("assigned {}/{}: {} tickets loaded ({} unreadable), resuming at offset {}", tp.topic, tp.partition,
-                state->tickets.size() - bad, bad, p.next_offset);
+  // Every assigned partition is loaded before any of them is served, so
+  // /readyz ("state loaded") turns true only when all are. Several load at
+  // once when the store offers more connections: Redis round trips and the
+  // decoding of tickets into their engines overlap (a 1M-ticket restart).
+  std::shared_ptr<const policy::Policy> policy;
+  {
     std::lock_guard lock(mu_);
-    partitions_[tp.partition] = std::move(p);
+    policy = policy_;
   }
+  std::vector<std::optional<Partition>> loaded(parts.size());
+  std::atomic<std::size_t> next{0};
+  const auto worker = [&](store::StateStore& store) {
+    for (std::size_t i = next++; i < parts.size(); i = next++) loaded[i] = load_partition(store, parts[i], policy);
+  };
+  const std::size_t threads_wanted =
+      std::min<std::size_t>(parts.size(), std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 8));
+  std::vector<std::unique_ptr<store::StateStore>> extra;
+  while (extra.size() + 1 < threads_wanted) {
+    auto another = store_->another_connection();
+    if (!another) break;
+    extra.push_back(std::move(another));
+  }
+  std::vector<std::thread> threads;
+  threads.reserve(extra.size());
+  for (auto& s : extra) threads.emplace_back(worker, std::ref(*s));
+  worker(*store_);
+  for (auto& t : threads) t.join();
+  std::lock_guard lock(mu_);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (loaded[i]) partitions_[parts[i].partition] = std::move(*loaded[i]);
+  }
+}
+
+std::optional<Daemon::Partition> Daemon::load_partition(store::StateStore& store, kafka::TopicPartition& tp,
+                                                        const std::shared_ptr<const policy::Policy>& policy) {
+  // The partition's state must be loaded before any of its events is
+  // applied: retry until the store answers (or we are asked to stop).
+  sla::Result<store::PartitionState> state = sla::fail(ErrorCode::kUnavailable, "not tried");
+  for (int attempt = 0; !stop_.load(); ++attempt) {
+    const auto t0 = std::chrono::steady_clock::now();
+    state = store.load_partition(tp.topic, tp.partition);
+    probe_.redis_latency("load", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    if (state) break;
+    store_ok_.store(false);
+    log()->warn("loading partition {}/{} failed (attempt {}): {}", tp.topic, tp.partition, attempt + 1,
+                state.error().message);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 100 * (attempt + 1))));
+  }
+  if (!state) return std::nullopt;
+  store_ok_.store(true);
+  Partition p;
+  p.engine = std::make_unique<engine::Engine>(policy);
+  std::size_t bad = 0;
+  for (const auto& rec : state->tickets) {
+    if (!p.engine->load_ticket(rec.state)) ++bad;
+  }
+  p.next_offset = state->next_offset.value_or(0);
+  p.last_progress = wall_now();
+  tp.offset = state->next_offset ? *state->next_offset : kafka::kOffsetBeginning;
+  log()->info("assigned {}/{}: {} tickets loaded ({} unreadable), resuming at offset {}", tp.topic, tp.partition,
+              state->tickets.size() - bad, bad, p.next_offset);
+  return p;
 }
 
 void Daemon::on_revoke(const std::vector<kafka::TopicPartition>& parts, bool lost) {

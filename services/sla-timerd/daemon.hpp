@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,11 @@ class Daemon {
   static constexpr EpochMillis kNoEventTime = std::numeric_limits<EpochMillis>::min();
 
   void on_assign(std::vector<kafka::TopicPartition>& parts);
+  /// Loads one partition's state into a new engine with `store` (retrying
+  /// until it answers or stop is requested) and sets `tp.offset` to resume
+  /// from. Thread-safe for distinct partitions and stores.
+  [[nodiscard]] std::optional<Partition> load_partition(store::StateStore& store, kafka::TopicPartition& tp,
+                                                        const std::shared_ptr<const policy::Policy>& policy);
   void on_revoke(const std::vector<kafka::TopicPartition>& parts, bool lost);
   void handle(const kafka::Message& m, EpochMillis now, std::vector<engine::Output>& out);
   void produce(const std::vector<engine::Output>& out);

@@ -399,6 +399,33 @@ void fill(const FillArgs& a, std::shared_ptr<const sla::policy::Policy> policy) 
             << " bytes of state per ticket)" << std::endl;
 }
 
+/// Loads every partition back as the daemon does on assignment and says where
+/// the time goes: Redis (HSCAN, copies) versus the engine (load_ticket).
+void load_bench(const FillArgs& a, std::shared_ptr<const sla::policy::Policy> policy) {
+  sla::store::RedisOptions ro;
+  ro.host = a.host;
+  ro.port = a.port;
+  ro.key_prefix = a.key_prefix;
+  sla::store::RedisStore store(ro);
+  double store_s = 0;
+  double engine_s = 0;
+  std::size_t tickets = 0;
+  for (int part = 0; part < a.partitions; ++part) {
+    const auto t0 = SteadyClock::now();
+    auto state = store.load_partition(a.topic, part);
+    if (!state) die("load: " + state.error().message);
+    const auto t1 = SteadyClock::now();
+    sla::engine::Engine engine(policy);
+    for (const auto& rec : state->tickets) {
+      if (!engine.load_ticket(rec.state)) die("load_ticket failed");
+    }
+    store_s += std::chrono::duration<double>(t1 - t0).count();
+    engine_s += seconds_since(t1);
+    tickets += state->tickets.size();
+  }
+  std::cout << "RESULT load tickets=" << tickets << " store_s=" << store_s << " engine_s=" << engine_s << std::endl;
+}
+
 // --- latency -----------------------------------------------------------------
 
 struct LatencyArgs {
@@ -623,6 +650,13 @@ int main(int argc, char** argv) {
   fill_cmd->add_option("--tickets", fa.tickets);
   fill_cmd->add_option("--batch", fa.batch);
 
+  auto* load_cmd = app.add_subcommand("load-bench", "load the partitions filled by fill; time Redis vs engine");
+  load_cmd->add_option("--redis-host", fa.host);
+  load_cmd->add_option("--redis-port", fa.port);
+  load_cmd->add_option("--key-prefix", fa.key_prefix);
+  load_cmd->add_option("--topic", fa.topic);
+  load_cmd->add_option("--partitions", fa.partitions);
+
   LatencyArgs la;
   auto* lat_cmd = app.add_subcommand("latency", "breach-to-Kafka latency of tickets breaching at known instants");
   lat_cmd->add_option("--brokers", la.brokers)->required();
@@ -651,6 +685,8 @@ int main(int argc, char** argv) {
     print_progress(wait_committed([&] { return reader.sum(); }, target, timeout_s, true), target);
   } else if (*fill_cmd) {
     fill(fa, load_policy(policy));
+  } else if (*load_cmd) {
+    load_bench(fa, load_policy(policy));
   } else if (*lat_cmd) {
     return latency(la, *load_policy(policy)) ? 0 : 1;
   } else if (*smoke_cmd) {

@@ -46,6 +46,8 @@ say() { echo "measure: $*"; }
 fail() { echo "measure: FAIL: $*" >&2; exit 1; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 now_ms() { date +%s%3N; }
+# CPU seconds (user + system) a process has used so far.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 for f in "$TIMERD" "$LOADGEN"; do [[ -x "$f" ]] || fail "$f missing (cmake --build $BUILD --target sla-timerd sla-loadgen)"; done
 for tool in java python3 redis-server redis-cli curl; do command -v "$tool" >/dev/null || fail "$tool not found"; done
@@ -103,6 +105,7 @@ say "redis 127.0.0.1:$REDIS_PORT, kafka $BOOTSTRAP"
 start_timerd() {
   local name="$1" input="$2"
   shift 2
+  : >"$WORK/$name.out"  # exists before the background job opens it (the sed below reads it)
   # shellcheck disable=SC2086
   env SLA_KAFKA_BROKERS="$BOOTSTRAP" SLA_REDIS_HOST=127.0.0.1 SLA_REDIS_PORT="$REDIS_PORT" \
     SLA_HTTP_ADDRESS=127.0.0.1 SLA_TOPIC_INPUT="$input" SLA_KAFKA_GROUP_ID="sla-$input" ${SLA_TIMERD_ENV:-} "$@" \
@@ -144,6 +147,9 @@ if [[ -z "$ONLY" || "$ONLY" == throughput || "$ONLY" == latency ]]; then
   "$LOADGEN" wait-offsets --redis-port "$REDIS_PORT" --topic tickets.events --partitions "$PARTITIONS" \
     --events "$EVENTS" --timeout 900 >"$WORK/throughput.txt" &
   WAIT_PID=$!
+  KAFKA_PID="$(cat "$WORK/kafka/broker.pid")"
+  kafka_cpu0="$(cpu_s "$KAFKA_PID")"
+  redis_cpu0="$(cpu_s "$REDIS_PID")"
   t0="$(now_ms)"
   start_timerd timerd tickets.events
   say "sla-timerd started (pid $TIMERD_PID), load $(load)"
@@ -152,7 +158,13 @@ if [[ -z "$ONLY" || "$ONLY" == throughput || "$ONLY" == latency ]]; then
   fi
   wait "$WAIT_PID" || { cat "$WORK/throughput.txt"; fail "wait-offsets failed"; }
   t1="$(now_ms)"
+  timerd_cpu="$(cpu_s "$TIMERD_PID")"
+  kafka_cpu="$(awk -v a="$(cpu_s "$KAFKA_PID")" -v b="$kafka_cpu0" 'BEGIN {printf "%.2f", a - b}')"
+  redis_cpu="$(awk -v a="$(cpu_s "$REDIS_PID")" -v b="$redis_cpu0" 'BEGIN {printf "%.2f", a - b}')"
   cat "$WORK/throughput.txt"
+  say "CPU during the run: sla-timerd ${timerd_cpu}s (incl. start-up), kafka ${kafka_cpu}s, redis ${redis_cpu}s;" \
+      "sla-timerd $(awk -v c="$timerd_cpu" -v n="$EVENTS" 'BEGIN {printf "%.1f", c * 1e6 / n}') us CPU per event" \
+      "($(awk -v c="$timerd_cpu" -v n="$EVENTS" 'BEGIN {printf "%d", n / c}') events per CPU-second)"
   say "THROUGHPUT $EVENTS events committed $((t1 - t0)) ms after sla-timerd started" \
       "($((EVENTS * 1000 / (t1 - t0))) events/s incl. start-up), load $(load)"
   curl_ "$HTTP/metrics" >"$WORK/metrics-throughput.txt" || true
@@ -185,11 +197,10 @@ if [[ -z "$ONLY" || "$ONLY" == restart ]]; then
     t0="$(now_ms)"
     start_timerd "restart$run" tickets.restart
     ms="$(wait_ready "$t0")"
-    loaded="$(grep -o 'tickets loaded' -c "$WORK/restart$run.err" || true)"
-    tickets="$(sed -n 's/.*assigned tickets\.restart\/[0-9]*: \([0-9]*\) tickets loaded.*/\1/p' "$WORK/restart$run.err" |
+    loaded="$(grep -c "tickets loaded" "$WORK/restart$run.out" || true)"
+    tickets="$(sed -n 's/.*assigned tickets\.restart\/[0-9]*: \([0-9]*\) tickets loaded.*/\1/p' "$WORK/restart$run.out" |
       awk '{s += $1} END {print s + 0}')"
     say "RESTART $run: ready ${ms} ms after start; $tickets tickets loaded in $loaded partitions; load $(load)"
-    grep -o '"msg":"[^"]*tickets loaded[^"]*"' "$WORK/restart$run.err" | head -n "$PARTITIONS" || true
     stop_timerd
   done
 fi

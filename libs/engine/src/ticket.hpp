@@ -180,16 +180,16 @@ struct Sim {
   }
   [[nodiscard]] Clock* clock(Metric m) {
     const auto bit = bit_of(m);
-    return (clock_mask & bit) == 0 ? nullptr : &clocks[rank(bit)];
+    return (unsigned{clock_mask} & unsigned{bit}) == 0 ? nullptr : &clocks[rank(bit)];
   }
   [[nodiscard]] const Clock* clock(Metric m) const {
     const auto bit = bit_of(m);
-    return (clock_mask & bit) == 0 ? nullptr : &clocks[rank(bit)];
+    return (unsigned{clock_mask} & unsigned{bit}) == 0 ? nullptr : &clocks[rank(bit)];
   }
   /// The clock for `m`, added (kInactive) if the ticket has none.
   Clock& add_clock(Metric m) {
     const auto bit = bit_of(m);
-    if ((clock_mask & bit) == 0) {
+    if ((unsigned{clock_mask} & unsigned{bit}) == 0) {
       clocks.insert(clocks.begin() + static_cast<std::ptrdiff_t>(rank(bit)), Clock{});
       clock_mask = static_cast<std::uint8_t>(clock_mask | bit);
     }
@@ -200,21 +200,21 @@ struct Sim {
   void each_clock(F&& f) {
     std::size_t k = 0;
     for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
-      if ((clock_mask >> mi) & 1U) f(static_cast<Metric>(mi), clocks[k++]);
+      if (((unsigned{clock_mask} >> mi) & 1U) != 0) f(static_cast<Metric>(mi), clocks[k++]);
     }
   }
   template <class F>
   void each_clock(F&& f) const {
     std::size_t k = 0;
     for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
-      if ((clock_mask >> mi) & 1U) f(static_cast<Metric>(mi), clocks[k++]);
+      if (((unsigned{clock_mask} >> mi) & 1U) != 0) f(static_cast<Metric>(mi), clocks[k++]);
     }
   }
 
  private:
   [[nodiscard]] static std::uint8_t bit_of(Metric m) { return static_cast<std::uint8_t>(1U << index(m)); }
   [[nodiscard]] std::size_t rank(std::uint8_t bit) const {
-    return static_cast<std::size_t>(std::popcount(static_cast<unsigned>(clock_mask & (bit - 1U))));
+    return static_cast<std::size_t>(std::popcount(unsigned{clock_mask} & (unsigned{bit} - 1U)));
   }
 };
 

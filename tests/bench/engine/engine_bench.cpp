@@ -1,6 +1,9 @@
 // Engine throughput (full ticket lifecycles, no I/O) and memory per open
 // ticket. Run: build/release/tests/bench/engine/engine_bench
 #include <malloc.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include <string>
 #include <vector>
@@ -135,9 +138,19 @@ std::size_t heap_in_use() {
   return mi.uordblks + mi.hblkhd;
 }
 
+// Resident bytes of the process (/proc/self/statm): also sees memory mapped
+// without malloc (the timer wheel maps its node slabs itself).
+std::size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
 void BM_EngineBytesPerOpenTicket(benchmark::State& state) {
   const auto n = static_cast<std::uint64_t>(state.range(0));
   double per_ticket = 0;
+  double rss_per_ticket = 0;
   for (auto _ : state) {
     state.PauseTiming();
     std::vector<TicketEvent> evs;
@@ -149,6 +162,7 @@ void BM_EngineBytesPerOpenTicket(benchmark::State& state) {
     }
     malloc_trim(0);
     const auto before = heap_in_use();
+    const auto rss_before = resident_bytes();
     state.ResumeTiming();
     auto engine = std::make_unique<sla::engine::Engine>(policy());
     std::vector<sla::engine::Output> out;
@@ -160,12 +174,14 @@ void BM_EngineBytesPerOpenTicket(benchmark::State& state) {
     state.PauseTiming();
     const auto after = heap_in_use();
     per_ticket = static_cast<double>(after - before) / static_cast<double>(n);
+    rss_per_ticket = static_cast<double>(resident_bytes() - rss_before) / static_cast<double>(n);
     state.counters["open_tickets"] = static_cast<double>(engine->ticket_count());
     state.counters["pending_timers"] = static_cast<double>(engine->pending_timers());
     engine.reset();
     state.ResumeTiming();
   }
   state.counters["bytes_per_ticket"] = per_ticket;
+  state.counters["rss_bytes_per_ticket"] = rss_per_ticket;
 }
 BENCHMARK(BM_EngineBytesPerOpenTicket)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
 

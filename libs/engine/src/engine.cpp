@@ -219,12 +219,12 @@ struct Engine::Impl {
   // some ticket still holds. Amortised O(1) per interned string.
   void collect_atoms() {
     if (atoms.size() < atoms_sweep_at) return;
-    absl::flat_hash_set<const std::string*> live;
+    std::vector<bool> live(atoms.bound());
     for (std::uint32_t slot = 0; slot < slot_end; ++slot) {
       const Ticket& t = at(slot);
-      if (t.live) t.each_atom([&](detail::Atom a) { live.insert(a); });
+      if (t.live) t.each_atom([&](detail::Atom a) { live[a] = true; });
     }
-    atoms.sweep([&](const std::string* a) { return live.contains(a); });
+    atoms.sweep([&](detail::Atom a) { return live[a]; });
     tables.atoms_swept();  // caches keyed by atoms may name swept ones
     atoms_sweep_at = std::max<std::size_t>(4096, 2 * atoms.size());
   }
@@ -250,16 +250,16 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
       }
       break;
     case EventKind::kSeverityChanged:
-      if (existing != nullptr && existing->sim.opened && !p.has_severity(*existing->sim.plan, e.severity)) {
+      if (existing != nullptr && existing->sim.opened && !p.has_severity(impl_->atoms.str(existing->sim.plan), e.severity)) {
         return sla::fail(ErrorCode::kNotFound,
-                         "unknown severity '" + e.severity + "' for plan '" + *existing->sim.plan + "'");
+                         "unknown severity '" + e.severity + "' for plan '" + impl_->atoms.str(existing->sim.plan) + "'");
       }
       break;
     case EventKind::kPlanChanged:
       if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'");
-      if (existing != nullptr && existing->sim.opened && !p.has_severity(e.plan, *existing->sim.severity)) {
+      if (existing != nullptr && existing->sim.opened && !p.has_severity(e.plan, impl_->atoms.str(existing->sim.severity))) {
         return sla::fail(ErrorCode::kNotFound,
-                         "plan '" + e.plan + "' has no severity '" + *existing->sim.severity + "'");
+                         "plan '" + e.plan + "' has no severity '" + impl_->atoms.str(existing->sim.severity) + "'");
       }
       break;
     default: break;
@@ -267,7 +267,7 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
 
   const std::uint32_t slot = existing == nullptr ? impl_->create(e.ticket_id, e.tenant_id) : *found;
   Ticket& t = impl_->at(slot);
-  if (t.tenant->empty()) t.tenant = impl_->atoms.intern(e.tenant_id);
+  if (t.tenant == detail::kEmptyAtom) t.tenant = impl_->atoms.intern(e.tenant_id);
 
   const std::uint64_t id_hash = detail::hash_id(e.event_id);
   const bool duplicate =
@@ -395,10 +395,11 @@ std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) c
   const auto& s = t->sim;
   TicketView v;
   v.ticket_id = t->id;
-  v.tenant_id = *t->tenant;
-  v.plan = *s.plan;
-  v.severity = *s.severity;
-  v.status = *s.status;
+  const auto& atoms = impl_->atoms;
+  v.tenant_id = atoms.str(t->tenant);
+  v.plan = atoms.str(s.plan);
+  v.severity = atoms.str(s.severity);
+  v.status = atoms.str(s.status);
   v.opened = s.opened;
   v.resolved = s.resolved;
   v.closed = s.closed;
@@ -434,7 +435,7 @@ std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) c
     if (c.live()) {
       if (c.status_paused) {
         cv.pause_reason = PauseReason::kStatus;
-        cv.pause_status = *s.status;
+        cv.pause_status = atoms.str(s.status);
       } else if (c.target != nullptr) {
         switch (c.target->calendar->closed_reason(now)) {
           case calendar::Calendar::ClosedReason::kOpen: break;
@@ -456,7 +457,7 @@ std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) c
     }
     // Name this cycle's fired items (warnings, breach, reminders, steps).
     if (c.target != nullptr && c.fired != 0) {
-      const auto steps = policy_->escalation_steps(*s.plan, *s.severity, cv.metric);
+      const auto steps = policy_->escalation_steps(atoms.str(s.plan), atoms.str(s.severity), cv.metric);
       std::size_t i = 0;
       auto add = [&](std::string name) {
         if (i < 64 && ((c.fired >> i) & 1U)) cv.fired.push_back(std::move(name));
@@ -498,7 +499,9 @@ std::vector<AtRisk> Engine::at_risk(EpochMillis now, std::int64_t within_ms, std
       const EpochMillis dl = c.breach_at != kNever      ? c.breach_at
                              : c.elapsed >= c.target_ms ? c.since
                                                         : c.target->calendar->add(c.since, c.target_ms - c.elapsed);
-      if (dl <= horizon) out.push_back(AtRisk{t.id, metric, dl, *t.sim.plan, *t.sim.severity});
+      if (dl <= horizon) {
+        out.push_back(AtRisk{t.id, metric, dl, impl_->atoms.str(t.sim.plan), impl_->atoms.str(t.sim.severity)});
+      }
     });
   }
   auto by_deadline = [](const AtRisk& a, const AtRisk& b) {
@@ -536,7 +539,7 @@ std::vector<std::string> Engine::take_dropped() {
 std::string Engine::save_ticket(std::string_view id) const {
   const Ticket* t = impl_->find(id);
   if (t == nullptr) return {};
-  return detail::encode_ticket(*t);
+  return detail::encode_ticket(*t, impl_->atoms);
 }
 
 sla::Result<void> Engine::load_ticket(std::string_view bytes) {

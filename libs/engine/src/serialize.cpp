@@ -80,15 +80,15 @@ class Reader {
   bool ok_ = true;
 };
 
-void put_sim(Writer& w, const Sim& s) {
+void put_sim(Writer& w, const Sim& s, const Interner& atoms) {
   w.b(s.opened);
   w.b(s.resolved);
   w.b(s.closed);
   w.i(s.opened_at);
   w.i(s.last_event_at);
-  w.s(*s.plan);
-  w.s(*s.severity);
-  w.s(*s.status);
+  w.s(atoms.str(s.plan));
+  w.s(atoms.str(s.severity));
+  w.s(atoms.str(s.status));
   w.u(s.clock_mask);
   for (const Clock& c : s.clocks) {
     w.b(c.target != nullptr);
@@ -145,7 +145,7 @@ bool get_sim(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
     c.breach_at = r.i();
     c.target = nullptr;
     if (has_target && s.opened) {
-      const auto* mt = p.targets(*s.plan, *s.severity, static_cast<Metric>(mi));
+      const auto* mt = p.targets(atoms.str(s.plan), atoms.str(s.severity), static_cast<Metric>(mi));
       if (mt != nullptr) c.target = &mt->pick(c.in_hours);
     }
     // A clock whose target vanished (policy changed while stored) stops.
@@ -170,15 +170,15 @@ bool get_sim(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
 
 }  // namespace
 
-std::string encode_ticket(const Ticket& t) {
+std::string encode_ticket(const Ticket& t, const Interner& atoms) {
   Writer w;
   w.u(kFormatVersion);
   w.s(t.id);
-  w.s(*t.tenant);
+  w.s(atoms.str(t.tenant));
   w.u(t.arrivals);
-  put_sim(w, t.sim);
+  put_sim(w, t.sim, atoms);
   w.b(t.base() != nullptr);
-  if (t.base() != nullptr) put_sim(w, *t.base());
+  if (t.base() != nullptr) put_sim(w, *t.base(), atoms);
   w.i(t.base_at());
   w.u(t.events.size());
   for (const auto& e : t.events) {
@@ -187,7 +187,7 @@ std::string encode_ticket(const Ticket& t) {
     w.u(e.arrival);
     w.u(static_cast<std::uint8_t>(e.kind));
     w.u(e.id_hash);
-    w.s(*e.arg);
+    w.s(atoms.str(e.arg));
   }
   const std::span<const std::uint64_t> compacted =
       t.cold ? std::span<const std::uint64_t>(t.cold->compacted_ids) : std::span<const std::uint64_t>();

@@ -12,7 +12,7 @@
 
 namespace sla::engine::detail {
 
-[[nodiscard]] std::string encode_ticket(const Ticket& t);
+[[nodiscard]] std::string encode_ticket(const Ticket& t, const Interner& atoms);
 /// Strings are interned through `atoms` (the engine's table).
 [[nodiscard]] sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const policy::Policy& p,
                                                                  Interner& atoms);

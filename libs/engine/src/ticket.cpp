@@ -56,10 +56,20 @@ std::string_view to_string(Outcome o) {
 }
 
 Atom Interner::intern(std::string_view s) {
-  if (s.empty()) return &kEmptyAtom;
+  if (s.empty()) return kEmptyAtom;
   // find() first: emplace() would build (allocate) a node even for a hit.
-  if (auto it = set_.find(absl::string_view(s.data(), s.size())); it != set_.end()) return &*it;
-  return &*set_.emplace(s).first;
+  if (auto it = ids_.find(absl::string_view(s.data(), s.size())); it != ids_.end()) return it->second;
+  Atom a = 0;
+  if (!free_.empty()) {
+    a = free_.back();
+    free_.pop_back();
+  } else {
+    a = static_cast<Atom>(strs_.size());
+    strs_.push_back(nullptr);
+  }
+  auto it = ids_.emplace(std::string(s), a).first;
+  strs_[a] = &it->first;
+  return a;
 }
 
 std::uint64_t hash_id(std::string_view s) noexcept {
@@ -77,7 +87,7 @@ std::uint64_t hash_id(std::string_view s) noexcept {
 const policy::Severity* Runner::severity() const {
   // Looked up once per Runner and again only after a plan or severity change.
   if (!sev_valid_) {
-    sev_ = tables_.severities.get(policy_, t_.sim.plan, t_.sim.severity);
+    sev_ = tables_.severities.get(policy_, tables_.atoms, t_.sim.plan, t_.sim.severity);
     sev_valid_ = true;
   }
   return sev_;
@@ -191,9 +201,9 @@ void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, EpochMillis due, c
   SlaOutput& o = std::get<SlaOutput>(out_->emplace_back(std::in_place_type<SlaOutput>));
   o.event_id = std::move(id);
   o.ticket_id = t_.id;
-  o.tenant_id = *t_.tenant;
-  o.plan = *t_.sim.plan;
-  o.severity = *t_.sim.severity;
+  o.tenant_id = str(t_.tenant);
+  o.plan = str(t_.sim.plan);
+  o.severity = str(t_.sim.severity);
   o.metric = m;
   o.cycle = c.cycle;
   // Open-ended clocks (`within: none`) have no deadline: left unset (0).
@@ -291,9 +301,9 @@ void Runner::fire_page(Ladder& l) {
   p.page_id = std::move(page_id);
   p.dedup_key = l.key;
   p.ticket_id = t_.id;
-  p.tenant_id = *t_.tenant;
-  p.plan = *t_.sim.plan;
-  p.severity = *t_.sim.severity;
+  p.tenant_id = str(t_.tenant);
+  p.plan = str(t_.sim.plan);
+  p.severity = str(t_.sim.severity);
   p.metric = l.metric;
   p.cycle = l.cycle;
   p.target = l.target;
@@ -471,7 +481,7 @@ void Runner::start_cycle(Clock& c, Metric /*m*/, EpochMillis t, std::uint32_t cy
   c.elapsed = 0;
   c.fired = 0;
   c.target_ms = target_millis(*c.target, t);
-  c.status_paused = c.target->pauses_on(*t_.sim.status);
+  c.status_paused = c.target->pauses_on(str(t_.sim.status));
 }
 
 void Runner::end_cycle(Clock& c, Metric m, EpochMillis t, Outcome outcome) {
@@ -496,7 +506,7 @@ void Runner::meet(Metric m, EpochMillis t) {
 
 void Runner::update_pause(EpochMillis /*t*/) {
   for (auto& c : t_.sim.clocks) {
-    if (c.live()) c.status_paused = c.target->pauses_on(*t_.sim.status);
+    if (c.live()) c.status_paused = c.target->pauses_on(str(t_.sim.status));
   }
 }
 
@@ -583,7 +593,7 @@ void Runner::rebind(EpochMillis t) {
       const auto it = item(c, m, i);
       if (it && it->at < c.elapsed) c.fired |= std::uint64_t{1} << i;
     }
-    c.status_paused = nt->pauses_on(*s.status);
+    c.status_paused = nt->pauses_on(str(s.status));
   });
 }
 
@@ -600,7 +610,7 @@ void Runner::apply(const StoredEvent& e) {
       if (s.opened) return;
       auto [cached, inserted] = tables_.opened_parts.try_emplace(e.arg);
       if (inserted) {
-        const auto parts = split3(*e.arg);
+        const auto parts = split3(str(e.arg));
         cached->second = {tables_.atoms.intern(parts[0]), tables_.atoms.intern(parts[1]),
                           tables_.atoms.intern(parts[2].empty() ? std::string_view("open") : parts[2])};
       }
@@ -670,7 +680,7 @@ void Runner::apply(const StoredEvent& e) {
             if (!c.live()) {
               c.phase = Clock::Phase::kRunning;
               c.since = e.at;
-              c.status_paused = c.target->pauses_on(*s.status);
+              c.status_paused = c.target->pauses_on(str(s.status));
             }
             break;
           case policy::ReopenAction::kRestart:
@@ -694,7 +704,7 @@ void Runner::apply(const StoredEvent& e) {
       stop_ladders({});
       return;
     }
-    case EventKind::kPageAcknowledged: stop_ladders(*e.arg); return;
+    case EventKind::kPageAcknowledged: stop_ladders(str(e.arg)); return;
   }
 }
 

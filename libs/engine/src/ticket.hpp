@@ -17,7 +17,7 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/inlined_vector.h>
-#include <absl/container/node_hash_set.h>
+#include <absl/container/node_hash_map.h>
 
 #include "sla/engine/engine.hpp"
 #include "sla/engine/types.hpp"
@@ -36,47 +36,62 @@ void append_number(std::string& s, std::uint64_t v);
 /// FNV-1a, 64 bit: deterministic across runs and machines (ids are persisted).
 [[nodiscard]] std::uint64_t hash_id(std::string_view s) noexcept;
 
-/// The one empty string every default Atom points at.
-inline const std::string kEmptyAtom;
-
 /// An interned string (plan, severity, status, tenant, event argument): a
-/// pointer to the engine's single copy, so 8 bytes per field and equal
-/// strings compare equal as pointers. Never null.
-using Atom = const std::string*;
+/// 32-bit id of the engine's single copy, so 4 bytes per field, and equal
+/// strings have equal ids. 0 is "". Ids never leave the process (the
+/// serialised form holds the strings).
+using Atom = std::uint32_t;
+inline constexpr Atom kEmptyAtom = 0;
 
-/// The engine's interned strings. Pointers stay valid until collect() drops
-/// them; collect() is a mark-and-sweep over the atoms every ticket holds, so
-/// free-form values (statuses, tenants, page ids) cannot grow it for ever.
+/// The engine's interned strings. An atom stays valid until sweep() drops
+/// it; the engine sweeps (marking the atoms every ticket holds) whenever the
+/// table has doubled, so free-form values (statuses, tenants, page ids)
+/// cannot grow it for ever.
 class Interner {
  public:
+  Interner() : strs_{&empty_} {}
+  Interner(const Interner&) = delete;
+  Interner& operator=(const Interner&) = delete;
+
   /// The atom for `s`; "" is kEmptyAtom.
   [[nodiscard]] Atom intern(std::string_view s);
-  [[nodiscard]] std::size_t size() const { return set_.size(); }
-  /// Drops every atom for which `live` is false.
+  [[nodiscard]] const std::string& str(Atom a) const { return *strs_[a]; }
+  /// Atoms in use, "" included.
+  [[nodiscard]] std::size_t size() const { return ids_.size() + 1; }
+  /// One past the largest atom handed out (for mark bitmaps).
+  [[nodiscard]] std::size_t bound() const { return strs_.size(); }
+  /// Drops every atom for which `live(atom)` is false; their ids are reused.
   template <class IsLive>
   void sweep(IsLive&& live) {
-    for (auto it = set_.begin(); it != set_.end();) {
+    for (auto it = ids_.begin(); it != ids_.end();) {
       auto cur = it++;
-      if (!live(&*cur)) set_.erase(cur);
+      if (live(cur->second)) continue;
+      strs_[cur->second] = nullptr;
+      free_.push_back(cur->second);
+      ids_.erase(cur);
     }
   }
 
  private:
-  absl::node_hash_set<std::string> set_;  // node-based: stable addresses
+  const std::string empty_;
+  absl::node_hash_map<std::string, Atom> ids_;  // node-based: keys never move
+  std::vector<const std::string*> strs_;        // atom -> its key in ids_
+  std::vector<Atom> free_;
 };
 
-/// (plan, severity) atoms -> the policy's Severity, so the hot path does a
-/// pointer-pair hash lookup instead of two string-keyed map searches. Cleared
-/// when the policy changes or atoms are swept (keys would dangle).
+/// (plan, severity) atoms -> the policy's Severity, so the hot path does an
+/// integer-pair hash lookup instead of two string-keyed map searches. Cleared
+/// when the policy changes or atoms are swept (ids are reused).
 class SeverityCache {
  public:
-  [[nodiscard]] const policy::Severity* get(const policy::Policy& p, Atom plan, Atom severity) {
+  [[nodiscard]] const policy::Severity* get(const policy::Policy& p, const Interner& atoms, Atom plan,
+                                            Atom severity) {
     if (&p != policy_) {
       map_.clear();
       policy_ = &p;
     }
     auto [it, inserted] = map_.try_emplace(std::pair(plan, severity), nullptr);
-    if (inserted) it->second = p.severity(*plan, *severity);
+    if (inserted) it->second = p.severity(atoms.str(plan), atoms.str(severity));
     return it->second;
   }
   void clear() {
@@ -159,11 +174,11 @@ struct Sim {
   bool resolved = false;
   bool closed = false;
   std::uint8_t clock_mask = 0;  ///< bit index(m): the ticket has a clock for metric m
+  Atom plan = kEmptyAtom;
+  Atom severity = kEmptyAtom;
+  Atom status = kEmptyAtom;
   EpochMillis opened_at = 0;
   EpochMillis last_event_at = 0;
-  Atom plan = &kEmptyAtom;
-  Atom severity = &kEmptyAtom;
-  Atom status = &kEmptyAtom;
   /// Only the clocks the ticket has (most have 2 or 3 of the 4), in metric
   /// order; a clock once added stays.
   absl::InlinedVector<Clock, 3> clocks;
@@ -174,7 +189,7 @@ struct Sim {
     opened = resolved = closed = false;
     clock_mask = 0;
     opened_at = last_event_at = 0;
-    plan = severity = status = &kEmptyAtom;
+    plan = severity = status = kEmptyAtom;
     clocks.clear();
     history.clear();
   }
@@ -227,7 +242,7 @@ struct StoredEvent {
   EventKind kind = EventKind::kOpened;
   /// plan_changed: plan | severity_changed: severity | status_changed: status |
   /// page_acknowledged: page_id | opened: "plan\x1fseverity\x1fstatus".
-  Atom arg = &kEmptyAtom;
+  Atom arg = kEmptyAtom;
 
   [[nodiscard]] bool before(const StoredEvent& o) const {
     if (at != o.at) return at < o.at;
@@ -252,14 +267,14 @@ struct Cold {
 
 struct Ticket {
   std::string id;
-  Atom tenant = &kEmptyAtom;
+  Atom tenant = kEmptyAtom;
+  std::uint32_t arrivals = 0;
   Sim sim;
   absl::InlinedVector<StoredEvent, 2> events;  ///< sorted by before()
   absl::InlinedVector<std::uint64_t, 2> emitted;  ///< output id hashes, insertion order (bounded)
   std::unique_ptr<Cold> cold;
   timerwheel::TimerHandle timer;
   EpochMillis timer_at = kNever;
-  std::uint32_t arrivals = 0;
   bool live = false;  ///< the pool slot holds a ticket
   bool dirty = false;
 
@@ -350,6 +365,7 @@ class Runner {
   /// Appends an output id's last part: "met/0", "warning/75%", "breached/2", "escalated/<step>".
   void append_suffix(std::string& id, const Clock& c, Metric m, const Item* it) const;
   [[nodiscard]] std::span<const policy::EscalationStep* const> steps(Metric m) const;
+  [[nodiscard]] const std::string& str(Atom a) const { return tables_.atoms.str(a); }
   /// The ticket's (plan, severity) in the policy, or nullptr; cached per runner.
   [[nodiscard]] const policy::Severity* severity() const;
   /// The target the ticket has for `m` when opened at `opened_at` (the

@@ -55,6 +55,12 @@ struct Engine::Impl {
   std::uint32_t slot_end = 0;  ///< slots [0, slot_end) have been handed out
   std::vector<std::uint32_t> free_slots;
 
+  // Per slot, kept beside the pool rather than in each ticket (a bool there
+  // costs 8 bytes of padding): the slot holds a ticket / the ticket is dirty.
+  std::vector<bool> live_bits;
+  std::vector<bool> dirty_bits;
+
+  [[nodiscard]] bool live(std::uint32_t slot) const { return slot < slot_end && live_bits[slot]; }
   Ticket& at(std::uint32_t slot) { return chunks[slot >> kChunkBits][slot & kChunkMask]; }
   const Ticket& at(std::uint32_t slot) const { return chunks[slot >> kChunkBits][slot & kChunkMask]; }
 
@@ -108,10 +114,13 @@ struct Engine::Impl {
     } else {
       slot = slot_end++;
       if ((slot >> kChunkBits) >= chunks.size()) chunks.push_back(std::make_unique<Ticket[]>(kChunkMask + 1));
+      live_bits.push_back(false);
+      dirty_bits.push_back(false);
     }
     Ticket& nt = at(slot);
     nt = std::move(t);
-    nt.live = true;
+    live_bits[slot] = true;
+    dirty_bits[slot] = false;
     index.insert(slot);
     return slot;
   }
@@ -124,9 +133,8 @@ struct Engine::Impl {
   }
 
   void mark_dirty(std::uint32_t slot) {
-    Ticket& t = at(slot);
-    if (!t.dirty) {
-      t.dirty = true;
+    if (!dirty_bits[slot]) {
+      dirty_bits[slot] = true;
       dirty.push_back(slot);
     }
   }
@@ -137,9 +145,11 @@ struct Engine::Impl {
     if (report) dropped.push_back(t.id);
     // Still reported by take_dirty(). Its entry in `dirty` stays: take_dirty()
     // skips entries whose slot is free or holds a ticket not marked dirty.
-    if (t.dirty) dirty_gone.push_back(t.id);
+    if (dirty_bits[slot]) dirty_gone.push_back(t.id);
     index.erase(slot);
     t = Ticket{};
+    live_bits[slot] = false;
+    dirty_bits[slot] = false;
     free_slots.push_back(slot);
   }
 
@@ -219,12 +229,11 @@ struct Engine::Impl {
   // some ticket still holds. Amortised O(1) per interned string.
   void collect_atoms() {
     if (atoms.size() < atoms_sweep_at) return;
-    std::vector<bool> live(atoms.bound());
+    std::vector<bool> held(atoms.bound());
     for (std::uint32_t slot = 0; slot < slot_end; ++slot) {
-      const Ticket& t = at(slot);
-      if (t.live) t.each_atom([&](detail::Atom a) { live[a] = true; });
+      if (live_bits[slot]) at(slot).each_atom([&](detail::Atom a) { held[a] = true; });
     }
-    atoms.sweep([&](detail::Atom a) { return live[a]; });
+    atoms.sweep([&](detail::Atom a) { return held[a]; });
     tables.atoms_swept();  // caches keyed by atoms may name swept ones
     atoms_sweep_at = std::max<std::size_t>(4096, 2 * atoms.size());
   }
@@ -343,7 +352,7 @@ std::size_t Engine::advance(EpochMillis now, std::vector<Output>& out) {
   });
   std::size_t produced = 0;
   for (const std::uint32_t slot : due) {
-    if (slot >= impl_->slot_end || !impl_->at(slot).live) continue;
+    if (!impl_->live(slot)) continue;
     Ticket& t = impl_->at(slot);
     t.timer = {};
     t.timer_at = kNever;
@@ -369,8 +378,8 @@ void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMilli
   policy_ = std::move(policy);
   impl_->tables.severities.clear();  // Severity pointers into the old policy
   for (std::uint32_t slot = 0; slot < impl_->slot_end; ++slot) {
+    if (!impl_->live(slot)) continue;
     Ticket& t = impl_->at(slot);
-    if (!t.live) continue;
     Runner r = impl_->runner(*policy_, t, &out, now);
     r.rebind(now);
     if (t.cold && t.cold->base) {
@@ -492,8 +501,8 @@ std::vector<AtRisk> Engine::at_risk(EpochMillis now, std::int64_t within_ms, std
   std::vector<AtRisk> out;
   const EpochMillis horizon = now + within_ms;
   for (std::uint32_t slot = 0; slot < impl_->slot_end; ++slot) {
+    if (!impl_->live(slot)) continue;
     const Ticket& t = impl_->at(slot);
-    if (!t.live) continue;
     t.sim.each_clock([&](MetricKind metric, const Clock& c) {
       if (!c.counting() || c.target == nullptr || c.target->open_ended) return;
       const EpochMillis dl = c.breach_at != kNever      ? c.breach_at
@@ -521,10 +530,10 @@ std::vector<std::string> Engine::take_dirty() {
   out.swap(impl_->dirty_gone);
   out.reserve(out.size() + impl_->dirty.size());
   for (const std::uint32_t slot : impl_->dirty) {
-    Ticket* t = &impl_->at(slot);
-    if (!t->live || !t->dirty) continue;  // removed, or reported through an earlier entry
-    t->dirty = false;
-    out.push_back(t->id);
+    // A removed ticket's stale entry, or one reported through an earlier entry.
+    if (!impl_->live(slot) || !impl_->dirty_bits[slot]) continue;
+    impl_->dirty_bits[slot] = false;
+    out.push_back(impl_->at(slot).id);
   }
   impl_->dirty.clear();
   return out;
@@ -550,7 +559,7 @@ sla::Result<void> Engine::load_ticket(std::string_view bytes) {
   Ticket& nt = impl_->at(slot);
   nt.timer = {};
   nt.timer_at = kNever;
-  nt.dirty = false;
+  impl_->dirty_bits[slot] = false;
   impl_->arm(slot, *policy_, impl_->wheel.now());
   impl_->collect_atoms();
   return {};
@@ -564,7 +573,7 @@ std::vector<std::string> Engine::ticket_ids() const {
   std::vector<std::string> out;
   out.reserve(impl_->index.size());
   for (std::uint32_t slot = 0; slot < impl_->slot_end; ++slot) {
-    if (impl_->at(slot).live) out.push_back(impl_->at(slot).id);
+    if (impl_->live(slot)) out.push_back(impl_->at(slot).id);
   }
   return out;
 }

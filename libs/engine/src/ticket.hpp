@@ -275,8 +275,6 @@ struct Ticket {
   std::unique_ptr<Cold> cold;
   timerwheel::TimerHandle timer;
   EpochMillis timer_at = kNever;
-  bool live = false;  ///< the pool slot holds a ticket
-  bool dirty = false;
 
   [[nodiscard]] EpochMillis base_at() const {
     return cold ? cold->base_at : std::numeric_limits<EpochMillis>::min();

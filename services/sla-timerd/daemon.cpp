@@ -211,7 +211,8 @@ void Daemon::produce_snapshots(std::int32_t /*partition*/, Partition& p, EpochMi
 
 bool Daemon::is_behind(std::int32_t partition, const Partition& p, const std::vector<kafka::PartitionLag>& lags,
                        EpochMillis now) const {
-  if (now - p.last_progress > kMaxHoldMs) return false;
+  // Paused (the store is down), nothing can arrive: keep holding.
+  if (now - p.last_progress > kMaxHoldMs && !consumer_->paused_all()) return false;
   for (const auto& l : lags) {
     if (l.partition != partition || l.topic != config_.topics.input) continue;
     if (l.high_watermark < 0) return true;  // no fetch answered yet: the backlog is unknown
@@ -360,6 +361,8 @@ sla::Result<void> Daemon::run() {
     } else if (ok && !store_ok_.exchange(true)) {
       log()->info("state store back: resuming consumption");
       (void)consumer_->resume_all();
+      std::lock_guard lock(mu_);
+      for (auto& [part, p] : partitions_) p.last_progress = now;  // the hold restarts with the fetches
     }
     maybe_reload(now);
     if (now - last_gauges >= 1000) {

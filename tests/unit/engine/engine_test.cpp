@@ -787,6 +787,51 @@ TEST(Engine, FreeFormStringsSurviveInterningSweeps) {
   EXPECT_EQ(h.engine.ticket("N", h.now)->clocks.size(), 3u);
 }
 
+TEST(Engine, PolicyReloadRebindsClocksAndCancelsVanishedTargets) {
+  // The same policy with gold P1 response 2h (was 1h) and no update target.
+  std::string yaml = kPolicy;
+  const std::string p1 =
+      "        response:   {within: 1h, calendar: 24x7}\n"
+      "        resolution: {within: 4h, calendar: 24x7}\n"
+      "        update:     {every: 30m, calendar: 24x7}\n";
+  const auto pos = yaml.find(p1);
+  ASSERT_NE(pos, std::string::npos);
+  yaml.replace(pos, p1.size(),
+               "        response:   {within: 2h, calendar: 24x7}\n"
+               "        resolution: {within: 4h, calendar: 24x7}\n");
+  const auto reloaded = load(yaml.c_str());
+  ASSERT_TRUE(reloaded);
+
+  sla::engine::EngineOptions small;
+  small.max_retained_events = 4;  // the ticket compacts: its base snapshot is rebound too
+  Harness h(load(), small);
+  const EpochMillis t0 = at("2026-04-06T10:00:00Z");
+  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P1"));
+  for (int i = 0; i < 6; ++i) {
+    h.send(ev("s" + std::to_string(i), "A", t0 + (i + 1) * kMin, EventKind::kStatusChanged,
+              i % 2 == 0 ? "in_progress" : "open"));
+  }
+  h.run_until(t0 + 10 * kMin);
+  h.engine.set_policy(reloaded, h.now, h.out);
+  auto v = h.engine.ticket("A", h.now);
+  ASSERT_TRUE(v);
+  ASSERT_EQ(v->clocks.size(), 3u);
+  EXPECT_EQ(v->clocks[0].metric, sla::policy::Metric::kResponse);
+  EXPECT_EQ(v->clocks[0].deadline, t0 + 2 * kHour);
+  EXPECT_EQ(v->clocks[1].metric, sla::policy::Metric::kUpdate);
+  EXPECT_EQ(v->clocks[1].state, sla::engine::ClockState::kCancelled);
+  ASSERT_FALSE(v->history.empty());
+  EXPECT_EQ(v->history.back().outcome, "cancelled");
+  // A late event recomputes from the (rebound) base snapshot: same view.
+  h.send_late(ev("late", "A", t0 + 30 * 1000, EventKind::kStatusChanged, "open"), t0 + 11 * kMin);
+  v = h.engine.ticket("A", h.now);
+  EXPECT_EQ(v->clocks[0].deadline, t0 + 2 * kHour);
+  h.run_until(t0 + 3 * kHour);
+  EXPECT_EQ(h.find("A/response/0/breached/0") != nullptr, true);
+  EXPECT_EQ(h.find("A/response/0/breached/0")->fired_at, t0 + 2 * kHour);
+  for (const auto& id : h.ids()) EXPECT_EQ(id.find("A/update/"), std::string::npos) << id;
+}
+
 TEST(Engine, AtRiskListsSoonestDeadlinesFirst) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");

@@ -225,8 +225,8 @@ struct Engine::Impl {
   }
 
   // Free-form atoms (statuses, tenants, page ids) would otherwise pile up:
-  // once the table has doubled since the last sweep, keep only the atoms
-  // some ticket still holds. Amortised O(1) per interned string.
+  // once the table has grown enough since the last sweep (see below), keep
+  // only the atoms some ticket still holds. Amortised O(1) per interned string.
   void collect_atoms() {
     if (atoms.size() < atoms_sweep_at) return;
     std::vector<bool> held(atoms.bound());
@@ -235,7 +235,11 @@ struct Engine::Impl {
     }
     atoms.sweep([&](detail::Atom a) { return held[a]; });
     tables.atoms_swept();  // caches keyed by atoms may name swept ones
-    atoms_sweep_at = std::max<std::size_t>(4096, 2 * atoms.size());
+    // Next sweep once the table has doubled and grown by a sixteenth of the
+    // ticket count: at most ~16 ticket visits per new string, so a million
+    // tickets with few live strings do not pause for a full scan every few
+    // thousand page acks.
+    atoms_sweep_at = std::max({std::size_t{4096}, 2 * atoms.size(), atoms.size() + index.size() / 16});
   }
 };
 

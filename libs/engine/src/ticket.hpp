@@ -1,7 +1,9 @@
 // Internal: one ticket's deterministic state machine (Sim), the retained
 // events it is recomputed from, and the bookkeeping that survives
 // recomputation (emitted output ids, paging ladders). Not part of the public
-// API; engine.cpp owns tickets.
+// API; engine.cpp owns tickets. Laid out for memory (SPEC 7: <= 512 bytes per
+// open ticket; docs/benchmarks.md): interned 32-bit strings, only the clocks
+// a ticket has, small inline buffers, rare parts boxed in Ticket::cold.
 #pragma once
 
 #include <array>

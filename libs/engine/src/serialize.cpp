@@ -3,10 +3,11 @@
 namespace sla::engine::detail {
 namespace {
 
-// 2: interned strings, only the clocks a ticket has (metric mask), cycle
-// outcomes as enum values. Version 1 states are rejected (as before, a
-// rejected state is rebuilt from the input topic).
+// 2: only the clocks a ticket has (metric mask), cycle outcomes as enum
+// values. Version 1 (all four clocks, outcomes as strings) is still read, so
+// a daemon upgraded over stored state keeps its tickets.
 constexpr std::uint8_t kFormatVersion = 2;
+constexpr std::uint8_t kFormatVersion1 = 1;
 
 class Writer {
  public:
@@ -168,6 +169,65 @@ bool get_sim(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
   return r.ok();
 }
 
+// Version 1: all four clocks in metric order (never-started ones kInactive),
+// outcomes as strings.
+bool get_sim_v1(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
+  s.opened = r.b();
+  s.resolved = r.b();
+  s.closed = r.b();
+  s.opened_at = r.i();
+  s.last_event_at = r.i();
+  s.plan = atoms.intern(r.s());
+  s.severity = atoms.intern(r.s());
+  s.status = atoms.intern(r.s());
+  for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+    Clock c;
+    const bool has_target = r.b();
+    c.in_hours = r.b();
+    const auto phase = r.u();
+    if (phase > static_cast<std::uint8_t>(Clock::Phase::kStopped)) return false;
+    c.phase = static_cast<Clock::Phase>(phase);
+    c.status_paused = r.b();
+    c.breached = r.b();
+    c.cycle = static_cast<std::uint32_t>(r.u());
+    c.target_ms = r.i();
+    c.cycle_start = r.i();
+    c.since = r.i();
+    c.elapsed = r.i();
+    c.fired = r.u();
+    c.breach_at = r.i();
+    if (c.phase == Clock::Phase::kInactive) continue;  // version 2 stores no such clock
+    if (has_target && s.opened) {
+      const auto* mt = p.targets(atoms.str(s.plan), atoms.str(s.severity), static_cast<Metric>(mi));
+      if (mt != nullptr) c.target = &mt->pick(c.in_hours);
+    }
+    if (c.target == nullptr && c.phase == Clock::Phase::kRunning) c.phase = Clock::Phase::kStopped;
+    s.add_clock(static_cast<Metric>(mi)) = c;
+  }
+  const std::size_t n = r.count();
+  for (std::size_t k = 0; k < n; ++k) {
+    Cycle h;
+    const auto m = r.u();
+    if (m >= kMetricCount) return false;
+    h.metric = static_cast<Metric>(m);
+    h.cycle = static_cast<std::uint32_t>(r.u());
+    h.started_at = r.i();
+    h.ended_at = r.i();
+    h.elapsed_ms = r.i();
+    const std::string outcome = r.s();
+    bool known = false;
+    for (std::uint8_t o = 0; o < kOutcomeCount; ++o) {
+      if (to_string(static_cast<Outcome>(o)) == outcome) {
+        h.outcome = static_cast<Outcome>(o);
+        known = true;
+      }
+    }
+    if (!known) return false;
+    s.history.push_back(h);
+  }
+  return r.ok();
+}
+
 }  // namespace
 
 std::string encode_ticket(const Ticket& t, const Interner& atoms) {
@@ -212,19 +272,22 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
                                                    Interner& atoms) {
   Reader r(bytes);
   const auto version = r.u();
-  if (!r.ok() || version != kFormatVersion) {
+  if (!r.ok() || (version != kFormatVersion && version != kFormatVersion1)) {
     return sla::fail(ErrorCode::kInvalidArgument, "ticket state: unsupported format version " + std::to_string(version));
   }
   auto t = std::make_unique<Ticket>();
   t->id = r.s();
   t->tenant = atoms.intern(r.s());
   t->arrivals = static_cast<std::uint32_t>(r.u());
-  if (!get_sim(r, t->sim, p, atoms)) {
+  auto read_sim = [&](Sim& s) {
+    return version == kFormatVersion1 ? get_sim_v1(r, s, p, atoms) : get_sim(r, s, p, atoms);
+  };
+  if (!read_sim(t->sim)) {
     return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt clock section");
   }
   if (r.b()) {
     Sim base;
-    if (!get_sim(r, base, p, atoms)) {
+    if (!read_sim(base)) {
       return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt base section");
     }
     t->cold_part().base = std::move(base);

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -701,16 +702,110 @@ TEST(EngineState, CompactionKeepsResultsWithFewRetainedEvents) {
   EXPECT_EQ(a.ids(), b.ids());
 }
 
-TEST(EngineState, PreviousFormatVersionIsRejected) {
+TEST(EngineState, UnknownFormatVersionIsRejected) {
   Engine e(load());
   std::vector<Output> out;
   ASSERT_TRUE(e.apply(ev("e1", "T1", 1775469600000, EventKind::kOpened, "gold", "P1"), 1775469600000, out));
   std::string bytes = e.save_ticket("T1");
   ASSERT_EQ(bytes[0], '\x02');  // format version 2
-  bytes[0] = '\x01';
+  bytes[0] = '\x03';
   const auto r = e.load_ticket(bytes);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("version"), std::string::npos);
+}
+
+// Version 1 states written by the engine before the rework (commit 0b49d4d)
+// for three tickets of kPolicy, with what that engine showed for them at
+// kV1Now: T1 gold P1 responded then on_hold, T2 gold P3 closed, T3 gold P1
+// past its resolution breach with a paging ladder running.
+struct V1Clock {
+  int metric, state;
+  EpochMillis deadline;  // -1: none
+  std::int64_t elapsed;
+  std::size_t fired;
+};
+struct V1Fixture {
+  const char* id;
+  const char* hex;
+  EpochMillis next_due;  // -1: none
+  std::size_t pages;
+  std::vector<V1Clock> clocks;
+  std::vector<std::pair<int, std::string>> history;
+};
+constexpr EpochMillis kV1Now = 1775484300000LL;
+const std::vector<V1Fixture>& v1_fixtures() {
+  static const std::vector<V1Fixture> f = {
+      {"T1",
+         "010254310461636d650301000080f4e0a3ac6780b2f3a4ac6704676f6c64025031076f6e5f686f6c6401010200000080"
+         "bab70380f4e0a3ac6780b2f3a4ac67809f4900feffffffffffffffff0101010101000080dddb0180f4e0a3ac6780b2f3"
+         "a4ac6780be920105feffffffffffffffff01000100000000000080b2f3a4ac670000feffffffffffffffff0101010101"
+         "000080e8dd0d80f4e0a3ac6780b2f3a4ac6780be920100feffffffffffffffff0101000080f4e0a3ac678093aaa4ac67"
+         "809f49036d657400ffffffffffffffffff010380f4e0a3ac67000000a78a95aafbe084ce080c676f6c641f50311f6f70"
+         "656e8093aaa4ac67000101da8d95aafb8085ce080080b2f3a4ac670002038d9195aafba085ce08076f6e5f686f6c6400"
+         "03c1eb86c1ba93e1f04a8d99f9a5a4e8a2d820d6b094f2abbaefa85200",
+       -1LL, 0, {{0, 2, -1LL, 600000, 0}, {1, 1, -1LL, 1200000, 2}, {3, 1, -1LL, 1200000, 0}}, {{0, "met"}}},
+      {"T2",
+         "010254320461636d650201000180f4e0a3ac67c0c385a4ac6704676f6c64025033046f70656e01010300000080aea60a"
+         "80f4e0a3ac67c0c385a4ac67c0cf2400feffffffffffffffff010001000000000000c0c385a4ac670000feffffffffff"
+         "ffffff010001000000000000c0c385a4ac670000feffffffffffffffff010001000000000000c0c385a4ac670000feff"
+         "ffffffffffffff0101000080f4e0a3ac67c0c385a4ac67c0cf240963616e63656c6c656400ffffffffffffffffff0102"
+         "80f4e0a3ac67000000fcfcb5aafbe080d3080c676f6c641f50331f6f70656ec0c385a4ac670001099587b6aafbc081d3"
+         "0800000000",
+       1775556300000LL, 0, {{0, 4, -1LL, 300000, 0}}, {{0, "cancelled"}}},
+      {"T3",
+         "010254330461636d650101000080f4e0a3ac6780f4e0a3ac6704676f6c64025031046f70656e01010100010080bab703"
+         "80f4e0a3ac6780f4e0a3ac67003f80ae98a7ac6701010100010080dddb0180f4e0a3ac6780f4e0a3ac67003f80d1bca5"
+         "ac67000100000000000080f4e0a3ac670000feffffffffffffffff0101010100010080e8dd0d80f4e0a3ac6780f4e0a3"
+         "ac6700cf0180dcbeb1ac670000ffffffffffffffffff010180f4e0a3ac67000000d9d0a9aafbe09fd1080c676f6c641f"
+         "50311f6f70656e0013d7b3dbccacfaf998ce01ccb5a9e0c7aca6e7ff018cc09595adbacad0de0191bcaa868b90c1f799"
+         "01cf85af8cd6c5fdabc801d6e6c89bd8cea6946ff294e3b18ad088dc8701828ce1a8defdef913ae596beb9aff88bcee9"
+         "019c82af8cd6a5fdabc801b293beb9afd88bcee901e8f2eeb3a7b28dee35b58caf8cd685feabc801ff8fbeb9afb88bce"
+         "e9018ffae684a8f2bdc54781d289b7ec94fefee101e6e9b48f9afdaba231a3e3c89bd8aea6946f92c5f3e1fdefcac504"
+         "012154332f7265736f6c7574696f6e2f302f706167652f676f6c642d70312f322f7433027433030080fb87b2ac670100",
+       1775484600000LL, 1, {{0, 3, 1775473200000LL, 14700000, 6}, {1, 3, 1775471400000LL, 14700000, 6}, {3, 3, 1775484000000LL, 14700000, 6}}, {}},
+  };
+  return f;
+}
+
+std::string from_hex(std::string_view hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+TEST(EngineState, Version1StatesLoadAsTheOldEngineShowedThem) {
+  Engine e(load());
+  for (const auto& f : v1_fixtures()) {
+    const std::string v1 = from_hex(f.hex);
+    ASSERT_EQ(v1[0], '\x01');
+    ASSERT_TRUE(e.load_ticket(v1)) << f.id;
+    const auto v = e.ticket(f.id, kV1Now);
+    ASSERT_TRUE(v) << f.id;
+    EXPECT_EQ(v->next_due.value_or(-1), f.next_due) << f.id;
+    EXPECT_EQ(v->pages.size(), f.pages) << f.id;
+    ASSERT_EQ(v->clocks.size(), f.clocks.size()) << f.id;
+    for (std::size_t i = 0; i < f.clocks.size(); ++i) {
+      const auto& c = v->clocks[i];
+      EXPECT_EQ(static_cast<int>(c.metric), f.clocks[i].metric) << f.id << " clock " << i;
+      EXPECT_EQ(static_cast<int>(c.state), f.clocks[i].state) << f.id << " clock " << i;
+      EXPECT_EQ(c.deadline.value_or(-1), f.clocks[i].deadline) << f.id << " clock " << i;
+      EXPECT_EQ(c.elapsed_ms, f.clocks[i].elapsed) << f.id << " clock " << i;
+      EXPECT_EQ(c.fired.size(), f.clocks[i].fired) << f.id << " clock " << i;
+    }
+    ASSERT_EQ(v->history.size(), f.history.size()) << f.id;
+    for (std::size_t i = 0; i < f.history.size(); ++i) {
+      EXPECT_EQ(static_cast<int>(v->history[i].metric), f.history[i].first) << f.id;
+      EXPECT_EQ(v->history[i].outcome, f.history[i].second) << f.id;
+    }
+    // Saved again as version 2, and that round-trips byte for byte.
+    const std::string v2 = e.save_ticket(f.id);
+    ASSERT_EQ(v2[0], '\x02');
+    Engine e2(load());
+    ASSERT_TRUE(e2.load_ticket(v2)) << f.id;
+    EXPECT_EQ(e2.save_ticket(f.id), v2) << f.id;
+  }
 }
 
 TEST(Engine, RetargetAddsTheClocksTheNewSeverityHas) {

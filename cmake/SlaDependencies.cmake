@@ -21,4 +21,5 @@ endif()
 find_package(Boost 1.81 REQUIRED)                          # libboost1.81-dev (Asio, Beast: header-only)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis) # libhiredis-dev
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka) # librdkafka-dev (C API + rdkafka_mock.h)
+pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc) # libjemalloc-dev (sla-timerd's allocator)
 find_package(prometheus-cpp CONFIG REQUIRED)               # prometheus-cpp-dev (core: registry + text serializer)

@@ -311,6 +311,22 @@ void Daemon::update_gauges() {
   }
 }
 
+void Daemon::fire_due(std::vector<engine::Output>& out) {
+  {
+    std::lock_guard lock(mu_);
+    const EpochMillis t = wall_now();
+    for (auto& [part, p] : partitions_) {
+      if (p.behind) continue;  // catching up: fires up to its event time in the loop
+      if (auto due = p.engine->next_due(); due && *due <= t) {
+        probe_.firing_lateness(static_cast<double>(t - *due));
+        p.engine->advance(t, out);
+      }
+    }
+  }
+  produce(out);
+  out.clear();
+}
+
 sla::Result<void> Daemon::run() {
   std::vector<engine::Output> out;
   EpochMillis last_gauges = 0;
@@ -333,14 +349,19 @@ sla::Result<void> Daemon::run() {
     {
       std::lock_guard lock(mu_);
       for (const auto& m : *batch) handle(m, now, out);
+      // Timers fire up to the time after the batch, not the time before it:
+      // one that fell due while the batch was applied goes out now.
+      const EpochMillis fire_at = std::max(now, wall_now());
       for (auto& [part, p] : partitions_) {
         p.behind = is_behind(part, p, lags, now);
         if (p.behind) {
           if (p.event_time != kNoEventTime) p.engine->advance(std::min(now, p.event_time), out);
           continue;
         }
-        if (auto due = p.engine->next_due(); due && *due <= now) probe_.firing_lateness(static_cast<double>(now - *due));
-        p.engine->advance(now, out);
+        if (auto due = p.engine->next_due(); due && *due <= fire_at) {
+          probe_.firing_lateness(static_cast<double>(fire_at - *due));
+        }
+        p.engine->advance(fire_at, out);
       }
     }
     produce(out);
@@ -364,6 +385,7 @@ sla::Result<void> Daemon::run() {
       std::lock_guard lock(mu_);
       for (auto& [part, p] : partitions_) p.last_progress = now;  // the hold restarts with the fetches
     }
+    fire_due(out);
     maybe_reload(now);
     if (now - last_gauges >= 1000) {
       update_gauges();

@@ -92,6 +92,11 @@ class Daemon {
   void on_revoke(const std::vector<kafka::TopicPartition>& parts, bool lost);
   void handle(const kafka::Message& m, EpochMillis now, std::vector<engine::Output>& out);
   void produce(const std::vector<engine::Output>& out);
+  /// Fires the timers of caught-up partitions that fell due during the
+  /// flush and the commit, and produces their outputs at once (sent without
+  /// waiting for a flush). The state recording them is committed after the
+  /// next loop's flush, like any other: outputs stay acknowledged before it.
+  void fire_due(std::vector<engine::Output>& out);
   /// Readiness: a broker answered within the last 2 s (asks it when older).
   [[nodiscard]] bool kafka_reachable();
   /// Sleeps as long as `max_events_per_second` asks after `consumed` events.

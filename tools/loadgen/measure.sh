@@ -197,10 +197,12 @@ if [[ -z "$ONLY" || "$ONLY" == restart ]]; then
     t0="$(now_ms)"
     start_timerd "restart$run" tickets.restart
     ms="$(wait_ready "$t0")"
+    cpu="$(cpu_s "$TIMERD_PID")"
     loaded="$(grep -c "tickets loaded" "$WORK/restart$run.out" || true)"
     tickets="$(sed -n 's/.*assigned tickets\.restart\/[0-9]*: \([0-9]*\) tickets loaded.*/\1/p' "$WORK/restart$run.out" |
       awk '{s += $1} END {print s + 0}')"
-    say "RESTART $run: ready ${ms} ms after start; $tickets tickets loaded in $loaded partitions; load $(load)"
+    say "RESTART $run: ready ${ms} ms after start (sla-timerd used ${cpu} CPU-s by then);" \
+        "$tickets tickets loaded in $loaded partitions; load $(load)"
     stop_timerd
   done
 fi

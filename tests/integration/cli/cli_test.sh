@@ -60,8 +60,10 @@ grep -q '"eventId":"CLI-2/response/0/met/0"' "$work/tail.jsonl" || fail "no met 
 grep -q '"pageId":"CLI-1/response/0/page/p0p1-oncall/1/oncall/0/0"' "$work/tail.jsonl" || fail "no page for CLI-1"
 
 # The HTTP API sees the ticket.
-curl -s "$http/v1/tickets/CLI-1" | grep -q '"ticket_id":"CLI-1"' || fail "GET /v1/tickets/CLI-1"
-curl -s "$http/metrics" | grep -q '^sla_events_consumed_total{kind="opened"} 2' || fail "metrics: opened count"
+# (Bodies are read whole before grep -q: under pipefail, grep -q closing the
+# pipe at its first match made curl fail with SIGPIPE on a long /metrics.)
+grep -q '"ticket_id":"CLI-1"' <<<"$(curl -s "$http/v1/tickets/CLI-1")" || fail "GET /v1/tickets/CLI-1"
+grep -q '^sla_events_consumed_total{kind="opened"} 2' <<<"$(curl -s "$http/metrics")" || fail "metrics: opened count"
 
 # SIGTERM: flush, commit, exit 0.
 kill -TERM "$pid"

@@ -27,4 +27,9 @@ target_compile_options(sla_warnings INTERFACE
   -Wnull-dereference         # catches paths the optimiser proves reach a null
   -Wformat=2                 # spdlog/fmt and printf format strings checked
   $<$<BOOL:${SLA_WERROR}>:-Werror>  # the build is warning-free, and stays so
+  # g++ 12 at -O3 (the release preset) reports maybe-uninitialized and
+  # restrict inside libstdc++'s std::string when it inlines whole test bodies
+  # (GCC PR 105329, 105651): still shown, not fatal there. -O2 builds (ci,
+  # debug, sanitizers) keep them as errors.
+  $<$<AND:$<CXX_COMPILER_ID:GNU>,$<CONFIG:Release>>:-Wno-error=maybe-uninitialized -Wno-error=restrict>
 )

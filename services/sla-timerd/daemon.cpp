@@ -394,6 +394,10 @@ sla::Result<void> Daemon::run() {
   }
   // SIGTERM: finish in-flight work, flush, commit, leave the group.
   log()->info("stopping: flushing outputs and committing state");
+  {
+    std::lock_guard lock(mu_);  // what the last timers changed is committed too
+    for (auto& [part, p] : partitions_) produce_snapshots(part, p, wall_now());
+  }
   if (auto f = flush(); !f) return sla::fail(ErrorCode::kUnavailable, "final flush failed: " + f.error().message);
   (void)commit_all();
   consumer_->close();

@@ -8,8 +8,8 @@
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BROKER="$HERE/kafka_broker.sh"
-PY=/usr/bin/python3
-[[ -x "$PY" ]] || PY=python3
+# shellcheck source=procs.sh
+source "$HERE/procs.sh"
 READY_TIMEOUT="${SLA_E2E_READY_TIMEOUT:-90}"
 INPUT_TOPIC=tickets.events
 
@@ -23,24 +23,6 @@ WORK=""
 
 fail() { echo "$E2E_NAME: FAIL: $*" >&2; exit 1; }
 say() { echo "$E2E_NAME: $*"; }
-
-free_port() {
-  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-curl_() { curl --noproxy '*' -s --max-time 5 "$@"; }
-
-stop_pid() {  # PID TIMEOUT_SECONDS: TERM, then KILL; reaps our child
-  local pid="$1" limit="$2" deadline
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  deadline=$((SECONDS + limit))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 e2e_cleanup() {
   local rc=$? name

@@ -33,6 +33,8 @@ BUILD="${1:-$SRC/build/release}"
 TIMERD="$BUILD/services/sla-timerd/sla-timerd"
 LOADGEN="$BUILD/tools/loadgen/sla-loadgen"
 BROKER="$SRC/tests/e2e/kafka_broker.sh"
+# shellcheck source=../../tests/e2e/procs.sh
+source "$SRC/tests/e2e/procs.sh"  # free_port, port_open, curl_, stop_pid
 POLICY="$SRC/deploy/policies/sample.yaml"
 EVENTS="${EVENTS:-2000000}"
 PARTITIONS="${PARTITIONS:-8}"
@@ -56,16 +58,6 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/sla-measure.XXXXXX")"
 REDIS_PID=""
 TIMERD_PID=""
 
-stop_pid() {  # PID TIMEOUT_SECONDS
-  local pid="$1" limit="$2" deadline
-  [[ -n "$pid" ]] || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  deadline=$((SECONDS + limit))
-  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -80,9 +72,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-curl_() { curl --noproxy '*' -s --max-time 5 "$@"; }
 
 say "start $(date -u +%FT%TZ), load $(load), $(nproc) cores"
 

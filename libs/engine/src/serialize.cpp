@@ -116,6 +116,36 @@ void put_sim(Writer& w, const Sim& s, const Interner& atoms) {
   }
 }
 
+// One clock's stored fields (the same in versions 1 and 2).
+bool get_clock(Reader& r, Clock& c, bool& has_target) {
+  has_target = r.b();
+  c.in_hours = r.b();
+  const auto phase = r.u();
+  if (phase > static_cast<std::uint8_t>(Clock::Phase::kStopped)) return false;
+  c.phase = static_cast<Clock::Phase>(phase);
+  c.status_paused = r.b();
+  c.breached = r.b();
+  c.cycle = static_cast<std::uint32_t>(r.u());
+  c.target_ms = r.i();
+  c.cycle_start = r.i();
+  c.since = r.i();
+  c.elapsed = r.i();
+  c.fired = r.u();
+  c.breach_at = r.i();
+  return true;
+}
+
+// Points a loaded clock at its target in the current policy. A clock whose
+// target vanished (policy changed while stored) stops.
+void bind_target(Clock& c, bool has_target, const Sim& s, Metric m, const policy::Policy& p, const Interner& atoms) {
+  c.target = nullptr;
+  if (has_target && s.opened) {
+    const auto* mt = p.targets(atoms.str(s.plan), atoms.str(s.severity), m);
+    if (mt != nullptr) c.target = &mt->pick(c.in_hours);
+  }
+  if (c.target == nullptr && c.phase == Clock::Phase::kRunning) c.phase = Clock::Phase::kStopped;
+}
+
 bool get_sim(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
   s.opened = r.b();
   s.resolved = r.b();
@@ -130,27 +160,9 @@ bool get_sim(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
   for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
     if (((mask >> mi) & 1U) == 0) continue;
     Clock& c = s.add_clock(static_cast<Metric>(mi));
-    const bool has_target = r.b();
-    c.in_hours = r.b();
-    const auto phase = r.u();
-    if (phase > static_cast<std::uint8_t>(Clock::Phase::kStopped)) return false;
-    c.phase = static_cast<Clock::Phase>(phase);
-    c.status_paused = r.b();
-    c.breached = r.b();
-    c.cycle = static_cast<std::uint32_t>(r.u());
-    c.target_ms = r.i();
-    c.cycle_start = r.i();
-    c.since = r.i();
-    c.elapsed = r.i();
-    c.fired = r.u();
-    c.breach_at = r.i();
-    c.target = nullptr;
-    if (has_target && s.opened) {
-      const auto* mt = p.targets(atoms.str(s.plan), atoms.str(s.severity), static_cast<Metric>(mi));
-      if (mt != nullptr) c.target = &mt->pick(c.in_hours);
-    }
-    // A clock whose target vanished (policy changed while stored) stops.
-    if (c.target == nullptr && c.phase == Clock::Phase::kRunning) c.phase = Clock::Phase::kStopped;
+    bool has_target = false;
+    if (!get_clock(r, c, has_target)) return false;
+    bind_target(c, has_target, s, static_cast<Metric>(mi), p, atoms);
   }
   const std::size_t n = r.count();
   s.history.resize(n);
@@ -182,26 +194,10 @@ bool get_sim_v1(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
   s.status = atoms.intern(r.s());
   for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
     Clock c;
-    const bool has_target = r.b();
-    c.in_hours = r.b();
-    const auto phase = r.u();
-    if (phase > static_cast<std::uint8_t>(Clock::Phase::kStopped)) return false;
-    c.phase = static_cast<Clock::Phase>(phase);
-    c.status_paused = r.b();
-    c.breached = r.b();
-    c.cycle = static_cast<std::uint32_t>(r.u());
-    c.target_ms = r.i();
-    c.cycle_start = r.i();
-    c.since = r.i();
-    c.elapsed = r.i();
-    c.fired = r.u();
-    c.breach_at = r.i();
+    bool has_target = false;
+    if (!get_clock(r, c, has_target)) return false;
     if (c.phase == Clock::Phase::kInactive) continue;  // version 2 stores no such clock
-    if (has_target && s.opened) {
-      const auto* mt = p.targets(atoms.str(s.plan), atoms.str(s.severity), static_cast<Metric>(mi));
-      if (mt != nullptr) c.target = &mt->pick(c.in_hours);
-    }
-    if (c.target == nullptr && c.phase == Clock::Phase::kRunning) c.phase = Clock::Phase::kStopped;
+    bind_target(c, has_target, s, static_cast<Metric>(mi), p, atoms);
     s.add_clock(static_cast<Metric>(mi)) = c;
   }
   const std::size_t n = r.count();

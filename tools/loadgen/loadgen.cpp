@@ -336,15 +336,19 @@ struct FillArgs {
   std::uint64_t seed = 7;
 };
 
-/// Opens `tickets` tickets through the engine (opened, half of them also
-/// responded, all within the last 20 minutes) and commits their saved states
-/// to Redis per partition in batches, exactly as the daemon does.
-void fill(const FillArgs& a, std::shared_ptr<const sla::policy::Policy> policy) {
+sla::store::RedisOptions redis_options(const FillArgs& a) {
   sla::store::RedisOptions ro;
   ro.host = a.host;
   ro.port = a.port;
   ro.key_prefix = a.key_prefix;
-  sla::store::RedisStore store(ro);
+  return ro;
+}
+
+/// Opens `tickets` tickets through the engine (opened, half of them also
+/// responded, all within the last 20 minutes) and commits their saved states
+/// to Redis per partition in batches, exactly as the daemon does.
+void fill(const FillArgs& a, std::shared_ptr<const sla::policy::Policy> policy) {
+  sla::store::RedisStore store(redis_options(a));
   std::vector<std::pair<std::string, std::string>> kinds;
   for (const auto& [name, plan] : policy->plans()) {
     for (const auto& sev : plan.severity_order) kinds.emplace_back(name, sev);
@@ -402,11 +406,7 @@ void fill(const FillArgs& a, std::shared_ptr<const sla::policy::Policy> policy) 
 /// Loads every partition back as the daemon does on assignment and says where
 /// the time goes: Redis (HSCAN, copies) versus the engine (load_ticket).
 void load_bench(const FillArgs& a, std::shared_ptr<const sla::policy::Policy> policy) {
-  sla::store::RedisOptions ro;
-  ro.host = a.host;
-  ro.port = a.port;
-  ro.key_prefix = a.key_prefix;
-  sla::store::RedisStore store(ro);
+  sla::store::RedisStore store(redis_options(a));
   double store_s = 0;
   double engine_s = 0;
   std::size_t tickets = 0;

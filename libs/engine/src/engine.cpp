@@ -1,6 +1,7 @@
 #include "sla/engine/engine.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include <absl/container/flat_hash_set.h>
 #include <absl/hash/hash.h>
@@ -92,6 +93,39 @@ struct Engine::Impl {
     return Runner(p, tables, t, out, now, options.max_emitted_ids);
   }
 
+  static constexpr std::uint32_t kNoSlot = 0xFFFF'FFFFU;
+
+  // Batch look-ahead (apply_batch): hints only, no effect on behaviour.
+  /// Hashes `id` and starts fetching its index group; returns the hash.
+  std::size_t prefetch_index(std::string_view id) const {
+    const std::size_t h = index.hash_function()(id);
+    index.prefetch(id);
+    return h;
+  }
+  /// The slot of `id` (kNoSlot if unknown), given its hash.
+  std::uint32_t find_slot(std::string_view id, std::size_t hash) const {
+    auto it = index.find(id, hash);
+    return it == index.end() ? kNoSlot : *it;
+  }
+  /// Starts fetching every cache line of the ticket in `slot`.
+  void prefetch_ticket(std::uint32_t slot) const {
+    const auto* p = reinterpret_cast<const char*>(&at(slot));  // NOLINT: a cache hint
+    for (std::size_t off = 0; off < sizeof(Ticket); off += 64) __builtin_prefetch(p + off, 1);
+    __builtin_prefetch(p + sizeof(Ticket) - 1, 1);
+  }
+  /// Starts fetching what the ticket in `slot` points to: its retained
+  /// events and emitted ids when they are out of line, and its timer node.
+  void prefetch_parts(std::uint32_t slot) const {
+    const Ticket& t = at(slot);
+    auto lines = [](const void* data, std::size_t bytes) {
+      const auto* p = static_cast<const char*>(data);
+      for (std::size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off, 1);
+    };
+    lines(t.events.data(), t.events.size() * sizeof(StoredEvent));
+    lines(t.emitted.data(), t.emitted.size() * sizeof(std::uint64_t));
+    wheel.prefetch(t.timer);
+  }
+
   std::optional<std::uint32_t> slot_of(std::string_view id) const {
     auto it = index.find(id);
     if (it == index.end()) return std::nullopt;
@@ -171,9 +205,11 @@ struct Engine::Impl {
     }
     const EpochMillis due = std::min(next, drop_at(t));
     if (due == t.timer_at && t.timer.valid()) return;
+    t.timer_at = due;
+    // Moving the armed timer keeps its node (same tie order as a new one).
+    if (t.timer.valid() && due != kNever && wheel.reschedule(t.timer, due)) return;
     if (t.timer.valid()) wheel.cancel(t.timer);
     t.timer = {};
-    t.timer_at = due;
     if (due != kNever) t.timer = wheel.schedule(due, slot);
   }
 
@@ -251,9 +287,70 @@ Engine::Engine(std::shared_ptr<const policy::Policy> policy, EngineOptions optio
 Engine::~Engine() = default;
 
 sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vector<Output>& out) {
+  return apply_to(e, now, out, impl_->slot_of(e.ticket_id).value_or(Impl::kNoSlot));
+}
+
+std::size_t Engine::apply_batch(std::span<const TicketEvent> events, BatchClock& clock, std::vector<Output>& out,
+                                std::vector<Rejected>& rejected) {
+  Impl& im = *impl_;
+  // A three-stage pipeline over the batch, so the cache misses of the next
+  // events' tickets overlap the work on the current one (at 100k tickets and
+  // more, each event otherwise waits on its index group, its ticket's lines,
+  // its retained events and its timer node, one after the other):
+  //  - kHashAhead events ahead: hash the ticket id, fetch its index group;
+  //  - kFindAhead ahead: look the ticket up, fetch the ticket's cache lines;
+  //  - kPartsAhead ahead: fetch what the ticket points to (retained events,
+  //    emitted ids, timer node).
+  // Applying never removes a ticket or moves one to another slot, so a slot
+  // found ahead is still the ticket's when its event is applied; a ticket not
+  // found may be created by an earlier event of the batch, and is looked up
+  // again when its event comes.
+  constexpr std::size_t kHashAhead = 12;
+  constexpr std::size_t kFindAhead = 6;
+  constexpr std::size_t kPartsAhead = 3;
+  constexpr std::size_t kRing = 16;  // > kHashAhead - kFindAhead and > kFindAhead
+  static_assert(kRing > kHashAhead - kFindAhead && kRing > kFindAhead && kFindAhead > kPartsAhead);
+  std::array<std::size_t, kRing> hashes{};
+  std::array<std::uint32_t, kRing> slots{};
+  const std::size_t n = events.size();
+  auto hash_stage = [&](std::size_t j) {
+    hashes[j % kRing] = im.prefetch_index(events[j].ticket_id);
+  };
+  auto find_stage = [&](std::size_t j) {
+    const std::uint32_t slot = im.find_slot(events[j].ticket_id, hashes[j % kRing]);
+    slots[j % kRing] = slot;
+    if (slot != Impl::kNoSlot) im.prefetch_ticket(slot);
+  };
+  auto parts_stage = [&](std::size_t j) {
+    if (const std::uint32_t slot = slots[j % kRing]; slot != Impl::kNoSlot) im.prefetch_parts(slot);
+  };
+  for (std::size_t j = 0; j < std::min(n, kHashAhead); ++j) hash_stage(j);
+  for (std::size_t j = 0; j < std::min(n, kFindAhead); ++j) find_stage(j);
+  for (std::size_t j = 0; j < std::min(n, kPartsAhead); ++j) parts_stage(j);
+  std::size_t accepted = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i + kHashAhead < n) hash_stage(i + kHashAhead);
+    if (i + kFindAhead < n) find_stage(i + kFindAhead);
+    if (i + kPartsAhead < n) parts_stage(i + kPartsAhead);
+    const TicketEvent& e = events[i];
+    std::uint32_t slot = slots[i % kRing];
+    if (slot == Impl::kNoSlot) slot = im.slot_of(e.ticket_id).value_or(Impl::kNoSlot);
+    const EpochMillis event_time = std::max(clock.event_time, std::min(e.occurred_at, clock.now));
+    auto r = apply_to(e, clock.at_event_time ? event_time : clock.now, out, slot);
+    if (!r) {
+      rejected.push_back(Rejected{i, std::move(r.error())});
+      continue;
+    }
+    clock.event_time = event_time;
+    ++accepted;
+  }
+  return accepted;
+}
+
+sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::vector<Output>& out,
+                                   std::uint32_t found) {
   const policy::Policy& p = *policy_;
-  const auto found = impl_->slot_of(e.ticket_id);
-  Ticket* existing = found ? &impl_->at(*found) : nullptr;
+  Ticket* existing = found != Impl::kNoSlot ? &impl_->at(found) : nullptr;
   // Reject what the policy cannot run before anything changes.
   switch (e.kind) {
     case EventKind::kOpened:
@@ -278,7 +375,7 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
     default: break;
   }
 
-  const std::uint32_t slot = existing == nullptr ? impl_->create(e.ticket_id, e.tenant_id) : *found;
+  const std::uint32_t slot = existing == nullptr ? impl_->create(e.ticket_id, e.tenant_id) : found;
   Ticket& t = impl_->at(slot);
   if (t.tenant == detail::kEmptyAtom) t.tenant = impl_->atoms.intern(e.tenant_id);
 

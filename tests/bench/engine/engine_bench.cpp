@@ -3,8 +3,9 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
-
+#include <span>
 #include <string>
 #include <vector>
 
@@ -128,6 +129,45 @@ void BM_EngineLifecycles(benchmark::State& state) {
                                                           static_cast<double>(state.iterations()));
 }
 BENCHMARK(BM_EngineLifecycles)->Arg(1'000)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+// The same stream through apply_batch(), as the daemon does: batches of up to
+// range(1) events (the daemon polls up to 5000), each applied at the time of
+// its last event, then advance() to that time.
+void BM_EngineLifecyclesBatch(benchmark::State& state) {
+  const auto events = lifecycles(static_cast<std::uint64_t>(state.range(0)));
+  const auto batch = static_cast<std::size_t>(state.range(1));
+  std::size_t outputs = 0;
+  std::size_t rejected_total = 0;
+  for (auto _ : state) {
+    sla::engine::Engine engine(policy());
+    std::vector<sla::engine::Output> out;
+    std::vector<sla::engine::Rejected> rejected;
+    out.reserve(1024);
+    for (std::size_t i = 0; i < events.size(); i += batch) {
+      const std::span<const TicketEvent> chunk(events.data() + i, std::min(batch, events.size() - i));
+      sla::engine::BatchClock clock;
+      clock.now = chunk.back().occurred_at;
+      engine.apply_batch(chunk, clock, out, rejected);
+      engine.advance(clock.now, out);
+      outputs += out.size();
+      rejected_total += rejected.size();
+      out.clear();
+      rejected.clear();
+    }
+    if (auto due = engine.next_due()) engine.advance(*due + 2LL * 24 * 3600 * 1000, out);
+    outputs += out.size();
+    benchmark::DoNotOptimize(engine.ticket_count());
+  }
+  if (rejected_total != 0) state.SkipWithError("events rejected");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(events.size()));
+  state.counters["outputs_per_iter"] = benchmark::Counter(static_cast<double>(outputs) /
+                                                          static_cast<double>(state.iterations()));
+}
+BENCHMARK(BM_EngineLifecyclesBatch)
+    ->Args({1'000, 5'000})
+    ->Args({10'000, 5'000})
+    ->Args({100'000, 5'000})
+    ->Unit(benchmark::kMillisecond);
 
 // Heap bytes per open ticket (opened + responded, timers armed), measured
 // with mallinfo2 before and after: bytes in use from the heap (uordblks)

@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -635,6 +636,134 @@ TEST(EngineProperty, OutOfOrderDeliveryConvergesToTheInOrderResult) {
   std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(only_b));
   EXPECT_TRUE(only_a.empty() && only_b.empty())
       << "in order only: " << ::testing::PrintToString(only_a) << " shuffled only: " << ::testing::PrintToString(only_b);
+}
+
+// Every field of an output, for exact comparisons.
+std::string dump(const Output& o) {
+  std::string s;
+  auto add = [&s](const auto&... parts) { ((s += ::testing::PrintToString(parts), s += '|'), ...); };
+  if (const auto* x = std::get_if<SlaOutput>(&o)) {
+    add("sla", x->event_id, x->ticket_id, x->tenant_id, x->plan, x->severity, static_cast<int>(x->metric), x->cycle,
+        x->deadline, x->fired_at, x->elapsed_ms, x->target_ms, static_cast<int>(x->kind), x->threshold, x->reminder,
+        x->step, x->notify, x->page);
+  } else {
+    const auto& p = std::get<PageOutput>(o);
+    add("page", p.page_id, p.dedup_key, p.ticket_id, p.tenant_id, p.plan, p.severity, static_cast<int>(p.metric),
+        p.cycle, p.target, p.rotation, p.responder, p.level, p.attempt, p.ack_deadline, p.high_urgency, p.fired_at);
+  }
+  return s;
+}
+
+// apply_batch() is apply() one event after the other: same outputs in the
+// same order, same errors for the same events, same saved states and stats,
+// over random streams with duplicates, late (out-of-order) events, unknown
+// plans and severities, in batches of random sizes, with the plain clock and
+// with the catching-up (event time) clock.
+TEST(EngineProperty, ApplyBatchEqualsApplyingOneByOne) {
+  auto p = load();
+  for (std::uint64_t seed = 1; seed <= 8; ++seed) {
+    std::mt19937_64 rng(seed * 7919);
+    const EpochMillis t0 = at("2026-04-06T00:00:00Z");
+    auto evs = random_stream(rng, 150, t0);
+    // Unknown plans and severities, on new and on known tickets.
+    for (int k = 0; k < 25; ++k) {
+      const EpochMillis t = t0 + static_cast<EpochMillis>(rng() % (80 * 3600)) * 1000;
+      const std::string tk = "T" + std::to_string(rng() % 170);  // some tickets unknown
+      const std::string id = "bad" + std::to_string(k);
+      switch (rng() % 4) {
+        case 0: evs.push_back(ev(id, tk, t, EventKind::kOpened, "bronze", "P1")); break;
+        case 1: evs.push_back(ev(id, tk, t, EventKind::kOpened, "gold", "P9")); break;
+        case 2: evs.push_back(ev(id, tk, t, EventKind::kSeverityChanged, "P9")); break;
+        default: evs.push_back(ev(id, tk, t, EventKind::kPlanChanged, rng() % 2 ? "bronze" : "silver")); break;
+      }
+    }
+    std::stable_sort(evs.begin(), evs.end(),
+                     [](const TicketEvent& a, const TicketEvent& b) { return a.occurred_at < b.occurred_at; });
+    // Duplicates (same id, re-delivered a little later) and late events
+    // (neighbours swapped, some moved far back).
+    for (std::size_t i = 0; i + 1 < evs.size(); ++i) {
+      if (rng() % 10 == 0) std::swap(evs[i], evs[i + 1]);
+    }
+    for (int k = 0; k < 40; ++k) {
+      const std::size_t from = rng() % evs.size();
+      const std::size_t to = std::min(evs.size(), from + 1 + rng() % 50);
+      evs.insert(evs.begin() + static_cast<std::ptrdiff_t>(to), evs[from]);
+    }
+    for (int k = 0; k < 20; ++k) {
+      const std::size_t from = rng() % evs.size();
+      const std::size_t to = from - std::min(from, static_cast<std::size_t>(rng() % 300));
+      auto e = evs[from];
+      evs.erase(evs.begin() + static_cast<std::ptrdiff_t>(from));
+      evs.insert(evs.begin() + static_cast<std::ptrdiff_t>(to), e);
+    }
+
+    for (const bool at_event_time : {false, true}) {
+      sla::engine::EngineOptions opts;
+      opts.max_retained_events = 6;  // compaction inside batches too
+      Engine one(p, opts);
+      Engine batched(p, opts);
+      std::vector<Output> out_one, out_batched;
+      std::vector<std::pair<std::size_t, std::string>> err_one, err_batched;
+      sla::engine::BatchClock clock_one, clock_batched;
+      std::size_t accepted_one = 0, accepted_batched = 0;
+      std::vector<sla::engine::Rejected> rejected;
+      for (std::size_t i = 0; i < evs.size();) {
+        const std::size_t n = std::min(evs.size() - i, static_cast<std::size_t>(1 + rng() % (rng() % 4 == 0 ? 400 : 40)));
+        // Received a little after the newest event so far (some events in the future: clock skew).
+        EpochMillis now = 0;
+        for (std::size_t j = i; j < i + n; ++j) now = std::max(now, evs[j].occurred_at);
+        now -= static_cast<EpochMillis>(rng() % 2) * 20 * kMin;
+        clock_one.now = clock_batched.now = now;
+        clock_one.at_event_time = clock_batched.at_event_time = at_event_time;
+        // One by one, as apply_batch documents.
+        for (std::size_t j = i; j < i + n; ++j) {
+          const EpochMillis et = std::max(clock_one.event_time, std::min(evs[j].occurred_at, now));
+          auto r = one.apply(evs[j], at_event_time ? et : now, out_one);
+          if (r) {
+            clock_one.event_time = et;
+            ++accepted_one;
+          } else {
+            err_one.emplace_back(j, r.error().message);
+          }
+        }
+        rejected.clear();
+        accepted_batched +=
+            batched.apply_batch(std::span<const TicketEvent>(evs.data() + i, n), clock_batched, out_batched, rejected);
+        for (auto& r : rejected) {
+          EXPECT_EQ(r.error.code, sla::ErrorCode::kNotFound);
+          err_batched.emplace_back(i + r.index, r.error.message);
+        }
+        EXPECT_EQ(clock_one.event_time, clock_batched.event_time);
+        one.advance(now, out_one);
+        batched.advance(now, out_batched);
+        i += n;
+      }
+      EXPECT_GT(err_one.size(), 5U);
+      EXPECT_EQ(err_one, err_batched) << "seed " << seed;
+      EXPECT_EQ(accepted_one, accepted_batched);
+      ASSERT_EQ(out_one.size(), out_batched.size()) << "seed " << seed;
+      for (std::size_t k = 0; k < out_one.size(); ++k) {
+        ASSERT_EQ(dump(out_one[k]), dump(out_batched[k])) << "seed " << seed << " output " << k;
+      }
+      auto ids = one.ticket_ids();
+      auto ids_batched = batched.ticket_ids();
+      std::sort(ids.begin(), ids.end());
+      std::sort(ids_batched.begin(), ids_batched.end());
+      ASSERT_EQ(ids, ids_batched);
+      for (const auto& id : ids) EXPECT_EQ(one.save_ticket(id), batched.save_ticket(id)) << id;
+      EXPECT_EQ(one.take_dirty(), batched.take_dirty());
+      const auto& a = one.stats();
+      const auto& b = batched.stats();
+      EXPECT_EQ(a.events_applied, b.events_applied);
+      EXPECT_EQ(a.duplicates, b.duplicates);
+      EXPECT_GT(a.duplicates, 0U);
+      EXPECT_EQ(a.out_of_order, b.out_of_order);
+      EXPECT_GT(a.out_of_order, 0U);
+      EXPECT_EQ(a.clamped_late, b.clamped_late);
+      EXPECT_EQ(a.outputs, b.outputs);
+      EXPECT_EQ(one.next_due(), batched.next_due());
+    }
+  }
 }
 
 TEST(EngineState, SaveAndLoadContinuesExactly) {

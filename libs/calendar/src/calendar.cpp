@@ -107,10 +107,45 @@ struct Chunk {
   std::vector<std::int64_t> cum_after;  // open ms in [begin, ends[i])
   std::int64_t total = 0;
   std::vector<std::int32_t> holidays;  // sorted local day numbers, years Y-1..Y+1 at least
+  // Lookup tables, so locate() and add() scan a segment or two instead of
+  // binary-searching a year of segments (the engine calls them per event):
+  // by_day[d]: segments starting before UTC day d of the chunk (d in
+  // [0, days]); by_cum[k]: the first segment with cum_after >= k * kCumStep.
+  static constexpr std::int64_t kCumStep = kMillisPerDay / 8;
+  std::vector<std::uint32_t> by_day;
+  std::vector<std::uint32_t> by_cum;
+
+  void index() {
+    const auto days = static_cast<std::size_t>((end - begin) / kMillisPerDay);
+    by_day.resize(days + 1);
+    std::size_t i = 0;
+    for (std::size_t d = 0; d <= days; ++d) {
+      const EpochMillis day_start = begin + static_cast<EpochMillis>(d) * kMillisPerDay;
+      while (i < starts.size() && starts[i] < day_start) ++i;
+      by_day[d] = static_cast<std::uint32_t>(i);
+    }
+    by_cum.resize(static_cast<std::size_t>(total / kCumStep) + 1);
+    i = 0;
+    for (std::size_t k = 0; k < by_cum.size(); ++k) {
+      while (i < cum_after.size() && cum_after[i] < static_cast<std::int64_t>(k) * kCumStep) ++i;
+      by_cum[k] = static_cast<std::uint32_t>(i);
+    }
+  }
 
   /// Index of the last segment with start <= t, or -1.
   [[nodiscard]] std::ptrdiff_t locate(EpochMillis t) const {
-    return std::upper_bound(starts.begin(), starts.end(), t) - starts.begin() - 1;
+    // by_day: segments of earlier days; then the few starting on t's day.
+    const EpochMillis d = std::clamp<EpochMillis>((t - begin) / kMillisPerDay, 0,
+                                                  static_cast<EpochMillis>(by_day.size()) - 1);
+    std::size_t i = t < begin ? 0 : by_day[static_cast<std::size_t>(d)];
+    while (i < starts.size() && starts[i] <= t) ++i;
+    return static_cast<std::ptrdiff_t>(i) - 1;
+  }
+  /// Index of the first segment with cum_after >= target, for 0 < target <= total.
+  [[nodiscard]] std::size_t reaching(std::int64_t target) const {
+    std::size_t i = by_cum[static_cast<std::size_t>(target / kCumStep)];
+    while (cum_after[i] < target) ++i;
+    return i;
   }
   /// Open ms in [begin, t), begin <= t <= end.
   [[nodiscard]] std::int64_t cum(EpochMillis t) const {
@@ -256,6 +291,7 @@ struct Calendar::Impl {
       c->cum_after.push_back(cum);
     }
     c->total = cum;
+    c->index();
     return c;
   }
 
@@ -412,8 +448,7 @@ EpochMillis Calendar::add(EpochMillis start, std::int64_t counted_millis) const 
     if (target <= c->total) {
       // First segment whose cumulative end reaches the target; the answer
       // lies inside it (or at its end).
-      const auto it = std::lower_bound(c->cum_after.begin(), c->cum_after.end(), target);
-      const auto i = static_cast<std::size_t>(it - c->cum_after.begin());
+      const std::size_t i = c->reaching(target);
       return c->ends[i] - (c->cum_after[i] - target);
     }
     target -= c->total;

@@ -68,10 +68,17 @@ struct Engine::Impl {
   // ticket id -> slot: an open-addressing set of 32-bit slots whose hash and
   // equality read the ticket's own id (no second copy of the key, ~5 bytes
   // per entry; a probe compares 7-bit hash tags before touching a ticket).
+  // A lookup may carry the id's hash already computed (HashedId: a batch
+  // hashes each id once, to prefetch and then to find).
+  struct HashedId {
+    std::string_view id;
+    std::size_t hash;
+  };
   struct SlotHash {
     using is_transparent = void;
     const Impl* impl = nullptr;
-    std::size_t operator()(std::string_view id) const noexcept { return absl::Hash<std::string_view>{}(id); }
+    std::size_t operator()(std::string_view id) const noexcept { return detail::hash_key(id); }
+    std::size_t operator()(const HashedId& k) const noexcept { return k.hash; }
     std::size_t operator()(std::uint32_t slot) const noexcept { return (*this)(std::string_view(impl->at(slot).id)); }
   };
   struct SlotEq {
@@ -81,6 +88,8 @@ struct Engine::Impl {
     bool operator()(std::uint32_t a, std::uint32_t b) const noexcept { return a == b; }
     bool operator()(std::uint32_t a, std::string_view b) const noexcept { return id(a) == b; }
     bool operator()(std::string_view a, std::uint32_t b) const noexcept { return a == id(b); }
+    bool operator()(std::uint32_t a, const HashedId& b) const noexcept { return id(a) == b.id; }
+    bool operator()(const HashedId& a, std::uint32_t b) const noexcept { return a.id == id(b); }
   };
   absl::flat_hash_set<std::uint32_t, SlotHash, SlotEq> index{0, SlotHash{this}, SlotEq{this}};
   timerwheel::TimerWheel wheel;
@@ -98,13 +107,13 @@ struct Engine::Impl {
   // Batch look-ahead (apply_batch): hints only, no effect on behaviour.
   /// Hashes `id` and starts fetching its index group; returns the hash.
   std::size_t prefetch_index(std::string_view id) const {
-    const std::size_t h = index.hash_function()(id);
-    index.prefetch(id);
+    const std::size_t h = detail::hash_key(id);
+    index.prefetch(HashedId{id, h});
     return h;
   }
   /// The slot of `id` (kNoSlot if unknown), given its hash.
   std::uint32_t find_slot(std::string_view id, std::size_t hash) const {
-    auto it = index.find(id, hash);
+    auto it = index.find(HashedId{id, hash}, hash);
     return it == index.end() ? kNoSlot : *it;
   }
   /// Starts fetching every cache line of the ticket in `slot`.

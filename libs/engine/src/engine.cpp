@@ -74,11 +74,20 @@ struct Engine::Impl {
     std::string_view id;
     std::size_t hash;
   };
+  // A probe that stops at the first slot whose 7-bit tag matches, without
+  // reading that ticket's id (equality "holds" and records the slot): the
+  // ticket a batch is about to need, right 127 times in 128, known before
+  // its cache lines arrive. Only for prefetching (peek_slot); never a lookup.
+  struct PeekId {
+    std::size_t hash;
+    std::uint32_t* slot;
+  };
   struct SlotHash {
     using is_transparent = void;
     const Impl* impl = nullptr;
     std::size_t operator()(std::string_view id) const noexcept { return detail::hash_key(id); }
     std::size_t operator()(const HashedId& k) const noexcept { return k.hash; }
+    std::size_t operator()(const PeekId& k) const noexcept { return k.hash; }
     std::size_t operator()(std::uint32_t slot) const noexcept { return (*this)(std::string_view(impl->at(slot).id)); }
   };
   struct SlotEq {
@@ -90,6 +99,11 @@ struct Engine::Impl {
     bool operator()(std::string_view a, std::uint32_t b) const noexcept { return a == id(b); }
     bool operator()(std::uint32_t a, const HashedId& b) const noexcept { return id(a) == b.id; }
     bool operator()(const HashedId& a, std::uint32_t b) const noexcept { return a.id == id(b); }
+    bool operator()(std::uint32_t a, const PeekId& b) const noexcept {
+      *b.slot = a;
+      return true;
+    }
+    bool operator()(const PeekId& a, std::uint32_t b) const noexcept { return (*this)(b, a); }
   };
   absl::flat_hash_set<std::uint32_t, SlotHash, SlotEq> index{0, SlotHash{this}, SlotEq{this}};
   timerwheel::TimerWheel wheel;
@@ -110,6 +124,13 @@ struct Engine::Impl {
     const std::size_t h = detail::hash_key(id);
     index.prefetch(HashedId{id, h});
     return h;
+  }
+  /// The slot most likely to hold the id with this hash (see PeekId), or
+  /// kNoSlot when none can: its index group must be in cache to be cheap.
+  std::uint32_t peek_slot(std::size_t hash) const {
+    std::uint32_t slot = kNoSlot;
+    (void)index.find(PeekId{hash, &slot}, hash);
+    return slot;
   }
   /// The slot of `id` (kNoSlot if unknown), given its hash.
   std::uint32_t find_slot(std::string_view id, std::size_t hash) const {
@@ -133,6 +154,13 @@ struct Engine::Impl {
     lines(t.events.data(), t.events.size() * sizeof(StoredEvent));
     lines(t.emitted.data(), t.emitted.size() * sizeof(std::uint64_t));
     wheel.prefetch(t.timer);
+  }
+  /// prefetch_parts() for a ticket whose timer is due at `now`, and when it
+  /// is to be dropped, its index group too (remove() erases it).
+  void prefetch_due(std::uint32_t slot, EpochMillis now) const {
+    prefetch_parts(slot);
+    const Ticket& t = at(slot);
+    if (drop_at(t) <= now) index.prefetch(HashedId{t.id, detail::hash_key(t.id)});
   }
 
   std::optional<std::uint32_t> slot_of(std::string_view id) const {
@@ -302,45 +330,46 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
 std::size_t Engine::apply_batch(std::span<const TicketEvent> events, BatchClock& clock, std::vector<Output>& out,
                                 std::vector<Rejected>& rejected) {
   Impl& im = *impl_;
-  // A three-stage pipeline over the batch, so the cache misses of the next
-  // events' tickets overlap the work on the current one (at 100k tickets and
-  // more, each event otherwise waits on its index group, its ticket's lines,
-  // its retained events and its timer node, one after the other):
+  // A pipeline over the batch, so the cache misses of the next events'
+  // tickets overlap the work on the current one (at 100k tickets and more,
+  // each event otherwise waits on its index group, then its ticket's id, its
+  // ticket's other lines, its retained events and its timer node, one after
+  // the other):
   //  - kHashAhead events ahead: hash the ticket id, fetch its index group;
-  //  - kFindAhead ahead: look the ticket up, fetch the ticket's cache lines;
-  //  - kPartsAhead ahead: fetch what the ticket points to (retained events,
-  //    emitted ids, timer node).
+  //  - kPeekAhead: read the group for the likely slot, fetch that ticket;
+  //  - kFindAhead: look the ticket up (all in cache by now), fetch what it
+  //    points to (retained events, emitted ids, timer node).
   // Applying never removes a ticket or moves one to another slot, so a slot
   // found ahead is still the ticket's when its event is applied; a ticket not
   // found may be created by an earlier event of the batch, and is looked up
   // again when its event comes.
   constexpr std::size_t kHashAhead = 12;
-  constexpr std::size_t kFindAhead = 6;
-  constexpr std::size_t kPartsAhead = 3;
-  constexpr std::size_t kRing = 16;  // > kHashAhead - kFindAhead and > kFindAhead
-  static_assert(kRing > kHashAhead - kFindAhead && kRing > kFindAhead && kFindAhead > kPartsAhead);
+  constexpr std::size_t kPeekAhead = 8;
+  constexpr std::size_t kFindAhead = 4;
+  constexpr std::size_t kRing = 16;
+  static_assert(kRing > kHashAhead && kHashAhead > kPeekAhead && kPeekAhead > kFindAhead);
   std::array<std::size_t, kRing> hashes{};
   std::array<std::uint32_t, kRing> slots{};
   const std::size_t n = events.size();
   auto hash_stage = [&](std::size_t j) {
     hashes[j % kRing] = im.prefetch_index(events[j].ticket_id);
   };
+  auto peek_stage = [&](std::size_t j) {
+    if (const std::uint32_t slot = im.peek_slot(hashes[j % kRing]); slot != Impl::kNoSlot) im.prefetch_ticket(slot);
+  };
   auto find_stage = [&](std::size_t j) {
     const std::uint32_t slot = im.find_slot(events[j].ticket_id, hashes[j % kRing]);
     slots[j % kRing] = slot;
-    if (slot != Impl::kNoSlot) im.prefetch_ticket(slot);
-  };
-  auto parts_stage = [&](std::size_t j) {
-    if (const std::uint32_t slot = slots[j % kRing]; slot != Impl::kNoSlot) im.prefetch_parts(slot);
+    if (slot != Impl::kNoSlot) im.prefetch_parts(slot);
   };
   for (std::size_t j = 0; j < std::min(n, kHashAhead); ++j) hash_stage(j);
+  for (std::size_t j = 0; j < std::min(n, kPeekAhead); ++j) peek_stage(j);
   for (std::size_t j = 0; j < std::min(n, kFindAhead); ++j) find_stage(j);
-  for (std::size_t j = 0; j < std::min(n, kPartsAhead); ++j) parts_stage(j);
   std::size_t accepted = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (i + kHashAhead < n) hash_stage(i + kHashAhead);
+    if (i + kPeekAhead < n) peek_stage(i + kPeekAhead);
     if (i + kFindAhead < n) find_stage(i + kFindAhead);
-    if (i + kPartsAhead < n) parts_stage(i + kPartsAhead);
     const TicketEvent& e = events[i];
     std::uint32_t slot = slots[i % kRing];
     if (slot == Impl::kNoSlot) slot = im.slot_of(e.ticket_id).value_or(Impl::kNoSlot);
@@ -461,7 +490,15 @@ std::size_t Engine::advance(EpochMillis now, std::vector<Output>& out) {
     due.push_back(static_cast<std::uint32_t>(payload));
   });
   std::size_t produced = 0;
-  for (const std::uint32_t slot : due) {
+  // Due tickets are cold (untouched for minutes to days of event time): as in
+  // apply_batch(), the next ones are fetched while the current one fires.
+  // (A slot that is not live any more holds an empty ticket: harmless to read.)
+  constexpr std::size_t kTicketAhead = 6;
+  constexpr std::size_t kPartsAhead = 3;
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    if (i + kTicketAhead < due.size()) impl_->prefetch_ticket(due[i + kTicketAhead]);
+    if (i + kPartsAhead < due.size()) impl_->prefetch_due(due[i + kPartsAhead], now);
+    const std::uint32_t slot = due[i];
     if (!impl_->live(slot)) continue;
     Ticket& t = impl_->at(slot);
     t.timer = {};

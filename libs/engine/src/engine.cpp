@@ -524,6 +524,7 @@ void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMilli
   if (!policy) return;
   policy_ = std::move(policy);
   impl_->tables.severities.clear();  // Severity pointers into the old policy
+  impl_->tables.item_orders.clear();
   for (std::uint32_t slot = 0; slot < impl_->slot_end; ++slot) {
     if (!impl_->live(slot)) continue;
     Ticket& t = impl_->at(slot);

@@ -342,47 +342,21 @@ struct Next {
 
 std::optional<std::pair<std::size_t, Runner::Item>> Runner::min_item(const Clock& c, Metric m) const {
   // due_of() is monotonic in the counted time `at` for a given clock state,
-  // so only the unfired item with the smallest `at` (lowest index on ties)
-  // can be next: one calendar computation per clock, not one per item.
+  // so only the unfired item with the smallest `at` (lowest position on
+  // ties) can be next: one calendar computation per clock, not one per item.
+  // The items in that order are shared (ItemOrders): the first one not yet
+  // fired is the answer.
   std::optional<std::pair<std::size_t, Item>> best;
   if (c.target == nullptr) return best;
-  const std::size_t n = item_count(c, m);
-  const std::uint64_t pending = ~c.fired & (n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1);
-  if (pending == 0) return best;
-  auto is_pending = [&](std::size_t i) { return ((pending >> i) & 1U) != 0; };
-  // Items in index order; a strictly earlier `at` wins, so ties keep the lowest index.
-  auto consider = [&](std::size_t i, Item it) {
-    if (!best || it.at < best->second.at) best.emplace(i, it);
-  };
-  const policy::Target& tg = *c.target;
-  std::size_t first_step = 0;
-  if (!tg.open_ended) {
-    const std::size_t w = tg.warnings.size();
-    const auto r = static_cast<std::size_t>(std::max(0, tg.after_breach.times));
-    for (std::size_t i = 0; i < w && i < n; ++i) {
-      if (is_pending(i)) {
-        consider(i, Item{Item::Kind::kWarning, static_cast<std::uint32_t>(i), tg.warnings[i].fire_at(c.target_ms)});
-      }
+  const ItemOrders::Key key{c.target, severity(), c.target_ms, m};
+  const auto order = tables_.item_orders.get(policy_, key, [&](std::vector<ItemOrders::Entry>& v) {
+    const std::size_t n = item_count(c, m);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (const auto it = item(c, m, i)) v.push_back(ItemOrders::Entry{*it, static_cast<std::uint32_t>(i)});
     }
-    if (w < n && is_pending(w)) consider(w, Item{Item::Kind::kBreach, 0, c.target_ms});
-    for (std::size_t i = w + 1; i <= w + r && i < n; ++i) {
-      if (!is_pending(i)) continue;
-      const auto k = static_cast<std::int64_t>(i - w);
-      consider(i, Item{Item::Kind::kReminder, static_cast<std::uint32_t>(k), c.target_ms + k * tg.after_breach.repeat_ms});
-      // Reminders come due in order: no later one can be earlier.
-      if (tg.after_breach.repeat_ms >= 0) break;
-    }
-    first_step = w + 1 + r;
-  }
-  if (first_step < n) {
-    const auto st = steps(m);
-    const auto target_ms = tg.open_ended ? std::nullopt : std::optional<std::int64_t>(c.target_ms);
-    for (std::size_t i = first_step; i < n; ++i) {
-      if (!is_pending(i)) continue;
-      if (const auto at = st[i - first_step]->at.due_at(target_ms)) {
-        consider(i, Item{Item::Kind::kStep, static_cast<std::uint32_t>(i - first_step), *at});
-      }
-    }
+  });
+  for (const auto& e : order) {
+    if (((c.fired >> e.pos) & 1U) == 0) return best.emplace(e.pos, e.item), best;
   }
   return best;
 }

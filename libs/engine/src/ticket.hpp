@@ -106,24 +106,33 @@ class Interner {
   std::vector<Atom> free_;
 };
 
-/// (plan, severity) atoms -> the policy's Severity, so the hot path does an
-/// integer-pair hash lookup instead of two string-keyed map searches. Cleared
-/// when the policy changes or atoms are swept (ids are reused).
-class SeverityCache {
+/// A map valid for one policy (cleared when called with another), with a
+/// few recently used keys in front of it (direct-mapped by the caller's
+/// `slot`): the engine asks the same few questions once per event. Values
+/// never move (node map), so a recent entry points at its value. Bounded:
+/// past kMaxKeys it starts over.
+template <class Key, class Value, std::size_t kRecent>
+class PolicyMemo {
  public:
-  [[nodiscard]] const policy::Severity* get(const policy::Policy& p, const Interner& atoms, Atom plan,
-                                            Atom severity) {
+  /// The value for `key` under `p`, made by make() on a miss. The reference
+  /// is valid until the next get() or clear().
+  template <class Make>
+  const Value& get(const policy::Policy& p, const Key& key, std::size_t slot, Make&& make) {
     if (&p != policy_) {
       clear();
       policy_ = &p;
     }
-    // A few recent pairs in front of the map: a handful of (plan, severity)
-    // pairs carry most events, and this runs once per event.
-    Recent& r = recent_[(plan * 7U + severity) % recent_.size()];
-    if (r.valid && r.plan == plan && r.severity == severity) return r.sev;
-    auto [it, inserted] = map_.try_emplace(std::pair(plan, severity), nullptr);
-    if (inserted) it->second = p.severity(atoms.str(plan), atoms.str(severity));
-    r = Recent{plan, severity, true, it->second};
+    Recent& r = recent_[slot % kRecent];
+    if (r.value != nullptr && r.key == key) return *r.value;
+    auto it = map_.find(key);
+    if (it == map_.end()) {
+      if (map_.size() >= kMaxKeys) {
+        map_.clear();
+        recent_ = {};
+      }
+      it = map_.emplace(key, make()).first;
+    }
+    r = Recent{key, &it->second};
     return it->second;
   }
   void clear() {
@@ -134,14 +143,29 @@ class SeverityCache {
 
  private:
   struct Recent {
-    Atom plan = kEmptyAtom;
-    Atom severity = kEmptyAtom;
-    bool valid = false;
-    const policy::Severity* sev = nullptr;
+    Key key{};
+    const Value* value = nullptr;
   };
+  static constexpr std::size_t kMaxKeys = 4096;
   const policy::Policy* policy_ = nullptr;
-  std::array<Recent, 8> recent_{};
-  absl::flat_hash_map<std::pair<Atom, Atom>, const policy::Severity*> map_;
+  std::array<Recent, kRecent> recent_{};
+  absl::node_hash_map<Key, Value> map_;
+};
+
+/// (plan, severity) atoms -> the policy's Severity, so the hot path does an
+/// integer-pair lookup instead of two string-keyed map searches. Cleared
+/// when the policy changes or atoms are swept (ids are reused).
+class SeverityCache {
+ public:
+  [[nodiscard]] const policy::Severity* get(const policy::Policy& p, const Interner& atoms, Atom plan,
+                                            Atom severity) {
+    return memo_.get(p, std::pair(plan, severity), plan * 7U + severity,
+                     [&] { return p.severity(atoms.str(plan), atoms.str(severity)); });
+  }
+  void clear() { memo_.clear(); }
+
+ private:
+  PolicyMemo<std::pair<Atom, Atom>, const policy::Severity*, 8> memo_;
 };
 
 /// One item of a clock cycle: a warning, the breach, an after-breach
@@ -180,45 +204,17 @@ class ItemOrders {
   /// position order) on a miss. Valid until the next call.
   template <class Build>
   std::span<const Entry> get(const policy::Policy& p, const Key& key, Build&& build) {
-    if (&p != policy_) {
-      clear();
-      policy_ = &p;
-    }
-    // A few recent keys in front of the map (most clocks share a few).
-    Recent& r = recent_[(reinterpret_cast<std::uintptr_t>(key.target) >> 4U) % recent_.size()];  // NOLINT
-    if (r.valid && r.key == key) return {r.data, r.size};
-    auto it = map_.find(key);
-    if (it == map_.end()) {
-      if (map_.size() >= kMaxKeys) {
-        map_.clear();
-        recent_ = {};
-      }
+    return memo_.get(p, key, reinterpret_cast<std::uintptr_t>(key.target) >> 4U, [&] {  // NOLINT
       std::vector<Entry> v;
       build(v);
       std::stable_sort(v.begin(), v.end(), [](const Entry& a, const Entry& b) { return a.item.at < b.item.at; });
-      it = map_.emplace(key, std::move(v)).first;
-    }
-    // The vector's buffer stays put when the map moves the vector itself.
-    r = Recent{key, it->second.data(), it->second.size(), true};
-    return {r.data, r.size};
+      return v;
+    });
   }
-  void clear() {
-    map_.clear();
-    recent_ = {};
-    policy_ = nullptr;
-  }
+  void clear() { memo_.clear(); }
 
  private:
-  struct Recent {
-    Key key{};
-    const Entry* data = nullptr;
-    std::size_t size = 0;
-    bool valid = false;
-  };
-  static constexpr std::size_t kMaxKeys = 4096;
-  const policy::Policy* policy_ = nullptr;
-  std::array<Recent, 16> recent_{};
-  absl::flat_hash_map<Key, std::vector<Entry>> map_;
+  PolicyMemo<Key, std::vector<Entry>, 16> memo_;
 };
 
 /// Engine-wide tables the runners share.

@@ -55,7 +55,8 @@ std::vector<std::string> split_commas(const std::string& s) {
 sla::Result<void> from_yaml(const YAML::Node& root, const std::string& file, Config& c) {
   if (!root || root.IsNull()) return {};
   if (auto r = check_keys(root, {"policy", "kafka", "redis", "topics", "http", "poll_ms", "flush_timeout_ms",
-                                 "embedded_partitions", "max_events_per_second", "poll_batch"},
+                                 "embedded_partitions", "max_events_per_second", "poll_batch",
+                                 "commit_interval_ms", "bulk_linger_ms", "apply_threads"},
                           file, "top level");
       !r) {
     return r;
@@ -68,6 +69,9 @@ sla::Result<void> from_yaml(const YAML::Node& root, const std::string& file, Con
   SLA_GET(root, "embedded_partitions", c.embedded_partitions);
   SLA_GET(root, "max_events_per_second", c.max_events_per_second);
   SLA_GET(root, "poll_batch", c.poll_batch);
+  SLA_GET(root, "commit_interval_ms", c.commit_interval_ms);
+  SLA_GET(root, "bulk_linger_ms", c.bulk_linger_ms);
+  SLA_GET(root, "apply_threads", c.apply_threads);
   if (const auto k = root["kafka"]) {
     if (auto r = check_keys(k, {"brokers", "security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
                                 "group_id", "client_id", "properties"},
@@ -157,6 +161,9 @@ sla::Result<void> from_env(const Env& env, Config& c) {
   if (auto r = num("SLA_POLL_MS", c.poll_ms); !r) return r;
   if (auto r = num("SLA_MAX_EVENTS_PER_SECOND", c.max_events_per_second); !r) return r;
   if (auto r = num("SLA_POLL_BATCH", c.poll_batch); !r) return r;
+  if (auto r = num("SLA_COMMIT_INTERVAL_MS", c.commit_interval_ms); !r) return r;
+  if (auto r = num("SLA_BULK_LINGER_MS", c.bulk_linger_ms); !r) return r;
+  if (auto r = num("SLA_APPLY_THREADS", c.apply_threads); !r) return r;
   c.kafka = kafka::with_env(c.kafka, env);
   return {};
 }
@@ -183,6 +190,15 @@ sla::Result<Config> load_config(const std::string& path, const Env& env) {
   if (c.poll_ms <= 0 || c.poll_ms > 10'000) return sla::fail(ErrorCode::kInvalidArgument, "poll_ms must be in 1..10000");
   if (c.poll_batch < 1 || c.poll_batch > 100'000) {
     return sla::fail(ErrorCode::kInvalidArgument, "poll_batch must be in 1..100000");
+  }
+  if (c.commit_interval_ms < 1 || c.commit_interval_ms > 60'000) {
+    return sla::fail(ErrorCode::kInvalidArgument, "commit_interval_ms must be in 1..60000");
+  }
+  if (c.bulk_linger_ms < 0 || c.bulk_linger_ms > 5'000) {
+    return sla::fail(ErrorCode::kInvalidArgument, "bulk_linger_ms must be in 0..5000");
+  }
+  if (c.apply_threads < 0 || c.apply_threads > 64) {
+    return sla::fail(ErrorCode::kInvalidArgument, "apply_threads must be in 0..64 (0: one per core, at most 8)");
   }
   if (c.max_events_per_second < 0) {
     return sla::fail(ErrorCode::kInvalidArgument, "max_events_per_second must be 0 (no limit) or more");

@@ -47,19 +47,34 @@ struct Config {
   /// rest of the pipeline takes; the end-to-end tests use it to kill and
   /// rebalance in the middle of a stream.
   std::int64_t max_events_per_second = 0;
-  /// Most input events handled per loop. Each loop ends with one flush
-  /// (waiting for Kafka's acks) and one Redis commit per partition, so
-  /// bigger loops amortise those waits while a backlog is worked through;
-  /// timers due meanwhile wait for the loop (tens of us per event). 5000
-  /// measured no faster than 1000 on the project VM (docs/benchmarks.md).
-  std::int64_t poll_batch = 1000;
+  /// Most input events handled per loop (one Kafka poll). Bigger loops
+  /// amortise the per-loop work while a backlog is worked through; a timer
+  /// due meanwhile waits for the loop (~10 us per event).
+  std::int64_t poll_batch = 5000;
+  /// How often the tickets changed since the last commit are snapshotted to
+  /// `sla.deadlines` and committed to the store with the input offsets, once
+  /// the outputs they record are acknowledged (committer.hpp). Changes to one
+  /// ticket within the interval make one snapshot and one store write; a
+  /// crash replays at most about this much input. Outputs do not wait for it.
+  std::int64_t commit_interval_ms = 200;
+  /// `linger.ms` of the second producer, which carries what no one waits on
+  /// by the millisecond: `sla.deadlines` snapshots, dead letters, and outputs
+  /// fired more than 1 s after they were due (a backlog being worked
+  /// through). Longer batches cost the broker and librdkafka far less per
+  /// record; live outputs keep the first producer's `linger.ms` (5).
+  std::int64_t bulk_linger_ms = 100;
+  /// Threads that apply the partitions' events and fire their timers (each
+  /// partition on one thread at a time, in order; partitions in parallel).
+  /// 0: one per core, at most 8.
+  std::int64_t apply_threads = 0;
 };
 
 /// Reads `path` (empty: defaults only) and lays the environment over it.
 /// Errors name the file and the key. Known variables: SLA_POLICY,
 /// SLA_HTTP_ADDRESS, SLA_HTTP_PORT, SLA_HTTP_TOKENS (comma-separated),
 /// SLA_TOPIC_INPUT/ESCALATIONS/PAGES/DEADLINES/DLQ, SLA_REDIS_HOST/PORT/DB/
-/// USERNAME/PASSWORD/KEY_PREFIX, SLA_POLL_MS, SLA_POLL_BATCH, SLA_MAX_EVENTS_PER_SECOND, and
+/// USERNAME/PASSWORD/KEY_PREFIX, SLA_POLL_MS, SLA_POLL_BATCH, SLA_COMMIT_INTERVAL_MS, SLA_BULK_LINGER_MS, SLA_APPLY_THREADS, SLA_MAX_EVENTS_PER_SECOND,
+/// and
 /// SLA_KAFKA_* (kafka::with_env).
 [[nodiscard]] sla::Result<Config> load_config(const std::string& path, const kafka::Environment& env);
 

@@ -46,10 +46,39 @@ Daemon::Daemon(Config config, std::shared_ptr<const policy::Policy> policy, std:
 Daemon::~Daemon() = default;
 
 sla::Result<void> Daemon::start() {
-  auto producer = kafka::Producer::create(config_.kafka);
+  kafka::ProducerOptions popts;
+  popts.on_delivery = [this](const kafka::DeliveryReport& r) {
+    acks_.settled(r.tag, r.error ? std::optional<std::string>(r.error->message) : std::nullopt);
+  };
+  auto producer = kafka::Producer::create(config_.kafka, popts);
   if (!producer) return tl::unexpected(producer.error());
   producer_ = std::move(*producer);
-  dlq_ = std::make_unique<kafka::DeadLetter>(*producer_, config_.topics.dlq);
+  // The bulk producer batches longer: fewer, bigger requests for what no
+  // one waits on by the millisecond (see Config::bulk_linger_ms).
+  kafka::KafkaConfig bulk_config = config_.kafka;
+  bulk_config.properties["linger.ms"] = std::to_string(config_.bulk_linger_ms);
+  bulk_config.client_id += "-bulk";
+  auto bulk = kafka::Producer::create(bulk_config, std::move(popts));
+  if (!bulk) return tl::unexpected(bulk.error());
+  bulk_ = std::move(*bulk);
+  commit_store_ = store_->another_connection();
+  CommitterSettings csettings;
+  csettings.topic = config_.topics.input;
+  csettings.ack_timeout = std::chrono::milliseconds(config_.flush_timeout_ms);
+  CommitterHooks hooks;
+  hooks.poll_producer = [this] {
+    bulk_->poll(std::chrono::milliseconds(0));
+    producer_->poll(std::chrono::milliseconds(5));
+  };
+  hooks.store_state = [this](bool ok) { store_ok_.store(ok); };
+  hooks.commit_latency = [this](double ms) { probe_.redis_latency("commit", ms); };
+  workers_ = std::make_unique<Workers>(config_.apply_threads > 0
+                                           ? static_cast<std::size_t>(config_.apply_threads)
+                                           : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8));
+  committer_ = std::make_unique<Committer>(commit_store_ ? *commit_store_ : *store_,
+                                           commit_store_ ? nullptr : &store_mu_, acks_, std::move(csettings),
+                                           std::move(hooks));
+  dlq_ = std::make_unique<kafka::DeadLetter>(*bulk_, config_.topics.dlq);
   kafka::ConsumerOptions opts;
   opts.max_batch = static_cast<std::size_t>(config_.poll_batch);
   if (config_.max_events_per_second > 0) {
@@ -82,7 +111,12 @@ void Daemon::on_assign(std::vector<kafka::TopicPartition>& parts) {
   std::vector<std::optional<Partition>> loaded(parts.size());
   std::atomic<std::size_t> next{0};
   const auto worker = [&](store::StateStore& store) {
-    for (std::size_t i = next++; i < parts.size(); i = next++) loaded[i] = load_partition(store, parts[i], policy);
+    for (std::size_t i = next++; i < parts.size(); i = next++) {
+      // store_ is shared with the committer when it has no connection of its own.
+      std::unique_lock shared(store_mu_, std::defer_lock);
+      if (&store == store_.get() && !commit_store_) shared.lock();
+      loaded[i] = load_partition(store, parts[i], policy);
+    }
   };
   const std::size_t threads_wanted =
       std::min<std::size_t>(parts.size(), std::clamp<std::size_t>(std::thread::hardware_concurrency(), 2, 8));
@@ -135,37 +169,37 @@ std::optional<Daemon::Partition> Daemon::load_partition(store::StateStore& store
 }
 
 void Daemon::on_revoke(const std::vector<kafka::TopicPartition>& parts, bool lost) {
-  // Outputs first, then the state that records them.
-  if (auto f = flush(); !f) log()->error("flush on revocation failed: {}", f.error().message);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.flush_timeout_ms);
+  if (lost) {
+    // Another member owns them now: what we had not committed is theirs to
+    // redo, and must not overwrite the state they load.
+    for (const auto& tp : parts) committer_->forget_partition(tp.partition);
+  } else {
+    // Outputs first, then the state that records them: cut and wait.
+    cut(wall_now(), true);
+  }
+  const bool committed = committer_->drain(deadline);
   std::lock_guard lock(mu_);
   for (const auto& tp : parts) {
     auto it = partitions_.find(tp.partition);
     if (it == partitions_.end()) continue;
-    if (!lost) {
-      for (const auto& id : it->second.engine->take_dirty()) it->second.pending_upserts.push_back(id);
-      if (!commit(tp.partition, it->second)) {
-        log()->error("revoked {}/{}: final commit failed; the next owner resumes from the last commit", tp.topic,
-                     tp.partition);
-      }
+    if (!lost && !committed) {
+      log()->error("revoked {}/{}: final commit failed; the next owner resumes from the last commit", tp.topic,
+                   tp.partition);
     }
     log()->info("revoked {}/{}{}", tp.topic, tp.partition, lost ? " (lost)" : "");
     partitions_.erase(it);
   }
 }
 
-void Daemon::handle(const kafka::Message& m, EpochMillis now, std::vector<engine::Output>& out) {
-  auto it = partitions_.find(m.partition);
-  if (it == partitions_.end()) return;  // not ours (revoked mid-batch)
-  Partition& p = it->second;
+void Daemon::handle(Partition& p, const kafka::Message& m, EpochMillis now, std::vector<engine::Output>& out) {
   p.next_offset = m.offset + 1;
   p.offset_dirty = true;
   p.last_progress = now;
   const auto type = codec::content_type_from_header(m.header("content-type").value_or(""));
   auto ev = codec::decode_ticket_event(m.payload, type, now);
   if (!ev) {
-    const auto reason = codec::to_string(ev.error().failure);
-    probe_.dlq(reason);
-    if (auto r = dlq_->send(m, reason, ev.error().message); !r) log()->error("DLQ send failed: {}", r.error().message);
+    dead_letter(m, codec::to_string(ev.error().failure), ev.error().message);
     return;
   }
   // Catching up, the engine's clock is the partition's event time: a late
@@ -174,38 +208,128 @@ void Daemon::handle(const kafka::Message& m, EpochMillis now, std::vector<engine
   const EpochMillis event_time = std::max(p.event_time, std::min(ev->occurred_at, now));
   const EpochMillis engine_now = p.behind ? event_time : now;
   if (auto r = p.engine->apply(*ev, engine_now, out); !r) {
-    const std::string_view reason = r.error().code == ErrorCode::kNotFound ? "unknown_plan_or_severity" : "rejected";
-    probe_.dlq(reason);
-    if (auto s = dlq_->send(m, reason, r.error().message); !s) log()->error("DLQ send failed: {}", s.error().message);
+    dead_letter(m, r.error().code == ErrorCode::kNotFound ? "unknown_plan_or_severity" : "rejected",
+                r.error().message);
     return;
   }
   p.event_time = event_time;
   probe_.event_consumed(ev->kind);
 }
 
-void Daemon::produce(const std::vector<engine::Output>& out) {
+void Daemon::send(kafka::Producer& producer, const std::string& topic, std::string_view key, std::string_view payload,
+                  std::span<const kafka::Header> headers) {
+  const std::uint64_t epoch = acks_.current();
+  acks_.produced(epoch);
+  if (auto r = producer.produce(topic, key, payload, headers, epoch); !r) {
+    log()->error("produce to {} failed: {}", topic, r.error().message);
+    acks_.settled(epoch, "produce to " + topic + ": " + r.error().message);
+  }
+}
+
+void Daemon::dead_letter(const kafka::Message& m, std::string_view reason, std::string_view error) {
+  probe_.dlq(reason);
+  const std::uint64_t epoch = acks_.current();
+  acks_.produced(epoch);
+  if (auto r = dlq_->send(m, reason, error, epoch); !r) {
+    log()->error("DLQ send failed: {}", r.error().message);
+    acks_.settled(epoch, "DLQ send: " + r.error().message);
+  }
+}
+
+void Daemon::produce(Partition& p, const std::vector<engine::Output>& out) {
+  const EpochMillis now = wall_now();
   for (const auto& o : out) {
     const bool sla = std::holds_alternative<engine::SlaOutput>(o);
     const std::string& topic = sla ? config_.topics.escalations : config_.topics.pages;
     const std::string& key = sla ? std::get<engine::SlaOutput>(o).ticket_id : std::get<engine::PageOutput>(o).ticket_id;
-    if (auto r = producer_->produce(topic, key, codec::encode_output(o), kProtobufHeaders); !r) {
-      log()->error("produce to {} failed: {}", topic, r.error().message);
+    const EpochMillis fired_at = sla ? std::get<engine::SlaOutput>(o).fired_at : std::get<engine::PageOutput>(o).fired_at;
+    // Catching up (this output, or another within the last kCatchUpMs, was
+    // fired late): through the bulk producer, since nobody waits on it by the
+    // millisecond. Sticky for kCatchUpMs, so a ticket's outputs do not
+    // overtake each other across the two producers.
+    if (now - fired_at > kCatchUpMs) p.last_bulk_output = now;
+    kafka::Producer* producer = producer_.get();
+    if (p.last_bulk_output != 0 && now - p.last_bulk_output <= kCatchUpMs) {
+      producer = bulk_.get();
+    } else if (p.last_bulk_output != 0) {
+      // Back to live outputs: whatever catch-up output is still queued goes first.
+      if (bulk_->in_flight() > 0) {
+        // A failure or timeout here is the committer's to act on (the
+        // records' epochs are not acknowledged).
+        if (auto f = bulk_->flush(std::chrono::milliseconds(config_.flush_timeout_ms)); !f) {
+          log()->warn("catch-up outputs: {}", f.error().message);
+        }
+      }
+      p.last_bulk_output = 0;
     }
+    send(*producer, topic, key, codec::encode_output(o), kProtobufHeaders);
     probe_.fired(o);
     probe_.output_produced(topic);
   }
 }
 
-void Daemon::produce_snapshots(std::int32_t /*partition*/, Partition& p, EpochMillis now) {
+std::optional<PartitionCommit> Daemon::cut_partition(std::int32_t partition, Partition& p, EpochMillis now) {
+  PartitionCommit c;
+  c.partition = partition;
   for (const auto& id : p.engine->take_dirty()) {
     if (auto view = p.engine->ticket(id, now)) {
-      (void)producer_->produce(config_.topics.deadlines, id, codec::encode_deadlines(*view, now), kProtobufHeaders);
+      send(*bulk_, config_.topics.deadlines, id, codec::encode_deadlines(*view, now), kProtobufHeaders);
+      probe_.output_produced(config_.topics.deadlines);
     }
-    p.pending_upserts.push_back(id);
+    std::string state = p.engine->save_ticket(id);
+    if (!state.empty()) c.batch.upserts.push_back({id, std::move(state)});
   }
-  for (const auto& id : p.engine->take_dropped()) {
-    (void)producer_->produce(config_.topics.deadlines, id, "", {});  // tombstone for compaction
-    p.pending_deletes.push_back(id);
+  for (auto& id : p.engine->take_dropped()) {
+    send(*bulk_, config_.topics.deadlines, id, "", {});  // tombstone for compaction
+    c.batch.deletes.push_back(std::move(id));
+  }
+  if (c.batch.upserts.empty() && c.batch.deletes.empty() && !p.offset_dirty) return std::nullopt;
+  c.batch.next_offset = p.next_offset;
+  p.offset_dirty = false;
+  return c;
+}
+
+void Daemon::cut(EpochMillis now, bool force) {
+  if (!force && now - last_cut_ < config_.commit_interval_ms) return;
+  if (committer_->full()) {
+    if (!force) return;  // the committer is behind (or the store down): the changes wait in the engines
+    (void)committer_->drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.flush_timeout_ms));
+  }
+  CommitJob job;
+  {
+    std::lock_guard lock(mu_);
+    std::vector<std::pair<std::int32_t, Partition*>> parts;
+    for (auto& [part, p] : partitions_) parts.emplace_back(part, &p);
+    std::vector<std::optional<PartitionCommit>> cuts(parts.size());
+    workers_->run(parts.size(), [&](std::size_t i) { cuts[i] = cut_partition(parts[i].first, *parts[i].second, now); });
+    for (auto& c : cuts) {
+      if (c) job.parts.push_back(std::move(*c));
+    }
+  }
+  job.epoch = acks_.cut();
+  last_cut_ = now;
+  if (job.parts.empty()) return;
+  if (!committer_->try_push(std::move(job))) {
+    log()->error("commit queue refused a cut (outputs failed?): its changes are left to the next start");
+  }
+}
+
+void Daemon::hold_back(EpochMillis now) {
+  const bool store_down = !store_ok_.load();
+  if (store_down && !held_for_store_) log()->error("state store unavailable: pausing consumption until it is back");
+  if (!store_down && held_for_store_) log()->info("state store back: resuming consumption");
+  held_for_store_ = store_down;
+  const bool hold = store_down || committer_->full();
+  if (hold == consumption_held_) return;
+  consumption_held_ = hold;
+  if (hold) {
+    if (!store_down) log()->info("commits behind (outputs not yet acknowledged): pausing consumption");
+    (void)consumer_->pause_all();
+  } else {
+    log()->info("resuming consumption");
+    (void)consumer_->resume_all();
+    std::lock_guard lock(mu_);
+    for (auto& [part, p] : partitions_) p.last_progress = now;  // the hold restarts with the fetches
   }
 }
 
@@ -232,42 +356,6 @@ void Daemon::throttle(std::size_t consumed) {
   if (throttle_until_ > now) std::this_thread::sleep_until(throttle_until_);
 }
 
-sla::Result<void> Daemon::flush() {
-  if (!producer_) return {};
-  return producer_->flush(std::chrono::milliseconds(config_.flush_timeout_ms));
-}
-
-bool Daemon::commit(std::int32_t partition, Partition& p) {
-  if (p.pending_upserts.empty() && p.pending_deletes.empty() && !p.offset_dirty) return true;
-  store::Batch batch;
-  std::sort(p.pending_upserts.begin(), p.pending_upserts.end());
-  p.pending_upserts.erase(std::unique(p.pending_upserts.begin(), p.pending_upserts.end()), p.pending_upserts.end());
-  for (const auto& id : p.pending_upserts) {
-    std::string state = p.engine->save_ticket(id);
-    if (!state.empty()) batch.upserts.push_back({id, std::move(state)});
-  }
-  batch.deletes = p.pending_deletes;
-  batch.next_offset = p.next_offset;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto r = store_->commit(config_.topics.input, partition, batch);
-  probe_.redis_latency("commit", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  if (!r) {
-    log()->warn("commit of partition {} failed: {}", partition, r.error().message);
-    return false;
-  }
-  p.pending_upserts.clear();
-  p.pending_deletes.clear();
-  p.offset_dirty = false;
-  return true;
-}
-
-bool Daemon::commit_all() {
-  std::lock_guard lock(mu_);
-  bool ok = true;
-  for (auto& [part, p] : partitions_) ok = commit(part, p) && ok;
-  return ok;
-}
-
 void Daemon::maybe_reload(EpochMillis now) {
   if (!reload_.exchange(false)) {
     if (now < next_reload_check_) return;
@@ -286,9 +374,12 @@ void Daemon::maybe_reload(EpochMillis now) {
   {
     std::lock_guard lock(mu_);
     policy_ = fresh;
-    for (auto& [part, p] : partitions_) p.engine->set_policy(fresh, now, out);
+    for (auto& [part, p] : partitions_) {
+      p.engine->set_policy(fresh, now, out);
+      produce(p, out);
+      out.clear();
+    }
   }
-  produce(out);
   log()->info("policy reloaded: {}", fresh->summary());
 }
 
@@ -312,18 +403,36 @@ void Daemon::update_gauges() {
 }
 
 void Daemon::fire_due(std::vector<engine::Output>& out) {
-  {
-    std::lock_guard lock(mu_);
-    const EpochMillis t = wall_now();
-    for (auto& [part, p] : partitions_) {
-      if (p.behind) continue;  // catching up: fires up to its event time in the loop
-      if (auto due = p.engine->next_due(); due && *due <= t) {
-        probe_.firing_lateness(static_cast<double>(t - *due));
-        p.engine->advance(t, out);
-      }
+  std::lock_guard lock(mu_);
+  const EpochMillis t = wall_now();
+  for (auto& [part, p] : partitions_) {
+    if (p.behind) continue;  // catching up: fires up to its event time in the loop
+    if (auto due = p.engine->next_due(); due && *due <= t) {
+      probe_.firing_lateness(static_cast<double>(t - *due));
+      p.engine->advance(t, out);
+      produce(p, out);
+      out.clear();
     }
   }
-  produce(out);
+}
+
+void Daemon::step(std::int32_t partition, Partition& p, std::span<const kafka::Message* const> messages,
+                  EpochMillis now, const std::vector<kafka::PartitionLag>& lags) {
+  auto& out = p.scratch;
+  for (const auto* m : messages) handle(p, *m, now, out);
+  // Timers fire up to the time after the batch, not the time before it: one
+  // that fell due while the batch was applied goes out now.
+  p.behind = is_behind(partition, p, lags, now);
+  if (p.behind) {
+    if (p.event_time != kNoEventTime) p.engine->advance(std::min(now, p.event_time), out);
+  } else {
+    const EpochMillis fire_at = std::max(now, wall_now());
+    if (auto due = p.engine->next_due(); due && *due <= fire_at) {
+      probe_.firing_lateness(static_cast<double>(fire_at - *due));
+    }
+    p.engine->advance(fire_at, out);
+  }
+  produce(p, out);
   out.clear();
 }
 
@@ -331,6 +440,9 @@ sla::Result<void> Daemon::run() {
   std::vector<engine::Output> out;
   EpochMillis last_gauges = 0;
   while (!stop_.load()) {
+    if (auto f = committer_->fatal()) {
+      return sla::fail(ErrorCode::kUnavailable, "outputs not acknowledged, stopping without committing: " + *f);
+    }
     // Sleep in poll() at most until the next timer is due.
     EpochMillis now = wall_now();
     std::int64_t wait = config_.poll_ms;
@@ -347,44 +459,28 @@ sla::Result<void> Daemon::run() {
     now = wall_now();
     const auto lags = consumer_->lag();
     {
+      // Each partition's messages (in order) and timers on the workers, the
+      // partitions in parallel: their engines share nothing.
       std::lock_guard lock(mu_);
-      for (const auto& m : *batch) handle(m, now, out);
-      // Timers fire up to the time after the batch, not the time before it:
-      // one that fell due while the batch was applied goes out now.
-      const EpochMillis fire_at = std::max(now, wall_now());
+      std::vector<std::pair<std::int32_t, Partition*>> parts;
+      parts.reserve(partitions_.size());
       for (auto& [part, p] : partitions_) {
-        p.behind = is_behind(part, p, lags, now);
-        if (p.behind) {
-          if (p.event_time != kNoEventTime) p.engine->advance(std::min(now, p.event_time), out);
-          continue;
-        }
-        if (auto due = p.engine->next_due(); due && *due <= fire_at) {
-          probe_.firing_lateness(static_cast<double>(fire_at - *due));
-        }
-        p.engine->advance(fire_at, out);
+        p.inbox.clear();
+        parts.emplace_back(part, &p);
       }
+      for (const auto& m : *batch) {
+        auto it = partitions_.find(m.partition);
+        if (it != partitions_.end()) it->second.inbox.push_back(&m);  // else not ours (revoked mid-batch)
+      }
+      workers_->run(parts.size(), [&](std::size_t i) {
+        auto [part, p] = parts[i];
+        step(part, *p, p->inbox, now, lags);
+      });
     }
-    produce(out);
-    out.clear();
-    {
-      std::lock_guard lock(mu_);
-      for (auto& [part, p] : partitions_) produce_snapshots(part, p, now);
-    }
-    // Outputs acknowledged before the state that records them is committed.
-    if (auto f = flush(); !f) {
-      return sla::fail(ErrorCode::kUnavailable, "outputs not acknowledged, stopping without committing: " +
-                                                    f.error().message);
-    }
-    const bool ok = commit_all();
-    if (!ok && store_ok_.exchange(false)) {
-      log()->error("state store unavailable: pausing consumption until it is back");
-      (void)consumer_->pause_all();
-    } else if (ok && !store_ok_.exchange(true)) {
-      log()->info("state store back: resuming consumption");
-      (void)consumer_->resume_all();
-      std::lock_guard lock(mu_);
-      for (auto& [part, p] : partitions_) p.last_progress = now;  // the hold restarts with the fetches
-    }
+    producer_->poll();  // delivery reports that are due, without waiting
+    bulk_->poll();
+    cut(now, false);
+    hold_back(now);
     fire_due(out);
     maybe_reload(now);
     if (now - last_gauges >= 1000) {
@@ -392,14 +488,15 @@ sla::Result<void> Daemon::run() {
       last_gauges = now;
     }
   }
-  // SIGTERM: finish in-flight work, flush, commit, leave the group.
+  // SIGTERM: finish in-flight work: the last cut (what the last timers
+  // changed too), its outputs acknowledged and its state committed.
   log()->info("stopping: flushing outputs and committing state");
-  {
-    std::lock_guard lock(mu_);  // what the last timers changed is committed too
-    for (auto& [part, p] : partitions_) produce_snapshots(part, p, wall_now());
+  cut(wall_now(), true);
+  if (!committer_->drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.flush_timeout_ms))) {
+    committer_->give_up();
+    if (auto f = committer_->fatal()) return sla::fail(ErrorCode::kUnavailable, "final flush failed: " + *f);
+    log()->error("final commit not done (state store unreachable?): the next start resumes from the last commit");
   }
-  if (auto f = flush(); !f) return sla::fail(ErrorCode::kUnavailable, "final flush failed: " + f.error().message);
-  (void)commit_all();
   consumer_->close();
   return {};
 }

@@ -3,14 +3,16 @@
 // views to the HTTP server. The loop runs on the caller's thread; the HTTP
 // threads read the engines under a mutex.
 //
-// Delivery (SPEC 5.2): per loop, outputs are produced and flushed (acked)
-// before the state that records them and the input offset are committed
-// together per partition. A crash between the two re-produces the same
-// outputs (deterministic ids) after restart; nothing is lost. If outputs
-// cannot be acknowledged within flush_timeout_ms the daemon stops with an
-// error rather than commit state past them. If the store is down, consumption
-// pauses (no unbounded memory), readiness turns false, and the pending
-// commits are retried until it is back.
+// Delivery (SPEC 5.2): outputs are produced as they are fired. Every
+// commit_interval_ms the loop cuts: the changed tickets' snapshots go to
+// `sla.deadlines`, their states and the input offsets are handed to the
+// Committer, whose thread commits them per partition once every output they
+// record is acknowledged (committer.hpp). A crash between the two
+// re-produces the same outputs (deterministic ids) after restart; nothing is
+// lost. If outputs cannot be acknowledged within flush_timeout_ms the daemon
+// stops with an error rather than commit state past them. If the store is
+// down, consumption pauses (no unbounded memory), readiness turns false, and
+// the pending commits are retried until it is back.
 #pragma once
 
 #include <atomic>
@@ -20,10 +22,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "committer.hpp"
 #include "config.hpp"
+#include "workers.hpp"
 #include "sla/engine/engine.hpp"
 #include "sla/http/handler.hpp"
 #include "sla/http/probe.hpp"
@@ -62,9 +67,7 @@ class Daemon {
   struct Partition {
     std::unique_ptr<engine::Engine> engine;
     std::int64_t next_offset = 0;
-    bool offset_dirty = false;
-    std::vector<std::string> pending_upserts;  ///< ids whose state awaits a commit
-    std::vector<std::string> pending_deletes;
+    bool offset_dirty = false;  ///< consumed past the offset of the last cut
     /// Catching up: Kafka holds events of this partition not yet consumed
     /// (or its log end is not known yet). Timers then fire only up to
     /// `event_time`, so an event still in the backlog (a response, a
@@ -79,8 +82,16 @@ class Daemon {
     /// behind (a stalled fetch, offsets removed by retention) fires on the
     /// wall clock again.
     EpochMillis last_progress = 0;
+    /// Wall time of the last output sent through the bulk producer, 0 after
+    /// a live one (see produce()).
+    EpochMillis last_bulk_output = 0;
+    /// This loop's messages for the partition, and its outputs (reused).
+    std::vector<const kafka::Message*> inbox;
+    std::vector<engine::Output> scratch;
   };
   static constexpr EpochMillis kMaxHoldMs = 10'000;
+  /// An output fired more than this after it was due is a catch-up output.
+  static constexpr EpochMillis kCatchUpMs = 1'000;
   static constexpr EpochMillis kNoEventTime = std::numeric_limits<EpochMillis>::min();
 
   void on_assign(std::vector<kafka::TopicPartition>& parts);
@@ -90,12 +101,20 @@ class Daemon {
   [[nodiscard]] std::optional<Partition> load_partition(store::StateStore& store, kafka::TopicPartition& tp,
                                                         const std::shared_ptr<const policy::Policy>& policy);
   void on_revoke(const std::vector<kafka::TopicPartition>& parts, bool lost);
-  void handle(const kafka::Message& m, EpochMillis now, std::vector<engine::Output>& out);
-  void produce(const std::vector<engine::Output>& out);
-  /// Fires the timers of caught-up partitions that fell due during the
-  /// flush and the commit, and produces their outputs at once (sent without
-  /// waiting for a flush). The state recording them is committed after the
-  /// next loop's flush, like any other: outputs stay acknowledged before it.
+  /// One partition's share of a loop, on a worker: its messages applied in
+  /// order, its timers fired, the outputs produced. Touches only `p` and
+  /// thread-safe members.
+  void step(std::int32_t partition, Partition& p, std::span<const kafka::Message* const> messages, EpochMillis now,
+            const std::vector<kafka::PartitionLag>& lags);
+  void handle(Partition& p, const kafka::Message& m, EpochMillis now, std::vector<engine::Output>& out);
+  void produce(Partition& p, const std::vector<engine::Output>& out);
+  /// Produces one record tagged with the current delivery epoch. A produce
+  /// that fails at once fails the epoch: nothing after it is committed.
+  void send(kafka::Producer& producer, const std::string& topic, std::string_view key, std::string_view payload,
+            std::span<const kafka::Header> headers);
+  void dead_letter(const kafka::Message& m, std::string_view reason, std::string_view error);
+  /// Fires the timers of caught-up partitions that are due and produces
+  /// their outputs at once.
   void fire_due(std::vector<engine::Output>& out);
   /// Readiness: a broker answered within the last 2 s (asks it when older).
   [[nodiscard]] bool kafka_reachable();
@@ -104,18 +123,33 @@ class Daemon {
   /// Whether `partition` still has a backlog in Kafka (see Partition::behind).
   [[nodiscard]] bool is_behind(std::int32_t partition, const Partition& p, const std::vector<kafka::PartitionLag>& lags,
                                EpochMillis now) const;
-  void produce_snapshots(std::int32_t partition, Partition& p, EpochMillis now);
-  [[nodiscard]] sla::Result<void> flush();
-  /// Commits every partition with pending changes. False if the store failed.
-  bool commit_all();
-  bool commit(std::int32_t partition, Partition& p);
+  /// The cut of one partition: snapshots of its changed tickets produced,
+  /// their states and its next offset in the returned batch.
+  [[nodiscard]] std::optional<PartitionCommit> cut_partition(std::int32_t partition, Partition& p, EpochMillis now);
+  /// Cuts every partition and queues the commit (committer.hpp): when
+  /// `force`, or commit_interval_ms after the last cut. With `force` it waits
+  /// for room in the queue; otherwise a full queue defers the cut. Takes mu_.
+  void cut(EpochMillis now, bool force);
+  /// Pauses consumption while the store is down or the commit queue full;
+  /// resumes when neither holds.
+  void hold_back(EpochMillis now);
   void maybe_reload(EpochMillis now);
   void update_gauges();
 
   Config config_;
   std::shared_ptr<const policy::Policy> policy_;
   std::unique_ptr<store::StateStore> store_;
+  /// The committer's own connection, when the store offers one; otherwise
+  /// it shares store_ and both sides take store_mu_.
+  std::unique_ptr<store::StateStore> commit_store_;
+  std::mutex store_mu_;
+  Acks acks_;
+  /// Live outputs (fired less than kCatchUpMs after they were due).
   std::unique_ptr<kafka::Producer> producer_;
+  /// Snapshots, dead letters and catch-up outputs, batched for longer
+  /// (Config::bulk_linger_ms). Both tag their records with acks_' epochs.
+  std::unique_ptr<kafka::Producer> bulk_;
+
   std::unique_ptr<kafka::DeadLetter> dlq_;
   std::unique_ptr<kafka::Consumer> consumer_;
   http::Probe probe_;
@@ -132,6 +166,12 @@ class Daemon {
   std::int64_t policy_mtime_ = 0;
   EpochMillis next_reload_check_ = 0;
   std::chrono::steady_clock::time_point throttle_until_{};
+  EpochMillis last_cut_ = 0;
+  bool consumption_held_ = false;  ///< paused by hold_back()
+  bool held_for_store_ = false;    ///< ... because the store is down
+  /// Declared last: destroyed (threads joined) before what they use.
+  std::unique_ptr<Workers> workers_;
+  std::unique_ptr<Committer> committer_;
 };
 
 /// Wall-clock milliseconds since the epoch.

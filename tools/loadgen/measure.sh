@@ -143,7 +143,7 @@ if [[ -z "$ONLY" || "$ONLY" == throughput || "$ONLY" == latency ]]; then
   start_timerd timerd tickets.events
   say "sla-timerd started (pid $TIMERD_PID), load $(load)"
   if [[ -n "${PERF:-}" ]]; then
-    (sleep 5; perf record -F 499 -g -p "$TIMERD_PID" -o "$WORK/perf.data" -- sleep 10 >/dev/null 2>&1) &
+    (sleep 5; perf record -F 1999 -g -p "$TIMERD_PID" -o "$WORK/perf.data" -- sleep 10 >/dev/null 2>&1) &
   fi
   wait "$WAIT_PID" || { cat "$WORK/throughput.txt"; fail "wait-offsets failed"; }
   t1="$(now_ms)"

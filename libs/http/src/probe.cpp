@@ -117,9 +117,20 @@ void Probe::open_tickets(std::size_t n) { open_tickets_->Set(static_cast<double>
 
 void Probe::pending_timers(std::size_t n) { pending_timers_->Set(static_cast<double>(n)); }
 
+prometheus::Counter& Probe::cached(std::string key, const std::function<prometheus::Counter&()>& make) {
+  std::lock_guard lock(cache_mu_);
+  auto [it, fresh] = cache_.try_emplace(std::move(key), nullptr);
+  if (fresh) it->second = &make();
+  return *it->second;
+}
+
 void Probe::fired(std::string_view kind, std::string_view plan, std::string_view severity) {
-  fired_->Add({{"kind", std::string(kind)}, {"plan", std::string(plan)}, {"severity", std::string(severity)}})
-      .Increment();
+  std::string key;
+  key.reserve(2 + kind.size() + plan.size() + severity.size() + 2);
+  key.append("f").append(1, '\0').append(kind).append(1, '\0').append(plan).append(1, '\0').append(severity);
+  cached(std::move(key), [&]() -> prometheus::Counter& {
+    return fired_->Add({{"kind", std::string(kind)}, {"plan", std::string(plan)}, {"severity", std::string(severity)}});
+  }).Increment();
 }
 
 void Probe::fired(const engine::Output& output) {
@@ -133,7 +144,9 @@ void Probe::fired(const engine::Output& output) {
 void Probe::firing_lateness(double ms) { lateness_->Observe(ms); }
 
 void Probe::output_produced(std::string_view topic) {
-  produced_->Add({{"topic", std::string(topic)}}).Increment();
+  cached("p" + std::string(1, '\0') + std::string(topic),
+         [&]() -> prometheus::Counter& { return produced_->Add({{"topic", std::string(topic)}}); })
+      .Increment();
 }
 
 void Probe::redis_latency(std::string_view op, double ms) {

@@ -175,6 +175,11 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     if (paused_all_ && partitions->cnt > 0) {
       // Backpressure covers partitions that arrive while it is on.
       (void)rd_kafka_pause_partitions(rk, partitions);
+    } else if (partitions->cnt > 0) {
+      // librdkafka keeps a partition's pause across an unassignment: one
+      // paused, then lost (session timeout) and assigned again would never
+      // be fetched. Not paused now, so not paused.
+      (void)rd_kafka_resume_partitions(rk, partitions);
     }
     return;
   }

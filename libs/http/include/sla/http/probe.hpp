@@ -8,9 +8,12 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "sla/engine/types.hpp"
 
@@ -98,6 +101,11 @@ class Probe {
   prometheus::Histogram* lateness_ = nullptr;
   /// Pre-created per EventKind so the per-event path takes no lock.
   std::array<prometheus::Counter*, 11> event_by_kind_{};
+  /// Series of fired_ and produced_ by their label values joined with '\0':
+  /// per output one hash lookup instead of building a label map.
+  [[nodiscard]] prometheus::Counter& cached(std::string key, const std::function<prometheus::Counter&()>& make);
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, prometheus::Counter*> cache_;
 };
 
 }  // namespace sla::http

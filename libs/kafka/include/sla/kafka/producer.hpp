@@ -47,7 +47,7 @@ struct ProducerOptions {
 };
 
 /// Idempotent producer. Enforces `enable.idempotence=true`, `acks=all`;
-/// defaults `linger.ms=5`, `partitioner=murmur2_random` (the Java client's
+/// defaults `linger.ms=5`, `compression.type=lz4`, `partitioner=murmur2_random` (the Java client's
 /// partitioner: a ticket's key lands on the same partition from any client).
 /// `message.timeout.ms` (default 300000) bounds how long a message is retried
 /// across broker outages before it fails. Non-copyable, non-movable.

@@ -1,0 +1,185 @@
+#include "committer.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace sla::timerd {
+namespace {
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto l = [] {
+    auto existing = spdlog::get("timerd");
+    return existing ? existing : spdlog::default_logger()->clone("timerd");
+  }();
+  return l;
+}
+
+}  // namespace
+
+std::uint64_t Acks::current() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+void Acks::produced(std::uint64_t epoch) {
+  std::lock_guard lock(mu_);
+  ++outstanding_[epoch];
+}
+
+void Acks::settled(std::uint64_t epoch, const std::optional<std::string>& error) {
+  {
+    std::lock_guard lock(mu_);
+    if (error && !failure_) failure_ = *error;
+    auto it = outstanding_.find(epoch);
+    if (it != outstanding_.end() && --it->second <= 0) outstanding_.erase(it);
+  }
+  settled_cv_.notify_all();
+}
+
+std::uint64_t Acks::cut() {
+  std::lock_guard lock(mu_);
+  return current_++;
+}
+
+std::int64_t Acks::outstanding() const {
+  std::lock_guard lock(mu_);
+  std::int64_t n = 0;
+  for (const auto& [epoch, count] : outstanding_) n += count;
+  return n;
+}
+
+sla::Result<void> Acks::wait(std::uint64_t epoch, std::chrono::steady_clock::time_point deadline,
+                             const std::function<void()>& poll) {
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      if (failure_) return sla::fail(ErrorCode::kUnavailable, "an output failed: " + *failure_);
+      if (outstanding_.empty() || outstanding_.begin()->first > epoch) return {};
+      if (std::chrono::steady_clock::now() >= deadline) {
+        std::int64_t n = 0;
+        for (auto it = outstanding_.begin(); it != outstanding_.end() && it->first <= epoch; ++it) n += it->second;
+        return sla::fail(ErrorCode::kUnavailable, std::to_string(n) + " outputs not acknowledged in time");
+      }
+      // Someone else may be serving the reports (the loop's produce calls).
+      if (!poll) settled_cv_.wait_until(lock, std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(50)));
+    }
+    if (poll) poll();
+  }
+}
+
+Committer::Committer(store::StateStore& store, std::mutex* store_mu, Acks& acks, CommitterSettings settings,
+                     CommitterHooks hooks)
+    : store_(store), store_mu_(store_mu), acks_(acks), settings_(std::move(settings)), hooks_(std::move(hooks)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+Committer::~Committer() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  give_up_.store(true);
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Committer::try_push(CommitJob job) {
+  {
+    std::lock_guard lock(mu_);
+    if (jobs_.size() + (busy_ ? 1 : 0) >= settings_.max_queued || fatal_) return false;
+    jobs_.push_back(std::move(job));
+  }
+  cv_.notify_all();
+  return true;
+}
+
+std::size_t Committer::queued() const {
+  std::lock_guard lock(mu_);
+  return jobs_.size() + (busy_ ? 1 : 0);
+}
+
+bool Committer::drain(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  cv_.wait_until(lock, deadline, [this] { return fatal_ || (jobs_.empty() && !busy_); });
+  return !fatal_ && jobs_.empty() && !busy_;
+}
+
+void Committer::forget_partition(std::int32_t partition) {
+  std::lock_guard lock(mu_);
+  for (auto& job : jobs_) {
+    std::erase_if(job.parts, [partition](const PartitionCommit& p) { return p.partition == partition; });
+  }
+}
+
+std::optional<std::string> Committer::fatal() const {
+  std::lock_guard lock(mu_);
+  return fatal_;
+}
+
+void Committer::give_up() {
+  give_up_.store(true);
+  cv_.notify_all();
+}
+
+bool Committer::commit_with_retry(const PartitionCommit& part) {
+  for (int attempt = 0;; ++attempt) {
+    sla::Result<void> r;
+    const auto t0 = std::chrono::steady_clock::now();
+    if (store_mu_ != nullptr) {
+      std::lock_guard lock(*store_mu_);
+      r = store_.commit(settings_.topic, part.partition, part.batch);
+    } else {
+      r = store_.commit(settings_.topic, part.partition, part.batch);
+    }
+    if (hooks_.commit_latency) {
+      hooks_.commit_latency(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    if (hooks_.store_state) hooks_.store_state(r.has_value());
+    if (r) return true;
+    if (attempt == 0) log()->warn("commit of partition {} failed: {}; retrying", part.partition, r.error().message);
+    if (give_up_.load()) return false;
+    // Back off, but wake at once on give_up().
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(std::min(1000, 50 * (attempt + 1))), [this] { return give_up_.load(); });
+  }
+}
+
+void Committer::run() {
+  for (;;) {
+    CommitJob job;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping, nothing left
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+      busy_ = true;
+    }
+    // Outputs first: the state below records them.
+    auto acked = acks_.wait(job.epoch, std::chrono::steady_clock::now() + settings_.ack_timeout, hooks_.poll_producer);
+    bool ok = acked.has_value();
+    if (ok) {
+      for (const auto& part : job.parts) {
+        if (!commit_with_retry(part)) {
+          ok = false;
+          break;
+        }
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      busy_ = false;
+      if (!acked) {
+        fatal_ = acked.error().message;
+        jobs_.clear();
+      } else if (!ok) {
+        jobs_.clear();  // gave up on the store (shutdown): left to the next start
+      }
+    }
+    cv_.notify_all();
+    if (!acked) return;
+  }
+}
+
+}  // namespace sla::timerd

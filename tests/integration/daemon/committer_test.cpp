@@ -1,0 +1,237 @@
+// The daemon's commit pipeline (committer.hpp) and its worker threads
+// (workers.hpp): state is committed only after the outputs of its epoch and
+// of every earlier one are acknowledged, in order, retried while the store
+// fails, never after an output failed; a lost partition's queued commits are
+// dropped.
+#include "committer.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "sla/store/memory_store.hpp"
+#include "workers.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using sla::timerd::Acks;
+using sla::timerd::CommitJob;
+using sla::timerd::Committer;
+using sla::timerd::CommitterHooks;
+using sla::timerd::CommitterSettings;
+using sla::timerd::PartitionCommit;
+
+constexpr const char* kTopic = "tickets.events";
+
+auto soon(std::chrono::milliseconds d = 2s) { return std::chrono::steady_clock::now() + d; }
+
+CommitJob job(std::uint64_t epoch, std::int32_t partition, std::int64_t next_offset, std::string ticket = "") {
+  CommitJob j;
+  j.epoch = epoch;
+  PartitionCommit c;
+  c.partition = partition;
+  c.batch.next_offset = next_offset;
+  if (!ticket.empty()) c.batch.upserts.push_back({ticket, "state-of-" + ticket});
+  j.parts.push_back(std::move(c));
+  return j;
+}
+
+std::optional<std::int64_t> offset(sla::store::StateStore& s, std::int32_t partition) {
+  auto st = s.load_partition(kTopic, partition);
+  return st ? st->next_offset : std::nullopt;
+}
+
+/// Fails the first `failures` commits, then forwards to an in-memory store.
+class FlakyStore final : public sla::store::StateStore {
+ public:
+  explicit FlakyStore(int failures) : failures_(failures) {}
+  sla::Result<sla::store::PartitionState> load_partition(std::string_view t, std::int32_t p) override {
+    return inner_.load_partition(t, p);
+  }
+  sla::Result<void> commit(std::string_view t, std::int32_t p, const sla::store::Batch& b) override {
+    if (failures_-- > 0) return sla::fail(sla::ErrorCode::kUnavailable, "connection refused");
+    return inner_.commit(t, p, b);
+  }
+  sla::Result<void> clear_partition(std::string_view t, std::int32_t p) override { return inner_.clear_partition(t, p); }
+  sla::Result<void> ping() override { return {}; }
+
+ private:
+  std::atomic<int> failures_;
+  sla::store::InMemoryStore inner_;
+};
+
+TEST(Acks, AnEpochIsAcknowledgedWhenItAndEveryEarlierOneAre) {
+  Acks acks;
+  const auto e1 = acks.current();
+  acks.produced(e1);
+  acks.produced(e1);
+  EXPECT_EQ(acks.cut(), e1);
+  const auto e2 = acks.current();
+  EXPECT_GT(e2, e1);
+  acks.produced(e2);
+  acks.settled(e2, std::nullopt);  // the later epoch is done first
+  EXPECT_FALSE(acks.wait(e2, soon(50ms), nullptr)) << "e1 still has two records in flight";
+  acks.settled(e1, std::nullopt);
+  EXPECT_EQ(acks.outstanding(), 1);
+  EXPECT_FALSE(acks.wait(e1, soon(50ms), nullptr));
+  acks.settled(e1, std::nullopt);
+  EXPECT_TRUE(acks.wait(e1, soon(), nullptr));
+  EXPECT_TRUE(acks.wait(e2, soon(), nullptr));
+  EXPECT_EQ(acks.outstanding(), 0);
+}
+
+TEST(Acks, WaitTimesOutNamingWhatIsMissingAndCallsPoll) {
+  Acks acks;
+  const auto e = acks.current();
+  acks.produced(e);
+  int polls = 0;
+  auto r = acks.wait(e, soon(30ms), [&] {
+    ++polls;
+    std::this_thread::sleep_for(1ms);
+  });
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("1 outputs not acknowledged"), std::string::npos) << r.error().message;
+  EXPECT_GT(polls, 0);
+  // The report arriving on another thread wakes a waiter without a poll.
+  std::thread late([&] {
+    std::this_thread::sleep_for(20ms);
+    acks.settled(e, std::nullopt);
+  });
+  EXPECT_TRUE(acks.wait(e, soon(), nullptr));
+  late.join();
+}
+
+TEST(Acks, AFailureIsStickyForEveryLaterEpoch) {
+  Acks acks;
+  const auto e1 = acks.current();
+  acks.produced(e1);
+  acks.settled(e1, std::string("Broker: Message size too large"));
+  const auto e2 = acks.cut() + 1;
+  auto r = acks.wait(e2, soon(), nullptr);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("Message size too large"), std::string::npos);
+}
+
+TEST(Committer, CommitsOnlyAfterTheOutputsAreAcknowledgedAndInOrder) {
+  sla::store::InMemoryStore store;
+  Acks acks;
+  const auto e1 = acks.current();
+  acks.produced(e1);
+  const auto cut1 = acks.cut();
+  const auto e2 = acks.current();
+  acks.produced(e2);
+  const auto cut2 = acks.cut();
+  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
+  ASSERT_TRUE(c.try_push(job(cut1, 0, 10, "T1")));
+  ASSERT_TRUE(c.try_push(job(cut2, 0, 20, "T2")));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(offset(store, 0), std::nullopt) << "committed before its outputs were acknowledged";
+  EXPECT_EQ(c.queued(), 2U);
+  acks.settled(e2, std::nullopt);  // the second epoch alone: still nothing
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(offset(store, 0), std::nullopt);
+  acks.settled(e1, std::nullopt);
+  ASSERT_TRUE(c.drain(soon()));
+  EXPECT_EQ(offset(store, 0), 20);
+  auto st = store.load_partition(kTopic, 0);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->tickets.size(), 2U);
+  EXPECT_EQ(c.queued(), 0U);
+  EXPECT_FALSE(c.fatal());
+}
+
+TEST(Committer, RetriesAStoreThatFailsAndReportsItsState) {
+  FlakyStore store(3);
+  Acks acks;
+  std::mutex mu;
+  std::vector<bool> states;
+  CommitterHooks hooks;
+  hooks.store_state = [&](bool ok) {
+    std::lock_guard lock(mu);
+    states.push_back(ok);
+  };
+  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, hooks);
+  ASSERT_TRUE(c.try_push(job(acks.cut(), 3, 7, "T")));
+  ASSERT_TRUE(c.drain(soon(5s)));
+  EXPECT_EQ(offset(store, 3), 7);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(states, (std::vector<bool>{false, false, false, true}));
+}
+
+TEST(Committer, AnOutputThatFailedStopsEveryCommit) {
+  sla::store::InMemoryStore store;
+  Acks acks;
+  const auto e = acks.current();
+  acks.produced(e);
+  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
+  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
+  acks.settled(e, std::string("Local: Message timed out"));
+  EXPECT_FALSE(c.drain(soon()));
+  ASSERT_TRUE(c.fatal());
+  EXPECT_NE(c.fatal()->find("Message timed out"), std::string::npos);
+  EXPECT_EQ(offset(store, 0), std::nullopt);
+  EXPECT_FALSE(c.try_push(job(acks.cut(), 0, 6))) << "a fatal pipeline takes no more work";
+}
+
+TEST(Committer, OutputsNotAcknowledgedInTimeAreFatal) {
+  sla::store::InMemoryStore store;
+  Acks acks;
+  acks.produced(acks.current());
+  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 50ms, 8}, CommitterHooks{});
+  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
+  EXPECT_FALSE(c.drain(soon()));
+  ASSERT_TRUE(c.fatal());
+  EXPECT_NE(c.fatal()->find("not acknowledged"), std::string::npos);
+  EXPECT_EQ(offset(store, 0), std::nullopt);
+}
+
+TEST(Committer, QueueIsBoundedAndALostPartitionIsForgotten) {
+  sla::store::InMemoryStore store;
+  Acks acks;
+  const auto e = acks.current();
+  acks.produced(e);  // holds the first job until settled
+  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 3}, CommitterHooks{});
+  const auto cut = acks.cut();
+  ASSERT_TRUE(c.try_push(job(cut, 1, 100)));
+  std::this_thread::sleep_for(20ms);  // taken off the queue: being committed
+  CommitJob both = job(cut, 1, 200);
+  both.parts.push_back(job(cut, 2, 300).parts[0]);
+  ASSERT_TRUE(c.try_push(std::move(both)));
+  ASSERT_TRUE(c.try_push(job(cut, 2, 400)));
+  EXPECT_TRUE(c.full());
+  EXPECT_FALSE(c.try_push(job(cut, 2, 500)));
+  c.forget_partition(1);  // lost: its queued commits must not overwrite the new owner's
+  acks.settled(e, std::nullopt);
+  ASSERT_TRUE(c.drain(soon()));
+  EXPECT_EQ(offset(store, 1), 100) << "only the commit already under way for partition 1";
+  EXPECT_EQ(offset(store, 2), 400);
+}
+
+TEST(Workers, RunsEveryTaskOnceOnSeveralThreads) {
+  sla::timerd::Workers workers(3);
+  EXPECT_EQ(workers.size(), 3U);
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::atomic<int>> hits(17);
+    std::mutex mu;
+    std::set<std::thread::id> threads;
+    workers.run(hits.size(), [&](std::size_t i) {
+      hits[i].fetch_add(1);
+      std::this_thread::sleep_for(100us);
+      std::lock_guard lock(mu);
+      threads.insert(std::this_thread::get_id());
+    });
+    for (const auto& h : hits) ASSERT_EQ(h.load(), 1);
+    if (round == 49) {
+      EXPECT_GT(threads.size(), 1U);
+    }
+  }
+  workers.run(0, [](std::size_t) { FAIL(); });
+}
+
+}  // namespace

@@ -32,12 +32,19 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
   EXPECT_EQ(c->poll_ms, 50);
   EXPECT_EQ(c->max_events_per_second, 0);
   EXPECT_EQ(c->redis.port, 6379);
+  EXPECT_EQ(c->poll_batch, 5000);
+  EXPECT_EQ(c->commit_interval_ms, 200);
+  EXPECT_EQ(c->bulk_linger_ms, 100);
+  EXPECT_EQ(c->apply_threads, 0);  // one per core
 }
 
 TEST_F(ConfigTest, FileValuesAndTheEnvironmentWins) {
   const auto path = write(
       "policy: /etc/sla/policy.yaml\n"
       "max_events_per_second: 5000\n"
+      "commit_interval_ms: 1000\n"
+      "bulk_linger_ms: 50\n"
+      "apply_threads: 4\n"
       "kafka:\n"
       "  brokers: k1:9092,k2:9092\n"
       "  group_id: sla-prod\n"
@@ -47,6 +54,7 @@ TEST_F(ConfigTest, FileValuesAndTheEnvironmentWins) {
       "http: {port: 9000, tokens: [a, b]}\n");
   auto c = sla::timerd::load_config(path, {{"SLA_REDIS_PORT", "7000"},
                                            {"SLA_MAX_EVENTS_PER_SECOND", "250"},
+                                           {"SLA_APPLY_THREADS", "1"},
                                            {"SLA_KAFKA_PROPERTY_FETCH_MAX_BYTES", "1048576"}});
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->policy_path, "/etc/sla/policy.yaml");
@@ -57,6 +65,9 @@ TEST_F(ConfigTest, FileValuesAndTheEnvironmentWins) {
   EXPECT_EQ(c->redis.host, "redis.internal");
   EXPECT_EQ(c->redis.port, 7000);              // environment over file
   EXPECT_EQ(c->max_events_per_second, 250);   // environment over file
+  EXPECT_EQ(c->commit_interval_ms, 1000);
+  EXPECT_EQ(c->bulk_linger_ms, 50);
+  EXPECT_EQ(c->apply_threads, 1);             // environment over file
   EXPECT_EQ(c->topics.input, "support.events");
   EXPECT_EQ(c->topics.escalations, "sla.escalations");
   EXPECT_EQ(c->http.port, 9000);
@@ -78,6 +89,9 @@ TEST_F(ConfigTest, BadValuesAreRejected) {
   EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_REDIS_PORT", "63 79"}}));
   EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_MAX_EVENTS_PER_SECOND", "-1"}}));
   EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_POLL_MS", "0"}}));
+  EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_COMMIT_INTERVAL_MS", "0"}}));
+  EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_BULK_LINGER_MS", "-5"}}));
+  EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_APPLY_THREADS", "65"}}));
   EXPECT_FALSE(sla::timerd::load_config(write("kafka: [a, b]\n"), {}));
   auto broken = sla::timerd::load_config(write("redis: {host: r\n"), {});
   ASSERT_FALSE(broken);

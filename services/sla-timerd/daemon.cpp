@@ -192,28 +192,47 @@ void Daemon::on_revoke(const std::vector<kafka::TopicPartition>& parts, bool los
   }
 }
 
-void Daemon::handle(Partition& p, const kafka::Message& m, EpochMillis now, std::vector<engine::Output>& out) {
-  p.next_offset = m.offset + 1;
+void Daemon::apply(Partition& p, std::span<const kafka::Message* const> messages, EpochMillis now,
+                   std::vector<engine::Output>& out) {
+  if (messages.empty()) return;
+  p.next_offset = messages.back()->offset + 1;
   p.offset_dirty = true;
   p.last_progress = now;
-  const auto type = codec::content_type_from_header(m.header("content-type").value_or(""));
-  auto ev = codec::decode_ticket_event(m.payload, type, now);
-  if (!ev) {
-    dead_letter(m, codec::to_string(ev.error().failure), ev.error().message);
-    return;
+  // Decoded events in order, and the message each came from; undecodable
+  // ones go to the DLQ at once.
+  p.events.clear();
+  p.sources.clear();
+  for (const auto* m : messages) {
+    const auto type = codec::content_type_from_header(m->header("content-type").value_or(""));
+    auto ev = codec::decode_ticket_event(m->payload, type, now);
+    if (!ev) {
+      dead_letter(*m, codec::to_string(ev.error().failure), ev.error().message);
+      continue;
+    }
+    p.events.push_back(std::move(*ev));
+    p.sources.push_back(m);
   }
   // Catching up, the engine's clock is the partition's event time: a late
   // event's recomputation then fires no more than replaying the stream would.
-  // A rejected event does not move it.
-  const EpochMillis event_time = std::max(p.event_time, std::min(ev->occurred_at, now));
-  const EpochMillis engine_now = p.behind ? event_time : now;
-  if (auto r = p.engine->apply(*ev, engine_now, out); !r) {
-    dead_letter(m, r.error().code == ErrorCode::kNotFound ? "unknown_plan_or_severity" : "rejected",
-                r.error().message);
-    return;
+  // A rejected event does not move it (engine::BatchClock).
+  engine::BatchClock clock;
+  clock.now = now;
+  clock.event_time = p.event_time;
+  clock.at_event_time = p.behind;
+  p.rejected.clear();
+  p.engine->apply_batch(p.events, clock, out, p.rejected);
+  p.event_time = clock.event_time;
+  auto rejected = p.rejected.begin();
+  for (std::size_t i = 0; i < p.events.size(); ++i) {
+    if (rejected != p.rejected.end() && rejected->index == i) {
+      const auto& error = rejected->error;
+      dead_letter(*p.sources[i], error.code == ErrorCode::kNotFound ? "unknown_plan_or_severity" : "rejected",
+                  error.message);
+      ++rejected;
+      continue;
+    }
+    probe_.event_consumed(p.events[i].kind);
   }
-  p.event_time = event_time;
-  probe_.event_consumed(ev->kind);
 }
 
 void Daemon::send(kafka::Producer& producer, const std::string& topic, std::string_view key, std::string_view payload,
@@ -419,7 +438,7 @@ void Daemon::fire_due(std::vector<engine::Output>& out) {
 void Daemon::step(std::int32_t partition, Partition& p, std::span<const kafka::Message* const> messages,
                   EpochMillis now, const std::vector<kafka::PartitionLag>& lags) {
   auto& out = p.scratch;
-  for (const auto* m : messages) handle(p, *m, now, out);
+  apply(p, messages, now, out);
   // Timers fire up to the time after the batch, not the time before it: one
   // that fell due while the batch was applied goes out now.
   p.behind = is_behind(partition, p, lags, now);

@@ -88,6 +88,9 @@ class Daemon {
     /// This loop's messages for the partition, and its outputs (reused).
     std::vector<const kafka::Message*> inbox;
     std::vector<engine::Output> scratch;
+    std::vector<engine::TicketEvent> events;
+    std::vector<const kafka::Message*> sources;  ///< the message of each of `events`
+    std::vector<engine::Rejected> rejected;
   };
   static constexpr EpochMillis kMaxHoldMs = 10'000;
   /// An output fired more than this after it was due is a catch-up output.
@@ -106,7 +109,10 @@ class Daemon {
   /// thread-safe members.
   void step(std::int32_t partition, Partition& p, std::span<const kafka::Message* const> messages, EpochMillis now,
             const std::vector<kafka::PartitionLag>& lags);
-  void handle(Partition& p, const kafka::Message& m, EpochMillis now, std::vector<engine::Output>& out);
+  /// Decodes and applies one partition's messages (engine::apply_batch);
+  /// undecodable and rejected ones go to the DLQ.
+  void apply(Partition& p, std::span<const kafka::Message* const> messages, EpochMillis now,
+             std::vector<engine::Output>& out);
   void produce(Partition& p, const std::vector<engine::Output>& out);
   /// Produces one record tagged with the current delivery epoch. A produce
   /// that fails at once fails the epoch: nothing after it is committed.

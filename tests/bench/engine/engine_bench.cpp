@@ -164,9 +164,7 @@ void BM_EngineLifecyclesBatch(benchmark::State& state) {
                                                           static_cast<double>(state.iterations()));
 }
 BENCHMARK(BM_EngineLifecyclesBatch)
-    ->Args({1'000, 5'000})
-    ->Args({10'000, 5'000})
-    ->Args({100'000, 5'000})
+    ->ArgsProduct({{1'000, 10'000, 100'000}, {512, 5'000}})
     ->Unit(benchmark::kMillisecond);
 
 // Heap bytes per open ticket (opened + responded, timers armed), measured

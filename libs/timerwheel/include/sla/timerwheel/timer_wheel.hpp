@@ -114,6 +114,21 @@ class TimerWheel {
     __builtin_prefetch(p, 1);
     __builtin_prefetch(p + sizeof(Node) - 1, 1);
   }
+  /// A second hint, once the node is in cache (after prefetch(h)): starts
+  /// loading what cancelling or moving the timer writes besides the node:
+  /// its entry in its bucket and the bucket's last timer (swapped into the
+  /// hole). Reads the node and its bucket's tail; no effect on behaviour.
+  void prefetch_neighbours(TimerHandle h) const {
+    const std::uint32_t idx = lookup(h);
+    if (idx == kNil) return;
+    const Node& n = node(idx);
+    if (n.pos == kInBatch) return;
+    __builtin_prefetch(&block(n.pos >> kBlockBits)[n.pos & (kBlockSize - 1)], 1);
+    const std::uint32_t t = tail_[bucket_for(n.tick)];
+    if (t == kNil || fill_[t] == 0) return;
+    const std::uint32_t last = block(t)[fill_[t] - 1];
+    if (last < capacity_) __builtin_prefetch(&node(last), 1);
+  }
 
   /// Fires every timer with deadline <= now in (deadline, schedule order)
   /// order, calling cb(std::uint64_t payload, EpochMillis deadline,

@@ -1,6 +1,7 @@
 #include "sla/kafka/producer.hpp"
 
 #include <array>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -70,7 +71,7 @@ void Producer::on_delivery(const rd_kafka_message_t* message) noexcept {
     report.offset = message->offset;
     delivered_.fetch_add(1, std::memory_order_relaxed);
   } else {
-    report.error = to_error(message->err, "kafka delivery to " + report.topic);
+    report.error = to_error(message->err, "kafka delivery to " + std::string(report.topic));
     failed_.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(failures_mutex_);
     if (failed_since_flush_++ == 0) first_failure_ = report.error->message;
@@ -82,13 +83,17 @@ void Producer::on_delivery(const rd_kafka_message_t* message) noexcept {
 Result<void> Producer::produce(const std::string& topic, std::string_view key, std::string_view payload,
                                std::span<const Header> headers, std::uint64_t tag) {
   rd_kafka_t* rk = client_.get();
-  std::vector<rd_kafka_vu_t> vus;
-  vus.reserve(5 + headers.size());
-  const auto add = [&vus](rd_kafka_vtype_t type, auto&& set) {
-    rd_kafka_vu_t vu{};
+  // On the stack for the usual few headers (no allocation per record).
+  constexpr std::size_t kInline = 8;
+  std::array<rd_kafka_vu_t, kInline> inline_vus{};
+  std::vector<rd_kafka_vu_t> heap_vus;
+  if (5 + headers.size() > kInline) heap_vus.resize(5 + headers.size());
+  rd_kafka_vu_t* const vus = heap_vus.empty() ? inline_vus.data() : heap_vus.data();
+  std::size_t count = 0;
+  const auto add = [&](rd_kafka_vtype_t type, auto&& set) {
+    rd_kafka_vu_t& vu = vus[count++];
     vu.vtype = type;
     set(vu.u);
-    vus.push_back(vu);
   };
   using Union = decltype(rd_kafka_vu_t::u);
   add(RD_KAFKA_VTYPE_TOPIC, [&](Union& u) { u.cstr = topic.c_str(); });
@@ -113,12 +118,14 @@ Result<void> Producer::produce(const std::string& topic, std::string_view key, s
     });
   }
 
-  const auto deadline = std::chrono::steady_clock::now() + options_.enqueue_timeout;
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // read the clock only when the queue is full
   for (;;) {
-    ErrorHandle error(rd_kafka_produceva(rk, vus.data(), vus.size()));
+    ErrorHandle error(rd_kafka_produceva(rk, vus, count));
     if (!error) break;
     const auto code = rd_kafka_error_code(error.get());
-    if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL || std::chrono::steady_clock::now() >= deadline) {
+    const auto t = std::chrono::steady_clock::now();
+    if (!deadline) deadline = t + options_.enqueue_timeout;
+    if (code != RD_KAFKA_RESP_ERR__QUEUE_FULL || t >= *deadline) {
       return tl::unexpected(to_error(code, "kafka produce to " + topic));
     }
     // Queue full: serve delivery reports to make room, then retry.

@@ -28,7 +28,7 @@ namespace sla::kafka {
 
 /// The outcome of one produced message.
 struct DeliveryReport {
-  std::string topic;
+  std::string_view topic;      ///< valid during the DeliveryHandler call only
   std::int32_t partition = -1;
   std::int64_t offset = -1;    ///< the record's offset; -1 on failure
   std::uint64_t tag = 0;       ///< the caller's tag from produce()

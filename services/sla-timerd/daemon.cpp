@@ -262,25 +262,14 @@ void Daemon::produce(Partition& p, const std::vector<engine::Output>& out) {
     const std::string& topic = sla ? config_.topics.escalations : config_.topics.pages;
     const std::string& key = sla ? std::get<engine::SlaOutput>(o).ticket_id : std::get<engine::PageOutput>(o).ticket_id;
     const EpochMillis fired_at = sla ? std::get<engine::SlaOutput>(o).fired_at : std::get<engine::PageOutput>(o).fired_at;
-    // Catching up (this output, or another within the last kCatchUpMs, was
-    // fired late): through the bulk producer, since nobody waits on it by the
-    // millisecond. Sticky for kCatchUpMs, so a ticket's outputs do not
-    // overtake each other across the two producers.
+    // Catching up (this output, or another of the partition within the last
+    // kCatchUpMs, was fired late): through the bulk producer, since nobody
+    // waits on it by the millisecond. Sticky for kCatchUpMs, so that a
+    // ticket's outputs do not overtake each other across the two producers:
+    // the bulk producer's records go out within bulk_linger_ms.
     if (now - fired_at > kCatchUpMs) p.last_bulk_output = now;
-    kafka::Producer* producer = producer_.get();
-    if (p.last_bulk_output != 0 && now - p.last_bulk_output <= kCatchUpMs) {
-      producer = bulk_.get();
-    } else if (p.last_bulk_output != 0) {
-      // Back to live outputs: whatever catch-up output is still queued goes first.
-      if (bulk_->in_flight() > 0) {
-        // A failure or timeout here is the committer's to act on (the
-        // records' epochs are not acknowledged).
-        if (auto f = bulk_->flush(std::chrono::milliseconds(config_.flush_timeout_ms)); !f) {
-          log()->warn("catch-up outputs: {}", f.error().message);
-        }
-      }
-      p.last_bulk_output = 0;
-    }
+    kafka::Producer* producer =
+        p.last_bulk_output != 0 && now - p.last_bulk_output <= kCatchUpMs ? bulk_.get() : producer_.get();
     send(*producer, topic, key, codec::encode_output(o), kProtobufHeaders);
     probe_.fired(o);
     probe_.output_produced(topic);

@@ -82,8 +82,8 @@ class Daemon {
     /// behind (a stalled fetch, offsets removed by retention) fires on the
     /// wall clock again.
     EpochMillis last_progress = 0;
-    /// Wall time of the last output sent through the bulk producer, 0 after
-    /// a live one (see produce()).
+    /// Wall time of the last late output (sent through the bulk producer,
+    /// see produce()); 0 before the first.
     EpochMillis last_bulk_output = 0;
     /// This loop's messages for the partition, and its outputs (reused).
     std::vector<const kafka::Message*> inbox;

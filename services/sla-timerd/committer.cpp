@@ -4,18 +4,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "timerd_log.hpp"
+
 namespace sla::timerd {
-namespace {
-
-std::shared_ptr<spdlog::logger> log() {
-  static auto l = [] {
-    auto existing = spdlog::get("timerd");
-    return existing ? existing : spdlog::default_logger()->clone("timerd");
-  }();
-  return l;
-}
-
-}  // namespace
 
 std::uint64_t Acks::current() const {
   std::lock_guard lock(mu_);

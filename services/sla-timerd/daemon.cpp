@@ -11,17 +11,10 @@
 #include "sla/http/views.hpp"
 #include "sla/policy/loader.hpp"
 #include "sla/services/policy_io.hpp"
+#include "timerd_log.hpp"
 
 namespace sla::timerd {
 namespace {
-
-std::shared_ptr<spdlog::logger> log() {
-  static auto l = [] {
-    auto existing = spdlog::get("timerd");
-    return existing ? existing : spdlog::default_logger()->clone("timerd");
-  }();
-  return l;
-}
 
 std::int64_t file_mtime(const std::string& path) {
   std::error_code ec;

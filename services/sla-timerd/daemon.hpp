@@ -109,8 +109,9 @@ class Daemon {
   /// thread-safe members.
   void step(std::int32_t partition, Partition& p, std::span<const kafka::Message* const> messages, EpochMillis now,
             const std::vector<kafka::PartitionLag>& lags);
-  /// Decodes and applies one partition's messages (engine::apply_batch);
-  /// undecodable and rejected ones go to the DLQ.
+  /// Decodes and applies one partition's messages (engine::apply_batch, in
+  /// chunks) and produces what they caused; undecodable and rejected ones go
+  /// to the DLQ. Leaves `out` empty.
   void apply(Partition& p, std::span<const kafka::Message* const> messages, EpochMillis now,
              std::vector<engine::Output>& out);
   void produce(Partition& p, const std::vector<engine::Output>& out);

@@ -36,7 +36,16 @@ Daemon::Daemon(Config config, std::shared_ptr<const policy::Policy> policy, std:
   policy_mtime_ = file_mtime(config_.policy_path);
 }
 
-Daemon::~Daemon() = default;
+Daemon::~Daemon() {
+  // The consumer's close revokes what is left, and on_revoke uses the
+  // committer and the workers: close it while they still exist (after an
+  // error return from run(), which did not close it). A store that does not
+  // answer is not waited for.
+  if (consumer_) {
+    if (committer_) committer_->give_up();
+    consumer_->close();
+  }
+}
 
 sla::Result<void> Daemon::start() {
   kafka::ProducerOptions popts;

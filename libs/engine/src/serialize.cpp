@@ -146,7 +146,8 @@ void bind_target(Clock& c, bool has_target, const Sim& s, Metric m, const policy
   if (c.target == nullptr && c.phase == Clock::Phase::kRunning) c.phase = Clock::Phase::kStopped;
 }
 
-bool get_sim(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
+// The ticket's own fields, the same in versions 1 and 2.
+void get_sim_fields(Reader& r, Sim& s, Interner& atoms) {
   s.opened = r.b();
   s.resolved = r.b();
   s.closed = r.b();
@@ -155,6 +156,10 @@ bool get_sim(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
   s.plan = atoms.intern(r.s());
   s.severity = atoms.intern(r.s());
   s.status = atoms.intern(r.s());
+}
+
+bool get_sim(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
+  get_sim_fields(r, s, atoms);
   const auto mask = r.u();
   if (mask >= (1U << kMetricCount)) return false;
   for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
@@ -184,14 +189,7 @@ bool get_sim(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
 // Version 1: all four clocks in metric order (never-started ones kInactive),
 // outcomes as strings.
 bool get_sim_v1(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
-  s.opened = r.b();
-  s.resolved = r.b();
-  s.closed = r.b();
-  s.opened_at = r.i();
-  s.last_event_at = r.i();
-  s.plan = atoms.intern(r.s());
-  s.severity = atoms.intern(r.s());
-  s.status = atoms.intern(r.s());
+  get_sim_fields(r, s, atoms);
   for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
     Clock c;
     bool has_target = false;

@@ -1,5 +1,7 @@
 // sla-timerd settings: YAML, the SLA_* environment over it, and errors that
 // name the file, line and column.
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -13,7 +15,10 @@ namespace {
 class ConfigTest : public ::testing::Test {
  protected:
   std::string write(const std::string& text) {
-    path_ = ::testing::TempDir() + "sla-timerd-config-" + std::to_string(++counter_) + ".yaml";
+    // ctest runs each test in its own process, in parallel: the pid keeps
+    // their files apart.
+    path_ = ::testing::TempDir() + "sla-timerd-config-" + std::to_string(::getpid()) + "-" +
+            std::to_string(++counter_) + ".yaml";
     std::ofstream(path_) << text;
     return path_;
   }

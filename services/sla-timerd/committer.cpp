@@ -1,5 +1,7 @@
 #include "committer.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -8,34 +10,49 @@
 
 namespace sla::timerd {
 
-std::uint64_t Acks::current() const {
-  std::lock_guard lock(mu_);
-  return current_;
-}
+std::uint64_t Acks::current() const { return current_.load(std::memory_order_acquire); }
 
-void Acks::produced(std::uint64_t epoch) {
+void Acks::produced(std::uint64_t epoch, std::int64_t n) {
+  if (n <= 0) return;
+  // The open epoch's count is an atomic: the workers producing in parallel
+  // take no lock per record. cut() moves it into the map.
+  if (epoch == current_.load(std::memory_order_acquire)) {
+    open_count_.fetch_add(n, std::memory_order_acq_rel);
+    return;
+  }
   std::lock_guard lock(mu_);
-  ++outstanding_[epoch];
+  outstanding_[epoch] += n;
 }
 
 void Acks::settled(std::uint64_t epoch, const std::optional<std::string>& error) {
+  bool wake = false;  // only a failure or an epoch's last record can end a wait
   {
-    std::lock_guard lock(mu_);
-    if (error && !failure_) failure_ = *error;
-    auto it = outstanding_.find(epoch);
-    if (it != outstanding_.end() && --it->second <= 0) outstanding_.erase(it);
+    std::lock_guard lock(mu_);  // excludes cut(): the open epoch stays open meanwhile
+    if (error && !failure_) {
+      failure_ = *error;
+      wake = true;
+    }
+    if (epoch == current_.load(std::memory_order_acquire)) {
+      wake = open_count_.fetch_sub(1, std::memory_order_acq_rel) == 1 || wake;
+    } else if (auto it = outstanding_.find(epoch); it != outstanding_.end() && --it->second <= 0) {
+      outstanding_.erase(it);
+      wake = true;
+    }
   }
-  settled_cv_.notify_all();
+  if (wake) settled_cv_.notify_all();
 }
 
 std::uint64_t Acks::cut() {
   std::lock_guard lock(mu_);
-  return current_++;
+  const std::uint64_t closed = current_.load(std::memory_order_acquire);
+  if (const std::int64_t n = open_count_.exchange(0, std::memory_order_acq_rel); n > 0) outstanding_[closed] += n;
+  current_.store(closed + 1, std::memory_order_release);
+  return closed;
 }
 
 std::int64_t Acks::outstanding() const {
   std::lock_guard lock(mu_);
-  std::int64_t n = 0;
+  std::int64_t n = std::max<std::int64_t>(0, open_count_.load(std::memory_order_acquire));
   for (const auto& [epoch, count] : outstanding_) n += count;
   return n;
 }
@@ -46,9 +63,10 @@ sla::Result<void> Acks::wait(std::uint64_t epoch, std::chrono::steady_clock::tim
     {
       std::unique_lock lock(mu_);
       if (failure_) return sla::fail(ErrorCode::kUnavailable, "an output failed: " + *failure_);
-      if (outstanding_.empty() || outstanding_.begin()->first > epoch) return {};
+      const bool open_pending = epoch >= current_.load(std::memory_order_acquire) && open_count_.load() > 0;
+      if (!open_pending && (outstanding_.empty() || outstanding_.begin()->first > epoch)) return {};
       if (std::chrono::steady_clock::now() >= deadline) {
-        std::int64_t n = 0;
+        std::int64_t n = open_pending ? open_count_.load() : 0;
         for (auto it = outstanding_.begin(); it != outstanding_.end() && it->first <= epoch; ++it) n += it->second;
         return sla::fail(ErrorCode::kUnavailable, std::to_string(n) + " outputs not acknowledged in time");
       }
@@ -62,7 +80,10 @@ sla::Result<void> Acks::wait(std::uint64_t epoch, std::chrono::steady_clock::tim
 Committer::Committer(store::StateStore& store, std::mutex* store_mu, Acks& acks, CommitterSettings settings,
                      CommitterHooks hooks)
     : store_(store), store_mu_(store_mu), acks_(acks), settings_(std::move(settings)), hooks_(std::move(hooks)) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sla-commit");  // for top -H and perf
+    run();
+  });
 }
 
 Committer::~Committer() {

@@ -41,14 +41,17 @@
 namespace sla::timerd {
 
 /// Delivery epochs: counts the records of each epoch not yet acknowledged.
-/// Thread-safe (the loop produces, librdkafka's delivery reports arrive on
-/// whichever thread polls the producer).
+/// Thread-safe (the loop and its workers produce, librdkafka's delivery
+/// reports arrive on whichever thread polls the producer), with one rule:
+/// produced() is not called concurrently with cut() (the daemon's loop does
+/// both, its workers produce only inside a run it waits for).
 class Acks {
  public:
   /// The epoch new records belong to (their produce tag).
   [[nodiscard]] std::uint64_t current() const;
-  /// A record of `epoch` is about to be produced.
-  void produced(std::uint64_t epoch);
+  /// `n` records of `epoch` are about to be produced (counted before they
+  /// are handed to the producer, so no report can come first).
+  void produced(std::uint64_t epoch, std::int64_t n = 1);
   /// A record of `epoch` was acknowledged (`error` empty) or failed for good
   /// (delivery report, or a produce call that failed at once).
   void settled(std::uint64_t epoch, const std::optional<std::string>& error);
@@ -66,8 +69,9 @@ class Acks {
  private:
   mutable std::mutex mu_;
   std::condition_variable settled_cv_;
-  std::uint64_t current_ = 1;
-  std::map<std::uint64_t, std::int64_t> outstanding_;  ///< epoch -> unsettled records; no zero entries
+  std::atomic<std::uint64_t> current_{1};  ///< written under mu_ (cut)
+  std::atomic<std::int64_t> open_count_{0};  ///< unsettled records of current_ (not in outstanding_)
+  std::map<std::uint64_t, std::int64_t> outstanding_;  ///< closed epoch -> unsettled records; no zero entries
   std::optional<std::string> failure_;                 ///< the first failure; sticky
 };
 

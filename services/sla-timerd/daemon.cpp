@@ -1,6 +1,7 @@
 #include "daemon.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -22,7 +23,6 @@ std::int64_t file_mtime(const std::string& path) {
   return ec ? 0 : static_cast<std::int64_t>(t.time_since_epoch().count());
 }
 
-const std::vector<kafka::Header> kProtobufHeaders = {{"content-type", "application/x-protobuf"}};
 
 }  // namespace
 
@@ -49,6 +49,7 @@ Daemon::~Daemon() {
 
 sla::Result<void> Daemon::start() {
   kafka::ProducerOptions popts;
+  popts.poll_on_produce = false;  // the loop and the committer poll; no queue round trip per record
   popts.on_delivery = [this](const kafka::DeliveryReport& r) {
     acks_.settled(r.tag, r.error ? std::optional<std::string>(r.error->message) : std::nullopt);
   };
@@ -225,6 +226,7 @@ void Daemon::apply(Partition& p, std::span<const kafka::Message* const> messages
   // engine prefetched stay in cache (a 5000-event batch builds ~0.8 MB of
   // outputs; docs/benchmarks.md, "Engine").
   constexpr std::size_t kChunk = 512;
+  std::array<std::size_t, engine::kEventKindCount> consumed{};  // counted here, added to the metric once
   const std::span<const engine::TicketEvent> all(p.events);
   for (std::size_t start = 0; start < all.size(); start += kChunk) {
     const auto chunk = all.subspan(start, std::min(kChunk, all.size() - start));
@@ -239,19 +241,18 @@ void Daemon::apply(Partition& p, std::span<const kafka::Message* const> messages
         ++rejected;
         continue;
       }
-      probe_.event_consumed(chunk[i].kind);
+      ++consumed[static_cast<std::size_t>(chunk[i].kind)];
     }
     produce(p, out);
     out.clear();
   }
+  for (std::size_t k = 0; k < consumed.size(); ++k) probe_.event_consumed(static_cast<engine::EventKind>(k), consumed[k]);
   p.event_time = clock.event_time;
 }
 
 void Daemon::send(kafka::Producer& producer, const std::string& topic, std::string_view key, std::string_view payload,
-                  std::span<const kafka::Header> headers) {
-  const std::uint64_t epoch = acks_.current();
-  acks_.produced(epoch);
-  if (auto r = producer.produce(topic, key, payload, headers, epoch); !r) {
+                  std::uint64_t epoch) {
+  if (auto r = producer.produce(topic, key, payload, {}, epoch); !r) {
     log()->error("produce to {} failed: {}", topic, r.error().message);
     acks_.settled(epoch, "produce to " + topic + ": " + r.error().message);
   }
@@ -268,7 +269,12 @@ void Daemon::dead_letter(const kafka::Message& m, std::string_view reason, std::
 }
 
 void Daemon::produce(Partition& p, const std::vector<engine::Output>& out) {
+  if (out.empty()) return;
   const EpochMillis now = wall_now();
+  std::size_t escalations = 0;
+  std::size_t pages = 0;
+  const std::uint64_t epoch = acks_.current();
+  acks_.produced(epoch, static_cast<std::int64_t>(out.size()));
   for (const auto& o : out) {
     const bool sla = std::holds_alternative<engine::SlaOutput>(o);
     const std::string& topic = sla ? config_.topics.escalations : config_.topics.pages;
@@ -282,25 +288,31 @@ void Daemon::produce(Partition& p, const std::vector<engine::Output>& out) {
     if (now - fired_at > kCatchUpMs) p.last_bulk_output = now;
     kafka::Producer* producer =
         p.last_bulk_output != 0 && now - p.last_bulk_output <= kCatchUpMs ? bulk_.get() : producer_.get();
-    send(*producer, topic, key, codec::encode_output(o), kProtobufHeaders);
+    codec::encode_output(o, p.bytes);
+    send(*producer, topic, key, p.bytes, epoch);
     probe_.fired(o);
-    probe_.output_produced(topic);
+    ++(sla ? escalations : pages);
   }
+  probe_.output_produced(config_.topics.escalations, escalations);
+  probe_.output_produced(config_.topics.pages, pages);
 }
 
 std::optional<PartitionCommit> Daemon::cut_partition(std::int32_t partition, Partition& p, EpochMillis now) {
   PartitionCommit c;
   c.partition = partition;
-  for (const auto& id : p.engine->take_dirty()) {
-    if (auto view = p.engine->ticket(id, now)) {
-      send(*bulk_, config_.topics.deadlines, id, codec::encode_deadlines(*view, now), kProtobufHeaders);
-      probe_.output_produced(config_.topics.deadlines);
-    }
-    std::string state = p.engine->save_ticket(id);
-    if (!state.empty()) c.batch.upserts.push_back({id, std::move(state)});
-  }
+  std::size_t snapshots = 0;
+  const std::uint64_t epoch = acks_.current();
+  p.engine->take_dirty_snapshots(now, [&](const engine::TicketView& view, std::string&& state) {
+    codec::encode_deadlines(view, now, p.bytes);
+    acks_.produced(epoch);
+    send(*bulk_, config_.topics.deadlines, view.ticket_id, p.bytes, epoch);
+    ++snapshots;
+    c.batch.upserts.push_back({view.ticket_id, std::move(state)});
+  });
+  probe_.output_produced(config_.topics.deadlines, snapshots);
   for (auto& id : p.engine->take_dropped()) {
-    send(*bulk_, config_.topics.deadlines, id, "", {});  // tombstone for compaction
+    acks_.produced(epoch);
+    send(*bulk_, config_.topics.deadlines, id, "", epoch);  // tombstone for compaction
     c.batch.deletes.push_back(std::move(id));
   }
   if (c.batch.upserts.empty() && c.batch.deletes.empty() && !p.offset_dirty) return std::nullopt;
@@ -459,6 +471,17 @@ void Daemon::step(std::int32_t partition, Partition& p, std::span<const kafka::M
 sla::Result<void> Daemon::run() {
   std::vector<engine::Output> out;
   EpochMillis last_gauges = 0;
+  // Where the loop's wall time goes (sla_loop_seconds_total{phase}), summed
+  // here and added to the metric once a second.
+  using Steady = std::chrono::steady_clock;
+  std::array<double, 6> phase_seconds{};
+  static constexpr std::array<std::string_view, 6> kPhases = {"poll", "apply", "deliveries", "cut", "fire", "other"};
+  Steady::time_point mark = Steady::now();
+  const auto lap = [&](std::size_t phase) {
+    const auto t = Steady::now();
+    phase_seconds[phase] += std::chrono::duration<double>(t - mark).count();
+    mark = t;
+  };
   while (!stop_.load()) {
     if (auto f = committer_->fatal()) {
       return sla::fail(ErrorCode::kUnavailable, "outputs not acknowledged, stopping without committing: " + *f);
@@ -473,9 +496,10 @@ sla::Result<void> Daemon::run() {
         if (auto due = p.engine->next_due()) wait = std::min(wait, std::max<std::int64_t>(0, *due - now));
       }
     }
-    auto batch = consumer_->poll(std::chrono::milliseconds(wait));
-    if (!batch) return tl::unexpected(batch.error());
-    throttle(batch->size());
+    lap(5);
+    if (auto r = consumer_->poll(std::chrono::milliseconds(wait), batch_); !r) return tl::unexpected(r.error());
+    throttle(batch_.size());
+    lap(0);
     now = wall_now();
     const auto lags = consumer_->lag();
     {
@@ -488,7 +512,7 @@ sla::Result<void> Daemon::run() {
         p.inbox.clear();
         parts.emplace_back(part, &p);
       }
-      for (const auto& m : *batch) {
+      for (const auto& m : batch_) {
         auto it = partitions_.find(m.partition);
         if (it != partitions_.end()) it->second.inbox.push_back(&m);  // else not ours (revoked mid-batch)
       }
@@ -497,15 +521,23 @@ sla::Result<void> Daemon::run() {
         step(part, *p, p->inbox, now, lags);
       });
     }
+    lap(1);
     producer_->poll();  // delivery reports that are due, without waiting
     bulk_->poll();
+    lap(2);
     cut(now, false);
+    lap(3);
     hold_back(now);
     fire_due(out);
+    lap(4);
     maybe_reload(now);
     if (now - last_gauges >= 1000) {
       update_gauges();
       last_gauges = now;
+      for (std::size_t i = 0; i < kPhases.size(); ++i) {
+        if (phase_seconds[i] > 0) probe_.loop_seconds(kPhases[i], phase_seconds[i]);
+        phase_seconds[i] = 0;
+      }
     }
   }
   // SIGTERM: finish in-flight work: the last cut (what the last timers

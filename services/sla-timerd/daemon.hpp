@@ -91,6 +91,7 @@ class Daemon {
     std::vector<engine::TicketEvent> events;
     std::vector<const kafka::Message*> sources;  ///< the message of each of `events`
     std::vector<engine::Rejected> rejected;
+    std::string bytes;  ///< an encoded record (reused)
   };
   static constexpr EpochMillis kMaxHoldMs = 10'000;
   /// An output fired more than this after it was due is a catch-up output.
@@ -115,10 +116,12 @@ class Daemon {
   void apply(Partition& p, std::span<const kafka::Message* const> messages, EpochMillis now,
              std::vector<engine::Output>& out);
   void produce(Partition& p, const std::vector<engine::Output>& out);
-  /// Produces one record tagged with the current delivery epoch. A produce
-  /// that fails at once fails the epoch: nothing after it is committed.
+  /// Produces one record tagged with delivery epoch `epoch` (the current
+  /// one, already counted with acks_.produced()). Protobuf binary, the
+  /// SPEC's default encoding, so no content-type header. A produce that
+  /// fails at once fails the epoch: nothing after it is committed.
   void send(kafka::Producer& producer, const std::string& topic, std::string_view key, std::string_view payload,
-            std::span<const kafka::Header> headers);
+            std::uint64_t epoch);
   void dead_letter(const kafka::Message& m, std::string_view reason, std::string_view error);
   /// Fires the timers of caught-up partitions that are due and produces
   /// their outputs at once.
@@ -163,6 +166,8 @@ class Daemon {
 
   mutable std::mutex mu_;  // guards partitions_, policy_ (reads from HTTP threads)
   std::map<std::int32_t, Partition> partitions_;
+  /// The messages of the current loop (the partitions' inboxes point into it).
+  kafka::MessageBatch batch_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> reload_{false};
   std::atomic<bool> store_ok_{true};

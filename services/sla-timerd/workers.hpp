@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <vector>
 
@@ -19,7 +20,10 @@ class Workers {
  public:
   /// `threads` in all, counting the caller: threads - 1 are started.
   explicit Workers(std::size_t threads) {
-    for (std::size_t i = 1; i < std::max<std::size_t>(threads, 1); ++i) pool_.emplace_back([this] { work(); });
+    for (std::size_t i = 1; i < std::max<std::size_t>(threads, 1); ++i) pool_.emplace_back([this] {
+        pthread_setname_np(pthread_self(), "sla-apply");  // for top -H and perf
+        work();
+      });
   }
   ~Workers() {
     {

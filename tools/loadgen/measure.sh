@@ -23,8 +23,10 @@
 # LAT_TICKETS (600), LAT_SPREAD (60), LAT_BG_RATE (20000; 0 skips),
 # ONLY (throughput|latency|restart: run one part; latency implies throughput's
 # daemon with EVENTS events), PERF=1 (perf record the daemon during the
-# throughput run into WORK/perf.data), KEEP=1 (keep the work directory),
-# SLA_TIMERD_ENV (extra VAR=value settings for the daemon, space-separated).
+# throughput run into WORK/perf.data; PERF_ARGS, default "-F 1999 -g", and
+# PERF_SECONDS, default 10, set how), KEEP=1 (keep the work directory),
+# SLA_TIMERD_ENV (extra VAR=value settings for the daemon, space-separated),
+# TIMERD_CONFIG (a config file for the daemon, e.g. with kafka properties).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -50,6 +52,15 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 now_ms() { date +%s%3N; }
 # CPU seconds (user + system) a process has used so far.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# CPU seconds per thread of a process (threads of one name summed).
+thread_cpu() {
+  local hz
+  hz="$(getconf CLK_TCK)"
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s\n' "$(cat "$t/comm" 2>/dev/null)" "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
+  done | awk -v hz="$hz" '{cpu[$1] += $2} END {for (n in cpu) if (cpu[n] > 0) printf "measure: thread %s %.2fs CPU\n", n, cpu[n] / hz}'
+}
 
 for f in "$TIMERD" "$LOADGEN"; do [[ -x "$f" ]] || fail "$f missing (cmake --build $BUILD --target sla-timerd sla-loadgen)"; done
 for tool in java python3 redis-server redis-cli curl; do command -v "$tool" >/dev/null || fail "$tool not found"; done
@@ -98,7 +109,7 @@ start_timerd() {
   # shellcheck disable=SC2086
   env SLA_KAFKA_BROKERS="$BOOTSTRAP" SLA_REDIS_HOST=127.0.0.1 SLA_REDIS_PORT="$REDIS_PORT" \
     SLA_HTTP_ADDRESS=127.0.0.1 SLA_TOPIC_INPUT="$input" SLA_KAFKA_GROUP_ID="sla-$input" ${SLA_TIMERD_ENV:-} "$@" \
-    "$TIMERD" --http-port 0 --policy "$POLICY" </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    "$TIMERD" --http-port 0 --policy "$POLICY" ${TIMERD_CONFIG:+--config "$TIMERD_CONFIG"} </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
   TIMERD_PID=$!
   HTTP=""
   local deadline=$((SECONDS + 30))
@@ -143,7 +154,8 @@ if [[ -z "$ONLY" || "$ONLY" == throughput || "$ONLY" == latency ]]; then
   start_timerd timerd tickets.events
   say "sla-timerd started (pid $TIMERD_PID), load $(load)"
   if [[ -n "${PERF:-}" ]]; then
-    (sleep 5; perf record -F 1999 -g -p "$TIMERD_PID" -o "$WORK/perf.data" -- sleep 10 >/dev/null 2>&1) &
+    # shellcheck disable=SC2086  # PERF_ARGS is a list of options
+    (sleep 5; perf record ${PERF_ARGS:--F 1999 -g} -p "$TIMERD_PID" -o "$WORK/perf.data" -- sleep "${PERF_SECONDS:-10}" >/dev/null 2>&1) &
   fi
   wait "$WAIT_PID" || { cat "$WORK/throughput.txt"; fail "wait-offsets failed"; }
   t1="$(now_ms)"
@@ -151,13 +163,14 @@ if [[ -z "$ONLY" || "$ONLY" == throughput || "$ONLY" == latency ]]; then
   kafka_cpu="$(awk -v a="$(cpu_s "$KAFKA_PID")" -v b="$kafka_cpu0" 'BEGIN {printf "%.2f", a - b}')"
   redis_cpu="$(awk -v a="$(cpu_s "$REDIS_PID")" -v b="$redis_cpu0" 'BEGIN {printf "%.2f", a - b}')"
   cat "$WORK/throughput.txt"
+  thread_cpu "$TIMERD_PID"
   say "CPU during the run: sla-timerd ${timerd_cpu}s (incl. start-up), kafka ${kafka_cpu}s, redis ${redis_cpu}s;" \
       "sla-timerd $(awk -v c="$timerd_cpu" -v n="$EVENTS" 'BEGIN {printf "%.1f", c * 1e6 / n}') us CPU per event" \
       "($(awk -v c="$timerd_cpu" -v n="$EVENTS" 'BEGIN {printf "%d", n / c}') events per CPU-second)"
   say "THROUGHPUT $EVENTS events committed $((t1 - t0)) ms after sla-timerd started" \
       "($((EVENTS * 1000 / (t1 - t0))) events/s incl. start-up), load $(load)"
   curl_ "$HTTP/metrics" >"$WORK/metrics-throughput.txt" || true
-  grep -E '^sla_(events_consumed|outputs_produced|open_tickets|pending_timers)' "$WORK/metrics-throughput.txt" | head -n 20 || true
+  grep -E '^sla_(events_consumed|outputs_produced|open_tickets|pending_timers|loop_seconds)' "$WORK/metrics-throughput.txt" | head -n 30 || true
 fi
 
 # --- 2. latency -----------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <optional>
+#include <type_traits>
 
+#include <google/protobuf/arena.h>
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
@@ -53,8 +56,7 @@ pb::Metric to_proto(MetricKind m) {
   return pb::METRIC_UNSPECIFIED;
 }
 
-pb::SlaEvent to_proto(const engine::SlaOutput& o) {
-  pb::SlaEvent e;
+void fill(pb::SlaEvent& e, const engine::SlaOutput& o) {
   e.set_event_id(o.event_id);
   e.set_ticket_id(o.ticket_id);
   e.set_tenant_id(o.tenant_id);
@@ -78,11 +80,9 @@ pb::SlaEvent to_proto(const engine::SlaOutput& o) {
       break;
     }
   }
-  return e;
 }
 
-pb::PageEvent to_proto(const engine::PageOutput& o) {
-  pb::PageEvent p;
+void fill(pb::PageEvent& p, const engine::PageOutput& o) {
   p.set_page_id(o.page_id);
   p.set_dedup_key(o.dedup_key);
   p.set_ticket_id(o.ticket_id);
@@ -99,8 +99,67 @@ pb::PageEvent to_proto(const engine::PageOutput& o) {
   set_timestamp(p.mutable_ack_deadline(), o.ack_deadline);
   p.set_urgency(o.high_urgency ? pb::URGENCY_HIGH : pb::URGENCY_LOW);
   set_timestamp(p.mutable_fired_at(), o.fired_at);
-  return p;
 }
+
+template <class Out>
+struct ProtoOf;
+template <>
+struct ProtoOf<engine::SlaOutput> {
+  using type = pb::SlaEvent;
+};
+template <>
+struct ProtoOf<engine::PageOutput> {
+  using type = pb::PageEvent;
+};
+
+template <class Out>
+typename ProtoOf<Out>::type to_proto(const Out& o) {
+  typename ProtoOf<Out>::type m;
+  fill(m, o);
+  return m;
+}
+
+/// A per-thread arena for the messages of one encode or decode: their
+/// strings and sub-messages come from one block, bump-allocated, instead of
+/// a dozen mallocs each. `Use` resets it when the call is done.
+class Scratch {
+ public:
+  class Use {
+   public:
+    explicit Use(Scratch& s) : s_(s) {}
+    ~Use() {
+      // Resetting costs more than a message: reset every kUsesPerReset uses
+      // (a few KB of messages), keeping the initial block.
+      if (++s_.uses_ == kUsesPerReset) {
+        s_.uses_ = 0;
+        s_.arena_.Reset();
+      }
+    }
+    Use(const Use&) = delete;
+    Use& operator=(const Use&) = delete;
+    [[nodiscard]] google::protobuf::Arena* arena() { return &s_.arena_; }
+
+   private:
+    Scratch& s_;
+  };
+  static Scratch& mine() {
+    thread_local Scratch s;
+    return s;
+  }
+
+ private:
+  static google::protobuf::ArenaOptions options(char* block, std::size_t size) {
+    google::protobuf::ArenaOptions o;
+    o.initial_block = block;
+    o.initial_block_size = size;
+    return o;
+  }
+  static constexpr int kUsesPerReset = 32;
+  Scratch() : arena_(options(block_, sizeof block_)) {}
+  alignas(std::max_align_t) char block_[64 * 1024];
+  google::protobuf::Arena arena_;
+  int uses_ = 0;
+};
 
 std::string to_json(const google::protobuf::Message& m) {
   google::protobuf::util::JsonPrintOptions opts;
@@ -142,7 +201,8 @@ tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(std::string_v
                                                      " bytes exceeds the limit of " +
                                                      std::to_string(limits.max_bytes));
   }
-  pb::TicketEvent in;
+  Scratch::Use scratch(Scratch::mine());
+  auto& in = *google::protobuf::Arena::CreateMessage<pb::TicketEvent>(scratch.arena());
   if (type == ContentType::kJson) {
     google::protobuf::util::JsonParseOptions opts;
     opts.ignore_unknown_fields = false;
@@ -270,7 +330,14 @@ std::string encode_ticket_event(const engine::TicketEvent& e) {
 }
 
 std::string encode_deadlines(const engine::TicketView& v, EpochMillis as_of) {
-  pb::TicketDeadlines d;
+  std::string bytes;
+  encode_deadlines(v, as_of, bytes);
+  return bytes;
+}
+
+void encode_deadlines(const engine::TicketView& v, EpochMillis as_of, std::string& bytes) {
+  Scratch::Use scratch(Scratch::mine());
+  auto& d = *google::protobuf::Arena::CreateMessage<pb::TicketDeadlines>(scratch.arena());
   d.set_ticket_id(v.ticket_id);
   d.set_tenant_id(v.tenant_id);
   d.set_plan(v.plan);
@@ -301,11 +368,25 @@ std::string encode_deadlines(const engine::TicketView& v, EpochMillis as_of) {
     if (c.deadline) set_timestamp(cs->mutable_deadline(), *c.deadline);
     cs->set_calendar(c.calendar);
   }
-  return d.SerializeAsString();
+  d.SerializeToString(&bytes);
 }
 
 std::string encode_output(const engine::Output& out) {
-  return std::visit([](const auto& o) { return to_proto(o).SerializeAsString(); }, out);
+  std::string bytes;
+  encode_output(out, bytes);
+  return bytes;
+}
+
+void encode_output(const engine::Output& out, std::string& bytes) {
+  Scratch::Use scratch(Scratch::mine());
+  std::visit(
+      [&](const auto& o) {
+        using Proto = typename ProtoOf<std::decay_t<decltype(o)>>::type;
+        auto& m = *google::protobuf::Arena::CreateMessage<Proto>(scratch.arena());
+        fill(m, o);
+        m.SerializeToString(&bytes);
+      },
+      out);
 }
 
 std::string output_to_json(const engine::Output& out) {

@@ -570,34 +570,45 @@ void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMilli
 std::size_t Engine::ticket_count() const { return impl_->index.size(); }
 std::size_t Engine::pending_timers() const { return impl_->wheel.size(); }
 
-std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) const {
-  const Ticket* t = impl_->find(id);
-  if (t == nullptr) return std::nullopt;
+void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full, TicketView& v) const {
+  const Ticket* t = &ticket;
   const auto& s = t->sim;
-  TicketView v;
-  v.ticket_id = t->id;
+  v.ticket_id.assign(t->id);
   const auto& atoms = impl_->atoms;
-  v.tenant_id = atoms.str(t->tenant);
-  v.plan = atoms.str(s.plan);
-  v.severity = atoms.str(s.severity);
-  v.status = atoms.str(s.status);
+  v.tenant_id.assign(atoms.str(t->tenant));
+  v.plan.assign(atoms.str(s.plan));
+  v.severity.assign(atoms.str(s.severity));
+  v.status.assign(atoms.str(s.status));
   v.opened = s.opened;
   v.resolved = s.resolved;
   v.closed = s.closed;
   v.opened_at = s.opened_at;
-  v.history.reserve(s.history.size());
-  for (const auto& h : s.history) {
-    v.history.push_back(CycleRecord{h.metric, h.cycle, h.started_at, h.ended_at, h.elapsed_ms,
-                                    std::string(detail::to_string(h.outcome))});
+  v.history.clear();
+  v.pages.clear();
+  if (full) {
+    v.history.reserve(s.history.size());
+    for (const auto& h : s.history) {
+      v.history.push_back(CycleRecord{h.metric, h.cycle, h.started_at, h.ended_at, h.elapsed_ms,
+                                      std::string(detail::to_string(h.outcome))});
+    }
   }
+  std::size_t clocks = 0;  // v.clocks' elements are reused (their strings keep their storage)
   s.each_clock([&](MetricKind metric, const Clock& c) {
     if (c.phase == Clock::Phase::kInactive) return;
-    ClockView cv;
+    if (clocks == v.clocks.size()) v.clocks.emplace_back();
+    ClockView& cv = v.clocks[clocks++];
+    cv.state = ClockState::kRunning;
+    cv.pause_reason = PauseReason::kNone;
+    cv.pause_status.clear();
+    cv.target_ms.reset();
+    cv.deadline.reset();
+    cv.calendar.clear();
+    cv.fired.clear();
     cv.metric = metric;
     cv.cycle = c.cycle;
     const bool open_ended = c.target == nullptr || c.target->open_ended;
     if (!open_ended) cv.target_ms = c.target_ms;
-    if (c.target != nullptr) cv.calendar = c.target->calendar_name;
+    if (c.target != nullptr) cv.calendar.assign(c.target->calendar_name);
     cv.elapsed_ms = c.elapsed;
     if (c.counting() && now > c.since) cv.elapsed_ms += c.target->calendar->elapsed(c.since, now);
     switch (c.phase) {
@@ -616,7 +627,7 @@ std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) c
     if (c.live()) {
       if (c.status_paused) {
         cv.pause_reason = PauseReason::kStatus;
-        cv.pause_status = atoms.str(s.status);
+        cv.pause_status.assign(atoms.str(s.status));
       } else if (c.target != nullptr) {
         switch (c.target->calendar->closed_reason(now)) {
           case calendar::Calendar::ClosedReason::kOpen: break;
@@ -637,7 +648,7 @@ std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) c
       }
     }
     // Name this cycle's fired items (warnings, breach, reminders, steps).
-    if (c.target != nullptr && c.fired != 0) {
+    if (full && c.target != nullptr && c.fired != 0) {
       const auto steps = policy_->escalation_steps(atoms.str(s.plan), atoms.str(s.severity), cv.metric);
       std::size_t i = 0;
       auto add = [&](std::string name) {
@@ -651,8 +662,13 @@ std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) c
       }
       for (const auto* st : steps) add("escalated/" + st->id);
     }
-    v.clocks.push_back(std::move(cv));
   });
+  v.clocks.resize(clocks);
+  if (!full) {
+    v.next_due.reset();
+    if (t->timer_at != kNever) v.next_due = t->timer_at;
+    return;
+  }
   for (const auto& l : t->ladders()) {
     PageLadderView pv;
     pv.key = l.key;
@@ -665,7 +681,15 @@ std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) c
     if (!l.stopped && l.next < pv.pages_total) pv.next_page_at = l.next_at;
     v.pages.push_back(std::move(pv));
   }
+  v.next_due.reset();
   if (t->timer_at != kNever) v.next_due = t->timer_at;
+}
+
+std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) const {
+  const Ticket* t = impl_->find(id);
+  if (t == nullptr) return std::nullopt;
+  TicketView v;
+  fill_view(*t, now, true, v);
   return v;
 }
 
@@ -709,6 +733,19 @@ std::vector<std::string> Engine::take_dirty() {
   }
   impl_->dirty.clear();
   return out;
+}
+
+void Engine::take_dirty_snapshots(EpochMillis now, const std::function<void(const TicketView&, std::string&&)>& fn) {
+  impl_->dirty_gone.clear();  // removed since: nothing to snapshot (their drop is in take_dropped())
+  TicketView view;
+  for (const std::uint32_t slot : impl_->dirty) {
+    if (!impl_->live(slot) || !impl_->dirty_bits[slot]) continue;
+    impl_->dirty_bits[slot] = false;
+    const Ticket& t = impl_->at(slot);
+    fill_view(t, now, false, view);
+    fn(view, detail::encode_ticket(t, impl_->atoms));
+  }
+  impl_->dirty.clear();
 }
 
 std::vector<std::string> Engine::take_dropped() {

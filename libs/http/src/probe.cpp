@@ -66,8 +66,12 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
                 .Register(*registry_);
   produced_ = &prometheus::BuildCounter()
                    .Name("sla_outputs_produced_total")
-                   .Help("Outputs acknowledged by Kafka, by topic")
+                   .Help("Records produced to Kafka (handed to the producer), by topic")
                    .Register(*registry_);
+  loop_ = &prometheus::BuildCounter()
+               .Name("sla_loop_seconds_total")
+               .Help("Wall time of the daemon's loop thread, by phase (poll, apply, deliveries, cut, fire, other)")
+               .Register(*registry_);
   redis_ = &prometheus::BuildHistogram()
                 .Name("sla_redis_latency_ms")
                 .Help("Redis round-trip latency in milliseconds, by operation")
@@ -95,12 +99,13 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
 
 Probe::~Probe() = default;
 
-void Probe::event_consumed(engine::EventKind kind) {
+void Probe::event_consumed(engine::EventKind kind, std::size_t n) {
+  if (n == 0) return;
   const auto i = static_cast<std::size_t>(kind);
   if (i < event_by_kind_.size()) {
-    event_by_kind_[i]->Increment();
+    event_by_kind_[i]->Increment(static_cast<double>(n));
   } else {
-    event_consumed(engine::to_string(kind));
+    events_->Add({{"kind", std::string(engine::to_string(kind))}}).Increment(static_cast<double>(n));
   }
 }
 
@@ -117,18 +122,20 @@ void Probe::open_tickets(std::size_t n) { open_tickets_->Set(static_cast<double>
 
 void Probe::pending_timers(std::size_t n) { pending_timers_->Set(static_cast<double>(n)); }
 
-prometheus::Counter& Probe::cached(std::string key, const std::function<prometheus::Counter&()>& make) {
+template <class Make>
+prometheus::Counter& Probe::cached(std::string_view key, const Make& make) {
   std::lock_guard lock(cache_mu_);
-  auto [it, fresh] = cache_.try_emplace(std::move(key), nullptr);
-  if (fresh) it->second = &make();
-  return *it->second;
+  if (auto it = cache_.find(key); it != cache_.end()) return *it->second;  // no allocation on a hit
+  auto& counter = make();
+  cache_.emplace(std::string(key), &counter);
+  return counter;
 }
 
 void Probe::fired(std::string_view kind, std::string_view plan, std::string_view severity) {
-  std::string key;
-  key.reserve(2 + kind.size() + plan.size() + severity.size() + 2);
+  thread_local std::string key;
+  key.clear();
   key.append("f").append(1, '\0').append(kind).append(1, '\0').append(plan).append(1, '\0').append(severity);
-  cached(std::move(key), [&]() -> prometheus::Counter& {
+  cached(key, [&]() -> prometheus::Counter& {
     return fired_->Add({{"kind", std::string(kind)}, {"plan", std::string(plan)}, {"severity", std::string(severity)}});
   }).Increment();
 }
@@ -143,10 +150,24 @@ void Probe::fired(const engine::Output& output) {
 
 void Probe::firing_lateness(double ms) { lateness_->Observe(ms); }
 
-void Probe::output_produced(std::string_view topic) {
-  cached("p" + std::string(1, '\0') + std::string(topic),
-         [&]() -> prometheus::Counter& { return produced_->Add({{"topic", std::string(topic)}}); })
-      .Increment();
+void Probe::output_produced(std::string_view topic, std::size_t n) {
+  if (n == 0) return;
+  thread_local std::string key;
+  key.assign("p").append(1, '\0').append(topic);
+  cached(key, [&]() -> prometheus::Counter& { return produced_->Add({{"topic", std::string(topic)}}); })
+      .Increment(static_cast<double>(n));
+}
+
+void Probe::loop_seconds(std::string_view phase, double seconds) {
+  thread_local std::string key;
+  key.assign("l").append(1, '\0').append(phase);
+  cached(key, [&]() -> prometheus::Counter& { return loop_->Add({{"phase", std::string(phase)}}); })
+      .Increment(seconds);
+}
+
+double Probe::loop_seconds_value(std::string_view phase) const {
+  const auto* c = find(loop_, {{"phase", std::string(phase)}});
+  return c == nullptr ? 0.0 : c->Value();
 }
 
 void Probe::redis_latency(std::string_view op, double ms) {

@@ -50,30 +50,43 @@ Result<void> check_list(const rd_kafka_topic_partition_list_t* list, const char*
   return {};
 }
 
-Message copy_message(const rd_kafka_message_t& m) {
-  Message out;
-  out.topic = rd_kafka_topic_name(m.rkt);
+/// Overwrites every field of `out` with `m` (reusing its strings' storage).
+void copy_message(const rd_kafka_message_t& m, Message& out) {
+  out.topic.assign(rd_kafka_topic_name(m.rkt));
   out.partition = m.partition;
   out.offset = m.offset;
-  if (m.key != nullptr) out.key.assign(static_cast<const char*>(m.key), m.key_len);
-  if (m.payload != nullptr) out.payload.assign(static_cast<const char*>(m.payload), m.len);
+  if (m.key != nullptr) {
+    out.key.assign(static_cast<const char*>(m.key), m.key_len);
+  } else {
+    out.key.clear();
+  }
+  if (m.payload != nullptr) {
+    out.payload.assign(static_cast<const char*>(m.payload), m.len);
+  } else {
+    out.payload.clear();
+  }
+  std::size_t n = 0;
   rd_kafka_headers_t* headers = nullptr;  // owned by the message
   if (rd_kafka_message_headers(&m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers != nullptr) {
     const char* name = nullptr;
     const void* value = nullptr;
     std::size_t size = 0;
-    for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i) {
-      Header h;
-      h.name = name;
-      if (value != nullptr) h.value.assign(static_cast<const char*>(value), size);
-      out.headers.push_back(std::move(h));
+    for (; rd_kafka_header_get_all(headers, n, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++n) {
+      if (n == out.headers.size()) out.headers.emplace_back();
+      Header& h = out.headers[n];
+      h.name.assign(name);
+      if (value != nullptr) {
+        h.value.assign(static_cast<const char*>(value), size);
+      } else {
+        h.value.clear();
+      }
     }
   }
+  out.headers.resize(n);
   rd_kafka_timestamp_type_t ts_type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
   const std::int64_t ts = rd_kafka_message_timestamp(&m, &ts_type);
+  out.timestamp_ms.reset();
   if (ts_type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && ts >= 0) out.timestamp_ms = ts;
-  return out;
 }
 
 }  // namespace
@@ -206,7 +219,13 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
 }
 
 Result<std::vector<Message>> Consumer::poll(std::chrono::milliseconds timeout) {
-  std::vector<Message> batch;
+  MessageBatch batch;
+  if (auto r = poll(timeout, batch); !r) return tl::unexpected(r.error());
+  return std::vector<Message>(batch.begin(), batch.end());
+}
+
+Result<void> Consumer::poll(std::chrono::milliseconds timeout, MessageBatch& batch) {
+  batch.clear();
   if (closed_) return fail(ErrorCode::kUnavailable, "kafka consumer: closed");
   rd_kafka_t* rk = client_.get();
   auto wait = static_cast<int>(timeout.count());
@@ -219,14 +238,15 @@ Result<std::vector<Message>> Consumer::poll(std::chrono::milliseconds timeout) {
       ++errors_;
       std::array<char, 512> reason{};
       if (rd_kafka_fatal_error(rk, reason.data(), reason.size()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        batch.clear();
         return fail(ErrorCode::kUnavailable, "kafka consumer fatal error: " + std::string(reason.data()));
       }
       detail::logger()->warn("consumer: {}", rd_kafka_message_errstr(m.get()));
       continue;
     }
-    batch.push_back(copy_message(*m));
+    copy_message(*m, batch.next());
   }
-  return batch;
+  return {};
 }
 
 Result<void> Consumer::pause(const std::vector<TopicPartition>& partitions) {

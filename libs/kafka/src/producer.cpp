@@ -56,6 +56,34 @@ Producer::~Producer() {
   // Anything still queued fails with a purge report when the client goes.
   (void)rd_kafka_purge(client_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
   rd_kafka_poll(client_.get(), 0);
+  for (auto& slot : topics_) {
+    if (const TopicEntry* e = slot.load(std::memory_order_acquire)) {
+      rd_kafka_topic_destroy(e->handle);
+      delete e;
+    }
+  }
+}
+
+rd_kafka_topic_t* Producer::topic_handle(const std::string& topic) {
+  // Lock-free on a hit (every record but a topic's first); the handle saves
+  // librdkafka a topic lookup by name, under its client lock, per record.
+  for (const auto& slot : topics_) {
+    const TopicEntry* e = slot.load(std::memory_order_acquire);
+    if (e == nullptr) break;
+    if (e->name == topic) return e->handle;
+  }
+  std::lock_guard lock(topics_mutex_);
+  std::size_t free = 0;
+  for (; free < topics_.size(); ++free) {
+    const TopicEntry* e = topics_[free].load(std::memory_order_acquire);
+    if (e == nullptr) break;
+    if (e->name == topic) return e->handle;
+  }
+  if (free == topics_.size()) return nullptr;  // more topics than slots: by name
+  rd_kafka_topic_t* handle = rd_kafka_topic_new(client_.get(), topic.c_str(), nullptr);
+  if (handle == nullptr) return nullptr;  // produce by name reports the error
+  topics_[free].store(new TopicEntry{topic, handle}, std::memory_order_release);
+  return handle;
 }
 
 void Producer::delivery_trampoline(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, void* opaque) noexcept {
@@ -96,7 +124,11 @@ Result<void> Producer::produce(const std::string& topic, std::string_view key, s
     set(vu.u);
   };
   using Union = decltype(rd_kafka_vu_t::u);
-  add(RD_KAFKA_VTYPE_TOPIC, [&](Union& u) { u.cstr = topic.c_str(); });
+  if (rd_kafka_topic_t* rkt = topic_handle(topic)) {
+    add(RD_KAFKA_VTYPE_RKT, [&](Union& u) { u.rkt = rkt; });
+  } else {
+    add(RD_KAFKA_VTYPE_TOPIC, [&](Union& u) { u.cstr = topic.c_str(); });
+  }
   add(RD_KAFKA_VTYPE_MSGFLAGS, [](Union& u) { u.i = RD_KAFKA_MSG_F_COPY; });
   // F_COPY: librdkafka copies and never writes through these pointers.
   add(RD_KAFKA_VTYPE_VALUE, [&](Union& u) {
@@ -131,7 +163,7 @@ Result<void> Producer::produce(const std::string& topic, std::string_view key, s
     // Queue full: serve delivery reports to make room, then retry.
     rd_kafka_poll(rk, 10);
   }
-  rd_kafka_poll(rk, 0);  // serve due delivery reports without waiting
+  if (options_.poll_on_produce) rd_kafka_poll(rk, 0);  // serve due delivery reports without waiting
   return {};
 }
 

@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -116,6 +118,75 @@ TEST(Acks, AFailureIsStickyForEveryLaterEpoch) {
   auto r = acks.wait(e2, soon(), nullptr);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("Message size too large"), std::string::npos);
+}
+
+// The open epoch is counted without a lock: workers produce in parallel,
+// the reports come on another thread, cut() closes an epoch between runs.
+// Every record must be counted: an epoch whose records are held back is not
+// acknowledged, the ones before it are, and all are once they are released.
+TEST(Acks, ParallelProducersAndReportsOnAnotherThreadCountEveryRecord) {
+  Acks acks;
+  std::mutex mu;
+  std::deque<std::uint64_t> reports;
+  std::vector<std::uint64_t> held;
+  std::uint64_t hold_epoch = 0;  // guarded by mu
+  bool done = false;
+  std::thread settler([&] {
+    for (;;) {
+      std::optional<std::uint64_t> e;
+      {
+        std::lock_guard lock(mu);
+        if (!reports.empty()) {
+          e = reports.front();
+          reports.pop_front();
+          if (*e == hold_epoch) {
+            held.push_back(*e);
+            continue;
+          }
+        } else if (done) {
+          return;
+        }
+      }
+      if (e) {
+        acks.settled(*e, std::nullopt);
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  });
+  std::vector<std::uint64_t> epochs;
+  for (int round = 0; round < 40; ++round) {
+    const auto e = acks.current();
+    if (round == 25) {
+      std::lock_guard lock(mu);
+      hold_epoch = e;
+    }
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 2; ++w) {
+      workers.emplace_back([&] {
+        for (int k = 0; k < 100; ++k) {
+          acks.produced(e, 3);  // counted before any of the three is "produced"
+          std::lock_guard lock(mu);
+          for (int r = 0; r < 3; ++r) reports.push_back(e);
+        }
+      });
+    }
+    for (auto& t : workers) t.join();
+    epochs.push_back(acks.cut());
+  }
+  EXPECT_TRUE(acks.wait(epochs[24], soon(10s), nullptr));
+  EXPECT_FALSE(acks.wait(epochs[25], soon(100ms), nullptr)) << "600 records of epoch 25 are held back";
+  EXPECT_FALSE(acks.wait(epochs.back(), soon(50ms), nullptr));
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  settler.join();
+  EXPECT_EQ(held.size(), 600U);
+  EXPECT_EQ(acks.outstanding(), 600);
+  for (const auto e : held) acks.settled(e, std::nullopt);
+  EXPECT_TRUE(acks.wait(epochs.back(), soon(), nullptr));
+  EXPECT_EQ(acks.outstanding(), 0);
 }
 
 TEST(Committer, CommitsOnlyAfterTheOutputsAreAcknowledgedAndInOrder) {

@@ -171,6 +171,51 @@ TEST_F(KafkaTest, RoundTripWithKeysHeadersAndTimestamps) {
   EXPECT_EQ(again[0].partition, first->partition);
 }
 
+// poll(timeout, batch) overwrites the messages of the previous poll in place:
+// with batches of 3, every slot is reused many times, by messages with and
+// without key, headers and payload, long and short. None may keep a field of
+// the message that was in its slot before.
+TEST_F(KafkaTest, PollingIntoOneBatchOverwritesEveryField) {
+  ASSERT_TRUE(cluster_->create_topic("reuse", 1));
+  auto p = producer();
+  ASSERT_TRUE(p);
+  constexpr int kCount = 40;
+  for (int i = 0; i < kCount; ++i) {
+    std::vector<Header> headers;
+    for (int h = 0; h < i % 3; ++h) headers.push_back({"h" + std::to_string(h), std::string(static_cast<std::size_t>(i), 'v')});
+    const std::string key = i % 4 == 0 ? "" : "key-" + std::to_string(i);
+    const std::string payload = i % 5 == 0 ? "" : std::to_string(i) + std::string(static_cast<std::size_t>(i * 7), 'x');
+    ASSERT_TRUE(p->produce("reuse", key, payload, headers));
+  }
+  ASSERT_TRUE(p->flush(10s));
+
+  ConsumerOptions opts;
+  opts.max_batch = 3;
+  auto c = consumer("reuse", "reuse", std::move(opts));
+  ASSERT_TRUE(c);
+  MessageBatch batch;
+  std::vector<Message> got;
+  const auto deadline = Clock::now() + 20s;
+  while (got.size() < static_cast<std::size_t>(kCount) && Clock::now() < deadline) {
+    ASSERT_TRUE(c->poll(100ms, batch));
+    EXPECT_LE(batch.size(), 3U);
+    for (const auto& m : batch) got.push_back(m);
+  }
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(kCount));
+  for (int i = 0; i < kCount; ++i) {
+    const auto& m = got[static_cast<std::size_t>(i)];  // one partition: in order
+    EXPECT_EQ(m.topic, "reuse");
+    EXPECT_EQ(m.offset, i);
+    EXPECT_EQ(m.key, i % 4 == 0 ? "" : "key-" + std::to_string(i));
+    EXPECT_EQ(m.payload, i % 5 == 0 ? "" : std::to_string(i) + std::string(static_cast<std::size_t>(i * 7), 'x'));
+    ASSERT_EQ(m.headers.size(), static_cast<std::size_t>(i % 3)) << i;
+    for (int h = 0; h < i % 3; ++h) {
+      EXPECT_EQ(m.headers[static_cast<std::size_t>(h)], (Header{"h" + std::to_string(h), std::string(static_cast<std::size_t>(i), 'v')}));
+    }
+    EXPECT_TRUE(m.timestamp_ms.has_value());
+  }
+}
+
 TEST_F(KafkaTest, FlushReturnsOnlyWhenEveryMessageIsAcknowledged) {
   ASSERT_TRUE(cluster_->create_topic("out", 3));
   std::vector<DeliveryReport> reports;

@@ -766,6 +766,89 @@ TEST(EngineProperty, ApplyBatchEqualsApplyingOneByOne) {
   }
 }
 
+// take_dirty_snapshots() gives the tickets take_dirty() names, each with the
+// view ticket() gives (less history, pages and fired names) and the state
+// save_ticket() gives: two engines fed the same random stream, one read each
+// way after every batch. The view is reused across tickets with different
+// numbers of clocks, so stale fields would show.
+TEST(EngineProperty, DirtySnapshotsEqualTakeDirtyThenTicketThenSave) {
+  auto p = load();
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    std::mt19937_64 rng(seed * 104729);
+    const EpochMillis t0 = at("2026-04-06T00:00:00Z");
+    auto evs = random_stream(rng, 120, t0);
+    std::stable_sort(evs.begin(), evs.end(),
+                     [](const TicketEvent& a, const TicketEvent& b) { return a.occurred_at < b.occurred_at; });
+    sla::engine::EngineOptions opts;
+    opts.retention_ms = 2 * kHour;  // some tickets dropped between reads
+    Engine plain(p, opts);
+    Engine snap(p, opts);
+    std::vector<Output> out;
+    std::size_t snapshots = 0;
+    std::size_t with_deadline = 0;
+    for (std::size_t i = 0; i < evs.size();) {
+      const std::size_t n = std::min(evs.size() - i, static_cast<std::size_t>(1 + rng() % 60));
+      EpochMillis now = 0;
+      for (std::size_t j = i; j < i + n; ++j) now = std::max(now, evs[j].occurred_at);
+      for (std::size_t j = i; j < i + n; ++j) {
+        (void)plain.apply(evs[j], now, out);
+        (void)snap.apply(evs[j], now, out);
+      }
+      now += static_cast<EpochMillis>(rng() % 90) * kMin;  // timers fire between reads
+      plain.advance(now, out);
+      snap.advance(now, out);
+      i += n;
+
+      std::map<std::string, std::pair<sla::engine::TicketView, std::string>> expected;
+      for (const auto& id : plain.take_dirty()) {
+        auto view = plain.ticket(id, now);
+        if (!view) continue;  // removed since it changed
+        expected.emplace(id, std::make_pair(std::move(*view), plain.save_ticket(id)));
+      }
+      std::set<std::string> seen;
+      snap.take_dirty_snapshots(now, [&](const sla::engine::TicketView& v, std::string&& state) {
+        ASSERT_TRUE(seen.insert(v.ticket_id).second) << "reported twice: " << v.ticket_id;
+        auto it = expected.find(v.ticket_id);
+        ASSERT_NE(it, expected.end()) << "not dirty: " << v.ticket_id;
+        const auto& [want, want_state] = it->second;
+        EXPECT_EQ(state, want_state) << v.ticket_id;
+        EXPECT_EQ(v.tenant_id, want.tenant_id);
+        EXPECT_EQ(v.plan, want.plan);
+        EXPECT_EQ(v.severity, want.severity);
+        EXPECT_EQ(v.status, want.status);
+        EXPECT_EQ(v.closed, want.closed);
+        EXPECT_EQ(v.resolved, want.resolved);
+        EXPECT_EQ(v.opened_at, want.opened_at);
+        EXPECT_EQ(v.next_due, want.next_due);
+        EXPECT_TRUE(v.history.empty());
+        EXPECT_TRUE(v.pages.empty());
+        ASSERT_EQ(v.clocks.size(), want.clocks.size()) << v.ticket_id;
+        for (std::size_t k = 0; k < v.clocks.size(); ++k) {
+          const auto& a = v.clocks[k];
+          const auto& b = want.clocks[k];
+          EXPECT_EQ(a.metric, b.metric);
+          EXPECT_EQ(a.cycle, b.cycle);
+          EXPECT_EQ(a.state, b.state);
+          EXPECT_EQ(a.pause_reason, b.pause_reason);
+          EXPECT_EQ(a.pause_status, b.pause_status);
+          EXPECT_EQ(a.elapsed_ms, b.elapsed_ms);
+          EXPECT_EQ(a.target_ms, b.target_ms);
+          EXPECT_EQ(a.deadline, b.deadline);
+          EXPECT_EQ(a.calendar, b.calendar);
+          EXPECT_TRUE(a.fired.empty());
+          with_deadline += a.deadline.has_value() ? 1U : 0U;
+        }
+        ++snapshots;
+      });
+      EXPECT_EQ(seen.size(), expected.size()) << "seed " << seed;
+      EXPECT_EQ(plain.take_dropped(), snap.take_dropped());
+    }
+    EXPECT_TRUE(snap.take_dirty().empty()) << "take_dirty_snapshots clears the set";
+    EXPECT_GT(snapshots, 100U);
+    EXPECT_GT(with_deadline, 50U);
+  }
+}
+
 TEST(EngineState, SaveAndLoadContinuesExactly) {
   auto p = load();
   std::mt19937_64 rng(3);

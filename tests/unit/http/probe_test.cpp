@@ -25,13 +25,25 @@ TEST(Probe, CountersAndGauges) {
   probe.pending_timers(17);
   probe.consumer_lag("sla.tickets", 3, 1200);
   probe.output_produced("sla.escalations");
+  probe.output_produced("sla.deadlines", 5);  // counted in bulk
+  probe.output_produced("sla.deadlines", 0);
+  probe.event_consumed(sla::engine::EventKind::kClosed, 3);
+  probe.event_consumed(sla::engine::EventKind::kReopened, 0);
+  probe.loop_seconds("apply", 0.25);
+  probe.loop_seconds("apply", 0.5);
+  probe.loop_seconds("poll", 1.0);
   probe.firing_lateness(3.0);
   probe.firing_lateness(7.0);
   probe.redis_latency("commit", 0.8);
 
   EXPECT_EQ(probe.events_consumed("opened"), 2.0);
   EXPECT_EQ(probe.events_consumed("resolved"), 1.0);
-  EXPECT_EQ(probe.events_consumed("closed"), 0.0);
+  EXPECT_EQ(probe.events_consumed("closed"), 3.0);
+  EXPECT_EQ(probe.events_consumed("reopened"), 0.0);
+  EXPECT_EQ(probe.outputs_produced("sla.deadlines"), 5.0);
+  EXPECT_EQ(probe.loop_seconds_value("apply"), 0.75);
+  EXPECT_EQ(probe.loop_seconds_value("poll"), 1.0);
+  EXPECT_EQ(probe.loop_seconds_value("cut"), 0.0);
   EXPECT_EQ(probe.dlq_count("undecodable"), 1.0);
   EXPECT_EQ(probe.dlq_count("oversize"), 0.0);
   EXPECT_EQ(probe.fired_count("breached", "gold", "P1"), 2.0);
@@ -58,6 +70,7 @@ TEST(Probe, CountersAndGauges) {
   EXPECT_TRUE(contains(text, "sla_firing_lateness_ms_count 2")) << text;
   EXPECT_TRUE(contains(text, "sla_firing_lateness_ms_bucket{le=\"5\"} 1")) << text;
   EXPECT_TRUE(contains(text, "sla_redis_latency_ms_count{op=\"commit\"} 1")) << text;
+  EXPECT_TRUE(contains(text, "sla_loop_seconds_total{phase=\"apply\"} 0.75")) << text;
   // Reading an accessor never creates a series.
   EXPECT_FALSE(contains(text, "oversize"));
 }

@@ -1,7 +1,8 @@
 // Codec: the only place protobuf meets the core. Decodes TicketEvent
 // (protobuf binary or proto3-JSON) into engine::TicketEvent with validation,
 // and encodes engine outputs as SlaEvent / PageEvent (binary or proto3-JSON).
-// Not a transport: no Kafka, no I/O. Stateless and thread-safe.
+// Not a transport: no Kafka, no I/O. Stateless and thread-safe (each thread
+// encodes and decodes in an arena of its own).
 #pragma once
 
 #include <cstddef>
@@ -60,10 +61,15 @@ struct Limits {
 
 /// Encodes an output as SlaEvent or PageEvent protobuf binary.
 [[nodiscard]] std::string encode_output(const engine::Output& out);
+/// The same into `bytes` (overwritten, its storage reused): the daemon's hot
+/// path, with no allocation once `bytes` is big enough.
+void encode_output(const engine::Output& out, std::string& bytes);
 
 /// Encodes a ticket's current clocks as the TicketDeadlines snapshot for the
 /// compacted `sla.deadlines` topic (key: ticket id). `as_of` is the view time.
 [[nodiscard]] std::string encode_deadlines(const engine::TicketView& view, EpochMillis as_of);
+/// The same into `bytes` (overwritten, its storage reused).
+void encode_deadlines(const engine::TicketView& view, EpochMillis as_of, std::string& bytes);
 
 /// Encodes an output as one line of proto3-JSON (no newline), with a
 /// top-level "topic" of "sla.escalations" or "sla.pages" wrapping the event:

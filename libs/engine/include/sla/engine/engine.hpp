@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -24,6 +25,10 @@
 #include "sla/policy/policy.hpp"
 
 namespace sla::engine {
+
+namespace detail {
+struct Ticket;
+}  // namespace detail
 
 /// Tunables. The defaults suit production; tests shrink them.
 struct EngineOptions {
@@ -184,6 +189,12 @@ class Engine {
   /// Tickets changed since the last call (ids), and tickets dropped (closed
   /// and past retention). For the store and the `sla.deadlines` topic.
   [[nodiscard]] std::vector<std::string> take_dirty();
+  /// The same tickets as take_dirty() (and clears the set as it does), each
+  /// given to `fn` at once with its view at `now` and its saved state
+  /// (save_ticket): what the daemon's commit needs, with one lookup per
+  /// ticket. The view has no history, pages or fired names; it is reused
+  /// between calls. Tickets removed since they changed are skipped.
+  void take_dirty_snapshots(EpochMillis now, const std::function<void(const TicketView&, std::string&&)>& fn);
   [[nodiscard]] std::vector<std::string> take_dropped();
 
   /// Serialises one ticket's whole state (versioned binary); empty if unknown.
@@ -199,6 +210,9 @@ class Engine {
   struct Impl;
 
  private:
+  /// Writes `ticket`'s view at `now` into `v`, reusing its storage; without
+  /// `full`, no history, pages or fired names.
+  void fill_view(const detail::Ticket& ticket, EpochMillis now, bool full, TicketView& v) const;
   /// apply() for the ticket in `slot` (kNoSlot: not in memory).
   sla::Result<void> apply_to(const TicketEvent& event, EpochMillis now, std::vector<Output>& out, std::uint32_t slot);
 

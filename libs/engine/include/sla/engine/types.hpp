@@ -3,6 +3,7 @@
 // no behaviour beyond naming.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +31,8 @@ enum class EventKind : std::uint8_t {
   kClosed,
   kPageAcknowledged,
 };
+/// How many EventKinds there are (for tables indexed by kind).
+inline constexpr std::size_t kEventKindCount = static_cast<std::size_t>(EventKind::kPageAcknowledged) + 1;
 
 [[nodiscard]] std::string_view to_string(EventKind kind);
 

@@ -39,7 +39,7 @@ class Probe {
 
   // --- input --------------------------------------------------------
   /// sla_events_consumed_total{kind}: one input event decoded and applied.
-  void event_consumed(engine::EventKind kind);
+  void event_consumed(engine::EventKind kind, std::size_t n = 1);
   /// Same, for kinds named on the wire (no allocation-free fast path).
   void event_consumed(std::string_view kind);
   /// sla_dlq_total{reason}: one input sent to `sla.dlq`.
@@ -62,8 +62,12 @@ class Probe {
   void page_fired(std::string_view plan, std::string_view severity) { fired("page", plan, severity); }
   /// sla_firing_lateness_ms: how long after its due moment a timer fired (ms).
   void firing_lateness(double ms);
-  /// sla_outputs_produced_total{topic}: outputs acknowledged by Kafka.
-  void output_produced(std::string_view topic);
+  /// sla_outputs_produced_total{topic}: `n` records produced to Kafka.
+  void output_produced(std::string_view topic, std::size_t n = 1);
+
+  /// sla_loop_seconds_total{phase}: wall time the daemon's loop thread
+  /// spent in `phase` (where a saturated service spends its time).
+  void loop_seconds(std::string_view phase, double seconds);
 
   // --- store ----------------------------------------------------------
   /// sla_redis_latency_ms{op}: one Redis round trip (ms).
@@ -87,6 +91,7 @@ class Probe {
   [[nodiscard]] std::uint64_t lateness_count() const;
   [[nodiscard]] double lateness_sum() const;
   [[nodiscard]] std::uint64_t redis_latency_count(std::string_view op) const;
+  [[nodiscard]] double loop_seconds_value(std::string_view phase) const;
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -96,6 +101,7 @@ class Probe {
   prometheus::Family<prometheus::Counter>* fired_ = nullptr;
   prometheus::Family<prometheus::Counter>* produced_ = nullptr;
   prometheus::Family<prometheus::Histogram>* redis_ = nullptr;
+  prometheus::Family<prometheus::Counter>* loop_ = nullptr;
   prometheus::Gauge* open_tickets_ = nullptr;
   prometheus::Gauge* pending_timers_ = nullptr;
   prometheus::Histogram* lateness_ = nullptr;
@@ -103,9 +109,15 @@ class Probe {
   std::array<prometheus::Counter*, 11> event_by_kind_{};
   /// Series of fired_ and produced_ by their label values joined with '\0':
   /// per output one hash lookup instead of building a label map.
-  [[nodiscard]] prometheus::Counter& cached(std::string key, const std::function<prometheus::Counter&()>& make);
+  /// `make` creates the series on a miss (defined in probe.cpp, its only user).
+  template <class Make>
+  [[nodiscard]] prometheus::Counter& cached(std::string_view key, const Make& make);
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
   std::mutex cache_mu_;
-  std::unordered_map<std::string, prometheus::Counter*> cache_;
+  std::unordered_map<std::string, prometheus::Counter*, KeyHash, std::equal_to<>> cache_;
 };
 
 }  // namespace sla::http

@@ -85,6 +85,10 @@ class Consumer {
   /// Transient errors (broker down, ...) are logged and counted and give an
   /// empty batch; fails with kUnavailable only on a fatal client error.
   [[nodiscard]] Result<std::vector<Message>> poll(std::chrono::milliseconds timeout);
+  /// The same into `batch`, whose messages it overwrites in place: a loop
+  /// that polls into one batch reuses its strings instead of allocating (and
+  /// page-faulting) a fresh batch each time. `batch.size()` is the count.
+  [[nodiscard]] Result<void> poll(std::chrono::milliseconds timeout, MessageBatch& batch);
 
   /// Stops fetching `partitions` (`rd_kafka_pause_partitions`); already
   /// fetched messages of them are discarded and fetched again on resume, so

@@ -3,6 +3,7 @@
 // handle escapes, so the daemon and its tests can build them freely.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -46,6 +47,29 @@ struct Message {
 
   /// The value of the last header called `name`, if any.
   [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
+};
+
+/// Messages of one poll, kept between polls so that their strings' storage
+/// is reused (Consumer::poll(timeout, batch)). Element i < size() is valid.
+class MessageBatch {
+ public:
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] const Message& operator[](std::size_t i) const { return slots_[i]; }
+  [[nodiscard]] const Message* begin() const noexcept { return slots_.data(); }
+  [[nodiscard]] const Message* end() const noexcept { return slots_.data() + size_; }
+  /// Forgets the messages (keeps their storage).
+  void clear() noexcept { size_ = 0; }
+  /// A slot for one more message: a used Message whose fields the caller
+  /// overwrites, every one of them.
+  Message& next() {
+    if (size_ == slots_.size()) slots_.emplace_back();
+    return slots_[size_++];
+  }
+
+ private:
+  std::vector<Message> slots_;
+  std::size_t size_ = 0;
 };
 
 }  // namespace sla::kafka

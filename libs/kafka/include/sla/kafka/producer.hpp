@@ -5,9 +5,11 @@
 //
 // Thread-safety: produce(), poll() and flush() may be called from any thread;
 // delivery reports (and the DeliveryHandler) run on the thread inside
-// produce(), poll() or flush(). Counters are atomic.
+// produce() (unless ProducerOptions::poll_on_produce is off), poll() or
+// flush(). Counters are atomic.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -44,6 +46,11 @@ struct ProducerOptions {
   /// How long produce() waits for room when the local queue is full
   /// (`queue.buffering.max.messages`) before failing with kUnavailable.
   std::chrono::milliseconds enqueue_timeout{10'000};
+  /// Whether produce() also serves the delivery reports that are due
+  /// (`rd_kafka_poll(0)` after each record), for callers that never poll.
+  /// A caller that polls on its own (the daemon's loop) turns it off and
+  /// saves a queue round trip per record.
+  bool poll_on_produce = true;
 };
 
 /// Idempotent producer. Enforces `enable.idempotence=true`, `acks=all`;
@@ -103,8 +110,22 @@ class Producer {
   static void delivery_trampoline(rd_kafka_t* rk, const rd_kafka_message_t* message, void* opaque) noexcept;
   void on_delivery(const rd_kafka_message_t* message) noexcept;
 
+  /// The handle of `topic` (created on first use), or nullptr past
+  /// kMaxTopics topics. Thread-safe.
+  rd_kafka_topic_t* topic_handle(const std::string& topic);
+
+  struct TopicEntry {
+    std::string name;
+    rd_kafka_topic_t* handle = nullptr;
+  };
+  static constexpr std::size_t kMaxTopics = 16;
+
   ProducerOptions options_;
   ClientHandle client_;
+  /// Topic handles, filled in order and kept until the destructor; read
+  /// without a lock, written under topics_mutex_.
+  std::array<std::atomic<const TopicEntry*>, kMaxTopics> topics_{};
+  std::mutex topics_mutex_;
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::uint64_t> failed_{0};
   std::mutex failures_mutex_;

@@ -17,12 +17,13 @@
 namespace sla::timerd {
 namespace {
 
+constexpr const char* kConsumerFetchBytes = "4194304";  // max.partition.fetch.bytes unless configured
+
 std::int64_t file_mtime(const std::string& path) {
   std::error_code ec;
   const auto t = std::filesystem::last_write_time(path, ec);
   return ec ? 0 : static_cast<std::int64_t>(t.time_since_epoch().count());
 }
-
 
 }  // namespace
 
@@ -90,7 +91,13 @@ sla::Result<void> Daemon::start() {
   }
   opts.on_assign = [this](std::vector<kafka::TopicPartition>& parts) { on_assign(parts); };
   opts.on_revoke = [this](const std::vector<kafka::TopicPartition>& parts, bool lost) { on_revoke(parts, lost); };
-  auto consumer = kafka::Consumer::create(config_.kafka, {config_.topics.input}, std::move(opts));
+  // Fetch up to 4 MB a partition per request (librdkafka's default is 1 MB):
+  // the consumer works through a backlog in fewer broker round trips, which
+  // on a busy host are what the loop otherwise waits on (docs/benchmarks.md,
+  // "Service"). kafka.properties overrides it.
+  kafka::KafkaConfig consumer_config = config_.kafka;
+  consumer_config.properties.try_emplace("max.partition.fetch.bytes", kConsumerFetchBytes);
+  auto consumer = kafka::Consumer::create(consumer_config, {config_.topics.input}, std::move(opts));
   if (!consumer) return tl::unexpected(consumer.error());
   consumer_ = std::move(*consumer);
   return {};

@@ -37,7 +37,7 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
   EXPECT_EQ(c->poll_ms, 50);
   EXPECT_EQ(c->max_events_per_second, 0);
   EXPECT_EQ(c->redis.port, 6379);
-  EXPECT_EQ(c->poll_batch, 5000);
+  EXPECT_EQ(c->poll_batch, 20000);
   EXPECT_EQ(c->commit_interval_ms, 200);
   EXPECT_EQ(c->bulk_linger_ms, 100);
   EXPECT_EQ(c->apply_threads, 0);  // one per core

@@ -50,6 +50,11 @@ std::uint64_t Acks::cut() {
   return closed;
 }
 
+bool Acks::failed() const {
+  std::lock_guard lock(mu_);
+  return failure_.has_value();
+}
+
 std::int64_t Acks::outstanding() const {
   std::lock_guard lock(mu_);
   std::int64_t n = std::max<std::int64_t>(0, open_count_.load(std::memory_order_acquire));
@@ -122,6 +127,12 @@ void Committer::forget_partition(std::int32_t partition) {
   for (auto& job : jobs_) {
     std::erase_if(job.parts, [partition](const PartitionCommit& p) { return p.partition == partition; });
   }
+  if (busy_) forgotten_.push_back(partition);  // the job in hand checks before each store call
+}
+
+bool Committer::forgotten(std::int32_t partition) const {
+  std::lock_guard lock(mu_);
+  return std::find(forgotten_.begin(), forgotten_.end(), partition) != forgotten_.end();
 }
 
 std::optional<std::string> Committer::fatal() const {
@@ -136,6 +147,7 @@ void Committer::give_up() {
 
 bool Committer::commit_with_retry(const PartitionCommit& part) {
   for (int attempt = 0;; ++attempt) {
+    if (forgotten(part.partition)) return true;  // lost meanwhile: not ours to write
     sla::Result<void> r;
     const auto t0 = std::chrono::steady_clock::now();
     if (store_mu_ != nullptr) {
@@ -147,6 +159,14 @@ bool Committer::commit_with_retry(const PartitionCommit& part) {
     if (hooks_.commit_latency) {
       hooks_.commit_latency(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
+    if (!r && r.error().code == ErrorCode::kOutOfRange) {
+      // A stale commit: the stored offset is past ours (another owner, or a
+      // later assignment of this one, committed meanwhile). Retrying cannot
+      // help and would hold every later commit back; the store is fine.
+      if (hooks_.store_state) hooks_.store_state(true);
+      log()->error("commit of partition {} dropped: {}", part.partition, r.error().message);
+      return true;
+    }
     if (hooks_.store_state) hooks_.store_state(r.has_value());
     if (r) return true;
     if (attempt == 0) log()->warn("commit of partition {} failed: {}; retrying", part.partition, r.error().message);
@@ -154,6 +174,31 @@ bool Committer::commit_with_retry(const PartitionCommit& part) {
     // Back off, but wake at once on give_up().
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, std::chrono::milliseconds(std::min(1000, 50 * (attempt + 1))), [this] { return give_up_.load(); });
+  }
+}
+
+sla::Result<void> Committer::wait_for_acks(std::uint64_t epoch) {
+  // In slices, so give_up() is seen; past the ack timeout the job is stalled
+  // (Kafka down or restarting) and goes on waiting: only a record that failed
+  // for good, or give_up(), ends the wait without the acknowledgements.
+  const auto start = std::chrono::steady_clock::now();
+  constexpr auto kSlice = std::chrono::milliseconds(500);
+  for (;;) {
+    const auto slice = std::min<std::chrono::milliseconds>(kSlice, settings_.ack_timeout);
+    auto r = acks_.wait(epoch, std::chrono::steady_clock::now() + slice, hooks_.poll_producer);
+    if (r || acks_.failed()) {
+      if (stalled_.exchange(false) && r) log()->info("outputs acknowledged again: commits resume");
+      return r;
+    }
+    if (give_up_.load()) {
+      stalled_.store(false);
+      return sla::fail(ErrorCode::kUnavailable, "given up waiting: " + r.error().message);
+    }
+    if (std::chrono::steady_clock::now() - start >= settings_.ack_timeout && !stalled_.exchange(true)) {
+      log()->error("outputs unacknowledged for over {} ms ({}; Kafka unreachable?): nothing is committed past them, "
+                   "waiting",
+                   settings_.ack_timeout.count(), r.error().message);
+    }
   }
 }
 
@@ -169,7 +214,7 @@ void Committer::run() {
       busy_ = true;
     }
     // Outputs first: the state below records them.
-    auto acked = acks_.wait(job.epoch, std::chrono::steady_clock::now() + settings_.ack_timeout, hooks_.poll_producer);
+    auto acked = wait_for_acks(job.epoch);
     bool ok = acked.has_value();
     if (ok) {
       for (const auto& part : job.parts) {
@@ -182,15 +227,15 @@ void Committer::run() {
     {
       std::lock_guard lock(mu_);
       busy_ = false;
-      if (!acked) {
-        fatal_ = acked.error().message;
-        jobs_.clear();
-      } else if (!ok) {
-        jobs_.clear();  // gave up on the store (shutdown): left to the next start
-      }
+      forgotten_.clear();
+      const bool failed = !acked && acks_.failed();
+      if (failed) fatal_ = acked.error().message;
+      // A failed output, or give_up() (shutdown) while waiting for acks or the
+      // store: this and the queued jobs are left to the next start.
+      if (!ok) jobs_.clear();
     }
     cv_.notify_all();
-    if (!acked) return;
+    if (!acked && acks_.failed()) return;
   }
 }
 

@@ -15,11 +15,15 @@
 // records; what was not committed is consumed and applied again after the
 // restart, re-producing the same outputs (deterministic ids).
 //
-// Failures: a record that Kafka did not acknowledge within the flush timeout
-// (or that failed for good) makes the pipeline fatal: nothing more is
-// committed and the daemon stops with the error, so a restart resumes from
-// the last commit. A store that fails is retried with backoff (the queue then
-// fills, and the loop pauses consumption: bounded memory) until it answers.
+// Failures: a record that failed for good (a delivery report with an error:
+// librdkafka gives up after `message.timeout.ms`, 5 min by default) makes the
+// pipeline fatal: nothing more is committed and the daemon stops with the
+// error, so a restart resumes from the last commit. Records merely not yet
+// acknowledged after the ack timeout (Kafka down or restarting) make it
+// *stalled*: it keeps waiting, commits nothing past them, and says so
+// (readiness). A store that fails is retried with backoff. Either way the
+// queue fills and the loop pauses consumption (bounded memory) until it
+// moves again.
 #pragma once
 
 #include <atomic>
@@ -73,6 +77,10 @@ class Acks {
   std::atomic<std::int64_t> open_count_{0};  ///< unsettled records of current_ (not in outstanding_)
   std::map<std::uint64_t, std::int64_t> outstanding_;  ///< closed epoch -> unsettled records; no zero entries
   std::optional<std::string> failure_;                 ///< the first failure; sticky
+
+ public:
+  /// A record failed for good (wait() then fails at once, for every epoch).
+  [[nodiscard]] bool failed() const;
 };
 
 /// One partition's part of a cut.
@@ -89,7 +97,7 @@ struct CommitJob {
 
 struct CommitterSettings {
   std::string topic;                           ///< the input topic (store keys)
-  std::chrono::milliseconds ack_timeout{30'000};  ///< flush_timeout_ms
+  std::chrono::milliseconds ack_timeout{30'000};  ///< flush_timeout_ms: unacknowledged this long = stalled
   std::size_t max_queued = 8;                  ///< jobs waiting before the loop must hold back
 };
 
@@ -119,11 +127,15 @@ class Committer {
   /// Waits until every job pushed so far is committed. False on `deadline`
   /// or when the pipeline is fatal.
   [[nodiscard]] bool drain(std::chrono::steady_clock::time_point deadline);
-  /// Removes a partition from the queued jobs (its ownership was lost: the
-  /// new owner's state must not be overwritten by ours).
+  /// Removes a partition from the queued jobs and from the one being
+  /// committed (its ownership was lost: the new owner's state, which may be
+  /// ours again after a new assignment, must not be overwritten by ours).
   void forget_partition(std::int32_t partition);
-  /// Set when outputs were not acknowledged: nothing more is committed.
+  /// Set when an output failed for good: nothing more is committed.
   [[nodiscard]] std::optional<std::string> fatal() const;
+  /// True while the job being committed has waited longer than the ack
+  /// timeout for its outputs' acknowledgements (it goes on waiting).
+  [[nodiscard]] bool stalled() const { return stalled_.load(); }
   /// Stops retrying a store that does not answer (shutdown): the job being
   /// retried and the ones after it are left uncommitted.
   void give_up();
@@ -131,6 +143,11 @@ class Committer {
  private:
   void run();
   bool commit_with_retry(const PartitionCommit& part);
+  /// Acks::wait for `epoch`, going on past the ack timeout (stalled) until
+  /// acknowledged, failed, or give_up().
+  sla::Result<void> wait_for_acks(std::uint64_t epoch);
+  /// forget_partition() was called for it during the job in hand.
+  [[nodiscard]] bool forgotten(std::int32_t partition) const;
 
   store::StateStore& store_;
   std::mutex* store_mu_;
@@ -142,9 +159,11 @@ class Committer {
   std::condition_variable cv_;  ///< job queued, job done, stop
   std::deque<CommitJob> jobs_;  ///< waiting, oldest first
   bool busy_ = false;           ///< one job taken off the queue is being committed
+  std::vector<std::int32_t> forgotten_;  ///< partitions forgotten while busy_: skipped in that job
   std::optional<std::string> fatal_;
   bool stop_ = false;
   std::atomic<bool> give_up_{false};
+  std::atomic<bool> stalled_{false};  ///< see stalled()
   std::thread thread_;
 };
 

@@ -159,6 +159,7 @@ sla::Result<void> from_env(const Env& env, Config& c) {
   str("SLA_REDIS_PASSWORD", c.redis.password);
   str("SLA_REDIS_KEY_PREFIX", c.redis.key_prefix);
   if (auto r = num("SLA_POLL_MS", c.poll_ms); !r) return r;
+  if (auto r = num("SLA_FLUSH_TIMEOUT_MS", c.flush_timeout_ms); !r) return r;
   if (auto r = num("SLA_MAX_EVENTS_PER_SECOND", c.max_events_per_second); !r) return r;
   if (auto r = num("SLA_POLL_BATCH", c.poll_batch); !r) return r;
   if (auto r = num("SLA_COMMIT_INTERVAL_MS", c.commit_interval_ms); !r) return r;
@@ -188,6 +189,9 @@ sla::Result<Config> load_config(const std::string& path, const Env& env) {
   }
   if (auto r = from_env(env, c); !r) return tl::unexpected(r.error());
   if (c.poll_ms <= 0 || c.poll_ms > 10'000) return sla::fail(ErrorCode::kInvalidArgument, "poll_ms must be in 1..10000");
+  if (c.flush_timeout_ms < 100 || c.flush_timeout_ms > 3'600'000) {
+    return sla::fail(ErrorCode::kInvalidArgument, "flush_timeout_ms must be in 100..3600000");
+  }
   if (c.poll_batch < 1 || c.poll_batch > 100'000) {
     return sla::fail(ErrorCode::kInvalidArgument, "poll_batch must be in 1..100000");
   }

@@ -36,8 +36,10 @@ struct Config {
   HttpSettings http;
   /// Longest wait in one Kafka poll; timers are served at least this often.
   std::int64_t poll_ms = 50;
-  /// How long a flush of outputs may take before the daemon gives up (and
-  /// exits, so a restart resumes from the last committed state).
+  /// How long outputs may go unacknowledged before readiness turns false
+  /// (the commits wait for them meanwhile; only an output that failed for
+  /// good stops the daemon), and how long SIGTERM or a revocation waits for
+  /// the last commit before leaving it to the next start.
   std::int64_t flush_timeout_ms = 30'000;
   /// --embedded only: partitions of the input topic on the in-process broker.
   int embedded_partitions = 4;

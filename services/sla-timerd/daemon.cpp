@@ -491,7 +491,7 @@ sla::Result<void> Daemon::run() {
   };
   while (!stop_.load()) {
     if (auto f = committer_->fatal()) {
-      return sla::fail(ErrorCode::kUnavailable, "outputs not acknowledged, stopping without committing: " + *f);
+      return sla::fail(ErrorCode::kUnavailable, "an output failed, stopping without committing past it: " + *f);
     }
     // Sleep in poll() at most until the next timer is due.
     EpochMillis now = wall_now();
@@ -554,7 +554,8 @@ sla::Result<void> Daemon::run() {
   if (!committer_->drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.flush_timeout_ms))) {
     committer_->give_up();
     if (auto f = committer_->fatal()) return sla::fail(ErrorCode::kUnavailable, "final flush failed: " + *f);
-    log()->error("final commit not done (state store unreachable?): the next start resumes from the last commit");
+    log()->error("final commit not done (outputs not acknowledged or state store unreachable): the next start "
+                 "resumes from the last commit");
   }
   consumer_->close();
   return {};
@@ -580,6 +581,8 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
       r.reason = "state store unreachable";
     } else if (!kafka_reachable()) {
       r.reason = "Kafka unreachable";
+    } else if (committer_ && committer_->stalled()) {
+      r.reason = "outputs not acknowledged by Kafka for over flush_timeout_ms";
     } else if (owned == 0) {
       r.reason = "no partitions assigned";
     } else {

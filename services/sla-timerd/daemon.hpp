@@ -9,8 +9,10 @@
 // Committer, whose thread commits them per partition once every output they
 // record is acknowledged (committer.hpp). A crash between the two
 // re-produces the same outputs (deterministic ids) after restart; nothing is
-// lost. If outputs cannot be acknowledged within flush_timeout_ms the daemon
-// stops with an error rather than commit state past them. If the store is
+// lost. Outputs not acknowledged within flush_timeout_ms (Kafka down or
+// restarting) turn readiness false and hold the commits back until they are;
+// an output that failed for good (librdkafka's message.timeout.ms) stops the
+// daemon with an error rather than commit state past it. If the store is
 // down, consumption pauses (no unbounded memory), readiness turns false, and
 // the pending commits are retried until it is back.
 #pragma once

@@ -27,8 +27,10 @@
 #              append-only file: consumption pauses, /readyz says why, and
 #              every expected output is present afterwards
 #   kafka_restart  the broker stopped mid-stream (/readyz says Kafka is
-#              unreachable) and started again on the same data and ports:
-#              every expected output present afterwards
+#              unreachable) for longer than flush_timeout_ms and started
+#              again on the same data and ports: the daemon waits for its
+#              outputs' acks instead of stopping, every expected output
+#              present afterwards
 #
 # Environment: SLA_E2E_TICKETS (crash/failover stream size), SLA_E2E_KEEP
 # (keep the work directory), SLA_E2E_READY_TIMEOUT.
@@ -304,14 +306,20 @@ case_kafka_restart() {
   start_redis
   start_kafka 4
   prepare_stream KR 16
-  start_timerd a "${TIMERD_SETTINGS[@]}"
+  # The outage outlasts flush_timeout_ms (2 s here): the outputs produced
+  # before it stay unacknowledged that long, and the daemon must wait for
+  # them (not ready, nothing committed past them) rather than stop.
+  start_timerd a "${TIMERD_SETTINGS[@]}" SLA_FLUSH_TIMEOUT_MS=2000
   wait_until_committed $((TOTAL / 3))
   "$BROKER" stop "$WORK/kafka"
   say "Kafka broker stopped"
   wait_not_ready a "Kafka unreachable"
+  sleep 3
   "$BROKER" restart "$WORK/kafka" >/dev/null || fail "the broker did not come back"
   say "Kafka broker started again"
   wait_ready a
+  grep -q "nothing is committed past them" "$WORK/a.out" ||
+    fail "the daemon never said its outputs went unacknowledged past flush_timeout_ms"
   wait_committed "$TOTAL" 240
   collect "$WORK/outputs.jsonl"
   check_outputs "$WORK/expected.jsonl" "$WORK/outputs.jsonl"

@@ -250,16 +250,88 @@ TEST(Committer, AnOutputThatFailedStopsEveryCommit) {
   EXPECT_FALSE(c.try_push(job(acks.cut(), 0, 6))) << "a fatal pipeline takes no more work";
 }
 
-TEST(Committer, OutputsNotAcknowledgedInTimeAreFatal) {
+TEST(Committer, OutputsNotAcknowledgedInTimeStallButAreWaitedFor) {
+  // Kafka down or restarting: past the ack timeout the committer says it is
+  // stalled, commits nothing, and commits once the acknowledgements come.
   sla::store::InMemoryStore store;
   Acks acks;
-  acks.produced(acks.current());
+  const auto e = acks.current();
+  acks.produced(e);
   Committer c(store, nullptr, acks, CommitterSettings{kTopic, 50ms, 8}, CommitterHooks{});
   ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
-  EXPECT_FALSE(c.drain(soon()));
-  ASSERT_TRUE(c.fatal());
-  EXPECT_NE(c.fatal()->find("not acknowledged"), std::string::npos);
+  EXPECT_FALSE(c.drain(soon(300ms)));
+  EXPECT_TRUE(c.stalled());
+  EXPECT_FALSE(c.fatal()) << "not acknowledged yet is not failed";
   EXPECT_EQ(offset(store, 0), std::nullopt);
+  acks.settled(e, std::nullopt);
+  ASSERT_TRUE(c.drain(soon()));
+  EXPECT_FALSE(c.stalled());
+  EXPECT_EQ(offset(store, 0), 5);
+}
+
+TEST(Committer, GiveUpEndsAWaitForAcksWithoutCommittingOrFailing) {
+  sla::store::InMemoryStore store;
+  Acks acks;
+  acks.produced(acks.current());  // never settled
+  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 30s, 8}, CommitterHooks{});
+  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
+  EXPECT_FALSE(c.drain(soon(100ms)));
+  const auto t0 = std::chrono::steady_clock::now();
+  c.give_up();
+  EXPECT_TRUE(c.drain(soon(5s))) << "the job is dropped within a wait slice";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_FALSE(c.fatal());
+  EXPECT_EQ(offset(store, 0), std::nullopt);
+}
+
+TEST(Committer, APartitionLostWhileItsJobWaitsForAcksIsNotCommitted) {
+  // Lost (session timeout, Kafka down) while the job in hand waits for its
+  // acks: assigned again, the partition restarts from the store; the old
+  // job must not write over what the new assignment commits.
+  sla::store::InMemoryStore store;
+  Acks acks;
+  const auto e = acks.current();
+  acks.produced(e);
+  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
+  CommitJob both = job(acks.cut(), 0, 50, "A");
+  both.parts.push_back(job(0, 1, 60, "B").parts[0]);
+  ASSERT_TRUE(c.try_push(std::move(both)));
+  std::this_thread::sleep_for(20ms);  // taken: waiting for the ack
+  c.forget_partition(0);
+  acks.settled(e, std::nullopt);
+  ASSERT_TRUE(c.drain(soon()));
+  EXPECT_EQ(offset(store, 0), std::nullopt) << "lost partition written by the old job";
+  EXPECT_EQ(offset(store, 1), 60);
+  // The next job (the new assignment's) commits partition 0 again.
+  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 20, "A")));
+  ASSERT_TRUE(c.drain(soon()));
+  EXPECT_EQ(offset(store, 0), 20);
+}
+
+TEST(Committer, AStaleCommitIsDroppedNotRetried) {
+  // The stored offset is past the job's (another owner committed first):
+  // retrying cannot help and must not hold the later commits back.
+  sla::store::InMemoryStore store;
+  sla::store::Batch ahead;
+  ahead.next_offset = 100;
+  ASSERT_TRUE(store.commit(kTopic, 0, ahead));
+  Acks acks;
+  std::mutex mu;
+  std::vector<bool> states;
+  CommitterHooks hooks;
+  hooks.store_state = [&](bool ok) {
+    std::lock_guard lock(mu);
+    states.push_back(ok);
+  };
+  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, hooks);
+  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 40, "A")));
+  ASSERT_TRUE(c.try_push(job(acks.cut(), 1, 7, "B")));
+  ASSERT_TRUE(c.drain(soon()));
+  EXPECT_EQ(offset(store, 0), 100);
+  EXPECT_EQ(offset(store, 1), 7);
+  EXPECT_FALSE(c.fatal());
+  std::lock_guard lock(mu);
+  EXPECT_EQ(states, (std::vector<bool>{true, true})) << "a stale commit is not a store outage";
 }
 
 TEST(Committer, QueueIsBoundedAndALostPartitionIsForgotten) {
@@ -280,7 +352,7 @@ TEST(Committer, QueueIsBoundedAndALostPartitionIsForgotten) {
   c.forget_partition(1);  // lost: its queued commits must not overwrite the new owner's
   acks.settled(e, std::nullopt);
   ASSERT_TRUE(c.drain(soon()));
-  EXPECT_EQ(offset(store, 1), 100) << "only the commit already under way for partition 1";
+  EXPECT_EQ(offset(store, 1), std::nullopt) << "not even the job in hand, which was waiting for its acks";
   EXPECT_EQ(offset(store, 2), 400);
 }
 

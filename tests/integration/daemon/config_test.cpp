@@ -60,6 +60,7 @@ TEST_F(ConfigTest, FileValuesAndTheEnvironmentWins) {
   auto c = sla::timerd::load_config(path, {{"SLA_REDIS_PORT", "7000"},
                                            {"SLA_MAX_EVENTS_PER_SECOND", "250"},
                                            {"SLA_APPLY_THREADS", "1"},
+                                           {"SLA_FLUSH_TIMEOUT_MS", "5000"},
                                            {"SLA_KAFKA_PROPERTY_FETCH_MAX_BYTES", "1048576"}});
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->policy_path, "/etc/sla/policy.yaml");
@@ -73,6 +74,7 @@ TEST_F(ConfigTest, FileValuesAndTheEnvironmentWins) {
   EXPECT_EQ(c->commit_interval_ms, 1000);
   EXPECT_EQ(c->bulk_linger_ms, 50);
   EXPECT_EQ(c->apply_threads, 1);             // environment over file
+  EXPECT_EQ(c->flush_timeout_ms, 5000);
   EXPECT_EQ(c->topics.input, "support.events");
   EXPECT_EQ(c->topics.escalations, "sla.escalations");
   EXPECT_EQ(c->http.port, 9000);
@@ -94,6 +96,7 @@ TEST_F(ConfigTest, BadValuesAreRejected) {
   EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_REDIS_PORT", "63 79"}}));
   EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_MAX_EVENTS_PER_SECOND", "-1"}}));
   EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_POLL_MS", "0"}}));
+  EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_FLUSH_TIMEOUT_MS", "0"}}));
   EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_COMMIT_INTERVAL_MS", "0"}}));
   EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_BULK_LINGER_MS", "-5"}}));
   EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_APPLY_THREADS", "65"}}));

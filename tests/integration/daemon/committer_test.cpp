@@ -49,6 +49,27 @@ std::optional<std::int64_t> offset(sla::store::StateStore& s, std::int32_t parti
   return st ? st->next_offset : std::nullopt;
 }
 
+/// Records what the committer's store_state hook reports (from its thread).
+class StoreStates {
+ public:
+  CommitterHooks hooks() {
+    CommitterHooks h;
+    h.store_state = [this](bool ok) {
+      std::lock_guard lock(mu_);
+      seen_.push_back(ok);
+    };
+    return h;
+  }
+  std::vector<bool> seen() const {
+    std::lock_guard lock(mu_);
+    return seen_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<bool> seen_;
+};
+
 /// Fails the first `failures` commits, then forwards to an in-memory store.
 class FlakyStore final : public sla::store::StateStore {
  public:
@@ -220,19 +241,12 @@ TEST(Committer, CommitsOnlyAfterTheOutputsAreAcknowledgedAndInOrder) {
 TEST(Committer, RetriesAStoreThatFailsAndReportsItsState) {
   FlakyStore store(3);
   Acks acks;
-  std::mutex mu;
-  std::vector<bool> states;
-  CommitterHooks hooks;
-  hooks.store_state = [&](bool ok) {
-    std::lock_guard lock(mu);
-    states.push_back(ok);
-  };
-  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, hooks);
+  StoreStates states;
+  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, states.hooks());
   ASSERT_TRUE(c.try_push(job(acks.cut(), 3, 7, "T")));
   ASSERT_TRUE(c.drain(soon(5s)));
   EXPECT_EQ(offset(store, 3), 7);
-  std::lock_guard lock(mu);
-  EXPECT_EQ(states, (std::vector<bool>{false, false, false, true}));
+  EXPECT_EQ(states.seen(), (std::vector<bool>{false, false, false, true}));
 }
 
 TEST(Committer, AnOutputThatFailedStopsEveryCommit) {
@@ -316,22 +330,15 @@ TEST(Committer, AStaleCommitIsDroppedNotRetried) {
   ahead.next_offset = 100;
   ASSERT_TRUE(store.commit(kTopic, 0, ahead));
   Acks acks;
-  std::mutex mu;
-  std::vector<bool> states;
-  CommitterHooks hooks;
-  hooks.store_state = [&](bool ok) {
-    std::lock_guard lock(mu);
-    states.push_back(ok);
-  };
-  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, hooks);
+  StoreStates states;
+  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, states.hooks());
   ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 40, "A")));
   ASSERT_TRUE(c.try_push(job(acks.cut(), 1, 7, "B")));
   ASSERT_TRUE(c.drain(soon()));
   EXPECT_EQ(offset(store, 0), 100);
   EXPECT_EQ(offset(store, 1), 7);
   EXPECT_FALSE(c.fatal());
-  std::lock_guard lock(mu);
-  EXPECT_EQ(states, (std::vector<bool>{true, true})) << "a stale commit is not a store outage";
+  EXPECT_EQ(states.seen(), (std::vector<bool>{true, true})) << "a stale commit is not a store outage";
 }
 
 TEST(Committer, QueueIsBoundedAndALostPartitionIsForgotten) {

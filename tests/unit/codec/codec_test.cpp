@@ -18,6 +18,12 @@ using sla::engine::EventKind;
 
 constexpr sla::EpochMillis kNow = 1775476800000;  // 2026-04-06T12:00:00Z
 
+/// A Timestamp or Duration as milliseconds.
+template <typename T>
+std::int64_t millis_of(const T& t) {
+  return t.seconds() * 1000 + t.nanos() / 1000000;
+}
+
 TEST(Codec, ContentTypeHeader) {
   EXPECT_EQ(sla::codec::content_type_from_header("application/json"), ContentType::kJson);
   EXPECT_EQ(sla::codec::content_type_from_header("Application/JSON; charset=utf-8"), ContentType::kJson);
@@ -194,10 +200,10 @@ TEST(Codec, ReusedBuffersAndArenaKeepEveryMessageWhole) {
         EXPECT_EQ(pb.cycle(), s.cycle);
         EXPECT_EQ(pb.has_deadline(), s.deadline != 0);
         if (s.deadline != 0) {
-          EXPECT_EQ(pb.deadline().seconds() * 1000 + pb.deadline().nanos() / 1000000, s.deadline);
+          EXPECT_EQ(millis_of(pb.deadline()), s.deadline);
         }
-        EXPECT_EQ(pb.fired_at().seconds() * 1000 + pb.fired_at().nanos() / 1000000, s.fired_at);
-        EXPECT_EQ(pb.elapsed().seconds() * 1000 + pb.elapsed().nanos() / 1000000, s.elapsed_ms);
+        EXPECT_EQ(millis_of(pb.fired_at()), s.fired_at);
+        EXPECT_EQ(millis_of(pb.elapsed()), s.elapsed_ms);
         ASSERT_TRUE(pb.has_escalated());
         EXPECT_EQ(pb.escalated().step(), s.step);
         EXPECT_EQ(std::vector<std::string>(pb.escalated().notify().begin(), pb.escalated().notify().end()), s.notify);
@@ -225,7 +231,7 @@ TEST(Codec, ReusedBuffersAndArenaKeepEveryMessageWhole) {
         EXPECT_EQ(pb.responder(), pg.responder);
         EXPECT_EQ(pb.level(), pg.level);
         EXPECT_EQ(pb.attempt(), pg.attempt);
-        EXPECT_EQ(pb.ack_deadline().seconds() * 1000 + pb.ack_deadline().nanos() / 1000000, pg.ack_deadline);
+        EXPECT_EQ(millis_of(pb.ack_deadline()), pg.ack_deadline);
         break;
       }
       case 2: {
@@ -256,18 +262,18 @@ TEST(Codec, ReusedBuffersAndArenaKeepEveryMessageWhole) {
         EXPECT_EQ(pb.tenant_id(), v.tenant_id);
         EXPECT_EQ(pb.status(), v.status);
         EXPECT_EQ(pb.closed(), v.closed);
-        EXPECT_EQ(pb.as_of().seconds() * 1000 + pb.as_of().nanos() / 1000000, as_of);
+        EXPECT_EQ(millis_of(pb.as_of()), as_of);
         ASSERT_EQ(static_cast<std::size_t>(pb.clocks_size()), v.clocks.size());
         for (std::size_t k = 0; k < v.clocks.size(); ++k) {
           const auto& c = pb.clocks(static_cast<int>(k));
           EXPECT_EQ(c.cycle(), v.clocks[k].cycle);
           EXPECT_EQ(c.pause_status(), v.clocks[k].pause_status);
           EXPECT_EQ(c.calendar(), v.clocks[k].calendar);
-          EXPECT_EQ(c.elapsed().seconds() * 1000 + c.elapsed().nanos() / 1000000, v.clocks[k].elapsed_ms);
+          EXPECT_EQ(millis_of(c.elapsed()), v.clocks[k].elapsed_ms);
           EXPECT_EQ(c.has_target(), v.clocks[k].target_ms.has_value());
           EXPECT_EQ(c.has_deadline(), v.clocks[k].deadline.has_value());
           if (c.has_deadline()) {
-            EXPECT_EQ(c.deadline().seconds() * 1000 + c.deadline().nanos() / 1000000, *v.clocks[k].deadline);
+            EXPECT_EQ(millis_of(c.deadline()), *v.clocks[k].deadline);
           }
         }
         break;

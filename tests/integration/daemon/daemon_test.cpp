@@ -209,4 +209,40 @@ TEST_F(DaemonTest, LifecycleDeadLettersStateAndRestart) {
   ASSERT_TRUE(second->result) << second->result.error().message;
 }
 
+TEST_F(DaemonTest, UnacknowledgedOutputsHoldCommitsAndReadinessButDoNotStopIt) {
+  // The output topics lose their leader while Kafka answers metadata: the
+  // outputs wait in the producer. Past flush_timeout_ms the daemon says it is
+  // not ready and commits nothing past them; it goes on running, and commits
+  // once Kafka takes them.
+  cfg_.flush_timeout_ms = 300;
+  auto d = run_daemon();
+  const auto deps = d->daemon->http_deps();
+  const auto wait_for = [&](const std::function<bool()>& cond, std::chrono::seconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (!cond() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(50ms);
+    return cond();
+  };
+  ASSERT_TRUE(wait_for([&] { return deps->ready().ready; }, 30s)) << deps->ready().reason;
+  const auto stored_tickets = [&] {
+    std::size_t n = 0;
+    for (std::int32_t p = 0; p < 2; ++p) {
+      if (auto st = store_->load_partition(cfg_.topics.input, p)) n += st->tickets.size();
+    }
+    return n;
+  };
+  for (const auto* t : {"sla.escalations", "sla.deadlines"}) ASSERT_TRUE(cluster_->set_partition_leader(t, 0, -1));
+  // Opened 59.9 s ago with a 1 min response target: a breach and a snapshot.
+  send_json("T1", event("t1-open", "T1", sla::timerd::wall_now() - 59'900, R"("opened":{"plan":"gold","severity":"P1"})"));
+  ASSERT_TRUE(wait_for([&] { return deps->ready().reason.find("not acknowledged") != std::string::npos; }, 20s))
+      << deps->ready().reason;
+  EXPECT_EQ(stored_tickets(), 0U) << "state committed before the outputs that it records";
+  for (const auto* t : {"sla.escalations", "sla.deadlines"}) ASSERT_TRUE(cluster_->set_partition_leader(t, 0, 1));
+  EXPECT_TRUE(wait_for([&] { return stored_tickets() == 1; }, 30s));
+  EXPECT_TRUE(wait_for([&] { return deps->ready().ready; }, 30s)) << deps->ready().reason;
+  auto got = read_until([](const Received& r) { return r.escalation_ids.count("T1/response/0/breached/0") > 0; }, 30s);
+  EXPECT_EQ(got.escalation_ids.count("T1/response/0/breached/0"), 1U);
+  d->stop();
+  ASSERT_TRUE(d->result) << d->result.error().message;
+}
+
 }  // namespace

@@ -26,7 +26,7 @@ say() { echo "$E2E_NAME: $*"; }
 
 e2e_cleanup() {
   local rc=$? name
-  trap - EXIT INT TERM
+  trap - EXIT INT TERM ERR
   set +e
   for name in "${!TIMERD_PIDS[@]}"; do stop_pid "${TIMERD_PIDS[$name]}" 30; done
   local job
@@ -57,8 +57,12 @@ e2e_init() {
   done
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/sla-$E2E_NAME.XXXXXX")"
   trap e2e_cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  # set -e stops a test at a command that fails outside `||`, `&&` or `if`:
+  # say which (and say so for a signal), so no failure goes without a reason.
+  set -E
+  trap 'echo "$E2E_NAME: command failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
+  trap 'echo "$E2E_NAME: FAIL: interrupted (SIGINT)" >&2; exit 130' INT
+  trap 'echo "$E2E_NAME: FAIL: terminated (SIGTERM)" >&2; exit 143' TERM
 }
 
 # start_redis [durable]: redis-server on a free port (the same port again

@@ -189,6 +189,11 @@ void Daemon::on_revoke(const std::vector<kafka::TopicPartition>& parts, bool los
     cut(wall_now(), true);
   }
   const bool committed = committer_->drain(deadline);
+  if (!lost && !committed) {
+    // Not committed in time: left to the next owner, as the log says; the
+    // queued commits must not land later over what it commits.
+    for (const auto& tp : parts) committer_->forget_partition(tp.partition);
+  }
   std::lock_guard lock(mu_);
   for (const auto& tp : parts) {
     auto it = partitions_.find(tp.partition);

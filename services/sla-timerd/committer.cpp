@@ -224,18 +224,18 @@ void Committer::run() {
         }
       }
     }
+    const bool failed = !acked && acks_.failed();
     {
       std::lock_guard lock(mu_);
       busy_ = false;
       forgotten_.clear();
-      const bool failed = !acked && acks_.failed();
       if (failed) fatal_ = acked.error().message;
       // A failed output, or give_up() (shutdown) while waiting for acks or the
       // store: this and the queued jobs are left to the next start.
       if (!ok) jobs_.clear();
     }
     cv_.notify_all();
-    if (!acked && acks_.failed()) return;
+    if (failed) return;
   }
 }
 

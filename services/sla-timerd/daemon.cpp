@@ -486,10 +486,12 @@ sla::Result<void> Daemon::run() {
   // Where the loop's wall time goes (sla_loop_seconds_total{phase}), summed
   // here and added to the metric once a second.
   using Steady = std::chrono::steady_clock;
-  std::array<double, 6> phase_seconds{};
-  static constexpr std::array<std::string_view, 6> kPhases = {"poll", "apply", "deliveries", "cut", "fire", "other"};
+  enum Phase : std::size_t { kPoll, kApply, kDeliveries, kCut, kFire, kOther, kPhaseCount };
+  static constexpr std::array<std::string_view, kPhaseCount> kPhases = {"poll", "apply", "deliveries",
+                                                                        "cut",  "fire",  "other"};
+  std::array<double, kPhaseCount> phase_seconds{};
   Steady::time_point mark = Steady::now();
-  const auto lap = [&](std::size_t phase) {
+  const auto lap = [&](Phase phase) {
     const auto t = Steady::now();
     phase_seconds[phase] += std::chrono::duration<double>(t - mark).count();
     mark = t;
@@ -508,10 +510,10 @@ sla::Result<void> Daemon::run() {
         if (auto due = p.engine->next_due()) wait = std::min(wait, std::max<std::int64_t>(0, *due - now));
       }
     }
-    lap(5);
+    lap(kOther);
     if (auto r = consumer_->poll(std::chrono::milliseconds(wait), batch_); !r) return tl::unexpected(r.error());
     throttle(batch_.size());
-    lap(0);
+    lap(kPoll);
     now = wall_now();
     const auto lags = consumer_->lag();
     {
@@ -533,15 +535,15 @@ sla::Result<void> Daemon::run() {
         step(part, *p, p->inbox, now, lags);
       });
     }
-    lap(1);
+    lap(kApply);
     producer_->poll();  // delivery reports that are due, without waiting
     bulk_->poll();
-    lap(2);
+    lap(kDeliveries);
     cut(now, false);
-    lap(3);
+    lap(kCut);
     hold_back(now);
     fire_due(out);
-    lap(4);
+    lap(kFire);
     maybe_reload(now);
     if (now - last_gauges >= 1000) {
       update_gauges();

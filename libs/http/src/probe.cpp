@@ -105,11 +105,14 @@ void Probe::event_consumed(engine::EventKind kind, std::size_t n) {
   if (i < event_by_kind_.size()) {
     event_by_kind_[i]->Increment(static_cast<double>(n));
   } else {
-    events_->Add({{"kind", std::string(engine::to_string(kind))}}).Increment(static_cast<double>(n));
+    event_consumed(engine::to_string(kind), n);
   }
 }
 
-void Probe::event_consumed(std::string_view kind) { events_->Add({{"kind", std::string(kind)}}).Increment(); }
+void Probe::event_consumed(std::string_view kind, std::size_t n) {
+  if (n == 0) return;
+  events_->Add({{"kind", std::string(kind)}}).Increment(static_cast<double>(n));
+}
 
 void Probe::dlq(std::string_view reason) { dlq_->Add({{"reason", std::string(reason)}}).Increment(); }
 

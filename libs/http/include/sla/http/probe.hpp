@@ -8,7 +8,6 @@
 
 #include <array>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,7 +40,7 @@ class Probe {
   /// sla_events_consumed_total{kind}: one input event decoded and applied.
   void event_consumed(engine::EventKind kind, std::size_t n = 1);
   /// Same, for kinds named on the wire (no allocation-free fast path).
-  void event_consumed(std::string_view kind);
+  void event_consumed(std::string_view kind, std::size_t n = 1);
   /// sla_dlq_total{reason}: one input sent to `sla.dlq`.
   void dlq(std::string_view reason);
   /// sla_consumer_lag{topic,partition}: messages behind the high watermark.
@@ -106,7 +105,7 @@ class Probe {
   prometheus::Gauge* pending_timers_ = nullptr;
   prometheus::Histogram* lateness_ = nullptr;
   /// Pre-created per EventKind so the per-event path takes no lock.
-  std::array<prometheus::Counter*, 11> event_by_kind_{};
+  std::array<prometheus::Counter*, engine::kEventKindCount> event_by_kind_{};
   /// Series of fired_ and produced_ by their label values joined with '\0':
   /// per output one hash lookup instead of building a label map.
   /// `make` creates the series on a miss (defined in probe.cpp, its only user).

@@ -22,4 +22,5 @@ find_package(Boost 1.81 REQUIRED)                          # libboost1.81-dev (A
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis) # libhiredis-dev
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka) # librdkafka-dev (C API + rdkafka_mock.h)
 pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc) # libjemalloc-dev (sla-timerd's allocator)
+find_package(OpenSSL REQUIRED)                             # libssl-dev (sla-notify: HTTPS client, HMAC-SHA256)
 find_package(prometheus-cpp CONFIG REQUIRED)               # prometheus-cpp-dev (core: registry + text serializer)

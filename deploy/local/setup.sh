@@ -25,6 +25,8 @@ PACKAGES=(
   libhiredis-dev         # Redis client
   libjemalloc-dev        # sla-timerd's allocator (less CPU per event than glibc malloc)
   prometheus-cpp-dev     # /metrics
+  libssl-dev             # sla-notify: HTTPS client (Beast over OpenSSL), HMAC-SHA256 signatures
+  openssl                # the notify tests make their own certificate authority
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server           # integration tests against a real Redis

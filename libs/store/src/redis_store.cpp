@@ -242,26 +242,32 @@ struct RedisStore::Impl {
     // Detects a silently dead peer on an idle connection (best effort).
     (void)redisEnableKeepAlive(fresh.get());
 
+    // A username without a password still AUTHs (a `nopass` ACL user), so a
+    // configured user is never silently replaced by `default`.
     std::vector<Command> handshake;
-    if (!options.password.empty()) {
+    std::vector<std::string> what;
+    if (!options.password.empty() || !options.username.empty()) {
       Command auth("AUTH");
       if (!options.username.empty()) {
         auth.arg(options.username);
       }
       auth.arg(options.password);
       handshake.push_back(std::move(auth));
+      what.push_back(options.username.empty() ? std::string("AUTH (requirepass)")
+                                              : "AUTH as user '" + options.username + "'");
     }
     if (options.db != 0) {
       handshake.push_back(std::move(Command("SELECT").own(std::to_string(options.db))));
+      what.push_back("SELECT " + std::to_string(options.db));
     }
     if (!handshake.empty()) {
       auto replies = exchange(fresh.get(), handshake);
       if (!replies) {
         return failed(replies.error().message);
       }
-      for (const auto& reply : *replies) {
-        if (!is_status(*reply, "OK")) {
-          return failed("handshake (AUTH/SELECT) refused: " + std::string(reply_text(*reply)));
+      for (std::size_t i = 0; i < replies->size(); ++i) {
+        if (!is_status(*(*replies)[i], "OK")) {
+          return failed(what[i] + " refused: " + std::string(reply_text(*(*replies)[i])));
         }
       }
     }
@@ -334,7 +340,6 @@ sla::Result<void> RedisStore::Impl::commit(std::string_view topic, std::int32_t 
 
   // The transaction does not depend on what is stored: build it once.
   std::vector<Command> transaction;
-  transaction.emplace_back("MULTI");
   auto chunked = [&](std::string_view verb, std::size_t count, auto&& add) {
     std::optional<Command> current;
     std::size_t fields = 0;
@@ -363,38 +368,51 @@ sla::Result<void> RedisStore::Impl::commit(std::string_view topic, std::int32_t 
   transaction.emplace_back("EXEC");
 
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    // Round trip 1: watch both keys, read the offset and the tickets' type.
+    // Round trip 1: watch both keys, read the offset and the tickets' type,
+    // and open the transaction. MULTI goes first, not with the writes: were
+    // it refused (an ACL without it), writes pipelined after it would run
+    // one by one outside any transaction.
     std::vector<Command> check;
     check.push_back(std::move(Command("WATCH").arg(offset_key).arg(tickets_key)));
     check.push_back(std::move(Command("GET").arg(offset_key)));
     check.push_back(std::move(Command("TYPE").arg(tickets_key)));
+    check.emplace_back("MULTI");
     auto checked = run(check);
     if (!checked) {
       return tl::unexpected(checked.error());
     }
     const auto& replies = *checked;
-    auto unwatch = [&] {
+    if (!is_status(*replies[3], "OK")) {
+      // No transaction is open; drop the connection to forget the WATCH.
+      drop("MULTI refused");
+      return tl::unexpected(replies[3]->type == REDIS_REPLY_ERROR ? reply_error(*replies[3], "MULTI")
+                                                                   : unexpected_reply(*replies[3], "MULTI"));
+    }
+    auto discard = [&] {
       std::vector<Command> cmd;
-      cmd.emplace_back("UNWATCH");
-      (void)run(cmd);  // best effort: a lost connection forgets its WATCH anyway
+      cmd.emplace_back("DISCARD");  // ends the transaction and the WATCH
+      auto done = run(cmd);
+      if (done && !is_status(*done->front(), "OK")) {
+        drop("DISCARD refused");  // the connection may still be inside MULTI
+      }
     };
     if (!is_status(*replies[0], "OK")) {
-      unwatch();
+      discard();
       return tl::unexpected(reply_error(*replies[0], "WATCH"));
     }
     auto stored = parse_offset(*replies[1]);
     if (!stored) {
-      unwatch();
+      discard();
       return tl::unexpected(stored.error());
     }
     if (replies[2]->type != REDIS_REPLY_STATUS ||
         (reply_text(*replies[2]) != "hash" && reply_text(*replies[2]) != "none")) {
-      unwatch();
+      discard();
       return sla::fail(ErrorCode::kInternal, "redis: " + tickets_key + " is not a hash (type " +
                                                  std::string(reply_text(*replies[2])) + ")");
     }
     if (*stored && **stored > batch.next_offset) {
-      unwatch();
+      discard();
       ++stats.stale_commits;
       return sla::fail(ErrorCode::kOutOfRange,
                        "redis: stale commit to " + offset_key + ": next_offset " +
@@ -411,6 +429,12 @@ sla::Result<void> RedisStore::Impl::commit(std::string_view topic, std::int32_t 
     if (exec.type == REDIS_REPLY_NIL) {
       ++stats.watch_conflicts;  // another writer touched the partition: re-check
       continue;
+    }
+    if (exec.type == REDIS_REPLY_ERROR && !reply_text(exec).starts_with("EXECABORT")) {
+      // EXEC itself refused (an ACL without it): the connection may still be
+      // inside MULTI. Nothing was applied; start afresh next time.
+      drop("EXEC refused");
+      return tl::unexpected(reply_error(exec, "EXEC"));
     }
     if (exec.type == REDIS_REPLY_ERROR) {
       // EXECABORT: a command was refused while queueing; nothing was applied.

@@ -82,8 +82,9 @@ std::string slurp(const std::filesystem::path& path) {
 
 }  // namespace
 
-RedisServer::RedisServer(std::vector<std::string> extra_args, std::string password)
-    : extra_args_(std::move(extra_args)), password_(std::move(password)) {
+RedisServer::RedisServer(std::vector<std::string> extra_args, std::string password,
+                         std::string username)
+    : extra_args_(std::move(extra_args)), password_(std::move(password)), username_(std::move(username)) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "sla-redis-XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr) {
     throw std::runtime_error("mkdtemp failed");
@@ -153,6 +154,17 @@ void RedisServer::start() {
   wait_ready();
 }
 
+void RedisServer::authenticate(redisContext* context) const {
+  if (password_.empty()) {
+    return;
+  }
+  if (username_.empty()) {
+    (void)run(context, {"AUTH", password_});
+  } else {
+    (void)run(context, {"AUTH", username_, password_});
+  }
+}
+
 void RedisServer::wait_ready() {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -162,9 +174,7 @@ void RedisServer::wait_ready() {
       throw std::runtime_error("redis-server exited at start:\n" + slurp(dir_ / "redis.log"));
     }
     if (auto context = connect(port_, std::chrono::milliseconds(200))) {
-      if (!password_.empty()) {
-        (void)run(context.get(), {"AUTH", password_});
-      }
+      authenticate(context.get());
       auto reply = run(context.get(), {"PING"});
       if (reply && reply->type == REDIS_REPLY_STATUS && std::string(reply->str, reply->len) == "PONG") {
         return;
@@ -207,9 +217,7 @@ ReplyPtr RedisServer::command(const std::vector<std::string>& args) const {
   if (!context) {
     throw std::runtime_error("cannot connect to redis-server on port " + std::to_string(port_));
   }
-  if (!password_.empty()) {
-    (void)run(context.get(), {"AUTH", password_});
-  }
+  authenticate(context.get());
   auto reply = run(context.get(), args);
   if (!reply) {
     throw std::runtime_error("redis command failed: " + std::string(context->errstr));

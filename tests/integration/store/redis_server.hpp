@@ -22,13 +22,21 @@ struct ReplyDeleter {
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
+/// The commands RedisStore sends to a standalone server, as Redis ACL
+/// command names (`+ping +get ...`; libs/store/README.md "Redis ACL"). AUTH
+/// is always allowed; SELECT is needed too when `db` is not 0.
+inline const std::vector<std::string> kStoreCommands = {
+    "ping", "get", "set", "del", "type", "hset", "hdel", "hlen", "hscan", "watch", "multi", "exec", "discard"};
+
 class RedisServer {
  public:
   /// Starts the server (throws std::runtime_error when it does not answer
   /// PING within 10 s). `extra_args` are appended to the command line, e.g.
   /// {"--requirepass", "secret"}; pass the password as `password` too so
-  /// command() can authenticate.
-  explicit RedisServer(std::vector<std::string> extra_args = {}, std::string password = {});
+  /// command() can authenticate (as ACL user `username` when non-empty, e.g.
+  /// an admin user declared with `--user admin on >pw ~* &* +@all`).
+  explicit RedisServer(std::vector<std::string> extra_args = {}, std::string password = {},
+                       std::string username = {});
   ~RedisServer();
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
@@ -53,9 +61,11 @@ class RedisServer {
  private:
   void start();
   void wait_ready();
+  void authenticate(redisContext* context) const;
 
   std::vector<std::string> extra_args_;
   std::string password_;
+  std::string username_;
   std::filesystem::path dir_;
   int port_ = 0;
   pid_t pid_ = -1;

@@ -4,9 +4,9 @@
 // slot and MULTI/EXEC spans both:
 //   <prefix>:{<topic>/<partition>}:t       HASH   ticket id -> state bytes
 //   <prefix>:{<topic>/<partition>}:offset  STRING next input offset (decimal)
-// A commit is WATCH offset + GET offset + TYPE tickets, then one pipelined
-// MULTI / HSET... / HDEL... / SET offset / EXEC: atomic, and rejected when
-// the offset would go backwards. A load is GET offset + an HSCAN loop (never
+// A commit is WATCH offset + GET offset + TYPE tickets + MULTI, then one
+// pipelined HSET... / HDEL... / SET offset / EXEC (or DISCARD): atomic, and
+// rejected when the offset would go backwards. A load is GET offset + an HSCAN loop (never
 // HGETALL: a million tickets must not become one reply), with the next page
 // requested before the current one is copied out.
 //
@@ -32,8 +32,10 @@ struct RedisOptions {
   int port = 6379;
   /// SELECT'ed after connecting when not 0. Redis Cluster only has db 0.
   int db = 0;
-  /// AUTH after connecting when non-empty; with `username` (Redis 6 ACL) as
-  /// `AUTH username password`.
+  /// `AUTH [username] password` after connecting when either is non-empty
+  /// (Redis 6+ ACL user: `AUTH username password`; only a password: the
+  /// `requirepass` / `default` user). A refusal (WRONGPASS, a disabled user)
+  /// fails every call with kUnavailable naming the user and Redis' reason.
   std::string username;
   std::string password;
   /// Bound on one connection attempt (TCP connect), per call.

@@ -2,6 +2,7 @@
 // adapters from the config in dependency order, runs the daemon loop, and
 // stops in reverse order on SIGTERM/SIGINT (SIGHUP reloads the policy).
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -32,6 +33,36 @@ std::shared_ptr<const sla::policy::Policy> load_policy_or_exit(const std::string
   return policy;
 }
 
+// Where the policy is when its configured path is relative and not found
+// from the working folder: by file name in the policies folder of the
+// installation the binary belongs to (<prefix>/share/sla-timer/policies, so
+// an installed tree, a package or an image works from any folder), and for a
+// binary still in its build tree, the source tree it was built from. Returns
+// `path` unchanged when nothing matches (the load then names it). SLA_*
+// paths: compile definitions from cmake/SlaPackaging.cmake.
+std::string resolve_policy_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  if (p.empty() || p.is_absolute() || fs::exists(p, ec)) return path;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return path;
+  std::vector<fs::path> candidates{exe.parent_path().parent_path() / SLA_INSTALL_DATADIR / "sla-timer" / "policies" /
+                                   p.filename()};
+  const std::string build_dir = SLA_BUILD_DIR;
+  if (exe.string().rfind(build_dir + "/", 0) == 0) {
+    candidates.push_back(fs::path(SLA_SOURCE_DIR) / p);
+    candidates.push_back(fs::path(SLA_SOURCE_DIR) / "deploy" / "policies" / p.filename());
+  }
+  for (const auto& c : candidates) {
+    if (fs::is_regular_file(c, ec)) {
+      spdlog::info("policy '{}' is not in the working folder; using {}", path, c.lexically_normal().string());
+      return c.lexically_normal().string();
+    }
+  }
+  return path;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -42,6 +73,7 @@ int main(int argc, char** argv) {
   bool embedded = false;
   bool demo = false;
   bool json_logs = true;
+  app.set_version_flag("--version", std::string("sla-timerd ") + SLA_VERSION);
   app.add_option("--config", config_path, "service settings (YAML); every value also from SLA_* variables");
   app.add_option("--policy", policy_override, "policy file (overrides the config and SLA_POLICY)");
   app.add_option("--http-port", http_port, "HTTP port (overrides the config; 0 = any free port)");
@@ -69,6 +101,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!policy_override.empty()) cfg->policy_path = policy_override;
+  cfg->policy_path = resolve_policy_path(cfg->policy_path);
   if (http_port >= 0) cfg->http.port = static_cast<std::uint16_t>(http_port);
   auto policy = load_policy_or_exit(cfg->policy_path);
   spdlog::info("policy loaded: {}", policy->summary());
@@ -76,7 +109,19 @@ int main(int argc, char** argv) {
   std::unique_ptr<sla::kafka::MockCluster> cluster;
   std::unique_ptr<sla::store::StateStore> store;
   if (embedded) {
+    // The embedded broker runs on a librdkafka client that never connects
+    // anywhere, so librdkafka's "No bootstrap.servers configured" notice at
+    // its creation is noise here: the kafka logger shows warnings only
+    // meanwhile. (Registered first here, the adapter's logger is this one.)
+    auto kafka_log = spdlog::get("kafka");
+    if (!kafka_log) {
+      kafka_log = spdlog::default_logger()->clone("kafka");
+      spdlog::register_logger(kafka_log);
+    }
+    const auto kafka_level = kafka_log->level();
+    kafka_log->set_level(spdlog::level::warn);
     auto c = sla::kafka::MockCluster::start(1);
+    kafka_log->set_level(kafka_level);
     if (!c) {
       spdlog::critical("embedded broker: {}", c.error().message);
       return 1;

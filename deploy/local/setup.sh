@@ -34,6 +34,9 @@ PACKAGES=(
   default-jre-headless   # Apache Kafka broker (KRaft) for e2e tests
   maven                  # fetches the Kafka broker's jars from Maven Central (tests/e2e)
   python3                # golden-scenario checker (tests/scenarios), e2e helpers
+  # deployment tests (tests/deploy)
+  dpkg-dev               # dpkg-shlibdeps: the Debian package's Depends (CPack)
+  python3-venv           # kubernetes-validate's venv (tests/deploy/tools.sh)
 )
 
 missing=()
@@ -43,13 +46,19 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-echo "setup: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# helm (v4, built from the Go module proxy) and kubernetes-validate (PyPI,
+# in a venv), pinned, under ${SLA_CACHE:-~/.cache/sla-timer}: the deployment
+# tests use them. A no-op once they are there. SLA_SETUP_DEPLOY_TOOLS=0
+# skips them (the Dockerfile's build stage does).
+if [[ "${SLA_SETUP_DEPLOY_TOOLS:-1}" != 0 ]]; then
+  bash "$(dirname "$0")/../../tests/deploy/tools.sh"
+fi

@@ -18,6 +18,8 @@ else()
   set(sla_etc "${CMAKE_INSTALL_PREFIX}/etc/sla-timer")
 endif()
 set(sla_bindir "${CMAKE_INSTALL_PREFIX}/${SLA_INSTALL_BINDIR}")
+# file(INSTALL) puts DESTDIR in front of its destination itself; only the
+# check for an existing file needs it spelt out.
 set(sla_stage "$ENV{DESTDIR}")
 
 file(READ "${SLA_SOURCE_DIR}/deploy/config/sla-timerd.yaml" sla_settings)
@@ -26,7 +28,10 @@ if(NOT sla_settings MATCHES "\npolicy: ${sla_etc}/policy.yaml")
   message(FATAL_ERROR "deploy/config/sla-timerd.yaml has no top-level 'policy:' line to point at ${sla_etc}")
 endif()
 
-set(sla_tmp "${SLA_BINARY_DIR}/sla-install-etc")
+# One scratch folder per destination: installs into different prefixes
+# (the tests run cpack and cmake --install side by side) do not collide.
+string(MD5 sla_dest_hash "${sla_stage}|${CMAKE_INSTALL_PREFIX}")
+set(sla_tmp "${SLA_BINARY_DIR}/sla-install-etc/${sla_dest_hash}")
 file(MAKE_DIRECTORY "${sla_tmp}")
 file(WRITE "${sla_tmp}/sla-timerd.yaml" "${sla_settings}")
 file(COPY_FILE "${SLA_SOURCE_DIR}/deploy/policies/sample.yaml" "${sla_tmp}/policy.yaml")
@@ -45,7 +50,7 @@ foreach(name sla-timerd.yaml policy.yaml)
       continue()
     endif()
   endif()
-  file(INSTALL DESTINATION "${sla_stage}${sla_etc}" TYPE FILE FILES "${sla_tmp}/${name}")
+  file(INSTALL DESTINATION "${sla_etc}" TYPE FILE FILES "${sla_tmp}/${name}")
 endforeach()
-file(INSTALL DESTINATION "${sla_stage}${CMAKE_INSTALL_PREFIX}/lib/systemd/system" TYPE FILE
+file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system" TYPE FILE
      FILES "${sla_tmp}/sla-timerd.service")

@@ -31,7 +31,8 @@ say() { echo "$NAME: $*"; }
 # assigned, policy loaded), checks /healthz and /metrics, sends SIGTERM and
 # requires exit 0 within 30 s. Its output is in $WORK/LABEL.out and .err.
 run_embedded() {
-  local label="$1" dir="$2" bin="$3"
+  local label="$1" dir="$2" bin
+  bin="$(readlink -f "$3")"
   shift 3
   : >"$WORK/$label.out"
   : >"$WORK/$label.err"

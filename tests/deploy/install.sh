@@ -35,13 +35,6 @@ done
 ((n >= 6)) || fail "only $n policies installed (the seeds and sample.yaml are 6)"
 "$PREFIX/bin/slactl" validate "$PREFIX/etc/sla-timer/policy.yaml" >/dev/null
 
-# The runtime stage of the Dockerfile installs what runtime-deps.sh lists.
-deps="$(bash "$SRC/deploy/packaging/runtime-deps.sh" "$PREFIX"/bin/*)" || fail "runtime-deps.sh failed"
-grep -qx librdkafka1 <<<"$deps" || fail "runtime-deps.sh does not list librdkafka1: $deps"
-while read -r pkg; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || fail "runtime-deps.sh lists '$pkg', which is not an installed package"
-done <<<"$deps"
-
 unit="$PREFIX/lib/systemd/system/sla-timerd.service"
 grep -qx "ExecStart=$PREFIX/bin/sla-timerd --config $PREFIX/etc/sla-timer/sla-timerd.yaml" "$unit" ||
   fail "the unit's ExecStart does not name the installed paths: $(grep ExecStart= "$unit")"
@@ -69,4 +62,20 @@ cmake --install "$BUILD" --prefix "$PREFIX" --strip >"$WORK/install2.log"
 tail -n 1 "$PREFIX/etc/sla-timer/sla-timerd.yaml" | grep -qx '# edited' || fail "a reinstall overwrote the edited settings"
 [[ -s "$PREFIX/etc/sla-timer/sla-timerd.yaml.new" ]] || fail "a reinstall over edited settings wrote no .new"
 rm "$PREFIX/etc/sla-timer/sla-timerd.yaml.new"
+# The Dockerfile's build stage: DESTDIR=/staging, prefix /usr. Its runtime
+# stage copies from that tree; check_dockerfile.py holds the two together.
+DOCKER_STAGE="$WORK/docker-staging"
+DESTDIR="$DOCKER_STAGE" cmake --install "$BUILD" --prefix /usr --strip >"$WORK/install3.log" ||
+  { cat "$WORK/install3.log" >&2; fail "DESTDIR install (as the Dockerfile does) failed"; }
+grep -qx "policy: /etc/sla-timer/policy.yaml" "$DOCKER_STAGE/etc/sla-timer/sla-timerd.yaml" ||
+  fail "with prefix /usr the settings do not name /etc/sla-timer/policy.yaml"
+# Its runtime stage installs what runtime-deps.sh lists.
+bash "$SRC/deploy/packaging/runtime-deps.sh" "$DOCKER_STAGE"/usr/bin/* >"$DOCKER_STAGE/runtime-packages.txt" ||
+  fail "runtime-deps.sh failed"
+grep -qx librdkafka1 "$DOCKER_STAGE/runtime-packages.txt" || fail "runtime-deps.sh does not list librdkafka1"
+while read -r pkg; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+    fail "runtime-deps.sh lists '$pkg', which is not an installed package"
+done <"$DOCKER_STAGE/runtime-packages.txt"
+/usr/bin/python3 "$HERE/check_dockerfile.py" "$SRC" "$DOCKER_STAGE"
 say "PASS"

@@ -117,10 +117,12 @@ sla::Result<void> from_yaml(const YAML::Node& root, const std::string& file, Con
     SLA_GET(t, "dlq", c.topics.dlq);
   }
   if (const auto h = root["http"]) {
-    if (auto r = check_keys(h, {"address", "port", "tokens"}, file, "http"); !r) return r;
+    if (auto r = check_keys(h, {"address", "port", "tokens", "threads", "max_connections"}, file, "http"); !r) return r;
     SLA_GET(h, "address", c.http.address);
     SLA_GET(h, "port", c.http.port);
     SLA_GET(h, "tokens", c.http.tokens);
+    SLA_GET(h, "threads", c.http.threads);
+    SLA_GET(h, "max_connections", c.http.max_connections);
   }
 #undef SLA_GET
   return {};
@@ -146,6 +148,8 @@ sla::Result<void> from_env(const Env& env, Config& c) {
   str("SLA_POLICY", c.policy_path);
   str("SLA_HTTP_ADDRESS", c.http.address);
   if (auto r = num("SLA_HTTP_PORT", c.http.port); !r) return r;
+  if (auto r = num("SLA_HTTP_THREADS", c.http.threads); !r) return r;
+  if (auto r = num("SLA_HTTP_MAX_CONNECTIONS", c.http.max_connections); !r) return r;
   if (auto it = env.find("SLA_HTTP_TOKENS"); it != env.end()) c.http.tokens = split_commas(it->second);
   str("SLA_TOPIC_INPUT", c.topics.input);
   str("SLA_TOPIC_ESCALATIONS", c.topics.escalations);

@@ -26,6 +26,8 @@ struct HttpSettings {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;
   std::vector<std::string> tokens;  ///< bearer tokens for /v1/*; empty = no auth
+  std::uint32_t threads = 2;             ///< I/O threads (at least 2: a slow answer never holds up /healthz)
+  std::uint32_t max_connections = 1024;  ///< open connections at most (server.hpp)
 };
 
 struct Config {

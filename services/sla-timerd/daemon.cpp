@@ -38,6 +38,10 @@ Daemon::Daemon(Config config, std::shared_ptr<const policy::Policy> policy, std:
 }
 
 Daemon::~Daemon() {
+  if (kafka_probe_.joinable()) {
+    kafka_probe_.request_stop();
+    kafka_probe_.join();
+  }
   // The consumer's close revokes what is left, and on_revoke uses the
   // committer and the workers: close it while they still exist (after an
   // error return from run(), which did not close it). A store that does not
@@ -100,13 +104,21 @@ sla::Result<void> Daemon::start() {
   auto consumer = kafka::Consumer::create(consumer_config, {config_.topics.input}, std::move(opts));
   if (!consumer) return tl::unexpected(consumer.error());
   consumer_ = std::move(*consumer);
+  // /readyz reads kafka_ok_; the metadata round trip (up to 1 s when the
+  // brokers are slow) happens here, never on an HTTP thread or the loop.
+  kafka_probe_ = std::jthread([this](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    while (!stop.stop_requested()) {
+      kafka_ok_.store(consumer_->brokers_reachable(std::chrono::milliseconds(1000)));
+      std::unique_lock lock(m);
+      cv.wait_for(lock, stop, std::chrono::seconds(2), [] { return false; });
+    }
+  });
   return {};
 }
 
-std::size_t Daemon::owned_partitions() const {
-  std::lock_guard lock(mu_);
-  return partitions_.size();
-}
+std::size_t Daemon::owned_partitions() const { return owned_.load(); }
 
 void Daemon::on_assign(std::vector<kafka::TopicPartition>& parts) {
   // Every assigned partition is loaded before any of them is served, so
@@ -145,6 +157,7 @@ void Daemon::on_assign(std::vector<kafka::TopicPartition>& parts) {
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (loaded[i]) partitions_[parts[i].partition] = std::move(*loaded[i]);
   }
+  owned_.store(partitions_.size());
 }
 
 std::optional<Daemon::Partition> Daemon::load_partition(store::StateStore& store, kafka::TopicPartition& tp,
@@ -205,6 +218,7 @@ void Daemon::on_revoke(const std::vector<kafka::TopicPartition>& parts, bool los
     log()->info("revoked {}/{}{}", tp.topic, tp.partition, lost ? " (lost)" : "");
     partitions_.erase(it);
   }
+  owned_.store(partitions_.size());
 }
 
 void Daemon::apply(Partition& p, std::span<const kafka::Message* const> messages, EpochMillis now,
@@ -568,16 +582,6 @@ sla::Result<void> Daemon::run() {
   return {};
 }
 
-bool Daemon::kafka_reachable() {
-  const EpochMillis now = wall_now();
-  if (now - kafka_checked_at_.load() < 2000) return kafka_ok_.load();
-  std::unique_lock lock(kafka_check_mu_, std::try_to_lock);
-  if (!lock.owns_lock()) return kafka_ok_.load();  // another probe is asking
-  kafka_ok_.store(consumer_ != nullptr && consumer_->brokers_reachable(std::chrono::milliseconds(1000)));
-  kafka_checked_at_.store(wall_now());
-  return kafka_ok_.load();
-}
-
 std::shared_ptr<const http::Deps> Daemon::http_deps() {
   auto deps = std::make_shared<http::Deps>();
   deps->healthy = [] { return true; };
@@ -586,7 +590,7 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
     std::size_t owned = owned_partitions();
     if (!store_ok_.load()) {
       r.reason = "state store unreachable";
-    } else if (!kafka_reachable()) {
+    } else if (!kafka_ok_.load()) {
       r.reason = "Kafka unreachable";
     } else if (committer_ && committer_->stalled()) {
       r.reason = "outputs not acknowledged by Kafka for over flush_timeout_ms";

@@ -18,6 +18,9 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <stop_token>
+#include <thread>
 #include <chrono>
 #include <limits>
 #include <map>
@@ -128,8 +131,6 @@ class Daemon {
   /// Fires the timers of caught-up partitions that are due and produces
   /// their outputs at once.
   void fire_due(std::vector<engine::Output>& out);
-  /// Readiness: a broker answered within the last 2 s (asks it when older).
-  [[nodiscard]] bool kafka_reachable();
   /// Sleeps as long as `max_events_per_second` asks after `consumed` events.
   void throttle(std::size_t consumed);
   /// Whether `partition` still has a backlog in Kafka (see Partition::behind).
@@ -173,10 +174,12 @@ class Daemon {
   std::atomic<bool> stop_{false};
   std::atomic<bool> reload_{false};
   std::atomic<bool> store_ok_{true};
-  /// Readiness: whether a broker answered lately, checked at most every 2 s.
+  /// Readiness: whether a broker answered the last metadata request (asked
+  /// every 2 s by kafka_probe_, off the loop and the HTTP threads).
   std::atomic<bool> kafka_ok_{true};
-  std::atomic<EpochMillis> kafka_checked_at_{0};
-  std::mutex kafka_check_mu_;
+  std::jthread kafka_probe_;
+  /// partitions_.size(), for /readyz without mu_.
+  std::atomic<std::size_t> owned_{0};
   std::int64_t policy_mtime_ = 0;
   EpochMillis next_reload_check_ = 0;
   std::chrono::steady_clock::time_point throttle_until_{};

@@ -1,6 +1,7 @@
 // sla-timerd: the SLA timer service (SPEC 6.1). Wiring only: builds the
 // adapters from the config in dependency order, runs the daemon loop, and
 // stops in reverse order on SIGTERM/SIGINT (SIGHUP reloads the policy).
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -151,6 +152,15 @@ int main(int argc, char** argv) {
   sla::http::ServerOptions http_opts;
   http_opts.address = cfg->http.address;
   http_opts.port = cfg->http.port;
+  http_opts.threads = std::max<std::size_t>(2, cfg->http.threads);
+  http_opts.max_connections = cfg->http.max_connections;
+  // Descriptors for Kafka, Redis, logs and the connections evicted meanwhile
+  // are kept out of the HTTP cap.
+  if (const std::uint64_t fds = sla::http::raise_fd_limit(); fds < http_opts.max_connections + 256) {
+    const std::size_t cap = fds > 512 ? static_cast<std::size_t>(fds - 256) : 256;
+    spdlog::warn("open file limit {}: http.max_connections lowered from {} to {}", fds, http_opts.max_connections, cap);
+    http_opts.max_connections = cap;
+  }
   sla::http::Server server(http_opts, daemon.http_deps());
   if (auto r = server.start(); !r) {
     spdlog::critical("http: {}", r.error().message);

@@ -1,5 +1,9 @@
 #include "sla/http/server.hpp"
 
+#include <atomic>
+
+#include <sys/resource.h>
+#include <deque>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -30,9 +34,16 @@ namespace {
 /// is closed.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
+  using TcpSession = Session<boost::beast::tcp_stream>;
+
   Listener(net::io_context& ioc, tcp::acceptor acceptor, std::shared_ptr<const RequestHandler> handler,
-           SessionOptions options)
-      : ioc_(ioc), acceptor_(std::move(acceptor)), handler_(std::move(handler)), options_(options) {}
+           const ServerOptions& options)
+      : ioc_(ioc),
+        acceptor_(std::move(acceptor)),
+        handler_(std::move(handler)),
+        options_(options.session),
+        max_connections_(options.max_connections == 0 ? 1 : options.max_connections),
+        reserve_(options.connection_reserve) {}
 
   void run() { do_accept(); }
 
@@ -62,15 +73,66 @@ class Listener : public std::enable_shared_from_this<Listener> {
       });
       return;
     }
-    start_session(boost::beast::tcp_stream(std::move(socket)), handler_, options_);
+    admit(std::move(socket));
     do_accept();
   }
+
+  /// On the acceptor's strand. Sessions end on their own strands, so the
+  /// table holds weak pointers, pruned at every accept.
+  void admit(tcp::socket socket) {
+    prune();  // O(open connections) per accept: microseconds at the cap
+    if (sessions_.size() >= max_connections_) {
+      evict_one();
+      if (sessions_.size() >= max_connections_ + reserve_) {
+        // Every connection is busy: refuse cleanly (FIN, no RST) rather than
+        // run out of descriptors and fail everyone, health probes included.
+        boost::system::error_code ec;
+        socket.shutdown(tcp::socket::shutdown_both, ec);
+        socket.close(ec);
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+    }
+    auto session = start_session(boost::beast::tcp_stream(std::move(socket)), handler_, options_);
+    sessions_.push_back(std::move(session));
+    open_.store(sessions_.size(), std::memory_order_relaxed);
+  }
+
+  void prune() {
+    std::erase_if(sessions_, [](const std::weak_ptr<TcpSession>& w) { return w.expired(); });
+    open_.store(sessions_.size(), std::memory_order_relaxed);
+  }
+
+  /// Closes the oldest connection waiting for a request (idle keep-alive, a
+  /// socket that never sent anything, a slow header). It stays counted until
+  /// its session ends (the reserve covers the meantime).
+  void evict_one() {
+    for (const auto& w : sessions_) {
+      auto s = w.lock();
+      if (!s || !s->awaiting_request() || s->evict_requested()) continue;
+      if (s->evict_if_idle()) {
+        evicted_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+    }
+  }
+
+ public:
+  std::atomic<std::size_t> open_{0};
+  std::atomic<std::uint64_t> evicted_{0};
+  std::atomic<std::uint64_t> refused_{0};
+
+ private:
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
   net::steady_timer backoff_{acceptor_.get_executor()};
   std::shared_ptr<const RequestHandler> handler_;
   SessionOptions options_;
+  std::size_t max_connections_;
+  std::size_t reserve_;
+  /// Accept order: the oldest idle one is evicted first.
+  std::deque<std::weak_ptr<TcpSession>> sessions_;
 };
 
 }  // namespace
@@ -124,7 +186,7 @@ sla::Result<void> Server::start() {
   const auto local = acceptor.local_endpoint(ec);
   if (ec) return sla::fail(ErrorCode::kUnavailable, "http local endpoint " + where + ": " + ec.message());
 
-  impl->listener = std::make_shared<Listener>(impl->ioc, std::move(acceptor), handler_, options_.session);
+  impl->listener = std::make_shared<Listener>(impl->ioc, std::move(acceptor), handler_, options_);
   impl->listener->run();
   impl->work.emplace(net::make_work_guard(impl->ioc));
   impl->threads.reserve(threads);
@@ -145,6 +207,24 @@ sla::Result<void> Server::start() {
   impl_ = std::move(impl);
   logger()->info("http listening on {}:{}", options_.address, bound_port_);
   return {};
+}
+
+Server::ConnectionStats Server::connection_stats() const {
+  if (!impl_) return {};
+  return {impl_->listener->open_.load(std::memory_order_relaxed),
+          impl_->listener->evicted_.load(std::memory_order_relaxed),
+          impl_->listener->refused_.load(std::memory_order_relaxed)};
+}
+
+std::uint64_t raise_fd_limit() noexcept {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
+  if (lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  return static_cast<std::uint64_t>(lim.rlim_cur);
 }
 
 void Server::stop() {

@@ -41,6 +41,16 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
   EXPECT_EQ(c->commit_interval_ms, 200);
   EXPECT_EQ(c->bulk_linger_ms, 100);
   EXPECT_EQ(c->apply_threads, 0);  // one per core
+  EXPECT_EQ(c->http.threads, 2u);
+  EXPECT_EQ(c->http.max_connections, 1024u);
+}
+
+TEST_F(ConfigTest, HttpThreadsAndConnectionCap) {
+  auto c = sla::timerd::load_config(write("http: {threads: 4, max_connections: 300}\n"),
+                                    {{"SLA_HTTP_MAX_CONNECTIONS", "200"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->http.threads, 4u);
+  EXPECT_EQ(c->http.max_connections, 200u);  // environment over file
 }
 
 TEST_F(ConfigTest, FileValuesAndTheEnvironmentWins) {

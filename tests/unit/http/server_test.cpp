@@ -1,6 +1,11 @@
 // Server on a real loopback socket (127.0.0.1 only, ephemeral port).
+#include <atomic>
+#include <future>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <poll.h>
 
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -182,6 +187,75 @@ TEST(Server, TwoThreadsServeConcurrentClients) {
     EXPECT_EQ(a.request(bhttp::verb::get, "/healthz").result_int(), 200u);
     EXPECT_EQ(b.request(bhttp::verb::get, "/nope").result_int(), 404u);
   }
+}
+
+/// Whether the server closed `socket` (EOF or reset) within `ms`.
+bool closed_by_server(tcp::socket& socket, int ms) {
+  pollfd p{socket.native_handle(), POLLIN, 0};
+  if (::poll(&p, 1, ms) <= 0) return false;
+  char c = 0;
+  const auto n = ::recv(socket.native_handle(), &c, 1, MSG_DONTWAIT);
+  return n <= 0;
+}
+
+TEST(Server, IdleSocketsOverTheCapAreEvictedAndHealthzStillAnswers) {
+  auto o = loopback();
+  o.threads = 2;
+  o.max_connections = 8;
+  o.connection_reserve = 2;
+  sla::http::Server server(o, deps());
+  ASSERT_TRUE(server.start());
+  net::io_context ioc;
+  std::vector<tcp::socket> idle;
+  for (int i = 0; i < 40; ++i) {
+    idle.emplace_back(ioc);
+    idle.back().connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server.port()));
+  }
+  Client probe(server.port());
+  const auto t0 = std::chrono::steady_clock::now();
+  auto res = probe.request(bhttp::verb::get, "/healthz");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));
+  // The oldest idle sockets made room: closed by the server (EOF), never
+  // more open than the cap plus the reserve.
+  int closed = 0;
+  for (auto& s : idle) closed += closed_by_server(s, 100) ? 1 : 0;
+  EXPECT_GE(closed, 40 - 8 - 2);
+  const auto stats = server.connection_stats();
+  EXPECT_GE(stats.evicted + stats.refused, 40u - 8u - 2u);
+  EXPECT_LE(stats.open, 8u + 2u);
+}
+
+TEST(Server, PastTheReserveWithEveryConnectionBusyNewOnesAreClosedAtOnce) {
+  auto o = loopback();
+  o.threads = 4;
+  o.max_connections = 2;
+  o.connection_reserve = 1;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> inside{0};
+  sla::http::Server server(o, [&](const sla::http::Request& req) {
+    inside.fetch_add(1);
+    released.wait();
+    return sla::http::error_response(req, 404, "late");
+  });
+  ASSERT_TRUE(server.start());
+  // Three connections each inside a request (busy: not evictable).
+  std::vector<std::future<unsigned>> busy;
+  for (int i = 0; i < 3; ++i) {
+    busy.push_back(std::async(std::launch::async, [port = server.port()] {
+      Client c(port);
+      return c.request(bhttp::verb::get, "/slow").result_int();
+    }));
+    while (inside.load() < i + 1) std::this_thread::yield();
+  }
+  net::io_context ioc;
+  tcp::socket extra(ioc);
+  extra.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server.port()));
+  EXPECT_TRUE(closed_by_server(extra, 5000));
+  release.set_value();
+  for (auto& f : busy) EXPECT_EQ(f.get(), 404u);
+  EXPECT_EQ(server.connection_stats().refused, 1u);
 }
 
 }  // namespace

@@ -29,6 +29,15 @@ struct ServerOptions {
   std::uint16_t port = 8080;
   /// I/O threads running the io_context (>= 1).
   std::size_t threads = 1;
+  /// Open connections at most. At the cap, a new connection is still
+  /// accepted if an open one is idle (waiting for a request header, e.g. an
+  /// idle keep-alive or a slow client): the oldest such one is closed to make
+  /// room, so a health probe gets in while idle sockets fill the cap. Past
+  /// the cap plus `connection_reserve` (every connection busy with a
+  /// request), new connections are accepted and closed at once.
+  std::size_t max_connections = 1024;
+  /// Headroom over max_connections while evictions take effect.
+  std::size_t connection_reserve = 16;
   /// Per-connection limits: body_limit, header_limit, read/write timeouts,
   /// write queue.
   SessionOptions session;
@@ -59,6 +68,16 @@ class Server {
   [[nodiscard]] std::uint16_t port() const noexcept { return bound_port_; }
   [[nodiscard]] const ServerOptions& options() const noexcept { return options_; }
 
+  /// Connection counters since start() (any thread): open now, closed to
+  /// make room under the cap, and refused (closed at once) past the reserve.
+  /// `open` is as counted at the last accept.
+  struct ConnectionStats {
+    std::size_t open = 0;
+    std::uint64_t evicted = 0;
+    std::uint64_t refused = 0;
+  };
+  [[nodiscard]] ConnectionStats connection_stats() const;
+
   struct Impl;
 
  private:
@@ -67,5 +86,11 @@ class Server {
   std::unique_ptr<Impl> impl_;
   std::uint16_t bound_port_ = 0;
 };
+
+/// Raises the process's soft limit on open files (RLIMIT_NOFILE) to its hard
+/// limit and returns the soft limit now in force (unchanged if raising
+/// failed). Call once at start, before connections are accepted: the
+/// connection cap is only a cap if descriptors outlast it.
+[[nodiscard]] std::uint64_t raise_fd_limit() noexcept;
 
 }  // namespace sla::http

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -24,6 +25,7 @@
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -85,6 +87,28 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   [[nodiscard]] Stream& stream() noexcept { return stream_; }
 
+  /// Whether the connection is waiting for (the header of) its next request:
+  /// idle on keep-alive, or still sending a header. Any thread; a hint for
+  /// the listener's choice of a connection to evict (see evict_if_idle()).
+  [[nodiscard]] bool awaiting_request() const noexcept { return awaiting_request_.load(std::memory_order_relaxed); }
+
+  /// Any thread: closes the connection on its own executor if it is still
+  /// waiting for a request header then (no request is cut off mid-answer).
+  /// The listener calls it to make room when the connection cap is reached.
+  /// False if an eviction is already under way.
+  bool evict_if_idle() {
+    if (evict_requested_.exchange(true)) return false;
+    boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->awaiting_request_.load(std::memory_order_relaxed) && !self->closing_) {
+        self->do_close_hard();
+      } else {
+        self->evict_requested_.store(false);  // busy after all: a candidate again later
+      }
+    });
+    return true;
+  }
+  [[nodiscard]] bool evict_requested() const noexcept { return evict_requested_.load(std::memory_order_relaxed); }
+
  private:
   void set_timeout(std::chrono::milliseconds d) {
     if constexpr (detail::TimedStream<Stream>) boost::beast::get_lowest_layer(stream_).expires_after(d);
@@ -97,6 +121,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_->header_limit(options_.header_limit);
     set_timeout(options_.read_timeout);
     reading_ = true;
+    awaiting_request_.store(true, std::memory_order_relaxed);
     // The header first, so `Expect: 100-continue` can be answered before the
     // body arrives (curl waits a second for it on larger uploads).
     boost::beast::http::async_read_header(
@@ -106,6 +131,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void on_header(boost::beast::error_code ec) {
     namespace bhttp = boost::beast::http;
+    awaiting_request_.store(false, std::memory_order_relaxed);
     if (ec) {
       on_read(ec);
       return;
@@ -265,6 +291,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<boost::beast::http::response<boost::beast::http::empty_body>> continue_;  // 100 being written
   bool reading_ = false;
   bool closing_ = false;
+  std::atomic<bool> awaiting_request_{false};  ///< see awaiting_request()
+  std::atomic<bool> evict_requested_{false};   ///< see evict_if_idle()
   std::array<char, 4096> discard_{};  // lingering close only
 };
 

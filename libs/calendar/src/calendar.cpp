@@ -320,6 +320,7 @@ Calendar::~Calendar() = default;
 
 sla::Result<std::shared_ptr<const Calendar>> Calendar::build(CalendarSpec spec) {
   auto impl = std::make_unique<Impl>();
+  if (auto name = check_time_zone_name(spec.timezone); !name) return tl::unexpected(name.error());
   if (!absl::LoadTimeZone(spec.timezone, &impl->tz)) {
     return sla::fail(ErrorCode::kInvalidArgument, "unknown time zone '" + spec.timezone + "'");
   }

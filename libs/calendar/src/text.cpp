@@ -127,4 +127,29 @@ std::string format_rfc3339(EpochMillis t) {
                           absl::UTCTimeZone());
 }
 
+sla::Result<std::string_view> check_time_zone_name(std::string_view name) {
+  auto bad = [&] {
+    return sla::fail(ErrorCode::kInvalidArgument,
+                     "'" + std::string(name.substr(0, 80)) +
+                         "' is not an IANA time zone name (expected a name such as Europe/Warsaw or UTC)");
+  };
+  constexpr std::size_t kMaxLength = 64;  // the longest IANA name has 32 characters
+  if (name.empty() || name.size() > kMaxLength) return bad();
+  bool component_start = true;
+  for (const char c : name) {
+    const bool word = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                      c == '+' || c == '-';
+    if (c == '/') {
+      if (component_start) return bad();  // leading '/' or "//"
+      component_start = true;
+    } else if (word) {
+      component_start = false;
+    } else {
+      return bad();  // '.', ':', spaces, NUL...
+    }
+  }
+  if (component_start) return bad();  // trailing '/'
+  return name;
+}
+
 }  // namespace sla::calendar

@@ -89,6 +89,19 @@ int month_index(const std::string& s) {
   return 0;
 }
 
+/// A relative path with no ".." component: it names a file under the
+/// policy's own folder (the reader resolves it against that folder).
+bool inside_policy_folder(std::string_view path) {
+  if (path.empty() || path.front() == '/') return false;
+  while (!path.empty()) {
+    const auto slash = path.find('/');
+    if (path.substr(0, slash) == "..") return false;
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return true;
+}
+
 class Loader {
  public:
   explicit Loader(Ctx& ctx) : ctx_(ctx) {}
@@ -113,6 +126,8 @@ class Loader {
         absl::TimeZone tz;
         if (!v.IsScalar() || v.Scalar().empty()) {
           err(out, v.Mark(), path, "expected an IANA time zone name such as Europe/Warsaw");
+        } else if (auto zone = check_time_zone_name(v.Scalar()); !zone) {
+          err(out, v.Mark(), path, zone.error().message);
         } else if (!absl::LoadTimeZone(v.Scalar(), &tz)) {
           err(out, v.Mark(), path, "unknown time zone '" + v.Scalar() + "' (expected an IANA name such as America/Mexico_City)");
         } else {
@@ -472,6 +487,17 @@ class Loader {
         err(out, n.Mark(), path, "expected a file name");
         continue;
       }
+      if (!ctx_.opts.allow_files) {
+        err(out, n.Mark(), path,
+            "cannot read '" + n.Scalar() + "': ICS files are only read for a policy loaded from its own folder, "
+            "not for one sent to the service");
+        continue;
+      }
+      if (!inside_policy_folder(n.Scalar())) {
+        err(out, n.Mark(), path,
+            "'" + n.Scalar() + "' must be a path relative to the policy's folder (no leading '/', no '..')");
+        continue;
+      }
       if (!ctx_.opts.read_file) {
         err(out, n.Mark(), path, "cannot read '" + n.Scalar() + "': no file reader configured");
         continue;
@@ -493,42 +519,187 @@ class Loader {
   Ctx& ctx_;
 };
 
-/// Adds the holidays of everything `name` includes (transitively) to `into`.
-/// Unknown names are reported at the include naming them directly; a cycle
-/// back to the calendar being resolved is reported at that calendar's own
-/// include (`via`) that leads into it.
-void resolve_includes(const std::string& name, std::map<std::string, Parsed>& all, std::vector<std::string>& stack,
-                      std::set<std::string>& seen, CalendarSpec& into, Ctx& ctx, bool& ok,
-                      const IncludeRef* via) {
-  const Parsed& p = all.at(name);
-  stack.push_back(name);
-  for (const auto& inc : p.includes) {
-    const IncludeRef* root_ref = stack.size() == 1 ? &inc : via;
-    if (inc.name == "24x7") continue;  // no holidays
-    auto it = all.find(inc.name);
-    if (it == all.end()) {
-      if (stack.size() == 1) ctx.error(inc.mark, inc.path, "unknown calendar '" + inc.name + "'");
-      ok = false;
-      continue;
+/// The most holiday entries (rules and dates) copied into calendars through
+/// `include:`, summed over all calendars of a policy: a bound on the memory
+/// and time a policy's includes may cost (a legitimate policy copies a few
+/// thousand), so that a long include chain with holidays at every link is a
+/// load error, not minutes of work.
+constexpr std::size_t kMaxIncludedHolidays = 500'000;
+/// A cycle longer than this is named by its first names and the last.
+constexpr std::size_t kMaxCycleNames = 10;
+
+/// Resolves `include:` for every calendar at once in time linear in the
+/// number of calendars, includes and copied holidays: one depth-first walk
+/// (white/grey/black) finds unknown names and cycles, and each calendar's
+/// inherited holidays are merged once, when it is finished, from its direct
+/// includes' own and already-merged lists. A calendar that includes an
+/// unknown name or reaches a cycle is not built; the errors are reported at
+/// the include naming the unknown calendar and, for each calendar on a
+/// cycle, at its include leading round it.
+class IncludeResolver {
+ public:
+  IncludeResolver(std::map<std::string, Parsed>& all, Ctx& ctx) : ctx_(ctx) {
+    for (auto& [name, parsed] : all) {
+      index_.emplace(name, nodes_.size());
+      Node n;
+      n.name = &name;
+      n.parsed = &parsed;
+      nodes_.push_back(std::move(n));
     }
-    if (std::find(stack.begin(), stack.end(), inc.name) != stack.end()) {
-      if (inc.name == stack.front()) {
-        std::string chain;
-        for (const auto& s : stack) chain += s + " -> ";
-        ctx.error(root_ref->mark, root_ref->path, "include cycle: " + chain + inc.name);
+    for (auto& n : nodes_) {
+      for (const auto& inc : n.parsed->includes) {
+        if (inc.name == "24x7") {
+          n.edges.push_back(kNoHolidays);
+        } else if (auto it = index_.find(inc.name); it != index_.end()) {
+          n.edges.push_back(it->second);
+        } else {
+          ctx_.error(inc.mark, inc.path, "unknown calendar '" + inc.name + "'");
+          n.edges.push_back(kUnknown);
+        }
       }
-      ok = false;
-      continue;
     }
-    if (!seen.insert(inc.name).second) continue;  // diamond: already merged
-    const CalendarSpec& other = it->second.spec;
-    into.holidays.insert(into.holidays.end(), other.holidays.begin(), other.holidays.end());
-    into.extra_holiday_dates.insert(into.extra_holiday_dates.end(), other.extra_holiday_dates.begin(),
-                                    other.extra_holiday_dates.end());
-    resolve_includes(inc.name, all, stack, seen, into, ctx, ok, root_ref);
   }
-  stack.pop_back();
-}
+
+  /// Walks every calendar; afterwards bad(name) says whether it may be built
+  /// and merge_into adds its inherited holidays to a spec.
+  void run() {
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i].color == Color::kWhite) walk(i);
+    }
+  }
+
+  [[nodiscard]] bool bad(const std::string& name) const { return nodes_[index_.at(name)].bad; }
+
+  void merge_into(const std::string& name, CalendarSpec& into) const {
+    for (const std::size_t src : nodes_[index_.at(name)].sources) {
+      const CalendarSpec& other = nodes_[src].parsed->spec;
+      into.holidays.insert(into.holidays.end(), other.holidays.begin(), other.holidays.end());
+      into.extra_holiday_dates.insert(into.extra_holiday_dates.end(), other.extra_holiday_dates.begin(),
+                                      other.extra_holiday_dates.end());
+    }
+  }
+
+ private:
+  static constexpr std::size_t kNoHolidays = static_cast<std::size_t>(-1);  // 24x7
+  static constexpr std::size_t kUnknown = static_cast<std::size_t>(-2);
+  enum class Color : std::uint8_t { kWhite, kGrey, kBlack };
+
+  struct Node {
+    const std::string* name = nullptr;
+    Parsed* parsed = nullptr;
+    std::vector<std::size_t> edges;    // per include, in order
+    std::vector<std::size_t> sources;  // calendars whose own holidays it inherits, each once
+    Color color = Color::kWhite;
+    bool bad = false;
+    bool on_reported_cycle = false;
+    std::size_t stamp = static_cast<std::size_t>(-1);  // last node whose sources listed this one
+  };
+  struct Frame {
+    std::size_t node;
+    std::size_t edge;  // the include being followed
+  };
+
+  [[nodiscard]] std::size_t own_holidays(std::size_t i) const {
+    const CalendarSpec& s = nodes_[i].parsed->spec;
+    return s.holidays.size() + s.extra_holiday_dates.size();
+  }
+
+  void walk(std::size_t root) {
+    std::vector<Frame> stack{{root, 0}};
+    nodes_[root].color = Color::kGrey;
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      Node& u = nodes_[f.node];
+      if (f.edge == u.edges.size()) {
+        finish(f.node);
+        stack.pop_back();
+        if (!stack.empty()) {
+          nodes_[stack.back().node].bad |= u.bad;
+          ++stack.back().edge;
+        }
+        continue;
+      }
+      const std::size_t v = u.edges[f.edge];
+      if (v == kNoHolidays) {
+        ++f.edge;
+      } else if (v == kUnknown) {
+        u.bad = true;
+        ++f.edge;
+      } else if (nodes_[v].color == Color::kGrey) {
+        u.bad = true;
+        report_cycle(stack, v);
+        ++f.edge;
+      } else if (nodes_[v].color == Color::kBlack) {
+        u.bad |= nodes_[v].bad;
+        ++f.edge;
+      } else {
+        nodes_[v].color = Color::kGrey;
+        stack.push_back({v, 0});  // `f` and `u` are not used past this point
+      }
+    }
+  }
+
+  /// `stack` from the frame of `v` to its top is a cycle back to `v`. Each
+  /// calendar on it gets one error at its include leading round the cycle,
+  /// unless a cycle through `v` was already reported.
+  void report_cycle(const std::vector<Frame>& stack, std::size_t v) {
+    if (nodes_[v].on_reported_cycle) return;
+    std::size_t first = stack.size() - 1;
+    while (stack[first].node != v) --first;
+    const std::size_t len = stack.size() - first;
+    for (std::size_t k = 0; k < len; ++k) {
+      const Frame& at = stack[first + k];
+      Node& n = nodes_[at.node];
+      n.on_reported_cycle = true;
+      std::string chain;
+      for (std::size_t j = 0; j < std::min(len, kMaxCycleNames); ++j) {
+        chain += *nodes_[stack[first + (k + j) % len].node].name + " -> ";
+      }
+      if (len > kMaxCycleNames) chain += "... (" + std::to_string(len - kMaxCycleNames) + " more) -> ";
+      const IncludeRef& ref = n.parsed->includes[at.edge];
+      ctx_.error(ref.mark, ref.path, "include cycle: " + chain + *n.name);
+    }
+  }
+
+  /// Lists the calendars whose holidays `i` inherits: each direct include,
+  /// then what it inherits, each calendar once (diamonds), in include order.
+  void finish(std::size_t i) {
+    Node& u = nodes_[i];
+    u.color = Color::kBlack;
+    if (u.bad) return;
+    if (over_budget_) {  // reported once; the rest are not built either
+      u.bad = true;
+      return;
+    }
+    auto add = [&](std::size_t src) {
+      if (nodes_[src].stamp == i || own_holidays(src) == 0) return;
+      nodes_[src].stamp = i;
+      u.sources.push_back(src);
+      copied_ += own_holidays(src);
+    };
+    for (const std::size_t v : u.edges) {
+      if (v == kNoHolidays) continue;
+      add(v);
+      for (const std::size_t src : nodes_[v].sources) add(src);
+      if (copied_ > kMaxIncludedHolidays) {
+        const IncludeRef& ref = u.parsed->includes.front();
+        ctx_.error(ref.mark, ref.path,
+                   "the calendars' includes copy more than " + std::to_string(kMaxIncludedHolidays) +
+                       " holidays in all; include fewer calendars or share fewer holidays");
+        u.bad = true;
+        u.sources.clear();
+        over_budget_ = true;
+        return;
+      }
+    }
+  }
+
+  Ctx& ctx_;
+  std::vector<Node> nodes_;
+  std::map<std::string_view, std::size_t> index_;
+  std::size_t copied_ = 0;
+  bool over_budget_ = false;
+};
 
 }  // namespace
 
@@ -557,13 +728,12 @@ std::shared_ptr<const CalendarSet> load_calendars(const YAML::Node& calendars, c
       }
       all.emplace(name, loader.parse_calendar(name, it->first, it->second));
     }
+    IncludeResolver includes(all, ctx);
+    includes.run();
     for (auto& [name, parsed] : all) {
+      if (!parsed.ok || includes.bad(name) || errors.size() != before) continue;
       CalendarSpec spec = parsed.spec;
-      std::vector<std::string> stack;
-      std::set<std::string> seen;
-      bool ok = parsed.ok;
-      resolve_includes(name, all, stack, seen, spec, ctx, ok, nullptr);
-      if (!ok || errors.size() != before) continue;
+      includes.merge_into(name, spec);
       auto cal = Calendar::build(std::move(spec));
       if (!cal) {
         ctx.error(parsed.mark, "calendars." + name, cal.error().message);

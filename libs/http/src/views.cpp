@@ -147,8 +147,10 @@ json load_errors_json(const std::vector<policy::LoadError>& errors) {
 }
 
 json validate_policy_json(std::string_view yaml_text, const policy::LoadOptions& options) {
+  policy::LoadOptions opts = options;
+  opts.allow_files = false;  // a policy sent to the service reads no file of the host (SPEC 5.3)
   std::vector<policy::LoadError> errors;
-  auto loaded = policy::load_policy(yaml_text, options, errors);
+  auto loaded = policy::load_policy(yaml_text, opts, errors);
   if (!loaded && errors.empty()) {
     // load_policy promises an error with every nullptr; keep the answer honest anyway.
     errors.push_back({options.file, 0, 0, "policy failed to load"});

@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstdio>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -139,6 +140,18 @@ std::optional<absl::CivilMinute> parse_local_time(std::string_view sv) {
   absl::CivilDay d;
   if (absl::ParseCivilTime(text, &d)) return absl::CivilMinute(d);
   return std::nullopt;
+}
+
+// The counted length of a target when it does not depend on the clock's
+// start (a fixed or `bd` target on a known calendar); nullopt otherwise
+// (open-ended, nbd, no calendar) and when n x day_length overflows.
+std::optional<std::int64_t> counted_length(const Target& t) {
+  if (t.open_ended) return std::nullopt;
+  if (t.duration.kind == calendar::Duration::Kind::kFixed) return t.duration.millis;
+  if (t.duration.kind != calendar::Duration::Kind::kBusinessDays || t.calendar == nullptr) return std::nullopt;
+  std::int64_t ms = 0;
+  if (__builtin_mul_overflow(t.duration.business_days, t.calendar->day_length_millis(), &ms)) return std::nullopt;
+  return ms;
 }
 
 }  // namespace
@@ -316,6 +329,10 @@ class Builder {
       error(node, path + ": duration '" + *s + "' must be positive");
       return std::nullopt;
     }
+    if (d->kind == calendar::Duration::Kind::kFixed && d->millis > kMaxCountedMillis) {
+      error(node, path + ": duration '" + *s + "' is longer than 1000 years");
+      return std::nullopt;
+    }
     return *d;
   }
 
@@ -339,12 +356,22 @@ class Builder {
   void load_ladder(std::size_t i, const YAML::Node& node, std::set<std::string>& names);
   void check_step_order(const EscalationLadder& ladder, const std::vector<YAML::Node>& at_nodes);
   void link_steps();
+  void check_clock_items();
+  // target + times x repeat stays within kMaxCountedMillis (`length`: the
+  // target's counted length when known; nbd targets last at most days).
+  static bool reminders_in_range(const Target& t, std::optional<std::int64_t> length) {
+    std::int64_t last = 0;
+    return !__builtin_mul_overflow(static_cast<std::int64_t>(t.after_breach.times), t.after_breach.repeat_ms, &last) &&
+           !__builtin_add_overflow(last, length.value_or(0), &last) && last <= kMaxCountedMillis;
+  }
 
   const LoadOptions& options_;
   std::vector<LoadError>& errors_;
   std::vector<LoadError> mine_;
   YAML::Mark last_mark_;
   std::vector<std::pair<YAML::Node, YAML::Mark>> null_keys_;  // empty values -> their key's mark
+  // Where each loaded target is written, by path ("plans.p.severities.s.response[.in_hours]").
+  std::map<std::string, YAML::Mark> target_marks_;
   std::shared_ptr<Policy> policy_;
   // Calendar names known even when the calendar section failed to load, so
   // that one bad calendar does not turn into an "unknown calendar" per target.
@@ -417,6 +444,7 @@ std::shared_ptr<const Policy> Builder::build(std::string_view text) {
             error(root, "missing required key 'plans'");
           }
           if (const Entry* e = find(t, "escalations")) load_escalations(*e);
+          if (plans_ok_) check_clock_items();
         }
       }
     } catch (const YAML::Exception& ex) {
@@ -507,7 +535,10 @@ void Builder::load_rotation(const std::string& name, const YAML::Node& node, con
   if (const Entry* tz = find(*m, "timezone")) {
     if (auto s = nonempty_scalar(tz->value, path + ".timezone")) {
       r.timezone = *s;
-      if (!absl::LoadTimeZone(*s, &r.tz)) {
+      if (auto zone = calendar::check_time_zone_name(*s); !zone) {
+        error(tz->value, path + ".timezone: " + zone.error().message);
+        ok = false;
+      } else if (!absl::LoadTimeZone(*s, &r.tz)) {
         error(tz->value, path + ".timezone: unknown time zone '" + *s + "' (expected an IANA name like Europe/Warsaw)");
         ok = false;
       }
@@ -995,9 +1026,15 @@ std::optional<Target> Builder::load_target(Metric metric, Variant variant, const
   // The target's counted length when it does not depend on the start.
   std::optional<std::int64_t> length;
   if (ok && !t.open_ended) {
-    if (t.duration.kind == calendar::Duration::Kind::kFixed) length = t.duration.millis;
-    else if (t.duration.kind == calendar::Duration::Kind::kBusinessDays && t.calendar != nullptr)
-      length = t.duration.business_days * t.calendar->day_length_millis();
+    length = counted_length(t);
+    if (t.duration.kind == calendar::Duration::Kind::kBusinessDays && t.calendar != nullptr &&
+        (!length || *length > kMaxCountedMillis)) {
+      error(dur->value, path + "." + dur->key + ": '" + t.duration_text + "' is longer than 1000 years (" +
+                            std::to_string(t.duration.business_days) + " x the calendar's day_length of " +
+                            calendar::to_string(calendar::Duration::fixed(t.calendar->day_length_millis())) + ")");
+      length.reset();
+      ok = false;
+    }
   }
 
   if (const Entry* w = find(*m, "warnings")) {
@@ -1041,8 +1078,16 @@ std::optional<Target> Builder::load_target(Metric metric, Variant variant, const
   } else if (!t.open_ended) {
     t.after_breach = policy_->after_breach_;
   }
+  if (ok && !t.open_ended && !reminders_in_range(t, length)) {
+    const Entry* a = find(*m, "after_breach");
+    error(a != nullptr ? a->value : node,
+          path + ": the last reminder (" + std::to_string(t.after_breach.times) + " x " + t.after_breach.repeat_text +
+              " after the deadline of " + t.duration_text + ") would be due more than 1000 years after the clock starts");
+    ok = false;
+  }
 
   if (!ok) return std::nullopt;
+  target_marks_[path] = mark_of(node);
   return t;
 }
 
@@ -1255,10 +1300,7 @@ void Builder::check_step_order(const EscalationLadder& ladder, const std::vector
         if (!mt || !ladder.match.matches(pn, sn, metric)) continue;
         for (const Target* t : {&mt->in_hours, mt->after_hours ? &*mt->after_hours : nullptr}) {
           if (t == nullptr || t->open_ended) continue;
-          std::optional<std::int64_t> len;
-          if (t->duration.kind == calendar::Duration::Kind::kFixed) len = t->duration.millis;
-          else if (t->duration.kind == calendar::Duration::Kind::kBusinessDays && t->calendar != nullptr)
-            len = t->duration.business_days * t->calendar->day_length_millis();
+          const std::optional<std::int64_t> len = counted_length(*t);
           if (len) lengths.emplace_back(pn + "/" + sn + "/" + std::string(to_string(metric)) + " (" + t->duration_text + ")", len);
         }
       }
@@ -1266,6 +1308,16 @@ void Builder::check_step_order(const EscalationLadder& ladder, const std::vector
   }
   auto phase = [](const StepAt& a) { return a.kind == StepAt::Kind::kBreach ? 1 : 0; };
   const auto& steps = ladder.steps;
+  // breach+D is target + D of counted time: bounded like every other time.
+  for (std::size_t j = 0; j < steps.size(); ++j) {
+    if (steps[j].at.kind != StepAt::Kind::kBreach) continue;
+    for (const auto& [label, len] : lengths) {
+      if (*len + steps[j].at.after_breach_ms <= kMaxCountedMillis) continue;
+      error(at_nodes[j], ladder.name + ": step " + std::to_string(j + 1) + " (at " + steps[j].at.text +
+                             ") would be due more than 1000 years after the clock starts for " + label);
+      break;
+    }
+  }
   for (std::size_t j = 1; j < steps.size(); ++j) {
     for (std::size_t i = 0; i < j; ++i) {
       const StepAt& a = steps[i].at;
@@ -1294,6 +1346,36 @@ void Builder::check_step_order(const EscalationLadder& ladder, const std::vector
                                ") is not later than step " + std::to_string(i + 1) + " (at " + a.text + ")" +
                                where + "; steps must be in increasing order");
         break;
+      }
+    }
+  }
+}
+
+void Builder::check_clock_items() {
+  for (const auto& [pn, plan] : policy_->plans_) {
+    for (const auto& [sn, sev] : plan.severities) {
+      for (Metric metric : kAllMetrics) {
+        const auto& mt = sev.metrics[index(metric)];
+        if (!mt) continue;
+        std::size_t steps = 0;
+        for (const auto& ladder : policy_->escalations_) {
+          if (ladder.match.matches(pn, sn, metric)) steps += ladder.steps.size();
+        }
+        const std::string base = "plans." + pn + ".severities." + sn + "." + std::string(to_string(metric));
+        for (const Target* t : {&mt->in_hours, mt->after_hours ? &*mt->after_hours : nullptr}) {
+          if (t == nullptr) continue;
+          const std::size_t warnings = t->open_ended ? 0 : t->warnings.size();
+          const std::size_t reminders = t->open_ended ? 0 : static_cast<std::size_t>(std::max(0, t->after_breach.times));
+          const std::size_t items = warnings + (t->open_ended ? 0 : 1) + reminders + steps;
+          if (items <= kMaxClockItems) continue;
+          const std::string path = !mt->split() ? base : base + (t == &mt->in_hours ? ".in_hours" : ".after_hours");
+          auto where = target_marks_.find(path);
+          error_at(where != target_marks_.end() ? where->second : YAML::Mark(),
+                   path + ": a clock tracks at most " + std::to_string(kMaxClockItems) +
+                       " warnings, breach, reminders and escalation steps; this one has " + std::to_string(items) +
+                       " (" + std::to_string(warnings) + " warnings, " + (t->open_ended ? "no breach, " : "1 breach, ") +
+                       std::to_string(reminders) + " reminders, " + std::to_string(steps) + " steps)");
+        }
       }
     }
   }

@@ -59,6 +59,10 @@ sla::Result<std::int64_t> fixed_duration(std::string_view text, std::string_view
   if (d->millis < 0 || (d->millis == 0 && !allow_zero)) {
     return sla::fail(ErrorCode::kInvalidArgument, std::string(what) + " must be positive: '" + std::string(text) + "'");
   }
+  if (d->millis > kMaxCountedMillis) {
+    return sla::fail(ErrorCode::kOutOfRange,
+                     std::string(what) + " '" + std::string(text) + "' is longer than 1000 years");
+  }
   return d->millis;
 }
 

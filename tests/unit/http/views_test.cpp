@@ -197,6 +197,27 @@ TEST(Views, ValidatePolicyReportsPositions) {
   EXPECT_FALSE(garbage["errors"].empty());
 }
 
+// SPEC 5.3: a policy sent over HTTP never makes the service read a file,
+// even when the caller's options carry a reader.
+TEST(Views, ValidatePolicyNeverReadsFiles) {
+  sla::policy::LoadOptions opts;
+  opts.file = "upload.yaml";
+  int reads = 0;
+  opts.read_file = [&reads](const std::string&) -> sla::Result<std::string> {
+    ++reads;
+    return std::string("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n");
+  };
+  const json j = sla::http::validate_policy_json(
+      "version: 1\npolicy_id: x\ncalendars:\n  biz: {timezone: UTC, hours: {mon-fri: [\"09:00-17:00\"]}, "
+      "ics: holidays.ics}\nplans:\n  gold: {severities: {P1: {response: {within: 1h}}}}\n",
+      opts);
+  EXPECT_EQ(reads, 0);
+  EXPECT_EQ(j["ok"], false);
+  ASSERT_EQ(j["errors"].size(), 1u);
+  EXPECT_NE(j["errors"][0]["message"].get<std::string>().find("ICS files are only read for a policy loaded from its own folder"),
+            std::string::npos);
+}
+
 TEST(Views, PolicyDeadline) {
   auto p = load();
   const auto friday_4pm = at("2026-04-10T16:00:00Z");

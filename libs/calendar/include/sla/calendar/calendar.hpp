@@ -176,6 +176,14 @@ class CalendarSet {
 /// (bit 0 = Monday). kInvalidArgument naming the unknown weekday.
 [[nodiscard]] sla::Result<std::uint8_t> parse_weekdays(std::string_view text);
 
+/// Checks that `name` is spelled like an IANA time zone name ("UTC",
+/// "Europe/Warsaw", "America/Argentina/Buenos_Aires", "Etc/GMT+5"): 1..64
+/// characters, components of [A-Za-z0-9_+-] separated by single '/'. Anything
+/// else (an absolute or relative file path, "..", a ':' prefix) fails with
+/// kInvalidArgument, so abseil never opens a file outside the zoneinfo
+/// directory (it takes a zone name as a path relative to it). No I/O.
+[[nodiscard]] sla::Result<std::string_view> check_time_zone_name(std::string_view name);
+
 /// RFC 3339 helpers for the CLI and tests: "2026-04-06T16:00:00Z" (offsets
 /// like +02:00 and fractional seconds accepted on input; output always UTC,
 /// milliseconds shown only when non-zero).

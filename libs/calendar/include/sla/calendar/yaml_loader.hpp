@@ -32,6 +32,11 @@ struct LoadOptions {
   /// in the YAML (the caller resolves it relative to the policy file's
   /// directory). Unset: `ics:` is a load error.
   std::function<sla::Result<std::string>(const std::string& path)> read_file;
+  /// False for a policy that does not come from a file of the operator's
+  /// (one posted to the HTTP API): `ics:` is then a load error and read_file
+  /// is never called. When true, `ics:` paths must still stay inside the
+  /// policy's folder: relative, with no ".." component (a load error otherwise).
+  bool allow_files = true;
 };
 
 /// Parses the `calendars:` mapping node of a policy file (SPEC 2.1 shape).

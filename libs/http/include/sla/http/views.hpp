@@ -50,8 +50,8 @@ namespace sla::http {
 [[nodiscard]] nlohmann::json load_errors_json(const std::vector<policy::LoadError>& errors);
 
 /// Loads `yaml_text` with policy::load_policy and reports the result as
-/// load_errors_json (ok iff no errors). Thread-safe; `options.read_file`
-/// decides whether `ics:` imports can be read.
+/// load_errors_json (ok iff no errors). Thread-safe; `ics:` imports are
+/// never read (options.allow_files is forced false).
 [[nodiscard]] nlohmann::json validate_policy_json(std::string_view yaml_text,
                                                   const policy::LoadOptions& options);
 

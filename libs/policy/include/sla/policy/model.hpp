@@ -23,6 +23,21 @@ namespace sla::policy {
 
 struct PagingTarget;
 
+/// The longest counted time a policy may name or imply: a target (`2bd` is
+/// 2 x the calendar's day_length), a warning, a reminder's time after the
+/// clock starts (target + times x repeat), a step's time (`breach+D` is
+/// target + D), an ack timeout. 1000 years: no such time can come inside the
+/// calendars' range (1900..2400), and the bound keeps every sum the engine
+/// forms (an instant plus a duration, target + k x repeat) far from 64-bit
+/// overflow. A longer time is a load error.
+inline constexpr std::int64_t kMaxCountedMillis = 1000LL * 366 * 24 * 3600 * 1000;
+
+/// The most items one clock cycle can track: its warnings, its breach, its
+/// reminders and the escalation steps of every ladder matching it. The
+/// engine keeps one "fired" bit per item in a 64-bit set; a target with more
+/// items is a load error rather than one whose later items never fire.
+inline constexpr std::size_t kMaxClockItems = 64;
+
 /// A percentage written "75%" or "87.5%", stored exactly as hundredths of a
 /// percent (basis points): 7500 = 75%, 8750 = 87.5%. At most two decimals.
 using BasisPoints = std::int32_t;

@@ -89,7 +89,7 @@ sla::Result<void> from_yaml(const YAML::Node& root, const std::string& file, Con
     SLA_GET(k, "properties", c.kafka.properties);
   }
   if (const auto rd = root["redis"]) {
-    if (auto e = check_keys(rd, {"host", "port", "db", "username", "password", "key_prefix", "connect_timeout_ms",
+    if (auto e = check_keys(rd, {"host", "port", "cluster", "db", "username", "password", "key_prefix", "connect_timeout_ms",
                                 "command_timeout_ms"},
                             file, "redis");
         !e) {
@@ -97,6 +97,7 @@ sla::Result<void> from_yaml(const YAML::Node& root, const std::string& file, Con
     }
     SLA_GET(rd, "host", c.redis.host);
     SLA_GET(rd, "port", c.redis.port);
+    SLA_GET(rd, "cluster", c.redis.cluster);
     SLA_GET(rd, "db", c.redis.db);
     SLA_GET(rd, "username", c.redis.username);
     SLA_GET(rd, "password", c.redis.password);
@@ -158,6 +159,7 @@ sla::Result<void> from_env(const Env& env, Config& c) {
   str("SLA_TOPIC_DLQ", c.topics.dlq);
   str("SLA_REDIS_HOST", c.redis.host);
   if (auto r = num("SLA_REDIS_PORT", c.redis.port); !r) return r;
+  if (auto r = num("SLA_REDIS_CLUSTER", c.redis.cluster); !r) return r;
   if (auto r = num("SLA_REDIS_DB", c.redis.db); !r) return r;
   str("SLA_REDIS_USERNAME", c.redis.username);
   str("SLA_REDIS_PASSWORD", c.redis.password);

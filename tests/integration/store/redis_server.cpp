@@ -11,11 +11,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#ifndef SLA_REDIS_CLI
+#define SLA_REDIS_CLI "/usr/bin/redis-cli"
+#endif
 
 #ifndef SLA_REDIS_SERVER
 #define SLA_REDIS_SERVER "/usr/bin/redis-server"
@@ -31,7 +36,7 @@ struct ContextDeleter {
 using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
 
 /// A port the kernel just handed out on 127.0.0.1 (bind to port 0).
-int free_port() {
+int free_port_impl() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) {
     throw std::runtime_error("socket() failed");
@@ -82,6 +87,8 @@ std::string slurp(const std::filesystem::path& path) {
 
 }  // namespace
 
+int free_loopback_port() { return free_port_impl(); }
+
 RedisServer::RedisServer(std::vector<std::string> extra_args, std::string password,
                          std::string username)
     : extra_args_(std::move(extra_args)), password_(std::move(password)), username_(std::move(username)) {
@@ -93,7 +100,7 @@ RedisServer::RedisServer(std::vector<std::string> extra_args, std::string passwo
   // Another process may take the port between free_port() and the server's
   // bind: try a few ports.
   for (int attempt = 0;; ++attempt) {
-    port_ = free_port();
+    port_ = free_port_impl();
     try {
       start();
       return;
@@ -243,6 +250,166 @@ std::string RedisServer::info_field(std::string_view section, std::string_view f
     }
   }
   return {};
+}
+
+namespace {
+
+std::string text_of(const ReplyPtr& reply) {
+  return reply && reply->str != nullptr ? std::string(reply->str, reply->len) : std::string();
+}
+
+void expect_ok(const ReplyPtr& reply, const std::string& what) {
+  if (!reply || reply->type == REDIS_REPLY_ERROR) {
+    throw std::runtime_error(what + ": " + text_of(reply));
+  }
+}
+
+}  // namespace
+
+RedisCluster::RedisCluster(std::vector<std::string> extra_args, std::string password, std::string username)
+    : password_(std::move(password)), username_(std::move(username)) {
+  for (int i = 0; i < size(); ++i) {
+    std::vector<std::string> args = {"--cluster-enabled", "yes",
+                                     "--cluster-port", std::to_string(free_loopback_port()),
+                                     "--cluster-node-timeout", "5000"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    nodes_.push_back(std::make_unique<RedisServer>(args, password_, username_));
+  }
+  std::string command = std::string(SLA_REDIS_CLI) + " --cluster create";
+  for (const auto& n : nodes_) {
+    command += " 127.0.0.1:" + std::to_string(n->port());
+  }
+  command += " --cluster-replicas 0 --cluster-yes";
+  if (!password_.empty()) {
+    command += " --no-auth-warning -a '" + password_ + "'";
+    if (!username_.empty()) {
+      command += " --user '" + username_ + "'";
+    }
+  }
+  command += " 2>&1";
+  std::string output;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    throw std::runtime_error("cannot run " + command);
+  }
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+    output.append(buffer, n);
+  }
+  const int status = ::pclose(pipe);
+  if (status != 0) {
+    throw std::runtime_error("redis-cli --cluster create failed:\n" + output);
+  }
+  wait_agreed();
+}
+
+std::string RedisCluster::id(int i) const {
+  auto reply = node(i).command({"CLUSTER", "MYID"});
+  expect_ok(reply, "CLUSTER MYID");
+  return text_of(reply);
+}
+
+int RedisCluster::owner(std::uint16_t slot) const {
+  auto reply = node(0).command({"CLUSTER", "SLOTS"});
+  expect_ok(reply, "CLUSTER SLOTS");
+  for (std::size_t i = 0; i < reply->elements; ++i) {
+    const redisReply& range = *reply->element[i];
+    if (range.element[0]->integer <= slot && slot <= range.element[1]->integer) {
+      const long long port = range.element[2]->element[1]->integer;
+      for (int k = 0; k < size(); ++k) {
+        if (node(k).port() == port) {
+          return k;
+        }
+      }
+    }
+  }
+  return -1;
+}
+
+void RedisCluster::flush_all() {
+  for (int i = 0; i < size(); ++i) {
+    expect_ok(node(i).command({"FLUSHALL"}), "FLUSHALL");
+  }
+}
+
+void RedisCluster::wait_agreed(int slot, int owner) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool agreed = true;
+    for (int i = 0; i < size() && agreed; ++i) {
+      last = text_of(node(i).command({"CLUSTER", "INFO"}));
+      agreed = last.find("cluster_state:ok") != std::string::npos &&
+               last.find("cluster_slots_assigned:16384") != std::string::npos &&
+               last.find("cluster_known_nodes:3") != std::string::npos;
+      if (agreed && slot >= 0) {
+        // CLUSTER NODES lines: "<id> <host:port@bus> <flags> ... <slots>";
+        // ask node i who serves `slot` with CLUSTER SLOTS instead.
+        auto slots = node(i).command({"CLUSTER", "SLOTS"});
+        bool found = false;
+        for (std::size_t r = 0; slots && r < slots->elements; ++r) {
+          const redisReply& range = *slots->element[r];
+          if (range.element[0]->integer <= slot && slot <= range.element[1]->integer) {
+            found = range.element[2]->element[1]->integer == node(owner).port();
+          }
+        }
+        agreed = found;
+      }
+    }
+    if (agreed) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  throw std::runtime_error("the cluster did not agree within 30 s:\n" + last);
+}
+
+void RedisCluster::migrate_slot(std::uint16_t slot, int from, int to,
+                                const std::vector<std::vector<std::string>>& key_groups,
+                                const std::function<void(const std::string&)>& between) {
+  const std::string s = std::to_string(slot);
+  expect_ok(node(to).command({"CLUSTER", "SETSLOT", s, "IMPORTING", id(from)}), "SETSLOT IMPORTING");
+  expect_ok(node(from).command({"CLUSTER", "SETSLOT", s, "MIGRATING", id(to)}), "SETSLOT MIGRATING");
+  between("importing");
+  auto migrate = [&](const std::vector<std::string>& keys) {
+    std::vector<std::string> args = {"MIGRATE", "127.0.0.1", std::to_string(node(to).port()), "", "0", "5000"};
+    if (!password_.empty()) {
+      if (username_.empty()) {
+        args.insert(args.end(), {"AUTH", password_});
+      } else {
+        args.insert(args.end(), {"AUTH2", username_, password_});
+      }
+    }
+    args.push_back("KEYS");
+    args.insert(args.end(), keys.begin(), keys.end());
+    expect_ok(node(from).command(args), "MIGRATE");
+  };
+  for (std::size_t g = 0; g < key_groups.size(); ++g) {
+    migrate(key_groups[g]);
+    between("key " + std::to_string(g));
+  }
+  for (;;) {
+    auto keys = node(from).command({"CLUSTER", "GETKEYSINSLOT", s, "100"});
+    expect_ok(keys, "GETKEYSINSLOT");
+    if (keys->elements == 0) {
+      break;
+    }
+    std::vector<std::string> rest;
+    for (std::size_t i = 0; i < keys->elements; ++i) {
+      rest.emplace_back(keys->element[i]->str, keys->element[i]->len);
+    }
+    migrate(rest);
+  }
+  // As redis-cli does: the target first, then the source, then the others.
+  expect_ok(node(to).command({"CLUSTER", "SETSLOT", s, "NODE", id(to)}), "SETSLOT NODE");
+  expect_ok(node(from).command({"CLUSTER", "SETSLOT", s, "NODE", id(to)}), "SETSLOT NODE");
+  for (int i = 0; i < size(); ++i) {
+    if (i != from && i != to) {
+      expect_ok(node(i).command({"CLUSTER", "SETSLOT", s, "NODE", id(to)}), "SETSLOT NODE");
+    }
+  }
+  between("owned");
 }
 
 }  // namespace sla::store::testing

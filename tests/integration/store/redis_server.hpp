@@ -6,7 +6,9 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,6 +29,13 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 /// is always allowed; SELECT is needed too when `db` is not 0.
 inline const std::vector<std::string> kStoreCommands = {
     "ping", "get", "set", "del", "type", "hset", "hdel", "hlen", "hscan", "watch", "multi", "exec", "discard"};
+
+/// What RedisStore sends in cluster mode besides kStoreCommands: EXISTS
+/// (load's migration check), ASKING and CLUSTER SLOTS.
+inline const std::vector<std::string> kClusterStoreCommands = {"exists", "asking", "cluster|slots"};
+
+/// A port the kernel just handed out on 127.0.0.1 (free a moment ago).
+int free_loopback_port();
 
 class RedisServer {
  public:
@@ -69,6 +78,45 @@ class RedisServer {
   std::filesystem::path dir_;
   int port_ = 0;
   pid_t pid_ = -1;
+};
+
+/// A Redis Cluster of three masters (no replicas) on 127.0.0.1, each a
+/// RedisServer with `--cluster-enabled yes` and its bus on a free port,
+/// joined by `redis-cli --cluster create`. Ready (every node sees 16384 slots
+/// assigned, state ok) when the constructor returns.
+class RedisCluster {
+ public:
+  /// `extra_args`, `password` and `username` as for RedisServer, for every
+  /// node (the test's own commands, redis-cli and MIGRATE use them).
+  explicit RedisCluster(std::vector<std::string> extra_args = {}, std::string password = {},
+                        std::string username = {});
+
+  [[nodiscard]] static constexpr int size() { return 3; }
+  [[nodiscard]] RedisServer& node(int i) { return *nodes_.at(static_cast<std::size_t>(i)); }
+  [[nodiscard]] const RedisServer& node(int i) const { return *nodes_.at(static_cast<std::size_t>(i)); }
+  /// CLUSTER MYID of node i.
+  [[nodiscard]] std::string id(int i) const;
+  /// The node serving `slot`, as node 0's CLUSTER SLOTS says.
+  [[nodiscard]] int owner(std::uint16_t slot) const;
+  /// FLUSHALL on every master.
+  void flush_all();
+  /// Waits (up to 30 s, else throws) until every node reports state ok and
+  /// agrees that `slot` is served by node `owner` (or just state ok when -1).
+  void wait_agreed(int slot = -1, int owner = -1) const;
+
+  /// Moves `slot` from node `from` to node `to` as `redis-cli --cluster
+  /// reshard` does, one step at a time, calling `between(step)` after each:
+  /// "importing" (CLUSTER SETSLOT IMPORTING on `to` and MIGRATING on
+  /// `from`), then each MIGRATE of the keys in `key_groups` order ("key 0",
+  /// "key 1", ...; keys not listed go in a last MIGRATE), then "owned"
+  /// (SETSLOT NODE on every node). The test keeps traffic going meanwhile.
+  void migrate_slot(std::uint16_t slot, int from, int to, const std::vector<std::vector<std::string>>& key_groups,
+                    const std::function<void(const std::string&)>& between);
+
+ private:
+  std::vector<std::unique_ptr<RedisServer>> nodes_;
+  std::string password_;
+  std::string username_;
 };
 
 }  // namespace sla::store::testing

@@ -10,9 +10,13 @@
 // HGETALL: a million tickets must not become one reply), with the next page
 // requested before the current one is copied out.
 //
-// Not a cluster client (no MOVED/ASK redirection): point it at a standalone
-// Redis or a cluster proxy; the key layout is cluster-ready. Includes no
-// hiredis header: the handles live in the implementation.
+// With `cluster` set it is a Redis Cluster client: it reads the slot map
+// (CLUSTER SLOTS) from the seed `host:port`, keeps one connection per master
+// (each AUTHed), sends each partition's commands to the master of its slot,
+// and follows MOVED (new map), ASK (ASKING on the target, that attempt only)
+// and TRYAGAIN (wait, again). A partition is one slot, so its MULTI/EXEC
+// never spans nodes. Includes no hiredis header: the handles live in the
+// implementation.
 #pragma once
 
 #include <chrono>
@@ -28,8 +32,12 @@ namespace sla::store {
 
 /// Connection and layout settings (the daemon's `redis.*` / `SLA_REDIS_*`).
 struct RedisOptions {
+  /// The server; in cluster mode the seed node the slot map is first read
+  /// from (any master or replica; later the nodes of the map are tried too).
   std::string host = "127.0.0.1";
   int port = 6379;
+  /// Redis Cluster mode (see the banner). Requires db 0.
+  bool cluster = false;
   /// SELECT'ed after connecting when not 0. Redis Cluster only has db 0.
   int db = 0;
   /// `AUTH [username] password` after connecting when either is non-empty
@@ -61,7 +69,14 @@ struct RedisStats {
   std::uint64_t commits = 0;           ///< successful commits
   std::uint64_t stale_commits = 0;     ///< commits rejected with kOutOfRange
   std::uint64_t watch_conflicts = 0;   ///< EXECs aborted by a concurrent writer (retried)
+  std::uint64_t moved = 0;              ///< cluster: MOVED redirections followed
+  std::uint64_t asked = 0;              ///< cluster: ASK redirections followed
+  std::uint64_t try_again = 0;          ///< cluster: TRYAGAIN answers waited out
+  std::uint64_t slot_map_refreshes = 0; ///< cluster: CLUSTER SLOTS reads
 };
+
+/// The Redis Cluster slot of `key` (CRC16 of its hash tag, mod 16384).
+[[nodiscard]] std::uint16_t redis_key_slot(std::string_view key);
 
 /// `<prefix>:{<topic>/<partition>}:t`, the HASH of a partition's tickets.
 [[nodiscard]] std::string redis_tickets_key(std::string_view prefix, std::string_view topic,
@@ -70,7 +85,7 @@ struct RedisStats {
 [[nodiscard]] std::string redis_offset_key(std::string_view prefix, std::string_view topic,
                                            std::int32_t partition);
 
-/// Not thread-safe: it owns one connection; use one RedisStore per thread.
+/// Not thread-safe: it owns its connections; use one RedisStore per thread.
 ///
 /// Connection: lazy. The constructor does no I/O; each call connects first if
 /// there is no connection (one attempt bounded by connect_timeout, then AUTH

@@ -66,8 +66,11 @@ install_helm() {
   say "building helm $HELM_VERSION with $("$go" env GOVERSION) (go install, once; a few minutes)"
   GOBIN=$cache/helm-$HELM_VERSION/bin GOPATH=$cache/go GOMODCACHE=$cache/go/mod GOCACHE=$cache/go/build \
     GOFLAGS=-modcacherw CGO_ENABLED=0 GOTOOLCHAIN=local \
-    "$go" install -trimpath "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
+    "$go" install -trimpath -ldflags="-s -w" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
   "$helm_bin" version >/dev/null
+  # Only the binary is kept: the module and build caches (over 1 GB) and a
+  # fetched toolchain served this one build.
+  rm -rf "$cache/go" "$cache/$GO_TOOLCHAIN"
 }
 
 install_validate() {

@@ -24,6 +24,11 @@ for f in bin/sla-timerd bin/slactl share/sla-timer/policies/sample.yaml share/sl
   [[ -s "$PREFIX/$f" ]] || fail "not installed: $f"
 done
 
+# sla-notify is installed whenever it is built.
+if [[ -x "$BUILD/services/sla-notify/sla-notify" && ! -x "$PREFIX/bin/sla-notify" ]]; then
+  fail "sla-notify is built but not installed"
+fi
+
 got="$("$PREFIX/bin/sla-timerd" --version)"
 [[ "$got" == "sla-timerd $VERSION" ]] || fail "--version printed '$got', expected 'sla-timerd $VERSION'"
 

@@ -10,6 +10,7 @@
 #  - the rendered sla-timerd.yaml and policy loaded by the real sla-timerd
 #  - a policy change leaves the pods' template alone (reloaded in place, no
 #    restart); a settings change rolls them
+#  - NOTES.txt says how to reach the dashboard
 #  - values the schema or the templates must refuse are refused
 #   helm.sh SLA_TIMERD
 set -euo pipefail
@@ -89,6 +90,11 @@ render "$WORK/settings2.yaml" "${FULL[@]}" --set timerd.config.poll_ms=100
 cmp -s "$WORK/full.yaml" "$WORK/policy2.yaml" && fail "the policy change did not reach the rendered ConfigMap"
 [[ "$(pod_template "$WORK/full.yaml")" != "$(pod_template "$WORK/settings2.yaml")" ]] ||
   fail "a settings change leaves the pod template alone: the pods would keep the old settings"
+
+# NOTES.txt tells where the dashboard is.
+"$HELM" install sla "$CHART" --dry-run=client --namespace sla "${FULL[@]}" >"$WORK/notes.txt" 2>&1 ||
+  { cat "$WORK/notes.txt" >&2; fail "helm install --dry-run=client failed"; }
+grep -q "port-forward service/sla-sla-timer 8080:8080" "$WORK/notes.txt" || { sed -n '/^NOTES:/,$p' "$WORK/notes.txt" >&2; fail "NOTES do not say how to reach the dashboard"; }
 
 # Values that must be refused, and the message that says why.
 refuse() {  # EXPECTED_MESSAGE ARGS...

@@ -22,15 +22,27 @@ std::string str_at(const nlohmann::json& j, const char* key) {
 }  // namespace
 
 std::optional<std::string> ticket_of_dedup_key(std::string_view key) {
+  // <ticket>/<metric>/<cycle>/page/<escalation>/<step number>/<target>: the
+  // six segments after the ticket have no '/' (the policy loader refuses it
+  // in escalation names), so the ticket is what precedes the sixth '/' from
+  // the end, whatever its own id holds.
   std::vector<std::size_t> slashes;
   for (std::size_t i = 0; i < key.size(); ++i) {
     if (key[i] == '/') slashes.push_back(i);
   }
-  if (slashes.size() < 5) return std::nullopt;
+  if (slashes.size() < 6) return std::nullopt;
   const std::size_t n = slashes.size();
-  // ticket / metric / cycle / "page" / step / target
-  if (key.substr(slashes[n - 3] + 1, slashes[n - 2] - slashes[n - 3] - 1) != "page") return std::nullopt;
-  const std::size_t end = slashes[n - 5];
+  auto segment = [&](std::size_t from_end) {  // 1 = the target
+    const std::size_t begin = slashes[n - from_end] + 1;
+    const std::size_t end = from_end == 1 ? key.size() : slashes[n - from_end + 1];
+    return key.substr(begin, end - begin);
+  };
+  const auto metric = segment(6);
+  if (segment(4) != "page" || (metric != "response" && metric != "update" && metric != "workaround" &&
+                               metric != "resolution")) {
+    return std::nullopt;
+  }
+  const std::size_t end = slashes[n - 6];
   if (end == 0) return std::nullopt;
   return std::string(key.substr(0, end));
 }

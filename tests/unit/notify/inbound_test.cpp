@@ -15,11 +15,13 @@ std::string webhook(const std::string& type, const std::string& key) {
 }
 
 TEST(Inbound, TicketOfDedupKey) {
-  EXPECT_EQ(ticket_of_dedup_key("T-1/response/0/page/s1/db"), "T-1");
-  EXPECT_EQ(ticket_of_dedup_key("acme/T/1/resolution/2/page/step-2/db"), "acme/T/1");
-  EXPECT_EQ(ticket_of_dedup_key("T-1/response/0/warn/s1/db"), std::nullopt);
-  EXPECT_EQ(ticket_of_dedup_key("response/0/page/s1/db"), std::nullopt);
-  EXPECT_EQ(ticket_of_dedup_key("/response/0/page/s1/db"), std::nullopt);
+  // The engine's ladder key: ticket/metric/cycle/page/<escalation>/<step>/<target>.
+  EXPECT_EQ(ticket_of_dedup_key("ACK-0/response/0/page/p0-response/1/t3"), "ACK-0");
+  EXPECT_EQ(ticket_of_dedup_key("acme/T/1/resolution/2/page/ent-p0/3/duty-manager"), "acme/T/1");
+  EXPECT_EQ(ticket_of_dedup_key("T-1/response/0/warn/p0/1/t3"), std::nullopt);
+  EXPECT_EQ(ticket_of_dedup_key("T-1/speed/0/page/p0/1/t3"), std::nullopt);
+  EXPECT_EQ(ticket_of_dedup_key("response/0/page/p0/1/t3"), std::nullopt);
+  EXPECT_EQ(ticket_of_dedup_key("/response/0/page/p0/1/t3"), std::nullopt);
   EXPECT_EQ(ticket_of_dedup_key("d3640fbd41094207a1c11e58e46b1662"), std::nullopt);
 }
 
@@ -33,25 +35,25 @@ TEST(Inbound, Rfc3339) {
 }
 
 TEST(Inbound, AcknowledgedIncidentBecomesAPageAck) {
-  const auto r = parse_pagerduty_webhook(webhook("incident.acknowledged", "T-1/response/0/page/s1/db"), 7);
+  const auto r = parse_pagerduty_webhook(webhook("incident.acknowledged", "T-1/response/0/page/p0/1/db"), 7);
   ASSERT_TRUE(r);
   ASSERT_TRUE(r->has_value());
   const PageAck& a = **r;
   EXPECT_EQ(a.event_id, "pagerduty/01DEF");
   EXPECT_EQ(a.ticket_id, "T-1");
-  EXPECT_EQ(a.page_id, "T-1/response/0/page/s1/db");
+  EXPECT_EQ(a.page_id, "T-1/response/0/page/p0/1/db");
   EXPECT_EQ(a.responder, "Alice Oncall");
   EXPECT_EQ(a.occurred_at, *parse_rfc3339("2026-01-02T03:04:05.250Z"));
 }
 
 TEST(Inbound, ResolvedIncidentAlsoStopsTheLadder) {
-  const auto r = parse_pagerduty_webhook(webhook("incident.resolved", "T-1/response/0/page/s1/db"), 7);
+  const auto r = parse_pagerduty_webhook(webhook("incident.resolved", "T-1/response/0/page/p0/1/db"), 7);
   ASSERT_TRUE(r && r->has_value());
   EXPECT_EQ((*r)->event_type, "incident.resolved");
 }
 
 TEST(Inbound, OtherEventsAndForeignIncidentsAreIgnored) {
-  auto r = parse_pagerduty_webhook(webhook("incident.triggered", "T-1/response/0/page/s1/db"), 7);
+  auto r = parse_pagerduty_webhook(webhook("incident.triggered", "T-1/response/0/page/p0/1/db"), 7);
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->has_value());
   r = parse_pagerduty_webhook(webhook("incident.acknowledged", "someone-elses-key"), 7);

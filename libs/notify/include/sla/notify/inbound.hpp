@@ -1,8 +1,8 @@
 // Inbound PagerDuty v3 webhooks: an incident acknowledged or resolved on the
 // phone becomes a `page_acknowledged` for the ladder that paged it. The
 // incident's `incident_key` is the dedup_key sla-notify sent
-// ("<ticket>/<metric>/<cycle>/page/<step>/<target>", the engine's ladder
-// key), which names both the ticket (the record key) and the ladder (the
+// ("<ticket>/<metric>/<cycle>/page/<escalation>/<step>/<target>", the
+// engine's ladder key), which names both the ticket (the record key) and the ladder (the
 // page_id the engine stops). Pure parsing; signature checks are in
 // signing.hpp.
 #pragma once
@@ -27,7 +27,8 @@ struct PageAck {
 };
 
 /// The ticket id inside a ladder dedup_key, or nullopt when the key does
-/// not have the engine's shape (6+ segments, "page" third from the end).
+/// not have the engine's shape (7+ segments: a metric sixth and "page"
+/// fourth from the end).
 [[nodiscard]] std::optional<std::string> ticket_of_dedup_key(std::string_view dedup_key);
 
 /// Parses RFC 3339 ("2020-10-02T18:45:22.169Z", offsets allowed) to ms.

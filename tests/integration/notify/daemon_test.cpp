@@ -4,6 +4,8 @@
 // dead letters on sla.notify.dlq, committed offsets, and the PagerDuty ack
 // webhook producing page_acknowledged.
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -275,6 +277,41 @@ TEST_F(NotifyDaemon, AHangingDestinationDoesNotHoldTheOthers) {
   daemon_.reset();
   // Nothing was committed past the first page still owed to pd.
   for (const auto& [part, off] : committed()) EXPECT_LE(off, 0) << part;
+}
+
+TEST_F(NotifyDaemon, SigtermDrainsTheDeliveryInFlightThenCommits) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+  auto rx = receiver([&](const ReceivedRequest&) {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return release; });  // in flight until the test says
+    return Reply{};
+  });
+  auto r = routes(rx->url("/pd"), rx->url("/chat"), rx->url("/hook"));
+  r.routes[0].destinations = {0};  // pd only
+  start(std::move(r));
+  produce(page(1));
+  ASSERT_TRUE(producer_->flush(5s));
+  ASSERT_TRUE(rx->wait_for([](const auto& rs) { return rs.size() == 1; }, 20s));
+  daemon_->request_stop();
+  // Draining: no longer ready, still waiting for the delivery in flight.
+  for (int i = 0; i < 500 && daemon_->ready(); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(daemon_->ready());
+  EXPECT_EQ(daemon_->probe().deliveries("pd", "delivered"), 0);
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  thread_.join();
+  ASSERT_TRUE(result_) << result_.error().message;
+  EXPECT_EQ(daemon_->probe().deliveries("pd", "delivered"), 1);
+  daemon_.reset();
+  const auto offsets = committed();
+  std::int64_t total = 0;
+  for (const auto& [part, off] : offsets) total += std::max<std::int64_t>(off, 0);
+  EXPECT_EQ(total, 1);  // the drained delivery was committed before leaving
 }
 
 TEST_F(NotifyDaemon, PagerDutyAckWebhookProducesPageAcknowledged) {

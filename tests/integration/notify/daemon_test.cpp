@@ -21,6 +21,7 @@
 #include "sla/kafka/mock_cluster.hpp"
 #include "sla/kafka/producer.hpp"
 #include "sla/notify/signing.hpp"
+#include "sla/v1/sla_event.pb.h"
 #include "sla/v1/ticket_event.pb.h"
 #include "wire.hpp"
 
@@ -78,6 +79,7 @@ class NotifyDaemon : public ::testing::Test {
     ASSERT_TRUE(cluster_->create_topic("sla.pages", 2));
     ASSERT_TRUE(cluster_->create_topic("tickets.events", 1));
     ASSERT_TRUE(cluster_->create_topic("sla.notify.dlq", 1));
+    ASSERT_TRUE(cluster_->create_topic("sla.escalations", 1));
     cfg_.kafka.brokers = cluster_->bootstrap_servers();
     cfg_.kafka.group_id = "notify-test";
     cfg_.kafka.client_id = "notify-test";
@@ -312,6 +314,41 @@ TEST_F(NotifyDaemon, SigtermDrainsTheDeliveryInFlightThenCommits) {
   std::int64_t total = 0;
   for (const auto& [part, off] : offsets) total += std::max<std::int64_t>(off, 0);
   EXPECT_EQ(total, 1);  // the drained delivery was committed before leaving
+}
+
+TEST_F(NotifyDaemon, BreachNoticesFromEscalationsGoToChat) {
+  auto rx = receiver();
+  auto r = routes(rx->url("/pd"), rx->url("/chat"), rx->url("/hook"));
+  notify::Route notices;
+  notices.kinds = {"breached"};
+  notices.severity.values = {"P1"};
+  notices.destinations = {1};  // chat
+  r.routes.insert(r.routes.begin(), notices);
+  start(std::move(r));
+  auto notice = [](const std::string& id, const std::string& severity) {
+    sla::v1::SlaEvent e;
+    e.set_event_id(id);
+    e.set_ticket_id("T-7");
+    e.set_tenant_id("acme");
+    e.set_severity(severity);
+    e.set_metric(sla::v1::METRIC_RESOLUTION);
+    e.mutable_breached()->set_reminder(0);
+    return e.SerializeAsString();
+  };
+  ASSERT_TRUE(producer_->produce("sla.escalations", "T-7", notice("T-7/resolution/0/breached/0", "P1")));
+  ASSERT_TRUE(producer_->produce("sla.escalations", "T-7", notice("T-8/resolution/0/breached/0", "P3")));  // no route
+  ASSERT_TRUE(producer_->produce("sla.escalations", "T-7", "not a protobuf \xff"));  // dead-lettered
+  ASSERT_TRUE(producer_->flush(5s));
+  const auto dlq = read("sla.notify.dlq", 1);  // the last record was consumed
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_EQ(dlq[0].header("sla-dlq-reason"), "undecodable");
+  EXPECT_EQ(dlq[0].header("sla-source-topic"), "sla.escalations");
+  stop();  // drains: whatever was routed is delivered by now
+  const auto reqs = rx->requests();
+  ASSERT_EQ(reqs.size(), 1u);  // the P3 notice matched no route
+  const auto j = json::parse(reqs[0].body);
+  EXPECT_EQ(j["text"], "[P1] acme ticket T-7: resolution SLA breached");
+  EXPECT_EQ(j["blocks"][0]["text"]["text"], "SLA breached: ticket T-7");
 }
 
 TEST_F(NotifyDaemon, PagerDutyAckWebhookProducesPageAcknowledged) {

@@ -7,7 +7,8 @@
 #    and 1.37; check_chart.py on what matters in a cluster (security context,
 #    probes, grace period vs flush timeout, Secret references, the settings
 #    the pods read)
-#  - the rendered sla-timerd.yaml and policy loaded by the real sla-timerd
+#  - the rendered sla-timerd.yaml and policy loaded by the real sla-timerd,
+#    sla-notify.yaml and routes.yaml checked by sla-notify --check (when built)
 #  - a policy change leaves the pods' template alone (reloaded in place, no
 #    restart); a settings change rolls them
 #  - NOTES.txt says how to reach the dashboard
@@ -73,6 +74,27 @@ for mode in default full; do
 done
 grep -q "policy loaded: policy trackmyvend" "$WORK/chart-full.out" "$WORK/chart-full.err" ||
   fail "the full values' policy ConfigMap did not load as the trackmyvend policy"
+
+# sla-notify's rendered settings and routes, checked by sla-notify itself
+# when it is built.
+NOTIFY="$(dirname "$(dirname "$TIMERD")")/sla-notify/sla-notify"
+if [[ -x "$NOTIFY" ]]; then
+  "$PY" - "$WORK/full.yaml" "$WORK/notify" <<'PY'
+import os, sys, yaml
+os.makedirs(sys.argv[2], exist_ok=True)
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-notify"):
+        for name, text in d["data"].items():
+            open(os.path.join(sys.argv[2], name), "w").write(text)
+        break
+else:
+    sys.exit("no sla-notify ConfigMap in the full render")
+PY
+  PD_ROUTING_KEY_SUPPORT=test-key "$NOTIFY" --check --config "$WORK/notify/sla-notify.yaml" \
+    --routes "$WORK/notify/routes.yaml" >"$WORK/notify-check.out" 2>&1 ||
+    { cat "$WORK/notify-check.out" >&2; fail "sla-notify --check refuses the chart's rendered settings or routes"; }
+  say "sla-notify --check accepts the chart's rendered settings and routes"
+fi
 
 # A policy change must not touch the pod template (the daemon reloads the
 # mounted file); a settings change must (it is read once at start).

@@ -240,8 +240,10 @@ for l in open(sys.argv[1]):
 }
 
 e2e_init
-# Ours first, then lib.sh's (which reads the exit status).
-trap 'rc=$?; notify_cleanup; (exit $rc); e2e_cleanup' EXIT
+# Ours first, then lib.sh's (which reads the exit status). set +e first: under
+# set -e, `(exit $rc)` of a failed test would end the trap before lib.sh's
+# cleanup stopped the broker, Redis and sla-timerd.
+trap 'rc=$?; set +e; notify_cleanup; (exit $rc); e2e_cleanup' EXIT
 case "$1" in
   deliver) case_deliver ;;
   ack) case_ack ;;

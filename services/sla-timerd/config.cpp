@@ -56,7 +56,8 @@ sla::Result<void> from_yaml(const YAML::Node& root, const std::string& file, Con
   if (!root || root.IsNull()) return {};
   if (auto r = check_keys(root, {"policy", "kafka", "redis", "topics", "http", "poll_ms", "flush_timeout_ms",
                                  "embedded_partitions", "max_events_per_second", "poll_batch",
-                                 "commit_interval_ms", "bulk_linger_ms", "apply_threads"},
+                                 "commit_interval_ms", "bulk_linger_ms", "apply_threads", "dlq_max_bytes",
+                                 "assign_timeout_ms"},
                           file, "top level");
       !r) {
     return r;
@@ -72,6 +73,8 @@ sla::Result<void> from_yaml(const YAML::Node& root, const std::string& file, Con
   SLA_GET(root, "commit_interval_ms", c.commit_interval_ms);
   SLA_GET(root, "bulk_linger_ms", c.bulk_linger_ms);
   SLA_GET(root, "apply_threads", c.apply_threads);
+  SLA_GET(root, "dlq_max_bytes", c.dlq_max_bytes);
+  SLA_GET(root, "assign_timeout_ms", c.assign_timeout_ms);
   if (const auto k = root["kafka"]) {
     if (auto r = check_keys(k, {"brokers", "security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
                                 "group_id", "client_id", "properties"},
@@ -171,6 +174,8 @@ sla::Result<void> from_env(const Env& env, Config& c) {
   if (auto r = num("SLA_COMMIT_INTERVAL_MS", c.commit_interval_ms); !r) return r;
   if (auto r = num("SLA_BULK_LINGER_MS", c.bulk_linger_ms); !r) return r;
   if (auto r = num("SLA_APPLY_THREADS", c.apply_threads); !r) return r;
+  if (auto r = num("SLA_DLQ_MAX_BYTES", c.dlq_max_bytes); !r) return r;
+  if (auto r = num("SLA_ASSIGN_TIMEOUT_MS", c.assign_timeout_ms); !r) return r;
   c.kafka = kafka::with_env(c.kafka, env);
   return {};
 }
@@ -212,6 +217,12 @@ sla::Result<Config> load_config(const std::string& path, const Env& env) {
   }
   if (c.max_events_per_second < 0) {
     return sla::fail(ErrorCode::kInvalidArgument, "max_events_per_second must be 0 (no limit) or more");
+  }
+  if (c.dlq_max_bytes < 4096 || c.dlq_max_bytes > 1'000'000'000) {
+    return sla::fail(ErrorCode::kInvalidArgument, "dlq_max_bytes must be in 4096..1000000000");
+  }
+  if (c.assign_timeout_ms < 1000 || c.assign_timeout_ms > 3'600'000) {
+    return sla::fail(ErrorCode::kInvalidArgument, "assign_timeout_ms must be in 1000..3600000");
   }
   if (c.embedded_partitions < 1 || c.embedded_partitions > 256) {
     return sla::fail(ErrorCode::kInvalidArgument, "embedded_partitions must be in 1..256");

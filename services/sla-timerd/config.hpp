@@ -72,6 +72,17 @@ struct Config {
   /// partition on one thread at a time, in order; partitions in parallel).
   /// 0: one per core, at most 8.
   std::int64_t apply_threads = 0;
+  /// The largest dead letter (key + payload + headers) sent with its body;
+  /// a larger one goes without it, as reason `oversize` (kafka::DeadLetter).
+  /// At or below the producer's `message.max.bytes` (the lower one is used)
+  /// and the DLQ topic's `max.message.bytes`; a dead letter the broker
+  /// refuses as too large is sent again without its body anyway.
+  std::int64_t dlq_max_bytes = 1'000'000;
+  /// How long an assignment may wait for the store to load a partition's
+  /// state (retried with backoff meanwhile, /readyz false). Past it the
+  /// daemon stops with an error (exit 1): its partitions go to the other
+  /// members, and the orchestrator restarts it.
+  std::int64_t assign_timeout_ms = 60'000;
 };
 
 /// Reads `path` (empty: defaults only) and lays the environment over it.
@@ -79,6 +90,7 @@ struct Config {
 /// SLA_HTTP_ADDRESS, SLA_HTTP_PORT, SLA_HTTP_TOKENS (comma-separated),
 /// SLA_TOPIC_INPUT/ESCALATIONS/PAGES/DEADLINES/DLQ, SLA_REDIS_HOST/PORT/DB/
 /// USERNAME/PASSWORD/KEY_PREFIX, SLA_POLL_MS, SLA_POLL_BATCH, SLA_COMMIT_INTERVAL_MS, SLA_BULK_LINGER_MS, SLA_APPLY_THREADS, SLA_MAX_EVENTS_PER_SECOND,
+/// SLA_DLQ_MAX_BYTES, SLA_ASSIGN_TIMEOUT_MS,
 /// and
 /// SLA_KAFKA_* (kafka::with_env).
 [[nodiscard]] sla::Result<Config> load_config(const std::string& path, const kafka::Environment& env);

@@ -19,6 +19,20 @@ namespace {
 
 constexpr const char* kConsumerFetchBytes = "4194304";  // max.partition.fetch.bytes unless configured
 
+/// The largest dead letter sent whole: dlq_max_bytes, and no more than the
+/// producer's own message.max.bytes when the settings lower it.
+std::size_t dlq_max_bytes(const Config& c) {
+  auto max = static_cast<std::size_t>(c.dlq_max_bytes);
+  if (auto it = c.kafka.properties.find("message.max.bytes"); it != c.kafka.properties.end()) {
+    try {
+      max = std::min(max, static_cast<std::size_t>(std::stoull(it->second)));
+    } catch (const std::exception&) {
+      // rd_kafka_new rejects it first
+    }
+  }
+  return max;
+}
+
 std::int64_t file_mtime(const std::string& path) {
   std::error_code ec;
   const auto t = std::filesystem::last_write_time(path, ec);
@@ -56,6 +70,17 @@ sla::Result<void> Daemon::start() {
   kafka::ProducerOptions popts;
   popts.poll_on_produce = false;  // the loop and the committer poll; no queue round trip per record
   popts.on_delivery = [this](const kafka::DeliveryReport& r) {
+    // A dead letter the broker refused as too large is sent again, without
+    // its body if it is large (send_replacements): the replacement's report
+    // settles it. One refused even in its smallest form is given up (logged):
+    // no input record may stop the daemon.
+    if (r.error && dlq_) {
+      switch (dlq_->take_refused(r)) {
+        case kafka::DeadLetter::Refusal::kResent: return;
+        case kafka::DeadLetter::Refusal::kGivenUp: acks_.settled(r.tag, std::nullopt); return;
+        case kafka::DeadLetter::Refusal::kNotTaken: break;
+      }
+    }
     acks_.settled(r.tag, r.error ? std::optional<std::string>(r.error->message) : std::nullopt);
   };
   auto producer = kafka::Producer::create(config_.kafka, popts);
@@ -69,6 +94,8 @@ sla::Result<void> Daemon::start() {
   auto bulk = kafka::Producer::create(bulk_config, std::move(popts));
   if (!bulk) return tl::unexpected(bulk.error());
   bulk_ = std::move(*bulk);
+  // Before any thread polls the producers (the delivery reports use it).
+  dlq_ = std::make_unique<kafka::DeadLetter>(*bulk_, config_.topics.dlq, dlq_max_bytes(config_));
   commit_store_ = store_->another_connection();
   CommitterSettings csettings;
   csettings.topic = config_.topics.input;
@@ -77,6 +104,7 @@ sla::Result<void> Daemon::start() {
   hooks.poll_producer = [this] {
     bulk_->poll(std::chrono::milliseconds(0));
     producer_->poll(std::chrono::milliseconds(5));
+    send_dlq_replacements();
   };
   hooks.store_state = [this](bool ok) { store_ok_.store(ok); };
   hooks.commit_latency = [this](double ms) { probe_.redis_latency("commit", ms); };
@@ -86,7 +114,6 @@ sla::Result<void> Daemon::start() {
   committer_ = std::make_unique<Committer>(commit_store_ ? *commit_store_ : *store_,
                                            commit_store_ ? nullptr : &store_mu_, acks_, std::move(csettings),
                                            std::move(hooks));
-  dlq_ = std::make_unique<kafka::DeadLetter>(*bulk_, config_.topics.dlq);
   kafka::ConsumerOptions opts;
   opts.max_batch = static_cast<std::size_t>(config_.poll_batch);
   if (config_.max_events_per_second > 0) {
@@ -132,12 +159,16 @@ void Daemon::on_assign(std::vector<kafka::TopicPartition>& parts) {
   }
   std::vector<std::optional<Partition>> loaded(parts.size());
   std::atomic<std::size_t> next{0};
+  // Bounded: this runs inside librdkafka's rebalance callback (nothing is
+  // consumed meanwhile, and past max.poll.interval.ms the group evicts us).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.assign_timeout_ms);
+  loading_.fetch_add(1);
   const auto worker = [&](store::StateStore& store) {
     for (std::size_t i = next++; i < parts.size(); i = next++) {
       // store_ is shared with the committer when it has no connection of its own.
       std::unique_lock shared(store_mu_, std::defer_lock);
       if (&store == store_.get() && !commit_store_) shared.lock();
-      loaded[i] = load_partition(store, parts[i], policy);
+      loaded[i] = load_partition(store, parts[i], policy, deadline);
     }
   };
   const std::size_t threads_wanted =
@@ -155,17 +186,39 @@ void Daemon::on_assign(std::vector<kafka::TopicPartition>& parts) {
   for (auto& t : threads) t.join();
   std::lock_guard lock(mu_);
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (loaded[i]) partitions_[parts[i].partition] = std::move(*loaded[i]);
+    if (loaded[i]) {
+      partitions_[parts[i].partition] = std::move(*loaded[i]);
+    } else if (!stop_.load()) {
+      // Not served by us, and not given to anyone else while we hold it:
+      // stop (run() returns the error, exit 1), so the group hands it to a
+      // member that can load it and the orchestrator restarts this one.
+      if (!assign_failed_.load()) {
+        assign_failure_ = "the state of " + parts[i].topic + "/" + std::to_string(parts[i].partition) +
+                          " could not be loaded within assign_timeout_ms (" +
+                          std::to_string(config_.assign_timeout_ms) + " ms)";
+        assign_failed_.store(true, std::memory_order_release);
+        log()->error("{}: stopping, so that the group gives the partition to another member", assign_failure_);
+      }
+    }
   }
   owned_.store(partitions_.size());
+  loading_.fetch_sub(1);
+}
+
+std::optional<std::string> Daemon::assign_failure() const {
+  if (!assign_failed_.load(std::memory_order_acquire)) return std::nullopt;
+  return assign_failure_;  // written once, before the flag
 }
 
 std::optional<Daemon::Partition> Daemon::load_partition(store::StateStore& store, kafka::TopicPartition& tp,
-                                                        const std::shared_ptr<const policy::Policy>& policy) {
+                                                        const std::shared_ptr<const policy::Policy>& policy,
+                                                        std::chrono::steady_clock::time_point deadline) {
   // The partition's state must be loaded before any of its events is
-  // applied: retry until the store answers (or we are asked to stop).
+  // applied: retry until the store answers, the deadline passes or we are
+  // asked to stop.
   sla::Result<store::PartitionState> state = sla::fail(ErrorCode::kUnavailable, "not tried");
   for (int attempt = 0; !stop_.load(); ++attempt) {
+    if (attempt > 0 && std::chrono::steady_clock::now() >= deadline) break;
     const auto t0 = std::chrono::steady_clock::now();
     state = store.load_partition(tp.topic, tp.partition);
     probe_.redis_latency("load", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
@@ -233,7 +286,7 @@ void Daemon::apply(Partition& p, std::span<const kafka::Message* const> messages
   p.sources.clear();
   for (const auto* m : messages) {
     const auto type = codec::content_type_from_header(m->header("content-type").value_or(""));
-    auto ev = codec::decode_ticket_event(m->payload, type, now);
+    auto ev = codec::decode_record(m->key, m->payload, type, now);
     if (!ev) {
       dead_letter(*m, codec::to_string(ev.error().failure), ev.error().message);
       continue;
@@ -285,13 +338,24 @@ void Daemon::send(kafka::Producer& producer, const std::string& topic, std::stri
 }
 
 void Daemon::dead_letter(const kafka::Message& m, std::string_view reason, std::string_view error) {
-  probe_.dlq(reason);
   const std::uint64_t epoch = acks_.current();
   acks_.produced(epoch);
-  if (auto r = dlq_->send(m, reason, error, epoch); !r) {
-    log()->error("DLQ send failed: {}", r.error().message);
-    acks_.settled(epoch, "DLQ send: " + r.error().message);
+  auto sent = dlq_->send(m, reason, error, epoch);
+  // Counted under the reason the dead letter carries: a record too large for
+  // the DLQ goes without its body, as `oversize`.
+  probe_.dlq(sent && *sent != kafka::DeadLetter::Form::kWhole ? kafka::kOversizeReason : reason);
+  if (!sent) {
+    log()->error("DLQ send failed: {}", sent.error().message);
+    acks_.settled(epoch, "DLQ send: " + sent.error().message);
   }
+}
+
+void Daemon::send_dlq_replacements() {
+  if (!dlq_) return;
+  (void)dlq_->send_replacements([this](std::uint64_t epoch, const Error& e) {
+    log()->error("DLQ send failed: {}", e.message);
+    acks_.settled(epoch, "DLQ send: " + e.message);
+  });
 }
 
 void Daemon::produce(Partition& p, const std::vector<engine::Output>& out) {
@@ -514,6 +578,7 @@ sla::Result<void> Daemon::run() {
     if (auto f = committer_->fatal()) {
       return sla::fail(ErrorCode::kUnavailable, "an output failed, stopping without committing past it: " + *f);
     }
+    if (auto f = assign_failure()) return sla::fail(ErrorCode::kUnavailable, *f);
     // Sleep in poll() at most until the next timer is due.
     EpochMillis now = wall_now();
     std::int64_t wait = config_.poll_ms;
@@ -552,6 +617,7 @@ sla::Result<void> Daemon::run() {
     lap(kApply);
     producer_->poll();  // delivery reports that are due, without waiting
     bulk_->poll();
+    send_dlq_replacements();
     lap(kDeliveries);
     cut(now, false);
     lap(kCut);
@@ -588,8 +654,12 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
   deps->ready = [this] {
     http::Readiness r;
     std::size_t owned = owned_partitions();
-    if (!store_ok_.load()) {
+    if (auto f = assign_failure()) {
+      r.reason = *f + "; stopping";
+    } else if (!store_ok_.load()) {
       r.reason = "state store unreachable";
+    } else if (loading_.load() > 0) {
+      r.reason = "loading the state of assigned partitions";
     } else if (!kafka_ok_.load()) {
       r.reason = "Kafka unreachable";
     } else if (committer_ && committer_->stalled()) {

@@ -14,7 +14,16 @@
 // an output that failed for good (librdkafka's message.timeout.ms) stops the
 // daemon with an error rather than commit state past it. If the store is
 // down, consumption pauses (no unbounded memory), readiness turns false, and
-// the pending commits are retried until it is back.
+// the pending commits are retried until it is back. A newly assigned
+// partition whose state the store does not give within assign_timeout_ms
+// (retried meanwhile, inside the rebalance callback) stops the daemon with
+// an error, so the group gives the partition to another member and the
+// orchestrator restarts this one.
+//
+// Bad input never stops a partition (SPEC 8): a record that does not decode,
+// is keyed by another ticket than its own (`key_mismatch`) or is rejected by
+// the engine goes to the DLQ; one too large for the DLQ goes there without
+// its body (kafka::DeadLetter), also when the broker refuses it later.
 #pragma once
 
 #include <atomic>
@@ -105,10 +114,15 @@ class Daemon {
 
   void on_assign(std::vector<kafka::TopicPartition>& parts);
   /// Loads one partition's state into a new engine with `store` (retrying
-  /// until it answers or stop is requested) and sets `tp.offset` to resume
-  /// from. Thread-safe for distinct partitions and stores.
+  /// until it answers, `deadline` passes or stop is requested: nullopt) and
+  /// sets `tp.offset` to resume from. Thread-safe for distinct partitions
+  /// and stores.
   [[nodiscard]] std::optional<Partition> load_partition(store::StateStore& store, kafka::TopicPartition& tp,
-                                                        const std::shared_ptr<const policy::Policy>& policy);
+                                                        const std::shared_ptr<const policy::Policy>& policy,
+                                                        std::chrono::steady_clock::time_point deadline);
+  /// Set when an assigned partition's state could not be loaded within
+  /// assign_timeout_ms: run() then returns it as an error (exit 1).
+  [[nodiscard]] std::optional<std::string> assign_failure() const;
   void on_revoke(const std::vector<kafka::TopicPartition>& parts, bool lost);
   /// One partition's share of a loop, on a worker: its messages applied in
   /// order, its timers fired, the outputs produced. Touches only `p` and
@@ -127,7 +141,12 @@ class Daemon {
   /// fails at once fails the epoch: nothing after it is committed.
   void send(kafka::Producer& producer, const std::string& topic, std::string_view key, std::string_view payload,
             std::uint64_t epoch);
+  /// Dead-letters `m` (kafka::DeadLetter: whole, or without its body when
+  /// too large for the DLQ), counted in the current epoch.
   void dead_letter(const kafka::Message& m, std::string_view reason, std::string_view error);
+  /// Sends the smaller forms of dead letters the broker refused as too large
+  /// (after the producers were polled; on the loop and the committer thread).
+  void send_dlq_replacements();
   /// Fires the timers of caught-up partitions that are due and produces
   /// their outputs at once.
   void fire_due(std::vector<engine::Output>& out);
@@ -174,6 +193,10 @@ class Daemon {
   std::atomic<bool> stop_{false};
   std::atomic<bool> reload_{false};
   std::atomic<bool> store_ok_{true};
+  std::atomic<int> loading_{0};  ///< on_assign is loading partitions (readiness)
+  /// Set once by on_assign (loop thread), assign_failure_ written before it.
+  std::atomic<bool> assign_failed_{false};
+  std::string assign_failure_;
   /// Readiness: whether a broker answered the last metadata request (asked
   /// every 2 s by kafka_probe_, off the loop and the HTTP threads).
   std::atomic<bool> kafka_ok_{true};

@@ -1,17 +1,23 @@
 // A fixed set of threads that run the daemon's per-partition work in
 // parallel: `run(n, task)` calls task(0..n-1), spread over the workers and
 // the calling thread, and returns when every call has returned. One run at a
-// time (the daemon's loop thread). A task must not throw.
+// time (the daemon's loop thread). A task that throws (on any thread) stops
+// the run from starting further calls; run() still waits until every call
+// in progress has returned (the task and what it refers to live on the
+// caller's stack) and then rethrows the first exception on the caller's
+// thread.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <pthread.h>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace sla::timerd {
@@ -50,18 +56,35 @@ class Workers {
       count_ = n;
       next_.store(0);
       busy_ = pool_.size();
+      error_ = nullptr;
       ++generation_;
     }
     start_.notify_all();
-    drain(task, n);
+    drain(task, n);  // does not throw: the workers must be waited for first
     std::unique_lock lock(mu_);
     done_.wait(lock, [this] { return busy_ == 0; });
     task_ = nullptr;
+    if (error_) {
+      std::exception_ptr error = std::exchange(error_, nullptr);
+      lock.unlock();
+      std::rethrow_exception(error);
+    }
   }
 
  private:
-  void drain(const std::function<void(std::size_t)>& task, std::size_t n) {
-    for (std::size_t i = next_++; i < n; i = next_++) task(i);
+  void drain(const std::function<void(std::size_t)>& task, std::size_t n) noexcept {
+    for (std::size_t i = next_++; i < n; i = next_++) {
+      try {
+        task(i);
+      } catch (...) {
+        {
+          std::lock_guard lock(mu_);
+          if (!error_) error_ = std::current_exception();
+        }
+        next_.store(n);  // no further calls start; those in progress finish
+        return;
+      }
+    }
   }
 
   void work() {
@@ -94,6 +117,7 @@ class Workers {
   std::size_t count_ = 0;                                    // guarded by mu_
   std::size_t busy_ = 0;                                     // workers still in the current run
   std::uint64_t generation_ = 0;
+  std::exception_ptr error_;  // guarded by mu_: the run's first exception
   bool stop_ = false;
   std::atomic<std::size_t> next_{0};
 };

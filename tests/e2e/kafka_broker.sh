@@ -9,9 +9,11 @@
 #   kafka_broker.sh bootstrap DIR              print the bootstrap address of a started broker
 #   kafka_broker.sh create-topic DIR NAME PARTITIONS [TopicCommand args...]
 #                                              e.g. ... sla.deadlines 1 --config cleanup.policy=compact
-#   kafka_broker.sh console-produce DIR TOPIC  Kafka's own console producer: stdin lines
+#   kafka_broker.sh console-produce DIR TOPIC [ConsoleProducer args...]
+#                                              Kafka's own console producer: stdin lines
 #                                              "HEADERS<TAB>KEY<TAB>VALUE" (HEADERS: h:v,h:v),
-#                                              sent as they are, unvalidated
+#                                              sent as they are, unvalidated (e.g.
+#                                              --producer-property max.request.size=N)
 #   kafka_broker.sh end-offsets DIR TOPIC      print "TOPIC:PARTITION:END_OFFSET" lines
 #
 # The jars come from Maven Central through `mvn` (Debian package: maven) and
@@ -275,10 +277,11 @@ create_topic() {
 
 console_produce() {
   local dir="$1" topic="$2"
+  shift 2
   dir="$(cd "$dir" && pwd)"
   java_cmd "$dir"
   "${JAVA_CMD[@]}" kafka.tools.ConsoleProducer --bootstrap-server "$(bootstrap "$dir")" --topic "$topic" \
-    --property parse.key=true --property parse.headers=true --request-required-acks all \
+    --property parse.key=true --property parse.headers=true --request-required-acks all "$@" \
     2>>"$dir/logs/admin.log" || { tail -n 20 "$dir/logs/admin.log" >&2; die "console-produce to $topic failed"; }
 }
 
@@ -291,7 +294,7 @@ end_offsets() {
     { tail -n 20 "$dir/logs/admin.log" >&2; die "end-offsets of $topic failed"; }
 }
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"
 case "$cmd" in
@@ -301,7 +304,7 @@ case "$cmd" in
   restart) [[ $# -eq 2 ]] || usage; restart "$2" ;;
   bootstrap) [[ $# -eq 2 ]] || usage; bootstrap "$2" ;;
   create-topic) [[ $# -ge 4 ]] || usage; shift; create_topic "$@" ;;
-  console-produce) [[ $# -eq 3 ]] || usage; console_produce "$2" "$3" ;;
+  console-produce) [[ $# -ge 3 ]] || usage; shift; console_produce "$@" ;;
   end-offsets) [[ $# -eq 3 ]] || usage; end_offsets "$2" "$3" ;;
   *) usage ;;
 esac

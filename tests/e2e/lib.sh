@@ -87,13 +87,15 @@ stop_redis() {
   say "redis-server stopped"
 }
 
-# Starts the broker and creates the input topic with PARTITIONS partitions.
+# start_kafka [PARTITIONS [TopicCommand args...]]: starts the broker and
+# creates the input topic with PARTITIONS partitions (and e.g.
+# --config max.message.bytes=N).
 start_kafka() {
   local partitions="${1:-4}"
   BOOTSTRAP="$("$BROKER" start "$WORK/kafka")" || fail "the Kafka broker did not start"
   say "Kafka broker on $BOOTSTRAP"
   # The consumer does not create topics; outputs are created on first produce.
-  "$BROKER" create-topic "$WORK/kafka" "$INPUT_TOPIC" "$partitions" || fail "could not create $INPUT_TOPIC"
+  "$BROKER" create-topic "$WORK/kafka" "$INPUT_TOPIC" "$partitions" "${@:2}" || fail "could not create $INPUT_TOPIC"
 }
 
 # start_timerd NAME [VAR=VALUE...]: sla-timerd with the sample policy, HTTP
@@ -103,6 +105,10 @@ start_timerd() {
   shift
   # A restart under the same name: the earlier run's output is kept aside.
   [[ -f "$WORK/$name.out" ]] && mv "$WORK/$name.out" "$WORK/$name.out.$(date +%s%N)"
+  # The file exists before the loop below reads it: the background job's
+  # redirection creates it only once that process is scheduled, and sed on a
+  # missing file exits 2, which under pipefail and set -e ended the test.
+  : >"$WORK/$name.out"
   env SLA_KAFKA_BROKERS="$BOOTSTRAP" \
     SLA_KAFKA_CLIENT_ID="$name" \
     SLA_REDIS_HOST=127.0.0.1 SLA_REDIS_PORT="$REDIS_PORT" \
@@ -114,7 +120,7 @@ start_timerd() {
   TIMERD_PIDS[$name]=$!
   local http="" deadline=$((SECONDS + 30))
   while [[ -z "$http" ]]; do
-    http="$(sed -n 's#^HTTP: \(http://[0-9.]*:[0-9]*\)/.*#\1#p' "$WORK/$name.out" 2>/dev/null | head -n 1)"
+    http="$(sed -n 's#^HTTP: \(http://[0-9.]*:[0-9]*\)/.*#\1#p' "$WORK/$name.out" | head -n 1)" || http=""
     [[ -n "$http" ]] && break
     kill -0 "${TIMERD_PIDS[$name]}" 2>/dev/null || fail "sla-timerd $name exited before serving HTTP"
     ((SECONDS < deadline)) || fail "sla-timerd $name printed no HTTP address within 30s"
@@ -149,14 +155,27 @@ wait_ready() {  # NAME
 }
 
 # metric NAME SERIES_PREFIX: the sum of the samples whose line starts with
-# SERIES_PREFIX (e.g. 'sla_dlq_total{reason="undecodable"}').
+# SERIES_PREFIX (e.g. 'sla_dlq_total{reason="undecodable"}'). A scrape that
+# fails (a busy host: curl's 5 s limit) is tried again, then fails the test
+# with that reason rather than through set -e without one.
 metric() {
-  curl_ "${TIMERD_HTTP[$1]}/metrics" | awk -v p="$2" 'index($0, p) == 1 { s += $NF } END { printf "%d\n", s }'
+  local text="" attempt
+  for attempt in 1 2 3; do
+    text="$(curl_ "${TIMERD_HTTP[$1]}/metrics")" && break
+    text=""
+    ((attempt < 3)) || fail "GET /metrics of $1 failed 3 times"
+    sleep 0.5
+  done
+  awk -v p="$2" 'index($0, p) == 1 { s += $NF } END { printf "%d\n", s }' <<<"$text"
 }
 
 stop_timerd() {  # NAME: SIGTERM; it must exit 0 within 30 s
   local name="$1" pid="${TIMERD_PIDS[$1]}" rc=0 deadline=$((SECONDS + 30))
-  kill -TERM "$pid"
+  if ! kill -TERM "$pid" 2>/dev/null; then
+    wait "$pid" || rc=$?
+    unset "TIMERD_PIDS[$name]"
+    fail "sla-timerd $name had exited (status $rc) before SIGTERM"
+  fi
   while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
   kill -0 "$pid" 2>/dev/null && fail "sla-timerd $name still running 30s after SIGTERM"
   wait "$pid" || rc=$?

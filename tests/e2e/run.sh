@@ -18,6 +18,16 @@
 #              between good ones on a one-partition topic: each lands in
 #              sla.dlq with its reason, source and original bytes, and the
 #              partition goes on
+#   poison_large  records the DLQ cannot take whole and records keyed by
+#              another ticket, between good ones on a one-partition topic: a
+#              ~2 MB record (a 1 MB ticket id and key) is dead-lettered at
+#              once without its body and with its key cut; a ~600 KB record
+#              is sent whole, refused by the broker (sla.dlq takes 256 KB)
+#              and sent again without its body; both as `oversize`. A record
+#              keyed by one ticket carrying another's id goes to the DLQ as
+#              `key_mismatch` (no copy of that ticket anywhere), a 5 KB
+#              responder as `field_too_long`. The daemon keeps running and
+#              every good event is applied exactly once
 #   crash      kill -9 twice in the middle of a stream, restart: every
 #              expected output present afterwards
 #   failover   instances a and b share the partitions; b leaves (a takes
@@ -213,6 +223,105 @@ EOF
   stop_timerd a
 }
 
+# --- poison_large -------------------------------------------------------------
+case_poison_large() {
+  start_redis
+  # The input topic takes records up to 4 MB; the DLQ, created before the
+  # daemon produces to it, only up to 256 KB.
+  start_kafka 1 --config max.message.bytes=4194304
+  "$BROKER" create-topic "$WORK/kafka" sla.dlq 1 --config max.message.bytes=262144 || fail "could not create sla.dlq"
+
+  local t0
+  t0="$(now_ms)"
+  "$PY" "$HERE/gen_events.py" --tickets 150 --seed 18 --now "$t0" --prefix PL >"$WORK/events.jsonl"
+  local n half
+  n="$(lines "$WORK/events.jsonl")"
+  half=$((n / 2))
+  head -n "$half" "$WORK/events.jsonl" >"$WORK/first.jsonl"
+  tail -n +"$((half + 1))" "$WORK/events.jsonl" >"$WORK/second.jsonl"
+  produce "$WORK/first.jsonl"
+  # HEADERS<TAB>KEY<TAB>VALUE lines for Kafka's console producer.
+  "$PY" - "$(rfc3339_ms "$t0")" "$(rfc3339_ms $((t0 - 2 * 3600 * 1000)))" >"$WORK/poison.txt" <<'EOF'
+import base64, os, sys
+now, two_hours_ago = sys.argv[1], sys.argv[2]
+huge = "H" * 1_000_000
+# Random, so that the producer's lz4 leaves it larger than the DLQ takes.
+noise = base64.b64encode(os.urandom(450_000)).decode()
+json = "content-type:application/json"
+print(f'{json}\t{huge}\t{{"eventId":"huge-id","ticketId":"{huge}","tenantId":"t","occurredAt":"{now}","responded":{{}}}}')
+print(f'{json}\tPL-00000\t{{"eventId":"big-body","ticketId":"PL-00000","tenantId":"t","occurredAt":"{now}",'
+      f'"responded":{{}},"comment":"{noise}"}}')
+# Opened two hours ago: were it applied, its response breach would fire at once.
+print(f'{json}\tPL-00001\t{{"eventId":"miskeyed","ticketId":"PL-MISKEYED","tenantId":"t","occurredAt":"{two_hours_ago}",'
+      f'"opened":{{"plan":"enterprise","severity":"P0"}}}}')
+print(f'{json}\tPL-00000\t{{"eventId":"long-responder","ticketId":"PL-00000","tenantId":"t","occurredAt":"{now}",'
+      f'"pageAcknowledged":{{"pageId":"p","responder":"{"r" * 5000}"}}}}')
+EOF
+  "$BROKER" console-produce "$WORK/kafka" "$INPUT_TOPIC" --producer-property max.request.size=5242880 \
+    <"$WORK/poison.txt" || fail "console-produce failed"
+  produce "$WORK/second.jsonl"
+  start_timerd a
+  wait_ready a
+  wait_committed $((n + 4))
+  kill -0 "${TIMERD_PIDS[a]}" 2>/dev/null || fail "sla-timerd a stopped"
+
+  collect "$WORK/dlq.jsonl" sla.dlq
+  "$PY" - "$WORK/dlq.jsonl" "$INPUT_TOPIC" "$half" <<'EOF' || fail "sla.dlq is not what was sent"
+import json, sys
+path, topic, first = sys.argv[1], sys.argv[2], int(sys.argv[3])
+recs = [json.loads(l) for l in open(path) if l.strip()]
+if len(recs) != 4:
+    sys.exit(f"sla.dlq has {len(recs)} records, want 4: {[str(r.get('headers'))[:300] for r in recs]}")
+by_offset = {int(r["headers"]["sla-source-offset"]): r for r in recs}
+if sorted(by_offset) != [first, first + 1, first + 2, first + 3]:
+    sys.exit(f"source offsets {sorted(by_offset)}, want {first}..{first + 3}")
+def expect(rec, what, **want):
+    h = rec["headers"]
+    for k, v in want.items():
+        got = rec.get(k) if k in ("key", "payload") else h.get(k.replace("_", "-"))
+        if got != v:
+            sys.exit(f"{what}: {k} is {str(got)[:80]!r}, want {str(v)[:80]!r} (headers {str(h)[:400]})")
+    if h.get("sla-source-topic") != topic or h.get("sla-source-partition") != "0" or not h.get("sla-dlq-error"):
+        sys.exit(f"{what}: source or error headers wrong: {str(h)[:400]}")
+huge = by_offset[first]
+expect(huge, "the 2 MB record", key="H" * 256, payload="", sla_dlq_reason="oversize",
+       sla_dlq_original_reason="oversize", sla_dlq_dropped="payload,headers,key")
+if "content-type" in huge["headers"] or int(huge["headers"]["sla-source-bytes"]) < 2_000_000:
+    sys.exit(f"the 2 MB record: {str(huge['headers'])[:400]}")
+big = by_offset[first + 1]
+expect(big, "the 600 KB record", key="PL-00000", payload="", sla_dlq_reason="oversize",
+       sla_dlq_original_reason="oversize", sla_dlq_dropped="payload", content_type="application/json")
+if int(big["headers"]["sla-source-bytes"]) < 600_000:
+    sys.exit(f"the 600 KB record: {big['headers']}")
+mis = by_offset[first + 2]
+expect(mis, "the miskeyed record", key="PL-00001", sla_dlq_reason="key_mismatch")
+if '"ticketId":"PL-MISKEYED"' not in mis["payload"]:
+    sys.exit(f"the miskeyed record lost its body: {mis['payload'][:200]}")
+long = by_offset[first + 3]
+expect(long, "the long responder", key="PL-00000", sla_dlq_reason="field_too_long")
+if len(long["payload"]) < 5000:
+    sys.exit("the long responder lost its body")
+print("sla.dlq: two oversize records without their bodies, key_mismatch and field_too_long whole")
+EOF
+  grep -q "refused a dead letter" "$WORK/a.out" "$WORK/a.err" ||
+    fail "the broker never refused the 600 KB dead letter (the asynchronous path was not taken)"
+  local m
+  m="$(metric a 'sla_dlq_total{reason="oversize"}')"
+  ((m == 2)) || fail "sla_dlq_total{reason=\"oversize\"} = $m, want 2"
+  m="$(metric a 'sla_dlq_total{reason="key_mismatch"}')"
+  ((m == 1)) || fail "sla_dlq_total{reason=\"key_mismatch\"} = $m, want 1"
+  m="$(metric a 'sla_dlq_total{reason="field_too_long"}')"
+  ((m == 1)) || fail "sla_dlq_total{reason=\"field_too_long\"} = $m, want 1"
+  [[ "$(curl_ -o /dev/null -w '%{http_code}' "${TIMERD_HTTP[a]}/v1/tickets/PL-MISKEYED")" == 404 ]] ||
+    fail "the miskeyed event made a ticket PL-MISKEYED"
+
+  # Every good event around the poison applied, once.
+  expected_outputs "$WORK/events.jsonl" "$WORK/expected.jsonl"
+  collect "$WORK/outputs.jsonl"
+  check_outputs "$WORK/expected.jsonl" "$WORK/outputs.jsonl" --exactly-once
+  stop_timerd a
+}
+
 # --- crash --------------------------------------------------------------------
 # The whole stream is in Kafka before the daemon starts (a backlog, as after
 # downtime), consumed at a limited rate so the kills land in its middle.
@@ -328,8 +437,8 @@ case_kafka_restart() {
 
 e2e_init
 case "$CASE" in
-  smoke | lifecycle | poison | crash | failover | redis_restart | kafka_restart) "case_$CASE" ;;
-  *) fail "unknown case '$CASE' (smoke, lifecycle, poison, crash, failover, redis_restart, kafka_restart)" ;;
+  smoke | lifecycle | poison | poison_large | crash | failover | redis_restart | kafka_restart) "case_$CASE" ;;
+  *) fail "unknown case '$CASE' (smoke, lifecycle, poison, poison_large, crash, failover, redis_restart, kafka_restart)" ;;
 esac
 PASSED=1
 say "passed"

@@ -170,7 +170,47 @@ std::string to_json(const google::protobuf::Message& m) {
   return out;
 }
 
-bool too_long(const std::string& s, const Limits& limits) { return s.size() > limits.max_id_length; }
+/// The first string field of `in` longer than its bound, as an error.
+std::optional<DecodeError> too_long(const pb::TicketEvent& in, const Limits& limits) {
+  std::optional<DecodeError> err;
+  const auto check = [&](const std::string& value, std::size_t max, const char* what) {
+    if (err || value.size() <= max) return;
+    err = DecodeError{DecodeFailure::kFieldTooLong, std::string(what) + " is " + std::to_string(value.size()) +
+                                                        " bytes, longer than the limit of " + std::to_string(max)};
+  };
+  check(in.event_id(), limits.max_id_length, "event_id");
+  check(in.ticket_id(), limits.max_id_length, "ticket_id");
+  check(in.tenant_id(), limits.max_id_length, "tenant_id");
+  switch (in.kind_case()) {
+    case pb::TicketEvent::kOpened: {
+      const auto& o = in.opened();
+      check(o.plan(), limits.max_name_length, "opened.plan");
+      check(o.severity(), limits.max_name_length, "opened.severity");
+      check(o.status(), limits.max_name_length, "opened.status");
+      if (!err && static_cast<std::size_t>(o.labels_size()) > limits.max_labels) {
+        err = DecodeError{DecodeFailure::kFieldTooLong, "opened.labels has " + std::to_string(o.labels_size()) +
+                                                            " entries, more than the limit of " +
+                                                            std::to_string(limits.max_labels)};
+      }
+      for (const auto& [k, v] : o.labels()) {
+        check(k, limits.max_name_length, "an opened.labels key");
+        check(v, limits.max_id_length, "an opened.labels value");
+      }
+      break;
+    }
+    case pb::TicketEvent::kStatusChanged: check(in.status_changed().status(), limits.max_name_length, "status_changed.status"); break;
+    case pb::TicketEvent::kSeverityChanged:
+      check(in.severity_changed().severity(), limits.max_name_length, "severity_changed.severity");
+      break;
+    case pb::TicketEvent::kPlanChanged: check(in.plan_changed().plan(), limits.max_name_length, "plan_changed.plan"); break;
+    case pb::TicketEvent::kPageAcknowledged:
+      check(in.page_acknowledged().page_id(), limits.max_page_id_length, "page_acknowledged.page_id");
+      check(in.page_acknowledged().responder(), limits.max_id_length, "page_acknowledged.responder");
+      break;
+    default: break;  // the other kinds carry no strings
+  }
+  return err;
+}
 
 }  // namespace
 
@@ -190,6 +230,8 @@ std::string_view to_string(DecodeFailure f) {
     case DecodeFailure::kMissingField: return "missing_field";
     case DecodeFailure::kInvalidField: return "invalid_field";
     case DecodeFailure::kAbsurdTimestamp: return "absurd_timestamp";
+    case DecodeFailure::kFieldTooLong: return "field_too_long";
+    case DecodeFailure::kKeyMismatch: return "key_mismatch";
   }
   return "unknown";
 }
@@ -205,7 +247,7 @@ tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(std::string_v
   auto& in = *google::protobuf::Arena::CreateMessage<pb::TicketEvent>(scratch.arena());
   if (type == ContentType::kJson) {
     google::protobuf::util::JsonParseOptions opts;
-    opts.ignore_unknown_fields = false;
+    opts.ignore_unknown_fields = true;  // as the binary parser does: schema additions upstream are not errors
     auto status = google::protobuf::util::JsonStringToMessage(
         google::protobuf::StringPiece(payload.data(), payload.size()), &in, opts);
     if (!status.ok()) {
@@ -222,10 +264,7 @@ tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(std::string_v
   if (in.kind_case() == pb::TicketEvent::KIND_NOT_SET) {
     return decode_fail(DecodeFailure::kMissingField, "the event kind (opened, responded, ...) is missing");
   }
-  if (too_long(in.event_id(), limits) || too_long(in.ticket_id(), limits) || too_long(in.tenant_id(), limits)) {
-    return decode_fail(DecodeFailure::kInvalidField,
-                       "event_id, ticket_id or tenant_id longer than " + std::to_string(limits.max_id_length));
-  }
+  if (auto err = too_long(in, limits)) return tl::unexpected<DecodeError>(std::move(*err));
   const auto& ts = in.occurred_at();
   if (ts.nanos() < 0 || ts.nanos() > 999999999 || ts.seconds() < limits.min_time / 1000 ||
       ts.seconds() > (now + limits.max_future_ms) / 1000 + 1) {
@@ -249,7 +288,6 @@ tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(std::string_v
 
   auto need = [&](const std::string& value, const char* what) -> std::optional<DecodeError> {
     if (value.empty()) return DecodeError{DecodeFailure::kMissingField, std::string(what) + " is missing"};
-    if (too_long(value, limits)) return DecodeError{DecodeFailure::kInvalidField, std::string(what) + " is too long"};
     return std::nullopt;
   };
   std::optional<DecodeError> err;
@@ -294,6 +332,20 @@ tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(std::string_v
   }
   if (err) return tl::unexpected<DecodeError>(std::move(*err));
   return out;
+}
+
+tl::expected<engine::TicketEvent, DecodeError> decode_record(std::string_view key, std::string_view payload,
+                                                              ContentType type, EpochMillis now, const Limits& limits) {
+  auto event = decode_ticket_event(payload, type, now, limits);
+  if (event && key != event->ticket_id) {
+    // Quoted only up to the id limit: the key may be of any size.
+    const std::string_view shown = key.substr(0, limits.max_id_length);
+    return decode_fail(DecodeFailure::kKeyMismatch,
+                       "the record's key \"" + std::string(shown) + (shown.size() < key.size() ? "...\"" : "\"") +
+                           " (" + std::to_string(key.size()) + " bytes) is not its ticket_id \"" + event->ticket_id +
+                           "\"");
+  }
+  return event;
 }
 
 std::string encode_ticket_event(const engine::TicketEvent& e) {

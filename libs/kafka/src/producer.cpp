@@ -100,6 +100,21 @@ void Producer::on_delivery(const rd_kafka_message_t* message) noexcept {
     delivered_.fetch_add(1, std::memory_order_relaxed);
   } else {
     report.error = to_error(message->err, "kafka delivery to " + std::string(report.topic));
+    report.too_large = message->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+                       message->err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
+    if (message->key != nullptr) report.key = {static_cast<const char*>(message->key), message->key_len};
+    if (message->payload != nullptr) report.payload = {static_cast<const char*>(message->payload), message->len};
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers != nullptr) {
+      const char* name = nullptr;
+      const void* value = nullptr;
+      std::size_t size = 0;
+      for (std::size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+           ++i) {
+        report.headers.push_back(
+            Header{name, value != nullptr ? std::string(static_cast<const char*>(value), size) : std::string()});
+      }
+    }
     failed_.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(failures_mutex_);
     if (failed_since_flush_++ == 0) first_failure_ = report.error->message;

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -382,6 +383,41 @@ TEST(Workers, RunsEveryTaskOnceOnSeveralThreads) {
     }
   }
   workers.run(0, [](std::size_t) { FAIL(); });
+}
+
+// A task that throws on the caller's thread or on a worker: run() waits for
+// every call in progress (they use the caller's stack) before it rethrows,
+// starts no further calls, and the pool serves the next run.
+TEST(Workers, AThrowingTaskIsRethrownOnlyOnceEveryCallHasReturned) {
+  sla::timerd::Workers workers(3);
+  const auto caller = std::this_thread::get_id();
+  for (const bool on_caller : {true, false}) {
+    std::atomic<int> running{0};
+    std::atomic<int> started{0};
+    std::atomic<bool> thrown{false};
+    try {
+      workers.run(200, [&](std::size_t) {
+        running.fetch_add(1);
+        started.fetch_add(1);
+        std::this_thread::sleep_for(2ms);  // the other threads are mid-call when one throws
+        running.fetch_sub(1);
+        if ((std::this_thread::get_id() == caller) == on_caller && !thrown.exchange(true)) {
+          throw std::runtime_error("task failed");
+        }
+      });
+      ADD_FAILURE() << "run() did not rethrow (on_caller " << on_caller << ")";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "task failed");
+      EXPECT_EQ(running.load(), 0) << "a call was still running after run() rethrew (on_caller " << on_caller << ")";
+      EXPECT_LT(started.load(), 200) << "calls went on starting after the throw";
+    }
+    const int after = started.load();
+    std::this_thread::sleep_for(20ms);  // nothing of the failed run may start late
+    EXPECT_EQ(started.load(), after);
+  }
+  std::vector<std::atomic<int>> hits(17);
+  workers.run(hits.size(), [&](std::size_t i) { hits[i].fetch_add(1); });
+  for (const auto& h : hits) EXPECT_EQ(h.load(), 1);
 }
 
 }  // namespace

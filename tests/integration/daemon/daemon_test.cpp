@@ -2,6 +2,7 @@
 // cluster (loopback), consumed by the daemon, SLA events and dead letters read
 // back from the output topics, state checked in the store, and a second
 // daemon resuming from that state.
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -207,6 +208,58 @@ TEST_F(DaemonTest, LifecycleDeadLettersStateAndRestart) {
   EXPECT_EQ(after.escalation_ids.count("T1/resolution/0/met/0"), 1u);
   second->stop();
   ASSERT_TRUE(second->result) << second->result.error().message;
+}
+
+// A store that never answers an assignment's load: the daemon retries it for
+// assign_timeout_ms (inside librdkafka's rebalance callback, so not for
+// ever), /readyz says why meanwhile, and then it stops with an error, so
+// that the group gives the partitions to a member that can load them and the
+// orchestrator restarts this one.
+TEST_F(DaemonTest, PartitionStateNotLoadedWithinTheBoundStopsTheDaemon) {
+  class DownStore final : public sla::store::StateStore {
+   public:
+    sla::Result<sla::store::PartitionState> load_partition(std::string_view, std::int32_t) override {
+      loads.fetch_add(1);
+      return sla::fail(sla::ErrorCode::kUnavailable, "connection refused");
+    }
+    sla::Result<void> commit(std::string_view, std::int32_t, const sla::store::Batch&) override {
+      return sla::fail(sla::ErrorCode::kUnavailable, "connection refused");
+    }
+    sla::Result<void> clear_partition(std::string_view, std::int32_t) override {
+      return sla::fail(sla::ErrorCode::kUnavailable, "connection refused");
+    }
+    sla::Result<void> ping() override { return sla::fail(sla::ErrorCode::kUnavailable, "connection refused"); }
+    std::atomic<int> loads{0};
+  };
+  cfg_.assign_timeout_ms = 1500;
+  auto store = std::make_unique<DownStore>();
+  auto* down = store.get();
+  sla::timerd::Daemon daemon(cfg_, policy_, std::move(store));
+  ASSERT_TRUE(daemon.start());
+  auto deps = daemon.http_deps();
+  std::atomic<bool> done{false};
+  sla::Result<void> result;
+  std::thread loop([&] {
+    result = daemon.run();
+    done.store(true);
+  });
+  std::set<std::string> reasons;
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (!done.load() && std::chrono::steady_clock::now() < until) {
+    reasons.insert(deps->ready().reason);
+    std::this_thread::sleep_for(20ms);  // polling readiness, as a probe does
+  }
+  const bool stopped_by_itself = done.load();
+  daemon.request_stop();  // without the bound it would still be retrying
+  loop.join();
+  ASSERT_TRUE(stopped_by_itself) << "the daemon still retried the load after 30 s (bound 1.5 s)";
+  EXPECT_GE(down->loads.load(), 2);
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("assign_timeout_ms"), std::string::npos) << result.error().message;
+  EXPECT_TRUE(reasons.count("state store unreachable")) << ::testing::PrintToString(reasons);
+  const auto after = deps->ready();
+  EXPECT_FALSE(after.ready);
+  EXPECT_NE(after.reason.find("could not be loaded"), std::string::npos) << after.reason;
 }
 
 TEST_F(DaemonTest, UnacknowledgedOutputsHoldCommitsAndReadinessButDoNotStopIt) {

@@ -1,17 +1,21 @@
 // Integration tests of sla::kafka against librdkafka's mock cluster: round
 // trips with headers, start offsets on assignment, consumer-group splits and
-// take-overs, producer flush/acks, dead letters, pause/resume, and a broker
+// take-overs, producer flush/acks, dead letters (and their smaller forms when
+// too large), pause/resume, and a broker
 // outage during produce.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 
 #include "sla/kafka/config.hpp"
 #include "sla/kafka/consumer.hpp"
@@ -412,6 +416,146 @@ TEST_F(KafkaTest, DeadLetterKeepsTheBytesAndNamesTheSource) {
       {"sla-source-offset", "1"},
   };
   EXPECT_EQ(m.headers, expected);
+}
+
+// A dead letter larger than the DLQ takes is never refused for good: over
+// max_bytes it goes at once without its payload, and with its key cut and
+// without its own headers when that is still too large; the source headers
+// always name the original.
+TEST_F(KafkaTest, DeadLetterTooLargeGoesWithoutItsBody) {
+  ASSERT_TRUE(cluster_->create_topic("sla.dlq", 1));
+  auto p = producer();
+  ASSERT_TRUE(p);
+  Message m;
+  m.topic = "in";
+  m.partition = 3;
+  m.offset = 41;
+  m.key = "ticket-7";
+  m.payload = "small";
+  m.headers = {{"content-type", "application/json"}};
+  DeadLetter dlq(*p, "sla.dlq", 4096);
+  auto whole = dlq.send(m, "undecodable", "bad json");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(*whole, DeadLetter::Form::kWhole);
+  Message big = m;
+  big.offset = 42;
+  big.payload = std::string(8000, 'x');
+  auto bodiless = dlq.send(big, "oversize", "payload of 8000 bytes");
+  ASSERT_TRUE(bodiless);
+  EXPECT_EQ(*bodiless, DeadLetter::Form::kBodiless);
+  Message huge_key = big;
+  huge_key.offset = 43;
+  huge_key.key = std::string(8000, 'k');
+  auto minimal = dlq.send(huge_key, "key_mismatch", std::string(5000, 'e'));
+  ASSERT_TRUE(minimal);
+  EXPECT_EQ(*minimal, DeadLetter::Form::kMinimal);
+  ASSERT_TRUE(p->flush(10s));
+  EXPECT_EQ(dlq.sent(), 3u);
+  EXPECT_EQ(dlq.shrunk(), 2u);
+
+  auto d = consumer("dlq-reader", "sla.dlq");
+  ASSERT_TRUE(d);
+  const auto out = poll_until(*d, at_least(3));
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].payload, "small");
+  EXPECT_EQ(out[0].header("sla-dlq-reason"), "undecodable");
+  EXPECT_FALSE(out[0].header("sla-dlq-dropped"));
+
+  EXPECT_EQ(out[1].key, "ticket-7");
+  EXPECT_EQ(out[1].payload, "");
+  EXPECT_EQ(out[1].header("content-type"), "application/json");
+  EXPECT_EQ(out[1].header("sla-dlq-reason"), "oversize");
+  EXPECT_EQ(out[1].header("sla-dlq-original-reason"), "oversize");
+  EXPECT_EQ(out[1].header("sla-dlq-dropped"), "payload");
+  EXPECT_EQ(out[1].header("sla-source-offset"), "42");
+  EXPECT_EQ(out[1].header("sla-source-partition"), "3");
+  EXPECT_EQ(out[1].header("sla-source-bytes"), std::to_string(8 + 8000 + 12 + 16 + 10));
+
+  EXPECT_EQ(out[2].key, std::string(DeadLetter::kMaxKeyBytes, 'k'));
+  EXPECT_EQ(out[2].payload, "");
+  EXPECT_FALSE(out[2].header("content-type"));
+  EXPECT_EQ(out[2].header("sla-dlq-reason"), "oversize");
+  EXPECT_EQ(out[2].header("sla-dlq-original-reason"), "key_mismatch");
+  EXPECT_EQ(out[2].header("sla-dlq-dropped"), "payload,headers,key");
+  EXPECT_EQ(out[2].header("sla-dlq-error")->size(), DeadLetter::kMaxErrorBytes);
+  EXPECT_EQ(out[2].header("sla-source-offset"), "43");
+}
+
+// The broker refuses a batch of dead letters as too large after they were
+// produced (the DLQ topic's max.message.bytes is below the producer's): the
+// failed reports are taken by the DeadLetter, not settled, and each record
+// is sent again under its tag, whose report settles it: the large one
+// without its payload, the small one (perhaps only its batch-mate) whole.
+TEST_F(KafkaTest, DeadLettersRefusedByTheBrokerAreSentAgain) {
+  ASSERT_TRUE(cluster_->create_topic("sla.dlq", 1));
+  std::mutex mu;
+  std::map<std::uint64_t, bool> settled;  // tag -> ok
+  std::atomic<int> taken{0};
+  DeadLetter* dlq_ptr = nullptr;
+  ProducerOptions options;
+  options.on_delivery = [&](const DeliveryReport& r) {
+    if (r.error && dlq_ptr != nullptr && dlq_ptr->take_refused(r) == DeadLetter::Refusal::kResent) {
+      taken.fetch_add(1);
+      return;
+    }
+    std::lock_guard lock(mu);
+    settled[r.tag] = !r.error;
+  };
+  KafkaConfig batched = config();
+  batched.properties["linger.ms"] = "300";  // both records in one batch, refused together
+  auto created = Producer::create(batched, std::move(options));
+  ASSERT_TRUE(created) << created.error().message;
+  auto& p = *created;
+  DeadLetter dlq(*p, "sla.dlq");
+  dlq_ptr = &dlq;
+  constexpr std::int16_t kProduceApiKey = 0;  // RD_KAFKAP_Produce, in a private librdkafka header
+  rd_kafka_mock_push_request_errors(cluster_->raw(), kProduceApiKey, 1, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+  Message small;
+  small.topic = "in";
+  small.offset = 5;
+  small.key = "ticket-1";
+  small.payload = "not protobuf";
+  small.headers = {{"trace", "abc"}};
+  Message large = small;
+  large.offset = 6;
+  large.key = "ticket-2";
+  large.payload = std::string(70'000, 'x');
+  ASSERT_EQ(dlq.send(small, "undecodable", "bad bytes", 71), DeadLetter::Form::kWhole);
+  ASSERT_EQ(dlq.send(large, "oversize", "too big", 72), DeadLetter::Form::kWhole);
+  const auto deadline = Clock::now() + 20s;
+  for (;;) {
+    p->poll(50ms);
+    (void)dlq.send_replacements([](std::uint64_t, const Error& e) { ADD_FAILURE() << e.message; });
+    std::lock_guard lock(mu);
+    if (settled.size() == 2 || Clock::now() > deadline) break;
+  }
+  EXPECT_EQ(taken.load(), 2);
+  EXPECT_EQ(settled, (std::map<std::uint64_t, bool>{{71, true}, {72, true}}));
+  EXPECT_EQ(dlq.shrunk(), 1u);
+
+  auto d = consumer("dlq-reader", "sla.dlq");
+  ASSERT_TRUE(d);
+  const auto out = poll_until(*d, at_least(2));
+  ASSERT_EQ(out.size(), 2u);
+  for (const auto& m : out) {
+    if (m.key == "ticket-1") {
+      EXPECT_EQ(m.payload, "not protobuf") << "the small batch-mate lost its body";
+      EXPECT_EQ(m.header("sla-dlq-reason"), "undecodable");
+      EXPECT_EQ(m.header("sla-dlq-refusals"), "1");
+      EXPECT_FALSE(m.header("sla-dlq-dropped"));
+      EXPECT_EQ(m.header("trace"), "abc");
+    } else {
+      EXPECT_EQ(m.key, "ticket-2");
+      EXPECT_EQ(m.payload, "");
+      EXPECT_EQ(m.header("trace"), "abc");
+      EXPECT_EQ(m.header("sla-dlq-reason"), "oversize");
+      EXPECT_EQ(m.header("sla-dlq-original-reason"), "oversize");
+      EXPECT_EQ(m.header("sla-dlq-error"), "too big");
+      EXPECT_EQ(m.header("sla-dlq-dropped"), "payload");
+      EXPECT_EQ(m.header("sla-source-offset"), "6");
+      EXPECT_EQ(m.header("sla-source-bytes"), std::to_string(8 + 70'000 + 8 + 10));
+    }
+  }
 }
 
 TEST_F(KafkaTest, PauseStopsDeliveryAndResumeContinuesWithoutGapsOrDuplicates) {

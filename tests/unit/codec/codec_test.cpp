@@ -1,5 +1,6 @@
 // Codec: decoding validates and maps every event kind; outputs encode to the
 // wire messages; every rejection names its DLQ reason.
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -90,8 +91,6 @@ TEST(Codec, RejectionsNameTheirReason) {
   const std::vector<Rejection> cases = {
       {"\xff\xff\xff", ContentType::kProtobuf, DecodeFailure::kUndecodable},
       {"{not json", ContentType::kJson, DecodeFailure::kUndecodable},
-      {R"({"eventId":"e","ticketId":"T","occurredAt":"2026-04-06T11:00:00Z","bogus":1,"resolved":{}})",
-       ContentType::kJson, DecodeFailure::kUndecodable},
       {R"({"ticketId":"T","occurredAt":"2026-04-06T11:00:00Z","resolved":{}})", ContentType::kJson,
        DecodeFailure::kMissingField},
       {R"({"eventId":"e","occurredAt":"2026-04-06T11:00:00Z","resolved":{}})", ContentType::kJson,
@@ -109,7 +108,7 @@ TEST(Codec, RejectionsNameTheirReason) {
        ContentType::kJson, DecodeFailure::kMissingField},
       {std::string(70000, 'x'), ContentType::kProtobuf, DecodeFailure::kOversize},
       {R"({"eventId":")" + std::string(300, 'e') + R"(","ticketId":"T","occurredAt":"2026-04-06T11:00:00Z","resolved":{}})",
-       ContentType::kJson, DecodeFailure::kInvalidField},
+       ContentType::kJson, DecodeFailure::kFieldTooLong},
   };
   for (const auto& c : cases) {
     auto r = sla::codec::decode_ticket_event(c.payload, c.type, kNow);
@@ -117,6 +116,152 @@ TEST(Codec, RejectionsNameTheirReason) {
     EXPECT_EQ(r.error().failure, c.failure) << c.payload.substr(0, 120) << " -> " << r.error().message;
     EXPECT_FALSE(r.error().message.empty());
   }
+}
+
+// A valid proto3-JSON event with `kind_json` as its kind.
+std::string json_with(const std::string& kind_json) {
+  return R"({"eventId":"e","ticketId":"T","tenantId":"t","occurredAt":"2026-04-06T11:00:00Z",)" + kind_json + "}";
+}
+
+// Every string field has a bound (SPEC 5.3): at the bound it decodes, one
+// byte more is `field_too_long`. page_acknowledged.page_id and responder had
+// none, and a few dozen large acks grew the process tenfold.
+TEST(Codec, EveryStringFieldHasALengthLimit) {
+  const sla::codec::Limits limits;
+  const auto s = [](std::size_t n) { return std::string(n, 'x'); };
+  struct Field {
+    std::string name;
+    std::size_t max;
+    std::function<std::string(const std::string&)> json;
+  };
+  const std::vector<Field> fields = {
+      {"event_id", limits.max_id_length,
+       [](const std::string& v) {
+         return R"({"eventId":")" + v + R"(","ticketId":"T","occurredAt":"2026-04-06T11:00:00Z","resolved":{}})";
+       }},
+      {"ticket_id", limits.max_id_length,
+       [](const std::string& v) {
+         return R"({"eventId":"e","ticketId":")" + v + R"(","occurredAt":"2026-04-06T11:00:00Z","resolved":{}})";
+       }},
+      {"tenant_id", limits.max_id_length,
+       [](const std::string& v) {
+         return R"({"eventId":"e","ticketId":"T","tenantId":")" + v +
+                R"(","occurredAt":"2026-04-06T11:00:00Z","resolved":{}})";
+       }},
+      {"opened.plan", limits.max_name_length,
+       [](const std::string& v) { return json_with(R"("opened":{"plan":")" + v + R"(","severity":"P1"})"); }},
+      {"opened.severity", limits.max_name_length,
+       [](const std::string& v) { return json_with(R"("opened":{"plan":"gold","severity":")" + v + R"("})"); }},
+      {"opened.status", limits.max_name_length,
+       [](const std::string& v) {
+         return json_with(R"("opened":{"plan":"gold","severity":"P1","status":")" + v + R"("})");
+       }},
+      {"opened.labels key", limits.max_name_length,
+       [](const std::string& v) {
+         return json_with(R"("opened":{"plan":"gold","severity":"P1","labels":{")" + v + R"(":"1"}})");
+       }},
+      {"opened.labels value", limits.max_id_length,
+       [](const std::string& v) {
+         return json_with(R"("opened":{"plan":"gold","severity":"P1","labels":{"k":")" + v + R"("}})");
+       }},
+      {"status_changed.status", limits.max_name_length,
+       [](const std::string& v) { return json_with(R"("statusChanged":{"status":")" + v + R"("})"); }},
+      {"severity_changed.severity", limits.max_name_length,
+       [](const std::string& v) { return json_with(R"("severityChanged":{"severity":")" + v + R"("})"); }},
+      {"plan_changed.plan", limits.max_name_length,
+       [](const std::string& v) { return json_with(R"("planChanged":{"plan":")" + v + R"("})"); }},
+      {"page_acknowledged.page_id", limits.max_page_id_length,
+       [](const std::string& v) { return json_with(R"("pageAcknowledged":{"pageId":")" + v + R"(","responder":"ana"})"); }},
+      {"page_acknowledged.responder", limits.max_id_length,
+       [](const std::string& v) { return json_with(R"("pageAcknowledged":{"pageId":"p","responder":")" + v + R"("})"); }},
+  };
+  for (const auto& f : fields) {
+    auto at_limit = sla::codec::decode_ticket_event(f.json(s(f.max)), ContentType::kJson, kNow);
+    EXPECT_TRUE(at_limit) << f.name << " at its limit: " << (at_limit ? "" : at_limit.error().message);
+    auto over = sla::codec::decode_ticket_event(f.json(s(f.max + 1)), ContentType::kJson, kNow);
+    ASSERT_FALSE(over) << f.name << " one byte over its limit of " << f.max << " was accepted";
+    EXPECT_EQ(over.error().failure, DecodeFailure::kFieldTooLong) << f.name << ": " << over.error().message;
+    EXPECT_EQ(sla::codec::to_string(over.error().failure), "field_too_long");
+    EXPECT_NE(over.error().message.find(f.name.substr(0, f.name.find(' '))), std::string::npos) << over.error().message;
+  }
+  // The binary path has the same bounds.
+  sla::engine::TicketEvent ack;
+  ack.event_id = "e";
+  ack.ticket_id = "T";
+  ack.occurred_at = kNow - 1000;
+  ack.kind = EventKind::kPageAcknowledged;
+  ack.page_id = s(limits.max_page_id_length + 1);
+  auto bin = sla::codec::decode_ticket_event(sla::codec::encode_ticket_event(ack), ContentType::kProtobuf, kNow);
+  ASSERT_FALSE(bin);
+  EXPECT_EQ(bin.error().failure, DecodeFailure::kFieldTooLong);
+  ack.page_id = "p";
+  ack.responder = s(limits.max_id_length + 1);
+  bin = sla::codec::decode_ticket_event(sla::codec::encode_ticket_event(ack), ContentType::kProtobuf, kNow);
+  ASSERT_FALSE(bin);
+  EXPECT_EQ(bin.error().failure, DecodeFailure::kFieldTooLong);
+
+  // Labels: at most max_labels entries.
+  std::string labels;
+  for (std::size_t i = 0; i <= limits.max_labels; ++i) {
+    labels += (i ? "," : "") + std::string("\"k") + std::to_string(i) + R"(":"v")";
+  }
+  auto many = sla::codec::decode_ticket_event(
+      json_with(R"("opened":{"plan":"gold","severity":"P1","labels":{)" + labels + "}}"), ContentType::kJson, kNow);
+  ASSERT_FALSE(many);
+  EXPECT_EQ(many.error().failure, DecodeFailure::kFieldTooLong) << many.error().message;
+}
+
+// Unknown fields are ignored in JSON as protobuf's binary parser ignores
+// them: a field added upstream must not send every event to the DLQ.
+TEST(Codec, UnknownJsonFieldsAreIgnoredAsInBinary) {
+  auto e = sla::codec::decode_ticket_event(
+      R"({"eventId":"e","ticketId":"T","occurredAt":"2026-04-06T11:00:00Z","priorityScore":7,
+          "origin":{"system":"zendesk","tags":["a","b"]},
+          "opened":{"plan":"gold","severity":"P1","assignee":"ana"}})",
+      ContentType::kJson, kNow);
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->kind, EventKind::kOpened);
+  EXPECT_EQ(e->plan, "gold");
+  EXPECT_EQ(e->severity, "P1");
+
+  // The binary equivalent: an unknown field number (99, varint) is skipped.
+  sla::engine::TicketEvent r;
+  r.event_id = "e";
+  r.ticket_id = "T";
+  r.occurred_at = kNow - 1000;
+  r.kind = EventKind::kResolved;
+  auto bytes = sla::codec::encode_ticket_event(r);
+  bytes += std::string("\x98\x06\x07", 3);  // field 99, wire type 0, value 7
+  auto b = sla::codec::decode_ticket_event(bytes, ContentType::kProtobuf, kNow);
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->kind, EventKind::kResolved);
+
+  // Still rejected: JSON that is not a TicketEvent at all, or a known field
+  // of the wrong type.
+  EXPECT_FALSE(sla::codec::decode_ticket_event("[1,2]", ContentType::kJson, kNow));
+  EXPECT_FALSE(sla::codec::decode_ticket_event(
+      R"({"eventId":7,"ticketId":"T","occurredAt":"2026-04-06T11:00:00Z","resolved":{}})", ContentType::kJson, kNow));
+}
+
+// A record's key must be its ticket_id (SPEC 5.3): one keyed by ticket A
+// carrying ticket B's id would make a second copy of B on A's partition.
+TEST(Codec, TheRecordKeyMustBeItsTicketId) {
+  const std::string ev = R"({"eventId":"e","ticketId":"T-2","occurredAt":"2026-04-06T11:00:00Z","resolved":{}})";
+  auto ok = sla::codec::decode_record("T-2", ev, ContentType::kJson, kNow);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->ticket_id, "T-2");
+  for (const std::string& key : std::vector<std::string>{"T-1", "", "T-2 ", "t-2", std::string(100000, 'K')}) {
+    auto bad = sla::codec::decode_record(key, ev, ContentType::kJson, kNow);
+    ASSERT_FALSE(bad) << "key " << key.substr(0, 20);
+    EXPECT_EQ(bad.error().failure, DecodeFailure::kKeyMismatch);
+    EXPECT_EQ(sla::codec::to_string(bad.error().failure), "key_mismatch");
+    EXPECT_LT(bad.error().message.size(), 1000u) << "the error quotes a huge key whole";
+    EXPECT_NE(bad.error().message.find("T-2"), std::string::npos) << bad.error().message;
+  }
+  // A payload that does not decode keeps its own reason.
+  auto broken = sla::codec::decode_record("T-1", "{oops", ContentType::kJson, kNow);
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().failure, DecodeFailure::kUndecodable);
 }
 
 TEST(Codec, OutputsEncodeToWireMessages) {

@@ -33,6 +33,8 @@ enum class DecodeFailure : std::uint8_t {
   kMissingField,      ///< event_id, ticket_id, occurred_at or the event kind missing
   kInvalidField,      ///< a field present but unusable (empty plan on opened, ...)
   kAbsurdTimestamp,   ///< occurred_at before Limits::min_time or too far after now
+  kFieldTooLong,      ///< a string field longer than its Limits bound, or too many labels
+  kKeyMismatch,       ///< the record's key is not its ticket_id (decode_record)
 };
 
 [[nodiscard]] std::string_view to_string(DecodeFailure failure);
@@ -42,18 +44,37 @@ struct DecodeError {
   std::string message;
 };
 
-/// Input limits. Defaults suit production; tests tighten them.
+/// Input limits. Defaults suit production; tests tighten them. Every string
+/// field has a bound (bytes), so no event can grow a ticket's state or the
+/// process by more than these (SPEC 5.3); a longer one is kFieldTooLong.
 struct Limits {
   std::size_t max_bytes = 64 * 1024;          ///< bigger payloads are kOversize
   EpochMillis min_time = 946684800000;        ///< 2000-01-01T00:00:00Z
   std::int64_t max_future_ms = 24LL * 3600 * 1000;  ///< occurred_at may lead `now` by this much
-  std::size_t max_id_length = 256;            ///< event_id, ticket_id, tenant_id, names
+  /// event_id, ticket_id, tenant_id, page_acknowledged.responder, label values
+  std::size_t max_id_length = 256;
+  /// plan, severity, status (opened, the *_changed events), label keys
+  std::size_t max_name_length = 128;
+  /// page_acknowledged.page_id: the engine's page ids are
+  /// "ticket/metric/cycle/target/level/round", so longer than a ticket id
+  std::size_t max_page_id_length = 1024;
+  std::size_t max_labels = 64;                ///< opened.labels entries
 };
 
 /// Decodes and validates one input message. `now` is the receiver's time, for
-/// the future-timestamp check. Never throws.
+/// the future-timestamp check. Unknown fields are ignored in both encodings
+/// (as protobuf does), so an upstream schema addition breaks no producer.
+/// Never throws.
 [[nodiscard]] tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(
     std::string_view payload, ContentType type, EpochMillis now, const Limits& limits = {});
+
+/// decode_ticket_event, and the record's Kafka `key` must equal the event's
+/// ticket_id (kKeyMismatch otherwise): a ticket lives on the partition of its
+/// key, so an event keyed by one ticket and carrying another's id would make
+/// a second copy of that ticket on another partition (SPEC 5.3). The daemon
+/// decodes every input record with it.
+[[nodiscard]] tl::expected<engine::TicketEvent, DecodeError> decode_record(
+    std::string_view key, std::string_view payload, ContentType type, EpochMillis now, const Limits& limits = {});
 
 /// Encodes a core event as TicketEvent protobuf binary (for `slactl produce`
 /// and tests).

@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sla/base/result.hpp"
 #include "sla/kafka/config.hpp"
@@ -35,6 +36,15 @@ struct DeliveryReport {
   std::int64_t offset = -1;    ///< the record's offset; -1 on failure
   std::uint64_t tag = 0;       ///< the caller's tag from produce()
   std::optional<Error> error;  ///< set when the message was not delivered
+  /// The broker or the client refused the record as too large (librdkafka's
+  /// MSG_SIZE_TOO_LARGE, or the broker's RECORD_LIST_TOO_LARGE).
+  bool too_large = false;
+  /// Only when `error` is set (no cost per delivered record): the record's
+  /// key and payload (valid during the call) and its headers, so that a
+  /// caller can send a replacement (kafka::DeadLetter::take_refused).
+  std::string_view key;
+  std::string_view payload;
+  std::vector<Header> headers;
 };
 
 /// Called once per produced message, with its outcome.

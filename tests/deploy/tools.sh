@@ -8,18 +8,16 @@
 #   tools.sh validate   # prints the kubernetes-validate binary's path
 #
 # helm: built from the Go module proxy (`go install helm.sh/helm/v4/cmd/helm`)
-#   with the first Go >= 1.26 found (PATH, /usr/local/go); with none, the Go
-#   toolchain itself is fetched from the Go module proxy (the module
-#   golang.org/toolchain, as `GOTOOLCHAIN` does) and checked against its
-#   pinned SHA-256. Debian bookworm's golang-go (1.19) is too old for Helm 4.
+#   with the first Go >= 1.26 found (PATH, /usr/local/go); with an older Go
+#   (>= 1.21) the go command fetches the pinned toolchain itself
+#   (`GOTOOLCHAIN`). Debian bookworm's golang-go (1.19) is too old for both.
 # kubernetes-validate: from PyPI into a venv, every package pinned
 #   (tests/deploy/requirements.txt), with Debian's python3-venv.
 set -euo pipefail
 
 HELM_VERSION=v4.3.2
 GO_MIN_MINOR=26                       # helm v4.3.2's go.mod: go 1.26.0
-GO_TOOLCHAIN=go1.26.8                 # fetched only when no Go >= 1.26 is installed
-GO_TOOLCHAIN_SHA256=30c2b1bf7dcc88d3eb0a1364e47ddd9128edb3110a30e8a0ef61cd5856b31de7
+GO_TOOLCHAIN=go1.26.8                 # fetched by an older Go (GOTOOLCHAIN) when no Go >= 1.26 is installed
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${SLA_CACHE:-$HOME/.cache/sla-timer}/tools
 mkdir -p "$cache"
@@ -39,38 +37,37 @@ go_ok() {  # go_ok GO: a Go binary recent enough for helm
 
 find_go() {
   local g
-  for g in "$(command -v go || true)" /usr/local/go/bin/go "$cache/$GO_TOOLCHAIN/go/bin/go"; do
+  for g in "$(command -v go || true)" /usr/local/go/bin/go; do
     if [[ -n $g && -x $g ]] && go_ok "$g"; then echo "$g"; return 0; fi
   done
-  # None: the toolchain module from the Go module proxy, as GOTOOLCHAIN fetches it.
-  local zip=$cache/$GO_TOOLCHAIN.zip
-  local url=https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-$GO_TOOLCHAIN.linux-amd64.zip
-  say "no Go >= 1.$GO_MIN_MINOR installed; fetching $GO_TOOLCHAIN from the Go module proxy"
-  curl -fsSL --retry 3 -o "$zip.part" "$url"
-  echo "$GO_TOOLCHAIN_SHA256  $zip.part" | sha256sum -c --quiet -
-  rm -rf "$cache/$GO_TOOLCHAIN"
-  mkdir -p "$cache/$GO_TOOLCHAIN"
-  # The zip holds golang.org/toolchain@v0.0.1-.../ ; keep it as .../go.
-  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$zip.part" "$cache/$GO_TOOLCHAIN/x"
-  mv "$cache/$GO_TOOLCHAIN"/x/golang.org/toolchain@* "$cache/$GO_TOOLCHAIN/go"
-  rm -rf "$cache/$GO_TOOLCHAIN/x" "$zip.part"
-  chmod +x "$cache/$GO_TOOLCHAIN"/go/bin/* "$cache/$GO_TOOLCHAIN"/go/pkg/tool/*/*
-  go_ok "$cache/$GO_TOOLCHAIN/go/bin/go" || { say "the fetched $GO_TOOLCHAIN does not run"; return 1; }
-  echo "$cache/$GO_TOOLCHAIN/go/bin/go"
+  # An older Go (>= 1.21) fetches the pinned toolchain itself, as a module
+  # from its configured module proxy (GOTOOLCHAIN); the go command checks it
+  # against the checksum database.
+  for g in "$(command -v go || true)" /usr/local/go/bin/go; do
+    [[ -n $g && -x $g ]] || continue
+    if GOTOOLCHAIN=$GO_TOOLCHAIN GOPATH=$cache/go GOMODCACHE=$cache/go/mod "$g" env GOVERSION >/dev/null 2>&1; then
+      say "using $GO_TOOLCHAIN through GOTOOLCHAIN (the installed $("$g" env GOVERSION) is older than 1.$GO_MIN_MINOR)"
+      echo "GOTOOLCHAIN=$GO_TOOLCHAIN $g"
+      return 0
+    fi
+  done
+  say "no Go >= 1.$GO_MIN_MINOR (nor one >= 1.21 that can fetch $GO_TOOLCHAIN): install Go to build helm $HELM_VERSION"
+  return 1
 }
 
 install_helm() {
   [[ -x $helm_bin ]] && return 0
-  local go
+  local go toolchain=local
   go=$(find_go)
-  say "building helm $HELM_VERSION with $("$go" env GOVERSION) (go install, once; a few minutes)"
+  if [[ $go == GOTOOLCHAIN=* ]]; then toolchain=${go%% *}; toolchain=${toolchain#GOTOOLCHAIN=}; go=${go#* }; fi
+  say "building helm $HELM_VERSION with $(GOTOOLCHAIN=$toolchain GOPATH=$cache/go GOMODCACHE=$cache/go/mod "$go" env GOVERSION) (go install, once; a few minutes)"
   GOBIN=$cache/helm-$HELM_VERSION/bin GOPATH=$cache/go GOMODCACHE=$cache/go/mod GOCACHE=$cache/go/build \
-    GOFLAGS=-modcacherw CGO_ENABLED=0 GOTOOLCHAIN=local \
+    GOFLAGS=-modcacherw CGO_ENABLED=0 GOTOOLCHAIN=$toolchain \
     "$go" install -trimpath -ldflags="-s -w" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
   "$helm_bin" version >/dev/null
   # Only the binary is kept: the module and build caches (over 1 GB) and a
   # fetched toolchain served this one build.
-  rm -rf "$cache/go" "$cache/$GO_TOOLCHAIN"
+  rm -rf "$cache/go"
 }
 
 install_validate() {

@@ -316,7 +316,7 @@ void Daemon::apply(Partition& p, std::span<const kafka::Message* const> messages
       if (rejected != p.rejected.end() && rejected->index == i) {
         const auto& error = rejected->error;
         dead_letter(*p.sources[start + i],
-                    error.code == ErrorCode::kNotFound ? "unknown_plan_or_severity" : "rejected", error.message);
+                    engine::dlq_reason(error), error.message);
         ++rejected;
         continue;
       }

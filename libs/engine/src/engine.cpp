@@ -29,6 +29,10 @@ std::string_view to_string(ClockState s) {
   return "unknown";
 }
 
+std::string_view dlq_reason(const sla::Error& error) {
+  return error.reason.empty() ? std::string_view("rejected") : error.reason;
+}
+
 std::string_view to_string(PauseReason r) {
   switch (r) {
     case PauseReason::kNone: return "none";
@@ -113,7 +117,7 @@ struct Engine::Impl {
   std::vector<std::uint32_t> due_scratch;
 
   Runner runner(const policy::Policy& p, Ticket& t, std::vector<Output>* out, EpochMillis now) {
-    return Runner(p, tables, t, out, now, options.max_emitted_ids);
+    return Runner(p, tables, t, out, now);
   }
 
   static constexpr std::uint32_t kNoSlot = 0xFFFF'FFFFU;
@@ -227,7 +231,9 @@ struct Engine::Impl {
 
   /// When a closed (or never opened) ticket is dropped; kNever while open.
   [[nodiscard]] EpochMillis drop_at(const Ticket& t) const {
-    return (t.sim.closed || !t.sim.opened) ? t.sim.last_event_at + options.retention_ms : kNever;
+    return (t.sim.closed || !t.sim.opened)
+               ? detail::sat_add(t.sim.last_event_at, std::max(options.retention_ms, options.max_lateness_ms))
+               : kNever;
   }
 
   /// Arms the ticket's timer at min(next due, drop time). `known_due` is the
@@ -251,36 +257,56 @@ struct Engine::Impl {
     if (due != kNever) t.timer = wheel.schedule(due, slot);
   }
 
-  // Replays the retained events over the base snapshot. Outputs already
-  // produced are recognised by id; only what the corrected history newly
-  // calls for is emitted.
+  // Replays the retained events over the base snapshot (clocks and ladders).
+  // Outputs already produced are recognised by id; only what the corrected
+  // history newly calls for is emitted.
   std::uint64_t recompute(const policy::Policy& p, Ticket& t, EpochMillis now, std::vector<Output>* out) {
-    for (auto& l : t.ladders()) l.confirmed = false;
     if (t.cold && t.cold->base) {
       t.sim = *t.cold->base;
     } else {
       t.sim.reset();
     }
+    if (t.cold) t.cold->ladders = t.cold->base_ladders;
     Runner r = runner(p, t, out, now);
     for (const auto& e : t.events) {
       r.fire_due(e.at);
       r.apply(e);
     }
     if (!t.events.empty()) r.fire_due(t.events.back().at);
-    // A ladder whose step the corrected history no longer reaches is dropped.
-    if (t.cold) std::erase_if(t.cold->ladders, [](const Ladder& l) { return !l.confirmed; });
     return r.outputs;
   }
 
-  // Folds the oldest half of the retained events into the base snapshot.
-  void compact(const policy::Policy& p, Ticket& t, EpochMillis now) {
-    const std::size_t k = t.events.size() / 2;
+  /// Events at or after this are within the ticket's lateness horizon:
+  /// max_lateness before its newest event, and never at or before an event
+  /// already folded (only a budget rejection can fold up to the horizon of
+  /// an event that was then not accepted; states of format versions 1 and 2
+  /// may have folded within the horizon).
+  [[nodiscard]] EpochMillis horizon_start(const Ticket& t) const {
+    const EpochMillis h = detail::sat_sub(t.sim.last_event_at, options.max_lateness_ms);
+    return t.base() != nullptr ? std::max(h, detail::sat_add(t.base_at(), 1)) : h;
+  }
+
+  // Folds the retained events older than the horizon into the base snapshot
+  // (a silent replay from the old base: the state it derives is the one the
+  // ticket went through). No accepted event sorts before them any more, so
+  // this changes no result; it bounds a long-lived ticket's memory. Then
+  // forgets what no recomputation can produce again: emitted ids of cycles
+  // the base snapshot has left (and no running ladder of the base holds),
+  // and finished ladders of those cycles. `all`: fold even a few events.
+  std::size_t fold(const policy::Policy& p, Ticket& t, EpochMillis now, bool all, EpochMillis newest) {
+    const EpochMillis horizon = detail::sat_sub(newest, options.max_lateness_ms);
+    if (t.events.empty() || t.events.front().at >= horizon) return 0;
+    const auto first_kept = std::lower_bound(t.events.begin(), t.events.end(), horizon,
+                                             [](const StoredEvent& e, EpochMillis h) { return e.at < h; });
+    const auto k = static_cast<std::size_t>(first_kept - t.events.begin());
+    // Amortised: a replay of k events, once half of what is retained (or
+    // when the budget asks).
+    if (!all && 2 * k < t.events.size()) return 0;
     Ticket tmp;
     tmp.id = t.id;
     tmp.tenant = t.tenant;
     if (t.cold && t.cold->base) tmp.sim = *t.cold->base;
-    tmp.emitted = t.emitted;
-    if (t.cold) tmp.cold_part().ladders = t.cold->ladders;
+    if (t.cold) tmp.cold_part().ladders = t.cold->base_ladders;
     Runner r = runner(p, tmp, nullptr, now);
     for (std::size_t i = 0; i < k; ++i) {
       r.fire_due(t.events[i].at);
@@ -289,13 +315,56 @@ struct Engine::Impl {
     detail::Cold& cold = t.cold_part();
     cold.base = std::move(tmp.sim);
     cold.base_at = t.events[k - 1].at;
-    for (std::size_t i = 0; i < k; ++i) cold.compacted_ids.push_back(t.events[i].id_hash);
-    const std::size_t keep = options.max_retained_events * 2;
-    if (cold.compacted_ids.size() > keep) {
-      cold.compacted_ids.erase(cold.compacted_ids.begin(),
-                               cold.compacted_ids.begin() + static_cast<std::ptrdiff_t>(cold.compacted_ids.size() - keep));
+    cold.base_ladders = tmp.cold ? std::move(tmp.cold->ladders) : std::vector<Ladder>{};
+    t.events.erase(t.events.begin(), first_kept);
+    // Per metric, the first cycle a recomputation from the new base can
+    // still produce outputs for.
+    std::array<std::uint32_t, kMetricCount> live_from{};
+    std::array<bool, kMetricCount> has{};
+    cold.base->each_clock([&](detail::Metric m, const Clock& c) {
+      if (c.phase == Clock::Phase::kInactive) return;
+      live_from[policy::index(m)] = c.cycle;
+      has[policy::index(m)] = true;
+    });
+    for (const auto& l : cold.base_ladders) {
+      if (!l.stopped) live_from[policy::index(l.metric)] = std::min(live_from[policy::index(l.metric)], l.cycle);
     }
-    t.events.erase(t.events.begin(), t.events.begin() + static_cast<std::ptrdiff_t>(k));
+    auto gone = [&](detail::Metric m, std::uint32_t cycle) { return has[policy::index(m)] && cycle < live_from[policy::index(m)]; };
+    t.emitted.erase(std::remove_if(t.emitted.begin(), t.emitted.end(),
+                                   [&](std::uint64_t key) { return gone(detail::key_metric(key), detail::key_cycle(key)); }),
+                    t.emitted.end());
+    auto finished = [&](const Ladder& l) { return l.stopped && gone(l.metric, l.cycle); };
+    std::erase_if(cold.base_ladders, finished);
+    std::erase_if(cold.ladders, finished);
+    return k;
+  }
+
+  /// The bytes a ticket counts against its budget: sizes, not capacities
+  /// (deterministic across a save and load), heap parts at their element
+  /// sizes plus a word of allocator overhead each.
+  [[nodiscard]] static std::size_t ticket_bytes(const Ticket& t) {
+    constexpr std::size_t kHeap = 16;  // per heap block: allocator header and rounding
+    auto str = [](const std::string& s) { return s.size() > 15 ? s.size() + 1 + kHeap : 0; };
+    auto spill = [](std::size_t n, std::size_t inline_n, std::size_t each) {
+      return n > inline_n ? n * each + kHeap : 0;
+    };
+    auto sim = [&](const detail::Sim& s) {
+      return spill(s.clocks.size(), 3, sizeof(Clock)) + spill(s.history.size(), 1, sizeof(detail::Cycle));
+    };
+    auto ladders = [&](const std::vector<Ladder>& v) {
+      std::size_t n = v.empty() ? 0 : v.size() * sizeof(Ladder) + kHeap;
+      for (const auto& l : v) n += str(l.key) + str(l.target);
+      return n;
+    };
+    std::size_t n = sizeof(Ticket) + str(t.id) + sim(t.sim) + spill(t.events.size(), 2, sizeof(StoredEvent)) +
+                    spill(t.emitted.size(), 2, sizeof(std::uint64_t));
+    if (t.cold) {
+      const detail::Cold& c = *t.cold;
+      n += sizeof(detail::Cold) + kHeap + ladders(c.ladders) + ladders(c.base_ladders) +
+           8 * (c.compacted_ids.size() + c.legacy_emitted.size());
+      if (c.base) n += sim(*c.base);
+    }
+    return n;
   }
 
   // Free-form atoms (statuses, tenants, page ids) would otherwise pile up:
@@ -416,47 +485,78 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
   // Reject what the policy cannot run before anything changes.
   switch (e.kind) {
     case EventKind::kOpened:
-      if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'");
+      if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'", kReasonUnknownPlanOrSeverity);
       if (!p.has_severity(e.plan, e.severity)) {
-        return sla::fail(ErrorCode::kNotFound, "unknown severity '" + e.severity + "' for plan '" + e.plan + "'");
+        return sla::fail(ErrorCode::kNotFound, "unknown severity '" + e.severity + "' for plan '" + e.plan + "'",
+                         kReasonUnknownPlanOrSeverity);
       }
       break;
     case EventKind::kSeverityChanged:
       if (existing != nullptr && existing->sim.opened && !p.has_severity(impl_->atoms.str(existing->sim.plan), e.severity)) {
         return sla::fail(ErrorCode::kNotFound,
-                         "unknown severity '" + e.severity + "' for plan '" + impl_->atoms.str(existing->sim.plan) + "'");
+                         "unknown severity '" + e.severity + "' for plan '" + impl_->atoms.str(existing->sim.plan) + "'",
+                         kReasonUnknownPlanOrSeverity);
       }
       break;
     case EventKind::kPlanChanged:
-      if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'");
+      if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'", kReasonUnknownPlanOrSeverity);
       if (existing != nullptr && existing->sim.opened && !p.has_severity(e.plan, impl_->atoms.str(existing->sim.severity))) {
         return sla::fail(ErrorCode::kNotFound,
-                         "plan '" + e.plan + "' has no severity '" + impl_->atoms.str(existing->sim.severity) + "'");
+                         "plan '" + e.plan + "' has no severity '" + impl_->atoms.str(existing->sim.severity) + "'",
+                         kReasonUnknownPlanOrSeverity);
       }
       break;
     default: break;
+  }
+
+  const EpochMillis effective_at = std::min(e.occurred_at, now);
+  // SPEC 5.3: past the horizon an event is rejected, never applied
+  // approximately. Checked before duplicates, so the answer depends only on
+  // times, not on when events were folded.
+  if (existing != nullptr && effective_at < impl_->horizon_start(*existing)) {
+    ++stats_.too_late;
+    return sla::fail(ErrorCode::kOutOfRange,
+                     "event '" + e.event_id + "' of ticket '" + e.ticket_id + "' is older than the lateness horizon (" +
+                         std::to_string(impl_->options.max_lateness_ms) + " ms before the ticket's newest event)",
+                     kReasonTooLate);
+  }
+
+  const std::uint64_t id_hash = detail::hash_id(e.event_id);
+  if (existing != nullptr) {
+    // Every event within the horizon is retained: duplicates are exact.
+    const Ticket& t = *existing;
+    const bool duplicate =
+        std::any_of(t.events.begin(), t.events.end(), [&](const StoredEvent& x) { return x.id_hash == id_hash; }) ||
+        (t.cold && std::find(t.cold->compacted_ids.begin(), t.cold->compacted_ids.end(), id_hash) !=
+                       t.cold->compacted_ids.end());
+    if (duplicate) {
+      ++stats_.duplicates;
+      return {};
+    }
+    // The budget: what the ticket holds plus this event's record, after
+    // folding whatever the horizon allows.
+    if (Impl::ticket_bytes(t) + sizeof(StoredEvent) > impl_->options.ticket_budget_bytes) {
+      // Folded up to the horizon this event would set: if it is still
+      // rejected, horizon_start() keeps events before the fold out.
+      stats_.folded +=
+          impl_->fold(p, impl_->at(found), now, true, std::max(existing->sim.last_event_at, effective_at));
+      if (Impl::ticket_bytes(t) + sizeof(StoredEvent) > impl_->options.ticket_budget_bytes) {
+        ++stats_.over_budget;
+        return sla::fail(ErrorCode::kOutOfRange,
+                         "ticket '" + e.ticket_id + "' would exceed its memory budget (" +
+                             std::to_string(impl_->options.ticket_budget_bytes) + " bytes) with event '" +
+                             e.event_id + "'",
+                         kReasonTicketBudget);
+      }
+    }
   }
 
   const std::uint32_t slot = existing == nullptr ? impl_->create(e.ticket_id, e.tenant_id) : found;
   Ticket& t = impl_->at(slot);
   if (t.tenant == detail::kEmptyAtom) t.tenant = impl_->atoms.intern(e.tenant_id);
 
-  const std::uint64_t id_hash = detail::hash_id(e.event_id);
-  const bool duplicate =
-      std::any_of(t.events.begin(), t.events.end(), [&](const StoredEvent& x) { return x.id_hash == id_hash; }) ||
-      (t.cold && std::find(t.cold->compacted_ids.begin(), t.cold->compacted_ids.end(), id_hash) !=
-                     t.cold->compacted_ids.end());
-  if (duplicate) {
-    ++stats_.duplicates;
-    return {};
-  }
-
   StoredEvent se;
-  se.at = std::min(e.occurred_at, now);
-  if (se.at < t.base_at()) {
-    se.at = t.base_at();
-    ++stats_.clamped_late;
-  }
+  se.at = effective_at;
   se.seq = e.sequence.value_or(0);
   se.arrival = t.arrivals++;
   se.kind = e.kind;
@@ -500,7 +600,9 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
     ++stats_.out_of_order;
     stats_.outputs += impl_->recompute(p, t, now, &out);
   }
-  if (t.events.size() > impl_->options.max_retained_events) impl_->compact(p, t, now);
+  if (t.events.size() > 2 && t.events.front().at < detail::sat_sub(t.sim.last_event_at, impl_->options.max_lateness_ms)) {
+    stats_.folded += impl_->fold(p, t, now, false, t.sim.last_event_at);
+  }
   impl_->arm(slot, p, now, next_due);
   impl_->mark_dirty(slot);
   impl_->collect_atoms();
@@ -568,6 +670,11 @@ void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMilli
 }
 
 std::size_t Engine::ticket_count() const { return impl_->index.size(); }
+
+std::size_t Engine::ticket_bytes(std::string_view ticket_id) const {
+  const Ticket* t = impl_->find(ticket_id);
+  return t == nullptr ? 0 : Impl::ticket_bytes(*t);
+}
 std::size_t Engine::pending_timers() const { return impl_->wheel.size(); }
 
 void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full, TicketView& v) const {

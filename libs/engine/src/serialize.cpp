@@ -1,14 +1,21 @@
 #include "serialize.hpp"
 
+#include <algorithm>
 #include <array>
+
+#include <absl/container/inlined_vector.h>
 
 namespace sla::engine::detail {
 namespace {
 
-// 2: only the clocks a ticket has (metric mask), cycle outcomes as enum
-// values. Version 1 (all four clocks, outcomes as strings) is still read, so
-// a daemon upgraded over stored state keeps its tickets.
-constexpr std::uint8_t kFormatVersion = 2;
+// 3: emitted output ids exact (metric, cycle, rest of the id) instead of
+// 64-bit hashes; the base snapshot's ladders. Version 2 (only the clocks a
+// ticket has, cycle outcomes as enum values) and version 1 (all four clocks,
+// outcomes as strings) are still read, so a daemon upgraded over stored
+// state keeps its tickets: their emitted hashes and folded event ids are
+// kept as they were (Cold::legacy_emitted, Cold::compacted_ids).
+constexpr std::uint8_t kFormatVersion = 3;
+constexpr std::uint8_t kFormatVersion2 = 2;
 constexpr std::uint8_t kFormatVersion1 = 1;
 
 class Writer {
@@ -229,6 +236,35 @@ bool get_sim_v1(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
   return r.ok();
 }
 
+void put_ladders(Writer& w, std::span<const Ladder> ladders) {
+  w.u(ladders.size());
+  for (const auto& l : ladders) {
+    w.s(l.key);
+    w.s(l.target);
+    w.u(static_cast<std::uint8_t>(l.metric));
+    w.u(l.cycle);
+    w.i(l.next_at);
+    w.u(l.next);
+    w.b(l.stopped);
+  }
+}
+
+bool get_ladders(Reader& r, std::vector<Ladder>& out) {
+  out.resize(r.count());
+  for (auto& l : out) {
+    l.key = r.s();
+    l.target = r.s();
+    const auto m = r.u();
+    if (m >= kMetricCount) return false;
+    l.metric = static_cast<Metric>(m);
+    l.cycle = static_cast<std::uint32_t>(r.u());
+    l.next_at = r.i();
+    l.next = static_cast<std::uint32_t>(r.u());
+    l.stopped = r.b();
+  }
+  return r.ok();
+}
+
 }  // namespace
 
 std::string encode_ticket(const Ticket& t, const Interner& atoms) {
@@ -255,18 +291,29 @@ std::string encode_ticket(const Ticket& t, const Interner& atoms) {
       t.cold ? std::span<const std::uint64_t>(t.cold->compacted_ids) : std::span<const std::uint64_t>();
   w.u(compacted.size());
   for (auto h : compacted) w.u(h);
-  w.u(t.emitted.size());
-  for (auto h : t.emitted) w.u(h);
-  w.u(t.ladders().size());
-  for (const auto& l : t.ladders()) {
-    w.s(l.key);
-    w.s(l.target);
-    w.u(static_cast<std::uint8_t>(l.metric));
-    w.u(l.cycle);
-    w.i(l.next_at);
-    w.u(l.next);
-    w.b(l.stopped);
+  // Emitted ids in (metric, cycle, text) order: the same bytes whatever the
+  // process's atom numbers.
+  struct Id {
+    std::uint64_t group;
+    std::string_view rest;
+  };
+  absl::InlinedVector<Id, 4> ids;
+  ids.reserve(t.emitted.size());
+  for (const auto k : t.emitted) ids.push_back(Id{k >> 32, atoms.str(key_suffix(k))});
+  std::sort(ids.begin(), ids.end(),
+            [](const Id& a, const Id& b) { return a.group != b.group ? a.group < b.group : a.rest < b.rest; });
+  w.u(ids.size());
+  for (const auto& id : ids) {
+    w.u(id.group >> 30);  // metric
+    w.u(id.group & kMaxKeyCycle);
+    w.s(id.rest);
   }
+  const std::span<const std::uint64_t> legacy =
+      t.cold ? std::span<const std::uint64_t>(t.cold->legacy_emitted) : std::span<const std::uint64_t>();
+  w.u(legacy.size());
+  for (auto h : legacy) w.u(h);
+  put_ladders(w, t.ladders());
+  put_ladders(w, t.cold ? std::span<const Ladder>(t.cold->base_ladders) : std::span<const Ladder>());
   return w.take();
 }
 
@@ -274,7 +321,7 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
                                                    Interner& atoms) {
   Reader r(bytes);
   const auto version = r.u();
-  if (!r.ok() || (version != kFormatVersion && version != kFormatVersion1)) {
+  if (!r.ok() || (version != kFormatVersion && version != kFormatVersion2 && version != kFormatVersion1)) {
     return sla::fail(ErrorCode::kInvalidArgument, "ticket state: unsupported format version " + std::to_string(version));
   }
   auto t = std::make_unique<Ticket>();
@@ -314,19 +361,46 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
     ids.resize(n);
     for (auto& h : ids) h = r.u();
   }
-  t->emitted.resize(r.count());
-  for (auto& h : t->emitted) h = r.u();
-  if (const std::size_t n = r.count(); n > 0) t->cold_part().ladders.resize(n);
-  for (auto& l : t->ladders()) {
-    l.key = r.s();
-    l.target = r.s();
-    const auto m = r.u();
-    if (m >= kMetricCount) return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad ladder metric");
-    l.metric = static_cast<Metric>(m);
-    l.cycle = static_cast<std::uint32_t>(r.u());
-    l.next_at = r.i();
-    l.next = static_cast<std::uint32_t>(r.u());
-    l.stopped = r.b();
+  if (version == kFormatVersion) {
+    const std::size_t n = r.count();
+    t->emitted.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto m = r.u();
+      const auto cycle = r.u();
+      const std::string rest = r.s();
+      if (m >= kMetricCount || cycle > kMaxKeyCycle) {
+        return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad emitted id");
+      }
+      t->emitted.push_back(emitted_key(static_cast<Metric>(m), static_cast<std::uint32_t>(cycle), atoms.intern(rest)));
+    }
+    std::sort(t->emitted.begin(), t->emitted.end());
+    if (const std::size_t k = r.count(); k > 0) {
+      auto& legacy = t->cold_part().legacy_emitted;
+      legacy.resize(k);
+      for (auto& h : legacy) h = r.u();
+    }
+    std::vector<Ladder> ladders, base_ladders;
+    if (!get_ladders(r, ladders) || !get_ladders(r, base_ladders)) {
+      return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad ladder");
+    }
+    if (!ladders.empty()) t->cold_part().ladders = std::move(ladders);
+    if (!base_ladders.empty()) t->cold_part().base_ladders = std::move(base_ladders);
+  } else {
+    // Versions 1 and 2: emitted ids as FNV-1a hashes, one list of ladders.
+    if (const std::size_t k = r.count(); k > 0) {
+      auto& legacy = t->cold_part().legacy_emitted;
+      legacy.resize(k);
+      for (auto& h : legacy) h = r.u();
+    }
+    std::vector<Ladder> ladders;
+    if (!get_ladders(r, ladders)) return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad ladder metric");
+    if (!ladders.empty()) {
+      // Their base snapshot's ladders were not stored: those running now are
+      // taken as the base's (a recomputation continues them, and re-derives
+      // no page those engines had sent: their ids are in legacy_emitted).
+      if (t->base() != nullptr) t->cold_part().base_ladders = ladders;
+      t->cold_part().ladders = std::move(ladders);
+    }
   }
   if (!r.ok() || !r.done() || t->id.empty()) {
     return sla::fail(ErrorCode::kInvalidArgument, "ticket state: truncated or trailing bytes");

@@ -17,11 +17,22 @@ std::int64_t target_millis(const policy::Target& target, EpochMillis cycle_start
   const auto& d = target.duration;
   switch (d.kind) {
     case calendar::Duration::Kind::kFixed: return d.millis;
-    case calendar::Duration::Kind::kBusinessDays: return d.business_days * target.calendar->day_length_millis();
+    case calendar::Duration::Kind::kBusinessDays:
+      // `999999999999bd` must not wrap: saturated, such a deadline is never.
+      return sat_mul(d.business_days, target.calendar->day_length_millis());
     case calendar::Duration::Kind::kNextBusinessDay:
       return target.calendar->elapsed(cycle_start, target.calendar->add(cycle_start, d));
   }
   return d.millis;
+}
+
+// StepAt::due_at() with `breach+D` saturated (target and D come from policy).
+std::optional<std::int64_t> step_due(const policy::StepAt& at, std::optional<std::int64_t> target_ms) {
+  if (at.kind == policy::StepAt::Kind::kBreach) {
+    if (!target_ms) return std::nullopt;
+    return sat_add(*target_ms, at.after_breach_ms);
+  }
+  return at.due_at(target_ms);
 }
 
 // The opened event packs plan, severity and status in one string.
@@ -126,13 +137,14 @@ std::optional<Runner::Item> Runner::item(const Clock& c, Metric m, std::size_t i
     const auto r = static_cast<std::size_t>(std::max(0, tg.after_breach.times));
     if (i <= w + r) {
       const auto k = static_cast<std::int64_t>(i - w);
-      return Item{Item::Kind::kReminder, static_cast<std::uint32_t>(k), c.target_ms + k * tg.after_breach.repeat_ms};
+      return Item{Item::Kind::kReminder, static_cast<std::uint32_t>(k),
+                  sat_add(c.target_ms, sat_mul(k, tg.after_breach.repeat_ms))};
     }
     i -= w + 1 + r;
   }
   const auto st = steps(m);
   if (i >= st.size()) return std::nullopt;
-  const auto at = st[i]->at.due_at(tg.open_ended ? std::nullopt : std::optional<std::int64_t>(c.target_ms));
+  const auto at = step_due(st[i]->at, tg.open_ended ? std::nullopt : std::optional<std::int64_t>(c.target_ms));
   if (!at) return std::nullopt;
   return Item{Item::Kind::kStep, static_cast<std::uint32_t>(i), *at};
 }
@@ -158,7 +170,7 @@ EpochMillis Runner::due_of(const Clock& c, std::int64_t at) const {
 
 std::int64_t Runner::elapsed_at(const Clock& c, EpochMillis t) const {
   if (!c.counting() || t <= c.since) return c.elapsed;
-  return c.elapsed + c.target->calendar->elapsed(c.since, t);
+  return sat_add(c.elapsed, c.target->calendar->elapsed(c.since, t));
 }
 
 std::optional<EpochMillis> Runner::deadline(const Clock& c) const {
@@ -172,19 +184,28 @@ std::optional<EpochMillis> Runner::deadline(const Clock& c) const {
 // ---------------------------------------------------------------------------
 // Emission.
 
-bool Runner::was_emitted(std::uint64_t h) const {
-  return std::find(t_.emitted.begin(), t_.emitted.end(), h) != t_.emitted.end();
-}
-
-void Runner::remember(std::uint64_t h) {
-  if (t_.emitted.size() >= max_emitted_) t_.emitted.erase(t_.emitted.begin());
-  t_.emitted.push_back(h);
-}
-
-bool Runner::claim(const std::string& output_id) {
-  const std::uint64_t h = hash_id(output_id);
-  if (out_ == nullptr || was_emitted(h)) return false;
-  remember(h);
+bool Runner::claim(const std::string& id, Metric m, std::uint32_t cycle) {
+  if (out_ == nullptr) return false;
+  // The id is "<ticket>/<metric>/<cycle>/<rest>": the key holds metric and
+  // cycle as numbers and the rest interned, so it is exact, for the
+  // ticket's whole life (SPEC 5.3: any re-emission carries identical bytes,
+  // and an output is never emitted twice).
+  std::size_t prefix = t_.id.size() + 1 + policy::to_string(m).size() + 1;
+  for (std::uint32_t c = cycle;; c /= 10) {
+    ++prefix;
+    if (c < 10) break;
+  }
+  ++prefix;
+  const std::uint64_t key = emitted_key(m, cycle, tables_.atoms.intern(std::string_view(id).substr(prefix)));
+  auto& em = t_.emitted;
+  const auto pos = std::lower_bound(em.begin(), em.end(), key);
+  if (pos != em.end() && *pos == key) return false;
+  // Outputs emitted by an engine before format version 3 are known by hash.
+  if (t_.cold && !t_.cold->legacy_emitted.empty()) {
+    const auto& legacy = t_.cold->legacy_emitted;
+    if (std::find(legacy.begin(), legacy.end(), hash_id(id)) != legacy.end()) return false;
+  }
+  em.insert(pos, key);
   return true;
 }
 
@@ -196,7 +217,7 @@ void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, EpochMillis due, c
   append_number(id, c.cycle);
   id.append(1, '/');
   append_suffix(id, c, m, it);
-  if (!claim(id)) return;
+  if (!claim(id, m, c.cycle)) return;
   // Built in place in the output vector: no move of a ~300-byte variant.
   SlaOutput& o = std::get<SlaOutput>(out_->emplace_back(std::in_place_type<SlaOutput>));
   o.event_id = std::move(id);
@@ -260,11 +281,7 @@ void Runner::start_ladders(Metric m, const Clock& c, const policy::EscalationSte
     key.append("/page/").append(step.id).append("/").append(pt->name);
     const auto ladders = t_.ladders();
     auto it = std::find_if(ladders.begin(), ladders.end(), [&](const Ladder& l) { return l.key == key; });
-    if (it != ladders.end()) {
-      it->confirmed = true;
-      continue;
-    }
-    if (out_ == nullptr) continue;  // silent replay creates nothing
+    if (it != ladders.end()) continue;  // a step fires once per cycle
     Ladder l;
     l.key = std::move(key);
     l.target = pt->name;
@@ -288,7 +305,7 @@ void Runner::fire_page(Ladder& l) {
   const auto& level = pt->levels[k % levels];
   const EpochMillis at = l.next_at;
   l.next += 1;
-  l.next_at = at + level.ack_timeout_ms;
+  l.next_at = sat_add(at, level.ack_timeout_ms);
   if (out_ == nullptr) return;  // a silent replay emits and remembers nothing
   std::string page_id;
   page_id.reserve(l.key.size() + 24);
@@ -296,7 +313,7 @@ void Runner::fire_page(Ladder& l) {
   append_number(page_id, k % levels);
   page_id.append(1, '/');
   append_number(page_id, k / levels);
-  if (!claim(page_id)) return;
+  if (!claim(page_id, l.metric, l.cycle)) return;
   PageOutput& p = std::get<PageOutput>(out_->emplace_back(std::in_place_type<PageOutput>));
   p.page_id = std::move(page_id);
   p.dedup_key = l.key;
@@ -311,7 +328,7 @@ void Runner::fire_page(Ladder& l) {
   p.responder = level.responder(at);
   p.level = k % levels;
   p.attempt = k / levels;
-  p.ack_deadline = at + level.ack_timeout_ms;
+  p.ack_deadline = sat_add(at, level.ack_timeout_ms);
   p.high_urgency = true;
   p.fired_at = std::max(at, t_.sim.last_event_at);  // event time, as for SLA outputs
   ++outputs;
@@ -440,7 +457,7 @@ void Runner::fire_due(EpochMillis until) {
 
 void Runner::sync(EpochMillis t) {
   for (auto& c : t_.sim.clocks) {
-    if (c.counting() && t > c.since) c.elapsed += c.target->calendar->elapsed(c.since, t);
+    if (c.counting() && t > c.since) c.elapsed = sat_add(c.elapsed, c.target->calendar->elapsed(c.since, t));
     c.since = std::max(c.since, t);
   }
 }
@@ -523,25 +540,32 @@ void Runner::retarget(EpochMillis t) {
       continue;
     }
     // keep_elapsed: the new target applies to the time already counted.
-    // Warnings and after-breach reminders the clock has already passed are
-    // skipped (SPEC 3: no burst of stale notices); the breach and every
-    // escalation step already reached fire at once (each step fires once per
-    // cycle: one that fired before the change has the same id and is not
-    // sent again).
-    c.target = nt;
-    c.in_hours = in_hours;
-    c.target_ms = target_millis(*nt, c.cycle_start);
-    c.fired = 0;
-    c.breached = false;
-    c.breach_at = kNever;
-    const std::size_t n = item_count(c, m);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto it = item(c, m, i);
-      if (!it || it->at > c.elapsed) continue;
-      if (it->kind == Item::Kind::kWarning || it->kind == Item::Kind::kReminder) c.fired |= std::uint64_t{1} << i;
-    }
+    rebase(c, m, nt, in_hours, c.elapsed);
   }
   update_pause(t);
+}
+
+void Runner::rebase(Clock& c, Metric m, const policy::Target* nt, bool in_hours, std::int64_t counted) {
+  // SPEC 3, retarget with keep_elapsed, and a policy reload alike: warnings
+  // and after-breach reminders the clock has already passed (`counted`) are
+  // skipped (no burst of stale notices); the breach and every escalation
+  // step already reached are left due, so the next fire_due() fires them at
+  // once (or at the instant they fell due, when that is after c.since). Each
+  // fires once per cycle: one emitted before the change has the same id and
+  // is not sent again, but the breach is recorded either way.
+  c.target = nt;
+  c.in_hours = in_hours;
+  c.target_ms = target_millis(*nt, c.cycle_start);
+  c.fired = 0;
+  c.breached = false;
+  c.breach_at = kNever;
+  const std::size_t n = item_count(c, m);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto it = item(c, m, i);
+    if (!it || it->at > counted) continue;
+    if (it->kind == Item::Kind::kWarning || it->kind == Item::Kind::kReminder) c.fired |= std::uint64_t{1} << i;
+  }
+  c.status_paused = nt->pauses_on(str(t_.sim.status));
 }
 
 void Runner::rebind(EpochMillis t) {
@@ -551,23 +575,19 @@ void Runner::rebind(EpochMillis t) {
     bool in_hours = c.in_hours;
     const policy::Target* nt = s.opened ? resolve(m, s.opened_at, &in_hours) : nullptr;
     if (nt == nullptr) {
-      if (c.live()) end_cycle(c, m, t, Outcome::kCancelled);
+      if (c.live()) end_cycle(c, m, std::max(t, c.since), Outcome::kCancelled);
       c.phase = c.phase == Clock::Phase::kMet ? Clock::Phase::kMet : Clock::Phase::kStopped;
       c.target = nullptr;
       return;
     }
-    c.target = nt;
-    if (!c.live()) return;
-    c.target_ms = target_millis(*nt, c.cycle_start);
-    // Item layout may have changed: mark what the clock has passed as done;
-    // anything already emitted is recognised by id and not sent again.
-    c.fired = 0;
-    const std::size_t n = item_count(c, m);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto it = item(c, m, i);
-      if (it && it->at < c.elapsed) c.fired |= std::uint64_t{1} << i;
+    if (!c.live()) {
+      c.target = nt;
+      return;
     }
-    c.status_paused = nt->pauses_on(str(s.status));
+    if (nt == c.target) return;
+    // The same routine as a retarget: the reloaded target applies to the
+    // time counted by `t` (the item layout may have changed too).
+    rebase(c, m, nt, c.in_hours, elapsed_at(c, t));
   });
 }
 

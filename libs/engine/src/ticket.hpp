@@ -1,6 +1,7 @@
 // Internal: one ticket's deterministic state machine (Sim), the retained
-// events it is recomputed from, and the bookkeeping that survives
-// recomputation (emitted output ids, paging ladders). Not part of the public
+// events it is recomputed from (those within the lateness horizon, over a
+// base snapshot of the older ones), and the bookkeeping that survives
+// recomputation (emitted output ids). Not part of the public
 // API; engine.cpp owns tickets. Laid out for memory (SPEC 7: <= 512 bytes per
 // open ticket; docs/benchmarks.md): interned 32-bit strings, only the clocks
 // a ticket has, small inline buffers, rare parts boxed in Ticket::cold.
@@ -33,6 +34,27 @@ namespace sla::engine::detail {
 using policy::Metric;
 
 inline constexpr EpochMillis kNever = std::numeric_limits<EpochMillis>::max();
+
+/// Saturating arithmetic for values that come from policy or input (a
+/// `999999999999bd` target, `breach+D`, reminders, ack timeouts): past the
+/// range the result is the bound (kNever for times), never a wrapped value.
+[[nodiscard]] inline std::int64_t sat_add(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) return b > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+  return r;
+}
+[[nodiscard]] inline std::int64_t sat_sub(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t r = 0;
+  if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+  return r;
+}
+[[nodiscard]] inline std::int64_t sat_mul(std::int64_t a, std::int64_t b) noexcept {
+  std::int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) {
+    return (a < 0) != (b < 0) ? std::numeric_limits<std::int64_t>::min() : std::numeric_limits<std::int64_t>::max();
+  }
+  return r;
+}
 
 /// Appends the decimal digits of `v`.
 void append_number(std::string& s, std::uint64_t v);
@@ -254,7 +276,9 @@ struct Clock {
 };
 static_assert(sizeof(Clock) == 64);
 
-/// A paging ladder started by an escalation step with `page: true`.
+/// A paging ladder started by an escalation step with `page: true`. Part of
+/// the derived state: a recomputation rebuilds the ladders from the base
+/// snapshot's (Cold::base_ladders) as it rebuilds the clocks.
 struct Ladder {
   std::string key;  ///< "ticket/metric/cycle/page/<step id>/<target>"; page ids append "/level/attempt"
   std::string target;
@@ -263,8 +287,21 @@ struct Ladder {
   EpochMillis next_at = 0;  ///< due time of page `next`
   std::uint32_t next = 0;   ///< pages sent so far
   bool stopped = false;
-  bool confirmed = true;    ///< recomputation bookkeeping: re-established by the replay
 };
+
+/// An emitted output's id in 64 bits, exactly (no hash): the metric (2
+/// bits), the cycle (30 bits) and the interned rest of the id after
+/// "ticket/metric/cycle/" ("met/0", "warning/75%", "page/<step>/<t>/0/1").
+/// Sorted by it, a ticket's emitted ids group by metric, then cycle.
+inline constexpr std::uint32_t kMaxKeyCycle = (1U << 30) - 1;
+[[nodiscard]] inline std::uint64_t emitted_key(Metric m, std::uint32_t cycle, Atom suffix) noexcept {
+  return (std::uint64_t{index(m)} << 62) | (std::uint64_t{std::min(cycle, kMaxKeyCycle)} << 32) | suffix;
+}
+[[nodiscard]] inline Metric key_metric(std::uint64_t k) noexcept { return static_cast<Metric>(k >> 62); }
+[[nodiscard]] inline std::uint32_t key_cycle(std::uint64_t k) noexcept {
+  return static_cast<std::uint32_t>(k >> 32) & kMaxKeyCycle;
+}
+[[nodiscard]] inline Atom key_suffix(std::uint64_t k) noexcept { return static_cast<Atom>(k & 0xFFFF'FFFFU); }
 
 /// How a clock cycle ended (CycleRecord::outcome as an enum).
 enum class Outcome : std::uint8_t { kMet, kBreached, kCancelled, kRestarted, kRetargeted, kStopped };
@@ -366,17 +403,21 @@ struct StoredEvent {
 };
 static_assert(sizeof(StoredEvent) == 40);
 
-/// The rarely used parts of a ticket, boxed: most tickets never compact
-/// and never page.
+/// The rarely used parts of a ticket, boxed: most tickets never fold and
+/// never page.
 struct Cold {
-  std::optional<Sim> base;  ///< state after compacted events (see EngineOptions)
-  EpochMillis base_at = std::numeric_limits<EpochMillis>::min();
-  /// Id hashes of events folded into `base` (the retained events carry their
-  /// own), so duplicates of compacted events are still recognised. Bounded.
+  /// State after the folded events: those older than the lateness horizon
+  /// (EngineOptions::max_lateness_ms), which no accepted event can sort
+  /// before any more.
+  std::optional<Sim> base;
+  EpochMillis base_at = std::numeric_limits<EpochMillis>::min();  ///< the newest folded event's time
+  std::vector<Ladder> base_ladders;  ///< the ladders as of `base`
+  std::vector<Ladder> ladders;       ///< the ladders as of the ticket's state
+  /// From states saved by format versions 1 and 2 only (never grown): id
+  /// hashes of events those engines had folded, and FNV-1a hashes of the
+  /// output ids they had emitted.
   std::vector<std::uint64_t> compacted_ids;
-  std::vector<Ladder> ladders;
-
-  [[nodiscard]] bool empty() const { return !base && compacted_ids.empty() && ladders.empty(); }
+  std::vector<std::uint64_t> legacy_emitted;
 };
 
 // Cache-line aligned (448 bytes = 7 lines, no padding added): a ticket in
@@ -387,7 +428,9 @@ struct alignas(64) Ticket {
   std::uint32_t arrivals = 0;
   Sim sim;
   absl::InlinedVector<StoredEvent, 2> events;  ///< sorted by before()
-  absl::InlinedVector<std::uint64_t, 2> emitted;  ///< output id hashes, insertion order (bounded)
+  /// emitted_key()s of the outputs emitted, sorted; those no recomputation
+  /// can produce again (cycles before the base snapshot's) are pruned.
+  absl::InlinedVector<std::uint64_t, 2> emitted;
   std::unique_ptr<Cold> cold;
   timerwheel::TimerHandle timer;
   EpochMillis timer_at = kNever;
@@ -416,25 +459,26 @@ struct alignas(64) Ticket {
     sim_atoms(sim);
     if (const Sim* b = base()) sim_atoms(*b);
     for (const auto& e : events) f(e.arg);
+    for (const auto k : emitted) f(key_suffix(k));
   }
 };
 static_assert(sizeof(Ticket) == 448, "SPEC 7 memory budget: see docs/benchmarks.md");
 
-/// Runs the state machine of one ticket. Emission goes through `emit`, which
-/// the engine wires to the output vector (or to nothing during a silent
-/// replay); `emitted` decides whether an output was already produced.
+/// Runs the state machine of one ticket. Outputs go to `out` (none during a
+/// silent replay, which still derives the whole state); Ticket::emitted
+/// decides whether an output was already produced.
 class Runner {
  public:
-  Runner(const policy::Policy& policy, Tables& tables, Ticket& ticket, std::vector<Output>* out, EpochMillis now,
-         std::size_t max_emitted)
-      : policy_(policy), tables_(tables), t_(ticket), out_(out), now_(now), max_emitted_(max_emitted) {}
+  Runner(const policy::Policy& policy, Tables& tables, Ticket& ticket, std::vector<Output>* out, EpochMillis now)
+      : policy_(policy), tables_(tables), t_(ticket), out_(out), now_(now) {}
 
   /// Fires every item due at or before `until` (and never after now).
   void fire_due(EpochMillis until);
   /// Applies one event at its effective time (after fire_due(at)).
   void apply(const StoredEvent& e);
-  /// Re-resolves every clock's target against the (new) policy.
-  void rebind(EpochMillis at);
+  /// Re-resolves every clock's target against the (new) policy; a running
+  /// clock whose target changed is rebased (rebase()) on what it counted by `t`.
+  void rebind(EpochMillis t);
   /// The earliest due instant of anything pending (items, pages), or kNever.
   [[nodiscard]] EpochMillis next_due() const;
   /// What the last fire_due() found due next (kNever if nothing): equal to
@@ -488,16 +532,19 @@ class Runner {
   void meet(Metric m, EpochMillis t);
   void refresh_fired(Clock& c, Metric m);
   void retarget(EpochMillis t);
+  /// Moves running clock `c` onto target `nt`, keeping its elapsed time:
+  /// items passed by `counted` are skipped if warnings or reminders, left due
+  /// (fire at once) if the breach or steps. Retarget and reload both use it.
+  void rebase(Clock& c, Metric m, const policy::Target* nt, bool in_hours, std::int64_t counted);
   void update_pause(EpochMillis t);
   void stop_ladders(std::string_view page_id);
 
   /// The due time of the ladder's next page, kNever if stopped or exhausted.
   [[nodiscard]] EpochMillis ladder_due(const Ladder& l) const;
-  /// True (and the id is remembered) if `output_id` was not emitted before
-  /// and this runner emits; false in a silent replay or for a repeat.
-  bool claim(const std::string& output_id);
-  bool was_emitted(std::uint64_t h) const;
-  void remember(std::uint64_t h);
+  /// True (and the id is remembered) if output `id` (of metric `m`, cycle
+  /// `cycle`) was not emitted before and this runner emits; false in a
+  /// silent replay or for a repeat.
+  bool claim(const std::string& id, Metric m, std::uint32_t cycle);
   void emit_sla(Metric m, const Clock& c, SlaKind kind, EpochMillis due, const Item* item);
   void fire_item(Metric m, Clock& c, std::size_t i, const Item& it, EpochMillis due);
   void fire_page(Ladder& l);
@@ -508,7 +555,6 @@ class Runner {
   Ticket& t_;
   std::vector<Output>* out_;
   EpochMillis now_;
-  std::size_t max_emitted_;
   EpochMillis due_after_fire_ = kNever;
   mutable const policy::Severity* sev_ = nullptr;
   mutable bool sev_valid_ = false;

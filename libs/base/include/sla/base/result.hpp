@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <tl/expected.hpp>
@@ -20,10 +21,14 @@ enum class ErrorCode {
   kInternal,         ///< a broken invariant
 };
 
-/// Error{code, message}. `message` is for humans and names what was wrong.
+/// Error{code, message[, reason]}. `message` is for humans and names what was
+/// wrong. `reason`, when the producer gives one, is a stable machine-readable
+/// name of the rejection (a DLQ reason such as "too_late"); it must point to
+/// static storage (a string literal).
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
+  std::string_view reason = {};
 };
 
 template <typename T>
@@ -31,7 +36,12 @@ using Result = tl::expected<T, Error>;
 
 /// Builds the error side of a Result: `return sla::fail(ErrorCode::kNotFound, "...")`.
 [[nodiscard]] inline tl::unexpected<Error> fail(ErrorCode code, std::string message) {
-  return tl::unexpected<Error>(Error{code, std::move(message)});
+  return tl::unexpected<Error>(Error{code, std::move(message), {}});
+}
+
+/// As above, with a stable reason (static storage: a string literal).
+[[nodiscard]] inline tl::unexpected<Error> fail(ErrorCode code, std::string message, std::string_view reason) {
+  return tl::unexpected<Error>(Error{code, std::move(message), reason});
 }
 
 }  // namespace sla

@@ -30,17 +30,27 @@ namespace detail {
 struct Ticket;
 }  // namespace detail
 
-/// Tunables. The defaults suit production; tests shrink them.
+/// Tunables. The defaults suit production; tests shrink them. None of them
+/// changes what an accepted event means (SPEC 5.3): a bound that is reached
+/// rejects the event, with a reason (kReasonTooLate, kReasonTicketBudget).
 struct EngineOptions {
-  /// Events retained per ticket for out-of-order recomputation. Past this the
-  /// oldest half is folded into a base snapshot; an event older than the
-  /// snapshot is applied at the snapshot's time (counted in stats).
-  std::size_t max_retained_events = 64;
-  /// Output ids (64-bit hashes) remembered per ticket so a recomputation
-  /// never re-emits; the oldest are forgotten past this.
-  std::size_t max_emitted_ids = 512;
+  /// The lateness horizon. An event up to this much older than its
+  /// ticket's newest event is applied exactly (the ticket is recomputed as
+  /// if it had arrived in time) and a duplicate of one is recognised,
+  /// however many events the ticket has; an older event is rejected
+  /// (kReasonTooLate). Events older than the horizon are folded into a base
+  /// snapshot (no accepted event can sort before them any more), which
+  /// keeps a long-lived ticket's memory to what the horizon holds.
+  std::int64_t max_lateness_ms = 7LL * 24 * 3600 * 1000;
+  /// Bytes a ticket may hold (its slot, retained events, emitted output
+  /// ids, cycle records, base snapshot, ladders; Engine::ticket_bytes()). An
+  /// event that would take it past this is rejected (kReasonTicketBudget),
+  /// after folding what the horizon allows: never trimmed. A typical ticket
+  /// takes ~450-600 bytes; 64 KiB holds ~1500 events within the horizon.
+  std::size_t ticket_budget_bytes = 64 * 1024;
   /// A closed ticket (or one whose `opened` never arrived) is dropped this
-  /// long after its last event, so late duplicates are still recognised.
+  /// long after its last event, or max_lateness_ms if longer, so late
+  /// events and duplicates within the horizon still find it.
   std::int64_t retention_ms = 24LL * 3600 * 1000;
 };
 
@@ -49,7 +59,9 @@ struct EngineStats {
   std::uint64_t events_applied = 0;
   std::uint64_t duplicates = 0;
   std::uint64_t out_of_order = 0;      ///< events that triggered a recomputation
-  std::uint64_t clamped_late = 0;      ///< events older than a ticket's base snapshot
+  std::uint64_t too_late = 0;          ///< events rejected: older than the lateness horizon
+  std::uint64_t over_budget = 0;       ///< events rejected: the ticket's byte budget
+  std::uint64_t folded = 0;            ///< events folded into base snapshots
   std::uint64_t outputs = 0;
   std::uint64_t tickets_dropped = 0;
 };
@@ -58,6 +70,17 @@ struct EngineStats {
 enum class ClockState : std::uint8_t { kRunning, kPaused, kMet, kBreached, kCancelled };
 /// Why a clock is not counting right now.
 enum class PauseReason : std::uint8_t { kNone, kStatus, kOutsideHours, kHoliday };
+
+/// The stable reasons apply() gives its rejections (sla::Error::reason),
+/// which the daemon uses as DLQ reasons (SPEC 8).
+inline constexpr std::string_view kReasonUnknownPlanOrSeverity = "unknown_plan_or_severity";
+/// The event is older than the ticket's newest event by more than
+/// EngineOptions::max_lateness_ms.
+inline constexpr std::string_view kReasonTooLate = "too_late";
+/// Keeping the event would take the ticket past EngineOptions::ticket_budget_bytes.
+inline constexpr std::string_view kReasonTicketBudget = "ticket_budget";
+/// The DLQ reason for an error apply() returned: its reason, else "rejected".
+[[nodiscard]] std::string_view dlq_reason(const sla::Error& error);
 
 [[nodiscard]] std::string_view to_string(ClockState s);
 [[nodiscard]] std::string_view to_string(PauseReason r);
@@ -178,6 +201,11 @@ class Engine {
   [[nodiscard]] const policy::Policy& policy() const { return *policy_; }
 
   [[nodiscard]] std::size_t ticket_count() const;
+  /// The bytes ticket `ticket_id` counts against EngineOptions::
+  /// ticket_budget_bytes (0 if unknown): a deterministic function of its
+  /// state (sizes, not allocator capacities), so a ticket reloaded from the
+  /// store meets the budget exactly where it did before.
+  [[nodiscard]] std::size_t ticket_bytes(std::string_view ticket_id) const;
   [[nodiscard]] std::size_t pending_timers() const;
   [[nodiscard]] const EngineStats& stats() const { return stats_; }
 

@@ -5,6 +5,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "sla/calendar/duration.hpp"
+
 namespace sla::timerd {
 namespace {
 
@@ -42,6 +44,15 @@ sla::Result<void> check_keys(const YAML::Node& map, std::initializer_list<const 
   return {};
 }
 
+// A fixed duration ("7d", "36h", "90m") in ms, for max_lateness.
+sla::Result<std::int64_t> lateness_millis(const std::string& text) {
+  auto d = calendar::parse_duration(text);
+  if (!d || d->kind != calendar::Duration::Kind::kFixed || d->millis <= 0) {
+    return sla::fail(ErrorCode::kInvalidArgument, "not a positive fixed duration");
+  }
+  return d->millis;
+}
+
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -57,7 +68,7 @@ sla::Result<void> from_yaml(const YAML::Node& root, const std::string& file, Con
   if (auto r = check_keys(root, {"policy", "kafka", "redis", "topics", "http", "poll_ms", "flush_timeout_ms",
                                  "embedded_partitions", "max_events_per_second", "poll_batch",
                                  "commit_interval_ms", "bulk_linger_ms", "apply_threads", "dlq_max_bytes",
-                                 "assign_timeout_ms"},
+                                 "assign_timeout_ms", "max_lateness"},
                           file, "top level");
       !r) {
     return r;
@@ -75,6 +86,11 @@ sla::Result<void> from_yaml(const YAML::Node& root, const std::string& file, Con
   SLA_GET(root, "apply_threads", c.apply_threads);
   SLA_GET(root, "dlq_max_bytes", c.dlq_max_bytes);
   SLA_GET(root, "assign_timeout_ms", c.assign_timeout_ms);
+  if (const auto n = root["max_lateness"]) {
+    const auto ms = lateness_millis(n.IsScalar() ? n.Scalar() : std::string());
+    if (!ms) return sla::fail(ErrorCode::kInvalidArgument, where(file, n) + ": bad value for 'max_lateness' (a duration such as 7d or 36h)");
+    c.max_lateness_ms = *ms;
+  }
   if (const auto k = root["kafka"]) {
     if (auto r = check_keys(k, {"brokers", "security_protocol", "sasl_mechanism", "sasl_username", "sasl_password",
                                 "group_id", "client_id", "properties"},
@@ -176,6 +192,11 @@ sla::Result<void> from_env(const Env& env, Config& c) {
   if (auto r = num("SLA_APPLY_THREADS", c.apply_threads); !r) return r;
   if (auto r = num("SLA_DLQ_MAX_BYTES", c.dlq_max_bytes); !r) return r;
   if (auto r = num("SLA_ASSIGN_TIMEOUT_MS", c.assign_timeout_ms); !r) return r;
+  if (auto it = env.find("SLA_MAX_LATENESS"); it != env.end()) {
+    auto ms = lateness_millis(it->second);
+    if (!ms) return sla::fail(ErrorCode::kInvalidArgument, "SLA_MAX_LATENESS: not a duration: '" + it->second + "'");
+    c.max_lateness_ms = *ms;
+  }
   c.kafka = kafka::with_env(c.kafka, env);
   return {};
 }

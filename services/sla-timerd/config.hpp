@@ -83,6 +83,10 @@ struct Config {
   /// daemon stops with an error (exit 1): its partitions go to the other
   /// members, and the orchestrator restarts it.
   std::int64_t assign_timeout_ms = 60'000;
+  /// `max_lateness` (a duration: "7d", "36h"): an event up to this much older
+  /// than its ticket's newest event is applied exactly; an older one goes to
+  /// the DLQ with reason `too_late` (SPEC 5.3; engine::EngineOptions).
+  std::int64_t max_lateness_ms = 7LL * 24 * 3600 * 1000;
 };
 
 /// Reads `path` (empty: defaults only) and lays the environment over it.
@@ -91,6 +95,7 @@ struct Config {
 /// SLA_TOPIC_INPUT/ESCALATIONS/PAGES/DEADLINES/DLQ, SLA_REDIS_HOST/PORT/DB/
 /// USERNAME/PASSWORD/KEY_PREFIX, SLA_POLL_MS, SLA_POLL_BATCH, SLA_COMMIT_INTERVAL_MS, SLA_BULK_LINGER_MS, SLA_APPLY_THREADS, SLA_MAX_EVENTS_PER_SECOND,
 /// SLA_DLQ_MAX_BYTES, SLA_ASSIGN_TIMEOUT_MS,
+/// SLA_MAX_LATENESS (a duration),
 /// and
 /// SLA_KAFKA_* (kafka::with_env).
 [[nodiscard]] sla::Result<Config> load_config(const std::string& path, const kafka::Environment& env);

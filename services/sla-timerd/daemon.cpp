@@ -231,7 +231,9 @@ std::optional<Daemon::Partition> Daemon::load_partition(store::StateStore& store
   if (!state) return std::nullopt;
   store_ok_.store(true);
   Partition p;
-  p.engine = std::make_unique<engine::Engine>(policy);
+  engine::EngineOptions engine_options;
+  engine_options.max_lateness_ms = config_.max_lateness_ms;
+  p.engine = std::make_unique<engine::Engine>(policy, engine_options);
   std::size_t bad = 0;
   for (const auto& rec : state->tickets) {
     if (!p.engine->load_ticket(rec.state)) ++bad;

@@ -6,6 +6,13 @@
 // Not thread-safe: one Engine per partition (or per thread); the daemon
 // serialises calls. Outputs carry deterministic ids (SPEC 5.2), so replaying
 // the same input yields the same output bytes.
+//
+// Bounds never change meaning (SPEC 5.3): within the lateness horizon
+// (EngineOptions::max_lateness_ms) late events are applied exactly and
+// duplicates recognised exactly; an output id once emitted is never emitted
+// again for the ticket's life; an event past the horizon or the ticket's
+// byte budget is rejected with a stable reason (dlq_reason()), never applied
+// approximately or trimmed.
 #pragma once
 
 #include <cstddef>

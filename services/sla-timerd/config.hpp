@@ -58,7 +58,7 @@ struct Config {
   std::int64_t poll_batch = 20000;
   /// How often the tickets changed since the last commit are snapshotted to
   /// `sla.deadlines` and committed to the store with the input offsets, once
-  /// the outputs they record are acknowledged (committer.hpp). Changes to one
+  /// the outputs they record are acknowledged (sla/pipeline/committer.hpp). Changes to one
   /// ticket within the interval make one snapshot and one store write; a
   /// crash replays at most about this much input. Outputs do not wait for it.
   std::int64_t commit_interval_ms = 200;

@@ -97,10 +97,10 @@ sla::Result<void> Daemon::start() {
   // Before any thread polls the producers (the delivery reports use it).
   dlq_ = std::make_unique<kafka::DeadLetter>(*bulk_, config_.topics.dlq, dlq_max_bytes(config_));
   commit_store_ = store_->another_connection();
-  CommitterSettings csettings;
+  pipeline::CommitterSettings csettings;
   csettings.topic = config_.topics.input;
   csettings.ack_timeout = std::chrono::milliseconds(config_.flush_timeout_ms);
-  CommitterHooks hooks;
+  pipeline::CommitterHooks hooks;
   hooks.poll_producer = [this] {
     bulk_->poll(std::chrono::milliseconds(0));
     producer_->poll(std::chrono::milliseconds(5));
@@ -111,9 +111,10 @@ sla::Result<void> Daemon::start() {
   workers_ = std::make_unique<Workers>(config_.apply_threads > 0
                                            ? static_cast<std::size_t>(config_.apply_threads)
                                            : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8));
-  committer_ = std::make_unique<Committer>(commit_store_ ? *commit_store_ : *store_,
-                                           commit_store_ ? nullptr : &store_mu_, acks_, std::move(csettings),
-                                           std::move(hooks));
+  committer_ = std::make_unique<pipeline::Committer>(commit_store_ ? *commit_store_ : *store_,
+                                                     commit_store_ ? nullptr : &store_mu_, acks_, clock_,
+                                                     std::move(csettings), std::move(hooks));
+  committer_->start();
   kafka::ConsumerOptions opts;
   opts.max_batch = static_cast<std::size_t>(config_.poll_batch);
   if (config_.max_events_per_second > 0) {
@@ -389,8 +390,8 @@ void Daemon::produce(Partition& p, const std::vector<engine::Output>& out) {
   probe_.output_produced(config_.topics.pages, pages);
 }
 
-std::optional<PartitionCommit> Daemon::cut_partition(std::int32_t partition, Partition& p, EpochMillis now) {
-  PartitionCommit c;
+std::optional<pipeline::PartitionCommit> Daemon::cut_partition(std::int32_t partition, Partition& p, EpochMillis now) {
+  pipeline::PartitionCommit c;
   c.partition = partition;
   std::size_t snapshots = 0;
   const std::uint64_t epoch = acks_.current();
@@ -419,12 +420,12 @@ void Daemon::cut(EpochMillis now, bool force) {
     if (!force) return;  // the committer is behind (or the store down): the changes wait in the engines
     (void)committer_->drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.flush_timeout_ms));
   }
-  CommitJob job;
+  pipeline::CommitJob job;
   {
     std::lock_guard lock(mu_);
     std::vector<std::pair<std::int32_t, Partition*>> parts;
     for (auto& [part, p] : partitions_) parts.emplace_back(part, &p);
-    std::vector<std::optional<PartitionCommit>> cuts(parts.size());
+    std::vector<std::optional<pipeline::PartitionCommit>> cuts(parts.size());
     workers_->run(parts.size(), [&](std::size_t i) { cuts[i] = cut_partition(parts[i].first, *parts[i].second, now); });
     for (auto& c : cuts) {
       if (c) job.parts.push_back(std::move(*c));

@@ -7,7 +7,7 @@
 // commit_interval_ms the loop cuts: the changed tickets' snapshots go to
 // `sla.deadlines`, their states and the input offsets are handed to the
 // Committer, whose thread commits them per partition once every output they
-// record is acknowledged (committer.hpp). A crash between the two
+// record is acknowledged (sla/pipeline/committer.hpp). A crash between the two
 // re-produces the same outputs (deterministic ids) after restart; nothing is
 // lost. Outputs not acknowledged within flush_timeout_ms (Kafka down or
 // restarting) turn readiness false and hold the commits back until they are;
@@ -40,7 +40,6 @@
 #include <string>
 #include <vector>
 
-#include "committer.hpp"
 #include "config.hpp"
 #include "workers.hpp"
 #include "sla/engine/engine.hpp"
@@ -49,6 +48,8 @@
 #include "sla/kafka/consumer.hpp"
 #include "sla/kafka/dead_letter.hpp"
 #include "sla/kafka/producer.hpp"
+#include "sla/pipeline/acks.hpp"
+#include "sla/pipeline/committer.hpp"
 #include "sla/store/store.hpp"
 
 namespace sla::timerd {
@@ -157,8 +158,8 @@ class Daemon {
                                EpochMillis now) const;
   /// The cut of one partition: snapshots of its changed tickets produced,
   /// their states and its next offset in the returned batch.
-  [[nodiscard]] std::optional<PartitionCommit> cut_partition(std::int32_t partition, Partition& p, EpochMillis now);
-  /// Cuts every partition and queues the commit (committer.hpp): when
+  [[nodiscard]] std::optional<pipeline::PartitionCommit> cut_partition(std::int32_t partition, Partition& p, EpochMillis now);
+  /// Cuts every partition and queues the commit (pipeline::Committer): when
   /// `force`, or commit_interval_ms after the last cut. With `force` it waits
   /// for room in the queue; otherwise a full queue defers the cut. Takes mu_.
   void cut(EpochMillis now, bool force);
@@ -175,7 +176,8 @@ class Daemon {
   /// it shares store_ and both sides take store_mu_.
   std::unique_ptr<store::StateStore> commit_store_;
   std::mutex store_mu_;
-  Acks acks_;
+  SystemClock clock_;
+  pipeline::Acks acks_;
   /// Live outputs (fired less than kCatchUpMs after they were due).
   std::unique_ptr<kafka::Producer> producer_;
   /// Snapshots, dead letters and catch-up outputs, batched for longer
@@ -211,7 +213,7 @@ class Daemon {
   bool held_for_store_ = false;    ///< ... because the store is down
   /// Declared last: destroyed (threads joined) before what they use.
   std::unique_ptr<Workers> workers_;
-  std::unique_ptr<Committer> committer_;
+  std::unique_ptr<pipeline::Committer> committer_;
 };
 
 /// Wall-clock milliseconds since the epoch.

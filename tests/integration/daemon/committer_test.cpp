@@ -1,13 +1,16 @@
-// The daemon's commit pipeline (committer.hpp) and its worker threads
-// (workers.hpp): state is committed only after the outputs of its epoch and
-// of every earlier one are acknowledged, in order, retried while the store
-// fails, never after an output failed; a lost partition's queued commits are
-// dropped.
-#include "committer.hpp"
+// The commit pipeline (sla/pipeline/committer.hpp) on its own thread, as the
+// daemon runs it: real threads and the system clock, every wait an awaited
+// condition (no sleeps). The rules themselves are tested step by step on a
+// manual clock in tests/unit/pipeline/committer_test.cpp; here, that the
+// thread drives them: it polls the producer while acks are pending, commits
+// once they come, backs off from a failing store, stops on a failed output,
+// reports a stall, gives up on request. Also the daemon's worker threads
+// (workers.hpp).
+#include "sla/pipeline/committer.hpp"
 
 #include <atomic>
 #include <chrono>
-#include <deque>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -23,16 +26,16 @@
 namespace {
 
 using namespace std::chrono_literals;
-using sla::timerd::Acks;
-using sla::timerd::CommitJob;
-using sla::timerd::Committer;
-using sla::timerd::CommitterHooks;
-using sla::timerd::CommitterSettings;
-using sla::timerd::PartitionCommit;
+using sla::pipeline::Acks;
+using sla::pipeline::CommitJob;
+using sla::pipeline::Committer;
+using sla::pipeline::CommitterHooks;
+using sla::pipeline::CommitterSettings;
+using sla::pipeline::PartitionCommit;
 
 constexpr const char* kTopic = "tickets.events";
 
-auto soon(std::chrono::milliseconds d = 2s) { return std::chrono::steady_clock::now() + d; }
+auto soon(std::chrono::milliseconds d = 5s) { return std::chrono::steady_clock::now() + d; }
 
 CommitJob job(std::uint64_t epoch, std::int32_t partition, std::int64_t next_offset, std::string ticket = "") {
   CommitJob j;
@@ -49,6 +52,48 @@ std::optional<std::int64_t> offset(sla::store::StateStore& s, std::int32_t parti
   auto st = s.load_partition(kTopic, partition);
   return st ? st->next_offset : std::nullopt;
 }
+
+/// Stands in for the producer's poll (the committer's poll_producer hook),
+/// which the committer calls only while the job in hand waits for its acks:
+/// counts the calls, waits a little like librdkafka's poll does, and lets
+/// the test await a condition checked at each call.
+class ProducerPoll {
+ public:
+  CommitterHooks hooks() {
+    CommitterHooks h;
+    h.poll_producer = [this] {
+      std::unique_lock lock(mu_);
+      ++polls_;
+      cv_.notify_all();
+      cv_.wait_for(lock, 1ms);
+    };
+    return h;
+  }
+  /// Waits until `pred` holds at a poll (false after 10 s). `pred` runs
+  /// under the lock.
+  template <typename Pred>
+  bool await(Pred pred) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 10s, [&] { return pred(); });
+  }
+  /// Waits for the first poll: the committer has taken a job and waits for
+  /// its acknowledgements.
+  bool await_waiting_for_acks() {
+    return await([this] { return polls_ > 0; });
+  }
+  /// Waits for `n` more polls than now: the committer saw what changed
+  /// before this call, and still waits.
+  bool await_more_polls(int n) {
+    std::unique_lock lock(mu_);
+    const int target = polls_ + n;
+    return cv_.wait_for(lock, 10s, [&] { return polls_ >= target; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int polls_ = 0;  // guarded by mu_
+};
 
 /// Records what the committer's store_state hook reports (from its thread).
 class StoreStates {
@@ -90,144 +135,26 @@ class FlakyStore final : public sla::store::StateStore {
   sla::store::InMemoryStore inner_;
 };
 
-TEST(Acks, AnEpochIsAcknowledgedWhenItAndEveryEarlierOneAre) {
-  Acks acks;
-  const auto e1 = acks.current();
-  acks.produced(e1);
-  acks.produced(e1);
-  EXPECT_EQ(acks.cut(), e1);
-  const auto e2 = acks.current();
-  EXPECT_GT(e2, e1);
-  acks.produced(e2);
-  acks.settled(e2, std::nullopt);  // the later epoch is done first
-  EXPECT_FALSE(acks.wait(e2, soon(50ms), nullptr)) << "e1 still has two records in flight";
-  acks.settled(e1, std::nullopt);
-  EXPECT_EQ(acks.outstanding(), 1);
-  EXPECT_FALSE(acks.wait(e1, soon(50ms), nullptr));
-  acks.settled(e1, std::nullopt);
-  EXPECT_TRUE(acks.wait(e1, soon(), nullptr));
-  EXPECT_TRUE(acks.wait(e2, soon(), nullptr));
-  EXPECT_EQ(acks.outstanding(), 0);
-}
-
-TEST(Acks, WaitTimesOutNamingWhatIsMissingAndCallsPoll) {
-  Acks acks;
-  const auto e = acks.current();
-  acks.produced(e);
-  int polls = 0;
-  auto r = acks.wait(e, soon(30ms), [&] {
-    ++polls;
-    std::this_thread::sleep_for(1ms);
-  });
-  ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("1 outputs not acknowledged"), std::string::npos) << r.error().message;
-  EXPECT_GT(polls, 0);
-  // The report arriving on another thread wakes a waiter without a poll.
-  std::thread late([&] {
-    std::this_thread::sleep_for(20ms);
-    acks.settled(e, std::nullopt);
-  });
-  EXPECT_TRUE(acks.wait(e, soon(), nullptr));
-  late.join();
-}
-
-TEST(Acks, AFailureIsStickyForEveryLaterEpoch) {
-  Acks acks;
-  const auto e1 = acks.current();
-  acks.produced(e1);
-  acks.settled(e1, std::string("Broker: Message size too large"));
-  const auto e2 = acks.cut() + 1;
-  auto r = acks.wait(e2, soon(), nullptr);
-  ASSERT_FALSE(r);
-  EXPECT_NE(r.error().message.find("Message size too large"), std::string::npos);
-}
-
-// The open epoch is counted without a lock: workers produce in parallel,
-// the reports come on another thread, cut() closes an epoch between runs.
-// Every record must be counted: an epoch whose records are held back is not
-// acknowledged, the ones before it are, and all are once they are released.
-TEST(Acks, ParallelProducersAndReportsOnAnotherThreadCountEveryRecord) {
-  Acks acks;
-  std::mutex mu;
-  std::deque<std::uint64_t> reports;
-  std::vector<std::uint64_t> held;
-  std::uint64_t hold_epoch = 0;  // guarded by mu
-  bool done = false;
-  std::thread settler([&] {
-    for (;;) {
-      std::optional<std::uint64_t> e;
-      {
-        std::lock_guard lock(mu);
-        if (!reports.empty()) {
-          e = reports.front();
-          reports.pop_front();
-          if (*e == hold_epoch) {
-            held.push_back(*e);
-            continue;
-          }
-        } else if (done) {
-          return;
-        }
-      }
-      if (e) {
-        acks.settled(*e, std::nullopt);
-      } else {
-        std::this_thread::yield();
-      }
-    }
-  });
-  std::vector<std::uint64_t> epochs;
-  for (int round = 0; round < 40; ++round) {
-    const auto e = acks.current();
-    if (round == 25) {
-      std::lock_guard lock(mu);
-      hold_epoch = e;
-    }
-    std::vector<std::thread> workers;
-    for (int w = 0; w < 2; ++w) {
-      workers.emplace_back([&] {
-        for (int k = 0; k < 100; ++k) {
-          acks.produced(e, 3);  // counted before any of the three is "produced"
-          std::lock_guard lock(mu);
-          for (int r = 0; r < 3; ++r) reports.push_back(e);
-        }
-      });
-    }
-    for (auto& t : workers) t.join();
-    epochs.push_back(acks.cut());
-  }
-  EXPECT_TRUE(acks.wait(epochs[24], soon(10s), nullptr));
-  EXPECT_FALSE(acks.wait(epochs[25], soon(100ms), nullptr)) << "600 records of epoch 25 are held back";
-  EXPECT_FALSE(acks.wait(epochs.back(), soon(50ms), nullptr));
-  {
-    std::lock_guard lock(mu);
-    done = true;
-  }
-  settler.join();
-  EXPECT_EQ(held.size(), 600U);
-  EXPECT_EQ(acks.outstanding(), 600);
-  for (const auto e : held) acks.settled(e, std::nullopt);
-  EXPECT_TRUE(acks.wait(epochs.back(), soon(), nullptr));
-  EXPECT_EQ(acks.outstanding(), 0);
-}
-
 TEST(Committer, CommitsOnlyAfterTheOutputsAreAcknowledgedAndInOrder) {
+  sla::SystemClock clock;
   sla::store::InMemoryStore store;
   Acks acks;
+  ProducerPoll poll;
   const auto e1 = acks.current();
   acks.produced(e1);
   const auto cut1 = acks.cut();
   const auto e2 = acks.current();
   acks.produced(e2);
   const auto cut2 = acks.cut();
-  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
+  Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, poll.hooks());
+  c.start();
   ASSERT_TRUE(c.try_push(job(cut1, 0, 10, "T1")));
   ASSERT_TRUE(c.try_push(job(cut2, 0, 20, "T2")));
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(poll.await_waiting_for_acks());
   EXPECT_EQ(offset(store, 0), std::nullopt) << "committed before its outputs were acknowledged";
   EXPECT_EQ(c.queued(), 2U);
   acks.settled(e2, std::nullopt);  // the second epoch alone: still nothing
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(poll.await_more_polls(2)) << "seen by the committer";
   EXPECT_EQ(offset(store, 0), std::nullopt);
   acks.settled(e1, std::nullopt);
   ASSERT_TRUE(c.drain(soon()));
@@ -239,23 +166,44 @@ TEST(Committer, CommitsOnlyAfterTheOutputsAreAcknowledgedAndInOrder) {
   EXPECT_FALSE(c.fatal());
 }
 
+TEST(Committer, WithoutAPollHookAReportOnAnotherThreadWakesIt) {
+  // Someone else serves the delivery reports (the loop's produce calls):
+  // the committer waits for a settlement instead of polling.
+  sla::SystemClock clock;
+  sla::store::InMemoryStore store;
+  Acks acks;
+  const auto e = acks.current();
+  acks.produced(e);
+  Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
+  c.start();
+  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 10, "T")));
+  std::thread reporter([&] { acks.settled(e, std::nullopt); });
+  ASSERT_TRUE(c.drain(soon()));
+  reporter.join();
+  EXPECT_EQ(offset(store, 0), 10);
+}
+
 TEST(Committer, RetriesAStoreThatFailsAndReportsItsState) {
+  sla::SystemClock clock;
   FlakyStore store(3);
   Acks acks;
   StoreStates states;
-  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, states.hooks());
+  Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, states.hooks());
+  c.start();
   ASSERT_TRUE(c.try_push(job(acks.cut(), 3, 7, "T")));
-  ASSERT_TRUE(c.drain(soon(5s)));
+  ASSERT_TRUE(c.drain(soon()));
   EXPECT_EQ(offset(store, 3), 7);
   EXPECT_EQ(states.seen(), (std::vector<bool>{false, false, false, true}));
 }
 
 TEST(Committer, AnOutputThatFailedStopsEveryCommit) {
+  sla::SystemClock clock;
   sla::store::InMemoryStore store;
   Acks acks;
   const auto e = acks.current();
   acks.produced(e);
-  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
+  Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
+  c.start();
   ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
   acks.settled(e, std::string("Local: Message timed out"));
   EXPECT_FALSE(c.drain(soon()));
@@ -268,16 +216,19 @@ TEST(Committer, AnOutputThatFailedStopsEveryCommit) {
 TEST(Committer, OutputsNotAcknowledgedInTimeStallButAreWaitedFor) {
   // Kafka down or restarting: past the ack timeout the committer says it is
   // stalled, commits nothing, and commits once the acknowledgements come.
+  sla::SystemClock clock;
   sla::store::InMemoryStore store;
   Acks acks;
+  ProducerPoll poll;
   const auto e = acks.current();
   acks.produced(e);
-  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 50ms, 8}, CommitterHooks{});
+  Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 50ms, 8}, poll.hooks());
+  c.start();
   ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
-  EXPECT_FALSE(c.drain(soon(300ms)));
-  EXPECT_TRUE(c.stalled());
+  ASSERT_TRUE(poll.await([&] { return c.stalled(); }));
   EXPECT_FALSE(c.fatal()) << "not acknowledged yet is not failed";
   EXPECT_EQ(offset(store, 0), std::nullopt);
+  ASSERT_TRUE(poll.await_more_polls(3)) << "goes on waiting";
   acks.settled(e, std::nullopt);
   ASSERT_TRUE(c.drain(soon()));
   EXPECT_FALSE(c.stalled());
@@ -285,15 +236,18 @@ TEST(Committer, OutputsNotAcknowledgedInTimeStallButAreWaitedFor) {
 }
 
 TEST(Committer, GiveUpEndsAWaitForAcksWithoutCommittingOrFailing) {
+  sla::SystemClock clock;
   sla::store::InMemoryStore store;
   Acks acks;
+  ProducerPoll poll;
   acks.produced(acks.current());  // never settled
-  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 30s, 8}, CommitterHooks{});
+  Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 30s, 8}, poll.hooks());
+  c.start();
   ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
-  EXPECT_FALSE(c.drain(soon(100ms)));
+  ASSERT_TRUE(poll.await_waiting_for_acks());
   const auto t0 = std::chrono::steady_clock::now();
   c.give_up();
-  EXPECT_TRUE(c.drain(soon(5s))) << "the job is dropped within a wait slice";
+  EXPECT_TRUE(c.drain(soon())) << "the job is dropped";
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
   EXPECT_FALSE(c.fatal());
   EXPECT_EQ(offset(store, 0), std::nullopt);
@@ -303,15 +257,20 @@ TEST(Committer, APartitionLostWhileItsJobWaitsForAcksIsNotCommitted) {
   // Lost (session timeout, Kafka down) while the job in hand waits for its
   // acks: assigned again, the partition restarts from the store; the old
   // job must not write over what the new assignment commits.
+  sla::SystemClock clock;
   sla::store::InMemoryStore store;
   Acks acks;
+  ProducerPoll poll;
   const auto e = acks.current();
   acks.produced(e);
-  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
+  Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, poll.hooks());
+  c.start();
   CommitJob both = job(acks.cut(), 0, 50, "A");
   both.parts.push_back(job(0, 1, 60, "B").parts[0]);
   ASSERT_TRUE(c.try_push(std::move(both)));
-  std::this_thread::sleep_for(20ms);  // taken: waiting for the ack
+  // Taken off the queue and waiting for the ack (the committer polls only
+  // then): forget_partition reaches the job in hand, not the queue.
+  ASSERT_TRUE(poll.await_waiting_for_acks());
   c.forget_partition(0);
   acks.settled(e, std::nullopt);
   ASSERT_TRUE(c.drain(soon()));
@@ -326,13 +285,15 @@ TEST(Committer, APartitionLostWhileItsJobWaitsForAcksIsNotCommitted) {
 TEST(Committer, AStaleCommitIsDroppedNotRetried) {
   // The stored offset is past the job's (another owner committed first):
   // retrying cannot help and must not hold the later commits back.
+  sla::SystemClock clock;
   sla::store::InMemoryStore store;
   sla::store::Batch ahead;
   ahead.next_offset = 100;
   ASSERT_TRUE(store.commit(kTopic, 0, ahead));
   Acks acks;
   StoreStates states;
-  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 8}, states.hooks());
+  Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, states.hooks());
+  c.start();
   ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 40, "A")));
   ASSERT_TRUE(c.try_push(job(acks.cut(), 1, 7, "B")));
   ASSERT_TRUE(c.drain(soon()));
@@ -343,19 +304,22 @@ TEST(Committer, AStaleCommitIsDroppedNotRetried) {
 }
 
 TEST(Committer, QueueIsBoundedAndALostPartitionIsForgotten) {
+  sla::SystemClock clock;
   sla::store::InMemoryStore store;
   Acks acks;
+  ProducerPoll poll;
   const auto e = acks.current();
   acks.produced(e);  // holds the first job until settled
-  Committer c(store, nullptr, acks, CommitterSettings{kTopic, 5s, 3}, CommitterHooks{});
+  Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 3}, poll.hooks());
+  c.start();
   const auto cut = acks.cut();
   ASSERT_TRUE(c.try_push(job(cut, 1, 100)));
-  std::this_thread::sleep_for(20ms);  // taken off the queue: being committed
+  ASSERT_TRUE(poll.await_waiting_for_acks()) << "taken off the queue: being committed";
   CommitJob both = job(cut, 1, 200);
   both.parts.push_back(job(cut, 2, 300).parts[0]);
   ASSERT_TRUE(c.try_push(std::move(both)));
   ASSERT_TRUE(c.try_push(job(cut, 2, 400)));
-  EXPECT_TRUE(c.full());
+  EXPECT_TRUE(c.full()) << "two queued and the one in hand";
   EXPECT_FALSE(c.try_push(job(cut, 2, 500)));
   c.forget_partition(1);  // lost: its queued commits must not overwrite the new owner's
   acks.settled(e, std::nullopt);

@@ -52,9 +52,13 @@ class ManualClock final : public Clock {
   void set(EpochMillis t) {
     if (t < now_) throw std::invalid_argument("ManualClock::set: time went backwards");
     while (!timers_.empty() && timers_.begin()->first.first <= t) {
-      auto node = timers_.extract(timers_.begin());
-      if (node.key().first > now_) now_ = node.key().first;
-      node.mapped()(now_);
+      // Taken off before it runs: a callback may register or cancel timers.
+      const auto first = timers_.begin();
+      const EpochMillis deadline = first->first.first;
+      Callback cb = std::move(first->second);
+      timers_.erase(first);
+      if (deadline > now_) now_ = deadline;
+      cb(now_);
     }
     now_ = t;
   }

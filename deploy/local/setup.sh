@@ -8,6 +8,8 @@ set -euo pipefail
 PACKAGES=(
   # toolchain
   g++ cmake ninja-build pkg-config git ca-certificates curl
+  clang libclang-rt-14-dev  # the `clang` preset (libFuzzer and sanitizer runtimes)
+  clang-tidy                # `ctest -L tidy` with the checked-in .clang-tidy
   # core libraries
   libexpected-dev        # tl::expected: sla::Result<T>
   libabsl-dev            # absl::TimeZone (cctz) over the system tzdata

@@ -41,10 +41,7 @@ std::int64_t file_mtime(const std::string& path) {
 
 }  // namespace
 
-EpochMillis wall_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+EpochMillis wall_now() { return SystemClock().now(); }
 
 Daemon::Daemon(Config config, std::shared_ptr<const policy::Policy> policy, std::unique_ptr<store::StateStore> store)
     : config_(std::move(config)), policy_(std::move(policy)), store_(std::move(store)) {
@@ -240,7 +237,7 @@ std::optional<Daemon::Partition> Daemon::load_partition(store::StateStore& store
     if (!p.engine->load_ticket(rec.state)) ++bad;
   }
   p.next_offset = state->next_offset.value_or(0);
-  p.last_progress = wall_now();
+  p.schedule = pipeline::PartitionSchedule(clock_.now());
   tp.offset = state->next_offset ? *state->next_offset : kafka::kOffsetBeginning;
   log()->info("assigned {}/{}: {} tickets loaded ({} unreadable), resuming at offset {}", tp.topic, tp.partition,
               state->tickets.size() - bad, bad, p.next_offset);
@@ -255,7 +252,7 @@ void Daemon::on_revoke(const std::vector<kafka::TopicPartition>& parts, bool los
     for (const auto& tp : parts) committer_->forget_partition(tp.partition);
   } else {
     // Outputs first, then the state that records them: cut and wait.
-    cut(wall_now(), true);
+    cut(clock_.now(), true);
   }
   const bool committed = committer_->drain(deadline);
   if (!lost && !committed) {
@@ -282,7 +279,7 @@ void Daemon::apply(Partition& p, std::span<const kafka::Message* const> messages
   if (messages.empty()) return;
   p.next_offset = messages.back()->offset + 1;
   p.offset_dirty = true;
-  p.last_progress = now;
+  p.schedule.consumed(now);
   // Decoded events in order, and the message each came from; undecodable
   // ones go to the DLQ at once.
   p.events.clear();
@@ -302,8 +299,8 @@ void Daemon::apply(Partition& p, std::span<const kafka::Message* const> messages
   // A rejected event does not move it (engine::BatchClock).
   engine::BatchClock clock;
   clock.now = now;
-  clock.event_time = p.event_time;
-  clock.at_event_time = p.behind;
+  clock.event_time = p.schedule.event_time();
+  clock.at_event_time = p.schedule.behind();
   // In chunks, each chunk's outputs produced before the next: the tickets the
   // engine prefetched stay in cache (a 5000-event batch builds ~0.8 MB of
   // outputs; docs/benchmarks.md, "Engine").
@@ -329,7 +326,7 @@ void Daemon::apply(Partition& p, std::span<const kafka::Message* const> messages
     out.clear();
   }
   for (std::size_t k = 0; k < consumed.size(); ++k) probe_.event_consumed(static_cast<engine::EventKind>(k), consumed[k]);
-  p.event_time = clock.event_time;
+  p.schedule.set_event_time(clock.event_time);
 }
 
 void Daemon::send(kafka::Producer& producer, const std::string& topic, std::string_view key, std::string_view payload,
@@ -363,7 +360,7 @@ void Daemon::send_dlq_replacements() {
 
 void Daemon::produce(Partition& p, const std::vector<engine::Output>& out) {
   if (out.empty()) return;
-  const EpochMillis now = wall_now();
+  const EpochMillis now = clock_.now();
   std::size_t escalations = 0;
   std::size_t pages = 0;
   const std::uint64_t epoch = acks_.current();
@@ -373,14 +370,9 @@ void Daemon::produce(Partition& p, const std::vector<engine::Output>& out) {
     const std::string& topic = sla ? config_.topics.escalations : config_.topics.pages;
     const std::string& key = sla ? std::get<engine::SlaOutput>(o).ticket_id : std::get<engine::PageOutput>(o).ticket_id;
     const EpochMillis fired_at = sla ? std::get<engine::SlaOutput>(o).fired_at : std::get<engine::PageOutput>(o).fired_at;
-    // Catching up (this output, or another of the partition within the last
-    // kCatchUpMs, was fired late): through the bulk producer, since nobody
-    // waits on it by the millisecond. Sticky for kCatchUpMs, so that a
-    // ticket's outputs do not overtake each other across the two producers:
-    // the bulk producer's records go out within bulk_linger_ms.
-    if (now - fired_at > kCatchUpMs) p.last_bulk_output = now;
-    kafka::Producer* producer =
-        p.last_bulk_output != 0 && now - p.last_bulk_output <= kCatchUpMs ? bulk_.get() : producer_.get();
+    // Catching up: through the bulk producer, whose records go out within
+    // bulk_linger_ms (PartitionSchedule::route_to_bulk).
+    kafka::Producer* producer = p.schedule.route_to_bulk(fired_at, now) ? bulk_.get() : producer_.get();
     codec::encode_output(o, p.bytes);
     send(*producer, topic, key, p.bytes, epoch);
     probe_.fired(o);
@@ -418,7 +410,9 @@ void Daemon::cut(EpochMillis now, bool force) {
   if (!force && now - last_cut_ < config_.commit_interval_ms) return;
   if (committer_->full()) {
     if (!force) return;  // the committer is behind (or the store down): the changes wait in the engines
-    (void)committer_->drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.flush_timeout_ms));
+    if (!committer_->drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.flush_timeout_ms))) {
+      log()->warn("commits still behind after flush_timeout_ms: the final cut may be refused");
+    }
   }
   pipeline::CommitJob job;
   {
@@ -444,31 +438,36 @@ void Daemon::hold_back(EpochMillis now) {
   if (store_down && !held_for_store_) log()->error("state store unavailable: pausing consumption until it is back");
   if (!store_down && held_for_store_) log()->info("state store back: resuming consumption");
   held_for_store_ = store_down;
-  const bool hold = store_down || committer_->full();
-  if (hold == consumption_held_) return;
-  consumption_held_ = hold;
-  if (hold) {
+  const auto action = hold_.decide(!store_down, committer_->full());
+  if (action == pipeline::HoldBack::Action::kPause) {
     if (!store_down) log()->info("commits behind (outputs not yet acknowledged): pausing consumption");
-    (void)consumer_->pause_all();
-  } else {
+    // Not applied when it fails: the next loop asks again (back-pressure is
+    // not silently lost).
+    if (auto r = consumer_->pause_all(); !r) {
+      log()->error("pausing consumption failed (retrying): {}", r.error().message);
+      return;
+    }
+  } else if (action == pipeline::HoldBack::Action::kResume) {
     log()->info("resuming consumption");
-    (void)consumer_->resume_all();
+    if (auto r = consumer_->resume_all(); !r) {
+      log()->error("resuming consumption failed (retrying): {}", r.error().message);
+      return;
+    }
     std::lock_guard lock(mu_);
-    for (auto& [part, p] : partitions_) p.last_progress = now;  // the hold restarts with the fetches
+    for (auto& [part, p] : partitions_) p.schedule.resumed(now);  // the hold restarts with the fetches
   }
+  hold_.applied(action);
 }
 
-bool Daemon::is_behind(std::int32_t partition, const Partition& p, const std::vector<kafka::PartitionLag>& lags,
-                       EpochMillis now) const {
-  // Paused (the store is down), nothing can arrive: keep holding.
-  if (now - p.last_progress > kMaxHoldMs && !consumer_->paused_all()) return false;
+void Daemon::update_behind(std::int32_t partition, Partition& p, const std::vector<kafka::PartitionLag>& lags,
+                           EpochMillis now) const {
+  std::optional<pipeline::LogPosition> log;
   for (const auto& l : lags) {
     if (l.partition != partition || l.topic != config_.topics.input) continue;
-    if (l.high_watermark < 0) return true;  // no fetch answered yet: the backlog is unknown
-    const std::int64_t position = l.position >= 0 ? l.position : p.next_offset;
-    return position < l.high_watermark;
+    log = pipeline::LogPosition{l.position, l.high_watermark};
+    break;
   }
-  return true;
+  p.schedule.update(log, p.next_offset, consumer_->paused_all(), now);
 }
 
 void Daemon::throttle(std::size_t consumed) {
@@ -529,9 +528,9 @@ void Daemon::update_gauges() {
 
 void Daemon::fire_due(std::vector<engine::Output>& out) {
   std::lock_guard lock(mu_);
-  const EpochMillis t = wall_now();
+  const EpochMillis t = clock_.now();
   for (auto& [part, p] : partitions_) {
-    if (p.behind) continue;  // catching up: fires up to its event time in the loop
+    if (p.schedule.behind()) continue;  // catching up: fires up to its event time in the loop
     if (auto due = p.engine->next_due(); due && *due <= t) {
       probe_.firing_lateness(static_cast<double>(t - *due));
       p.engine->advance(t, out);
@@ -547,15 +546,17 @@ void Daemon::step(std::int32_t partition, Partition& p, std::span<const kafka::M
   apply(p, messages, now, out);
   // Timers fire up to the time after the batch, not the time before it: one
   // that fell due while the batch was applied goes out now.
-  p.behind = is_behind(partition, p, lags, now);
-  if (p.behind) {
-    if (p.event_time != kNoEventTime) p.engine->advance(std::min(now, p.event_time), out);
-  } else {
-    const EpochMillis fire_at = std::max(now, wall_now());
-    if (auto due = p.engine->next_due(); due && *due <= fire_at) {
-      probe_.firing_lateness(static_cast<double>(fire_at - *due));
+  update_behind(partition, p, lags, now);
+  // Behind: up to the backlog's event time (never past `now`); caught up:
+  // the wall clock.
+  const EpochMillis wall = p.schedule.behind() ? now : std::max(now, clock_.now());
+  if (const auto until = p.schedule.fire_until(wall)) {
+    if (!p.schedule.behind()) {
+      if (auto due = p.engine->next_due(); due && *due <= *until) {
+        probe_.firing_lateness(static_cast<double>(*until - *due));
+      }
     }
-    p.engine->advance(fire_at, out);
+    p.engine->advance(*until, out);
   }
   produce(p, out);
   out.clear();
@@ -583,20 +584,17 @@ sla::Result<void> Daemon::run() {
     }
     if (auto f = assign_failure()) return sla::fail(ErrorCode::kUnavailable, *f);
     // Sleep in poll() at most until the next timer is due.
-    EpochMillis now = wall_now();
+    EpochMillis now = clock_.now();
     std::int64_t wait = config_.poll_ms;
     {
       std::lock_guard lock(mu_);
-      for (const auto& [part, p] : partitions_) {
-        if (p.behind) continue;  // its backlog wakes poll() anyway
-        if (auto due = p.engine->next_due()) wait = std::min(wait, std::max<std::int64_t>(0, *due - now));
-      }
+      for (const auto& [part, p] : partitions_) wait = p.schedule.poll_wait_ms(p.engine->next_due(), now, wait);
     }
     lap(kOther);
     if (auto r = consumer_->poll(std::chrono::milliseconds(wait), batch_); !r) return tl::unexpected(r.error());
     throttle(batch_.size());
     lap(kPoll);
-    now = wall_now();
+    now = clock_.now();
     const auto lags = consumer_->lag();
     {
       // Each partition's messages (in order) and timers on the workers, the
@@ -640,7 +638,7 @@ sla::Result<void> Daemon::run() {
   // SIGTERM: finish in-flight work: the last cut (what the last timers
   // changed too), its outputs acknowledged and its state committed.
   log()->info("stopping: flushing outputs and committing state");
-  cut(wall_now(), true);
+  cut(clock_.now(), true);
   if (!committer_->drain(std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.flush_timeout_ms))) {
     committer_->give_up();
     if (auto f = committer_->fatal()) return sla::fail(ErrorCode::kUnavailable, "final flush failed: " + *f);
@@ -676,7 +674,7 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
   };
   deps->metrics_text = [this] { return probe_.text(); };
   deps->ticket = [this](std::string_view id) -> std::optional<nlohmann::json> {
-    const EpochMillis now = wall_now();
+    const EpochMillis now = clock_.now();
     std::lock_guard lock(mu_);
     for (const auto& [part, p] : partitions_) {
       if (auto v = p.engine->ticket(id, now)) return http::ticket_json(*v, now);
@@ -684,7 +682,7 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
     return std::nullopt;
   };
   deps->at_risk = [this](std::int64_t within_ms, std::size_t limit) {
-    const EpochMillis now = wall_now();
+    const EpochMillis now = clock_.now();
     std::vector<engine::AtRisk> all;
     {
       std::lock_guard lock(mu_);

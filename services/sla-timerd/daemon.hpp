@@ -50,6 +50,7 @@
 #include "sla/kafka/producer.hpp"
 #include "sla/pipeline/acks.hpp"
 #include "sla/pipeline/committer.hpp"
+#include "sla/pipeline/schedule.hpp"
 #include "sla/store/store.hpp"
 
 namespace sla::timerd {
@@ -83,23 +84,9 @@ class Daemon {
     std::unique_ptr<engine::Engine> engine;
     std::int64_t next_offset = 0;
     bool offset_dirty = false;  ///< consumed past the offset of the last cut
-    /// Catching up: Kafka holds events of this partition not yet consumed
-    /// (or its log end is not known yet). Timers then fire only up to
-    /// `event_time`, so an event still in the backlog (a response, a
-    /// resolution) is applied before a deadline it would have met is
-    /// declared breached. Caught up, timers fire on the wall clock.
-    bool behind = true;
-    /// The latest event time consumed from this partition (clamped to the
-    /// receive time); kNoEventTime before the first event.
-    EpochMillis event_time = kNoEventTime;
-    /// Wall time of the assignment or of the last message consumed: a
-    /// partition that delivers nothing for kMaxHoldMs while said to be
-    /// behind (a stalled fetch, offsets removed by retention) fires on the
-    /// wall clock again.
-    EpochMillis last_progress = 0;
-    /// Wall time of the last late output (sent through the bulk producer,
-    /// see produce()); 0 before the first.
-    EpochMillis last_bulk_output = 0;
+    /// Catch-up (behind: timers fire up to the backlog's event time), the
+    /// 10 s hold, and the producer of late outputs (sla/pipeline/schedule.hpp).
+    pipeline::PartitionSchedule schedule;
     /// This loop's messages for the partition, and its outputs (reused).
     std::vector<const kafka::Message*> inbox;
     std::vector<engine::Output> scratch;
@@ -108,11 +95,6 @@ class Daemon {
     std::vector<engine::Rejected> rejected;
     std::string bytes;  ///< an encoded record (reused)
   };
-  static constexpr EpochMillis kMaxHoldMs = 10'000;
-  /// An output fired more than this after it was due is a catch-up output.
-  static constexpr EpochMillis kCatchUpMs = 1'000;
-  static constexpr EpochMillis kNoEventTime = std::numeric_limits<EpochMillis>::min();
-
   void on_assign(std::vector<kafka::TopicPartition>& parts);
   /// Loads one partition's state into a new engine with `store` (retrying
   /// until it answers, `deadline` passes or stop is requested: nullopt) and
@@ -153,9 +135,10 @@ class Daemon {
   void fire_due(std::vector<engine::Output>& out);
   /// Sleeps as long as `max_events_per_second` asks after `consumed` events.
   void throttle(std::size_t consumed);
-  /// Whether `partition` still has a backlog in Kafka (see Partition::behind).
-  [[nodiscard]] bool is_behind(std::int32_t partition, const Partition& p, const std::vector<kafka::PartitionLag>& lags,
-                               EpochMillis now) const;
+  /// Updates whether `partition` still has a backlog in Kafka
+  /// (pipeline::PartitionSchedule::update) from the consumer's lag figures.
+  void update_behind(std::int32_t partition, Partition& p, const std::vector<kafka::PartitionLag>& lags,
+                     EpochMillis now) const;
   /// The cut of one partition: snapshots of its changed tickets produced,
   /// their states and its next offset in the returned batch.
   [[nodiscard]] std::optional<pipeline::PartitionCommit> cut_partition(std::int32_t partition, Partition& p, EpochMillis now);
@@ -178,7 +161,8 @@ class Daemon {
   std::mutex store_mu_;
   SystemClock clock_;
   pipeline::Acks acks_;
-  /// Live outputs (fired less than kCatchUpMs after they were due).
+  /// Live outputs (fired less than PartitionSchedule::kCatchUpMs after they
+  /// were due).
   std::unique_ptr<kafka::Producer> producer_;
   /// Snapshots, dead letters and catch-up outputs, batched for longer
   /// (Config::bulk_linger_ms). Both tag their records with acks_' epochs.
@@ -209,14 +193,15 @@ class Daemon {
   EpochMillis next_reload_check_ = 0;
   std::chrono::steady_clock::time_point throttle_until_{};
   EpochMillis last_cut_ = 0;
-  bool consumption_held_ = false;  ///< paused by hold_back()
+  pipeline::HoldBack hold_;        ///< consumption paused by hold_back()
   bool held_for_store_ = false;    ///< ... because the store is down
   /// Declared last: destroyed (threads joined) before what they use.
   std::unique_ptr<Workers> workers_;
   std::unique_ptr<pipeline::Committer> committer_;
 };
 
-/// Wall-clock milliseconds since the epoch.
+/// Wall-clock milliseconds since the epoch (SystemClock: the daemon's one
+/// reading of the wall clock, also for its demo traffic and tests).
 [[nodiscard]] EpochMillis wall_now();
 
 }  // namespace sla::timerd

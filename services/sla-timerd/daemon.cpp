@@ -4,12 +4,14 @@
 #include <array>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "sla/codec/codec.hpp"
 #include "sla/http/views.hpp"
+#include "sla/views/json.hpp"
 #include "sla/policy/loader.hpp"
 #include "sla/services/policy_io.hpp"
 #include "timerd_log.hpp"
@@ -45,6 +47,7 @@ EpochMillis wall_now() { return SystemClock().now(); }
 
 Daemon::Daemon(Config config, std::shared_ptr<const policy::Policy> policy, std::unique_ptr<store::StateStore> store)
     : config_(std::move(config)), policy_(std::move(policy)), store_(std::move(store)) {
+  http_policy_.store(policy_);
   policy_mtime_ = file_mtime(config_.policy_path);
 }
 
@@ -129,6 +132,17 @@ sla::Result<void> Daemon::start() {
   auto consumer = kafka::Consumer::create(consumer_config, {config_.topics.input}, std::move(opts));
   if (!consumer) return tl::unexpected(consumer.error());
   consumer_ = std::move(*consumer);
+  {
+    kafka::ProducerOptions aopts;
+    aopts.enqueue_timeout = std::chrono::milliseconds(200);  // an HTTP thread waits at most this
+    auto ack = kafka::Producer::create(config_.kafka, aopts);
+    if (!ack) return tl::unexpected(ack.error());
+    ack_producer_ = std::move(*ack);
+  }
+  views::FeedOptions fopts;
+  fopts.kafka = config_.kafka;
+  fopts.topic = config_.topics.deadlines;
+  feed_ = std::make_unique<views::DeadlineFeed>(std::move(fopts), view_, [] { return wall_now(); });
   // /readyz reads kafka_ok_; the metadata round trip (up to 1 s when the
   // brokers are slow) happens here, never on an HTTP thread or the loop.
   kafka_probe_ = std::jthread([this](std::stop_token stop) {
@@ -498,6 +512,7 @@ void Daemon::maybe_reload(EpochMillis now) {
   {
     std::lock_guard lock(mu_);
     policy_ = fresh;
+    http_policy_.store(fresh);
     for (auto& [part, p] : partitions_) {
       p.engine->set_policy(fresh, now, out);
       produce(p, out);
@@ -673,42 +688,72 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
     return r;
   };
   deps->metrics_text = [this] { return probe_.text(); };
+  // Answers come from the cluster-wide view, never from the engines: no
+  // request waits on the loop, and every instance answers for every ticket.
   deps->ticket = [this](std::string_view id) -> std::optional<nlohmann::json> {
     const EpochMillis now = clock_.now();
-    std::lock_guard lock(mu_);
-    for (const auto& [part, p] : partitions_) {
-      if (auto v = p.engine->ticket(id, now)) return http::ticket_json(*v, now);
-    }
-    return std::nullopt;
+    auto t = view_->ticket(id);
+    if (!t) return std::nullopt;
+    return views::ticket_json(*t, now, feed_ ? feed_->freshness(now) : views::Freshness{});
   };
-  deps->at_risk = [this](std::int64_t within_ms, std::size_t limit) {
+  deps->at_risk = [this](const http::AtRiskParams& params) {
     const EpochMillis now = clock_.now();
-    std::vector<engine::AtRisk> all;
+    const auto query = views::to_query(params, now);
+    return views::at_risk_json(view_->at_risk(query), query, feed_ ? feed_->freshness(now) : views::Freshness{});
+  };
+  deps->ack_page = [this](std::string_view page_id, std::string_view responder) -> sla::Result<nlohmann::json> {
+    auto ticket_id = views::ticket_of_page(page_id);
+    if (!ticket_id) return tl::unexpected(ticket_id.error());
+    const EpochMillis now = clock_.now();
+    engine::TicketEvent e;
+    e.kind = engine::EventKind::kPageAcknowledged;
+    e.ticket_id = *ticket_id;
+    if (auto t = view_->ticket(e.ticket_id)) e.tenant_id = t->view.tenant_id;
+    e.occurred_at = now;
+    e.page_id = std::string(page_id);
+    e.responder = std::string(responder);
+    // One event per request: a repeated ack is a second event, which the
+    // engine treats as a no-op for a ladder already stopped.
+    static std::atomic<std::uint64_t> seq{0};
+    e.event_id = "http-ack/" + std::to_string(now) + "/" + std::to_string(seq.fetch_add(1)) + "/" + e.page_id;
+    const std::string payload = codec::encode_ticket_event(e);
     {
-      std::lock_guard lock(mu_);
-      for (const auto& [part, p] : partitions_) {
-        auto some = p.engine->at_risk(now, within_ms, limit);
-        all.insert(all.end(), std::make_move_iterator(some.begin()), std::make_move_iterator(some.end()));
+      std::lock_guard lock(ack_mu_);
+      if (auto r = ack_producer_->produce(config_.topics.input, e.ticket_id, payload); !r) {
+        return sla::fail(ErrorCode::kUnavailable, "page_acknowledged not produced: " + r.error().message);
       }
     }
-    return http::at_risk_json(std::move(all), now, within_ms, limit);
+    return nlohmann::json{{"status", "accepted"},
+                          {"event_id", e.event_id},
+                          {"ticket_id", e.ticket_id},
+                          {"page_id", e.page_id},
+                          {"topic", config_.topics.input}};
   };
-  deps->policy_summary = [this] {
-    std::lock_guard lock(mu_);
-    return http::policy_json(*policy_);
-  };
-  deps->validate_policy = [](std::string_view text) {
-    policy::LoadOptions opts;
-    opts.file = "request";  // ics: imports are not read from uploaded policies
-    return http::validate_policy_json(text, opts);
+  deps->policy_summary = [this] { return http::policy_json(*http_policy_.load()); };
+  deps->validate_policy = [slots = validations_](std::string_view text) {
+    // Off the I/O thread, one at a time, within a time budget: a pathological
+    // policy costs one worker, never the HTTP plane.
+    constexpr auto kBudget = std::chrono::seconds(5);
+    if (slots->fetch_add(1) >= 1) {
+      slots->fetch_sub(1);
+      return nlohmann::json{{"ok", false}, {"errors", nlohmann::json::array({{{"message", "another validation is running; retry"}}})}};
+    }
+    auto task = std::make_shared<std::packaged_task<nlohmann::json()>>([text = std::string(text), slots] {
+      policy::LoadOptions opts;
+      opts.file = "request";  // ics: imports are not read from uploaded policies
+      auto j = http::validate_policy_json(text, opts);
+      slots->fetch_sub(1);
+      return j;
+    });
+    auto result = task->get_future();
+    std::thread([task] { (*task)(); }).detach();
+    if (result.wait_for(kBudget) != std::future_status::ready) {
+      return nlohmann::json{{"ok", false}, {"errors", nlohmann::json::array({{{"message", "validation took longer than 5 s"}}})}};
+    }
+    return result.get();
   };
   deps->deadline = [this](std::string_view cal, EpochMillis start, const calendar::Duration& d) {
-    std::shared_ptr<const policy::Policy> p;
-    {
-      std::lock_guard lock(mu_);
-      p = policy_;
-    }
-    return http::policy_deadline(*p, cal, start, d);
+    return http::policy_deadline(*http_policy_.load(), cal, start, d);
   };
   deps->bearer_tokens = config_.http.tokens;
   return deps;

@@ -1,7 +1,8 @@
 // sla-timerd's wiring: one Engine per assigned input partition, fed from the
 // Kafka consumer, outputs to the producer, state and offsets to the store,
 // views to the HTTP server. The loop runs on the caller's thread; the HTTP
-// threads read the engines under a mutex.
+// threads never read the engines: they answer from the cluster-wide view of
+// `sla.deadlines` (sla::views) and from atomics (readiness, the policy).
 //
 // Delivery (SPEC 5.2): outputs are produced as they are fired. Every
 // commit_interval_ms the loop cuts: the changed tickets' snapshots go to
@@ -52,6 +53,8 @@
 #include "sla/pipeline/committer.hpp"
 #include "sla/pipeline/schedule.hpp"
 #include "sla/store/store.hpp"
+#include "sla/views/deadline_view.hpp"
+#include "sla/views/feed.hpp"
 
 namespace sla::timerd {
 
@@ -189,6 +192,17 @@ class Daemon {
   std::jthread kafka_probe_;
   /// partitions_.size(), for /readyz without mu_.
   std::atomic<std::size_t> owned_{0};
+  /// policy_ for the HTTP threads (GET /v1/policy, /v1/deadline) without mu_.
+  std::atomic<std::shared_ptr<const policy::Policy>> http_policy_;
+  /// The cluster-wide views (every ticket of every instance) that
+  /// /v1/tickets answers from, fed from `sla.deadlines`; never the engines.
+  std::shared_ptr<views::DeadlineView> view_ = std::make_shared<views::DeadlineView>();
+  std::unique_ptr<views::DeadlineFeed> feed_;
+  /// POST /v1/pages/{id}/ack: page_acknowledged events to the input topic.
+  std::unique_ptr<kafka::Producer> ack_producer_;
+  std::mutex ack_mu_;
+  /// Policy validations running (off the I/O threads, one at a time).
+  std::shared_ptr<std::atomic<int>> validations_ = std::make_shared<std::atomic<int>>(0);
   std::int64_t policy_mtime_ = 0;
   EpochMillis next_reload_check_ = 0;
   std::chrono::steady_clock::time_point throttle_until_{};

@@ -419,8 +419,108 @@ void encode_deadlines(const engine::TicketView& v, EpochMillis as_of, std::strin
     if (c.target_ms) set_duration(cs->mutable_target(), *c.target_ms);
     if (c.deadline) set_timestamp(cs->mutable_deadline(), *c.deadline);
     cs->set_calendar(c.calendar);
+    for (const auto& f : c.fired) cs->add_fired(f);
+  }
+  d.set_opened(v.opened);
+  d.set_resolved(v.resolved);
+  if (v.opened) set_timestamp(d.mutable_opened_at(), v.opened_at);
+  if (v.next_due) set_timestamp(d.mutable_next_due(), *v.next_due);
+  for (const auto& h : v.history) {
+    auto* hs = d.add_history();
+    hs->set_metric(to_proto(h.metric));
+    hs->set_cycle(h.cycle);
+    set_timestamp(hs->mutable_started_at(), h.started_at);
+    set_timestamp(hs->mutable_ended_at(), h.ended_at);
+    set_duration(hs->mutable_elapsed(), h.elapsed_ms);
+    hs->set_outcome(h.outcome);
+  }
+  for (const auto& p : v.pages) {
+    auto* ps = d.add_pages();
+    ps->set_key(p.key);
+    ps->set_target(p.target);
+    ps->set_pages_sent(p.pages_sent);
+    ps->set_pages_total(p.pages_total);
+    ps->set_stopped(p.stopped);
+    if (p.next_page_at) set_timestamp(ps->mutable_next_page_at(), *p.next_page_at);
   }
   d.SerializeToString(&bytes);
+}
+
+namespace {
+
+std::int64_t duration_millis(const google::protobuf::Duration& d) {
+  return d.seconds() * 1000 + d.nanos() / 1000000;
+}
+
+MetricKind metric_of(pb::Metric m) {
+  switch (m) {
+    case pb::METRIC_UPDATE: return MetricKind::kUpdate;
+    case pb::METRIC_WORKAROUND: return MetricKind::kWorkaround;
+    case pb::METRIC_RESOLUTION: return MetricKind::kResolution;
+    default: return MetricKind::kResponse;
+  }
+}
+
+}  // namespace
+
+sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view bytes) {
+  Scratch::Use scratch(Scratch::mine());
+  auto& d = *google::protobuf::Arena::CreateMessage<pb::TicketDeadlines>(scratch.arena());
+  if (!d.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return sla::fail(ErrorCode::kInvalidArgument, "not a TicketDeadlines message");
+  }
+  DeadlinesSnapshot out;
+  engine::TicketView& v = out.view;
+  out.as_of = to_millis(d.as_of());
+  v.ticket_id = d.ticket_id();
+  v.tenant_id = d.tenant_id();
+  v.plan = d.plan();
+  v.severity = d.severity();
+  v.status = d.status();
+  v.closed = d.closed();
+  v.opened = d.opened();
+  v.resolved = d.resolved();
+  if (d.has_opened_at()) v.opened_at = to_millis(d.opened_at());
+  if (d.has_next_due()) v.next_due = to_millis(d.next_due());
+  v.clocks.reserve(static_cast<std::size_t>(d.clocks_size()));
+  for (const auto& cs : d.clocks()) {
+    engine::ClockView& c = v.clocks.emplace_back();
+    c.metric = metric_of(cs.metric());
+    c.cycle = cs.cycle();
+    switch (cs.state()) {
+      case pb::CLOCK_STATE_PAUSED: c.state = engine::ClockState::kPaused; break;
+      case pb::CLOCK_STATE_MET: c.state = engine::ClockState::kMet; break;
+      case pb::CLOCK_STATE_BREACHED: c.state = engine::ClockState::kBreached; break;
+      case pb::CLOCK_STATE_CANCELLED: c.state = engine::ClockState::kCancelled; break;
+      default: c.state = engine::ClockState::kRunning; break;
+    }
+    switch (cs.pause_reason()) {
+      case pb::PAUSE_REASON_STATUS: c.pause_reason = engine::PauseReason::kStatus; break;
+      case pb::PAUSE_REASON_OUTSIDE_HOURS: c.pause_reason = engine::PauseReason::kOutsideHours; break;
+      case pb::PAUSE_REASON_HOLIDAY: c.pause_reason = engine::PauseReason::kHoliday; break;
+      default: c.pause_reason = engine::PauseReason::kNone; break;
+    }
+    c.pause_status = cs.pause_status();
+    c.elapsed_ms = duration_millis(cs.elapsed());
+    if (cs.has_target()) c.target_ms = duration_millis(cs.target());
+    if (cs.has_deadline()) c.deadline = to_millis(cs.deadline());
+    c.calendar = cs.calendar();
+    c.fired.assign(cs.fired().begin(), cs.fired().end());
+  }
+  for (const auto& hs : d.history()) {
+    v.history.push_back(engine::CycleRecord{metric_of(hs.metric()), hs.cycle(), to_millis(hs.started_at()),
+                                            to_millis(hs.ended_at()), duration_millis(hs.elapsed()), hs.outcome()});
+  }
+  for (const auto& ps : d.pages()) {
+    engine::PageLadderView& p = v.pages.emplace_back();
+    p.key = ps.key();
+    p.target = ps.target();
+    p.pages_sent = ps.pages_sent();
+    p.pages_total = ps.pages_total();
+    p.stopped = ps.stopped();
+    if (ps.has_next_page_at()) p.next_page_at = to_millis(ps.next_page_at());
+  }
+  return out;
 }
 
 std::string encode_output(const engine::Output& out) {

@@ -9,6 +9,7 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "sla/calendar/calendar.hpp"
+#include "sla/policy/metric.hpp"
 
 namespace sla::http {
 
@@ -145,10 +146,25 @@ Response list_at_risk(const Request& req, const Deps& deps, std::string_view que
   if (!deps.at_risk) return not_configured(req, "the at-risk list");
   auto params = parse_query(query);
   if (!params) return error_response(req, 400, "malformed percent-encoding in the query string");
-  std::int64_t within_ms = deps.limits.default_at_risk_within_ms;
-  std::size_t limit = deps.limits.default_limit;
+  AtRiskParams p;
+  std::int64_t& within_ms = p.within_ms;
+  std::size_t& limit = p.limit;
+  within_ms = deps.limits.default_at_risk_within_ms;
+  limit = deps.limits.default_limit;
   bool seen_within = false, seen_limit = false;
   for (const auto& [name, value] : *params) {
+    if (name == "tenant" || name == "plan" || name == "severity" || name == "metric") {
+      auto& slot = name == "tenant" ? p.tenant : name == "plan" ? p.plan : name == "severity" ? p.severity : p.metric;
+      if (slot) return error_response(req, 400, name + " given twice");
+      if (value.empty() || value.size() > 256) {
+        return error_response(req, 400, "bad " + name + ": expected 1 to 256 characters");
+      }
+      if (name == "metric" && !policy::parse_metric(value)) {
+        return error_response(req, 400, "bad metric '" + value + "': not a policy metric");
+      }
+      slot = value;
+      continue;
+    }
     if (name == "at_risk_within") {
       if (seen_within) return error_response(req, 400, "at_risk_within given twice");
       seen_within = true;
@@ -181,10 +197,11 @@ Response list_at_risk(const Request& req, const Deps& deps, std::string_view que
                   : static_cast<std::size_t>(n);
     } else {
       return error_response(req, 400,
-                            "unknown query parameter '" + name + "' (expected at_risk_within, limit)");
+                                                        "unknown query parameter '" + name +
+                                "' (expected at_risk_within, limit, tenant, plan, severity, metric)");
     }
   }
-  return json_response(req, 200, deps.at_risk(within_ms, limit));
+  return json_response(req, 200, deps.at_risk(p));
 }
 
 Response post_deadline(const Request& req, const Deps& deps) {
@@ -219,6 +236,28 @@ Response post_deadline(const Request& req, const Deps& deps) {
   return json_response(req, 200, json{{"deadline", calendar::format_rfc3339(*deadline)}});
 }
 
+Response ack_page(const Request& req, const Deps& deps, std::string_view raw_id) {
+  if (!deps.ack_page) return not_configured(req, "page acknowledgement");
+  auto id = percent_decode(raw_id);
+  if (!id) return error_response(req, 400, "malformed percent-encoding in page id");
+  std::string responder;
+  if (!req.body().empty()) {
+    json body = json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded() || !body.is_object()) {
+      return error_response(req, 400, "body must be empty or a JSON object {\"responder\"}");
+    }
+    for (const auto& [key, value] : body.items()) {
+      if (key != "responder") return error_response(req, 400, "unknown field '" + key + "' (expected responder)");
+      if (!value.is_string()) return error_response(req, 400, "responder must be a string");
+      responder = value.get<std::string>();
+    }
+    if (responder.size() > 256) return error_response(req, 400, "responder longer than 256 bytes");
+  }
+  auto r = deps.ack_page(*id, responder);
+  if (!r) return error_response(req, status_for(r.error().code), r.error().message);
+  return json_response(req, 202, *r);
+}
+
 Response route(const Request& req, const Deps& deps) {
   const auto [path, query] = split_target(std::string_view{req.target().data(), req.target().size()});
   const auto method = req.method();
@@ -243,6 +282,13 @@ Response route(const Request& req, const Deps& deps) {
       if (id.find('/') != std::string_view::npos) return error_response(req, 404, "no such route");
       if (!get) return method_not_allowed(req, "GET");
       return get_ticket(req, deps, id);
+    }
+    constexpr std::string_view kPagePrefix = "/v1/pages/";
+    constexpr std::string_view kAckSuffix = "/ack";
+    if (path.starts_with(kPagePrefix) && path.ends_with(kAckSuffix) &&
+        path.size() > kPagePrefix.size() + kAckSuffix.size()) {
+      if (!post) return method_not_allowed(req, "POST");
+      return ack_page(req, deps, path.substr(kPagePrefix.size(), path.size() - kPagePrefix.size() - kAckSuffix.size()));
     }
     if (path == "/v1/deadline") {
       if (!post) return method_not_allowed(req, "POST");

@@ -26,6 +26,9 @@ struct Calls {
   std::string calendar;
   sla::EpochMillis start = 0;
   sla::calendar::Duration duration;
+  sla::http::AtRiskParams filters;
+  std::string acked = "-";
+  std::string responder;
 };
 
 Deps fake_deps(Calls& calls) {
@@ -38,10 +41,17 @@ Deps fake_deps(Calls& calls) {
     if (id == "T-1" || id == "a/b c") return json{{"ticket_id", std::string(id)}};
     return std::nullopt;
   };
-  d.at_risk = [&calls](std::int64_t within, std::size_t limit) {
-    calls.within_ms = within;
-    calls.limit = limit;
+  d.at_risk = [&calls](const sla::http::AtRiskParams& p) {
+    calls.within_ms = p.within_ms;
+    calls.limit = p.limit;
+    calls.filters = p;
     return json{{"count", 0}, {"tickets", json::array()}};
+  };
+  d.ack_page = [&calls](std::string_view page_id, std::string_view responder) -> sla::Result<json> {
+    calls.acked = std::string(page_id);
+    calls.responder = std::string(responder);
+    if (page_id == "bogus") return sla::fail(sla::ErrorCode::kInvalidArgument, "not a page id");
+    return json{{"ticket_id", "T-1"}};
   };
   d.policy_summary = [] { return json{{"policy_id", "p"}}; };
   d.validate_policy = [&calls](std::string_view text) {
@@ -165,6 +175,38 @@ TEST_F(HandlerTest, AtRiskDefaultsAndParams) {
   EXPECT_EQ(body_json(res)["count"], 0);
   EXPECT_EQ(calls.within_ms, 90 * 60'000);
   EXPECT_EQ(calls.limit, 7u);
+}
+
+TEST_F(HandlerTest, AtRiskFilters) {
+  auto res = get("/v1/tickets?tenant=acme%20corp&plan=gold&severity=p1&metric=resolution");
+  EXPECT_EQ(res.result_int(), 200u) << res.body();
+  EXPECT_EQ(calls.filters.tenant, "acme corp");
+  EXPECT_EQ(calls.filters.plan, "gold");
+  EXPECT_EQ(calls.filters.severity, "p1");
+  EXPECT_EQ(calls.filters.metric, "resolution");
+  EXPECT_EQ(get("/v1/tickets").result_int(), 200u);
+  EXPECT_FALSE(calls.filters.tenant);
+  EXPECT_FALSE(calls.filters.metric);
+  for (const char* target : {"/v1/tickets?metric=speed", "/v1/tickets?tenant=", "/v1/tickets?plan=a&plan=b"}) {
+    calls.within_ms = -1;
+    EXPECT_EQ(get(target).result_int(), 400u) << target;
+    EXPECT_EQ(calls.within_ms, -1) << target;
+  }
+}
+
+TEST_F(HandlerTest, PageAck) {
+  auto res = post("/v1/pages/T-1%2Fresponse%2F0%2Fpage%2Fs%2Fops%2F0%2F0/ack", R"({"responder":"ann"})");
+  EXPECT_EQ(res.result_int(), 202u) << res.body();
+  EXPECT_EQ(calls.acked, "T-1/response/0/page/s/ops/0/0");
+  EXPECT_EQ(calls.responder, "ann");
+  EXPECT_EQ(post("/v1/pages/x/ack", "").result_int(), 202u);
+  EXPECT_EQ(calls.responder, "");
+  EXPECT_EQ(post("/v1/pages/bogus/ack", "").result_int(), 400u);
+  calls.acked = "-";
+  EXPECT_EQ(post("/v1/pages/x/ack", "[1]").result_int(), 400u);
+  EXPECT_EQ(post("/v1/pages/x/ack", R"({"who":"ann"})").result_int(), 400u);
+  EXPECT_EQ(calls.acked, "-");
+  EXPECT_EQ(get("/v1/pages/x/ack").result_int(), 405u);
 }
 
 TEST_F(HandlerTest, AtRiskLimitIsCapped) {

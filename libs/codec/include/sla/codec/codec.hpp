@@ -14,6 +14,7 @@
 #include <tl/expected.hpp>
 
 #include "sla/base/clock.hpp"
+#include "sla/base/result.hpp"
 #include "sla/engine/engine.hpp"
 #include "sla/engine/types.hpp"
 
@@ -91,6 +92,15 @@ void encode_output(const engine::Output& out, std::string& bytes);
 [[nodiscard]] std::string encode_deadlines(const engine::TicketView& view, EpochMillis as_of);
 /// The same into `bytes` (overwritten, its storage reused).
 void encode_deadlines(const engine::TicketView& view, EpochMillis as_of, std::string& bytes);
+
+/// A `sla.deadlines` snapshot decoded back (the materialised views).
+struct DeadlinesSnapshot {
+  engine::TicketView view;
+  EpochMillis as_of = 0;
+};
+/// Decodes a TicketDeadlines message. kInvalidArgument when the bytes are not
+/// one. Fields absent from older writers (history, pages, fired) stay empty.
+[[nodiscard]] sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view bytes);
 
 /// Encodes an output as one line of proto3-JSON (no newline), with a
 /// top-level "topic" of "sla.escalations" or "sla.pages" wrapping the event:

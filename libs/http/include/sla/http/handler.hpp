@@ -33,6 +33,17 @@ struct Readiness {
   std::string reason;
 };
 
+/// `/v1/tickets` parameters, validated: a wall-clock window, a capped
+/// limit, and optional exact-match filters.
+struct AtRiskParams {
+  std::int64_t within_ms = 3'600'000;
+  std::size_t limit = 100;
+  std::optional<std::string> tenant;
+  std::optional<std::string> plan;
+  std::optional<std::string> severity;
+  std::optional<std::string> metric;  ///< a policy metric name (response, resolution, ...)
+};
+
 /// Request limits the handler enforces (the server enforces the body limit
 /// on the wire too; see ServerOptions::body_limit).
 struct Limits {
@@ -59,9 +70,14 @@ struct Deps {
   std::function<std::string()> metrics_text;
   /// `/v1/tickets/{id}`: the ticket as JSON (ticket_json()), nullopt -> 404.
   std::function<std::optional<nlohmann::json>(std::string_view ticket_id)> ticket;
-  /// `/v1/tickets?at_risk_within=&limit=`: running deadlines within
-  /// `within_ms` of now, soonest first, at most `limit` (at_risk_json()).
-  std::function<nlohmann::json(std::int64_t within_ms, std::size_t limit)> at_risk;
+  /// `/v1/tickets?at_risk_within=&limit=&tenant=&plan=&severity=&metric=`:
+  /// running deadlines within `within_ms` of now matching the filters,
+  /// soonest first, at most `limit`, with totals over every match.
+  std::function<nlohmann::json(const AtRiskParams& params)> at_risk;
+  /// `POST /v1/pages/{page_id}/ack` (body: optional `{"responder"}`): asks
+  /// for a `page_acknowledged` event. kInvalidArgument -> 400 (not a page
+  /// id), kUnavailable -> 503 (not produced).
+  std::function<sla::Result<nlohmann::json>(std::string_view page_id, std::string_view responder)> ack_page;
   /// `/v1/policy`: the loaded policy (policy_json()).
   std::function<nlohmann::json()> policy_summary;
   /// `/v1/policy/validate`: `{ok, errors:[{file,line,column,message}]}`

@@ -1,0 +1,199 @@
+// DeadlineView against an obviously-correct scan over the same snapshots.
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "sla/views/deadline_view.hpp"
+
+namespace {
+
+using sla::engine::ClockState;
+using sla::engine::ClockView;
+using sla::engine::MetricKind;
+using sla::engine::PauseReason;
+using sla::views::DeadlineView;
+using sla::views::ViewTicket;
+using sla::views::ViewUpdate;
+
+ClockView running(MetricKind m, sla::EpochMillis deadline) {
+  ClockView c;
+  c.metric = m;
+  c.state = ClockState::kRunning;
+  c.target_ms = 3'600'000;
+  c.deadline = deadline;
+  return c;
+}
+
+ViewUpdate snapshot(const std::string& id, const std::string& tenant, const std::string& plan,
+                    const std::string& severity, std::vector<ClockView> clocks, sla::EpochMillis as_of = 1) {
+  ViewTicket t;
+  t.view.ticket_id = id;
+  t.view.tenant_id = tenant;
+  t.view.plan = plan;
+  t.view.severity = severity;
+  t.view.clocks = std::move(clocks);
+  t.as_of = as_of;
+  return ViewUpdate{id, std::move(t)};
+}
+
+sla::views::AtRiskQuery window(sla::EpochMillis now, std::int64_t within_ms, std::size_t limit = 100) {
+  sla::views::AtRiskQuery q;
+  q.now = now;
+  q.within_ms = within_ms;
+  q.limit = limit;
+  return q;
+}
+
+TEST(DeadlineView, TicketLookupReplaceOlderSnapshotsAndDeletion) {
+  DeadlineView v;
+  std::vector<ViewUpdate> u;
+  u.push_back(snapshot("T-1", "acme", "gold", "p1", {running(MetricKind::kResponse, 5000)}, 10));
+  u.push_back(snapshot("T-2", "acme", "gold", "p1", {running(MetricKind::kResponse, 6000)}, 10));
+  v.apply(u);
+  EXPECT_EQ(v.size(), 2u);
+  ASSERT_NE(v.ticket("T-1"), nullptr);
+  EXPECT_EQ(v.ticket("T-1")->view.tenant_id, "acme");
+  EXPECT_EQ(v.ticket("nope"), nullptr);
+
+  u.clear();
+  u.push_back(snapshot("T-1", "acme", "gold", "p1", {running(MetricKind::kResponse, 9000)}, 5));  // older: ignored
+  u.push_back(snapshot("T-2", "acme", "gold", "p1", {running(MetricKind::kResponse, 7000)}, 11));
+  v.apply(u);
+  EXPECT_EQ(v.ticket("T-1")->view.clocks[0].deadline, 5000);
+  EXPECT_EQ(v.ticket("T-2")->view.clocks[0].deadline, 7000);
+  EXPECT_EQ(v.indexed_clocks(), 2u);
+
+  u.clear();
+  u.push_back(ViewUpdate{"T-1", std::nullopt});  // tombstone
+  auto closed = snapshot("T-2", "acme", "gold", "p1", {running(MetricKind::kResponse, 7000)}, 12);
+  closed.ticket->view.closed = true;
+  u.push_back(std::move(closed));
+  v.apply(u);
+  EXPECT_EQ(v.size(), 0u);
+  EXPECT_EQ(v.indexed_clocks(), 0u);
+  EXPECT_TRUE(v.at_risk(window(0, 1'000'000'000)).items.empty());
+}
+
+TEST(DeadlineView, OnlyCountingClocksWithADeadlineAreAtRisk) {
+  DeadlineView v;
+  auto met = running(MetricKind::kResponse, 1000);
+  met.state = ClockState::kMet;
+  auto paused_status = running(MetricKind::kResolution, 1000);
+  paused_status.state = ClockState::kPaused;
+  paused_status.pause_reason = PauseReason::kStatus;
+  paused_status.deadline.reset();
+  auto after_hours = running(MetricKind::kResolution, 2000);
+  after_hours.state = ClockState::kPaused;
+  after_hours.pause_reason = PauseReason::kOutsideHours;
+  std::vector<ViewUpdate> u;
+  u.push_back(snapshot("A", "t", "gold", "p1", {met, paused_status}));
+  u.push_back(snapshot("B", "t", "gold", "p1", {after_hours}));
+  v.apply(u);
+  const auto r = v.at_risk(window(0, 10'000));
+  ASSERT_EQ(r.items.size(), 1u);
+  EXPECT_EQ(r.items[0].ticket_id, "B");
+}
+
+struct Ref {
+  std::string id, tenant, plan, severity;
+  MetricKind metric;
+  sla::EpochMillis deadline;
+};
+
+TEST(DeadlineView, MatchesABruteForceScanWithFiltersAndTrueTotals) {
+  std::mt19937_64 rng(7);
+  const std::vector<std::string> tenants{"acme", "globex", "initech"};
+  const std::vector<std::string> plans{"gold", "silver"};
+  const std::vector<std::string> sevs{"p1", "p2", "p3"};
+  DeadlineView v;
+  std::map<std::string, ViewUpdate> latest;
+  for (int round = 0; round < 20; ++round) {
+    std::vector<ViewUpdate> u;
+    for (int i = 0; i < 500; ++i) {
+      const std::string id = "T-" + std::to_string(rng() % 3000);
+      if (rng() % 10 == 0) {
+        u.push_back(ViewUpdate{id, std::nullopt});
+        continue;
+      }
+      std::vector<ClockView> clocks;
+      clocks.push_back(running(MetricKind::kResponse, static_cast<sla::EpochMillis>(rng() % 100'000)));
+      if (rng() % 2) clocks.push_back(running(MetricKind::kResolution, static_cast<sla::EpochMillis>(rng() % 100'000)));
+      u.push_back(snapshot(id, tenants[rng() % 3], plans[rng() % 2], sevs[rng() % 3], std::move(clocks),
+                           round * 1000 + i));
+    }
+    for (const auto& x : u) {
+      if (!x.ticket) latest.erase(x.ticket_id);
+      else latest.insert_or_assign(x.ticket_id, x);
+    }
+    v.apply(u);
+  }
+  ASSERT_EQ(v.size(), latest.size());
+  std::vector<Ref> all;
+  for (const auto& [id, x] : latest) {
+    for (const auto& c : x.ticket->view.clocks) {
+      all.push_back({id, x.ticket->view.tenant_id, x.ticket->view.plan, x.ticket->view.severity, c.metric, *c.deadline});
+    }
+  }
+  for (int q = 0; q < 200; ++q) {
+    sla::views::AtRiskQuery query;
+    query.now = static_cast<sla::EpochMillis>(rng() % 100'000);
+    query.within_ms = static_cast<std::int64_t>(rng() % 50'000);
+    query.limit = 1 + rng() % 50;
+    if (rng() % 3 == 0) query.tenant = tenants[rng() % 3];
+    if (rng() % 3 == 0) query.plan = plans[rng() % 2];
+    if (rng() % 3 == 0) query.severity = sevs[rng() % 3];
+    if (rng() % 4 == 0) query.metric = MetricKind::kResolution;
+    std::vector<Ref> match;
+    std::map<std::pair<std::string, std::string>, std::pair<std::size_t, std::size_t>> by;
+    for (const auto& r : all) {
+      if (r.deadline > query.now + query.within_ms) continue;
+      if (query.tenant && r.tenant != *query.tenant) continue;
+      if (query.plan && r.plan != *query.plan) continue;
+      if (query.severity && r.severity != *query.severity) continue;
+      if (query.metric && r.metric != *query.metric) continue;
+      match.push_back(r);
+      auto& b = by[{r.plan, r.severity}];
+      ++b.first;
+      if (r.deadline <= query.now) ++b.second;
+    }
+    std::sort(match.begin(), match.end(), [](const Ref& a, const Ref& b) { return a.deadline < b.deadline; });
+    const auto got = v.at_risk(query);
+    ASSERT_EQ(got.total, match.size());
+    ASSERT_EQ(got.items.size(), std::min(query.limit, match.size()));
+    for (std::size_t i = 0; i < got.items.size(); ++i) {
+      // Same deadlines in the same order (ties may list other tickets).
+      EXPECT_EQ(got.items[i].deadline, match[i].deadline);
+    }
+    if (!got.items.empty() && got.items.size() < match.size()) {
+      EXPECT_LE(got.items.back().deadline, match[got.items.size()].deadline);
+    }
+    ASSERT_EQ(got.by_plan_severity.size(), by.size());
+    for (const auto& [k, c] : got.by_plan_severity) {
+      EXPECT_EQ(c.at_risk, by.at(k).first);
+      EXPECT_EQ(c.overdue, by.at(k).second);
+    }
+  }
+}
+
+TEST(DeadlineView, TheOrderDoesNotDependOnArrivalOrder) {
+  // Two instances reading the same snapshots in another order answer alike.
+  std::vector<ViewUpdate> a, b;
+  for (int i = 0; i < 300; ++i) {
+    a.push_back(snapshot("T-" + std::to_string(i), "t", "gold", "p1", {running(MetricKind::kResponse, 1000 + i % 7)}));
+  }
+  b = a;
+  std::reverse(b.begin(), b.end());
+  DeadlineView va, vb;
+  va.apply(a);
+  vb.apply(b);
+  const auto ra = va.at_risk(window(0, 10'000, 100));
+  const auto rb = vb.at_risk(window(0, 10'000, 100));
+  ASSERT_EQ(ra.items.size(), 100u);
+  for (std::size_t i = 0; i < ra.items.size(); ++i) EXPECT_EQ(ra.items[i].ticket_id, rb.items[i].ticket_id);
+}
+
+}  // namespace

@@ -12,7 +12,7 @@
 
 #include "config.hpp"
 #include "daemon.hpp"
-#include "json_log.hpp"
+#include "sla/services/json_log.hpp"
 #include "sla/http/server.hpp"
 #include "sla/notify/routes.hpp"
 
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   app.add_flag("--check", check_only, "validate the settings and the routes file, then exit");
   app.add_flag("!--plain-logs", json_logs, "human-readable logs instead of JSON lines");
   CLI11_PARSE(app, argc, argv);
-  if (json_logs) spdlog::set_formatter(sla::notify_service::json_log_formatter());
+  if (json_logs) spdlog::set_formatter(sla::services::json_log_formatter());
 
   sigset_t signals;
   sigemptyset(&signals);

@@ -13,7 +13,7 @@
 #include "config.hpp"
 #include "daemon.hpp"
 #include "demo.hpp"
-#include "json_log.hpp"
+#include "sla/services/json_log.hpp"
 #include "sla/codec/codec.hpp"
 #include "sla/http/server.hpp"
 #include "sla/kafka/mock_cluster.hpp"
@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (json_logs) {
-    spdlog::set_formatter(sla::timerd::json_log_formatter());
+    spdlog::set_formatter(sla::services::json_log_formatter());
   }
   sla::codec::quiet_protobuf_logging();
 

@@ -7,7 +7,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "json_log.hpp"
+#include "sla/services/json_log.hpp"
 
 namespace {
 
@@ -15,7 +15,7 @@ std::vector<nlohmann::json> log_lines(const std::vector<std::string>& messages) 
   std::ostringstream out;
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_st>(out);
   spdlog::logger logger("timerd-test", sink);
-  logger.set_formatter(sla::timerd::json_log_formatter());
+  logger.set_formatter(sla::services::json_log_formatter());
   for (const auto& m : messages) logger.warn("{}", m);
   logger.flush();
   std::vector<nlohmann::json> parsed;

@@ -1,11 +1,11 @@
-#include "json_log.hpp"
+#include "sla/services/json_log.hpp"
 
 #include <string>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 
-namespace sla::timerd {
+namespace sla::services {
 namespace {
 
 // %j: the message as a JSON string literal, quotes included.
@@ -30,4 +30,4 @@ std::unique_ptr<spdlog::formatter> json_log_formatter() {
   return f;
 }
 
-}  // namespace sla::timerd
+}  // namespace sla::services

@@ -1,11 +1,12 @@
-// Structured logs: one JSON object per line, for log shippers.
+// Structured logs: one JSON object per line, for log shippers. sla-timerd and
+// sla-notify both write this shape, so one log pipeline reads both.
 #pragma once
 
 #include <memory>
 
 #include <spdlog/formatter.h>
 
-namespace sla::timerd {
+namespace sla::services {
 
 /// A formatter writing {"ts","level","logger","msg"} lines: UTC time with
 /// milliseconds, and the message escaped as a JSON string (quotes, control
@@ -13,4 +14,4 @@ namespace sla::timerd {
 /// ticket id or an error from a library contains.
 [[nodiscard]] std::unique_ptr<spdlog::formatter> json_log_formatter();
 
-}  // namespace sla::timerd
+}  // namespace sla::services

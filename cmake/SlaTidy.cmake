@@ -2,7 +2,7 @@
 # (CI runs it; it takes minutes, so it is not in the unit or integration
 # tiers). Findings are errors. It reads compile_commands.json, so it checks
 # the sources with this build's flags. SLA_TIDY_SOURCES says which: the
-# folders cleaned so far (the rest of libs/ and services/ is to follow).
+# folders cleaned so far; .clang-tidy makes every finding an error (the rest of libs/ and services/ is to follow).
 option(SLA_CLANG_TIDY "Register the clang-tidy test (label tidy)" ON)
 if(SLA_BUILD_TESTS AND SLA_CLANG_TIDY)
   find_program(SLA_RUN_CLANG_TIDY NAMES run-clang-tidy run-clang-tidy-14)
@@ -16,6 +16,6 @@ if(SLA_BUILD_TESTS AND SLA_CLANG_TIDY)
   # g++-only warning flags in the compile commands are unknown to clang.
   add_test(NAME clang_tidy
     COMMAND ${SLA_RUN_CLANG_TIDY} -quiet -clang-tidy-binary ${SLA_CLANG_TIDY_BIN} -p ${CMAKE_BINARY_DIR}
-            -warnings-as-errors=* -extra-arg=-Wno-unknown-warning-option "${SLA_TIDY_SOURCES}")
+            -extra-arg=-Wno-unknown-warning-option "${SLA_TIDY_SOURCES}")
   set_tests_properties(clang_tidy PROPERTIES LABELS tidy TIMEOUT 3600)
 endif()

@@ -212,9 +212,17 @@ for l in open(sys.argv[1]):
     sleep 0.1
   done
   say "PagerDuty got the page, dedup_key $key"
+  # The ticket view trails the outputs (it is read from sla.deadlines): wait,
+  # bounded, for the snapshot that records the ladder.
   local view
-  view="$(curl_ "${TIMERD_HTTP[a]}/v1/tickets/ACK-0")"
-  "$PY" -c 'import json,sys; p=json.loads(sys.argv[1])["pages"]; assert p and not p[0]["stopped"], p' "$view" ||
+  deadline=$((SECONDS + 10))
+  while :; do
+    view="$(curl_ "${TIMERD_HTTP[a]}/v1/tickets/ACK-0")"
+    "$PY" -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["pages"] else 1)' "$view" && break
+    ((SECONDS < deadline)) || fail "the ticket view shows no ladder 10s after the page: $view"
+    sleep 0.1
+  done
+  "$PY" -c 'import json,sys; p=json.loads(sys.argv[1])["pages"]; assert not p[0]["stopped"], p' "$view" ||
     fail "the ladder should be running before the ack: $view"
 
   # PagerDuty's v3 webhook, signed with the subscription's secret.

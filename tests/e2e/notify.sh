@@ -218,7 +218,7 @@ for l in open(sys.argv[1]):
   deadline=$((SECONDS + 10))
   while :; do
     view="$(curl_ "${TIMERD_HTTP[a]}/v1/tickets/ACK-0")"
-    "$PY" -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["pages"] else 1)' "$view" && break
+    "$PY" -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1]).get("pages") else 1)' "$view" && break
     ((SECONDS < deadline)) || fail "the ticket view shows no ladder 10s after the page: $view"
     sleep 0.1
   done

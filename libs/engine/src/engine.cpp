@@ -849,7 +849,7 @@ void Engine::take_dirty_snapshots(EpochMillis now, const std::function<void(cons
     if (!impl_->live(slot) || !impl_->dirty_bits[slot]) continue;
     impl_->dirty_bits[slot] = false;
     const Ticket& t = impl_->at(slot);
-    fill_view(t, now, false, view);
+    fill_view(t, now, true, view);
     fn(view, detail::encode_ticket(t, impl_->atoms));
   }
   impl_->dirty.clear();

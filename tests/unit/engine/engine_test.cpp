@@ -824,8 +824,21 @@ TEST(EngineProperty, DirtySnapshotsEqualTakeDirtyThenTicketThenSave) {
         EXPECT_EQ(v.resolved, want.resolved);
         EXPECT_EQ(v.opened_at, want.opened_at);
         EXPECT_EQ(v.next_due, want.next_due);
-        EXPECT_TRUE(v.history.empty());
-        EXPECT_TRUE(v.pages.empty());
+        // The full view: sla.deadlines snapshots are every instance's ticket view.
+        ASSERT_EQ(v.history.size(), want.history.size()) << v.ticket_id;
+        for (std::size_t k = 0; k < v.history.size(); ++k) {
+          EXPECT_EQ(v.history[k].metric, want.history[k].metric);
+          EXPECT_EQ(v.history[k].cycle, want.history[k].cycle);
+          EXPECT_EQ(v.history[k].ended_at, want.history[k].ended_at);
+          EXPECT_EQ(v.history[k].outcome, want.history[k].outcome);
+        }
+        ASSERT_EQ(v.pages.size(), want.pages.size()) << v.ticket_id;
+        for (std::size_t k = 0; k < v.pages.size(); ++k) {
+          EXPECT_EQ(v.pages[k].key, want.pages[k].key);
+          EXPECT_EQ(v.pages[k].pages_sent, want.pages[k].pages_sent);
+          EXPECT_EQ(v.pages[k].stopped, want.pages[k].stopped);
+          EXPECT_EQ(v.pages[k].next_page_at, want.pages[k].next_page_at);
+        }
         ASSERT_EQ(v.clocks.size(), want.clocks.size()) << v.ticket_id;
         for (std::size_t k = 0; k < v.clocks.size(); ++k) {
           const auto& a = v.clocks[k];
@@ -839,7 +852,7 @@ TEST(EngineProperty, DirtySnapshotsEqualTakeDirtyThenTicketThenSave) {
           EXPECT_EQ(a.target_ms, b.target_ms);
           EXPECT_EQ(a.deadline, b.deadline);
           EXPECT_EQ(a.calendar, b.calendar);
-          EXPECT_TRUE(a.fired.empty());
+          EXPECT_EQ(a.fired, b.fired);
           with_deadline += a.deadline.has_value() ? 1U : 0U;
         }
         ++snapshots;

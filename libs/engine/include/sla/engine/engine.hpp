@@ -227,7 +227,8 @@ class Engine {
   /// The same tickets as take_dirty() (and clears the set as it does), each
   /// given to `fn` at once with its view at `now` and its saved state
   /// (save_ticket): what the daemon's commit needs, with one lookup per
-  /// ticket. The view has no history, pages or fired names; it is reused
+  /// ticket. The view is the full one (history, pages, fired names: the
+  /// `sla.deadlines` snapshot is what every instance's ticket view shows); it is reused
   /// between calls. Tickets removed since they changed are skipped.
   void take_dirty_snapshots(EpochMillis now, const std::function<void(const TicketView&, std::string&&)>& fn);
   [[nodiscard]] std::vector<std::string> take_dropped();

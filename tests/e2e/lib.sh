@@ -98,6 +98,15 @@ start_kafka() {
   "$BROKER" create-topic "$WORK/kafka" "$INPUT_TOPIC" "$partitions" "${@:2}" || fail "could not create $INPUT_TOPIC"
 }
 
+# http_address_in FILE: the http://host:port a daemon printed in FILE
+# ("HTTP: http://.../"), or nothing yet. Never fails: the file may not exist
+# yet (a background job's redirection creates it only once that process is
+# scheduled) and sed on a missing file exits 2, which under pipefail and
+# set -e ended a test (e2e.crash, e2e.notify_deliver).
+http_address_in() {
+  { sed -n 's#^HTTP: \(http://[0-9.]*:[0-9]*\)/.*#\1#p' "$1" 2>/dev/null || true; } | head -n 1
+}
+
 # start_timerd NAME [VAR=VALUE...]: sla-timerd with the sample policy, HTTP
 # on a free port; returns once it printed its HTTP address.
 start_timerd() {
@@ -120,7 +129,7 @@ start_timerd() {
   TIMERD_PIDS[$name]=$!
   local http="" deadline=$((SECONDS + 30))
   while [[ -z "$http" ]]; do
-    http="$(sed -n 's#^HTTP: \(http://[0-9.]*:[0-9]*\)/.*#\1#p' "$WORK/$name.out" | head -n 1)" || http=""
+    http="$(http_address_in "$WORK/$name.out")"
     [[ -n "$http" ]] && break
     kill -0 "${TIMERD_PIDS[$name]}" 2>/dev/null || fail "sla-timerd $name exited before serving HTTP"
     ((SECONDS < deadline)) || fail "sla-timerd $name printed no HTTP address within 30s"

@@ -72,7 +72,7 @@ start_notify() {  # NAME
   local deadline=$((SECONDS + 30))
   NOTIFY_HTTP=""
   while [[ -z "$NOTIFY_HTTP" ]]; do
-    NOTIFY_HTTP="$(sed -n 's#^HTTP: \(http://[0-9.]*:[0-9]*\)/.*#\1#p' "$WORK/$name.out" 2>/dev/null | head -n 1)"
+    NOTIFY_HTTP="$(http_address_in "$WORK/$name.out")"
     [[ -n "$NOTIFY_HTTP" ]] && break
     kill -0 "$NOTIFY_PID" 2>/dev/null || fail "sla-notify exited before serving HTTP: $(tail -n 5 "$WORK/$name.err")"
     ((SECONDS < deadline)) || fail "sla-notify printed no HTTP address within 30s"

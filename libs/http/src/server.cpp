@@ -1,5 +1,6 @@
 #include "sla/http/server.hpp"
 
+#include <algorithm>
 #include <atomic>
 
 #include <sys/resource.h>
@@ -81,45 +82,51 @@ class Listener : public std::enable_shared_from_this<Listener> {
   /// table holds weak pointers, pruned at every accept.
   void admit(tcp::socket socket) {
     prune();  // O(open connections) per accept: microseconds at the cap
-    if (sessions_.size() >= max_connections_) {
-      evict_one();
-      if (sessions_.size() >= max_connections_ + reserve_) {
+    // Connections being evicted are on their way out: they do not hold a
+    // place, or a flood of idle sockets could crowd out a health probe.
+    auto live = static_cast<std::size_t>(std::count_if(
+        sessions_.begin(), sessions_.end(), [](const std::weak_ptr<TcpSession>& w) {
+          auto s = w.lock();
+          return s && !s->evict_requested();
+        }));
+    if (live >= max_connections_) {
+      if (evict_one()) --live;
+      if (live >= max_connections_ + reserve_) {
         // Every connection is busy: refuse cleanly (FIN, no RST) rather than
         // run out of descriptors and fail everyone, health probes included.
+        // Counted before the close: whoever sees the FIN sees the count.
+        refused_.fetch_add(1);
         boost::system::error_code ec;
         socket.shutdown(tcp::socket::shutdown_both, ec);
         socket.close(ec);
-        refused_.fetch_add(1, std::memory_order_relaxed);
+        open_.store(live);
         return;
       }
     }
     auto session = start_session(boost::beast::tcp_stream(std::move(socket)), handler_, options_);
     sessions_.push_back(std::move(session));
-    open_.store(sessions_.size(), std::memory_order_relaxed);
+    open_.store(live + 1);
   }
 
   void prune() {
     std::erase_if(sessions_, [](const std::weak_ptr<TcpSession>& w) { return w.expired(); });
-    open_.store(sessions_.size(), std::memory_order_relaxed);
   }
 
   /// Closes the oldest connection waiting for a request (idle keep-alive, a
-  /// socket that never sent anything, a slow header). It stays counted until
-  /// its session ends (the reserve covers the meantime).
-  void evict_one() {
+  /// socket that never sent anything, a slow header). False if none is.
+  bool evict_one() {
     for (const auto& w : sessions_) {
       auto s = w.lock();
       if (!s || !s->awaiting_request() || s->evict_requested()) continue;
-      if (s->evict_if_idle()) {
-        evicted_.fetch_add(1, std::memory_order_relaxed);
-        return;
-      }
+      if (s->evict_if_idle(evicted_)) return true;
     }
+    return false;
   }
 
  public:
   std::atomic<std::size_t> open_{0};
-  std::atomic<std::uint64_t> evicted_{0};
+  /// Counted by the session as it closes (see evict_if_idle()).
+  std::shared_ptr<std::atomic<std::uint64_t>> evicted_ = std::make_shared<std::atomic<std::uint64_t>>(0);
   std::atomic<std::uint64_t> refused_{0};
 
  private:
@@ -212,7 +219,7 @@ sla::Result<void> Server::start() {
 Server::ConnectionStats Server::connection_stats() const {
   if (!impl_) return {};
   return {impl_->listener->open_.load(std::memory_order_relaxed),
-          impl_->listener->evicted_.load(std::memory_order_relaxed),
+          impl_->listener->evicted_->load(),
           impl_->listener->refused_.load(std::memory_order_relaxed)};
 }
 

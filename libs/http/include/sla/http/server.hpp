@@ -70,7 +70,8 @@ class Server {
 
   /// Connection counters since start() (any thread): open now, closed to
   /// make room under the cap, and refused (closed at once) past the reserve.
-  /// `open` is as counted at the last accept.
+  /// `open` is as counted at the last accept, without the connections
+  /// being evicted then.
   struct ConnectionStats {
     std::size_t open = 0;
     std::uint64_t evicted = 0;

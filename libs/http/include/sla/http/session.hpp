@@ -95,11 +95,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   /// Any thread: closes the connection on its own executor if it is still
   /// waiting for a request header then (no request is cut off mid-answer).
   /// The listener calls it to make room when the connection cap is reached.
-  /// False if an eviction is already under way.
-  bool evict_if_idle() {
+  /// False if an eviction is already under way. `evicted`, if given, is
+  /// counted when the connection is closed, before the close.
+  bool evict_if_idle(std::shared_ptr<std::atomic<std::uint64_t>> evicted = {}) {
     if (evict_requested_.exchange(true)) return false;
-    boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+    boost::asio::post(stream_.get_executor(), [self = this->shared_from_this(), evicted = std::move(evicted)] {
       if (self->awaiting_request_.load(std::memory_order_relaxed) && !self->closing_) {
+        if (evicted) evicted->fetch_add(1);
         self->do_close_hard();
       } else {
         self->evict_requested_.store(false);  // busy after all: a candidate again later
@@ -291,7 +293,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<boost::beast::http::response<boost::beast::http::empty_body>> continue_;  // 100 being written
   bool reading_ = false;
   bool closing_ = false;
-  std::atomic<bool> awaiting_request_{false};  ///< see awaiting_request()
+  std::atomic<bool> awaiting_request_{true};  ///< see awaiting_request(); none read yet
   std::atomic<bool> evict_requested_{false};   ///< see evict_if_idle()
   std::array<char, 4096> discard_{};  // lingering close only
 };

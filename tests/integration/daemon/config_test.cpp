@@ -119,4 +119,50 @@ TEST_F(ConfigTest, BadValuesAreRejected) {
   EXPECT_NE(missing.error().message.find("/nonexistent/sla.yaml"), std::string::npos);
 }
 
+// Numbers are range-checked where their final value comes from: the port
+// from the environment used to wrap (70000 became 4464).
+TEST_F(ConfigTest, OutOfRangeNumbersAreRejectedNotWrapped) {
+  auto c = sla::timerd::load_config("", {{"SLA_HTTP_PORT", "70000"}});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, "environment: SLA_HTTP_PORT: 70000 is out of range (0..65535)");
+  EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_HTTP_PORT", "-1"}}));
+  EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_REDIS_PORT", "65536"}}));
+  EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_HTTP_THREADS", "4294967297"}}));
+  const auto path = write("http: {port: 70000}\n");
+  c = sla::timerd::load_config(path, {});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, path + ":1:14: http.port: 70000 is out of range (0..65535)");
+  // The environment wins, so a bad file value it replaces is only type-checked.
+  c = sla::timerd::load_config(path, {{"SLA_HTTP_PORT", "9000"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->http.port, 9000);
+  EXPECT_TRUE(sla::timerd::load_config("", {{"SLA_HTTP_PORT", "0"}}));  // any free port
+}
+
+// Like `slactl validate` for policies: every problem in one pass, the file's
+// in file order with their positions, then the environment's.
+TEST_F(ConfigTest, EveryProblemIsListedAtOnce) {
+  const auto path = write(
+      "poll_ms: soon\n"
+      "redis:\n"
+      "  prot: 6380\n"
+      "  port: 99999\n"
+      "http: {threads: 0, tokens: a}\n"
+      "colour: blue\n");
+  auto c = sla::timerd::load_config(path, {{"SLA_POLL_BATCH", "0"}, {"SLA_APPLY_THREADS", "many"}});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message,
+            path + ":1:10: poll_ms: expected a whole number, got 'soon'\n" +
+            path + ":3:3: unknown key 'prot' in redis (expected one of: host, port, db, username, password, "
+                   "key_prefix, connect_timeout_ms, command_timeout_ms)\n" +
+            path + ":4:9: redis.port: 99999 is out of range (1..65535)\n" +
+            path + ":5:17: http.threads: 0 is out of range (1..256)\n" +
+            path + ":5:28: http.tokens: expected a list, got a scalar 'a'\n" +
+            path + ":6:1: unknown key 'colour' in the settings (expected one of: policy, kafka, redis, topics, "
+                   "http, poll_ms, flush_timeout_ms, embedded_partitions, max_events_per_second, poll_batch, "
+                   "commit_interval_ms, bulk_linger_ms, apply_threads)\n"
+            "environment: SLA_POLL_BATCH: 0 is out of range (1..100000)\n"
+            "environment: SLA_APPLY_THREADS: expected a whole number, got 'many'");
+}
+
 }  // namespace

@@ -1,0 +1,311 @@
+// The `escalations:` section: ladders, their match and steps, the order of
+// steps against every matched target, the per-clock item limit, and linking
+// each severity to the steps that apply to it.
+#include "builder.hpp"
+
+namespace sla::policy::detail {
+
+void Builder::load_escalations(const Entry& e) {
+  if (!e.value.IsSequence()) {
+    error(e.value, "escalations: expected a list of ladders, got " + kind_name(e.value));
+    return;
+  }
+  std::set<std::string> names;
+  std::size_t i = 0;
+  for (const auto& item : e.value) load_ladder(i++, item, names);
+}
+
+void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::string>& names) {
+  const std::string path = "escalations[" + std::to_string(i) + "]";
+  auto m = mapping(node, path, {"name", "match", "steps", "description"});
+  if (!m) return;
+  EscalationLadder ladder;
+  ladder.name = path;
+  bool ok = true;        // name and match
+  bool steps_ok = true;  // every step has a valid `at` (all the order check needs)
+
+  if (const Entry* n = find(*m, "name")) {
+    if (auto s = nonempty_scalar(n->value, path + ".name")) {
+      if (s->find('/') != std::string::npos) {
+        error(n->value, path + ".name: '" + *s + "' must not contain '/' (it is part of step ids)");
+        ok = false;
+      } else if (!names.insert(*s).second) {
+        error(n->value, path + ".name: another ladder is already named '" + *s + "'");
+        ok = false;
+      }
+      ladder.name = *s;
+    } else {
+      ok = false;
+    }
+  }
+
+  if (const Entry* mt = find(*m, "match")) {
+    if (auto mm = mapping(mt->value, path + ".match", {"plan", "severity", "metric"})) {
+      if (const Entry* p = find(*mm, "plan")) {
+        if (auto l = scalar_list(p->value, path + ".match.plan", true)) {
+          for (auto& [s, n] : *l) {
+            if (!policy_->plans_.count(s)) {
+              std::vector<std::string> known;
+              for (const auto& [pn, pl] : policy_->plans_) known.push_back(pn);
+              error(n, path + ".match.plan: unknown plan '" + s + "' (defined: " + join(known) + ")");
+              ok = false;
+            }
+            ladder.match.plans.push_back(s);
+          }
+        } else {
+          ok = false;
+        }
+      }
+      if (const Entry* sv = find(*mm, "severity")) {
+        if (auto l = scalar_list(sv->value, path + ".match.severity", true)) {
+          for (auto& [s, n] : *l) {
+            bool found = false;
+            for (const auto& [pn, pl] : policy_->plans_) {
+              const bool plan_matches = ladder.match.plans.empty() ||
+                                        std::find(ladder.match.plans.begin(), ladder.match.plans.end(), pn) !=
+                                            ladder.match.plans.end();
+              if (plan_matches && pl.severities.count(s)) found = true;
+            }
+            if (!found) {
+              error(n, path + ".match.severity: unknown severity '" + s + "'" +
+                           (ladder.match.plans.empty() ? std::string(" (no plan has it)")
+                                                       : " (not in plan " + join(ladder.match.plans) + ")"));
+              ok = false;
+            }
+            ladder.match.severities.push_back(s);
+          }
+        } else {
+          ok = false;
+        }
+      }
+      if (const Entry* me = find(*mm, "metric")) {
+        if (auto l = scalar_list(me->value, path + ".match.metric", true)) {
+          for (auto& [s, n] : *l) {
+            if (auto metric = parse_metric(s)) {
+              ladder.match.metrics.push_back(*metric);
+            } else {
+              error(n, path + ".match.metric: unknown metric '" + s +
+                           "' (expected response, update, workaround or resolution)");
+              ok = false;
+            }
+          }
+        } else {
+          ok = false;
+        }
+      }
+    } else {
+      ok = false;
+    }
+  }
+
+  std::vector<YAML::Node> at_nodes;
+  const Entry* steps = find(*m, "steps");
+  if (steps == nullptr) {
+    error(node, path + ": missing required key 'steps'");
+    steps_ok = false;
+  } else if (!steps->value.IsSequence() || steps->value.size() == 0) {
+    error(steps->value, path + ".steps: expected a non-empty list of steps, got " + kind_name(steps->value));
+    steps_ok = false;
+  } else {
+    std::size_t j = 0;
+    for (const auto& item : steps->value) {
+      const std::string spath = path + ".steps[" + std::to_string(j) + "]";
+      EscalationStep step;
+      step.ladder = i;
+      step.index = j;
+      step.id = ladder.name + "/" + std::to_string(j + 1);
+      ++j;
+      auto sm = mapping(item, spath, {"at", "notify", "page"});
+      if (!sm) {
+        steps_ok = false;
+        continue;
+      }
+      bool sok = true;
+      YAML::Node at_node;
+      if (const Entry* at = find(*sm, "at")) {
+        at_node = at->value;
+        if (auto s = scalar(at->value, spath + ".at")) {
+          if (auto parsed = parse_step_at(*s)) {
+            step.at = std::move(*parsed);
+          } else {
+            error(at->value, spath + ".at: " + parsed.error().message);
+            sok = false;
+            steps_ok = false;
+          }
+        } else {
+          sok = false;
+          steps_ok = false;
+        }
+      } else {
+        error(item, spath + ": missing required key 'at'");
+        sok = false;
+        steps_ok = false;
+      }
+      if (const Entry* pg = find(*sm, "page")) {
+        if (auto b = boolean(pg->value, spath + ".page")) step.page = *b;
+        else sok = false;
+      }
+      if (const Entry* nt = find(*sm, "notify")) {
+        if (auto l = scalar_list(nt->value, spath + ".notify", true)) {
+          for (auto& [s, n] : *l) step.notify.push_back(s);
+          if (step.notify.empty()) {
+            error(nt->value, spath + ".notify: a step must notify someone");
+            sok = false;
+          }
+          if (step.page) {
+            for (const auto& s : step.notify) {
+              if (const auto* pt = policy_->paging_target(s)) step.pages.push_back(pt);
+            }
+            if (step.pages.empty() && !step.notify.empty()) {
+              std::vector<std::string> known;
+              for (const auto& [pn, pt] : policy_->paging_targets_) known.push_back(pn);
+              error(nt->value, spath + ".notify: page: true but none of [" + join(step.notify) +
+                                   "] is a paging target" +
+                                   (known.empty() ? std::string(" (none are defined under paging.targets)")
+                                                  : " (defined: " + join(known) + ")"));
+              sok = false;
+            }
+          }
+        } else {
+          sok = false;
+        }
+      } else {
+        error(item, spath + ": missing required key 'notify'");
+        sok = false;
+      }
+      if (!sok) ok = false;
+      ladder.steps.push_back(std::move(step));
+      at_nodes.push_back(at_node);
+    }
+  }
+
+  if (ok) {
+    // A ladder that can never fire is almost certainly a typo.
+    bool any = false;
+    for (const auto& [pn, pl] : policy_->plans_) {
+      for (const auto& [sn, sv] : pl.severities) {
+        for (Metric metric : kAllMetrics) {
+          if (sv.metrics[index(metric)] && ladder.match.matches(pn, sn, metric)) any = true;
+        }
+      }
+    }
+    if (!any && plans_ok_) {
+      const Entry* mt = find(*m, "match");
+      error(mt != nullptr ? mt->value : node, path + ".match: matches no target (no plan/severity has a target for "
+                                                     "the matched metrics)");
+      ok = false;
+    }
+  }
+  // Order is checked even when `match` is wrong, so both are reported.
+  if (steps_ok) check_step_order(ladder, at_nodes);
+  policy_->escalations_.push_back(std::move(ladder));
+}
+
+void Builder::check_step_order(const EscalationLadder& ladder, const std::vector<YAML::Node>& at_nodes) {
+  // The counted lengths of every matched target (nullopt: open-ended or nbd,
+  // i.e. unknown until a ticket starts), with a label for messages.
+  std::vector<std::pair<std::string, std::optional<std::int64_t>>> lengths;
+  for (const auto& [pn, pl] : policy_->plans_) {
+    for (const auto& [sn, sv] : pl.severities) {
+      for (Metric metric : kAllMetrics) {
+        const auto& mt = sv.metrics[index(metric)];
+        if (!mt || !ladder.match.matches(pn, sn, metric)) continue;
+        for (const Target* t : {&mt->in_hours, mt->after_hours ? &*mt->after_hours : nullptr}) {
+          if (t == nullptr || t->open_ended) continue;
+          const std::optional<std::int64_t> len = counted_length(*t);
+          if (len) lengths.emplace_back(pn + "/" + sn + "/" + std::string(to_string(metric)) + " (" + t->duration_text + ")", len);
+        }
+      }
+    }
+  }
+  auto phase = [](const StepAt& a) { return a.kind == StepAt::Kind::kBreach ? 1 : 0; };
+  const auto& steps = ladder.steps;
+  // breach+D is target + D of counted time: bounded like every other time.
+  for (std::size_t j = 0; j < steps.size(); ++j) {
+    if (steps[j].at.kind != StepAt::Kind::kBreach) continue;
+    for (const auto& [label, len] : lengths) {
+      if (*len + steps[j].at.after_breach_ms <= kMaxCountedMillis) continue;
+      error(at_nodes[j], ladder.name + ": step " + std::to_string(j + 1) + " (at " + steps[j].at.text +
+                             ") would be due more than 1000 years after the clock starts for " + label);
+      break;
+    }
+  }
+  for (std::size_t j = 1; j < steps.size(); ++j) {
+    for (std::size_t i = 0; i < j; ++i) {
+      const StepAt& a = steps[i].at;
+      const StepAt& b = steps[j].at;
+      bool bad = false;
+      std::string where;
+      if (phase(a) != phase(b)) {
+        bad = phase(a) > phase(b);
+      } else if (a.kind == b.kind) {
+        bad = !((a.kind == StepAt::Kind::kPercent && a.percent < b.percent) ||
+                (a.kind == StepAt::Kind::kElapsed && a.elapsed_ms < b.elapsed_ms) ||
+                (a.kind == StepAt::Kind::kBreach && a.after_breach_ms < b.after_breach_ms));
+      } else {
+        // A percent and a duration: comparable only against a target's length.
+        for (const auto& [label, len] : lengths) {
+          auto da = a.due_at(len), db = b.due_at(len);
+          if (da && db && *da >= *db) {
+            bad = true;
+            where = " for " + label;
+            break;
+          }
+        }
+      }
+      if (bad) {
+        error(at_nodes[j], ladder.name + ": step " + std::to_string(j + 1) + " (at " + b.text +
+                               ") is not later than step " + std::to_string(i + 1) + " (at " + a.text + ")" +
+                               where + "; steps must be in increasing order");
+        break;
+      }
+    }
+  }
+}
+
+void Builder::check_clock_items() {
+  for (const auto& [pn, plan] : policy_->plans_) {
+    for (const auto& [sn, sev] : plan.severities) {
+      for (Metric metric : kAllMetrics) {
+        const auto& mt = sev.metrics[index(metric)];
+        if (!mt) continue;
+        std::size_t steps = 0;
+        for (const auto& ladder : policy_->escalations_) {
+          if (ladder.match.matches(pn, sn, metric)) steps += ladder.steps.size();
+        }
+        const std::string base = "plans." + pn + ".severities." + sn + "." + std::string(to_string(metric));
+        for (const Target* t : {&mt->in_hours, mt->after_hours ? &*mt->after_hours : nullptr}) {
+          if (t == nullptr) continue;
+          const std::size_t warnings = t->open_ended ? 0 : t->warnings.size();
+          const std::size_t reminders = t->open_ended ? 0 : static_cast<std::size_t>(std::max(0, t->after_breach.times));
+          const std::size_t items = warnings + (t->open_ended ? 0 : 1) + reminders + steps;
+          if (items <= kMaxClockItems) continue;
+          const std::string path = !mt->split() ? base : base + (t == &mt->in_hours ? ".in_hours" : ".after_hours");
+          auto where = target_marks_.find(path);
+          error_at(where != target_marks_.end() ? where->second : YAML::Mark(),
+                   path + ": a clock tracks at most " + std::to_string(kMaxClockItems) +
+                       " warnings, breach, reminders and escalation steps; this one has " + std::to_string(items) +
+                       " (" + std::to_string(warnings) + " warnings, " + (t->open_ended ? "no breach, " : "1 breach, ") +
+                       std::to_string(reminders) + " reminders, " + std::to_string(steps) + " steps)");
+        }
+      }
+    }
+  }
+}
+
+void Builder::link_steps() {
+  for (auto& [pn, plan] : policy_->plans_) {
+    for (auto& [sn, sev] : plan.severities) {
+      for (Metric metric : kAllMetrics) {
+        auto& out = sev.steps[index(metric)];
+        for (const auto& ladder : policy_->escalations_) {
+          if (!ladder.match.matches(pn, sn, metric)) continue;
+          for (const auto& step : ladder.steps) out.push_back(&step);
+        }
+      }
+    }
+  }
+}
+
+
+}  // namespace sla::policy::detail

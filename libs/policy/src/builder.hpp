@@ -126,6 +126,11 @@ class Builder {
   const calendar::Calendar* resolve_calendar(const YAML::Node& node, const std::string& path, bool& ok);
   void load_paging(const Entry& e);
   void load_rotation(const std::string& name, const YAML::Node& node, const std::string& path);
+  bool rotation_zone(const Entries& m, const YAML::Node& node, const std::string& path, Rotation& r);
+  bool rotation_members(const Entries& m, const YAML::Node& node, const std::string& path, Rotation& r);
+  bool rotation_shift(const Entries& m, const YAML::Node& node, const std::string& path, Rotation& r);
+  bool rotation_start(const Entries& m, const YAML::Node& node, const std::string& path, Rotation& r);
+  bool rotation_overrides(const Entries& m, const YAML::Node& node, const std::string& path, Rotation& r);
   void load_paging_target(const std::string& name, const YAML::Node& node, const std::string& path);
   bool load_level(const YAML::Node& node, const std::string& path, PagingTarget& target, bool top);
   std::optional<std::vector<Threshold>> load_warnings(const YAML::Node& node, const std::string& path);

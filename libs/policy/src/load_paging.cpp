@@ -101,13 +101,10 @@ void Builder::load_paging(const Entry& e) {
   }
 }
 
-void Builder::load_rotation(const std::string& name, const YAML::Node& node, const std::string& path) {
-  auto m = mapping(node, path, {"timezone", "members", "shift", "handoff", "start", "overrides", "description"});
-  if (!m) return;
-  Rotation r;
-  r.name = name;
+// `timezone`: required, an IANA name.
+bool Builder::rotation_zone(const Entries& entries, const YAML::Node& node, const std::string& path, Rotation& r) {
+  const Entries* m = &entries;
   bool ok = true;
-
   if (const Entry* tz = find(*m, "timezone")) {
     if (auto s = nonempty_scalar(tz->value, path + ".timezone")) {
       r.timezone = *s;
@@ -125,7 +122,13 @@ void Builder::load_rotation(const std::string& name, const YAML::Node& node, con
     error(node, path + ": missing required key 'timezone'");
     ok = false;
   }
+  return ok;
+}
 
+// `members`: required, non-empty, no one twice.
+bool Builder::rotation_members(const Entries& entries, const YAML::Node& node, const std::string& path, Rotation& r) {
+  const Entries* m = &entries;
+  bool ok = true;
   if (const Entry* mem = find(*m, "members")) {
     if (auto l = scalar_list(mem->value, path + ".members")) {
       std::set<std::string> seen;
@@ -147,7 +150,13 @@ void Builder::load_rotation(const std::string& name, const YAML::Node& node, con
     error(node, path + ": missing required key 'members'");
     ok = false;
   }
+  return ok;
+}
 
+// `shift` (default 1w) and `handoff` (weekday only with whole weeks).
+bool Builder::rotation_shift(const Entries& entries, const YAML::Node& /*node*/, const std::string& path, Rotation& r) {
+  const Entries* m = &entries;
+  bool ok = true;
   r.shift_text = "1w";
   if (const Entry* sh = find(*m, "shift")) {
     if (auto s = scalar(sh->value, path + ".shift")) {
@@ -206,7 +215,13 @@ void Builder::load_rotation(const std::string& name, const YAML::Node& node, con
       ok = false;
     }
   }
+  return ok;
+}
 
+// `start` (default 1970-01-01): the anchor is the first handoff on/after it.
+bool Builder::rotation_start(const Entries& entries, const YAML::Node& /*node*/, const std::string& path, Rotation& r) {
+  const Entries* m = &entries;
+  bool ok = true;
   absl::CivilDay start_day(1970, 1, 1);
   if (const Entry* st = find(*m, "start")) {
     if (auto s = scalar(st->value, path + ".start")) {
@@ -229,7 +244,13 @@ void Builder::load_rotation(const std::string& name, const YAML::Node& node, con
     r.handoff_text = r.handoff_weekday ? std::string(kNames[static_cast<int>(*r.handoff_weekday)]) + " " + buf
                                        : std::string(buf);
   }
+  return ok;
+}
 
+// `overrides`: [{member, from, to}] in the rotation's local time.
+bool Builder::rotation_overrides(const Entries& entries, const YAML::Node& /*node*/, const std::string& path, Rotation& r) {
+  const Entries* m = &entries;
+  bool ok = true;
   if (const Entry* ov = find(*m, "overrides")) {
     if (!ov->value.IsSequence()) {
       error(ov->value, path + ".overrides: expected a list, got " + kind_name(ov->value));
@@ -283,6 +304,20 @@ void Builder::load_rotation(const std::string& name, const YAML::Node& node, con
       }
     }
   }
+  return ok;
+}
+
+void Builder::load_rotation(const std::string& name, const YAML::Node& node, const std::string& path) {
+  auto m = mapping(node, path, {"timezone", "members", "shift", "handoff", "start", "overrides", "description"});
+  if (!m) return;
+  Rotation r;
+  r.name = name;
+  bool ok = true;
+  ok = rotation_zone(*m, node, path, r) && ok;
+  ok = rotation_members(*m, node, path, r) && ok;
+  ok = rotation_shift(*m, node, path, r) && ok;
+  ok = rotation_start(*m, node, path, r) && ok;
+  ok = rotation_overrides(*m, node, path, r) && ok;
   if (ok) policy_->rotations_.emplace(name, std::move(r));
   else policy_->rotations_.emplace(name, Rotation{});  // known name: references to it are not reported twice
 }

@@ -137,6 +137,10 @@ TEST_F(ConfigTest, OutOfRangeNumbersAreRejectedNotWrapped) {
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->http.port, 9000);
   EXPECT_TRUE(sla::timerd::load_config("", {{"SLA_HTTP_PORT", "0"}}));  // any free port
+  EXPECT_TRUE(sla::timerd::load_config("", {{"SLA_REDIS_CLUSTER", "1"}})->redis.cluster);
+  c = sla::timerd::load_config("", {{"SLA_REDIS_CLUSTER", "maybe"}});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, "environment: SLA_REDIS_CLUSTER: expected 1 or 0, got 'maybe'");
 }
 
 // Like `slactl validate` for policies: every problem in one pass, the file's
@@ -153,7 +157,7 @@ TEST_F(ConfigTest, EveryProblemIsListedAtOnce) {
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().message,
             path + ":1:10: poll_ms: expected a whole number, got 'soon'\n" +
-            path + ":3:3: unknown key 'prot' in redis (expected one of: host, port, db, username, password, "
+            path + ":3:3: unknown key 'prot' in redis (expected one of: host, port, cluster, db, username, password, "
                    "key_prefix, connect_timeout_ms, command_timeout_ms)\n" +
             path + ":4:9: redis.port: 99999 is out of range (1..65535)\n" +
             path + ":5:17: http.threads: 0 is out of range (1..256)\n" +

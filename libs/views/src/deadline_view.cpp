@@ -1,10 +1,12 @@
 #include "sla/views/deadline_view.hpp"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <functional>
 #include <limits>
-#include <mutex>
 #include <queue>
+#include <thread>
 #include <tuple>
 
 #include <ext/pb_ds/assoc_container.hpp>
@@ -70,8 +72,9 @@ bool at_risk_candidate(const engine::ClockView& c) noexcept {
   return false;
 }
 
-struct DeadlineView::Impl {
-  mutable std::shared_mutex mu;
+/// One copy of the index. The writer changes a copy only while no reader
+/// can be reading it; readers only read.
+struct Index {
   std::unordered_map<std::string, std::uint32_t> by_id;
   std::vector<std::shared_ptr<const ViewTicket>> slots;
   std::vector<std::uint32_t> free_slots;
@@ -97,24 +100,29 @@ struct DeadlineView::Impl {
     }
   }
 
-  void apply_one(ViewUpdate& u) {
-    const auto it = by_id.find(u.ticket_id);
+  [[nodiscard]] const ViewTicket* find(const std::string& id) const {
+    const auto it = by_id.find(id);
+    return it == by_id.end() ? nullptr : slots[it->second].get();
+  }
+
+  /// Replaces (or adds) the ticket, or removes it when `t` is null. The same
+  /// sequence of calls gives both copies the same slots.
+  void put(const std::string& id, const std::shared_ptr<const ViewTicket>& t) {
+    const auto it = by_id.find(id);
     if (it != by_id.end()) {
       const std::uint32_t slot = it->second;
-      const auto& old = slots[slot];
-      if (u.ticket && u.ticket->as_of < old->as_of) return;  // an older snapshot: keep the newer
-      index(*old, slot, false);
-      if (!u.ticket || u.ticket->view.closed) {
+      index(*slots[slot], slot, false);
+      if (!t) {
         slots[slot].reset();
         free_slots.push_back(slot);
         by_id.erase(it);
         return;
       }
-      slots[slot] = std::make_shared<const ViewTicket>(std::move(*u.ticket));
-      index(*slots[slot], slot, true);
+      slots[slot] = t;
+      index(*t, slot, true);
       return;
     }
-    if (!u.ticket || u.ticket->view.closed) return;
+    if (!t) return;
     std::uint32_t slot = 0;
     if (!free_slots.empty()) {
       slot = free_slots.back();
@@ -123,46 +131,117 @@ struct DeadlineView::Impl {
       slot = static_cast<std::uint32_t>(slots.size());
       slots.emplace_back();
     }
-    slots[slot] = std::make_shared<const ViewTicket>(std::move(*u.ticket));
-    by_id.emplace(u.ticket_id, slot);
-    index(*slots[slot], slot, true);
+    slots[slot] = t;
+    by_id.emplace(id, slot);
+    index(*t, slot, true);
   }
+};
+
+/// A decided change: the ticket's new snapshot, or null for a removal.
+struct Change {
+  std::string id;
+  std::shared_ptr<const ViewTicket> ticket;
+};
+
+struct DeadlineView::Impl {
+  std::array<Index, 2> copies;
+  /// The copy readers enter.
+  std::atomic<int> front{0};
+  /// Readers inside each copy (or about to check they may enter it).
+  mutable std::array<std::atomic<std::uint64_t>, 2> readers{};
+  std::atomic<std::size_t> tickets{0};
+  std::atomic<std::size_t> clocks{0};
+  std::vector<Change> changes;  // the writer's, reused
+
+  /// Waits (yielding) until no reader is in copy `i`. Readers never wait.
+  void drain(int i) const {
+    for (int spins = 0; readers[static_cast<std::size_t>(i)].load(std::memory_order_seq_cst) != 0; ++spins) {
+      if (spins > 64) std::this_thread::yield();
+    }
+  }
+};
+
+/// A reader inside the published copy for its lifetime. A reader counts
+/// itself in a copy, then checks the copy is still the published one; the
+/// writer publishes, then waits for the old copy's count to reach 0 before
+/// writing to it. Either the writer sees the reader's count, or the reader
+/// sees the new copy (and tries again): sequentially consistent atomics.
+class ReadGuard {
+ public:
+  explicit ReadGuard(const DeadlineView::Impl& impl) : impl_(impl) {
+    for (;;) {
+      const int i = impl_.front.load(std::memory_order_seq_cst);
+      auto& count = impl_.readers[static_cast<std::size_t>(i)];
+      count.fetch_add(1, std::memory_order_seq_cst);
+      if (impl_.front.load(std::memory_order_seq_cst) == i) {
+        i_ = i;
+        return;
+      }
+      count.fetch_sub(1, std::memory_order_release);
+    }
+  }
+  ~ReadGuard() {
+    impl_.readers[static_cast<std::size_t>(i_)].fetch_sub(1, std::memory_order_release);
+  }
+  ReadGuard(const ReadGuard&) = delete;
+  ReadGuard& operator=(const ReadGuard&) = delete;
+  [[nodiscard]] const Index& index() const { return impl_.copies[static_cast<std::size_t>(i_)]; }
+
+ private:
+  const DeadlineView::Impl& impl_;
+  int i_ = 0;
 };
 
 DeadlineView::DeadlineView() : impl_(std::make_unique<Impl>()) {}
 DeadlineView::~DeadlineView() = default;
 
 void DeadlineView::apply(std::vector<ViewUpdate>& updates) {
-  for (std::size_t i = 0; i < updates.size(); i += kChunk) {
-    const std::size_t end = std::min(updates.size(), i + kChunk);
-    std::unique_lock lock(impl_->mu);
-    for (std::size_t j = i; j < end; ++j) impl_->apply_one(updates[j]);
+  if (updates.empty()) return;
+  Impl& m = *impl_;
+  const int back = 1 - m.front.load(std::memory_order_relaxed);
+  Index& b = m.copies[static_cast<std::size_t>(back)];
+  // Decide each update against the back copy (equal to the front one here)
+  // and apply it there; nobody reads it.
+  m.changes.clear();
+  for (auto& u : updates) {
+    const ViewTicket* held = b.find(u.ticket_id);
+    if (held != nullptr && u.ticket && u.ticket->as_of < held->as_of) continue;  // older: keep the newer
+    std::shared_ptr<const ViewTicket> t;
+    if (u.ticket && !u.ticket->view.closed) t = std::make_shared<const ViewTicket>(std::move(*u.ticket));
+    if (held == nullptr && !t) continue;
+    b.put(u.ticket_id, t);
+    m.changes.push_back(Change{std::move(u.ticket_id), std::move(t)});
   }
+  if (m.changes.empty()) return;
+  m.tickets.store(b.by_id.size(), std::memory_order_relaxed);
+  m.clocks.store(b.clocks, std::memory_order_relaxed);
+  m.front.store(back, std::memory_order_seq_cst);  // publish
+  const int old = 1 - back;
+  m.drain(old);
+  Index& o = m.copies[static_cast<std::size_t>(old)];
+  for (const auto& c : m.changes) o.put(c.id, c.ticket);
+  m.changes.clear();
 }
 
 std::shared_ptr<const ViewTicket> DeadlineView::ticket(std::string_view id) const {
-  std::shared_lock lock(impl_->mu);
-  const auto it = impl_->by_id.find(std::string(id));
-  if (it == impl_->by_id.end()) return nullptr;
-  return impl_->slots[it->second];
+  const ReadGuard g(*impl_);
+  const Index& x = g.index();
+  const auto it = x.by_id.find(std::string(id));
+  if (it == x.by_id.end()) return nullptr;
+  return x.slots[it->second];
 }
 
-std::size_t DeadlineView::size() const {
-  std::shared_lock lock(impl_->mu);
-  return impl_->by_id.size();
-}
+std::size_t DeadlineView::size() const { return impl_->tickets.load(std::memory_order_relaxed); }
 
-std::size_t DeadlineView::indexed_clocks() const {
-  std::shared_lock lock(impl_->mu);
-  return impl_->clocks;
-}
+std::size_t DeadlineView::indexed_clocks() const { return impl_->clocks.load(std::memory_order_relaxed); }
 
 AtRiskResult DeadlineView::at_risk(const AtRiskQuery& q) const {
   AtRiskResult out;
   const EpochMillis horizon = saturating_add(q.now, q.within_ms);
   const Key hi = upper(horizon);
   const Key due = upper(q.now);
-  std::shared_lock lock(impl_->mu);
+  const ReadGuard guard(*impl_);
+  const Index& x = guard.index();
 
   std::vector<const Tree*> trees;
   auto consider = [&](const std::string& plan, const std::string& severity, std::uint8_t metric, const Tree& t) {
@@ -181,12 +260,12 @@ AtRiskResult DeadlineView::at_risk(const AtRiskQuery& q) const {
   };
   if (q.tenant) {
     // The tenant's groups only: a tenant with few tickets costs little.
-    for (auto it = impl_->narrow.lower_bound(NarrowKey{*q.tenant, {}, {}, 0});
-         it != impl_->narrow.end() && std::get<0>(it->first) == *q.tenant; ++it) {
+    for (auto it = x.narrow.lower_bound(NarrowKey{*q.tenant, {}, {}, 0});
+         it != x.narrow.end() && std::get<0>(it->first) == *q.tenant; ++it) {
       consider(std::get<1>(it->first), std::get<2>(it->first), std::get<3>(it->first), it->second);
     }
   } else {
-    for (const auto& [k, t] : impl_->wide) consider(std::get<0>(k), std::get<1>(k), std::get<2>(k), t);
+    for (const auto& [k, t] : x.wide) consider(std::get<0>(k), std::get<1>(k), std::get<2>(k), t);
   }
 
   // k-way merge of the chosen trees, soonest first.
@@ -199,7 +278,7 @@ AtRiskResult DeadlineView::at_risk(const AtRiskQuery& q) const {
     auto [it, end] = heap.top();
     heap.pop();
     if (hi < *it) continue;
-    const auto& t = *impl_->slots[it->slot];
+    const auto& t = *x.slots[it->slot];
     out.items.push_back(AtRiskItem{t.view.ticket_id, t.view.tenant_id, t.view.plan, t.view.severity,
                                    static_cast<engine::MetricKind>(it->metric), it->deadline});
     if (++it != end) heap.emplace(it, end);

@@ -1,5 +1,9 @@
 // DeadlineView against an obviously-correct scan over the same snapshots.
 #include <algorithm>
+#include <atomic>
+#include <set>
+#include <thread>
+#include <tuple>
 #include <map>
 #include <random>
 #include <string>
@@ -194,6 +198,194 @@ TEST(DeadlineView, TheOrderDoesNotDependOnArrivalOrder) {
   const auto rb = vb.at_risk(window(0, 10'000, 100));
   ASSERT_EQ(ra.items.size(), 100u);
   for (std::size_t i = 0; i < ra.items.size(); ++i) EXPECT_EQ(ra.items[i].ticket_id, rb.items[i].ticket_id);
+}
+
+// The same reference, checked after every batch: the view keeps two copies
+// of its index and each apply() publishes the other one, so checking after
+// every batch checks both copies. Also older snapshots, closed tickets,
+// ticket moves between tenants/plans, paused and met clocks, and the rows
+// themselves (ticket, tenant, metric), not only their deadlines.
+TEST(DeadlineView, BothCopiesMatchABruteForceScanAfterEveryBatch) {
+  std::mt19937_64 rng(11);
+  const std::vector<std::string> tenants{"acme", "globex", "initech", "umbrella"};
+  const std::vector<std::string> plans{"gold", "silver", "bronze"};
+  const std::vector<std::string> sevs{"p1", "p2"};
+  DeadlineView v;
+  std::map<std::string, ViewTicket> latest;  // the reference: the newest open snapshot per ticket
+  for (int round = 0; round < 40; ++round) {
+    std::vector<ViewUpdate> u;
+    const int n = 1 + static_cast<int>(rng() % 400);
+    for (int i = 0; i < n; ++i) {
+      const std::string id = "T-" + std::to_string(rng() % 1500);
+      if (rng() % 12 == 0) {
+        u.push_back(ViewUpdate{id, std::nullopt});
+        continue;
+      }
+      std::vector<ClockView> clocks;
+      for (const auto m : {MetricKind::kResponse, MetricKind::kResolution}) {
+        if (rng() % 3 == 0) continue;
+        auto c = running(m, static_cast<sla::EpochMillis>(rng() % 50'000));
+        switch (rng() % 6) {
+          case 0: c.state = ClockState::kMet; break;
+          case 1: c.state = ClockState::kPaused; c.pause_reason = PauseReason::kStatus; c.deadline.reset(); break;
+          case 2: c.state = ClockState::kBreached; break;
+          default: break;
+        }
+        clocks.push_back(c);
+      }
+      // as_of sometimes older than what the view holds: must be ignored.
+      const sla::EpochMillis as_of = round * 1000 + i - static_cast<sla::EpochMillis>(rng() % 3 == 0 ? 5000 : 0);
+      auto x = snapshot(id, tenants[rng() % tenants.size()], plans[rng() % plans.size()], sevs[rng() % sevs.size()],
+                        std::move(clocks), as_of);
+      x.ticket->view.closed = rng() % 15 == 0;
+      u.push_back(std::move(x));
+    }
+    for (const auto& x : u) {
+      const auto it = latest.find(x.ticket_id);
+      if (it != latest.end() && x.ticket && x.ticket->as_of < it->second.as_of) continue;
+      if (!x.ticket || x.ticket->view.closed) {
+        if (it != latest.end()) latest.erase(it);
+      } else {
+        latest.insert_or_assign(x.ticket_id, *x.ticket);
+      }
+    }
+    v.apply(u);
+
+    ASSERT_EQ(v.size(), latest.size()) << "round " << round;
+    std::vector<std::tuple<sla::EpochMillis, std::string, MetricKind, std::string, std::string, std::string>> all;
+    for (const auto& [id, t] : latest) {
+      for (const auto& c : t.view.clocks) {
+        if (!sla::views::at_risk_candidate(c)) continue;
+        all.emplace_back(*c.deadline, id, c.metric, t.view.tenant_id, t.view.plan, t.view.severity);
+      }
+    }
+    ASSERT_EQ(v.indexed_clocks(), all.size()) << "round " << round;
+    for (const auto& [id, t] : latest) {
+      const auto got = v.ticket(id);
+      ASSERT_NE(got, nullptr) << id;
+      EXPECT_EQ(got->as_of, t.as_of) << id;
+      EXPECT_EQ(got->view.tenant_id, t.view.tenant_id) << id;
+    }
+    for (int q = 0; q < 25; ++q) {
+      sla::views::AtRiskQuery query;
+      query.now = static_cast<sla::EpochMillis>(rng() % 50'000);
+      query.within_ms = static_cast<std::int64_t>(rng() % 30'000);
+      query.limit = 1 + rng() % 80;
+      if (rng() % 3 == 0) query.tenant = tenants[rng() % tenants.size()];
+      if (rng() % 3 == 0) query.plan = plans[rng() % plans.size()];
+      if (rng() % 3 == 0) query.severity = sevs[rng() % sevs.size()];
+      if (rng() % 3 == 0) query.metric = rng() % 2 ? MetricKind::kResolution : MetricKind::kResponse;
+      std::vector<std::tuple<sla::EpochMillis, std::string, MetricKind, std::string>> match;
+      std::map<std::pair<std::string, std::string>, std::pair<std::size_t, std::size_t>> by;
+      std::size_t overdue = 0;
+      for (const auto& [deadline, id, metric, tenant, plan, severity] : all) {
+        if (deadline > query.now + query.within_ms) continue;
+        if (query.tenant && tenant != *query.tenant) continue;
+        if (query.plan && plan != *query.plan) continue;
+        if (query.severity && severity != *query.severity) continue;
+        if (query.metric && metric != *query.metric) continue;
+        match.emplace_back(deadline, id, metric, tenant);
+        auto& b = by[{plan, severity}];
+        ++b.first;
+        if (deadline <= query.now) {
+          ++b.second;
+          ++overdue;
+        }
+      }
+      std::sort(match.begin(), match.end());
+      const auto got = v.at_risk(query);
+      ASSERT_EQ(got.total, match.size());
+      EXPECT_EQ(got.overdue, overdue);
+      ASSERT_EQ(got.items.size(), std::min(query.limit, match.size()));
+      // Rows: every match strictly before the page's last deadline is on the
+      // page (ties at that deadline may be any of the tied ones), sorted.
+      if (!got.items.empty()) {
+        const sla::EpochMillis last = got.items.back().deadline;
+        std::multiset<std::tuple<sla::EpochMillis, std::string, MetricKind, std::string>> want, have;
+        for (const auto& m : match) {
+          if (std::get<0>(m) < last) want.insert(m);
+        }
+        for (std::size_t i = 0; i < got.items.size(); ++i) {
+          const auto& it = got.items[i];
+          if (i > 0) {
+            EXPECT_LE(got.items[i - 1].deadline, it.deadline);
+          }
+          const auto& t = latest.at(it.ticket_id);
+          EXPECT_EQ(it.tenant_id, t.view.tenant_id);
+          EXPECT_EQ(it.plan, t.view.plan);
+          EXPECT_EQ(it.severity, t.view.severity);
+          const auto row = std::make_tuple(it.deadline, it.ticket_id, it.metric, it.tenant_id);
+          if (it.deadline < last) {
+            have.insert(row);
+          } else {
+            EXPECT_TRUE(std::binary_search(match.begin(), match.end(), row));
+          }
+        }
+        EXPECT_EQ(have, want);
+        if (got.items.size() < match.size()) {
+          EXPECT_LE(last, std::get<0>(match[got.items.size()]));
+        }
+      }
+      ASSERT_EQ(got.by_plan_severity.size(), by.size());
+      for (const auto& [k, c] : got.by_plan_severity) {
+        EXPECT_EQ(c.at_risk, by.at(k).first);
+        EXPECT_EQ(c.overdue, by.at(k).second);
+      }
+    }
+  }
+}
+
+// Readers never see part of a batch: each batch moves every ticket to the
+// next generation's deadline (generation g: deadline g), so a query that
+// mixes generations, or misses tickets, read a half-applied batch. Batches
+// are larger than anything a writer would apply under one hold of a lock.
+TEST(DeadlineView, ConcurrentReadersSeeWholeBatchesOnly) {
+  constexpr int kTickets = 1000;
+  DeadlineView v;
+  auto batch = [](int g) {
+    std::vector<ViewUpdate> u;
+    for (int i = 0; i < kTickets; ++i) {
+      u.push_back(snapshot("T-" + std::to_string(i), "t", "gold", "p1",
+                           {running(MetricKind::kResponse, 1'000'000 + g)}, g));
+    }
+    return u;
+  };
+  auto first = batch(0);
+  v.apply(first);
+  std::atomic<bool> stop{false};
+  std::atomic<int> torn{0};
+  std::atomic<long> queries{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        sla::views::AtRiskQuery q;
+        q.now = 0;
+        q.within_ms = 10'000'000;
+        q.limit = kTickets;
+        const auto got = v.at_risk(q);
+        bool ok = got.total == static_cast<std::size_t>(kTickets) && got.items.size() == got.total;
+        for (const auto& it : got.items) ok = ok && it.deadline == got.items.front().deadline;
+        if (!ok) torn.fetch_add(1);
+        queries.fetch_add(1);
+      }
+    });
+  }
+  for (int g = 1; g <= 40; ++g) {
+    auto u = batch(g);
+    v.apply(u);
+  }
+  // Let the readers read the last generation too.
+  const long seen = queries.load();
+  while (queries.load() < seen + 10) std::this_thread::yield();
+  stop.store(true);
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(torn.load(), 0);
+  EXPECT_GT(queries.load(), 10);
+  sla::views::AtRiskQuery q;
+  q.within_ms = 10'000'000;
+  q.limit = 1;
+  EXPECT_EQ(v.at_risk(q).items.at(0).deadline, 1'000'040);
 }
 
 }  // namespace

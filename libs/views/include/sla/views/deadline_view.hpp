@@ -7,9 +7,15 @@
 // compacted topic (kafka/reader.hpp) and passes `now` to queries. Not the
 // engine: nothing here fires; a view is only as fresh as the snapshots.
 //
-// Threads: one writer (apply()), any number of readers. The writer holds
-// the exclusive lock for at most kChunk updates at a time (a few hundred
-// microseconds); readers take it shared. The loop's lock is never involved.
+// Threads: one writer (apply()), any number of readers, and readers never
+// wait for the writer (no lock at all on the read side). The view keeps two
+// copies of the index ("left-right"): readers read the published copy while
+// the writer applies a batch to the other one, publishes it with one atomic
+// store, waits until the readers still on the old copy have left it, and
+// replays the batch there. Readers see whole batches, never half of one.
+// The cost is twice the index memory and twice the writer's work; the
+// tickets themselves (immutable, shared_ptr) are shared by both copies.
+// The loop's lock is never involved.
 #pragma once
 
 #include <cstddef>
@@ -17,7 +23,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -78,17 +83,16 @@ struct AtRiskResult {
 
 class DeadlineView {
  public:
-  /// Updates applied under one hold of the exclusive lock.
-  static constexpr std::size_t kChunk = 256;
-
   DeadlineView();
   ~DeadlineView();
   DeadlineView(const DeadlineView&) = delete;
   DeadlineView& operator=(const DeadlineView&) = delete;
 
-  /// Writer only. Applies `updates` in order: a snapshot replaces the
-  /// ticket's previous one unless older (`as_of` before the held one); a
-  /// closed ticket or a deletion removes it.
+  /// Writer only (one thread at a time). Applies `updates` in order: a
+  /// snapshot replaces the ticket's previous one unless older (`as_of`
+  /// before the held one); a closed ticket or a deletion removes it. Readers
+  /// see all of them at once when it returns (or earlier, never a part).
+  /// Waits for readers still reading the copy published before.
   void apply(std::vector<ViewUpdate>& updates);
 
   /// The ticket's snapshot, or null. Any thread.

@@ -350,6 +350,7 @@ http::Response Daemon::handle(const http::Request& req) {
     return reply(req, bhttp::status::service_unavailable, std::string(why) + "\n", "text/plain");
   }
   if (req.method() == bhttp::verb::get && path == "/metrics") {
+    probe_.ready(ready());
     return reply(req, bhttp::status::ok, probe_.text(), "text/plain; version=0.0.4");
   }
   if (path == "/v1/pagerduty/webhook") {

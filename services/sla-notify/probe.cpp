@@ -5,7 +5,8 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
+
+#include "sla/http/process_metrics.hpp"
 
 namespace sla::notify_service {
 namespace {
@@ -53,6 +54,17 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
                  .Help("1 while consumption waits for a full destination queue")
                  .Register(*registry_)
                  .Add({});
+  ready_ = &prometheus::BuildGauge()
+                .Name("sla_notify_ready")
+                .Help("1 when /readyz answers 200")
+                .Register(*registry_)
+                .Add({});
+  prometheus::BuildGauge()
+      .Name("sla_build_info")
+      .Help("Always 1; the labels say which service and version answer")
+      .Register(*registry_)
+      .Add({{"service", "sla-notify"}, {"version", SLA_VERSION}})
+      .Set(1);
 }
 
 Probe::~Probe() = default;
@@ -76,6 +88,7 @@ void Probe::dlq(std::string_view d, std::string_view reason) {
 void Probe::queued(std::string_view d, double n) { queued_->Add({{"destination", std::string(d)}}).Set(n); }
 void Probe::ack(std::string_view result) { acks_->Add({{"result", std::string(result)}}).Increment(); }
 void Probe::paused(bool on) { paused_->Set(on ? 1 : 0); }
+void Probe::ready(bool on) { ready_->Set(on ? 1 : 0); }
 
 double Probe::deliveries(std::string_view d, std::string_view outcome) const {
   return deliveries_->Add({{"destination", std::string(d)}, {"outcome", std::string(outcome)}}).Value();
@@ -83,6 +96,6 @@ double Probe::deliveries(std::string_view d, std::string_view outcome) const {
 double Probe::dlq_count(std::string_view d, std::string_view reason) const {
   return dlq_->Add({{"destination", std::string(d)}, {"reason", std::string(reason)}}).Value();
 }
-std::string Probe::text() const { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
+std::string Probe::text() const { return http::exposition_with_process_metrics(*registry_); }
 
 }  // namespace sla::notify_service

@@ -1,6 +1,8 @@
 // sla-notify's Prometheus metrics behind domain verbs, exposed as text for
-// `/metrics`. Thread-safe (prometheus-cpp metrics are atomic; new label
-// sets take the family's mutex). Accessors exist for tests.
+// `/metrics`, with sla_build_info{service="sla-notify",version} and the
+// standard process_* series (sla/http/process_metrics.hpp). Thread-safe
+// (prometheus-cpp metrics are atomic; new label sets take the family's
+// mutex). Accessors exist for tests.
 #pragma once
 
 #include <memory>
@@ -47,6 +49,8 @@ class Probe {
   void ack(std::string_view result);
   /// sla_notify_consumer_paused: 1 while a destination queue is full.
   void paused(bool on);
+  /// sla_notify_ready: 1 while /readyz answers 200 (set at each scrape).
+  void ready(bool on);
 
   [[nodiscard]] double deliveries(std::string_view destination, std::string_view outcome) const;
   [[nodiscard]] double dlq_count(std::string_view destination, std::string_view reason) const;
@@ -63,6 +67,7 @@ class Probe {
   prometheus::Family<prometheus::Gauge>* queued_;
   prometheus::Family<prometheus::Counter>* acks_;
   prometheus::Gauge* paused_;
+  prometheus::Gauge* ready_;
 };
 
 }  // namespace sla::notify_service

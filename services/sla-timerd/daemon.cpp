@@ -49,6 +49,8 @@ Daemon::Daemon(Config config, std::shared_ptr<const policy::Policy> policy, std:
     : config_(std::move(config)), policy_(std::move(policy)), store_(std::move(store)) {
   http_policy_.store(policy_);
   policy_mtime_ = file_mtime(config_.policy_path);
+  probe_.build_info("sla-timerd", SLA_VERSION);
+  probe_.policy_loaded(true, static_cast<double>(wall_now()) / 1000.0, /*initial=*/true);
 }
 
 Daemon::~Daemon() {
@@ -77,10 +79,14 @@ sla::Result<void> Daemon::start() {
     if (r.error && dlq_) {
       switch (dlq_->take_refused(r)) {
         case kafka::DeadLetter::Refusal::kResent: return;
-        case kafka::DeadLetter::Refusal::kGivenUp: acks_.settled(r.tag, std::nullopt); return;
+        case kafka::DeadLetter::Refusal::kGivenUp:
+          probe_.delivery_failed(r.topic);
+          acks_.settled(r.tag, std::nullopt);
+          return;
         case kafka::DeadLetter::Refusal::kNotTaken: break;
       }
     }
+    if (r.error) probe_.delivery_failed(r.topic);
     acks_.settled(r.tag, r.error ? std::optional<std::string>(r.error->message) : std::nullopt);
   };
   auto producer = kafka::Producer::create(config_.kafka, popts);
@@ -107,7 +113,7 @@ sla::Result<void> Daemon::start() {
     send_dlq_replacements();
   };
   hooks.store_state = [this](bool ok) { store_ok_.store(ok); };
-  hooks.commit_latency = [this](double ms) { probe_.redis_latency("commit", ms); };
+  hooks.commit_latency = [this](double ms) { probe_.redis_latency("commit", ms / 1000.0); };
   workers_ = std::make_unique<Workers>(config_.apply_threads > 0
                                            ? static_cast<std::size_t>(config_.apply_threads)
                                            : std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8));
@@ -233,7 +239,7 @@ std::optional<Daemon::Partition> Daemon::load_partition(store::StateStore& store
     if (attempt > 0 && std::chrono::steady_clock::now() >= deadline) break;
     const auto t0 = std::chrono::steady_clock::now();
     state = store.load_partition(tp.topic, tp.partition);
-    probe_.redis_latency("load", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    probe_.redis_latency("load", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (state) break;
     store_ok_.store(false);
     log()->warn("loading partition {}/{} failed (attempt {}): {}", tp.topic, tp.partition, attempt + 1,
@@ -347,6 +353,7 @@ void Daemon::send(kafka::Producer& producer, const std::string& topic, std::stri
                   std::uint64_t epoch) {
   if (auto r = producer.produce(topic, key, payload, {}, epoch); !r) {
     log()->error("produce to {} failed: {}", topic, r.error().message);
+    probe_.delivery_failed(topic);
     acks_.settled(epoch, "produce to " + topic + ": " + r.error().message);
   }
 }
@@ -501,11 +508,16 @@ void Daemon::maybe_reload(EpochMillis now) {
     const auto mtime = file_mtime(config_.policy_path);
     if (mtime == policy_mtime_) return;
     policy_mtime_ = mtime;
+  } else {
+    // SIGHUP: the file read now is the one the mtime check would find
+    // changed; recorded, so that it is not read a second time.
+    policy_mtime_ = file_mtime(config_.policy_path);
   }
   std::vector<policy::LoadError> errors;
   auto fresh = services::load_policy_path(config_.policy_path, errors);
   if (!fresh) {
     for (const auto& e : errors) log()->error("policy reload rejected, keeping the old policy: {}", policy::format(e));
+    probe_.policy_loaded(false, static_cast<double>(now) / 1000.0);
     return;
   }
   std::vector<engine::Output> out;
@@ -519,6 +531,7 @@ void Daemon::maybe_reload(EpochMillis now) {
       out.clear();
     }
   }
+  probe_.policy_loaded(true, static_cast<double>(now) / 1000.0);
   log()->info("policy reloaded: {}", fresh->summary());
 }
 
@@ -547,7 +560,7 @@ void Daemon::fire_due(std::vector<engine::Output>& out) {
   for (auto& [part, p] : partitions_) {
     if (p.schedule.behind()) continue;  // catching up: fires up to its event time in the loop
     if (auto due = p.engine->next_due(); due && *due <= t) {
-      probe_.firing_lateness(static_cast<double>(t - *due));
+      observe_lateness(p, *due, t);
       p.engine->advance(t, out);
       produce(p, out);
       out.clear();
@@ -555,22 +568,31 @@ void Daemon::fire_due(std::vector<engine::Output>& out) {
   }
 }
 
+void Daemon::observe_lateness(const Partition& p, EpochMillis due, EpochMillis fired) {
+  // Due before this instance served the partition live (before the restart,
+  // the rebalance or the end of the backlog): the lateness is the time the
+  // partition was not served, not a delay of the running service.
+  const auto mode = due < p.live_since ? http::Probe::Firing::kCatchUp : http::Probe::Firing::kLive;
+  probe_.firing_lateness(mode, static_cast<double>(std::max<EpochMillis>(0, fired - due)) / 1000.0);
+}
+
 void Daemon::step(std::int32_t partition, Partition& p, std::span<const kafka::Message* const> messages,
                   EpochMillis now, const std::vector<kafka::PartitionLag>& lags) {
   auto& out = p.scratch;
+  // The earliest timer armed before this batch: its lateness is the
+  // service's. One the batch arms already overdue (an event that arrived
+  // after its deadline) is late input, not a late timer, and is not observed.
+  const auto due_before = p.engine->next_due();
   apply(p, messages, now, out);
   // Timers fire up to the time after the batch, not the time before it: one
   // that fell due while the batch was applied goes out now.
   update_behind(partition, p, lags, now);
+  if (!p.schedule.behind() && p.live_since == kNotLive) p.live_since = now;
   // Behind: up to the backlog's event time (never past `now`); caught up:
   // the wall clock.
   const EpochMillis wall = p.schedule.behind() ? now : std::max(now, clock_.now());
   if (const auto until = p.schedule.fire_until(wall)) {
-    if (!p.schedule.behind()) {
-      if (auto due = p.engine->next_due(); due && *due <= *until) {
-        probe_.firing_lateness(static_cast<double>(*until - *due));
-      }
-    }
+    if (due_before && *due_before <= *until) observe_lateness(p, *due_before, wall);
     p.engine->advance(*until, out);
   }
   produce(p, out);
@@ -664,30 +686,44 @@ sla::Result<void> Daemon::run() {
   return {};
 }
 
+http::Readiness Daemon::readiness() const {
+  http::Readiness r;
+  std::size_t owned = owned_partitions();
+  if (auto f = assign_failure()) {
+    r.reason = *f + "; stopping";
+  } else if (!store_ok_.load()) {
+    r.reason = "state store unreachable";
+  } else if (loading_.load() > 0) {
+    r.reason = "loading the state of assigned partitions";
+  } else if (!kafka_ok_.load()) {
+    r.reason = "Kafka unreachable";
+  } else if (committer_ && committer_->stalled()) {
+    r.reason = "outputs not acknowledged by Kafka for over flush_timeout_ms";
+  } else if (owned == 0) {
+    r.reason = "no partitions assigned";
+  } else {
+    r.ready = true;
+  }
+  return r;
+}
+
 std::shared_ptr<const http::Deps> Daemon::http_deps() {
   auto deps = std::make_shared<http::Deps>();
   deps->healthy = [] { return true; };
-  deps->ready = [this] {
-    http::Readiness r;
-    std::size_t owned = owned_partitions();
-    if (auto f = assign_failure()) {
-      r.reason = *f + "; stopping";
-    } else if (!store_ok_.load()) {
-      r.reason = "state store unreachable";
-    } else if (loading_.load() > 0) {
-      r.reason = "loading the state of assigned partitions";
-    } else if (!kafka_ok_.load()) {
-      r.reason = "Kafka unreachable";
-    } else if (committer_ && committer_->stalled()) {
-      r.reason = "outputs not acknowledged by Kafka for over flush_timeout_ms";
-    } else if (owned == 0) {
-      r.reason = "no partitions assigned";
-    } else {
-      r.ready = true;
-    }
-    return r;
+  deps->ready = [this] { return readiness(); };
+  deps->metrics_text = [this] {
+    // Gauges read at the scrape rather than kept current by the loop: the
+    // loop may be the thing that is stuck.
+    probe_.ready(readiness().ready);
+    probe_.kafka_up(kafka_ok_.load());
+    probe_.redis_up(store_ok_.load());
+    probe_.assigned_partitions(owned_partitions());
+    probe_.unacknowledged_outputs(acks_.outstanding());
+    if (committer_) probe_.pending_commits(committer_->queued());
+    if (feed_) probe_.view_lag(static_cast<double>(feed_->freshness(clock_.now()).lag_ms) / 1000.0);
+    return probe_.text();
   };
-  deps->metrics_text = [this] { return probe_.text(); };
+
   // Answers come from the cluster-wide view, never from the engines: no
   // request waits on the loop, and every instance answers for every ticket.
   deps->ticket = [this](std::string_view id) -> std::optional<nlohmann::json> {

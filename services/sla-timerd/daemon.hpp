@@ -83,6 +83,7 @@ class Daemon {
   [[nodiscard]] std::size_t owned_partitions() const;
 
  private:
+  static constexpr EpochMillis kNotLive = std::numeric_limits<EpochMillis>::max();
   struct Partition {
     std::unique_ptr<engine::Engine> engine;
     std::int64_t next_offset = 0;
@@ -90,6 +91,10 @@ class Daemon {
     /// Catch-up (behind: timers fire up to the backlog's event time), the
     /// 10 s hold, and the producer of late outputs (sla/pipeline/schedule.hpp).
     pipeline::PartitionSchedule schedule;
+    /// When the partition was first caught up after its assignment
+    /// (kNotLive before): timers due earlier fire as catch-up, their
+    /// lateness counted apart from the live ones (Probe::Firing).
+    EpochMillis live_since = kNotLive;
     /// This loop's messages for the partition, and its outputs (reused).
     std::vector<const kafka::Message*> inbox;
     std::vector<engine::Output> scratch;
@@ -154,6 +159,11 @@ class Daemon {
   void hold_back(EpochMillis now);
   void maybe_reload(EpochMillis now);
   void update_gauges();
+  /// Records how late the timer due at `due` fires at `fired`, as live or
+  /// catch-up lateness (Partition::live_since). Thread-safe (the probe's).
+  void observe_lateness(const Partition& p, EpochMillis due, EpochMillis fired);
+  /// What /readyz answers (and sla_ready). Thread-safe: atomics only.
+  [[nodiscard]] http::Readiness readiness() const;
 
   Config config_;
   std::shared_ptr<const policy::Policy> policy_;

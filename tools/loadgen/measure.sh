@@ -189,7 +189,7 @@ if [[ -z "$ONLY" || "$ONLY" == latency ]]; then
   # How late the daemon's timers fired during the latency runs (both), from
   # its histogram: the part of the latency before the output is produced.
   curl_ "$HTTP/metrics" >"$WORK/metrics-latency.txt" || true
-  awk 'FNR == 1 {f++} /^sla_firing_lateness_ms_bucket/ {match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5);
+  awk 'FNR == 1 {f++} /^sla_firing_lateness_seconds_bucket\{mode="live"/ {match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5); if (le != "+Inf") le = le * 1000;
        if (f == 1) before[le] = $2; else {n[++k] = $2 - before[le]; l[k] = le}}
        END {total = n[k]; if (total <= 0) exit; split("50 90 99", qs, " ");
        for (q = 1; q <= 3; q++) for (i = 1; i <= k; i++) if (n[i] >= qs[q] / 100 * total) {

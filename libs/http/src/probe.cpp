@@ -8,7 +8,8 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
+
+#include "sla/http/process_metrics.hpp"
 
 namespace sla::http {
 
@@ -30,12 +31,23 @@ constexpr engine::EventKind kEventKinds[] = {
     engine::EventKind::kPageAcknowledged,
 };
 
-/// Milliseconds: sub-ms to a minute, for timers firing late and Redis calls.
-const prometheus::Histogram::BucketBoundaries& ms_buckets() {
-  static const prometheus::Histogram::BucketBoundaries b{0.5, 1,   2,    5,    10,   20,    50,   100,
-                                                         200, 500, 1000, 2000, 5000, 10000, 60000};
+/// Seconds: half a millisecond to a minute, for Redis calls.
+const prometheus::Histogram::BucketBoundaries& seconds_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1,
+                                                         0.2,    0.5,   1,     2,     5,    10,   60};
   return b;
 }
+
+/// Seconds: half a millisecond to a day, for timers firing late (a live
+/// timer is late by milliseconds; one caught up after a restart by the
+/// downtime, which may be hours).
+const prometheus::Histogram::BucketBoundaries& lateness_buckets() {
+  static const prometheus::Histogram::BucketBoundaries b{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2,
+                                                         0.5,    1,     2,     5,     10,   60,   300,  3600, 86400};
+  return b;
+}
+
+std::size_t slot(Probe::Firing mode) { return mode == Probe::Firing::kLive ? 0 : 1; }
 
 /// The series for `labels` if it exists; never creates one (a read must not
 /// add a zero series to the exposition). `args` construct T if Add needs them.
@@ -62,7 +74,7 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
               .Register(*registry_);
   fired_ = &prometheus::BuildCounter()
                 .Name("sla_fired_total")
-                .Help("SLA outputs and pages fired, by kind, plan and severity")
+                .Help("SLA outputs and pages fired, by kind (breach reminders apart), metric, plan and severity")
                 .Register(*registry_);
   produced_ = &prometheus::BuildCounter()
                    .Name("sla_outputs_produced_total")
@@ -73,9 +85,40 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
                .Help("Wall time of the daemon's loop thread, by phase (poll, apply, deliveries, cut, fire, other)")
                .Register(*registry_);
   redis_ = &prometheus::BuildHistogram()
-                .Name("sla_redis_latency_ms")
-                .Help("Redis round-trip latency in milliseconds, by operation")
+                .Name("sla_redis_latency_seconds")
+                .Help("Redis round-trip latency in seconds, by operation")
                 .Register(*registry_);
+  delivery_failures_ = &prometheus::BuildCounter()
+                            .Name("sla_delivery_failures_total")
+                            .Help("Records Kafka did not acknowledge (failed delivery or produce), by topic")
+                            .Register(*registry_);
+  reloads_ = &prometheus::BuildCounter()
+                  .Name("sla_policy_reloads_total")
+                  .Help("Policy reloads, by result (success, failure)")
+                  .Register(*registry_);
+  build_info_ = &prometheus::BuildGauge()
+                     .Name("sla_build_info")
+                     .Help("Always 1; the labels say which service and version answer")
+                     .Register(*registry_);
+  const auto gauge = [this](const char* name, const char* help) {
+    return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
+  };
+  assigned_ = gauge("sla_assigned_partitions", "Input partitions this instance owns");
+  unacked_ = gauge("sla_unacknowledged_outputs", "Records produced to Kafka and not yet acknowledged");
+  pending_commits_ = gauge("sla_pending_commits",
+                           "Cuts queued for the state store, each waiting for its outputs' acknowledgements");
+  kafka_up_ = gauge("sla_kafka_up", "1 when a Kafka broker answered the last metadata request");
+  redis_up_ = gauge("sla_redis_up", "1 when the state store answered its last call");
+  ready_ = gauge("sla_ready", "1 when /readyz answers 200");
+  view_lag_ = gauge("sla_view_lag_seconds", "How far the cluster-wide ticket views trail the sla.deadlines topic");
+  reload_ok_ = gauge("sla_policy_last_reload_successful", "1 when the last policy (re)load succeeded");
+  reload_time_ = gauge("sla_policy_last_reload_success_timestamp_seconds",
+                       "When the policy in force was loaded, in seconds since the epoch");
+  kafka_up_->Set(1);
+  redis_up_->Set(1);
+  // Both outcomes exist from the start, so that rate() sees the first failure.
+  reloads_->Add({{"result", "success"}});
+  reloads_->Add({{"result", "failure"}});
   open_tickets_ = &prometheus::BuildGauge()
                        .Name("sla_open_tickets")
                        .Help("Tickets held in memory")
@@ -86,11 +129,13 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Help("Timers armed in the timer wheel")
                          .Register(*registry_)
                          .Add({});
-  lateness_ = &prometheus::BuildHistogram()
-                   .Name("sla_firing_lateness_ms")
-                   .Help("How late timers fired after their due moment, in milliseconds")
-                   .Register(*registry_)
-                   .Add({}, ms_buckets());
+  auto& lateness = prometheus::BuildHistogram()
+                       .Name("sla_firing_lateness_seconds")
+                       .Help("How late timers fired after their due moment, in seconds; mode=live: due while this "
+                             "instance served the partition, mode=catch_up: due before (restart, rebalance)")
+                       .Register(*registry_);
+  lateness_[slot(Firing::kLive)] = &lateness.Add({{"mode", "live"}}, lateness_buckets());
+  lateness_[slot(Firing::kCatchUp)] = &lateness.Add({{"mode", "catch_up"}}, lateness_buckets());
   static_assert(std::size(kEventKinds) == std::tuple_size_v<decltype(event_by_kind_)>);
   for (std::size_t i = 0; i < std::size(kEventKinds); ++i) {
     event_by_kind_[i] = &events_->Add({{"kind", std::string(engine::to_string(kEventKinds[i]))}});
@@ -98,6 +143,34 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
 }
 
 Probe::~Probe() = default;
+
+void Probe::build_info(std::string_view service, std::string_view version) {
+  build_info_->Add({{"service", std::string(service)}, {"version", std::string(version)}}).Set(1);
+}
+
+void Probe::assigned_partitions(std::size_t n) { assigned_->Set(static_cast<double>(n)); }
+
+void Probe::unacknowledged_outputs(std::int64_t n) { unacked_->Set(static_cast<double>(n)); }
+
+void Probe::pending_commits(std::size_t n) { pending_commits_->Set(static_cast<double>(n)); }
+
+void Probe::kafka_up(bool up) { kafka_up_->Set(up ? 1 : 0); }
+
+void Probe::redis_up(bool up) { redis_up_->Set(up ? 1 : 0); }
+
+void Probe::ready(bool ready) { ready_->Set(ready ? 1 : 0); }
+
+void Probe::view_lag(double seconds) { view_lag_->Set(seconds); }
+
+void Probe::policy_loaded(bool ok, double epoch_seconds, bool initial) {
+  if (!initial) reloads_->Add({{"result", ok ? "success" : "failure"}}).Increment();
+  reload_ok_->Set(ok ? 1 : 0);
+  if (ok) reload_time_->Set(epoch_seconds);
+}
+
+void Probe::delivery_failed(std::string_view topic) {
+  delivery_failures_->Add({{"topic", std::string(topic)}}).Increment();
+}
 
 void Probe::event_consumed(engine::EventKind kind, std::size_t n) {
   if (n == 0) return;
@@ -134,24 +207,31 @@ prometheus::Counter& Probe::cached(std::string_view key, const Make& make) {
   return counter;
 }
 
-void Probe::fired(std::string_view kind, std::string_view plan, std::string_view severity) {
+void Probe::fired(std::string_view kind, std::string_view metric, std::string_view plan,
+                  std::string_view severity) {
   thread_local std::string key;
   key.clear();
-  key.append("f").append(1, '\0').append(kind).append(1, '\0').append(plan).append(1, '\0').append(severity);
+  key.append("f").append(1, '\0').append(kind).append(1, '\0').append(metric).append(1, '\0');
+  key.append(plan).append(1, '\0').append(severity);
   cached(key, [&]() -> prometheus::Counter& {
-    return fired_->Add({{"kind", std::string(kind)}, {"plan", std::string(plan)}, {"severity", std::string(severity)}});
+    return fired_->Add({{"kind", std::string(kind)},
+                        {"metric", std::string(metric)},
+                        {"plan", std::string(plan)},
+                        {"severity", std::string(severity)}});
   }).Increment();
 }
 
 void Probe::fired(const engine::Output& output) {
   if (const auto* sla = std::get_if<engine::SlaOutput>(&output)) {
-    fired(engine::to_string(sla->kind), sla->plan, sla->severity);
+    const bool reminder = sla->kind == engine::SlaKind::kBreached && sla->reminder > 0;
+    fired(reminder ? std::string_view("breach_reminder") : engine::to_string(sla->kind), policy::to_string(sla->metric),
+          sla->plan, sla->severity);
   } else if (const auto* page = std::get_if<engine::PageOutput>(&output)) {
-    page_fired(page->plan, page->severity);
+    fired("page", policy::to_string(page->metric), page->plan, page->severity);
   }
 }
 
-void Probe::firing_lateness(double ms) { lateness_->Observe(ms); }
+void Probe::firing_lateness(Firing mode, double seconds) { lateness_[slot(mode)]->Observe(seconds); }
 
 void Probe::output_produced(std::string_view topic, std::size_t n) {
   if (n == 0) return;
@@ -173,11 +253,11 @@ double Probe::loop_seconds_value(std::string_view phase) const {
   return c == nullptr ? 0.0 : c->Value();
 }
 
-void Probe::redis_latency(std::string_view op, double ms) {
-  redis_->Add({{"op", std::string(op)}}, ms_buckets()).Observe(ms);
+void Probe::redis_latency(std::string_view op, double seconds) {
+  redis_->Add({{"op", std::string(op)}}, seconds_buckets()).Observe(seconds);
 }
 
-std::string Probe::text() const { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
+std::string Probe::text() const { return exposition_with_process_metrics(*registry_); }
 
 double Probe::events_consumed(std::string_view kind) const {
   const auto* c = find(events_, {{"kind", std::string(kind)}});
@@ -189,10 +269,22 @@ double Probe::dlq_count(std::string_view reason) const {
   return c == nullptr ? 0.0 : c->Value();
 }
 
-double Probe::fired_count(std::string_view kind, std::string_view plan, std::string_view severity) const {
-  const auto* c =
-      find(fired_,
-           {{"kind", std::string(kind)}, {"plan", std::string(plan)}, {"severity", std::string(severity)}});
+double Probe::fired_count(std::string_view kind, std::string_view metric, std::string_view plan,
+                          std::string_view severity) const {
+  const auto* c = find(fired_, {{"kind", std::string(kind)},
+                                {"metric", std::string(metric)},
+                                {"plan", std::string(plan)},
+                                {"severity", std::string(severity)}});
+  return c == nullptr ? 0.0 : c->Value();
+}
+
+double Probe::delivery_failures(std::string_view topic) const {
+  const auto* c = find(delivery_failures_, {{"topic", std::string(topic)}});
+  return c == nullptr ? 0.0 : c->Value();
+}
+
+double Probe::policy_reloads(bool ok) const {
+  const auto* c = find(reloads_, {{"result", ok ? "success" : "failure"}});
   return c == nullptr ? 0.0 : c->Value();
 }
 
@@ -210,12 +302,14 @@ double Probe::outputs_produced(std::string_view topic) const {
   return c == nullptr ? 0.0 : c->Value();
 }
 
-std::uint64_t Probe::lateness_count() const { return lateness_->Collect().histogram.sample_count; }
+std::uint64_t Probe::lateness_count(Firing mode) const {
+  return lateness_[slot(mode)]->Collect().histogram.sample_count;
+}
 
-double Probe::lateness_sum() const { return lateness_->Collect().histogram.sample_sum; }
+double Probe::lateness_sum(Firing mode) const { return lateness_[slot(mode)]->Collect().histogram.sample_sum; }
 
 std::uint64_t Probe::redis_latency_count(std::string_view op) const {
-  const auto* h = find(redis_, {{"op", std::string(op)}}, ms_buckets());
+  const auto* h = find(redis_, {{"op", std::string(op)}}, seconds_buckets());
   return h == nullptr ? 0 : h->Collect().histogram.sample_count;
 }
 

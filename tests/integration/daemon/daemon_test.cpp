@@ -37,6 +37,12 @@ plans:
         resolution: {within: 1h, calendar: 24x7}
 )";
 
+// The value of an unlabelled series in a Prometheus text scrape; -1 when absent.
+double gauge(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
+}
+
 struct Received {
   std::map<std::string, int> escalation_ids;  // event id -> times seen
   std::vector<std::pair<std::string, std::string>> dlq;  // (reason, error)
@@ -289,13 +295,93 @@ TEST_F(DaemonTest, UnacknowledgedOutputsHoldCommitsAndReadinessButDoNotStopIt) {
   ASSERT_TRUE(wait_for([&] { return deps->ready().reason.find("not acknowledged") != std::string::npos; }, 20s))
       << deps->ready().reason;
   EXPECT_EQ(stored_tickets(), 0U) << "state committed before the outputs that it records";
+  // What /metrics says meanwhile: not ready, outputs waiting, Kafka itself up.
+  std::string scrape = deps->metrics_text();
+  EXPECT_NE(scrape.find("\nsla_ready 0\n"), std::string::npos) << scrape;
+  EXPECT_NE(scrape.find("\nsla_kafka_up 1\n"), std::string::npos) << scrape;
+  EXPECT_GE(gauge(scrape, "sla_unacknowledged_outputs"), 1.0) << scrape;
+  EXPECT_GE(gauge(scrape, "sla_pending_commits"), 1.0) << scrape;
   for (const auto* t : {"sla.escalations", "sla.deadlines"}) ASSERT_TRUE(cluster_->set_partition_leader(t, 0, 1));
   EXPECT_TRUE(wait_for([&] { return stored_tickets() == 1; }, 30s));
   EXPECT_TRUE(wait_for([&] { return deps->ready().ready; }, 30s)) << deps->ready().reason;
   auto got = read_until([](const Received& r) { return r.escalation_ids.count("T1/response/0/breached/0") > 0; }, 30s);
   EXPECT_EQ(got.escalation_ids.count("T1/response/0/breached/0"), 1U);
+  scrape = deps->metrics_text();
+  EXPECT_NE(scrape.find("\nsla_ready 1\n"), std::string::npos) << scrape;
+  EXPECT_EQ(gauge(scrape, "sla_unacknowledged_outputs"), 0.0) << scrape;
+  EXPECT_EQ(d->daemon->probe().delivery_failures("sla.escalations"), 0.0) << "late is not failed";
   d->stop();
   ASSERT_TRUE(d->result) << d->result.error().message;
+}
+
+// Lateness is split so that an alert on it does not fire after every
+// restart: a timer that fell due while no instance served its partition is
+// caught up (mode="catch_up"); one due while this instance served it live
+// counts as live lateness. Breaches are counted by metric.
+TEST_F(DaemonTest, LatenessOfTimersDueDuringARestartIsCountedAsCatchUp) {
+  using Firing = sla::http::Probe::Firing;
+  auto first = run_daemon();
+  const auto wait_for = [&](const std::function<bool()>& cond, std::chrono::seconds timeout) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (!cond() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(20ms);
+    return cond();
+  };
+  const auto ready = [](Running& r) { return r.daemon->http_deps()->ready().ready; };
+  ASSERT_TRUE(wait_for([&] { return ready(*first); }, 30s));
+  // Due 3 s from now (1 min target, opened 57 s ago): pending when the first
+  // daemon stops, overdue when the second starts.
+  const EpochMillis due = sla::timerd::wall_now() + 3'000;
+  send_json("T1", event("t1-open", "T1", due - 60'000, R"("opened":{"plan":"gold","severity":"P1"})"));
+  ASSERT_TRUE(wait_for([&] { return first->daemon->probe().events_consumed("opened") >= 1.0; }, 30s));
+  first->stop();
+  ASSERT_TRUE(first->result) << first->result.error().message;
+  EXPECT_EQ(first->daemon->probe().fired_count("breached", "response", "gold", "P1"), 0.0) << "fired before it was due";
+  // The restart outlasts the due moment (the scenario, not a synchronisation).
+  while (sla::timerd::wall_now() < due + 500) std::this_thread::sleep_for(50ms);
+
+  auto second = run_daemon();
+  auto& probe = second->daemon->probe();
+  ASSERT_TRUE(wait_for([&] { return probe.fired_count("breached", "response", "gold", "P1") >= 1.0; }, 40s));
+  EXPECT_EQ(probe.lateness_count(Firing::kCatchUp), 1U);
+  EXPECT_GE(probe.lateness_sum(Firing::kCatchUp), 0.5) << "late by the restart at least";
+  EXPECT_EQ(probe.lateness_count(Firing::kLive), 0U) << "the restart's backlog counted as live lateness";
+
+  // Live now: a timer armed while it serves and due 1.5 s later fires as live.
+  ASSERT_TRUE(wait_for([&] { return ready(*second); }, 30s));
+  const EpochMillis due2 = sla::timerd::wall_now() + 1'500;
+  send_json("T2", event("t2-open", "T2", due2 - 60'000, R"("opened":{"plan":"gold","severity":"P1"})"));
+  ASSERT_TRUE(wait_for([&] { return probe.fired_count("breached", "response", "gold", "P1") >= 2.0; }, 40s));
+  EXPECT_EQ(probe.lateness_count(Firing::kLive), 1U);
+  EXPECT_LT(probe.lateness_sum(Firing::kLive), 5.0);
+  EXPECT_EQ(probe.lateness_count(Firing::kCatchUp), 1U);
+  // An event that arrives with its deadline already past fires at once: that
+  // is late input, not a late timer, and counts in neither histogram.
+  send_json("T3", event("t3-open", "T3", sla::timerd::wall_now() - 120'000, R"("opened":{"plan":"gold","severity":"P1"})"));
+  ASSERT_TRUE(wait_for([&] { return probe.fired_count("breached", "response", "gold", "P1") >= 3.0; }, 40s));
+  EXPECT_EQ(probe.lateness_count(Firing::kLive), 1U);
+  EXPECT_EQ(probe.lateness_count(Firing::kCatchUp), 1U);
+  second->stop();
+  ASSERT_TRUE(second->result) << second->result.error().message;
+}
+
+// An output Kafka never acknowledges (message.timeout.ms passes) is a
+// delivery failure: counted, and the daemon stops rather than commit past it.
+TEST_F(DaemonTest, AnOutputThatFailsForGoodIsCountedAsADeliveryFailure) {
+  cfg_.kafka.properties["message.timeout.ms"] = "1500";
+  auto d = run_daemon();
+  const auto deps = d->daemon->http_deps();
+  const auto end = std::chrono::steady_clock::now() + 30s;
+  while (!deps->ready().ready && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(deps->ready().ready) << deps->ready().reason;
+  ASSERT_TRUE(cluster_->set_partition_leader("sla.escalations", 0, -1));
+  send_json("T1", event("t1-open", "T1", sla::timerd::wall_now() - 60'500, R"("opened":{"plan":"gold","severity":"P1"})"));
+  d->thread.join();  // run() returns on the failure by itself
+  ASSERT_FALSE(d->result);
+  EXPECT_NE(d->result.error().message.find("failed"), std::string::npos) << d->result.error().message;
+  EXPECT_GE(d->daemon->probe().delivery_failures("sla.escalations"), 1.0);
+  const std::string scrape = deps->metrics_text();
+  EXPECT_NE(scrape.find("sla_delivery_failures_total{topic=\"sla.escalations\"}"), std::string::npos) << scrape;
+  ASSERT_TRUE(cluster_->set_partition_leader("sla.escalations", 0, 1));
 }
 
 }  // namespace

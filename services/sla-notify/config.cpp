@@ -80,9 +80,10 @@ Result<void> from_yaml(const YAML::Node& root, const std::string& file, Config& 
     SLA_GET(t, "dlq", c.topics.dlq);
   }
   if (const auto h = root["http"]) {
-    if (auto r = check_keys(h, {"address", "port"}, file, "http"); !r) return r;
+    if (auto r = check_keys(h, {"address", "port", "allowed_hosts"}, file, "http"); !r) return r;
     SLA_GET(h, "address", c.http.address);
     SLA_GET(h, "port", c.http.port);
+    SLA_GET(h, "allowed_hosts", c.http.allowed_hosts);
   }
   if (const auto t = root["tls"]) {
     if (auto r = check_keys(t, {"ca_file"}, file, "tls"); !r) return r;
@@ -116,6 +117,14 @@ Result<void> from_env(const kafka::Environment& env, Config& c) {
   str("SLA_NOTIFY_ROUTES", c.routes_path);
   str("SLA_NOTIFY_HTTP_ADDRESS", c.http.address);
   if (auto r = num("SLA_NOTIFY_HTTP_PORT", c.http.port); !r) return r;
+  if (auto it = env.find("SLA_NOTIFY_HTTP_ALLOWED_HOSTS"); it != env.end()) {
+    c.http.allowed_hosts.clear();
+    std::stringstream names(it->second);
+    for (std::string name; std::getline(names, name, ',');) {
+      const auto b = name.find_first_not_of(' ');
+      if (b != std::string::npos) c.http.allowed_hosts.push_back(name.substr(b, name.find_last_not_of(' ') - b + 1));
+    }
+  }
   str("SLA_NOTIFY_TOPIC_PAGES", c.topics.pages);
   str("SLA_NOTIFY_TOPIC_ESCALATIONS", c.topics.escalations);
   str("SLA_NOTIFY_TOPIC_INPUT", c.topics.input);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sla/base/result.hpp"
 #include "sla/kafka/config.hpp"
@@ -23,6 +24,9 @@ struct Topics {
 struct HttpSettings {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8081;
+  /// Host names served besides IP literals and localhost (sla/http/origin.hpp);
+  /// the PagerDuty webhook, signed, is exempt.
+  std::vector<std::string> allowed_hosts;
 };
 
 struct Config {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "sla/http/origin.hpp"
 #include "sla/notify/inbound.hpp"
 #include "sla/notify/payload.hpp"
 #include "sla/notify/signing.hpp"
@@ -343,6 +344,13 @@ Result<void> Daemon::run() {
 http::Response Daemon::handle(const http::Request& req) {
   const auto target = std::string_view(req.target().data(), req.target().size());
   const auto path = target.substr(0, target.find('?'));
+  // The webhook is called under the public name and proves itself by its
+  // signature; everything else answers only to IPs, localhost and the
+  // configured names, and no route takes a cross-origin POST.
+  const bool signed_route = path == "/v1/pagerduty/webhook";
+  if (auto denied = signed_route ? http::check_origin(req) : http::check_host_and_origin(req, config_.http.allowed_hosts)) {
+    return std::move(*denied);
+  }
   if (req.method() == bhttp::verb::get && path == "/healthz") return reply(req, bhttp::status::ok, "ok\n", "text/plain");
   if (req.method() == bhttp::verb::get && path == "/readyz") {
     if (ready()) return reply(req, bhttp::status::ok, "ready\n", "text/plain");

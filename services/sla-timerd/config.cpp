@@ -21,8 +21,10 @@ std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
   std::string item;
+  // Blanks around an item are dropped ("a, b" is what people write).
   while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
+    const auto first = item.find_first_not_of(" \t");
+    if (first != std::string::npos) out.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
   }
   return out;
 }
@@ -164,10 +166,11 @@ void read_topics_and_http(Settings& s, const yaml::Entries* top, Config& c) {
   s.text(t, "topics.pages", "SLA_TOPIC_PAGES", c.topics.pages);
   s.text(t, "topics.deadlines", "SLA_TOPIC_DEADLINES", c.topics.deadlines);
   s.text(t, "topics.dlq", "SLA_TOPIC_DLQ", c.topics.dlq);
-  const auto h = s.section(top, "http", {"address", "port", "tokens", "threads", "max_connections"});
+  const auto h = s.section(top, "http", {"address", "port", "tokens", "threads", "max_connections", "allowed_hosts"});
   s.text(h, "http.address", "SLA_HTTP_ADDRESS", c.http.address);
   s.number(h, "http.port", "SLA_HTTP_PORT", c.http.port, 0, 65'535);  // 0: any free port
   s.list(h, "http.tokens", "SLA_HTTP_TOKENS", c.http.tokens);
+  s.list(h, "http.allowed_hosts", "SLA_HTTP_ALLOWED_HOSTS", c.http.allowed_hosts);
   s.number(h, "http.threads", "SLA_HTTP_THREADS", c.http.threads, 1, 256);
   s.number(h, "http.max_connections", "SLA_HTTP_MAX_CONNECTIONS", c.http.max_connections, 1, 1'048'576);
 }

@@ -28,6 +28,8 @@ struct HttpSettings {
   std::vector<std::string> tokens;  ///< bearer tokens for /v1/*; empty = no auth
   std::uint32_t threads = 2;             ///< I/O threads (at least 2: a slow answer never holds up /healthz)
   std::uint32_t max_connections = 1024;  ///< open connections at most (server.hpp)
+  /// Host names served besides IP literals and localhost (sla/http/origin.hpp).
+  std::vector<std::string> allowed_hosts;
 };
 
 struct Config {
@@ -92,6 +94,7 @@ struct Config {
 /// Reads `path` (empty: defaults only) and lays the environment over it.
 /// Errors name the file and the key. Known variables: SLA_POLICY,
 /// SLA_HTTP_ADDRESS, SLA_HTTP_PORT, SLA_HTTP_TOKENS (comma-separated),
+/// SLA_HTTP_ALLOWED_HOSTS (comma-separated),
 /// SLA_TOPIC_INPUT/ESCALATIONS/PAGES/DEADLINES/DLQ, SLA_REDIS_HOST/PORT/DB/
 /// USERNAME/PASSWORD/KEY_PREFIX, SLA_POLL_MS, SLA_POLL_BATCH, SLA_COMMIT_INTERVAL_MS, SLA_BULK_LINGER_MS, SLA_APPLY_THREADS, SLA_MAX_EVENTS_PER_SECOND,
 /// SLA_DLQ_MAX_BYTES, SLA_ASSIGN_TIMEOUT_MS,

@@ -792,6 +792,7 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
     return http::policy_deadline(*http_policy_.load(), cal, start, d);
   };
   deps->bearer_tokens = config_.http.tokens;
+  deps->allowed_hosts = config_.http.allowed_hosts;
   return deps;
 }
 

@@ -122,8 +122,8 @@ def main():
         nsettings = yaml.safe_load(ncm["data"]["sla-notify.yaml"])
         if nsettings["routes"] != "/etc/sla-timer/routes.yaml" or "routes.yaml" not in ncm["data"]:
             fail("sla-notify's routes file is not /etc/sla-timer/routes.yaml from its ConfigMap")
-        if nsettings["http"] != {"address": "0.0.0.0", "port": 8081}:
-            fail(f"sla-notify's HTTP: {nsettings['http']}")
+        if nsettings["http"] != {"address": "0.0.0.0", "port": 8081, "allowed_hosts": ["notify.example.com"]}:
+            fail(f"sla-notify's HTTP (address and port from the chart, allowed_hosts from the values): {nsettings['http']}")
         for sm in by_kind["ServiceMonitor"]:
             eps = sm["spec"]["endpoints"]
             if not eps or eps[0].get("path") != "/metrics" or eps[0].get("port") != "http":

@@ -9,6 +9,7 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "sla/calendar/calendar.hpp"
+#include "sla/http/origin.hpp"
 #include "sla/policy/metric.hpp"
 
 namespace sla::http {
@@ -264,6 +265,8 @@ Response route(const Request& req, const Deps& deps) {
   const bool get = method == beast_http::verb::get;
   const bool post = method == beast_http::verb::post;
 
+  // First: a page in the operator's browser must learn nothing and change nothing.
+  if (auto denied = check_host_and_origin(req, deps.allowed_hosts)) return std::move(*denied);
   if (req.body().size() > deps.limits.max_body_bytes) {
     return error_response(req, 413,
                           "body of " + std::to_string(req.body().size()) + " bytes exceeds the limit of " +

@@ -53,6 +53,18 @@ TEST_F(ConfigTest, HttpThreadsAndConnectionCap) {
   EXPECT_EQ(c->http.max_connections, 200u);  // environment over file
 }
 
+TEST_F(ConfigTest, HttpAllowedHosts) {
+  auto c = sla::timerd::load_config("", {});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(c->http.allowed_hosts.empty());  // IP literals and localhost only
+  c = sla::timerd::load_config(write("http: {allowed_hosts: [sla.example.com, .svc.cluster.local]}\n"), {});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->http.allowed_hosts, (std::vector<std::string>{"sla.example.com", ".svc.cluster.local"}));
+  c = sla::timerd::load_config(write("http: {allowed_hosts: [a]}\n"), {{"SLA_HTTP_ALLOWED_HOSTS", "b, c"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->http.allowed_hosts, (std::vector<std::string>{"b", "c"}));
+}
+
 TEST_F(ConfigTest, FileValuesAndTheEnvironmentWins) {
   const auto path = write(
       "policy: /etc/sla/policy.yaml\n"

@@ -30,6 +30,16 @@ TEST(NotifyConfig, Defaults) {
   EXPECT_EQ(c->topics.input, "tickets.events");
   EXPECT_EQ(c->kafka.group_id, "sla-notify");
   EXPECT_EQ(c->ca_file, "");
+  EXPECT_TRUE(c->http.allowed_hosts.empty());
+}
+
+TEST(NotifyConfig, HttpAllowedHosts) {
+  auto c = load_config(write("http: {allowed_hosts: [notify.example.com]}\n"), {});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->http.allowed_hosts, (std::vector<std::string>{"notify.example.com"}));
+  c = load_config(write("http: {allowed_hosts: [a]}\n"), {{"SLA_NOTIFY_HTTP_ALLOWED_HOSTS", "b, c"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->http.allowed_hosts, (std::vector<std::string>{"b", "c"}));
 }
 
 TEST(NotifyConfig, FileThenEnvironmentWins) {

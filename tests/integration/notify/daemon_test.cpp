@@ -358,6 +358,9 @@ TEST_F(NotifyDaemon, PagerDutyAckWebhookProducesPageAcknowledged) {
                            R"("agent":{"summary":"Alice"},"data":{"id":"Q1","type":"incident","incident_key":"T-9/response/0/page/p0/1/db"}}})";
   auto request = [&](const std::string& sig) {
     http::Request req{boost::beast::http::verb::post, "/v1/pagerduty/webhook", 11};
+    // PagerDuty calls the public name, which is not in http.allowed_hosts:
+    // the signed webhook is exempt from the Host rule.
+    req.set(boost::beast::http::field::host, "notify.example.com");
     req.set("X-PagerDuty-Signature", sig);
     req.body() = body;
     req.prepare_payload();
@@ -381,6 +384,19 @@ TEST_F(NotifyDaemon, PagerDutyAckWebhookProducesPageAcknowledged) {
   h.target("/metrics");
   EXPECT_NE(daemon_->handle(h).body().find("sla_notify_pagerduty_webhooks_total{result=\"produced\"} 1"),
             std::string::npos);
+  // Host and Origin rules (sla/http/origin.hpp): a rebinding name reads
+  // nothing; a page on another site cannot post, even to the webhook.
+  h.set(boost::beast::http::field::host, "rebind.evil.example:8081");
+  EXPECT_EQ(daemon_->handle(h).result_int(), 421u);
+  h.set(boost::beast::http::field::host, "10.244.0.7:8081");
+  EXPECT_EQ(daemon_->handle(h).result_int(), 200u);
+  http::Request forged{boost::beast::http::verb::post, "/v1/pagerduty/webhook", 11};
+  forged.set(boost::beast::http::field::host, "127.0.0.1:8081");
+  forged.set(boost::beast::http::field::origin, "https://evil.example");
+  forged.set("X-PagerDuty-Signature", "v1=" + notify::hmac_sha256_hex("pd-secret", body));
+  forged.body() = body;
+  forged.prepare_payload();
+  EXPECT_EQ(daemon_->handle(forged).result_int(), 403u);
 }
 
 }  // namespace

@@ -91,13 +91,19 @@ struct Deps {
       deadline;
   /// Accepted bearer tokens for `/v1/*`. Empty: no authentication.
   std::vector<std::string> bearer_tokens;
+  /// Host names served besides IP literals and `localhost` (origin.hpp,
+  /// host_allowed: `.example.com` for a domain, `*` for any). Every route
+  /// checks Host (421) and, for POST and other unsafe methods, Origin (403).
+  std::vector<std::string> allowed_hosts;
   Limits limits;
 };
 
 /// Answers one request. Never throws; never blocks except inside Deps.
 /// Routes: GET /, /healthz, /readyz, /metrics, /v1/tickets, /v1/tickets/{id},
 /// /v1/policy; POST /v1/deadline, /v1/policy/validate. Errors are JSON
-/// `{"error": "..."}` with 400/401/404/405/413/500/501/503. The response
+/// `{"error": "..."}` with 400/401/403/404/405/413/421/500/501/503. Before
+/// routing, check_host_and_origin (origin.hpp) refuses a Host that is not
+/// served (421) and a cross-origin POST (403). The response
 /// keeps the request's HTTP version and keep-alive.
 [[nodiscard]] Response handle(const Request& request, const Deps& deps);
 

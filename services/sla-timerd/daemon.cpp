@@ -696,7 +696,10 @@ http::Readiness Daemon::readiness() const {
   } else if (loading_.load() > 0) {
     r.reason = "loading the state of assigned partitions";
   } else if (!kafka_ok_.load()) {
-    r.reason = "Kafka unreachable";
+    // With librdkafka's reason when it gave one: a refused SASL password
+    // or an untrusted broker certificate looks like any outage otherwise.
+    const std::string why = consumer_ ? consumer_->last_error() : std::string();
+    r.reason = why.empty() ? "Kafka unreachable" : "Kafka unreachable: " + why;
   } else if (committer_ && committer_->stalled()) {
     r.reason = "outputs not acknowledged by Kafka for over flush_timeout_ms";
   } else if (owned == 0) {

@@ -116,6 +116,19 @@ def main():
             if var not in names:
                 fail(f"full values: {var} is not set from a Secret")
         n = notify[0]["spec"]["template"]["spec"]["containers"][0]
+        # kafka.tls.caSecret: the CA file each container is told about sits
+        # in a mounted Secret holding that key.
+        for name, pod_spec, container in (("sla-timerd", pod, c),
+                                          ("sla-notify", notify[0]["spec"]["template"]["spec"], n)):
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            ca = env.get("SLA_KAFKA_PROPERTY_SSL_CA_LOCATION")
+            cmounts = {m["mountPath"]: m for m in container.get("volumeMounts", [])}
+            cvols = {v["name"]: v for v in pod_spec["volumes"]}
+            if not ca or os.path.dirname(ca) not in cmounts:
+                fail(f"{name}: the Kafka CA {ca} is not in a mounted folder")
+            secret = cvols[cmounts[os.path.dirname(ca)]["name"]].get("secret", {})
+            if secret.get("secretName") != "kafka-ca" or os.path.basename(ca) not in [i["path"] for i in secret.get("items", [])]:
+                fail(f"{name}: the Kafka CA {ca} does not come from the kafka-ca Secret: {secret}")
         if n["args"] != ["--config", "/etc/sla-timer/sla-notify.yaml"]:
             fail(f"sla-notify args: {n['args']}")
         ncm = configmaps[notify[0]["spec"]["template"]["spec"]["volumes"][0]["configMap"]["name"]]

@@ -15,10 +15,23 @@
 #                                              sent as they are, unvalidated (e.g.
 #                                              --producer-property max.request.size=N)
 #   kafka_broker.sh end-offsets DIR TOPIC      print "TOPIC:PARTITION:END_OFFSET" lines
+#   kafka_broker.sh client-env DIR             SASL_SSL mode: print the SLA_KAFKA_* lines a
+#                                              client needs (VAR=VALUE, one a line)
+#
+# SASL_SSL mode (opt-in: SLA_KAFKA_SECURITY=sasl_ssl at `start`): the broker
+# also listens on a SASL_SSL listener for clients, SCRAM-SHA-512 over TLS,
+# with a certificate for 127.0.0.1 and localhost signed by a CA made here
+# (openssl: DIR/tls/ca.crt, the broker's key in a PKCS12 keystore) and one
+# SCRAM user added when the storage is formatted (SLA_KAFKA_SCRAM_USER,
+# default "sla"; SLA_KAFKA_SCRAM_PASSWORD, default random). `client-env`
+# prints the settings for sla-timerd and slactl. `bootstrap` and the admin
+# subcommands keep using the PLAINTEXT listener, which like the controller
+# and inter-broker traffic stays on loopback; restart keeps every listener.
 #
 # The jars come from Maven Central through `mvn` (Debian package: maven) and
 # are cached in ${SLA_CACHE:-$HOME/.cache/sla-timer}/kafka-<version>/libs.
-# Needs java (17 or later), mvn (first run only) and python3 (free ports).
+# Needs java (17 or later), mvn (first run only), python3 (free ports) and,
+# for SASL_SSL, openssl.
 # Environment: SLA_KAFKA_VERSION, SLA_CACHE, SLA_KAFKA_HEAP (default 512m),
 # SLA_KAFKA_START_TIMEOUT (seconds, default 90), SLA_KAFKA_STOP_TIMEOUT (default 30).
 set -euo pipefail
@@ -134,6 +147,29 @@ java_cmd() {
     -cp "$LIBS/*")
 }
 
+# A CA and a broker certificate for 127.0.0.1 and localhost in DIR/tls, the
+# broker's key and chain as a PKCS12 keystore with password PASSWORD.
+make_tls() {
+  local dir="$1" password="$2" tls="$1/tls"
+  need openssl "install Debian's openssl package"
+  rm -rf "$tls"
+  mkdir -p "$tls"
+  {
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=sla-timer e2e CA" \
+      -keyout "$tls/ca.key" -out "$tls/ca.crt" &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$tls/broker.key" -out "$tls/broker.csr" &&
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$tls/broker.ext" &&
+      openssl x509 -req -in "$tls/broker.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial \
+        -days 2 -extfile "$tls/broker.ext" -out "$tls/broker.crt" &&
+      openssl pkcs12 -export -name broker -in "$tls/broker.crt" -inkey "$tls/broker.key" \
+        -certfile "$tls/ca.crt" -passout "pass:$password" -out "$tls/broker.p12"
+  } >"$tls/openssl.log" 2>&1 || { cat "$tls/openssl.log" >&2; die "making the test CA and broker certificate failed"; }
+}
+
+# Random letters and digits (passwords handed to the broker and clients).
+random_word() { head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
+
 # --- subcommands ------------------------------------------------------------
 
 start() {
@@ -147,17 +183,27 @@ start() {
   rm -rf "$dir/data" "$dir/logs"
   mkdir -p "$dir/data" "$dir/logs"
 
-  local ports port cport
-  ports="$(free_ports 2)"
-  port="${ports% *}"
-  cport="${ports#* }"
+  local security="${SLA_KAFKA_SECURITY:-plaintext}"
+  [[ "$security" == plaintext || "$security" == sasl_ssl ]] ||
+    die "SLA_KAFKA_SECURITY=$security: expected plaintext or sasl_ssl"
+  local ports port cport sport=""
+  ports="$(free_ports 3)"
+  read -r port cport sport <<<"$ports"
+  local listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
+  local advertised="PLAINTEXT://127.0.0.1:$port"
+  local protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  if [[ "$security" == sasl_ssl ]]; then
+    listeners+=",SASL_SSL://127.0.0.1:$sport"
+    advertised+=",SASL_SSL://127.0.0.1:$sport"
+    protocols+=",SASL_SSL:SASL_SSL"
+  fi
   cat >"$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=$listeners
+advertised.listeners=$advertised
+listener.security.protocol.map=$protocols
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/data
@@ -187,17 +233,59 @@ log4j.logger.state.change.logger=WARN
 log4j.logger.kafka.request.logger=WARN
 EOF
 
-  local id
+  local id scram=()
   id="$(cluster_id)"
+  rm -f "$dir/client.env"
+  if [[ "$security" == sasl_ssl ]]; then
+    local store_pw user="${SLA_KAFKA_SCRAM_USER:-sla}" password="${SLA_KAFKA_SCRAM_PASSWORD:-$(random_word)}"
+    store_pw="$(random_word)"
+    make_tls "$dir" "$store_pw"
+    cat >>"$dir/server.properties" <<EOF
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$dir/tls/broker.p12
+ssl.keystore.password=$store_pw
+ssl.key.password=$store_pw
+ssl.client.auth=none
+EOF
+    # KRaft keeps SCRAM credentials in the metadata log: the first user is
+    # written when the storage is formatted.
+    scram=(--add-scram "SCRAM-SHA-512=[name=$user,password=$password]")
+    cat >"$dir/client.env" <<EOF
+SLA_KAFKA_BROKERS=127.0.0.1:$sport
+SLA_KAFKA_SECURITY_PROTOCOL=sasl_ssl
+SLA_KAFKA_SASL_MECHANISM=SCRAM-SHA-512
+SLA_KAFKA_SASL_USERNAME=$user
+SLA_KAFKA_SASL_PASSWORD=$password
+SLA_KAFKA_PROPERTY_SSL_CA_LOCATION=$dir/tls/ca.crt
+EOF
+  fi
   java_cmd "$dir"
   if ! "${JAVA_CMD[@]}" kafka.tools.StorageTool format --cluster-id="$id" -c "$dir/server.properties" \
-        >"$dir/logs/format.log" 2>&1; then
+        "${scram[@]}" >"$dir/logs/format.log" 2>&1; then
     cat "$dir/logs/format.log" >&2
     die "formatting $dir/data failed"
   fi
 
   echo "127.0.0.1:$port" >"$dir/bootstrap"
   launch "$dir" "$port"
+  [[ "$security" != sasl_ssl ]] || wait_port "$dir" "$sport"
+}
+
+# Waits until the broker of DIR also serves on PORT (a second listener).
+wait_port() {
+  local dir="$1" port="$2" deadline=$((SECONDS + START_TIMEOUT))
+  until port_open "$port"; do
+    ((SECONDS < deadline)) || die "the broker does not listen on 127.0.0.1:$port (logs in $dir/logs)"
+    sleep 0.2
+  done
+}
+
+client_env() {
+  local dir="$1"
+  [[ -f "$dir/client.env" ]] || die "no SASL_SSL broker started from $dir (SLA_KAFKA_SECURITY=sasl_ssl at start)"
+  cat "$dir/client.env"
 }
 
 # Starts the formatted broker of DIR and waits until it serves on PORT.
@@ -294,7 +382,7 @@ end_offsets() {
     { tail -n 20 "$dir/logs/admin.log" >&2; die "end-offsets of $topic failed"; }
 }
 
-usage() { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 cmd="${1:-}"
 case "$cmd" in
@@ -306,5 +394,6 @@ case "$cmd" in
   create-topic) [[ $# -ge 4 ]] || usage; shift; create_topic "$@" ;;
   console-produce) [[ $# -ge 3 ]] || usage; shift; console_produce "$@" ;;
   end-offsets) [[ $# -eq 3 ]] || usage; end_offsets "$2" "$3" ;;
+  client-env) [[ $# -eq 2 ]] || usage; client_env "$2" ;;
   *) usage ;;
 esac

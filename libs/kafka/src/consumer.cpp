@@ -123,6 +123,7 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config, st
   std::unique_ptr<Consumer> self(new Consumer(std::move(options)));
   rd_kafka_conf_set_opaque(conf->get(), self.get());
   rd_kafka_conf_set_rebalance_cb(conf->get(), &Consumer::rebalance_trampoline);
+  rd_kafka_conf_set_error_cb(conf->get(), &Consumer::error_trampoline);
 
   std::array<char, 512> errstr{};
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr.data(), errstr.size());
@@ -319,7 +320,29 @@ bool Consumer::brokers_reachable(std::chrono::milliseconds timeout) const {
   const rd_kafka_metadata_t* md = nullptr;
   const auto err = rd_kafka_metadata(client_.get(), 0, nullptr, &md, static_cast<int>(timeout.count()));
   if (md != nullptr) rd_kafka_metadata_destroy(md);
-  return err == RD_KAFKA_RESP_ERR_NO_ERROR;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  const std::lock_guard lock(last_error_mutex_);
+  last_error_.clear();
+  return true;
+}
+
+std::string Consumer::last_error() const {
+  const std::lock_guard lock(last_error_mutex_);
+  return last_error_;
+}
+
+void Consumer::error_trampoline(rd_kafka_t* rk, int err, const char* reason, void* opaque) noexcept {
+  detail::log_client_error(rk, err, reason);
+  auto* self = static_cast<Consumer*>(opaque);
+  const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  try {
+    const std::lock_guard lock(self->last_error_mutex_);
+    // "1/1 brokers are down" follows the failure that says why: keep that.
+    if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !self->last_error_.empty()) return;
+    self->last_error_ = std::string(reason) + " (" + rd_kafka_err2name(code) + ")";
+  } catch (...) {
+    // Out of memory for a diagnostic: the log line above has it.
+  }
 }
 
 }  // namespace sla::kafka

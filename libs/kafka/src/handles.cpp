@@ -87,15 +87,17 @@ void log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
   logger()->log(from_syslog(level), "[{}] {}: {}", rd_kafka_name(rk), fac, buf);
 }
 
-void error_cb(rd_kafka_t* rk, int err, const char* reason, void* /*opaque*/) {
+void error_cb(rd_kafka_t* rk, int err, const char* reason, void* /*opaque*/) { log_client_error(rk, err, reason); }
+
+}  // namespace
+
+void log_client_error(rd_kafka_t* rk, int err, const char* reason) {
   const auto code = static_cast<rd_kafka_resp_err_t>(err);
   // Transport errors are routine during broker restarts: librdkafka retries.
   const bool fatal = code == RD_KAFKA_RESP_ERR__FATAL;
   logger()->log(fatal ? spdlog::level::err : spdlog::level::warn, "[{}] {}: {}", rd_kafka_name(rk),
                 rd_kafka_err2name(code), reason);
 }
-
-}  // namespace
 
 void install_log_callbacks(rd_kafka_conf_t* conf) {
   rd_kafka_conf_set_log_cb(conf, &log_cb);

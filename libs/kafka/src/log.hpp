@@ -17,4 +17,8 @@ std::shared_ptr<spdlog::logger> logger();
 /// librdkafka's internal threads; spdlog loggers are thread-safe.
 void install_log_callbacks(rd_kafka_conf_t* conf);
 
+/// Logs one client error as the installed error callback does (warn; err
+/// when fatal). For clients that install an error callback of their own.
+void log_client_error(rd_kafka_t* rk, int err, const char* reason);
+
 }  // namespace sla::kafka::detail

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -120,6 +121,14 @@ class Consumer {
   /// trip to the cluster; for readiness, not for every loop). Thread-safe.
   [[nodiscard]] bool brokers_reachable(std::chrono::milliseconds timeout) const;
 
+  /// Why the brokers are not reachable, as far as librdkafka said: the last
+  /// client error (`error_cb`) since brokers_reachable() last succeeded,
+  /// e.g. "SASL authentication error: Authentication failed ... (_AUTHENTICATION)"
+  /// or "SSL handshake failed: ... certificate verify failed ... (_SSL)".
+  /// "All brokers down" summaries do not replace a more specific reason.
+  /// Empty when none. Thread-safe (errors arrive on the poll() thread).
+  [[nodiscard]] std::string last_error() const;
+
   /// Leaves the group (`rd_kafka_consumer_close`): on_revoke runs for the
   /// remaining partitions, then the group rebalances without this member.
   /// Idempotent; the destructor calls it.
@@ -133,6 +142,7 @@ class Consumer {
 
  private:
   explicit Consumer(ConsumerOptions options);
+  static void error_trampoline(rd_kafka_t* rk, int err, const char* reason, void* opaque) noexcept;
   static void rebalance_trampoline(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                    rd_kafka_topic_partition_list_t* partitions, void* opaque) noexcept;
   void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) noexcept;
@@ -142,6 +152,8 @@ class Consumer {
   bool paused_all_ = false;
   bool closed_ = false;
   std::uint64_t errors_ = 0;
+  mutable std::mutex last_error_mutex_;
+  mutable std::string last_error_;  ///< guarded by last_error_mutex_
 };
 
 }  // namespace sla::kafka

@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   // stdout carries the data (JSON lines); diagnostics, including the Kafka
   // client's, go to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("slactl"));
-  CLI::App app{"slactl: sla-timer command line (deadline, validate, replay, policy diff, produce, tail)"};
+  CLI::App app{"slactl: sla-timer command line (deadline, validate, replay, report, policy diff, produce, tail)"};
   app.require_subcommand(1);
   int exit_code = 0;
   for (const auto& reg : sla::slactl::registry()) reg(app, exit_code);

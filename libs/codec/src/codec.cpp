@@ -66,6 +66,7 @@ void fill(pb::SlaEvent& e, const engine::SlaOutput& o) {
   e.set_cycle(o.cycle);
   if (o.deadline != 0) set_timestamp(e.mutable_deadline(), o.deadline);  // 0: no deadline (open-ended)
   set_timestamp(e.mutable_fired_at(), o.fired_at);
+  set_timestamp(e.mutable_started_at(), o.started_at);
   set_duration(e.mutable_elapsed(), o.elapsed_ms);
   set_duration(e.mutable_target(), o.target_ms);
   switch (o.kind) {
@@ -521,6 +522,64 @@ sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view bytes) {
     if (ps.has_next_page_at()) p.next_page_at = to_millis(ps.next_page_at());
   }
   return out;
+}
+
+namespace {
+
+bool parse_sla_event(std::string_view payload, ContentType type, pb::SlaEvent& e) {
+  if (type == ContentType::kProtobuf) return e.ParseFromArray(payload.data(), static_cast<int>(payload.size()));
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  return google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(payload.data(), payload.size()),
+                                                     &e, opts)
+      .ok();
+}
+
+void fill_kind(const pb::SlaEvent& e, engine::SlaOutput& o) {
+  switch (e.kind_case()) {
+    case pb::SlaEvent::kWarning:
+      o.kind = engine::SlaKind::kWarning;
+      o.threshold = e.warning().threshold();
+      break;
+    case pb::SlaEvent::kBreached:
+      o.kind = engine::SlaKind::kBreached;
+      o.reminder = e.breached().reminder();
+      break;
+    case pb::SlaEvent::kMet: o.kind = engine::SlaKind::kMet; break;
+    default: {
+      o.kind = engine::SlaKind::kEscalated;
+      o.step = e.escalated().step();
+      o.notify.assign(e.escalated().notify().begin(), e.escalated().notify().end());
+      o.page = e.escalated().page();
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+sla::Result<engine::SlaOutput> decode_sla_event(std::string_view payload, ContentType type) {
+  Scratch::Use scratch(Scratch::mine());
+  auto& e = *google::protobuf::Arena::CreateMessage<pb::SlaEvent>(scratch.arena());
+  if (!parse_sla_event(payload, type, e)) return sla::fail(ErrorCode::kInvalidArgument, "not an SlaEvent");
+  if (e.event_id().empty() || e.kind_case() == pb::SlaEvent::KIND_NOT_SET) {
+    return sla::fail(ErrorCode::kInvalidArgument, "SlaEvent without event_id or kind");
+  }
+  engine::SlaOutput o;
+  o.event_id = e.event_id();
+  o.ticket_id = e.ticket_id();
+  o.tenant_id = e.tenant_id();
+  o.plan = e.plan();
+  o.severity = e.severity();
+  o.metric = metric_of(e.metric());
+  o.cycle = e.cycle();
+  if (e.has_deadline()) o.deadline = to_millis(e.deadline());
+  o.fired_at = to_millis(e.fired_at());
+  if (e.has_started_at()) o.started_at = to_millis(e.started_at());
+  o.elapsed_ms = duration_millis(e.elapsed());
+  o.target_ms = duration_millis(e.target());
+  fill_kind(e, o);
+  return o;
 }
 
 std::string encode_output(const engine::Output& out) {

@@ -234,6 +234,7 @@ void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, EpochMillis due, c
   // catch-up and a re-emission after a crash carry the same bytes; when it
   // reached Kafka is the record's timestamp.
   o.fired_at = std::max(t_.sim.last_event_at, due == kNever ? t_.sim.last_event_at : due);
+  o.started_at = c.cycle_start;
   o.elapsed_ms = kind == SlaKind::kMet ? c.elapsed : std::max(elapsed_at(c, due), it != nullptr ? it->at : 0);
   o.target_ms = c.target_ms;
   o.kind = kind;

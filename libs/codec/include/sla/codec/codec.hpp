@@ -102,6 +102,13 @@ struct DeadlinesSnapshot {
 /// one. Fields absent from older writers (history, pages, fired) stay empty.
 [[nodiscard]] sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view bytes);
 
+/// Decodes an SlaEvent (protobuf binary, or proto3-JSON as `slactl tail` and
+/// `slactl replay` print it) back into an engine output: what the compliance
+/// reports read from `sla.escalations`. kInvalidArgument when it is not one
+/// (no event_id, or no kind). Records from before `started_at` existed decode
+/// with started_at 0.
+[[nodiscard]] sla::Result<engine::SlaOutput> decode_sla_event(std::string_view payload, ContentType type);
+
 /// Encodes an output as one line of proto3-JSON (no newline), with a
 /// top-level "topic" of "sla.escalations" or "sla.pages" wrapping the event:
 /// `{"topic":"sla.escalations","event":{...}}`. Deterministic.

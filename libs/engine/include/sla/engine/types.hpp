@@ -77,6 +77,7 @@ struct SlaOutput {
   std::uint32_t cycle = 0;
   EpochMillis deadline = 0;     ///< 0: the clock has no deadline (`within: none`)
   EpochMillis fired_at = 0;
+  EpochMillis started_at = 0;   ///< when this cycle of the clock started (event time)
   std::int64_t elapsed_ms = 0;  ///< counted time on the clock at fired_at
   std::int64_t target_ms = 0;   ///< the target's length in counted time
   SlaKind kind = SlaKind::kWarning;

@@ -1,0 +1,150 @@
+// SLA compliance and KPI reports (SPEC 6.2 `/v1/reports/compliance`, 6.3
+// `slactl report`): per metric x plan x severity x tenant over a period,
+// clocks started, met, breached, % met, median and p90 time to meet the
+// target (business time and wall time), and the breaches with links.
+//
+// The source is the `sla.escalations` log, not live state: `met` and the
+// breach (`breached`, reminder 0) are each emitted once per clock cycle under
+// a deterministic event_id, so a `Ledger` that keys clocks by
+// ticket/metric/cycle counts every outcome once however often the log repeats
+// it (at-least-once delivery, replays, restarts), and closed tickets, which
+// leave the daemon's views, are still in it.
+//
+// What the log does not say, and so no report says: when a breached clock was
+// finally met (the engine emits no `met` after a breach). Such clocks rank
+// after every met clock in the time figures; a median or p90 that falls on
+// them is reported as "over target" with no value, never as a guess.
+//
+// Pure: no I/O, no clock, no logs. Not thread-safe: one writer, or a copy.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "sla/base/clock.hpp"
+#include "sla/base/result.hpp"
+#include "sla/engine/types.hpp"
+
+namespace sla::report {
+
+/// The dimensions a report groups by (bit mask).
+enum Dimension : std::uint8_t { kByMetric = 1, kByPlan = 2, kBySeverity = 4, kByTenant = 8 };
+inline constexpr std::uint8_t kAllDimensions = kByMetric | kByPlan | kBySeverity | kByTenant;
+
+/// Parses "tenant,plan,severity,metric" (any subset, any order; empty = all).
+/// kInvalidArgument names an unknown dimension.
+[[nodiscard]] sla::Result<std::uint8_t> parse_group_by(std::string_view csv);
+
+struct Query {
+  EpochMillis from = 0;  ///< period [from, to), event time
+  EpochMillis to = 0;
+  std::optional<std::string> tenant;    ///< only this tenant's clocks
+  std::uint8_t group_by = kAllDimensions;
+  std::size_t max_breaches = 1000;      ///< breach rows listed per group (the counts are never capped)
+};
+
+/// One clock cycle as the log tells it.
+struct ClockRecord {
+  std::string ticket_id;
+  std::string tenant_id;
+  std::string plan;      ///< as of the outcome (a retarget may have changed it)
+  std::string severity;
+  engine::MetricKind metric = engine::MetricKind::kResponse;
+  std::uint32_t cycle = 0;
+  EpochMillis started_at = 0;              ///< 0: not in the log (records older than the field)
+  std::optional<EpochMillis> met_at;       ///< the `met` event's fired_at
+  std::int64_t met_elapsed_ms = 0;         ///< business time on the clock when met
+  std::optional<EpochMillis> breached_at;  ///< the breach's fired_at
+  EpochMillis deadline = 0;
+  std::int64_t target_ms = 0;
+};
+
+/// The clocks of an SLA event log, each once. Memory is bounded: past
+/// `max_clocks` new clocks are not kept and are counted in dropped(), and a
+/// report computed from such a ledger says it is incomplete.
+class Ledger {
+ public:
+  explicit Ledger(std::size_t max_clocks = SIZE_MAX) : max_clocks_(max_clocks) {}
+
+  /// Takes one SlaEvent. Returns true when it told the ledger something new
+  /// (a clock, its start, its met or its breach); duplicates return false.
+  bool add(const engine::SlaOutput& event);
+
+  [[nodiscard]] const std::vector<ClockRecord>& clocks() const { return clocks_; }
+  [[nodiscard]] std::uint64_t dropped() const { return dropped_; }
+
+ private:
+  std::size_t max_clocks_;
+  std::uint64_t dropped_ = 0;
+  std::unordered_map<std::string, std::size_t> index_;  // "ticket/metric/cycle" -> clocks_
+  std::vector<ClockRecord> clocks_;
+};
+
+/// A median or p90 (nearest rank: the value at rank ceil(p * n) of the n
+/// clocks decided in the period, met ones by their time, breached ones after
+/// them). `ms` is empty when the rank falls on a breached clock
+/// (`over_target`) or when no clock was decided.
+struct Figure {
+  std::optional<std::int64_t> ms;
+  bool over_target = false;
+};
+
+struct Times {
+  Figure median;
+  Figure p90;
+};
+
+struct Breach {
+  std::string ticket_id;
+  std::string tenant_id;
+  engine::MetricKind metric = engine::MetricKind::kResponse;
+  std::uint32_t cycle = 0;
+  EpochMillis deadline = 0;
+  EpochMillis breached_at = 0;
+  std::string link;  ///< the dashboard's ticket page: "/ticket?id=..."
+};
+
+/// One row. Dimensions not grouped by are empty.
+struct Group {
+  std::string metric;
+  std::string plan;
+  std::string severity;
+  std::string tenant;
+  std::uint64_t started = 0;   ///< cycles that started in the period (of those the log shows)
+  std::uint64_t met = 0;       ///< met in time, in the period
+  std::uint64_t breached = 0;  ///< breached in the period
+  std::optional<double> pct_met;  ///< 100 * met / (met + breached); none when both are 0
+  Times business;              ///< counted time (the target's calendar, pauses excluded)
+  Times wall;                  ///< fired_at - started_at
+  std::vector<Breach> breaches;   ///< by breach time, at most Query::max_breaches
+  bool breaches_truncated = false;
+};
+
+struct Report {
+  Query query;
+  std::vector<Group> groups;  ///< by metric order, then plan, severity, tenant
+  Group total;                ///< every clock of the query, no dimension
+  bool complete = true;       ///< false: the ledger dropped clocks (its bound)
+};
+
+/// Computes the report of `query` over `clocks` (a Ledger's). O(n log n).
+[[nodiscard]] Report compute(const std::vector<ClockRecord>& clocks, const Query& query, bool complete = true);
+
+/// The API shape (`/v1/reports/compliance`, `--format json`); see
+/// docs/operations.md "Compliance reports".
+[[nodiscard]] std::string to_json(const Report& report);
+/// A Markdown document: the table, then the breaches.
+[[nodiscard]] std::string to_markdown(const Report& report);
+/// One CSV row per group (RFC 4180 quoting), times in seconds.
+[[nodiscard]] std::string to_csv(const Report& report);
+/// A self-contained HTML page (no script; every value escaped).
+[[nodiscard]] std::string to_html(const Report& report);
+
+/// "2h5m", "45s", "1d2h": a duration for people.
+[[nodiscard]] std::string format_duration(std::int64_t ms);
+
+}  // namespace sla::report

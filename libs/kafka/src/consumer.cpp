@@ -323,6 +323,7 @@ bool Consumer::brokers_reachable(std::chrono::milliseconds timeout) const {
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
   const std::lock_guard lock(last_error_mutex_);
   last_error_.clear();
+  last_error_weight_ = -1;
   return true;
 }
 
@@ -331,15 +332,38 @@ std::string Consumer::last_error() const {
   return last_error_;
 }
 
+namespace {
+
+/// How much an error says about why the brokers are not reachable: a
+/// refused login or certificate (which stays until fixed) over a dropped
+/// connection or timeout (which follow it on every retry) over the "all
+/// brokers down" summary.
+int error_weight(rd_kafka_resp_err_t code) {
+  switch (code) {
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_SASL_MECHANISM:
+    case RD_KAFKA_RESP_ERR__SSL:
+    case RD_KAFKA_RESP_ERR__FATAL:
+      return 2;
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+      return 0;
+    default:
+      return 1;
+  }
+}
+
+}  // namespace
+
 void Consumer::error_trampoline(rd_kafka_t* rk, int err, const char* reason, void* opaque) noexcept {
   detail::log_client_error(rk, err, reason);
   auto* self = static_cast<Consumer*>(opaque);
   const auto code = static_cast<rd_kafka_resp_err_t>(err);
   try {
     const std::lock_guard lock(self->last_error_mutex_);
-    // "1/1 brokers are down" follows the failure that says why: keep that.
-    if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !self->last_error_.empty()) return;
+    if (error_weight(code) < self->last_error_weight_) return;
     self->last_error_ = std::string(reason) + " (" + rd_kafka_err2name(code) + ")";
+    self->last_error_weight_ = error_weight(code);
   } catch (...) {
     // Out of memory for a diagnostic: the log line above has it.
   }

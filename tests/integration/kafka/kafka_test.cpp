@@ -646,5 +646,27 @@ TEST_F(KafkaTest, BrokersReachableFollowsTheBroker) {
   EXPECT_TRUE(back);
 }
 
+TEST_F(KafkaTest, LastErrorSaysWhyTheBrokersAreUnreachable) {
+  ASSERT_TRUE(cluster_->create_topic("in", 1));
+  auto c = consumer("why", "in");
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->brokers_reachable(2s));
+  EXPECT_EQ(c->last_error(), "");
+  ASSERT_TRUE(cluster_->broker_down(1));
+  // Errors are served by poll(); poll until one is in, bounded.
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  while (c->last_error().empty() && std::chrono::steady_clock::now() < until) ASSERT_TRUE(c->poll(100ms));
+  EXPECT_FALSE(c->brokers_reachable(500ms));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c->poll(100ms));  // "all brokers down" arrives meanwhile
+  const std::string why = c->last_error();
+  EXPECT_NE(why.find("(_"), std::string::npos) << why;  // the error's name
+  EXPECT_EQ(why.find("_ALL_BROKERS_DOWN"), std::string::npos) << "the summary replaced the reason: " << why;
+  ASSERT_TRUE(cluster_->broker_up(1));
+  bool back = false;
+  for (int i = 0; i < 20 && !back; ++i) back = c->brokers_reachable(1s);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(c->last_error(), "");  // cleared once the brokers answer
+}
+
 }  // namespace
 }  // namespace sla::kafka

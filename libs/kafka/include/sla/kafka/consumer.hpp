@@ -125,7 +125,9 @@ class Consumer {
   /// client error (`error_cb`) since brokers_reachable() last succeeded,
   /// e.g. "SASL authentication error: Authentication failed ... (_AUTHENTICATION)"
   /// or "SSL handshake failed: ... certificate verify failed ... (_SSL)".
-  /// "All brokers down" summaries do not replace a more specific reason.
+  /// A refused login or certificate is not replaced by the dropped
+  /// connections and timeouts that follow it, and nothing is replaced by an
+  /// "all brokers down" summary.
   /// Empty when none. Thread-safe (errors arrive on the poll() thread).
   [[nodiscard]] std::string last_error() const;
 
@@ -153,7 +155,8 @@ class Consumer {
   bool closed_ = false;
   std::uint64_t errors_ = 0;
   mutable std::mutex last_error_mutex_;
-  mutable std::string last_error_;  ///< guarded by last_error_mutex_
+  mutable std::string last_error_;     ///< guarded by last_error_mutex_
+  mutable int last_error_weight_ = -1;  ///< guarded by last_error_mutex_; -1: none
 };
 
 }  // namespace sla::kafka

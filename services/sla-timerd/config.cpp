@@ -129,7 +129,9 @@ class Settings {
 
 void read_kafka(Settings& s, const yaml::Entries* top, Config& c) {
   const auto k = s.section(top, "kafka", {"brokers", "security_protocol", "sasl_mechanism", "sasl_username",
-                                          "sasl_password", "group_id", "client_id", "properties"});
+                                          "sasl_password", "group_id", "group_instance_id", "client_id",
+                                          "session_timeout_ms", "heartbeat_interval_ms", "assignment_strategy",
+                                          "properties"});
   // SLA_KAFKA_* are laid over these by kafka::with_env.
   s.text(k, "kafka.brokers", nullptr, c.kafka.brokers);
   s.text(k, "kafka.security_protocol", nullptr, c.kafka.security_protocol);
@@ -137,8 +139,27 @@ void read_kafka(Settings& s, const yaml::Entries* top, Config& c) {
   s.text(k, "kafka.sasl_username", nullptr, c.kafka.sasl_username);
   s.text(k, "kafka.sasl_password", nullptr, c.kafka.sasl_password);
   s.text(k, "kafka.group_id", nullptr, c.kafka.group_id);
+  s.text(k, "kafka.group_instance_id", nullptr, c.kafka.group_instance_id);
   s.text(k, "kafka.client_id", nullptr, c.kafka.client_id);
   s.map(k, "kafka.properties", c.kafka.properties);
+  // The broker bounds the session timeout (group.min/max.session.timeout.ms,
+  // 6 s and 30 min by default); these ranges only catch nonsense.
+  s.number(k, "kafka.session_timeout_ms", "SLA_KAFKA_SESSION_TIMEOUT_MS", c.group.session_timeout_ms, 1000, 3'600'000);
+  s.number(k, "kafka.heartbeat_interval_ms", "SLA_KAFKA_HEARTBEAT_INTERVAL_MS", c.group.heartbeat_interval_ms, 100,
+           3'600'000);
+  s.text(k, "kafka.assignment_strategy", "SLA_KAFKA_ASSIGNMENT_STRATEGY", c.group.assignment_strategy);
+}
+
+/// Checks between settings, once every value is final.
+void check_group(const GroupSettings& g, yaml::Reader& errors) {
+  if (g.heartbeat_interval_ms >= g.session_timeout_ms) {
+    errors.error_here("kafka.heartbeat_interval_ms (" + std::to_string(g.heartbeat_interval_ms) +
+                      ") must be below kafka.session_timeout_ms (" + std::to_string(g.session_timeout_ms) + ")");
+  }
+  const auto& a = g.assignment_strategy;
+  if (a != "cooperative-sticky" && a != "roundrobin" && a != "range") {
+    errors.error_here("kafka.assignment_strategy: '" + a + "' is not cooperative-sticky, roundrobin or range");
+  }
 }
 
 void read_redis(Settings& s, const yaml::Entries* top, Config& c) {
@@ -218,9 +239,11 @@ sla::Result<Config> load_config(const std::string& path, const Env& env) {
   read_redis(s, sections, c);
   read_topics_and_http(s, sections, c);
   c.kafka = kafka::with_env(c.kafka, env);
+  yaml::Reader checks("settings");
+  check_group(c.group, checks);
 
   std::string problems;
-  for (auto* r : {&file, &env_errors}) {
+  for (auto* r : {&file, &env_errors, &checks}) {
     for (const auto& e : r->take_sorted_errors()) problems += (problems.empty() ? "" : "\n") + yaml::format(e);
   }
   if (!problems.empty()) return sla::fail(ErrorCode::kInvalidArgument, problems);

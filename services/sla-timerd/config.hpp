@@ -32,9 +32,28 @@ struct HttpSettings {
   std::vector<std::string> allowed_hosts;
 };
 
+/// How the instances share the input partitions (the `kafka` section beside
+/// the connection settings). The defaults make a survivor take over a dead
+/// instance's partitions about 7 s after a kill (docs/operations.md, "Failover").
+struct GroupSettings {
+  /// `session.timeout.ms`: how long the group waits for a silent member
+  /// (killed, paused, cut off) before giving its partitions to the others.
+  /// 6000 is the broker's least by default (`group.min.session.timeout.ms`).
+  std::int64_t session_timeout_ms = 6000;
+  /// `heartbeat.interval.ms`: how often a member tells the group it lives,
+  /// and so how soon it learns of a rebalance. Below session_timeout_ms.
+  std::int64_t heartbeat_interval_ms = 1000;
+  /// `partition.assignment.strategy`: `cooperative-sticky` moves only the
+  /// partitions that change owner (the others keep being served, their
+  /// state stays loaded); `roundrobin` or `range` revoke every partition
+  /// on every rebalance. Every member of a group must use the same kind.
+  std::string assignment_strategy = "cooperative-sticky";
+};
+
 struct Config {
   std::string policy_path = "deploy/policies/sample.yaml";
   kafka::KafkaConfig kafka;
+  GroupSettings group;
   store::RedisOptions redis;
   Topics topics;
   HttpSettings http;
@@ -98,9 +117,9 @@ struct Config {
 /// SLA_TOPIC_INPUT/ESCALATIONS/PAGES/DEADLINES/DLQ, SLA_REDIS_HOST/PORT/DB/
 /// USERNAME/PASSWORD/KEY_PREFIX, SLA_POLL_MS, SLA_POLL_BATCH, SLA_COMMIT_INTERVAL_MS, SLA_BULK_LINGER_MS, SLA_APPLY_THREADS, SLA_MAX_EVENTS_PER_SECOND,
 /// SLA_DLQ_MAX_BYTES, SLA_ASSIGN_TIMEOUT_MS,
-/// SLA_MAX_LATENESS (a duration),
-/// and
-/// SLA_KAFKA_* (kafka::with_env).
+/// SLA_MAX_LATENESS (a duration), SLA_KAFKA_SESSION_TIMEOUT_MS,
+/// SLA_KAFKA_HEARTBEAT_INTERVAL_MS, SLA_KAFKA_ASSIGNMENT_STRATEGY, and
+/// SLA_KAFKA_* (kafka::with_env, e.g. SLA_KAFKA_GROUP_INSTANCE_ID).
 [[nodiscard]] sla::Result<Config> load_config(const std::string& path, const kafka::Environment& env);
 
 }  // namespace sla::timerd

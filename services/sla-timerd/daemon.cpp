@@ -135,6 +135,11 @@ sla::Result<void> Daemon::start() {
   // "Service"). kafka.properties overrides it.
   kafka::KafkaConfig consumer_config = config_.kafka;
   consumer_config.properties.try_emplace("max.partition.fetch.bytes", kConsumerFetchBytes);
+  // How fast a dead member's partitions move (Config::group); explicit
+  // kafka.properties win.
+  consumer_config.properties.try_emplace("session.timeout.ms", std::to_string(config_.group.session_timeout_ms));
+  consumer_config.properties.try_emplace("heartbeat.interval.ms", std::to_string(config_.group.heartbeat_interval_ms));
+  opts.assignment_strategy = config_.group.assignment_strategy;
   auto consumer = kafka::Consumer::create(consumer_config, {config_.topics.input}, std::move(opts));
   if (!consumer) return tl::unexpected(consumer.error());
   consumer_ = std::move(*consumer);

@@ -27,6 +27,7 @@ KafkaConfig with_env(KafkaConfig base, const Environment& env) {
   overlay("SLA_KAFKA_SASL_USERNAME", base.sasl_username);
   overlay("SLA_KAFKA_SASL_PASSWORD", base.sasl_password);
   overlay("SLA_KAFKA_GROUP_ID", base.group_id);
+  overlay("SLA_KAFKA_GROUP_INSTANCE_ID", base.group_instance_id);
   overlay("SLA_KAFKA_CLIENT_ID", base.client_id);
   constexpr std::string_view kPrefix = "SLA_KAFKA_PROPERTY_";
   for (const auto& [name, value] : env) {

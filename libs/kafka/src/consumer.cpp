@@ -113,6 +113,7 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config, st
   for (auto& [name, value] : to_properties(config)) props[name] = value;
   // The semantics this class promises; not overridable.
   props["group.id"] = config.group_id;
+  if (!config.group_instance_id.empty()) props["group.instance.id"] = config.group_instance_id;
   props["enable.auto.commit"] = "false";
   props["enable.auto.offset.store"] = "false";
   props["enable.partition.eof"] = "false";
@@ -121,6 +122,9 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config, st
   if (!conf) return tl::unexpected(conf.error());
 
   std::unique_ptr<Consumer> self(new Consumer(std::move(options)));
+  // Before joining, rd_kafka_rebalance_protocol() says "NONE" (and NULL once
+  // closed): what close() needs to know is what was configured.
+  self->cooperative_assignor_ = props["partition.assignment.strategy"].find("cooperative") != std::string::npos;
   rd_kafka_conf_set_opaque(conf->get(), self.get());
   rd_kafka_conf_set_rebalance_cb(conf->get(), &Consumer::rebalance_trampoline);
   rd_kafka_conf_set_error_cb(conf->get(), &Consumer::error_trampoline);
@@ -143,8 +147,9 @@ Result<std::unique_ptr<Consumer>> Consumer::create(const KafkaConfig& config, st
     self->closed_ = true;  // never joined: nothing to leave
     return tl::unexpected(to_error(err, "kafka consumer: subscribe"));
   }
-  detail::logger()->info("consumer {} joining group '{}' for {}", rd_kafka_name(rk), config.group_id,
-                         describe(subscription));
+  detail::logger()->info("consumer {} joining group '{}'{} for {} ({})", rd_kafka_name(rk), config.group_id,
+                         config.group_instance_id.empty() ? "" : " as static member '" + config.group_instance_id + "'",
+                         describe(subscription), props["partition.assignment.strategy"]);
   return self;
 }
 
@@ -156,6 +161,13 @@ void Consumer::close() {
   if (const auto err = rd_kafka_consumer_close(client_.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     detail::logger()->warn("consumer close: {}", rd_kafka_err2str(err));
   }
+  if (!assigned_once_ && cooperative_assignor_) {
+    // librdkafka < 2.3 asserts in rd_kafka_destroy() when the cooperative
+    // assignor never got an assignment (#4312): leave the handle to the
+    // process exit rather than abort a clean shutdown.
+    detail::logger()->info("consumer closed before its first assignment: handle left to the process exit");
+    (void)client_.release();
+  }
 }
 
 void Consumer::rebalance_trampoline(rd_kafka_t* /*rk*/, rd_kafka_resp_err_t err,
@@ -165,11 +177,13 @@ void Consumer::rebalance_trampoline(rd_kafka_t* /*rk*/, rd_kafka_resp_err_t err,
 
 void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions) noexcept {
   rd_kafka_t* rk = client_.get();
-  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+  const char* protocol = rd_kafka_rebalance_protocol(rk);
+  const bool cooperative = protocol != nullptr && std::strcmp(protocol, "COOPERATIVE") == 0;
   auto log = detail::logger();
   auto tps = to_vector(partitions);
 
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    assigned_once_ = true;
     for (auto& tp : tps) tp.offset = kOffsetStored;
     // A throwing handler is a broken invariant: noexcept terminates.
     if (options_.on_assign && !tps.empty()) options_.on_assign(tps);

@@ -43,6 +43,32 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
   EXPECT_EQ(c->apply_threads, 0);  // one per core
   EXPECT_EQ(c->http.threads, 2u);
   EXPECT_EQ(c->http.max_connections, 1024u);
+  // Takeover within 10 s of a kill (SPEC 7): not librdkafka's 45 s.
+  EXPECT_EQ(c->group.session_timeout_ms, 6000);
+  EXPECT_EQ(c->group.heartbeat_interval_ms, 1000);
+  EXPECT_EQ(c->group.assignment_strategy, "cooperative-sticky");
+  EXPECT_EQ(c->kafka.group_instance_id, "");
+}
+
+TEST_F(ConfigTest, GroupMembershipSettings) {
+  auto c = sla::timerd::load_config(write("kafka:\n  session_timeout_ms: 10000\n  heartbeat_interval_ms: 2000\n"
+                                          "  assignment_strategy: roundrobin\n  group_instance_id: timerd-0\n"),
+                                    {{"SLA_KAFKA_HEARTBEAT_INTERVAL_MS", "1500"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->group.session_timeout_ms, 10000);
+  EXPECT_EQ(c->group.heartbeat_interval_ms, 1500);  // environment over file
+  EXPECT_EQ(c->group.assignment_strategy, "roundrobin");
+  EXPECT_EQ(c->kafka.group_instance_id, "timerd-0");
+  c = sla::timerd::load_config("", {{"SLA_KAFKA_GROUP_INSTANCE_ID", "pod-7"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->kafka.group_instance_id, "pod-7");
+  c = sla::timerd::load_config("", {{"SLA_KAFKA_HEARTBEAT_INTERVAL_MS", "6000"}});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("must be below kafka.session_timeout_ms"), std::string::npos) << c.error().message;
+  c = sla::timerd::load_config("", {{"SLA_KAFKA_ASSIGNMENT_STRATEGY", "sticky"}});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("'sticky'"), std::string::npos) << c.error().message;
+  EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_KAFKA_SESSION_TIMEOUT_MS", "6s"}}));
 }
 
 TEST_F(ConfigTest, HttpThreadsAndConnectionCap) {

@@ -95,6 +95,8 @@ class KafkaTest : public ::testing::Test {
     return [n](const std::vector<Message>& got) { return got.size() >= n; };
   }
 
+  void group_splits_and_takes_over(const std::string& strategy);
+
   std::unique_ptr<MockCluster> cluster_;
 };
 
@@ -316,7 +318,9 @@ TEST_F(KafkaTest, CommittedOffsetIsUsedWhenOnAssignLeavesItStored) {
   EXPECT_EQ(got[0].offset, 4);
 }
 
-TEST_F(KafkaTest, GroupSplitsPartitionsAndTakesOverWhenAMemberLeaves) {
+/// Two members of `strategy` split four partitions, each revoked before its
+/// new owner gets it; when one leaves, the other takes its partitions.
+void KafkaTest::group_splits_and_takes_over(const std::string& strategy) {
   constexpr int kPartitions = 4;
   ASSERT_TRUE(cluster_->create_topic("in", kPartitions));
   struct Member {
@@ -325,8 +329,9 @@ TEST_F(KafkaTest, GroupSplitsPartitionsAndTakesOverWhenAMemberLeaves) {
   };
   Member a;
   Member b;
-  const auto options_for = [](Member& m) {
+  const auto options_for = [&strategy](Member& m) {
     ConsumerOptions o;
+    o.assignment_strategy = strategy;
     o.on_assign = [&m](std::vector<TopicPartition>& tps) {
       for (const auto& tp : tps) {
         EXPECT_TRUE(m.owned.insert(tp.partition).second) << "assigned twice: " << tp.partition;
@@ -379,6 +384,30 @@ TEST_F(KafkaTest, GroupSplitsPartitionsAndTakesOverWhenAMemberLeaves) {
   EXPECT_TRUE(b.owned.empty());
   ASSERT_TRUE(poll_both_until(ca.get(), nullptr, [&] { return a.owned.size() == kPartitions; }));
   for (const auto p : b_had) EXPECT_TRUE(a.owned.count(p)) << p;
+}
+
+TEST_F(KafkaTest, GroupSplitsPartitionsAndTakesOverWhenAMemberLeaves) { group_splits_and_takes_over("roundrobin"); }
+
+// Incremental: only the partitions that move are revoked and assigned
+// (rd_kafka_incremental_assign/unassign); the rest stay with their owner.
+TEST_F(KafkaTest, CooperativeGroupSplitsPartitionsAndTakesOver) {
+  group_splits_and_takes_over("cooperative-sticky");
+}
+
+// SIGTERM while sla-timerd starts: a cooperative consumer closed before any
+// assignment. close() must not ask librdkafka for the rebalance protocol
+// once closed (it answers NULL: a first version crashed on it here), and
+// keeps the handle when no assignment came (librdkafka 2.0.2 dereferences
+// the sticky assignor's missing state in rd_kafka_destroy() when the join
+// completed without a sync, #4312; that window is not reproduced here).
+TEST_F(KafkaTest, CooperativeConsumerClosedBeforeItsFirstAssignment) {
+  ASSERT_TRUE(cluster_->create_topic("early", 2));
+  ConsumerOptions o;
+  o.assignment_strategy = "cooperative-sticky";
+  auto c = consumer("early-group", "early", std::move(o));
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->assignment().empty());
+  c.reset();  // close() and the destructor, before any assignment
 }
 
 TEST_F(KafkaTest, DeadLetterKeepsTheBytesAndNamesTheSource) {

@@ -47,7 +47,8 @@ struct ConsumerOptions {
   /// partitions that change owner are revoked/assigned) is also handled, but
   /// librdkafka 2.0.2 aborts (assertion `assignor_state`, librdkafka #4312,
   /// fixed in 2.3.0) when such a consumer is destroyed before its first
-  /// assignment, e.g. on SIGTERM during start-up; use it only with >= 2.3.
+  /// assignment, e.g. on SIGTERM during start-up: close() then leaves the
+  /// group but does not destroy the handle (leaked until the process exits).
   std::string assignment_strategy = "roundrobin";
   /// Most messages one poll() returns.
   std::size_t max_batch = 1000;
@@ -153,6 +154,8 @@ class Consumer {
   ClientHandle client_;
   bool paused_all_ = false;
   bool closed_ = false;
+  bool assigned_once_ = false;  ///< an assignment arrived (see close(), librdkafka #4312)
+  bool cooperative_assignor_ = false;  ///< partition.assignment.strategy is cooperative-sticky
   std::uint64_t errors_ = 0;
   mutable std::mutex last_error_mutex_;
   mutable std::string last_error_;     ///< guarded by last_error_mutex_

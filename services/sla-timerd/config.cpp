@@ -209,6 +209,7 @@ void read_loop(Settings& s, const std::optional<yaml::Entries>& top, Config& c) 
   s.number(top, "dlq_max_bytes", "SLA_DLQ_MAX_BYTES", c.dlq_max_bytes, 4096, 1'000'000'000);
   s.number(top, "assign_timeout_ms", "SLA_ASSIGN_TIMEOUT_MS", c.assign_timeout_ms, 1000, 3'600'000);
   s.fixed_duration(top, "max_lateness", "SLA_MAX_LATENESS", c.max_lateness_ms);
+  s.number(top, "report_max_clocks", "SLA_REPORT_MAX_CLOCKS", c.report_max_clocks, 0, 100'000'000);
 }
 
 }  // namespace
@@ -230,7 +231,8 @@ sla::Result<Config> load_config(const std::string& path, const Env& env) {
     top = file.mapping(root, "the settings",
                        {"policy", "kafka", "redis", "topics", "http", "poll_ms", "flush_timeout_ms",
                         "embedded_partitions", "max_events_per_second", "poll_batch", "commit_interval_ms",
-                        "bulk_linger_ms", "apply_threads", "dlq_max_bytes", "assign_timeout_ms", "max_lateness"});
+                        "bulk_linger_ms", "apply_threads", "dlq_max_bytes", "assign_timeout_ms", "max_lateness",
+                        "report_max_clocks"});
   }
   const yaml::Entries* sections = top ? &*top : nullptr;
   Settings s(file, env_errors, env);

@@ -108,6 +108,11 @@ struct Config {
   /// than its ticket's newest event is applied exactly; an older one goes to
   /// the DLQ with reason `too_late` (SPEC 5.3; engine::EngineOptions).
   std::int64_t max_lateness_ms = 7LL * 24 * 3600 * 1000;
+  /// The most clock outcomes /v1/reports/compliance keeps in memory (about
+  /// 300 bytes each, read from `sla.escalations`); past it reports say they
+  /// are incomplete. 0: no compliance reports (and `sla.escalations` is not
+  /// read).
+  std::int64_t report_max_clocks = 1'000'000;
 };
 
 /// Reads `path` (empty: defaults only) and lays the environment over it.

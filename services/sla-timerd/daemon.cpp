@@ -154,6 +154,13 @@ sla::Result<void> Daemon::start() {
   fopts.kafka = config_.kafka;
   fopts.topic = config_.topics.deadlines;
   feed_ = std::make_unique<views::DeadlineFeed>(std::move(fopts), view_, [] { return wall_now(); });
+  if (config_.report_max_clocks > 0) {
+    views::ComplianceFeedOptions copts;
+    copts.kafka = config_.kafka;
+    copts.topic = config_.topics.escalations;
+    copts.max_clocks = static_cast<std::size_t>(config_.report_max_clocks);
+    compliance_ = std::make_shared<views::ComplianceFeed>(std::move(copts));
+  }
   // /readyz reads kafka_ok_; the metadata round trip (up to 1 s when the
   // brokers are slow) happens here, never on an HTTP thread or the loop.
   kafka_probe_ = std::jthread([this](std::stop_token stop) {
@@ -715,6 +722,38 @@ http::Readiness Daemon::readiness() const {
   return r;
 }
 
+namespace {
+
+// /v1/reports/compliance: computed on a thread of its own, one at a time,
+// within a time budget, so a report over a million clocks never holds an I/O
+// thread past the budget nor runs twice at once.
+std::function<sla::Result<nlohmann::json>(const report::Query&)> compliance_handler(
+    std::shared_ptr<views::ComplianceFeed> feed, std::shared_ptr<std::atomic<int>> running) {
+  return [feed = std::move(feed), running = std::move(running)](const report::Query& q) -> sla::Result<nlohmann::json> {
+    constexpr auto kBudget = std::chrono::seconds(10);
+    const auto state = feed->state();
+    if (!state.loaded) return sla::fail(ErrorCode::kUnavailable, "sla.escalations is still being read");
+    if (running->fetch_add(1) >= 1) {
+      running->fetch_sub(1);
+      return sla::fail(ErrorCode::kUnavailable, "another report is being computed; retry");
+    }
+    auto task = std::make_shared<std::packaged_task<nlohmann::json()>>([feed, running, q, state] {
+      auto j = nlohmann::json::parse(report::to_json(feed->report(q)));
+      j["view"] = {{"clocks", state.clocks}, {"dropped", state.dropped}, {"undecodable", state.undecodable}};
+      running->fetch_sub(1);
+      return j;
+    });
+    auto result = task->get_future();
+    std::thread([task] { (*task)(); }).detach();
+    if (result.wait_for(kBudget) != std::future_status::ready) {
+      return sla::fail(ErrorCode::kUnavailable, "the report took longer than 10 s");
+    }
+    return result.get();
+  };
+}
+
+}  // namespace
+
 std::shared_ptr<const http::Deps> Daemon::http_deps() {
   auto deps = std::make_shared<http::Deps>();
   deps->healthy = [] { return true; };
@@ -796,6 +835,7 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
     }
     return result.get();
   };
+  if (compliance_) deps->compliance = compliance_handler(compliance_, reports_running_);
   deps->deadline = [this](std::string_view cal, EpochMillis start, const calendar::Duration& d) {
     return http::policy_deadline(*http_policy_.load(), cal, start, d);
   };

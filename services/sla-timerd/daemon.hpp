@@ -54,6 +54,7 @@
 #include "sla/pipeline/schedule.hpp"
 #include "sla/store/store.hpp"
 #include "sla/views/deadline_view.hpp"
+#include "sla/views/compliance_feed.hpp"
 #include "sla/views/feed.hpp"
 
 namespace sla::timerd {
@@ -208,6 +209,11 @@ class Daemon {
   /// /v1/tickets answers from, fed from `sla.deadlines`; never the engines.
   std::shared_ptr<views::DeadlineView> view_ = std::make_shared<views::DeadlineView>();
   std::unique_ptr<views::DeadlineFeed> feed_;
+  /// /v1/reports/compliance: every clock's outcome from `sla.escalations`
+  /// (null when report_max_clocks is 0). Shared with the report tasks.
+  std::shared_ptr<views::ComplianceFeed> compliance_;
+  /// Compliance reports being computed (off the I/O threads, one at a time).
+  std::shared_ptr<std::atomic<int>> reports_running_ = std::make_shared<std::atomic<int>>(0);
   /// POST /v1/pages/{id}/ack: page_acknowledged events to the input topic.
   std::unique_ptr<kafka::Producer> ack_producer_;
   std::mutex ack_mu_;

@@ -259,6 +259,43 @@ Response ack_page(const Request& req, const Deps& deps, std::string_view raw_id)
   return json_response(req, 202, *r);
 }
 
+Response compliance_report(const Request& req, const Deps& deps, std::string_view query) {
+  if (!deps.compliance) return not_configured(req, "compliance reports");
+  auto params = parse_query(query);
+  if (!params) return error_response(req, 400, "malformed percent-encoding in the query string");
+  report::Query q;
+  std::optional<EpochMillis> from, to;
+  std::optional<std::string> group_by;
+  for (const auto& [name, value] : *params) {
+    if (name == "from" || name == "to") {
+      auto& slot = name == "from" ? from : to;
+      if (slot) return error_response(req, 400, name + " given twice");
+      auto t = calendar::parse_rfc3339(value);
+      if (!t) return error_response(req, 400, "bad " + name + ": " + t.error().message);
+      slot = *t;
+    } else if (name == "tenant") {
+      if (q.tenant) return error_response(req, 400, "tenant given twice");
+      if (value.empty() || value.size() > 256) return error_response(req, 400, "bad tenant: expected 1 to 256 characters");
+      q.tenant = value;
+    } else if (name == "group_by") {
+      if (group_by) return error_response(req, 400, "group_by given twice");
+      group_by = value;
+    } else {
+      return error_response(req, 400, "unknown query parameter '" + name + "' (expected from, to, tenant, group_by)");
+    }
+  }
+  if (!from || !to) return error_response(req, 400, "from and to (RFC 3339) are required");
+  if (*to <= *from) return error_response(req, 400, "to must be after from");
+  q.from = *from;
+  q.to = *to;
+  auto by = report::parse_group_by(group_by.value_or(""));
+  if (!by) return error_response(req, 400, by.error().message);
+  q.group_by = *by;
+  auto r = deps.compliance(q);
+  if (!r) return error_response(req, status_for(r.error().code), r.error().message);
+  return json_response(req, 200, *r);
+}
+
 Response route(const Request& req, const Deps& deps) {
   const auto [path, query] = split_target(std::string_view{req.target().data(), req.target().size()});
   const auto method = req.method();
@@ -302,6 +339,10 @@ Response route(const Request& req, const Deps& deps) {
       if (!deps.policy_summary) return not_configured(req, "the policy");
       return json_response(req, 200, deps.policy_summary());
     }
+    if (path == "/v1/reports/compliance") {
+      if (!get) return method_not_allowed(req, "GET");
+      return compliance_report(req, deps, query);
+    }
     if (path == "/v1/policy/validate") {
       if (!post) return method_not_allowed(req, "POST");
       if (!deps.validate_policy) return not_configured(req, "policy validation");
@@ -331,6 +372,10 @@ Response route(const Request& req, const Deps& deps) {
     if (!get) return method_not_allowed(req, "GET");
     if (!deps.metrics_text) return not_configured(req, "metrics");
     return make_response(req, 200, kPrometheusText, deps.metrics_text());
+  }
+  if (path == "/openapi.json") {
+    if (!get) return method_not_allowed(req, "GET");
+    return make_response(req, 200, "application/json", std::string(openapi_json()));
   }
   if (path == "/" || path == "/index.html") {
     if (!get) return method_not_allowed(req, "GET");

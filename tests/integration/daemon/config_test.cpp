@@ -202,7 +202,8 @@ TEST_F(ConfigTest, EveryProblemIsListedAtOnce) {
             path + ":5:28: http.tokens: expected a list, got a scalar 'a'\n" +
             path + ":6:1: unknown key 'colour' in the settings (expected one of: policy, kafka, redis, topics, "
                    "http, poll_ms, flush_timeout_ms, embedded_partitions, max_events_per_second, poll_batch, "
-                   "commit_interval_ms, bulk_linger_ms, apply_threads, dlq_max_bytes, assign_timeout_ms, max_lateness)\n"
+                   "commit_interval_ms, bulk_linger_ms, apply_threads, dlq_max_bytes, assign_timeout_ms, max_lateness, "
+                   "report_max_clocks)\n"
             "environment: SLA_POLL_BATCH: 0 is out of range (1..100000)\n"
             "environment: SLA_APPLY_THREADS: expected a whole number, got 'many'");
 }

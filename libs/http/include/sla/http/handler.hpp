@@ -20,6 +20,7 @@
 #include "sla/base/clock.hpp"
 #include "sla/base/result.hpp"
 #include "sla/calendar/duration.hpp"
+#include "sla/report/report.hpp"
 
 namespace sla::http {
 
@@ -89,6 +90,11 @@ struct Deps {
   std::function<sla::Result<EpochMillis>(std::string_view calendar, EpochMillis start,
                                          const calendar::Duration& duration)>
       deadline;
+  /// `GET /v1/reports/compliance?from=&to=[&tenant=][&group_by=]`: the
+  /// compliance report of [from, to) as JSON (report::to_json's shape).
+  /// kUnavailable -> 503 (the data is not loaded, or another report is being
+  /// computed).
+  std::function<sla::Result<nlohmann::json>(const report::Query& query)> compliance;
   /// Accepted bearer tokens for `/v1/*`. Empty: no authentication.
   std::vector<std::string> bearer_tokens;
   /// Host names served besides IP literals and `localhost` (origin.hpp,
@@ -99,8 +105,9 @@ struct Deps {
 };
 
 /// Answers one request. Never throws; never blocks except inside Deps.
-/// Routes: GET /, /healthz, /readyz, /metrics, /v1/tickets, /v1/tickets/{id},
-/// /v1/policy; POST /v1/deadline, /v1/policy/validate. Errors are JSON
+/// Routes: GET /, /healthz, /readyz, /metrics, /openapi.json, /v1/tickets,
+/// /v1/tickets/{id}, /v1/policy, /v1/reports/compliance; POST /v1/deadline,
+/// /v1/policy/validate. Errors are JSON
 /// `{"error": "..."}` with 400/401/403/404/405/413/421/500/501/503. Before
 /// routing, check_host_and_origin (origin.hpp) refuses a Host that is not
 /// served (421) and a cross-origin POST (403). The response
@@ -122,6 +129,10 @@ struct Deps {
 
 /// Percent-decodes `text` ('+' is kept). nullopt on a malformed escape.
 [[nodiscard]] std::optional<std::string> percent_decode(std::string_view text);
+
+/// The OpenAPI 3.1 document of this API (libs/http/openapi.json), served at
+/// GET /openapi.json.
+[[nodiscard]] std::string_view openapi_json() noexcept;
 
 /// The SRE dashboard: one self-contained HTML page (inline CSS and JS, no
 /// external assets) polling `/v1/tickets` and `/metrics`.

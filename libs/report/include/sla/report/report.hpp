@@ -64,7 +64,8 @@ struct ClockRecord {
 };
 
 /// The clocks of an SLA event log, each once. Memory is bounded: past
-/// `max_clocks` new clocks are not kept and are counted in dropped(), and a
+/// `max_clocks` new clocks are not kept (dropped() counts the SLA events
+/// of such clocks that were turned away, not distinct clocks), and a
 /// report computed from such a ledger says it is incomplete.
 class Ledger {
  public:

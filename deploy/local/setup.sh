@@ -40,6 +40,7 @@ PACKAGES=(
   dpkg-dev               # dpkg-shlibdeps: the Debian package's Depends (CPack)
   python3-venv           # kubernetes-validate's venv (tests/deploy/tools.sh)
   python3-yaml           # compose file checks (tests/deploy/check_compose.py)
+  prometheus             # promtool check rules on deploy/observability/ (tests/deploy/observability.sh)
 )
 
 missing=()

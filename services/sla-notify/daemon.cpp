@@ -63,6 +63,7 @@ Daemon::~Daemon() {
 }
 
 Result<void> Daemon::start() {
+  for (const auto& d : dispatcher_.routes().destinations) probe_.destination(d.name);
   ioc_ = std::make_unique<boost::asio::io_context>();
   webclient::ClientOptions copts;
   copts.ca_file = config_.ca_file;

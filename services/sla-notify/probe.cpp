@@ -70,6 +70,15 @@ Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
 Probe::~Probe() = default;
 
 void Probe::consumed(std::string_view topic) { consumed_->Add({{"topic", std::string(topic)}}).Increment(); }
+void Probe::destination(std::string_view d) {
+  for (const char* outcome : {"delivered", "retry", "dead_letter"}) {
+    deliveries_->Add({{"destination", std::string(d)}, {"outcome", outcome}});
+  }
+  request_seconds_->Add({{"destination", std::string(d)}}, seconds_buckets());
+  delivery_seconds_->Add({{"destination", std::string(d)}}, seconds_buckets());
+  queued_->Add({{"destination", std::string(d)}}).Set(0);
+}
+
 void Probe::delivery(std::string_view d, std::string_view outcome) {
   deliveries_->Add({{"destination", std::string(d)}, {"outcome", std::string(outcome)}}).Increment();
 }

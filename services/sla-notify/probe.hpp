@@ -32,6 +32,10 @@ class Probe {
   /// sla_notify_deliveries_total{destination,outcome}: one attempt's result;
   /// outcome "delivered", "retry", "dead_letter".
   void delivery(std::string_view destination, std::string_view outcome);
+  /// Creates a destination's series at 0 (deliveries by outcome, latencies,
+  /// queue), so they exist from the start: `increase()` in an alert sees
+  /// the first dead letter after a restart (deploy/observability).
+  void destination(std::string_view destination);
   /// sla_notify_request_seconds{destination}: one HTTPS request (connect
   /// included when a new connection was needed).
   void request_latency(std::string_view destination, double seconds);

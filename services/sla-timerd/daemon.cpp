@@ -69,6 +69,15 @@ Daemon::~Daemon() {
 }
 
 sla::Result<void> Daemon::start() {
+  // Every dead-letter reason and output topic at 0 from the start (see
+  // Probe::declare).
+  using codec::DecodeFailure;
+  probe_.declare({codec::to_string(DecodeFailure::kOversize), codec::to_string(DecodeFailure::kUndecodable),
+                  codec::to_string(DecodeFailure::kMissingField), codec::to_string(DecodeFailure::kInvalidField),
+                  codec::to_string(DecodeFailure::kAbsurdTimestamp), codec::to_string(DecodeFailure::kFieldTooLong),
+                  codec::to_string(DecodeFailure::kKeyMismatch), engine::kReasonUnknownPlanOrSeverity,
+                  engine::kReasonTooLate, engine::kReasonTicketBudget, "rejected", kafka::kOversizeReason},
+                 {config_.topics.escalations, config_.topics.pages, config_.topics.deadlines, config_.topics.dlq});
   kafka::ProducerOptions popts;
   popts.poll_on_produce = false;  // the loop and the committer poll; no queue round trip per record
   popts.on_delivery = [this](const kafka::DeliveryReport& r) {

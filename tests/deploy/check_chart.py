@@ -141,10 +141,18 @@ def main():
             eps = sm["spec"]["endpoints"]
             if not eps or eps[0].get("path") != "/metrics" or eps[0].get("port") != "http":
                 fail(f"ServiceMonitor {sm['metadata']['name']}: endpoints {eps}")
+        alerts = set()
         for g in by_kind["PrometheusRule"][0]["spec"]["groups"]:
             for r in g["rules"]:
                 if not r.get("alert") or not r.get("expr"):
                     fail(f"PrometheusRule: a rule without alert/expr: {r}")
+                alerts.add(r["alert"])
+        # Without values.metrics.prometheusRule.groups (the full values set none),
+        # the chart renders deploy/observability/alerts.yaml.
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "deploy", "observability", "alerts.yaml")) as f:
+            repo = {r["alert"] for g in yaml.safe_load(f)["groups"] for r in g["rules"]}
+        if alerts != repo:
+            fail(f"PrometheusRule alerts {sorted(alerts)} are not deploy/observability/alerts.yaml's {sorted(repo)}")
     else:
         if not policy.startswith("/usr/share/sla-timer/policies/"):
             fail(f"default values: the policy is {policy}, expected the image's seed policy")

@@ -187,6 +187,11 @@ void Probe::event_consumed(std::string_view kind, std::size_t n) {
   events_->Add({{"kind", std::string(kind)}}).Increment(static_cast<double>(n));
 }
 
+void Probe::declare(std::initializer_list<std::string_view> reasons, std::initializer_list<std::string_view> topics) {
+  for (const auto r : reasons) dlq_->Add({{"reason", std::string(r)}});
+  for (const auto t : topics) delivery_failures_->Add({{"topic", std::string(t)}});
+}
+
 void Probe::dlq(std::string_view reason) { dlq_->Add({{"reason", std::string(reason)}}).Increment(); }
 
 void Probe::consumer_lag(std::string_view topic, std::int32_t partition, std::int64_t lag) {

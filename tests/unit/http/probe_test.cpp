@@ -172,4 +172,16 @@ TEST(Probe, ProcessMetricsAreThoseOfThisProcess) {
   EXPECT_GT(value("process_start_time_seconds"), now - 86400);
 }
 
+TEST(Probe, DeclaredSeriesExistAtZeroBeforeAnything) {
+  sla::http::Probe probe;
+  EXPECT_EQ(probe.text().find("sla_dlq_total{"), std::string::npos);
+  probe.declare({"too_late", "undecodable"}, {"sla.escalations"});
+  const std::string text = probe.text();
+  EXPECT_NE(text.find("sla_dlq_total{reason=\"too_late\"} 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("sla_dlq_total{reason=\"undecodable\"} 0"), std::string::npos) << text;
+  EXPECT_NE(text.find("sla_delivery_failures_total{topic=\"sla.escalations\"} 0"), std::string::npos) << text;
+  probe.dlq("too_late");
+  EXPECT_EQ(probe.dlq_count("too_late"), 1.0);
+}
+
 }  // namespace

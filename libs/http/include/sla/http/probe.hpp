@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <initializer_list>
 #include <string_view>
 #include <unordered_map>
 
@@ -49,6 +50,12 @@ class Probe {
   void event_consumed(std::string_view kind, std::size_t n = 1);
   /// sla_dlq_total{reason}: one input sent to `sla.dlq`.
   void dlq(std::string_view reason);
+  /// Creates sla_dlq_total{reason} for each of `reasons` and
+  /// sla_delivery_failures_total{topic} for each of `topics` at 0, so the
+  /// series exist from the start: `increase()` in an alert sees the first
+  /// dead letter or failure after a restart, and a rule over them can be
+  /// checked against /metrics (deploy/observability).
+  void declare(std::initializer_list<std::string_view> reasons, std::initializer_list<std::string_view> topics);
   /// sla_consumer_lag{topic,partition}: messages behind the high watermark.
   void consumer_lag(std::string_view topic, std::int32_t partition, std::int64_t lag);
 

@@ -117,10 +117,11 @@ class Daemon {
   [[nodiscard]] std::optional<std::string> assign_failure() const;
   void on_revoke(const std::vector<kafka::TopicPartition>& parts, bool lost);
   /// One partition's share of a loop, on a worker: its messages applied in
-  /// order, its timers fired, the outputs produced. Touches only `p` and
-  /// thread-safe members.
+  /// order, its timers fired, the outputs produced. `more_queued`: the poll
+  /// returned a full batch (pipeline::PartitionSchedule::looked). Touches
+  /// only `p` and thread-safe members.
   void step(std::int32_t partition, Partition& p, std::span<const kafka::Message* const> messages, EpochMillis now,
-            const std::vector<kafka::PartitionLag>& lags);
+            const std::vector<kafka::PartitionLag>& lags, bool more_queued);
   /// Decodes and applies one partition's messages (engine::apply_batch, in
   /// chunks) and produces what they caused; undecodable and rejected ones go
   /// to the DLQ. Leaves `out` empty.
@@ -190,6 +191,7 @@ class Daemon {
   std::map<std::int32_t, Partition> partitions_;
   /// The messages of the current loop (the partitions' inboxes point into it).
   kafka::MessageBatch batch_;
+  std::size_t poll_max_batch_ = 1;  ///< the most messages one poll returns (ConsumerOptions::max_batch)
   std::atomic<bool> stop_{false};
   std::atomic<bool> reload_{false};
   std::atomic<bool> store_ok_{true};

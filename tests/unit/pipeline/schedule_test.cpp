@@ -91,6 +91,55 @@ TEST(PartitionSchedule, WhileConsumptionIsPausedTheHoldDoesNotRunOut) {
   EXPECT_FALSE(s.update(at(100, 5'000), 100, false, clock.now()));
 }
 
+// Found by tests/chaos: with a consumption limit the loop takes a few
+// messages a poll from the consumer's queue, where one partition's fetched
+// messages can sit behind another's for longer than the hold. That is the
+// loop holding them back, not a stalled fetch: the partition fired its
+// timers on the wall clock with half a ticket's lifecycle applied.
+TEST(PartitionSchedule, AFullPollIsNotAStalledFetch) {
+  ManualClock clock(kStart);
+  PartitionSchedule s(clock.now());
+  s.set_event_time(kStart - 60'000);
+  const auto stuck = at(100, 5'000);
+  for (int i = 0; i < 30; ++i) {  // 30 s of full polls, none of them this partition's
+    clock.advance(1'000);
+    s.looked(clock.now(), /*more_queued=*/true);
+    EXPECT_TRUE(s.update(stuck, 100, false, clock.now())) << i;
+  }
+  EXPECT_EQ(s.fire_until(clock.now()), kStart - 60'000);
+  // The queue runs dry and still nothing for it: stalled after all.
+  for (int i = 0; i < 10; ++i) {
+    clock.advance(1'000);
+    s.looked(clock.now(), false);
+    EXPECT_TRUE(s.update(stuck, 100, false, clock.now())) << i;
+  }
+  clock.advance(1);
+  s.looked(clock.now(), false);
+  EXPECT_FALSE(s.update(stuck, 100, false, clock.now()));
+}
+
+// Found by tests/chaos: an instance stopped (SIGSTOP) for longer than the
+// hold woke up and fired its partitions' timers on the wall clock at once.
+TEST(PartitionSchedule, TimeTheLoopDidNotRunIsNotAStalledFetch) {
+  ManualClock clock(kStart);
+  PartitionSchedule s(clock.now());
+  s.set_event_time(kStart - 60'000);
+  const auto stuck = at(100, 5'000);
+  clock.advance(500);
+  s.looked(clock.now(), false);
+  clock.advance(30'000);  // stopped
+  s.looked(clock.now(), false);
+  EXPECT_TRUE(s.update(stuck, 100, false, clock.now())) << "the hold restarts when the loop runs again";
+  for (int i = 0; i < 5; ++i) {  // gaps at the limit are the loop running: the hold runs
+    clock.advance(PartitionSchedule::kMaxLoopGapMs);
+    s.looked(clock.now(), false);
+    EXPECT_TRUE(s.update(stuck, 100, false, clock.now())) << i;
+  }
+  clock.advance(1);
+  s.looked(clock.now(), false);
+  EXPECT_FALSE(s.update(stuck, 100, false, clock.now()));
+}
+
 TEST(PartitionSchedule, PollWaitsForTheNextTimerOfACaughtUpPartitionOnly) {
   ManualClock clock(kStart);
   PartitionSchedule s(clock.now());

@@ -12,7 +12,8 @@
 // clock. A partition said to be behind that delivers nothing for
 // kMaxHoldMs (a stalled fetch, offsets removed by retention) fires on the
 // wall clock again, unless consumption is paused (then nothing can arrive:
-// it keeps holding).
+// it keeps holding), the consumer still has messages queued that the loop
+// has not taken yet, or the loop itself did not run (looked()).
 #pragma once
 
 #include <cstdint>
@@ -35,19 +36,33 @@ class PartitionSchedule {
  public:
   /// Behind this long without a message, a partition fires on the wall clock.
   static constexpr EpochMillis kMaxHoldMs = 10'000;
+  /// Longer than this between two looks of the loop: time nobody consumed.
+  static constexpr EpochMillis kMaxLoopGapMs = 2'000;
   /// An output fired more than this after it was due is a catch-up output.
   static constexpr EpochMillis kCatchUpMs = 1'000;
   static constexpr EpochMillis kNoEventTime = std::numeric_limits<EpochMillis>::min();
 
   /// Assigned at `now` (the hold counts from the assignment); behind until
   /// the consumer says otherwise.
-  explicit PartitionSchedule(EpochMillis now = 0) : last_progress_(now) {}
+  explicit PartitionSchedule(EpochMillis now = 0) : last_progress_(now), last_look_(now) {}
 
   /// Messages of the partition were consumed at `now`.
   void consumed(EpochMillis now) { last_progress_ = now; }
   /// Consumption resumed after a hold at `now`: the hold restarts with the
   /// fetches (a pause is not a stall).
   void resumed(EpochMillis now) { last_progress_ = now; }
+  /// The loop looks at the partition at `now`, before update().
+  /// `more_queued`: the consumer handed the loop as many messages as it
+  /// asked for (more are waiting in its queue): the loop is what holds
+  /// them back (the consumption limit, a long backlog), not the fetch,
+  /// though this partition's turn in the queue may be far off. A gap since
+  /// the previous look of more than kMaxLoopGapMs (the process was stopped,
+  /// the loop was blocked in a rebalance) is not a stalled fetch either.
+  /// Either restarts the hold.
+  void looked(EpochMillis now, bool more_queued) {
+    if (more_queued || now - last_look_ > kMaxLoopGapMs) last_progress_ = now;
+    last_look_ = now;
+  }
 
   /// The latest event time consumed (clamped to the receive time by the
   /// engine's batch clock); kNoEventTime before the first event.
@@ -85,6 +100,7 @@ class PartitionSchedule {
   bool behind_ = true;
   EpochMillis event_time_ = kNoEventTime;
   EpochMillis last_progress_ = 0;     ///< assignment, last message consumed, or last resume
+  EpochMillis last_look_ = 0;         ///< the loop's previous looked()
   EpochMillis last_bulk_output_ = 0;  ///< 0 before the first late output
 };
 

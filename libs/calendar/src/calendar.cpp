@@ -404,7 +404,9 @@ EpochMillis Calendar::next_open(EpochMillis t) const {
 }
 
 EpochMillis Calendar::next_close(EpochMillis t) const {
-  if (impl_->always_open) return kMaxInstant;
+  // 24x7 never closes: "none" is kMaxInstant, or t itself past it, so the
+  // answer is never before t (found by fuzzing: tests/fuzz/calendar).
+  if (impl_->always_open) return std::max(t, kMaxInstant);
   if (t < kMinInstant || t >= kMaxInstant) return t;
   int y = year_index(t);
   const Chunk* c = &impl_->chunk(y);

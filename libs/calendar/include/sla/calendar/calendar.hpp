@@ -116,7 +116,7 @@ class Calendar {
   /// Smallest open instant >= t (t itself if open); kMaxInstant if none.
   [[nodiscard]] EpochMillis next_open(EpochMillis t) const;
   /// Smallest closed instant >= t: `t` itself if closed at t, else the end of
-  /// the open run containing t. kMaxInstant for 24x7.
+  /// the open run containing t. For 24x7: kMaxInstant (t itself if later).
   [[nodiscard]] EpochMillis next_close(EpochMillis t) const;
   /// SPEC 2.2: the earliest T >= start with elapsed(start, T) == counted_millis.
   /// add(start, 0) == start; a negative count is treated as 0.

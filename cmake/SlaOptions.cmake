@@ -14,6 +14,18 @@ if(SLA_SANITIZE)
   target_link_options(sla_options INTERFACE -fsanitize=${SLA_SANITIZE})
 endif()
 
+# SLA_FUZZ (the `fuzz` preset, clang only): every project target gets
+# libFuzzer's coverage instrumentation and the fuzz targets in tests/fuzz link
+# the libFuzzer driver (tests/fuzz/README.md). Off: they build as
+# deterministic corpus runners with any compiler.
+option(SLA_FUZZ "Build tests/fuzz as libFuzzer binaries (clang)" OFF)
+if(SLA_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "SLA_FUZZ needs clang (the `fuzz` preset sets clang++)")
+  endif()
+  target_compile_options(sla_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()
+
 add_library(sla_warnings INTERFACE)
 option(SLA_WERROR "Treat warnings as errors" ON)
 target_compile_options(sla_warnings INTERFACE

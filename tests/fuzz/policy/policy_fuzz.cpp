@@ -1,7 +1,8 @@
-// Fuzz target for the policy loader (SPEC 8: "Fuzzed: ... policy loading").
-// LLVMFuzzerTestOneInput works with libFuzzer (clang -fsanitize=fuzzer) and
-// AFL++; without them, main() runs every file given on the command line (a
-// corpus run, ctest label `fuzz`), e.g. deploy/policies/*.yaml.
+// Fuzz target for the policy loader (SPEC 8: "Fuzzed: ... policy loading"):
+// YAML text loaded as POST /v1/policy/validate loads it (allow_files off: no
+// file of the host is read). LLVMFuzzerTestOneInput works with libFuzzer (the
+// `fuzz` preset); without it main() is the corpus runner
+// (sla/testing/fuzz_main.hpp) over the committed corpus and the seed policies.
 // Invariants: never throws or crashes; a policy is returned iff no errors;
 // every error has a message; lookups on a loaded policy are safe.
 #include <cstddef>
@@ -22,8 +23,9 @@ namespace {
 void check(std::string_view text) {
   sla::policy::LoadOptions opts;
   opts.file = "fuzz.yaml";
+  opts.allow_files = false;
   opts.read_file = [](const std::string&) -> sla::Result<std::string> {
-    return sla::fail(sla::ErrorCode::kNotFound, "no files while fuzzing");
+    std::abort();  // allow_files = false: the loader must never read a file
   };
   std::vector<sla::policy::LoadError> errors;
   auto policy = sla::policy::load_policy(text, opts, errors);

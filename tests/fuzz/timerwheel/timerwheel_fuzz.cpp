@@ -5,8 +5,8 @@
 // matches the reference's (deadline, schedule order) sequence; cancel and
 // reschedule agree on which handles are live, forged handles are refused;
 // size() and next_deadline() agree. With -DSLA_LIBFUZZER (clang -fsanitize=fuzzer) it is a libFuzzer
-// target; without, main() runs a few thousand pseudo-random programs (a
-// corpus run, ctest label `fuzz`).
+// target (the `fuzz` preset); without, main() runs a few thousand
+// pseudo-random programs and replays the committed corpus (ctest label `fuzz`).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -14,9 +14,11 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "sla/testing/fuzz_main.hpp"
 #include "sla/timerwheel/timer_wheel.hpp"
 
 namespace {
@@ -138,6 +140,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 #ifndef SLA_LIBFUZZER
 int main(int argc, char** argv) {
+  // timerwheel_fuzz PROGRAMS [DIR...]: PROGRAMS pseudo-random programs, then
+  // every file under each DIR (the committed corpus, regressions).
   const int programs = argc > 1 ? std::atoi(argv[1]) : 3000;
   std::mt19937_64 rng(20261123);
   std::vector<std::uint8_t> buf;
@@ -146,7 +150,19 @@ int main(int argc, char** argv) {
     for (auto& b : buf) b = static_cast<std::uint8_t>(rng());
     run(buf.data(), buf.size());
   }
-  std::printf("timerwheel_fuzz: %d programs ok\n", programs);
+  long replayed = 0;
+  for (int i = 2; i < argc; ++i) {
+    for (const auto& f : sla::testing::fuzz_corpus_files(argv[i])) {
+      std::string text;
+      if (!sla::testing::read_fuzz_input(f, text)) {
+        std::fprintf(stderr, "timerwheel_fuzz: cannot read %s\n", f.c_str());
+        return 1;
+      }
+      run(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+      ++replayed;
+    }
+  }
+  std::printf("timerwheel_fuzz: %d programs and %ld corpus inputs ok\n", programs, replayed);
   return 0;
 }
 #endif

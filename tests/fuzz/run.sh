@@ -23,6 +23,7 @@ work=$PWD/build/fuzz/runs/$target
 mkdir -p "$work/corpus" "$work/merged"
 inputs=()
 for d in "$src/corpus" "$src/seeds" "$src/regressions"; do [[ -d $d ]] && inputs+=("$root/$d"); done
+[[ $target == policy ]] && inputs+=("$root/deploy/policies")  # the seed policies (read only: not the first dir)
 dict=()
 [[ -f $src/$target.dict ]] && dict=(-dict="$root/$src/$target.dict")
 cd "$work"

@@ -3,6 +3,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <poll.h>
@@ -64,9 +65,11 @@ class Client {
     receive_timeout(stream_.socket());
   }
   bhttp::response<bhttp::string_body> request(bhttp::verb method, const std::string& target,
-                                              std::string body = {}, bool keep_alive = true) {
+                                              std::string body = {}, bool keep_alive = true,
+                                              const std::vector<std::pair<bhttp::field, std::string>>& headers = {}) {
     bhttp::request<bhttp::string_body> req{method, target, 11};
     req.set(bhttp::field::host, "127.0.0.1");
+    for (const auto& [name, value] : headers) req.set(name, value);
     req.keep_alive(keep_alive);
     req.body() = std::move(body);
     req.prepare_payload();
@@ -130,6 +133,26 @@ TEST(Server, StopWithAnIdleConnectionOpenAndRestart) {
   ASSERT_TRUE(server.start());
   Client client(server.port());
   EXPECT_EQ(client.request(bhttp::verb::get, "/healthz").result_int(), 200u);
+}
+
+TEST(Server, HostAndOriginAreCheckedOnTheWire) {
+  sla::http::Server server(loopback(), deps());
+  ASSERT_TRUE(server.start());
+  const std::string self = "127.0.0.1:" + std::to_string(server.port());
+  Client client(server.port());
+  // DNS rebinding: the browser sends the attacker's name as Host.
+  auto res = client.request(bhttp::verb::get, "/healthz", {}, true, {{bhttp::field::host, "rebind.evil.example"}});
+  EXPECT_EQ(res.result_int(), 421u);
+  EXPECT_EQ(client.request(bhttp::verb::get, "/healthz", {}, true, {{bhttp::field::host, self}}).result_int(), 200u);
+  // A page on another site posting: 403; the same request from the server's
+  // own page gets through to the route (501: no deadline calculator here).
+  const std::string body = R"({"calendar":"c","start":"2026-01-01T00:00:00Z","duration":"1h"})";
+  res = client.request(bhttp::verb::post, "/v1/deadline", body, true,
+                       {{bhttp::field::host, self}, {bhttp::field::origin, "http://evil.example"}});
+  EXPECT_EQ(res.result_int(), 403u);
+  res = client.request(bhttp::verb::post, "/v1/deadline", body, false,
+                       {{bhttp::field::host, self}, {bhttp::field::origin, "http://" + self}});
+  EXPECT_EQ(res.result_int(), 501u);
 }
 
 TEST(Server, IdleConnectionsTimeOut) {

@@ -41,6 +41,8 @@ PACKAGES=(
   python3-venv           # kubernetes-validate's venv (tests/deploy/tools.sh)
   python3-yaml           # compose file checks (tests/deploy/check_compose.py)
   prometheus             # promtool check rules on deploy/observability/ (tests/deploy/observability.sh)
+  # browser tests (tests/browser): playwright-core drives this chromium
+  chromium
 )
 
 missing=()

@@ -802,6 +802,15 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
     const auto query = views::to_query(params, now);
     return views::at_risk_json(view_->at_risk(query), query, feed_ ? feed_->freshness(now) : views::Freshness{});
   };
+  deps->pages = [this](const http::PagesParams& params) {
+    const EpochMillis now = clock_.now();
+    const views::UnackedQuery query{params.limit, params.tenant};
+    return views::unacked_json(view_->unacked_pages(query), query, now,
+                               feed_ ? feed_->freshness(now) : views::Freshness{});
+  };
+  deps->oncall = [this](std::optional<EpochMillis> at) {
+    return http::oncall_json(*http_policy_.load(), at.value_or(clock_.now()));
+  };
   deps->ack_page = [this](std::string_view page_id, std::string_view responder) -> sla::Result<nlohmann::json> {
     auto ticket_id = views::ticket_of_page(page_id);
     if (!ticket_id) return tl::unexpected(ticket_id.error());

@@ -421,6 +421,7 @@ void encode_deadlines(const engine::TicketView& v, EpochMillis as_of, std::strin
     if (c.deadline) set_timestamp(cs->mutable_deadline(), *c.deadline);
     cs->set_calendar(c.calendar);
     for (const auto& f : c.fired) cs->add_fired(f);
+    if (c.started_at != 0) set_timestamp(cs->mutable_started_at(), c.started_at);
   }
   d.set_opened(v.opened);
   d.set_resolved(v.resolved);
@@ -443,6 +444,15 @@ void encode_deadlines(const engine::TicketView& v, EpochMillis as_of, std::strin
     ps->set_pages_total(p.pages_total);
     ps->set_stopped(p.stopped);
     if (p.next_page_at) set_timestamp(ps->mutable_next_page_at(), *p.next_page_at);
+    ps->set_metric(to_proto(p.metric));
+    ps->set_cycle(p.cycle);
+    ps->set_state(p.state);
+    ps->set_level(p.level);
+    ps->set_attempt(p.attempt);
+    ps->set_rotation(p.rotation);
+    ps->set_responder(p.responder);
+    if (p.last_page_at) set_timestamp(ps->mutable_last_page_at(), *p.last_page_at);
+    if (p.ack_deadline) set_timestamp(ps->mutable_ack_deadline(), *p.ack_deadline);
   }
   d.SerializeToString(&bytes);
 }
@@ -507,6 +517,7 @@ sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view bytes) {
     if (cs.has_deadline()) c.deadline = to_millis(cs.deadline());
     c.calendar = cs.calendar();
     c.fired.assign(cs.fired().begin(), cs.fired().end());
+    if (cs.has_started_at()) c.started_at = to_millis(cs.started_at());
   }
   for (const auto& hs : d.history()) {
     v.history.push_back(engine::CycleRecord{metric_of(hs.metric()), hs.cycle(), to_millis(hs.started_at()),
@@ -520,6 +531,15 @@ sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view bytes) {
     p.pages_total = ps.pages_total();
     p.stopped = ps.stopped();
     if (ps.has_next_page_at()) p.next_page_at = to_millis(ps.next_page_at());
+    p.metric = metric_of(ps.metric());
+    p.cycle = ps.cycle();
+    p.state = ps.state();
+    p.level = ps.level();
+    p.attempt = ps.attempt();
+    p.rotation = ps.rotation();
+    p.responder = ps.responder();
+    if (ps.has_last_page_at()) p.last_page_at = to_millis(ps.last_page_at());
+    if (ps.has_ack_deadline()) p.ack_deadline = to_millis(ps.ack_deadline());
   }
   return out;
 }

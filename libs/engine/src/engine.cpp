@@ -14,6 +14,7 @@ namespace sla::engine {
 using detail::Clock;
 using detail::kNever;
 using detail::Ladder;
+using detail::LadderStop;
 using detail::Runner;
 using detail::StoredEvent;
 using detail::Ticket;
@@ -42,6 +43,55 @@ std::string_view to_string(PauseReason r) {
   }
   return "unknown";
 }
+
+namespace {
+
+std::string_view ladder_state(const Ladder& l, std::uint32_t pages_total) {
+  if (!l.stopped) return l.next == 0 ? "pending" : l.next < pages_total ? "paging" : "exhausted";
+  switch (static_cast<LadderStop>(l.stop_reason)) {
+    case LadderStop::kAcknowledged: return "acknowledged";
+    case LadderStop::kCycleEnded: return "cycle_ended";
+    case LadderStop::kResolved: return "resolved";
+    case LadderStop::kTargetGone: return "target_gone";
+    case LadderStop::kNone:
+    case LadderStop::kUnknown: break;
+  }
+  return "stopped";
+}
+
+/// A ladder as the ticket view shows it. The last page's level, responder and
+/// times are derived as fire_page() computed them: page k went out at the
+/// due time that page k+1's was counted from (next_at less k's ack timeout).
+PageLadderView ladder_view(const Ladder& l, const policy::Policy& policy) {
+  PageLadderView pv;
+  pv.key = l.key;
+  pv.target = l.target;
+  pv.metric = l.metric;
+  pv.cycle = l.cycle;
+  pv.pages_sent = l.next;
+  pv.stopped = l.stopped;
+  const auto* pt = policy.paging_target(l.target);
+  if (pt != nullptr) {
+    pv.pages_total = static_cast<std::uint32_t>(pt->levels.size()) * static_cast<std::uint32_t>(pt->repeat + 1);
+  }
+  if (!l.stopped && l.next < pv.pages_total) pv.next_page_at = l.next_at;
+  pv.state = std::string(ladder_state(l, pv.pages_total));
+  if (pt != nullptr && !pt->levels.empty() && l.next > 0) {
+    const auto levels = static_cast<std::uint32_t>(pt->levels.size());
+    const std::uint32_t k = l.next - 1;
+    const auto& level = pt->levels[k % levels];
+    const EpochMillis at = l.next_at - level.ack_timeout_ms;
+    pv.level = k % levels;
+    pv.attempt = k / levels;
+    pv.rotation = level.rotation_name;
+    pv.responder = level.responder(at);
+    pv.last_page_at = at;
+    pv.ack_deadline = l.next_at;
+  }
+  return pv;
+}
+
+}  // namespace
 
 struct Engine::Impl {
   explicit Impl(EngineOptions o) : options(o), wheel(0) {}
@@ -713,6 +763,7 @@ void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full,
     cv.fired.clear();
     cv.metric = metric;
     cv.cycle = c.cycle;
+    cv.started_at = c.cycle_start;
     const bool open_ended = c.target == nullptr || c.target->open_ended;
     if (!open_ended) cv.target_ms = c.target_ms;
     if (c.target != nullptr) cv.calendar.assign(c.target->calendar_name);
@@ -776,18 +827,7 @@ void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full,
     if (t->timer_at != kNever) v.next_due = t->timer_at;
     return;
   }
-  for (const auto& l : t->ladders()) {
-    PageLadderView pv;
-    pv.key = l.key;
-    pv.target = l.target;
-    pv.pages_sent = l.next;
-    pv.stopped = l.stopped;
-    if (const auto* pt = policy_->paging_target(l.target)) {
-      pv.pages_total = static_cast<std::uint32_t>(pt->levels.size()) * static_cast<std::uint32_t>(pt->repeat + 1);
-    }
-    if (!l.stopped && l.next < pv.pages_total) pv.next_page_at = l.next_at;
-    v.pages.push_back(std::move(pv));
-  }
+  for (const auto& l : t->ladders()) v.pages.push_back(ladder_view(l, *policy_));
   v.next_due.reset();
   if (t->timer_at != kNever) v.next_due = t->timer_at;
 }

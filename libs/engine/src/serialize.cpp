@@ -245,7 +245,8 @@ void put_ladders(Writer& w, std::span<const Ladder> ladders) {
     w.u(l.cycle);
     w.i(l.next_at);
     w.u(l.next);
-    w.b(l.stopped);
+    // 0 running, else the stop reason (>= 1): readers that know only a bool read it as stopped.
+    w.u(l.stopped ? std::max<std::uint8_t>(l.stop_reason, 1) : 0);
   }
 }
 
@@ -260,7 +261,9 @@ bool get_ladders(Reader& r, std::vector<Ladder>& out) {
     l.cycle = static_cast<std::uint32_t>(r.u());
     l.next_at = r.i();
     l.next = static_cast<std::uint32_t>(r.u());
-    l.stopped = r.b();
+    const auto stop = r.u();
+    l.stopped = stop != 0;
+    l.stop_reason = static_cast<std::uint8_t>(stop > kLadderStopMax ? 1 : stop);
   }
   return r.ok();
 }

@@ -299,6 +299,7 @@ void Runner::fire_page(Ladder& l) {
   const auto* pt = policy_.paging_target(l.target);
   if (pt == nullptr || pt->levels.empty()) {
     l.stopped = true;  // the target vanished with a policy reload
+    l.stop_reason = static_cast<std::uint8_t>(LadderStop::kTargetGone);
     return;
   }
   const auto levels = static_cast<std::uint32_t>(pt->levels.size());
@@ -337,9 +338,11 @@ void Runner::fire_page(Ladder& l) {
 
 void Runner::stop_ladders(std::string_view page_id) {
   for (auto& l : t_.ladders()) {
+    if (l.stopped) continue;  // keep the first reason (an ack after the cycle ended changes nothing)
     if (page_id.empty() || (page_id.substr(0, l.key.size()) == l.key &&
                             (page_id.size() == l.key.size() || page_id[l.key.size()] == '/'))) {
       l.stopped = true;
+      l.stop_reason = static_cast<std::uint8_t>(page_id.empty() ? LadderStop::kResolved : LadderStop::kAcknowledged);
     }
   }
 }
@@ -483,7 +486,10 @@ void Runner::end_cycle(Clock& c, Metric m, EpochMillis t, Outcome outcome) {
   // The pages a cycle started are about that cycle: once it ends (met,
   // cancelled, restarted) nobody needs waking for it any more.
   for (auto& l : t_.ladders()) {
-    if (l.metric == m && l.cycle == c.cycle) l.stopped = true;
+    if (l.metric == m && l.cycle == c.cycle && !l.stopped) {
+      l.stopped = true;
+      l.stop_reason = static_cast<std::uint8_t>(LadderStop::kCycleEnded);
+    }
   }
 }
 

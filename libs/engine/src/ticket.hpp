@@ -279,6 +279,17 @@ static_assert(sizeof(Clock) == 64);
 /// A paging ladder started by an escalation step with `page: true`. Part of
 /// the derived state: a recomputation rebuilds the ladders from the base
 /// snapshot's (Cold::base_ladders) as it rebuilds the clocks.
+/// Why a paging ladder stopped (Ladder::stop_reason).
+enum class LadderStop : std::uint8_t {
+  kNone = 0,
+  kUnknown = 1,       ///< state saved before reasons were kept
+  kAcknowledged = 2,  ///< a page_acknowledged for it
+  kCycleEnded = 3,    ///< its clock cycle ended (met, breached and met, cancelled, restarted)
+  kResolved = 4,      ///< the ticket was resolved
+  kTargetGone = 5,    ///< its paging target vanished with a policy reload
+};
+inline constexpr std::uint8_t kLadderStopMax = 5;
+
 struct Ladder {
   std::string key;  ///< "ticket/metric/cycle/page/<step id>/<target>"; page ids append "/level/attempt"
   std::string target;
@@ -287,6 +298,9 @@ struct Ladder {
   EpochMillis next_at = 0;  ///< due time of page `next`
   std::uint32_t next = 0;   ///< pages sent so far
   bool stopped = false;
+  /// Why it stopped (LadderStop; kUnknown for state saved before reasons
+  /// were kept). Stored in the byte that held `stopped`, so older state reads.
+  std::uint8_t stop_reason = 0;
 };
 
 /// An emitted output's id in 64 bits, exactly (no hash): the metric (2

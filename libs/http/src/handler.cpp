@@ -143,6 +143,69 @@ Response get_ticket(const Request& req, const Deps& deps, std::string_view raw_i
   return json_response(req, 200, *found);
 }
 
+/// `limit`: a positive integer; out of range or above the cap it is capped.
+/// nullopt (with `error` set) when it is not a positive integer.
+std::optional<std::size_t> parse_limit(const std::string& value, const Limits& limits, std::string& error) {
+  const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+  std::uint64_t n = 0;
+  const auto ec = digits ? std::from_chars(value.data(), value.data() + value.size(), n).ec : std::errc::invalid_argument;
+  if (!digits || (ec == std::errc{} && n == 0)) {
+    error = "bad limit '" + value + "': expected a positive integer";
+    return std::nullopt;
+  }
+  if (ec == std::errc::result_out_of_range || n > limits.max_limit) return limits.max_limit;
+  return static_cast<std::size_t>(n);
+}
+
+Response list_pages(const Request& req, const Deps& deps, std::string_view query) {
+  if (!deps.pages) return not_configured(req, "the page list");
+  auto params = parse_query(query);
+  if (!params) return error_response(req, 400, "malformed percent-encoding in the query string");
+  PagesParams p;
+  p.limit = deps.limits.default_limit;
+  bool seen_state = false, seen_limit = false;
+  for (const auto& [name, value] : *params) {
+    if (name == "state") {
+      if (seen_state) return error_response(req, 400, "state given twice");
+      seen_state = true;
+      if (value != "unacked") return error_response(req, 400, "bad state '" + value + "': expected unacked");
+      p.state = value;
+    } else if (name == "limit") {
+      if (seen_limit) return error_response(req, 400, "limit given twice");
+      seen_limit = true;
+      std::string error;
+      auto n = parse_limit(value, deps.limits, error);
+      if (!n) return error_response(req, 400, error);
+      p.limit = *n;
+    } else if (name == "tenant") {
+      if (p.tenant) return error_response(req, 400, "tenant given twice");
+      if (value.empty() || value.size() > 256) return error_response(req, 400, "bad tenant: expected 1 to 256 characters");
+      p.tenant = value;
+    } else {
+      return error_response(req, 400, "unknown query parameter '" + name + "' (expected state, limit, tenant)");
+    }
+  }
+  return json_response(req, 200, deps.pages(p));
+}
+
+Response get_oncall(const Request& req, const Deps& deps, std::string_view query) {
+  if (!deps.oncall) return not_configured(req, "the on-call view");
+  auto params = parse_query(query);
+  if (!params) return error_response(req, 400, "malformed percent-encoding in the query string");
+  std::optional<EpochMillis> at;
+  for (const auto& [name, value] : *params) {
+    if (name != "at") return error_response(req, 400, "unknown query parameter '" + name + "' (expected at)");
+    if (at) return error_response(req, 400, "at given twice");
+    auto t = calendar::parse_rfc3339(value);
+    if (!t) return error_response(req, 400, "bad at: " + t.error().message);
+    if (*t < 0 || *t >= calendar::Calendar::kMaxInstant) {
+      return error_response(req, 400, "bad at: outside 1970 to 2399");
+    }
+    at = *t;
+  }
+  return json_response(req, 200, deps.oncall(at));
+}
+
 Response list_at_risk(const Request& req, const Deps& deps, std::string_view query) {
   if (!deps.at_risk) return not_configured(req, "the at-risk list");
   auto params = parse_query(query);
@@ -185,17 +248,10 @@ Response list_at_risk(const Request& req, const Deps& deps, std::string_view que
     } else if (name == "limit") {
       if (seen_limit) return error_response(req, 400, "limit given twice");
       seen_limit = true;
-      const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
-      if (!digits) return error_response(req, 400, "bad limit '" + value + "': expected a positive integer");
-      std::uint64_t n = 0;
-      const auto ec = std::from_chars(value.data(), value.data() + value.size(), n).ec;
-      if (ec == std::errc{} && n == 0) {
-        return error_response(req, 400, "bad limit '" + value + "': expected a positive integer");
-      }
-      // Out of range or above the cap: capped, not refused.
-      limit = (ec == std::errc::result_out_of_range || n > deps.limits.max_limit)
-                  ? deps.limits.max_limit
-                  : static_cast<std::size_t>(n);
+      std::string error;
+      auto n = parse_limit(value, deps.limits, error);  // above the cap: capped, not refused
+      if (!n) return error_response(req, 400, error);
+      limit = *n;
     } else {
       return error_response(req, 400,
                                                         "unknown query parameter '" + name +
@@ -330,6 +386,14 @@ Response route(const Request& req, const Deps& deps) {
       if (!post) return method_not_allowed(req, "POST");
       return ack_page(req, deps, path.substr(kPagePrefix.size(), path.size() - kPagePrefix.size() - kAckSuffix.size()));
     }
+    if (path == "/v1/pages") {
+      if (!get) return method_not_allowed(req, "GET");
+      return list_pages(req, deps, query);
+    }
+    if (path == "/v1/oncall") {
+      if (!get) return method_not_allowed(req, "GET");
+      return get_oncall(req, deps, query);
+    }
     if (path == "/v1/deadline") {
       if (!post) return method_not_allowed(req, "POST");
       return post_deadline(req, deps);
@@ -377,13 +441,16 @@ Response route(const Request& req, const Deps& deps) {
     if (!get) return method_not_allowed(req, "GET");
     return make_response(req, 200, "application/json", std::string(openapi_json()));
   }
-  if (path == "/" || path == "/index.html") {
+  if (auto asset = dashboard_asset(path)) {
     if (!get) return method_not_allowed(req, "GET");
-    Response res = make_response(req, 200, "text/html; charset=utf-8", std::string(dashboard_html()));
-    // The page is self-contained: forbid every external load.
+    Response res = make_response(req, 200, asset->content_type, std::string(asset->body));
+    // The pages load their own script and style sheet and call this origin's
+    // API, nothing else: no inline code, no external load, no framing.
     res.set("Content-Security-Policy",
-            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'");
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
     return res;
   }
   return error_response(req, 404, "no such route: " + std::string(path));

@@ -21,12 +21,38 @@ json instant(std::optional<EpochMillis> t) {
 
 }  // namespace
 
+json ladder_json(const engine::PageLadderView& p) {
+  json last = nullptr;
+  if (p.last_page_at) {
+    last = {{"level", p.level},
+            {"attempt", p.attempt},
+            {"rotation", p.rotation.empty() ? json(nullptr) : json(p.rotation)},
+            {"responder", p.responder},
+            {"at", instant(p.last_page_at)},
+            {"ack_deadline", instant(p.ack_deadline)}};
+  }
+  return {
+      {"key", p.key},
+      {"metric", policy::to_string(p.metric)},
+      {"cycle", p.cycle},
+      {"target", p.target},
+      {"state", p.state.empty() ? std::string(p.stopped ? "stopped" : "paging") : p.state},
+      {"pages_sent", p.pages_sent},
+      {"pages_total", p.pages_total},
+      {"stopped", p.stopped},
+      {"next_page_at", instant(p.next_page_at)},
+      {"last_page", std::move(last)},
+  };
+}
+
 json ticket_json(const engine::TicketView& t, EpochMillis now) {
   json clocks = json::array();
   for (const auto& c : t.clocks) {
     json cj = {
         {"metric", policy::to_string(c.metric)},
         {"cycle", c.cycle},
+        {"started_at", c.started_at != 0 ? instant(c.started_at) : json(nullptr)},
+        {"wall_ms", c.started_at != 0 ? json(std::max<std::int64_t>(now - c.started_at, 0)) : json(nullptr)},
         {"state", engine::to_string(c.state)},
         {"pause_reason", c.pause_reason == engine::PauseReason::kNone
                              ? json(nullptr)
@@ -50,19 +76,13 @@ json ticket_json(const engine::TicketView& t, EpochMillis now) {
         {"started_at", calendar::format_rfc3339(h.started_at)},
         {"ended_at", calendar::format_rfc3339(h.ended_at)},
         {"elapsed_ms", h.elapsed_ms},
+        {"wall_ms", h.ended_at - h.started_at},
         {"outcome", h.outcome},
     });
   }
   json pages = json::array();
   for (const auto& p : t.pages) {
-    pages.push_back({
-        {"key", p.key},
-        {"target", p.target},
-        {"pages_sent", p.pages_sent},
-        {"pages_total", p.pages_total},
-        {"stopped", p.stopped},
-        {"next_page_at", instant(p.next_page_at)},
-    });
+    pages.push_back(ladder_json(p));
   }
   return {
       {"ticket_id", t.ticket_id},
@@ -121,6 +141,57 @@ json at_risk_json(std::vector<engine::AtRisk> items, EpochMillis now, std::int64
       {"tickets", std::move(tickets)},
       {"by_plan_severity", std::move(by)},
   };
+}
+
+namespace {
+
+json shift_json(const policy::OnCallShift& s) {
+  return {{"member", s.member}, {"from", instant(s.from)}, {"until", instant(s.until)}, {"overridden", s.overridden}};
+}
+
+json rotation_json(const policy::Rotation& r, EpochMillis at) {
+  const auto current = r.shift_at(at);
+  json overrides = json::array();
+  for (const auto& o : r.overrides) {
+    if (o.to <= at) continue;
+    overrides.push_back({{"member", o.member},
+                         {"from", instant(o.from)},
+                         {"to", instant(o.to)},
+                         {"from_local", o.from_text},
+                         {"to_local", o.to_text},
+                         {"active", o.from <= at}});
+  }
+  return {{"name", r.name},
+          {"timezone", r.timezone},
+          {"shift", r.shift_text},
+          {"handoff", r.handoff_text},
+          {"members", r.members},
+          {"current", shift_json(current)},
+          {"next", current.until > at ? shift_json(r.shift_at(current.until)) : json(nullptr)},
+          {"overrides", std::move(overrides)}};
+}
+
+}  // namespace
+
+json oncall_json(const policy::Policy& p, EpochMillis at) {
+  json rotations = json::array();
+  for (const auto& [name, r] : p.rotations()) rotations.push_back(rotation_json(r, at));
+  json targets = json::array();
+  for (const auto& [name, t] : p.paging_targets()) {
+    json levels = json::array();
+    for (const auto& l : t.levels) {
+      levels.push_back({{"rotation", l.rotation != nullptr ? json(l.rotation_name) : json(nullptr)},
+                        {"member", l.rotation != nullptr ? json(nullptr) : json(l.member)},
+                        {"responder", l.responder(at)},
+                        {"ack_timeout", l.ack_timeout_text}});
+    }
+    targets.push_back({{"name", name}, {"repeat", t.repeat}, {"levels", std::move(levels)}});
+  }
+  return {{"at", instant(at)},
+          {"policy_id", p.id()},
+          {"version", p.version()},
+          {"rotations", std::move(rotations)},
+          {"targets", std::move(targets)}};
 }
 
 json policy_json(const policy::Policy& p) {

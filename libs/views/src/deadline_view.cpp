@@ -56,6 +56,8 @@ EpochMillis saturating_add(EpochMillis a, std::int64_t b) noexcept {
 
 }  // namespace
 
+bool unacked_page(const engine::PageLadderView& p) noexcept { return !p.stopped && p.pages_sent > 0; }
+
 bool at_risk_candidate(const engine::ClockView& c) noexcept {
   if (!c.deadline || !c.target_ms) return false;
   switch (c.state) {
@@ -81,9 +83,30 @@ struct Index {
   std::map<WideKey, Tree> wide;
   std::map<NarrowKey, Tree> narrow;
   std::size_t clocks = 0;
+  /// Tickets with an unacknowledged page, by (oldest such page, hash, slot).
+  Tree unacked;
+  std::size_t unacked_ladders = 0;
+
+  void index_unacked(const ViewTicket& t, std::uint64_t h, std::uint32_t slot, bool insert) {
+    std::size_t n = 0;
+    EpochMillis oldest = std::numeric_limits<EpochMillis>::max();
+    for (const auto& p : t.view.pages) {
+      if (!unacked_page(p)) continue;
+      ++n;
+      oldest = std::min(oldest, p.last_page_at.value_or(0));
+    }
+    if (n == 0) return;
+    const Key k{oldest, h, 0, slot};
+    if (insert) {
+      if (unacked.insert(k).second) unacked_ladders += n;
+    } else if (unacked.erase(k)) {
+      unacked_ladders -= n;
+    }
+  }
 
   void index(const ViewTicket& t, std::uint32_t slot, bool insert) {
     const std::uint64_t h = id_hash(t.view.ticket_id);
+    index_unacked(t, h, slot, insert);
     for (const auto& c : t.view.clocks) {
       if (!at_risk_candidate(c)) continue;
       const auto m = static_cast<std::uint8_t>(c.metric);
@@ -229,6 +252,27 @@ std::shared_ptr<const ViewTicket> DeadlineView::ticket(std::string_view id) cons
   const auto it = x.by_id.find(std::string(id));
   if (it == x.by_id.end()) return nullptr;
   return x.slots[it->second];
+}
+
+UnackedResult DeadlineView::unacked_pages(const UnackedQuery& q) const {
+  UnackedResult out;
+  const ReadGuard guard(*impl_);
+  const Index& x = guard.index();
+  out.total = x.unacked_ladders;
+  for (auto it = x.unacked.begin(); it != x.unacked.end(); ++it) {
+    const auto& t = x.slots[it->slot];
+    if (q.tenant && t->view.tenant_id != *q.tenant) {
+      continue;
+    }
+    for (std::size_t i = 0; i < t->view.pages.size(); ++i) {
+      if (!unacked_page(t->view.pages[i])) continue;
+      if (q.tenant) ++out.matched;
+      if (out.items.size() < q.limit) out.items.push_back(UnackedItem{t, i});
+    }
+    if (!q.tenant && out.items.size() >= q.limit) break;
+  }
+  if (!q.tenant) out.matched = out.total;
+  return out;
 }
 
 std::size_t DeadlineView::size() const { return impl_->tickets.load(std::memory_order_relaxed); }

@@ -93,8 +93,54 @@ json at_risk_json(const AtRiskResult& r, const AtRiskQuery& q, const Freshness& 
           {"view", freshness_json(f)}};
 }
 
+namespace {
+json unacked_item_json(const UnackedItem& item, EpochMillis now) {
+  const auto& v = item.ticket->view;
+  const auto& p = v.pages[item.ladder];
+  json j = http::ladder_json(p);
+  const json last = j["last_page"];
+  j.erase("last_page");
+  j.erase("stopped");
+  j["page_id"] = p.key + "/" + std::to_string(p.level) + "/" + std::to_string(p.attempt);
+  j["ticket_id"] = v.ticket_id;
+  j["tenant_id"] = v.tenant_id;
+  j["plan"] = v.plan;
+  j["severity"] = v.severity;
+  j["level"] = p.level;
+  j["attempt"] = p.attempt;
+  j["rotation"] = last.is_object() ? last["rotation"] : json(nullptr);
+  j["responder"] = p.responder;
+  j["paged_at"] = last.is_object() ? last["at"] : json(nullptr);
+  j["ack_deadline"] = last.is_object() ? last["ack_deadline"] : json(nullptr);
+  j["ack_overdue"] = p.ack_deadline && *p.ack_deadline <= now;
+  j["waiting_ms"] = p.last_page_at ? json(now - *p.last_page_at) : json(nullptr);
+  return j;
+}
+}  // namespace
+
+json unacked_json(const UnackedResult& r, const UnackedQuery& q, EpochMillis now, const Freshness& f) {
+  json pages = json::array();
+  for (const auto& item : r.items) pages.push_back(unacked_item_json(item, now));
+  json filters = json::object();
+  if (q.tenant) filters["tenant"] = *q.tenant;
+  return {{"now", calendar::format_rfc3339(now)},
+          {"state", "unacked"},
+          {"filters", std::move(filters)},
+          {"count", r.matched},
+          {"total", r.total},
+          {"returned", r.items.size()},
+          {"pages", std::move(pages)},
+          {"view", freshness_json(f)}};
+}
+
 json ticket_json(const ViewTicket& t, EpochMillis now, const Freshness& f) {
   json j = http::ticket_json(t.view, now);
+  // A snapshot's counted time is as of the snapshot: its wall time must be
+  // too, or "not counted" (wall - counted) would grow with the snapshot's age.
+  for (std::size_t i = 0; i < t.view.clocks.size() && i < j["clocks"].size(); ++i) {
+    const EpochMillis started = t.view.clocks[i].started_at;
+    if (started != 0) j["clocks"][i]["wall_ms"] = std::max<std::int64_t>(t.as_of - started, 0);
+  }
   j["snapshot_as_of"] = calendar::format_rfc3339(t.as_of);
   j["view"] = freshness_json(f);
   return j;

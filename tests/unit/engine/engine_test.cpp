@@ -837,6 +837,9 @@ TEST(EngineProperty, DirtySnapshotsEqualTakeDirtyThenTicketThenSave) {
           EXPECT_EQ(v.pages[k].key, want.pages[k].key);
           EXPECT_EQ(v.pages[k].pages_sent, want.pages[k].pages_sent);
           EXPECT_EQ(v.pages[k].stopped, want.pages[k].stopped);
+          EXPECT_EQ(v.pages[k].state, want.pages[k].state) << v.ticket_id;
+          EXPECT_EQ(v.pages[k].responder, want.pages[k].responder);
+          EXPECT_EQ(v.pages[k].last_page_at, want.pages[k].last_page_at);
           EXPECT_EQ(v.pages[k].next_page_at, want.pages[k].next_page_at);
         }
         ASSERT_EQ(v.clocks.size(), want.clocks.size()) << v.ticket_id;
@@ -1639,6 +1642,7 @@ TEST(EngineProperty, LateDuplicateAndReorderedEventsMatchTheSortedReplay) {
           EXPECT_EQ(a->pages[i].key, b->pages[i].key);
           EXPECT_EQ(a->pages[i].pages_sent, b->pages[i].pages_sent);
           EXPECT_EQ(a->pages[i].stopped, b->pages[i].stopped);
+          EXPECT_EQ(a->pages[i].state, b->pages[i].state) << tk;
         }
       }
       if (lateness < kHour * 24) {

@@ -29,6 +29,8 @@ struct Calls {
   sla::http::AtRiskParams filters;
   std::string acked = "-";
   std::string responder;
+  std::optional<sla::http::PagesParams> pages;
+  std::optional<std::optional<sla::EpochMillis>> oncall_at;
 };
 
 Deps fake_deps(Calls& calls) {
@@ -52,6 +54,14 @@ Deps fake_deps(Calls& calls) {
     calls.responder = std::string(responder);
     if (page_id == "bogus") return sla::fail(sla::ErrorCode::kInvalidArgument, "not a page id");
     return json{{"ticket_id", "T-1"}};
+  };
+  d.pages = [&calls](const sla::http::PagesParams& p) {
+    calls.pages = p;
+    return json{{"count", 0}, {"pages", json::array()}};
+  };
+  d.oncall = [&calls](std::optional<sla::EpochMillis> at) {
+    calls.oncall_at = at;
+    return json{{"rotations", json::array()}};
   };
   d.policy_summary = [] { return json{{"policy_id", "p"}}; };
   d.validate_policy = [&calls](std::string_view text) {
@@ -127,20 +137,89 @@ TEST_F(HandlerTest, MetricsIsPrometheusText) {
   EXPECT_EQ(res.body(), "# TYPE x counter\nx 1\n");
 }
 
-TEST_F(HandlerTest, DashboardIsSelfContained) {
-  auto res = get("/");
-  EXPECT_EQ(res.result_int(), 200u);
-  EXPECT_EQ(res[bhttp::field::content_type], "text/html; charset=utf-8");
-  EXPECT_NE(res.body().find("/v1/tickets?at_risk_within="), std::string::npos);
-  EXPECT_NE(res.body().find("<script>"), std::string::npos);
-  // No external assets: nothing loaded from another origin.
-  EXPECT_EQ(res.body().find("http://"), std::string::npos);
-  EXPECT_EQ(res.body().find("https://"), std::string::npos);
-  EXPECT_EQ(res.body().find("src="), std::string::npos);
-  EXPECT_NE(std::string(res["Content-Security-Policy"]).find("default-src 'none'"), std::string::npos);
+TEST_F(HandlerTest, DashboardPagesLoadOnlyTheirOwnAssets) {
+  for (const char* page : {"/", "/ticket", "/oncall", "/pages", "/compliance"}) {
+    auto res = get(page);
+    ASSERT_EQ(res.result_int(), 200u) << page;
+    EXPECT_EQ(res[bhttp::field::content_type], "text/html; charset=utf-8");
+    const std::string& html = res.body();
+    EXPECT_NE(html.find("<script src=\"/assets/dashboard.js\" defer></script>"), std::string::npos) << page;
+    EXPECT_NE(html.find("<link rel=\"stylesheet\" href=\"/assets/dashboard.css\">"), std::string::npos) << page;
+    // No inline script or style, nothing from another origin.
+    EXPECT_EQ(html.find("<script>"), std::string::npos) << page;
+    EXPECT_EQ(html.find("<style"), std::string::npos) << page;
+    EXPECT_EQ(html.find("style="), std::string::npos) << page;
+    EXPECT_EQ(html.find("http://"), std::string::npos) << page;
+    EXPECT_EQ(html.find("https://"), std::string::npos) << page;
+    // Links between the pages.
+    for (const char* href : {"href=\"/\"", "href=\"/pages\"", "href=\"/oncall\"", "href=\"/compliance\""}) {
+      EXPECT_NE(html.find(href), std::string::npos) << page << " " << href;
+    }
+    const std::string csp(res["Content-Security-Policy"]);
+    EXPECT_NE(csp.find("default-src 'none'"), std::string::npos);
+    EXPECT_NE(csp.find("script-src 'self'"), std::string::npos);
+    EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos);
+    EXPECT_EQ(res["X-Content-Type-Options"], "nosniff");
+  }
+  auto js = get("/assets/dashboard.js");
+  ASSERT_EQ(js.result_int(), 200u);
+  EXPECT_EQ(js[bhttp::field::content_type], "text/javascript; charset=utf-8");
+  // Server values go in as text: the script never parses HTML.
+  EXPECT_EQ(js.body().find("innerHTML"), std::string::npos);
+  EXPECT_EQ(js.body().find("outerHTML"), std::string::npos);
+  EXPECT_EQ(js.body().find("insertAdjacentHTML"), std::string::npos);
+  EXPECT_EQ(js.body().find("document.write"), std::string::npos);
+  EXPECT_NE(js.body().find("/v1/tickets?"), std::string::npos);
+  EXPECT_NE(js.body().find("/v1/oncall"), std::string::npos);
+  EXPECT_NE(js.body().find("/v1/pages?"), std::string::npos);
+  auto css = get("/assets/dashboard.css");
+  ASSERT_EQ(css.result_int(), 200u);
+  EXPECT_EQ(css[bhttp::field::content_type], "text/css; charset=utf-8");
+  EXPECT_EQ(get("/assets/other.js").result_int(), 404u);
+  EXPECT_EQ(post("/ticket", "").result_int(), 405u);
   // The dashboard itself is public; its data calls carry the token.
   deps.bearer_tokens = {"secret"};
   EXPECT_EQ(get("/").result_int(), 200u);
+  EXPECT_EQ(get("/assets/dashboard.js").result_int(), 200u);
+}
+
+TEST_F(HandlerTest, UnackedPages) {
+  auto res = get("/v1/pages?state=unacked");
+  ASSERT_EQ(res.result_int(), 200u);
+  ASSERT_TRUE(calls.pages);
+  EXPECT_EQ(calls.pages->state, "unacked");
+  EXPECT_EQ(calls.pages->limit, 100u);
+  EXPECT_FALSE(calls.pages->tenant);
+  EXPECT_EQ(get("/v1/pages?state=unacked&limit=5000&tenant=acme%20co").result_int(), 200u);
+  EXPECT_EQ(calls.pages->limit, 1000u);
+  EXPECT_EQ(calls.pages->tenant, "acme co");
+  EXPECT_EQ(get("/v1/pages").result_int(), 200u);  // unacked is the default (and only) state
+  for (const char* bad : {"/v1/pages?state=acked", "/v1/pages?state=unacked&state=unacked", "/v1/pages?limit=0",
+                          "/v1/pages?limit=x", "/v1/pages?tenant=", "/v1/pages?what=1", "/v1/pages?state=%zz"}) {
+    auto r = get(bad);
+    EXPECT_EQ(r.result_int(), 400u) << bad;
+    EXPECT_FALSE(error_of(r).empty());
+  }
+  EXPECT_EQ(post("/v1/pages", "").result_int(), 405u);
+  deps.pages = nullptr;
+  EXPECT_EQ(get("/v1/pages?state=unacked").result_int(), 501u);
+}
+
+TEST_F(HandlerTest, OnCall) {
+  ASSERT_EQ(get("/v1/oncall").result_int(), 200u);
+  ASSERT_TRUE(calls.oncall_at);
+  EXPECT_FALSE(*calls.oncall_at);  // now
+  ASSERT_EQ(get("/v1/oncall?at=2026-12-24T09%3A30%3A00Z").result_int(), 200u);
+  EXPECT_EQ(*calls.oncall_at, *sla::calendar::parse_rfc3339("2026-12-24T09:30:00Z"));
+  for (const char* bad : {"/v1/oncall?at=tomorrow", "/v1/oncall?at=2026-12-24T09:30:00Z&at=2026-12-24T09:30:00Z",
+                          "/v1/oncall?who=x", "/v1/oncall?at=2500-01-01T00:00:00Z"}) {
+    auto r = get(bad);
+    EXPECT_EQ(r.result_int(), 400u) << bad;
+    EXPECT_FALSE(error_of(r).empty());
+  }
+  EXPECT_EQ(post("/v1/oncall", "").result_int(), 405u);
+  deps.oncall = nullptr;
+  EXPECT_EQ(get("/v1/oncall").result_int(), 501u);
 }
 
 TEST_F(HandlerTest, TicketById) {

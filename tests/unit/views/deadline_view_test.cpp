@@ -82,6 +82,64 @@ TEST(DeadlineView, TicketLookupReplaceOlderSnapshotsAndDeletion) {
   EXPECT_TRUE(v.at_risk(window(0, 1'000'000'000)).items.empty());
 }
 
+sla::engine::PageLadderView ladder(const std::string& key, std::uint32_t sent, bool stopped, sla::EpochMillis paged_at) {
+  sla::engine::PageLadderView p;
+  p.key = key;
+  p.target = "ops";
+  p.pages_sent = sent;
+  p.pages_total = 2;
+  p.stopped = stopped;
+  p.state = stopped ? "acknowledged" : sent == 0 ? "pending" : sent < 2 ? "paging" : "exhausted";
+  if (sent > 0) p.last_page_at = paged_at;
+  return p;
+}
+
+TEST(DeadlineView, UnackedPagesOldestFirstWithCountsAndTenants) {
+  DeadlineView v;
+  std::vector<ViewUpdate> u;
+  auto a = snapshot("A", "acme", "gold", "p1", {});
+  a.ticket->view.pages = {ladder("A/response/0/page/s/ops", 1, false, 300),   // unacked
+                          ladder("A/resolution/0/page/s/ops", 2, false, 500),  // exhausted: still unacked
+                          ladder("A/response/1/page/s/ops", 1, true, 100)};    // acknowledged
+  auto b = snapshot("B", "initech", "gold", "p1", {});
+  b.ticket->view.pages = {ladder("B/response/0/page/s/ops", 1, false, 200)};
+  auto c = snapshot("C", "acme", "gold", "p1", {});
+  c.ticket->view.pages = {ladder("C/response/0/page/s/ops", 0, false, 0)};  // nothing sent yet
+  u.push_back(std::move(a));
+  u.push_back(std::move(b));
+  u.push_back(std::move(c));
+  v.apply(u);
+
+  auto r = v.unacked_pages({100, std::nullopt});
+  EXPECT_EQ(r.total, 3u);
+  EXPECT_EQ(r.matched, 3u);
+  ASSERT_EQ(r.items.size(), 3u);
+  // B's page (200) is older than A's oldest (300); A's ladders in their order.
+  EXPECT_EQ(r.items[0].ticket->view.ticket_id, "B");
+  EXPECT_EQ(r.items[1].ticket->view.ticket_id, "A");
+  EXPECT_EQ(r.items[1].ladder, 0u);
+  EXPECT_EQ(r.items[2].ladder, 1u);
+  EXPECT_EQ(v.unacked_pages({1, std::nullopt}).items.size(), 1u);
+  EXPECT_EQ(v.unacked_pages({1, std::nullopt}).matched, 3u);
+
+  auto acme = v.unacked_pages({1, std::string("acme")});
+  EXPECT_EQ(acme.matched, 2u);
+  ASSERT_EQ(acme.items.size(), 1u);
+  EXPECT_EQ(acme.items[0].ticket->view.ticket_id, "A");
+  EXPECT_EQ(v.unacked_pages({10, std::string("nobody")}).matched, 0u);
+
+  // A's pages acknowledged, B closed: nothing waits.
+  u.clear();
+  auto a2 = snapshot("A", "acme", "gold", "p1", {}, 2);
+  a2.ticket->view.pages = {ladder("A/response/0/page/s/ops", 1, true, 300)};
+  u.push_back(std::move(a2));
+  u.push_back(ViewUpdate{"B", std::nullopt});
+  v.apply(u);
+  r = v.unacked_pages({100, std::nullopt});
+  EXPECT_EQ(r.total, 0u);
+  EXPECT_TRUE(r.items.empty());
+}
+
 TEST(DeadlineView, OnlyCountingClocksWithADeadlineAreAtRisk) {
   DeadlineView v;
   auto met = running(MetricKind::kResponse, 1000);

@@ -40,7 +40,22 @@ TEST(DeadlinesSnapshot, RoundTripsThroughTheCodec) {
   c.fired = {"warning/75%"};
   v.clocks.push_back(c);
   v.history.push_back({sla::engine::MetricKind::kResponse, 0, 1000, 2000, 1000, "met"});
-  v.pages.push_back({"T-9/response/0/page/s/ops", "ops", 1, 3, false, 5000});
+  auto& lp = v.pages.emplace_back();
+  lp.key = "T-9/response/0/page/s/ops";
+  lp.target = "ops";
+  lp.pages_sent = 1;
+  lp.pages_total = 3;
+  lp.next_page_at = 5000;
+  lp.metric = sla::engine::MetricKind::kResolution;
+  lp.cycle = 2;
+  lp.state = "paging";
+  lp.level = 1;
+  lp.attempt = 0;
+  lp.rotation = "primary";
+  lp.responder = "ana";
+  lp.last_page_at = 4000;
+  lp.ack_deadline = 5000;
+  v.clocks.back().started_at = 900;
   auto d = sla::codec::decode_deadlines(sla::codec::encode_deadlines(v, 4242));
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(d->as_of, 4242);
@@ -65,6 +80,16 @@ TEST(DeadlinesSnapshot, RoundTripsThroughTheCodec) {
   ASSERT_EQ(d->view.pages.size(), 1u);
   EXPECT_EQ(d->view.pages[0].next_page_at, 5000);
   EXPECT_EQ(d->view.pages[0].pages_total, 3u);
+  const auto& dp = d->view.pages[0];
+  EXPECT_EQ(dp.metric, sla::engine::MetricKind::kResolution);
+  EXPECT_EQ(dp.cycle, 2u);
+  EXPECT_EQ(dp.state, "paging");
+  EXPECT_EQ(dp.level, 1u);
+  EXPECT_EQ(dp.rotation, "primary");
+  EXPECT_EQ(dp.responder, "ana");
+  EXPECT_EQ(dp.last_page_at, 4000);
+  EXPECT_EQ(dp.ack_deadline, 5000);
+  EXPECT_EQ(d->view.clocks[0].started_at, 900);
   EXPECT_FALSE(sla::codec::decode_deadlines("\xff\xff garbage"));
 }
 

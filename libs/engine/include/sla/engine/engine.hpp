@@ -103,6 +103,7 @@ struct ClockView {
   std::optional<EpochMillis> deadline;    ///< none while paused by status or open-ended
   std::string calendar;
   std::vector<std::string> fired;      ///< this cycle's fired items ("warning/75%", "escalated/p0/1", ...)
+  EpochMillis started_at = 0;          ///< when this cycle started (wall time counted from)
 };
 
 /// One finished cycle of a clock.
@@ -122,6 +123,22 @@ struct PageLadderView {
   std::uint32_t pages_total = 0;
   bool stopped = false;
   std::optional<EpochMillis> next_page_at;
+  MetricKind metric = MetricKind::kResponse;  ///< the clock whose step started it
+  std::uint32_t cycle = 0;
+  /// "pending" (no page sent yet), "paging" (sent, unacknowledged, more to
+  /// come), "exhausted" (every page sent, none acknowledged),
+  /// "acknowledged", "cycle_ended", "resolved", "target_gone", or "stopped"
+  /// (state from before reasons were kept).
+  std::string state;
+  /// The last page sent (pages_sent > 0): its level and attempt, the rotation
+  /// and responder it went to (the level's on-call at that moment under the
+  /// current policy), when, and its ack deadline.
+  std::uint32_t level = 0;
+  std::uint32_t attempt = 0;
+  std::string rotation;
+  std::string responder;
+  std::optional<EpochMillis> last_page_at;
+  std::optional<EpochMillis> ack_deadline;
 };
 
 struct TicketView {

@@ -45,6 +45,14 @@ struct AtRiskParams {
   std::optional<std::string> metric;  ///< a policy metric name (response, resolution, ...)
 };
 
+/// `/v1/pages` parameters, validated: `state` (only `unacked`), a capped
+/// limit (as `/v1/tickets`'), an optional tenant.
+struct PagesParams {
+  std::string state = "unacked";
+  std::size_t limit = 100;
+  std::optional<std::string> tenant;
+};
+
 /// Request limits the handler enforces (the server enforces the body limit
 /// on the wire too; see ServerOptions::body_limit).
 struct Limits {
@@ -79,6 +87,12 @@ struct Deps {
   /// for a `page_acknowledged` event. kInvalidArgument -> 400 (not a page
   /// id), kUnavailable -> 503 (not produced).
   std::function<sla::Result<nlohmann::json>(std::string_view page_id, std::string_view responder)> ack_page;
+  /// `GET /v1/pages?state=unacked&limit=&tenant=`: pages sent and not
+  /// acknowledged, oldest first, with the count over every match.
+  std::function<nlohmann::json(const PagesParams& params)> pages;
+  /// `GET /v1/oncall?at=RFC3339` (default: now): each rotation's current and
+  /// next responder (oncall_json()).
+  std::function<nlohmann::json(std::optional<EpochMillis> at)> oncall;
   /// `/v1/policy`: the loaded policy (policy_json()).
   std::function<nlohmann::json()> policy_summary;
   /// `/v1/policy/validate`: `{ok, errors:[{file,line,column,message}]}`
@@ -105,9 +119,10 @@ struct Deps {
 };
 
 /// Answers one request. Never throws; never blocks except inside Deps.
-/// Routes: GET /, /healthz, /readyz, /metrics, /openapi.json, /v1/tickets,
-/// /v1/tickets/{id}, /v1/policy, /v1/reports/compliance; POST /v1/deadline,
-/// /v1/policy/validate. Errors are JSON
+/// Routes: GET /, /ticket, /oncall, /pages, /compliance, /healthz, /readyz,
+/// /metrics, /openapi.json, /v1/tickets, /v1/tickets/{id}, /v1/pages,
+/// /v1/oncall, /v1/policy, /v1/reports/compliance; POST /v1/deadline,
+/// /v1/policy/validate, /v1/pages/{page_id}/ack. Errors are JSON
 /// `{"error": "..."}` with 400/401/403/404/405/413/421/500/501/503. Before
 /// routing, check_host_and_origin (origin.hpp) refuses a Host that is not
 /// served (421) and a cross-origin POST (403). The response
@@ -134,8 +149,19 @@ struct Deps {
 /// GET /openapi.json.
 [[nodiscard]] std::string_view openapi_json() noexcept;
 
-/// The SRE dashboard: one self-contained HTML page (inline CSS and JS, no
-/// external assets) polling `/v1/tickets` and `/metrics`.
+/// A file of the dashboard: its content type and body (static storage).
+struct DashboardAsset {
+  std::string_view content_type;
+  std::string_view body;
+};
+
+/// The dashboard file served at `path` (`/`, `/ticket`, `/oncall`, `/pages`,
+/// `/compliance`, `/assets/dashboard.css`, `/assets/dashboard.js`), or
+/// nullopt. The pages load only the two assets and call only `/v1/*` and
+/// `/metrics` on the same origin.
+[[nodiscard]] std::optional<DashboardAsset> dashboard_asset(std::string_view path) noexcept;
+
+/// The overview page (`/`).
 [[nodiscard]] std::string_view dashboard_html() noexcept;
 
 }  // namespace sla::http

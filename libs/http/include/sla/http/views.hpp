@@ -23,15 +23,34 @@ namespace sla::http {
 
 /// One ticket at `now`:
 /// `{ticket_id, tenant_id, plan, severity, status, opened, resolved, closed,
-///   opened_at, next_due, clocks:[{metric, cycle, state, pause_reason,
-///   pause_status, calendar, elapsed_ms, target_ms, remaining_ms, deadline,
-///   deadline_in_ms, fired:[...]}], history:[{metric, cycle, started_at,
-///   ended_at, elapsed_ms, outcome}], pages:[{key, target, pages_sent,
-///   pages_total, stopped, next_page_at}]}`.
+///   opened_at, next_due, clocks:[{metric, cycle, started_at, state,
+///   pause_reason, pause_status, calendar, elapsed_ms, wall_ms, target_ms,
+///   remaining_ms, deadline, deadline_in_ms, fired:[...]}],
+///   history:[{metric, cycle, started_at, ended_at, elapsed_ms, wall_ms,
+///   outcome}], pages:[{key, metric, cycle, target, state, pages_sent,
+///   pages_total, stopped, next_page_at, last_page:{level, attempt, rotation,
+///   responder, at, ack_deadline} or null}]}`.
+/// `wall_ms` is wall time since the cycle started (to `now`, or to its end);
+/// `wall_ms - elapsed_ms` is what was not counted (paused by status, outside
+/// hours, holidays). `started_at` is null for snapshots taken before it was
+/// recorded.
 /// `remaining_ms` is counted (calendar) time, target - elapsed, negative once
 /// breached; `deadline_in_ms` is wall time to the deadline. Fields with no
 /// value (open-ended target, paused by status) are null.
 [[nodiscard]] nlohmann::json ticket_json(const engine::TicketView& ticket, EpochMillis now);
+
+/// `/v1/oncall?at=`: who is on call at `at`, under `policy`:
+/// `{at, policy_id, version, rotations:[{name, timezone, shift, handoff,
+///   members, current:{member, from, until, overridden}, next:{...},
+///   overrides:[{member, from, to, from_local, to_local, active}]}],
+///   targets:[{name, repeat, levels:[{rotation, member, responder,
+///   ack_timeout}]}]}`. `current.until` is the next handoff (or override
+/// start or end); `next` is who takes over then. Overrides already over at
+/// `at` are left out.
+[[nodiscard]] nlohmann::json oncall_json(const policy::Policy& policy, EpochMillis at);
+
+/// One paging ladder of a ticket (an element of ticket_json's `pages`).
+[[nodiscard]] nlohmann::json ladder_json(const engine::PageLadderView& ladder);
 
 /// An at-risk list at `now`: sorts `items` by (deadline, ticket, metric),
 /// keeps the first `limit` (so lists from several engines/partitions can be

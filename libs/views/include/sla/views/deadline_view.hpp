@@ -81,6 +81,29 @@ struct AtRiskResult {
   std::map<std::pair<std::string, std::string>, AtRiskCount> by_plan_severity;
 };
 
+/// `/v1/pages?state=unacked`: pages sent and not acknowledged.
+struct UnackedQuery {
+  std::size_t limit = 100;
+  std::optional<std::string> tenant;
+};
+
+/// One unacknowledged ladder: the ticket's snapshot and the ladder's index in
+/// its `pages`.
+struct UnackedItem {
+  std::shared_ptr<const ViewTicket> ticket;
+  std::size_t ladder = 0;
+};
+
+struct UnackedResult {
+  /// Tickets by their oldest unacknowledged page (oldest first), each
+  /// ticket's ladders in order, the first `limit`.
+  std::vector<UnackedItem> items;
+  /// Unacknowledged ladders matching the query (all of them, not the page).
+  std::size_t matched = 0;
+  /// Unacknowledged ladders in the view.
+  std::size_t total = 0;
+};
+
 class DeadlineView {
  public:
   DeadlineView();
@@ -100,6 +123,11 @@ class DeadlineView {
   /// Running deadlines within the window, soonest first, with exact totals.
   /// Any thread.
   [[nodiscard]] AtRiskResult at_risk(const AtRiskQuery& query) const;
+  /// Ladders that paged and are not acknowledged (nor stopped by the end of
+  /// their cycle or the ticket's resolution), oldest page first; with a
+  /// tenant, the scan visits every unacknowledged ticket (O(unacked)).
+  /// Any thread.
+  [[nodiscard]] UnackedResult unacked_pages(const UnackedQuery& query) const;
   /// Tickets held. Any thread.
   [[nodiscard]] std::size_t size() const;
   /// Clocks in the deadline index. Any thread.
@@ -110,6 +138,11 @@ class DeadlineView {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+/// Whether a paging ladder waits for an acknowledgement: it sent a page and
+/// has not stopped (not acknowledged, its cycle still running, the ticket not
+/// resolved). An exhausted ladder (every page sent) still counts.
+[[nodiscard]] bool unacked_page(const engine::PageLadderView& ladder) noexcept;
 
 /// Whether a clock of a snapshot belongs in the at-risk index: it counts
 /// (running, breached, or paused outside hours) and has a deadline.

@@ -26,7 +26,8 @@ namespace sla::views {
                                           const Freshness& freshness);
 
 /// http::ticket_json of the snapshot, plus `snapshot_as_of` (when the owning
-/// instance took it) and `view` (freshness).
+/// instance took it) and `view` (freshness). Each clock's `wall_ms` is as of
+/// the snapshot, like its `elapsed_ms`.
 [[nodiscard]] nlohmann::json ticket_json(const ViewTicket& ticket, EpochMillis now, const Freshness& freshness);
 
 /// The ticket id named by an engine page id
@@ -35,6 +36,16 @@ namespace sla::views {
 /// Ticket ids may contain '/': the id is what precedes the metric and cycle.
 /// kInvalidArgument for anything else.
 [[nodiscard]] sla::Result<std::string> ticket_of_page(std::string_view page_id);
+
+/// `/v1/pages?state=unacked`: `{now, state, filters, count (matching),
+///   total (in the view), returned, pages:[{page_id, key, ticket_id,
+///   tenant_id, plan, severity, metric, cycle, target, state, level, attempt,
+///   rotation, responder, paged_at, ack_deadline, ack_overdue, waiting_ms,
+///   pages_sent, pages_total, next_page_at}], view}`. `page_id` is the last
+/// page's (what POST /v1/pages/{page_id}/ack takes); `waiting_ms` is now
+/// minus `paged_at`.
+[[nodiscard]] nlohmann::json unacked_json(const UnackedResult& result, const UnackedQuery& query, EpochMillis now,
+                                          const Freshness& freshness);
 
 /// `{loaded, as_of, lag_ms, tickets}`.
 [[nodiscard]] nlohmann::json freshness_json(const Freshness& freshness);

@@ -1,0 +1,457 @@
+// sla-timer dashboard: the script of every page (the page is named by
+// <body data-page>). Values from the server are only ever inserted with
+// textContent or as attribute values, never as HTML: ticket ids, tenants and
+// names come from users.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+
+// ---------------------------------------------------------------- helpers
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+
+function cell(row, text, cls) {
+  const td = el("td", text === null || text === undefined ? "-" : text, cls);
+  row.appendChild(td);
+  return td;
+}
+
+function linkCell(row, href, text) {
+  const td = el("td");
+  const a = el("a", text);
+  a.href = href;
+  td.appendChild(a);
+  row.appendChild(td);
+  return a;
+}
+
+function ticketHref(id) { return "/ticket?id=" + encodeURIComponent(id); }
+
+function badge(text, kind) { return el("span", text, "badge" + (kind ? " " + kind : "")); }
+
+function human(ms) {
+  if (ms === null || ms === undefined) return "-";
+  const sign = ms < 0 ? "-" : "";
+  let s = Math.floor(Math.abs(ms) / 1000);
+  const d = Math.floor(s / 86400); s %= 86400;
+  const h = Math.floor(s / 3600); s %= 3600;
+  const m = Math.floor(s / 60); s %= 60;
+  if (d) return sign + d + "d" + h + "h";
+  if (h) return sign + h + "h" + m + "m";
+  return sign + m + "m" + s + "s";
+}
+
+function when(iso) { return iso ? iso.replace("T", " ").replace(/\.000Z$|Z$/, "") : "-"; }
+
+function pct(num, den) { return den > 0 ? (100 * num / den).toFixed(1) + "%" : "-"; }
+
+function token() { return localStorage.getItem("sla-token") || ""; }
+
+async function fetchJson(url) {
+  const headers = {};
+  if (token()) headers["Authorization"] = "Bearer " + token();
+  const res = await fetch(url, { headers, cache: "no-store" });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const e = new Error(url.split("?")[0] + ": " + res.status + " " + (body.error || res.statusText));
+    e.status = res.status;
+    throw e;
+  }
+  return body;
+}
+
+// Prometheus text -> [{name, labels, value}], enough for our own families.
+function parseMetrics(text) {
+  const out = [];
+  for (const line of text.split("\n")) {
+    if (!line || line[0] === "#") continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels = {};
+    const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+    let l;
+    while ((l = re.exec(m[3] || "")) !== null) labels[l[1]] = l[2].replace(/\\(.)/g, (_, c) => c === "n" ? "\n" : c);
+    out.push({ name: m[1], labels, value: Number(m[4]) });
+  }
+  return out;
+}
+
+function setStatus(errors) {
+  const s = $("status");
+  s.textContent = errors.length ? errors.join("; ") : "updated " + new Date().toISOString().slice(11, 19) + " UTC";
+  s.className = errors.length ? "error" : "";
+}
+
+// Runs `fn` now and every `ms`, reporting its errors in the header.
+function poll(fn, ms) {
+  const run = async () => {
+    try { await fn(); setStatus([]); } catch (e) { setStatus([e.message]); }
+  };
+  run();
+  if (ms) setInterval(run, ms);
+  return run;
+}
+
+function header() {
+  for (const a of document.querySelectorAll("header nav a")) {
+    if (a.dataset.page === document.body.dataset.page) a.className = "here";
+  }
+  const input = $("token");
+  if (!input) return;
+  input.value = token();
+  input.addEventListener("change", () => { localStorage.setItem("sla-token", input.value); location.reload(); });
+}
+
+// ---------------------------------------------------------------- overview
+
+const kFilters = ["tenant", "plan", "severity", "metric", "within", "limit"];
+
+function filterQuery() {
+  const q = new URLSearchParams();
+  q.set("at_risk_within", $("within").value);
+  q.set("limit", $("limit").value || "200");
+  for (const f of ["tenant", "plan", "severity", "metric"]) {
+    const v = $(f).value.trim();
+    if (v) q.set(f, v);
+  }
+  return q;
+}
+
+function keepFiltersInUrl() {
+  const q = new URLSearchParams();
+  for (const f of kFilters) {
+    const v = $(f).value.trim();
+    if (v) q.set(f, v);
+  }
+  history.replaceState(null, "", "/" + (q.toString() ? "?" + q.toString() : ""));
+}
+
+async function loadPolicyChoices() {
+  const policy = await fetchJson("/v1/policy").catch(() => null);
+  if (!policy) return;
+  const severities = new Set();
+  for (const p of policy.plans) {
+    $("plan").appendChild(el("option", p.name));
+    for (const s of p.severities) severities.add(s);
+  }
+  for (const s of severities) $("severity").appendChild(el("option", s));
+}
+
+function riskRow(t) {
+  const tr = el("tr");
+  if (t.overdue) tr.className = "overdue";
+  else if (t.deadline_in_ms < 15 * 60 * 1000) tr.className = "soon";
+  linkCell(tr, ticketHref(t.ticket_id), t.ticket_id).className = "ticket-link";
+  cell(tr, t.tenant_id); cell(tr, t.metric); cell(tr, t.plan); cell(tr, t.severity);
+  cell(tr, when(t.deadline)); cell(tr, human(t.deadline_in_ms), "num");
+  return tr;
+}
+
+async function refreshRisk() {
+  const data = await fetchJson("/v1/tickets?" + filterQuery().toString());
+  $("tickets").replaceChildren(...data.tickets.map(riskRow));
+  $("n-risk").textContent = data.count;
+  $("n-overdue").textContent = data.overdue;
+  $("n-returned").textContent = data.returned + " of " + data.count + " shown";
+  $("n-view").textContent = data.view && data.view.loaded ? data.view.tickets : "-";
+  $("by-risk").replaceChildren(...data.by_plan_severity.map((g) => {
+    const tr = el("tr");
+    cell(tr, g.plan); cell(tr, g.severity); cell(tr, g.at_risk, "num"); cell(tr, g.overdue, "num");
+    return tr;
+  }));
+}
+
+const trend = [];  // [{t, breached}] sampled at each refresh since the page opened
+
+function fired(samples) {
+  const f = { plan: $("plan").value, severity: $("severity").value, metric: $("metric").value };
+  const groups = new Map();
+  const totals = { breached: 0, met: 0, breach_reminder: 0, escalated: 0, page: 0 };
+  for (const s of samples) {
+    if (s.name !== "sla_fired_total") continue;
+    if ((f.plan && s.labels.plan !== f.plan) || (f.severity && s.labels.severity !== f.severity) ||
+        (f.metric && s.labels.metric !== f.metric)) continue;
+    const key = s.labels.plan + "\u0000" + s.labels.severity;
+    const g = groups.get(key) || { plan: s.labels.plan, severity: s.labels.severity, breached: 0, met: 0, escalated: 0, page: 0 };
+    if (s.labels.kind in g) g[s.labels.kind] += s.value;
+    if (s.labels.kind in totals) totals[s.labels.kind] += s.value;
+    groups.set(key, g);
+  }
+  return { groups, totals };
+}
+
+function drawTrend() {
+  const bars = [];
+  for (let i = 1; i < trend.length; i++) {
+    const d = Math.max(0, trend[i].breached - trend[i - 1].breached);
+    const secs = (trend[i].t - trend[i - 1].t) / 1000;
+    bars.push({ perMin: secs > 0 ? d * 60 / secs : 0 });
+  }
+  const last = bars.slice(-60);
+  const max = Math.max(1, ...last.map((b) => b.perMin));
+  $("trend").replaceChildren(...last.map((b) => {
+    const d = el("div");
+    d.style.height = (100 * b.perMin / max).toFixed(1) + "%";
+    d.title = b.perMin.toFixed(1) + " breaches/min";
+    return d;
+  }));
+  $("trend-note").textContent = last.length
+    ? "breaches per minute at each refresh since this page opened (peak " + max.toFixed(1) + "/min; this instance's counters)"
+    : "collecting: a bar per refresh once two samples are in";
+}
+
+async function refreshMetrics() {
+  const res = await fetch("/metrics", { cache: "no-store" });
+  if (!res.ok) throw new Error("/metrics: " + res.status);
+  const { groups, totals } = fired(parseMetrics(await res.text()));
+  $("n-breach").textContent = totals.breached;
+  $("n-met").textContent = pct(totals.met, totals.met + totals.breached);
+  $("n-met-detail").textContent = totals.met + " met, " + totals.breached + " breached";
+  trend.push({ t: Date.now(), breached: totals.breached });
+  if (trend.length > 61) trend.shift();
+  drawTrend();
+  const sorted = [...groups.values()].sort((a, b) => b.breached - a.breached || a.plan.localeCompare(b.plan));
+  $("by-breach").replaceChildren(...sorted.map((g) => {
+    const tr = el("tr");
+    cell(tr, g.plan); cell(tr, g.severity); cell(tr, g.breached, "num");
+    cell(tr, pct(g.met, g.met + g.breached), "num"); cell(tr, g.escalated, "num"); cell(tr, g.page, "num");
+    return tr;
+  }));
+}
+
+async function overview() {
+  await loadPolicyChoices();
+  for (const f of kFilters) if (params.get(f)) $(f).value = params.get(f);
+  const refresh = poll(async () => {
+    keepFiltersInUrl();
+    const errors = [];
+    await Promise.all([refreshRisk().catch((e) => errors.push(e.message)),
+                       refreshMetrics().catch((e) => errors.push(e.message))]);
+    if (errors.length) throw new Error(errors.join("; "));
+  }, 5000);
+  $("filters").addEventListener("change", refresh);
+  $("filters").addEventListener("submit", (e) => { e.preventDefault(); refresh(); });
+}
+
+// ---------------------------------------------------------------- ticket
+
+function fact(dl, name, value) {
+  dl.appendChild(el("dt", name));
+  const dd = el("dd");
+  if (value instanceof Node) dd.appendChild(value); else dd.textContent = value === null || value === undefined ? "-" : String(value);
+  dl.appendChild(dd);
+}
+
+// A bar over the cycle's wall time: counted time (blue, red past the
+// target), what was not counted (paused, outside hours: the grey rest), the
+// deadline as a tick when it falls inside the span shown.
+function timeline(c, wallMs, startIso) {
+  const bar = el("div", null, "bar");
+  const start = startIso ? Date.parse(startIso) : null;
+  const deadline = c.deadline ? Date.parse(c.deadline) : null;
+  const end = start !== null ? start + (wallMs || 0) : null;
+  const span = Math.max(wallMs || 0, deadline && start ? deadline - start : 0, c.elapsed_ms || 0, 1);
+  const counted = el("div", null, "counted");
+  const within = c.target_ms ? Math.min(c.elapsed_ms, c.target_ms) : c.elapsed_ms;
+  counted.style.width = (100 * within / span).toFixed(2) + "%";
+  bar.appendChild(counted);
+  if (c.target_ms && c.elapsed_ms > c.target_ms) {
+    const over = el("div", null, "over");
+    over.style.left = (100 * c.target_ms / span).toFixed(2) + "%";
+    over.style.width = (100 * (c.elapsed_ms - c.target_ms) / span).toFixed(2) + "%";
+    bar.appendChild(over);
+  }
+  if (deadline && start !== null) {
+    const tick = el("div", null, "deadline");
+    tick.style.left = Math.min(99.5, 100 * (deadline - start) / span).toFixed(2) + "%";
+    tick.title = "deadline " + when(c.deadline);
+    bar.appendChild(tick);
+  }
+  bar.title = "counted " + human(c.elapsed_ms) + " of " + human(wallMs) + " wall time" +
+              (end ? " (" + when(startIso) + " to " + new Date(end).toISOString().slice(0, 19) + ")" : "");
+  return bar;
+}
+
+function stateBadge(state) {
+  const kind = { breached: "bad", met: "good", paused: "warn", running: "", cancelled: "" }[state];
+  return badge(state, kind);
+}
+
+function clockRow(c) {
+  const tr = el("tr");
+  tr.dataset.metric = c.metric;
+  cell(tr, c.metric);
+  cell(tr, c.cycle, "num");
+  const st = el("td"); st.appendChild(stateBadge(c.state));
+  if (c.pause_reason) st.appendChild(el("span", " " + c.pause_reason + (c.pause_status ? " (" + c.pause_status + ")" : ""), "muted"));
+  tr.appendChild(st);
+  cell(tr, when(c.started_at));
+  cell(tr, human(c.elapsed_ms), "num counted");
+  cell(tr, c.wall_ms === null ? "-" : human(c.wall_ms - c.elapsed_ms), "num");
+  cell(tr, c.target_ms === null ? "open-ended" : human(c.target_ms), "num");
+  cell(tr, when(c.deadline));
+  cell(tr, c.remaining_ms === null ? "-" : human(c.remaining_ms), "num");
+  const bar = el("td"); bar.appendChild(timeline(c, c.wall_ms, c.started_at)); tr.appendChild(bar);
+  cell(tr, c.fired.length ? c.fired.join(", ") : "-", "wrap fired");
+  return tr;
+}
+
+function historyRow(h) {
+  const tr = el("tr");
+  cell(tr, h.metric); cell(tr, h.cycle, "num"); cell(tr, h.outcome);
+  cell(tr, when(h.started_at)); cell(tr, when(h.ended_at));
+  cell(tr, human(h.elapsed_ms), "num"); cell(tr, human(h.wall_ms - h.elapsed_ms), "num");
+  const bar = el("td"); bar.appendChild(timeline({ elapsed_ms: h.elapsed_ms, target_ms: null }, h.wall_ms, h.started_at)); tr.appendChild(bar);
+  return tr;
+}
+
+function pageRow(p) {
+  const tr = el("tr");
+  const kind = { paging: "bad", exhausted: "bad", acknowledged: "good", pending: "warn" }[p.state];
+  cell(tr, p.target); cell(tr, p.metric + " #" + p.cycle);
+  const st = el("td"); st.appendChild(badge(p.state, kind)); tr.appendChild(st);
+  cell(tr, p.pages_sent + " / " + p.pages_total, "num");
+  const last = p.last_page;
+  cell(tr, last ? last.responder : "-", "responder");
+  cell(tr, last ? (last.rotation || "member") + " L" + last.level + " #" + last.attempt : "-");
+  cell(tr, last ? when(last.at) : "-");
+  cell(tr, last ? when(last.ack_deadline) : "-");
+  cell(tr, when(p.next_page_at));
+  return tr;
+}
+
+async function ticket() {
+  const id = params.get("id");
+  if (!id) { setStatus(["no ticket id: open a ticket from the overview"]); return; }
+  document.title = id + " - sla-timer";
+  $("ticket-id").textContent = id;
+  poll(async () => {
+    let t;
+    try {
+      t = await fetchJson("/v1/tickets/" + encodeURIComponent(id));
+    } catch (e) {
+      if (e.status === 404) $("facts").replaceChildren(el("p", "No open ticket '" + id + "' in the view (unknown, or closed).", "error"));
+      throw e;
+    }
+    const dl = el("dl", null, "facts");
+    fact(dl, "tenant", t.tenant_id); fact(dl, "plan", t.plan); fact(dl, "severity", t.severity);
+    fact(dl, "status", t.status + (t.resolved ? " (resolved)" : ""));
+    fact(dl, "opened", when(t.opened_at)); fact(dl, "next due", when(t.next_due));
+    fact(dl, "snapshot", when(t.snapshot_as_of)); fact(dl, "now", when(t.now));
+    $("facts").replaceChildren(dl);
+    $("clocks").replaceChildren(...t.clocks.map(clockRow));
+    $("history").replaceChildren(...t.history.map(historyRow));
+    $("no-history").hidden = t.history.length > 0;
+    $("pages").replaceChildren(...t.pages.map(pageRow));
+    $("no-pages").hidden = t.pages.length > 0;
+  }, 5000);
+}
+
+// ---------------------------------------------------------------- on call
+
+function shiftText(s) { return s ? when(s.from) + " to " + when(s.until) : "-"; }
+
+function rotationRow(r) {
+  const tr = el("tr");
+  tr.dataset.rotation = r.name;
+  cell(tr, r.name);
+  const cur = el("td", r.current.member, "current");
+  if (r.current.overridden) { cur.appendChild(document.createTextNode(" ")); cur.appendChild(badge("override", "warn")); }
+  tr.appendChild(cur);
+  cell(tr, shiftText(r.current));
+  cell(tr, r.next ? r.next.member : "-", "next");
+  cell(tr, r.next ? when(r.next.from) : "-");
+  cell(tr, r.shift + (r.handoff ? ", " + r.handoff : "") + " " + r.timezone);
+  cell(tr, r.members.join(", "), "wrap");
+  cell(tr, r.overrides.length
+    ? r.overrides.map((o) => o.member + " " + o.from_local + " to " + o.to_local + (o.active ? " (now)" : "")).join("; ")
+    : "-", "wrap");
+  return tr;
+}
+
+function targetRow(t) {
+  const tr = el("tr");
+  cell(tr, t.name);
+  cell(tr, t.levels.map((l, i) => "L" + i + " " + l.responder + " (" + (l.rotation || "member") + ", ack " + l.ack_timeout + ")").join(" then "), "wrap");
+  cell(tr, t.repeat, "num");
+  return tr;
+}
+
+async function oncall() {
+  if (params.get("at")) $("at").value = params.get("at");
+  const refresh = poll(async () => {
+    const at = $("at").value.trim();
+    const data = await fetchJson("/v1/oncall" + (at ? "?at=" + encodeURIComponent(at) : ""));
+    $("oncall-at").textContent = when(data.at) + " UTC";
+    $("rotations").replaceChildren(...data.rotations.map(rotationRow));
+    $("targets").replaceChildren(...data.targets.map(targetRow));
+  }, 30000);
+  $("at-form").addEventListener("submit", (e) => { e.preventDefault(); refresh(); });
+}
+
+// ---------------------------------------------------------------- unacknowledged pages
+
+function unackedRow(p) {
+  const tr = el("tr");
+  if (p.ack_overdue) tr.className = "overdue";
+  linkCell(tr, ticketHref(p.ticket_id), p.ticket_id).className = "ticket-link";
+  cell(tr, p.tenant_id); cell(tr, p.plan + " / " + p.severity); cell(tr, p.metric);
+  cell(tr, p.target);
+  cell(tr, p.responder, "responder");
+  cell(tr, (p.rotation || "member") + " L" + p.level + " #" + p.attempt);
+  cell(tr, when(p.paged_at)); cell(tr, human(p.waiting_ms), "num");
+  cell(tr, when(p.ack_deadline));
+  const st = el("td"); st.appendChild(badge(p.state, "bad")); tr.appendChild(st);
+  cell(tr, p.page_id, "muted");
+  return tr;
+}
+
+async function pages() {
+  if (params.get("tenant")) $("tenant").value = params.get("tenant");
+  const refresh = poll(async () => {
+    const q = new URLSearchParams({ state: "unacked", limit: "500" });
+    if ($("tenant").value.trim()) q.set("tenant", $("tenant").value.trim());
+    const data = await fetchJson("/v1/pages?" + q.toString());
+    $("n-unacked").textContent = data.count;
+    $("n-ack-overdue").textContent = data.pages.filter((p) => p.ack_overdue).length;
+    $("unacked").replaceChildren(...data.pages.map(unackedRow));
+    $("none").hidden = data.pages.length > 0;
+  }, 5000);
+  $("filters").addEventListener("submit", (e) => { e.preventDefault(); refresh(); });
+  $("filters").addEventListener("change", refresh);
+}
+
+// ---------------------------------------------------------------- compliance
+
+// The period defaults to the last 30 days; the link follows the form.
+async function compliance() {
+  const now = new Date();
+  const from = new Date(now.getTime() - 30 * 86400000);
+  const iso = (d) => d.toISOString().slice(0, 19) + "Z";
+  $("from").value = params.get("from") || iso(from);
+  $("to").value = params.get("to") || iso(now);
+  if (params.get("tenant")) $("tenant").value = params.get("tenant");
+  const update = () => {
+    const q = new URLSearchParams({ from: $("from").value.trim(), to: $("to").value.trim() });
+    if ($("tenant").value.trim()) q.set("tenant", $("tenant").value.trim());
+    const href = "/v1/reports/compliance?" + q.toString();
+    $("report-link").href = href;
+    $("report-link").textContent = href;
+  };
+  update();
+  $("report-form").addEventListener("input", update);
+  $("report-form").addEventListener("submit", (e) => e.preventDefault());
+  setStatus([]);
+}
+
+// ---------------------------------------------------------------- start
+
+const kPages = { overview, ticket, oncall, pages, compliance };
+header();
+(kPages[document.body.dataset.page] || (() => {}))();

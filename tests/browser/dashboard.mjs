@@ -1,0 +1,172 @@
+// The dashboard pages in Debian's chromium, against a daemon fed events.py's
+// stream (run.sh starts both): what the pages show equals what the API
+// answers, and the API answers what the stream implies. Prints
+// "N passed, M failed" and exits non-zero on any failure.
+//   SLA_BASE=http://127.0.0.1:PORT [SLA_SHOTS=dir] node dashboard.mjs .../playwright-core/index.mjs
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const { chromium } = await import(process.argv[2]);
+const base = process.env.SLA_BASE;
+const shots = process.env.SLA_SHOTS || "";
+if (shots) mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage"],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+const problems = [];  // console errors (CSP violations among them) and uncaught exceptions
+page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
+page.on("pageerror", (e) => problems.push(String(e)));
+
+async function api(path) {
+  const res = await fetch(base + path);
+  assert.equal(res.status, 200, path);
+  return res.json();
+}
+
+// Waits (bounded) until `fn` stops throwing; rethrows the last failure.
+async function eventually(fn, ms = 15000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try { return await fn(); } catch (e) {
+      if (Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+const text = (sel) => page.locator(sel).first().innerText();
+const column = (tbody, n) => page.locator(`#${tbody} tr td:nth-child(${n})`).allInnerTexts();
+
+async function shot(name) {
+  if (shots) await page.screenshot({ path: join(shots, name + ".png"), fullPage: true });
+}
+
+let passed = 0, failed = 0;
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log("ok - " + name);
+  } catch (e) {
+    failed++;
+    console.log("not ok - " + name + "\n" + String(e.stack || e).split("\n").slice(0, 8).join("\n"));
+  }
+}
+
+await check("overview: tiles and rows equal the API's true totals", async () => {
+  const risk = await api("/v1/tickets?at_risk_within=1h&limit=200");
+  // The stream: B-1, B-4 and B-8 overdue; B-2 and B-3 due in 30 minutes.
+  assert.equal(risk.count, 5);
+  assert.equal(risk.overdue, 3);
+  await page.goto(base + "/");
+  await eventually(async () => assert.equal(await text("#n-risk"), String(risk.count)));
+  assert.equal(await text("#n-overdue"), String(risk.overdue));
+  assert.deepEqual(await column("tickets", 1), risk.tickets.map((t) => t.ticket_id));
+  assert.deepEqual(await column("tickets", 2), risk.tickets.map((t) => t.tenant_id));
+  const byRisk = await column("by-risk", 3);
+  assert.deepEqual(byRisk.map(Number), risk.by_plan_severity.map((g) => g.at_risk));
+  await eventually(async () => assert.notEqual(await text("#n-met"), "-"));
+  await shot("overview");
+});
+
+await check("overview: a filter narrows the list, and the URL keeps it", async () => {
+  await page.selectOption("#plan", "silver");
+  const silver = await api("/v1/tickets?at_risk_within=1h&limit=200&plan=silver");
+  assert.deepEqual(silver.tickets.map((t) => t.ticket_id), ["B-4"]);
+  await eventually(async () => assert.deepEqual(await column("tickets", 1), ["B-4"]));
+  assert.equal(await text("#n-risk"), "1");
+  await page.selectOption("#plan", "");
+  await page.fill("#tenant", "acme");
+  await page.press("#tenant", "Enter");
+  const acme = await api("/v1/tickets?at_risk_within=1h&limit=200&tenant=acme");
+  assert.deepEqual(acme.tickets.map((t) => t.ticket_id).sort(), ["B-1", "B-2"]);
+  await eventually(async () => assert.deepEqual((await column("tickets", 1)).sort(), ["B-1", "B-2"]));
+  assert.equal(await text("#n-risk"), String(acme.count));
+  assert.match(page.url(), /[?&]tenant=acme/);
+  await page.goto(base + "/?within=1d&severity=P2");  // filters from the URL
+  const p2 = await api("/v1/tickets?at_risk_within=1d&limit=200&severity=P2");
+  await eventually(async () => assert.deepEqual(await column("tickets", 1), p2.tickets.map((t) => t.ticket_id)));
+  assert.deepEqual(p2.tickets.map((t) => t.ticket_id).sort(), ["B-3", "B-5", "B-7"]);
+});
+
+await check("overview -> ticket: a click reaches the ticket page with the API's clocks", async () => {
+  await page.goto(base + "/");
+  await eventually(async () => assert.ok((await column("tickets", 1)).includes("B-2")));
+  await page.click('#tickets a:text-is("B-2")');
+  await page.waitForURL(/\/ticket\?id=B-2$/);
+  const t = await api("/v1/tickets/B-2");
+  await eventually(async () => assert.equal(await page.locator("#clocks tr").count(), t.clocks.length));
+  assert.equal(await text("#ticket-id"), "B-2");
+  const response = t.clocks.find((c) => c.metric === "response");
+  const row = page.locator('#clocks tr[data-metric="response"]');
+  assert.equal(await row.locator("td:nth-child(8)").innerText(), response.deadline.replace("T", " ").replace("Z", ""));
+  assert.match(await page.locator("#facts").innerText(), /acme/);
+});
+
+await check("ticket: paused time is shown apart from counted time", async () => {
+  await page.goto(base + "/ticket?id=B-7");
+  const t = await api("/v1/tickets/B-7");
+  const c = t.clocks.find((x) => x.metric === "response");
+  // 2 h open, 30 min of it pending_customer: about 1h30m counted.
+  assert.ok(Math.abs(c.wall_ms - c.elapsed_ms - 30 * 60000) < 60000, JSON.stringify(c));
+  const row = page.locator('#clocks tr[data-metric="response"]');
+  await eventually(async () => assert.match(await row.locator("td:nth-child(6)").innerText(), /^30m/));
+  await shot("ticket");
+});
+
+await check("ticket: pages with responder and ack state", async () => {
+  await page.goto(base + "/ticket?id=B-1");
+  await eventually(async () => assert.equal(await page.locator("#pages tr").count(), 1));
+  assert.equal(await text("#pages td.responder"), "ana");
+  assert.match(await text("#pages tr"), /paging/);
+  await page.goto(base + "/ticket?id=B-8");
+  await eventually(async () => assert.equal(await page.locator("#pages tr").count(), 1));
+  assert.match(await text("#pages tr"), /acknowledged/);
+  await shot("ticket-paged");
+});
+
+await check("on call: current and next per rotation, overrides marked", async () => {
+  const oc = await api("/v1/oncall");
+  await page.goto(base + "/oncall");
+  await eventually(async () => assert.equal(await page.locator("#rotations tr").count(), oc.rotations.length));
+  assert.equal(await text('#rotations tr[data-rotation="primary"] td.current'), "ana");
+  assert.equal(await text('#rotations tr[data-rotation="primary"] td.next'), "ana");
+  assert.match(await text('#rotations tr[data-rotation="secondary"] td.current'), /^max\s+override$/);
+  assert.equal(oc.rotations.find((r) => r.name === "secondary").current.member, "max");
+  assert.match(await text("#targets"), /ana \(primary, ack 12h\) then L1 max \(secondary, ack 12h\)/);
+  await shot("oncall");
+});
+
+await check("unacknowledged pages: the API's list, with the responder", async () => {
+  const un = await api("/v1/pages?state=unacked");
+  assert.deepEqual(un.pages.map((p) => p.ticket_id), ["B-1"]);  // B-8's was acknowledged
+  await page.goto(base + "/pages");
+  await eventually(async () => assert.equal(await text("#n-unacked"), String(un.count)));
+  assert.deepEqual(await column("unacked", 1), ["B-1"]);
+  assert.equal(await text("#unacked td.responder"), "ana");
+  await shot("pages");
+  await page.click('#unacked a:text-is("B-1")');
+  await page.waitForURL(/\/ticket\?id=B-1$/);
+});
+
+await check("compliance page links the report for the period, and back", async () => {
+  await page.goto(base + "/compliance");
+  await page.fill("#tenant", "acme");
+  await eventually(async () => assert.match(await page.getAttribute("#report-link", "href"),
+                                            /^\/v1\/reports\/compliance\?from=.*&to=.*&tenant=acme$/));
+  await shot("compliance");
+  await page.click('header nav a:text-is("overview")');
+  await page.waitForURL(base + "/");
+});
+
+await check("no console errors, no content-security-policy violations", async () => {
+  assert.deepEqual(problems, []);
+});
+
+await browser.close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

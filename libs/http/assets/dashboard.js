@@ -429,6 +429,52 @@ async function pages() {
 
 // ---------------------------------------------------------------- compliance
 
+function figure(times, which) {
+  if (!times) return "-";
+  if (times[which + "_over_target"]) return "over target";
+  return times[which + "_ms"] === null ? "-" : human(times[which + "_ms"]);
+}
+
+function groupRow(g) {
+  const tr = el("tr");
+  for (const k of ["metric", "plan", "severity", "tenant"]) cell(tr, g[k] || "all");
+  cell(tr, g.started, "num"); cell(tr, g.met, "num"); cell(tr, g.breached, "num");
+  cell(tr, g.pct_met === null ? "-" : g.pct_met.toFixed(1) + "%", "num");
+  cell(tr, figure(g.business, "median"), "num"); cell(tr, figure(g.business, "p90"), "num");
+  cell(tr, figure(g.wall, "median"), "num"); cell(tr, figure(g.wall, "p90"), "num");
+  return tr;
+}
+
+function breachRow(b) {
+  const tr = el("tr");
+  linkCell(tr, ticketHref(b.ticket_id), b.ticket_id).className = "ticket-link";
+  cell(tr, b.tenant); cell(tr, b.metric); cell(tr, b.cycle, "num");
+  cell(tr, when(b.deadline)); cell(tr, when(b.breached_at));
+  return tr;
+}
+
+async function loadReport(url) {
+  let r;
+  try {
+    r = await fetchJson(url);
+  } catch (e) {
+    $("report-state").textContent = e.status === 404 || e.status === 501
+      ? "This daemon does not serve the compliance report (" + e.message + "): use slactl report."
+      : e.message;
+    return;
+  }
+  const t = r.totals;
+  $("r-pct").textContent = t.pct_met === null ? "-" : t.pct_met.toFixed(1) + "%";
+  $("r-counts").textContent = t.met + " met, " + t.breached + " breached";
+  $("r-started").textContent = t.started;
+  $("r-median").textContent = figure(t.business, "median");
+  $("r-p90").textContent = "p90 " + figure(t.business, "p90");
+  $("groups").replaceChildren(...r.groups.map(groupRow));
+  $("breaches").replaceChildren(...r.groups.flatMap((g) => g.breaches).map(breachRow));
+  $("report-state").textContent = "from " + when(r.from) + " to " + when(r.to) + " UTC, from " + r.source +
+    (r.complete ? "" : " (incomplete: more clocks than the report keeps)");
+}
+
 // The period defaults to the last 30 days; the link follows the form.
 async function compliance() {
   const now = new Date();
@@ -446,7 +492,9 @@ async function compliance() {
   };
   update();
   $("report-form").addEventListener("input", update);
-  $("report-form").addEventListener("submit", (e) => e.preventDefault());
+  $("report-form").addEventListener("change", () => loadReport($("report-link").getAttribute("href")));
+  $("report-form").addEventListener("submit", (e) => { e.preventDefault(); loadReport($("report-link").getAttribute("href")); });
+  await loadReport($("report-link").getAttribute("href"));
   setStatus([]);
 }
 

@@ -69,7 +69,8 @@ TEST_F(ReportsApi, OpenApiDocumentDescribesTheRoutes) {
   EXPECT_EQ(doc.at("openapi").get<std::string>().substr(0, 2), "3.");
   for (const char* path : {"/healthz", "/readyz", "/metrics", "/v1/tickets", "/v1/tickets/{ticket_id}",
                            "/v1/pages/{page_id}/ack", "/v1/deadline", "/v1/policy", "/v1/policy/validate",
-                           "/v1/reports/compliance", "/openapi.json"}) {
+                           "/v1/reports/compliance", "/openapi.json", "/v1/pages", "/v1/oncall", "/ticket", "/oncall",
+                           "/pages", "/compliance"}) {
     EXPECT_TRUE(doc.at("paths").contains(path)) << path;
   }
 }

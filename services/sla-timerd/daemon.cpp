@@ -12,6 +12,7 @@
 #include "sla/codec/codec.hpp"
 #include "sla/http/views.hpp"
 #include "sla/views/json.hpp"
+#include "sla/views/preview.hpp"
 #include "sla/policy/loader.hpp"
 #include "sla/services/policy_io.hpp"
 #include "timerd_log.hpp"
@@ -54,6 +55,10 @@ Daemon::Daemon(Config config, std::shared_ptr<const policy::Policy> policy, std:
 }
 
 Daemon::~Daemon() {
+  {
+    std::lock_guard lock(preview_mu_);  // a preview uses the store and the consumer
+    if (preview_thread_.joinable()) preview_thread_.join();
+  }
   if (kafka_probe_.joinable()) {
     kafka_probe_.request_stop();
     kafka_probe_.join();
@@ -753,7 +758,7 @@ std::function<sla::Result<nlohmann::json>(const report::Query&)> compliance_hand
     if (!state.loaded) return sla::fail(ErrorCode::kUnavailable, "sla.escalations is still being read");
     if (running->fetch_add(1) >= 1) {
       running->fetch_sub(1);
-      return sla::fail(ErrorCode::kUnavailable, "another report is being computed; retry");
+      return sla::fail(ErrorCode::kUnavailable, "another report, policy validation or preview is running; retry");
     }
     auto task = std::make_shared<std::packaged_task<nlohmann::json()>>([feed, running, q, state] {
       auto j = nlohmann::json::parse(report::to_json(feed->report(q)));
@@ -862,13 +867,103 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
     }
     return result.get();
   };
-  if (compliance_) deps->compliance = compliance_handler(compliance_, reports_running_);
+  // Reports share the heavy-request slot with validation and preview: at
+  // most one I/O thread ever waits on any of them, the other answers
+  // /healthz and the views.
+  if (compliance_) deps->compliance = compliance_handler(compliance_, validations_);
+  deps->preview_policy = [this, slots = validations_](std::string_view text, const http::PreviewParams& params) {
+    // Same slot as validation: one heavy request at a time, so at most one
+    // I/O thread waits; the preview's own budget ends it before the wait does.
+    constexpr auto kBudget = std::chrono::seconds(5);
+    using Answer = std::pair<unsigned, nlohmann::json>;
+    if (slots->fetch_add(1) >= 1) {
+      slots->fetch_sub(1);
+      return Answer{503, {{"error", "a policy validation or preview is running; retry"}}};
+    }
+    const auto budget_end = std::chrono::steady_clock::now() + kBudget - std::chrono::milliseconds(250);
+    auto task = std::make_shared<std::packaged_task<Answer()>>([this, text = std::string(text), params, budget_end, slots] {
+      auto answer = preview(text, params, budget_end);
+      slots->fetch_sub(1);
+      return answer;
+    });
+    auto result = task->get_future();
+    {
+      std::lock_guard lock(preview_mu_);
+      if (preview_thread_.joinable()) preview_thread_.join();  // finished: its slot was free
+      preview_thread_ = std::thread([task] { (*task)(); });
+    }
+    if (result.wait_for(kBudget) != std::future_status::ready) {
+      return Answer{503, {{"error", "the preview took longer than 5 s (reading the open tickets from the store)"}}};
+    }
+    return result.get();
+  };
   deps->deadline = [this](std::string_view cal, EpochMillis start, const calendar::Duration& d) {
     return http::policy_deadline(*http_policy_.load(), cal, start, d);
   };
   deps->bearer_tokens = config_.http.tokens;
   deps->allowed_hosts = config_.http.allowed_hosts;
   return deps;
+}
+
+sla::Result<Daemon::PreviewTickets> Daemon::preview_tickets(std::chrono::steady_clock::time_point budget_end) {
+  constexpr std::size_t kPreviewMaxTickets = 100'000;
+  if (!consumer_) return sla::fail(ErrorCode::kUnavailable, "the daemon has not started");
+  auto count = consumer_->partition_count(config_.topics.input, std::chrono::seconds(2));
+  if (!count) return tl::unexpected(count.error());
+  // Its own connection when the store has them; else the shared one, as
+  // the committer and on_assign take it.
+  auto own = store_->another_connection();
+  std::unique_lock shared(store_mu_, std::defer_lock);
+  if (!own && !commit_store_) shared.lock();
+  store::StateStore& store = own ? *own : *store_;
+  PreviewTickets out;
+  out.partitions = *count;
+  for (std::int32_t p = 0; p < *count; ++p) {
+    if (std::chrono::steady_clock::now() >= budget_end || out.states.size() >= kPreviewMaxTickets) {
+      out.truncated = true;
+      break;
+    }
+    auto state = store.load_partition(config_.topics.input, p);
+    if (!state) return tl::unexpected(state.error());
+    for (auto& t : state->tickets) {
+      if (out.states.size() >= kPreviewMaxTickets) {
+        out.truncated = true;
+        break;
+      }
+      out.states.push_back(std::move(t.state));
+    }
+  }
+  return out;
+}
+
+std::pair<unsigned, nlohmann::json> Daemon::preview(const std::string& yaml_text, const http::PreviewParams& params,
+                                                    std::chrono::steady_clock::time_point budget_end) {
+  policy::LoadOptions opts;
+  opts.file = "request";
+  opts.allow_files = false;  // an uploaded policy reads no file of the host (SPEC 5.3)
+  std::vector<policy::LoadError> errors;
+  auto candidate = policy::load_policy(yaml_text, opts, errors);
+  if (!candidate) {
+    if (errors.empty()) errors.push_back({opts.file, 0, 0, "policy failed to load"});
+    return {422, http::load_errors_json(errors)};
+  }
+  auto tickets = preview_tickets(budget_end);
+  if (!tickets) return {503, {{"error", "open tickets not read from the store: " + tickets.error().message}}};
+  views::PreviewOptions o;
+  o.now = clock_.now();
+  o.horizon_ms = params.horizon_ms;
+  o.max_changes = params.limit;
+  o.budget = budget_end;
+  const auto current = http_policy_.load();
+  auto result = views::preview_policy(tickets->states, current, candidate, o);
+  if (!result) return {500, {{"error", result.error().message}}};
+  auto j = views::preview_json(*result, views::target_changes(*current, *candidate));
+  // complete: false also when not every open ticket could be read.
+  if (tickets->truncated) j["complete"] = false;
+  j["source"] = {{"store_partitions", tickets->partitions},
+                 {"tickets_read", tickets->states.size()},
+                 {"all_tickets_read", !tickets->truncated}};
+  return {200, std::move(j)};
 }
 
 }  // namespace sla::timerd

@@ -164,6 +164,20 @@ class Daemon {
   /// Records how late the timer due at `due` fires at `fired`, as live or
   /// catch-up lateness (Partition::live_since). Thread-safe (the probe's).
   void observe_lateness(const Partition& p, EpochMillis due, EpochMillis fired);
+  /// POST /v1/policy/preview (see http_deps()): the candidate loaded as an
+  /// uploaded policy (no files read), every open ticket of the cluster read
+  /// from the store (all partitions of the input topic, at most
+  /// kPreviewMaxTickets), sla::views::preview_policy at the wall clock's
+  /// now, all within `budget_end`. Runs on preview_thread_.
+  [[nodiscard]] std::pair<unsigned, nlohmann::json> preview(const std::string& yaml_text,
+                                                            const http::PreviewParams& params,
+                                                            std::chrono::steady_clock::time_point budget_end);
+  struct PreviewTickets {
+    std::vector<std::string> states;
+    std::int32_t partitions = 0;
+    bool truncated = false;  ///< the cap or the budget stopped the reading
+  };
+  [[nodiscard]] sla::Result<PreviewTickets> preview_tickets(std::chrono::steady_clock::time_point budget_end);
   /// What /readyz answers (and sla_ready). Thread-safe: atomics only.
   [[nodiscard]] http::Readiness readiness() const;
 
@@ -214,13 +228,16 @@ class Daemon {
   /// /v1/reports/compliance: every clock's outcome from `sla.escalations`
   /// (null when report_max_clocks is 0). Shared with the report tasks.
   std::shared_ptr<views::ComplianceFeed> compliance_;
-  /// Compliance reports being computed (off the I/O threads, one at a time).
-  std::shared_ptr<std::atomic<int>> reports_running_ = std::make_shared<std::atomic<int>>(0);
   /// POST /v1/pages/{id}/ack: page_acknowledged events to the input topic.
   std::unique_ptr<kafka::Producer> ack_producer_;
   std::mutex ack_mu_;
-  /// Policy validations running (off the I/O threads, one at a time).
+  /// Policy validations, previews and compliance reports running (off the
+  /// I/O threads, one at a time among them, so at most one I/O thread waits
+  /// on any of them).
   std::shared_ptr<std::atomic<int>> validations_ = std::make_shared<std::atomic<int>>(0);
+  /// The thread of the last preview (joined before the next and in ~Daemon).
+  std::mutex preview_mu_;
+  std::thread preview_thread_;
   std::int64_t policy_mtime_ = 0;
   EpochMillis next_reload_check_ = 0;
   std::chrono::steady_clock::time_point throttle_until_{};

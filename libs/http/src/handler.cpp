@@ -261,6 +261,35 @@ Response list_at_risk(const Request& req, const Deps& deps, std::string_view que
   return json_response(req, 200, deps.at_risk(p));
 }
 
+Response post_preview(const Request& req, const Deps& deps, std::string_view query) {
+  if (!deps.preview_policy) return not_configured(req, "policy preview");
+  auto params = parse_query(query);
+  if (!params) return error_response(req, 400, "malformed percent-encoding in the query string");
+  PreviewParams p;
+  constexpr std::int64_t kMaxHorizonMs = 366LL * 24 * 3'600'000;
+  constexpr std::size_t kMaxChanges = 10'000;
+  for (const auto& [name, value] : *params) {
+    if (name == "horizon") {
+      auto d = calendar::parse_duration(value);
+      if (!d || d->kind != calendar::Duration::Kind::kFixed || d->millis <= 0 || d->millis > kMaxHorizonMs) {
+        return error_response(req, 400, "bad horizon '" + value + "': use a wall-clock duration from 1m to 366d, such as 7d");
+      }
+      p.horizon_ms = d->millis;
+    } else if (name == "limit") {
+      std::uint64_t n = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc{} || end != value.data() + value.size() || n == 0 || n > kMaxChanges) {
+        return error_response(req, 400, "bad limit '" + value + "': expected an integer from 1 to 10000");
+      }
+      p.limit = static_cast<std::size_t>(n);
+    } else {
+      return error_response(req, 400, "unknown query parameter '" + name + "' (expected horizon, limit)");
+    }
+  }
+  auto [status, body] = deps.preview_policy(req.body(), p);
+  return json_response(req, status, body);
+}
+
 Response post_deadline(const Request& req, const Deps& deps) {
   if (!deps.deadline) return not_configured(req, "the deadline calculator");
   json body = json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
@@ -411,6 +440,10 @@ Response route(const Request& req, const Deps& deps) {
       if (!post) return method_not_allowed(req, "POST");
       if (!deps.validate_policy) return not_configured(req, "policy validation");
       return json_response(req, 200, deps.validate_policy(req.body()));
+    }
+    if (path == "/v1/policy/preview") {
+      if (!post) return method_not_allowed(req, "POST");
+      return post_preview(req, deps, query);
     }
     return error_response(req, 404, "no such route: " + std::string(path));
   }

@@ -383,4 +383,22 @@ void Consumer::error_trampoline(rd_kafka_t* rk, int err, const char* reason, voi
   }
 }
 
+sla::Result<std::int32_t> Consumer::partition_count(std::string_view topic, std::chrono::milliseconds timeout) const {
+  const rd_kafka_metadata_t* md = nullptr;
+  const auto err = rd_kafka_metadata(client_.get(), 1, nullptr, &md, static_cast<int>(timeout.count()));
+  const std::unique_ptr<const rd_kafka_metadata_t, decltype(&rd_kafka_metadata_destroy)> owned(md, rd_kafka_metadata_destroy);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR || md == nullptr) {
+    return sla::fail(ErrorCode::kUnavailable, std::string("topic metadata: ") + rd_kafka_err2str(err));
+  }
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    const auto& t = md->topics[i];
+    if (topic != t.topic) continue;
+    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return sla::fail(ErrorCode::kNotFound, "topic " + std::string(topic) + ": " + rd_kafka_err2str(t.err));
+    }
+    return static_cast<std::int32_t>(t.partition_cnt);
+  }
+  return sla::fail(ErrorCode::kNotFound, "no topic " + std::string(topic) + " in the cluster");
+}
+
 }  // namespace sla::kafka

@@ -385,3 +385,66 @@ TEST_F(DaemonTest, AnOutputThatFailsForGoodIsCountedAsADeliveryFailure) {
 }
 
 }  // namespace
+
+// POST /v1/policy/preview through the daemon's HTTP callbacks: every open
+// ticket is read from the store (both partitions, not only the engines the
+// loop holds), a candidate with a 2 h longer resolution target moves each
+// ticket's resolution deadline by exactly 2 h, a candidate that does not
+// load is 422 with its position, and nothing is applied.
+TEST_F(DaemonTest, PolicyPreviewReadsEveryOpenTicketFromTheStore) {
+  auto running = run_daemon();
+  const EpochMillis now = sla::timerd::wall_now();
+  constexpr int kTickets = 6;
+  for (int i = 0; i < kTickets; ++i) {
+    const std::string id = "P" + std::to_string(i);
+    send_json(id, event(id + "-open", id, now, R"("opened":{"plan":"gold","severity":"P1"})"));
+  }
+  std::set<std::int32_t> partitions_used;
+  std::size_t stored = 0;
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (stored < kTickets && std::chrono::steady_clock::now() < until) {
+    stored = 0;
+    partitions_used.clear();
+    for (std::int32_t p = 0; p < 2; ++p) {
+      auto st = store_->load_partition(cfg_.topics.input, p);
+      ASSERT_TRUE(st);
+      stored += st->tickets.size();
+      if (!st->tickets.empty()) partitions_used.insert(p);
+    }
+    if (stored < kTickets) std::this_thread::sleep_for(50ms);  // polling the store, not synchronising
+  }
+  ASSERT_EQ(stored, static_cast<std::size_t>(kTickets));
+  EXPECT_EQ(partitions_used.size(), 2u) << "the tickets should spread over both partitions";
+
+  auto deps = running->daemon->http_deps();
+  ASSERT_TRUE(deps->preview_policy);
+  std::string candidate = kPolicy;
+  candidate.replace(candidate.find("within: 1h"), 10, "within: 3h");
+  const auto [status, j] = deps->preview_policy(candidate, sla::http::PreviewParams{});
+  ASSERT_EQ(status, 200u) << j.dump();
+  EXPECT_EQ(j["tickets"], kTickets);
+  EXPECT_EQ(j["source"]["store_partitions"], 2);
+  EXPECT_EQ(j["source"]["tickets_read"], kTickets);
+  EXPECT_TRUE(j["complete"].get<bool>());
+  EXPECT_EQ(j["tickets_changed"], kTickets);
+  int moved = 0;
+  for (const auto& c : j["changes"]) {
+    if (c["what"] == "deadline" && c["metric"] == "resolution") {
+      EXPECT_EQ(c["moved_by_ms"], 2 * 3'600'000) << c.dump();
+      ++moved;
+    }
+    EXPECT_NE(c["metric"], "response") << "the response target did not change: " << c.dump();
+  }
+  EXPECT_EQ(moved, kTickets);
+
+  const auto [bad_status, bad] = deps->preview_policy("version: 1\npolicy_id: x\nplans:\n  gold: 7\n", {});
+  EXPECT_EQ(bad_status, 422u) << bad.dump();
+  EXPECT_FALSE(bad["ok"].get<bool>());
+  ASSERT_FALSE(bad["errors"].empty());
+  EXPECT_GT(bad["errors"][0]["line"].get<int>(), 0);
+
+  // Nothing was applied: the policy in force is still the daemon's own.
+  EXPECT_EQ(deps->policy_summary()["policy_id"], "daemon-test");
+  running->stop();
+  ASSERT_TRUE(running->result) << running->result.error().message;
+}

@@ -31,6 +31,8 @@ struct Calls {
   std::string responder;
   std::optional<sla::http::PagesParams> pages;
   std::optional<std::optional<sla::EpochMillis>> oncall_at;
+  std::string previewed = "-";
+  sla::http::PreviewParams preview;
 };
 
 Deps fake_deps(Calls& calls) {
@@ -67,6 +69,12 @@ Deps fake_deps(Calls& calls) {
   d.validate_policy = [&calls](std::string_view text) {
     calls.validated = std::string(text);
     return json{{"ok", text == "good"}, {"errors", json::array()}};
+  };
+  d.preview_policy = [&calls](std::string_view text, const sla::http::PreviewParams& p) {
+    calls.previewed = std::string(text);
+    calls.preview = p;
+    if (text == "bad") return std::pair<unsigned, json>{422, json{{"ok", false}}};
+    return std::pair<unsigned, json>{200, json{{"tickets", 3}}};
   };
   d.deadline = [&calls](std::string_view cal, sla::EpochMillis start,
                         const sla::calendar::Duration& dur) -> sla::Result<sla::EpochMillis> {
@@ -359,6 +367,31 @@ TEST_F(HandlerTest, PolicyValidatePassesTheBody) {
   EXPECT_EQ(calls.validated, "good");
   EXPECT_EQ(body_json(res)["ok"], true);
   EXPECT_EQ(body_json(post("/v1/policy/validate", "bad"))["ok"], false);
+}
+
+TEST_F(HandlerTest, PolicyPreviewPassesTheBodyAndQuery) {
+  auto res = post("/v1/policy/preview", "candidate");
+  EXPECT_EQ(res.result_int(), 200u);
+  EXPECT_EQ(body_json(res)["tickets"], 3);
+  EXPECT_EQ(calls.previewed, "candidate");
+  EXPECT_EQ(calls.preview.horizon_ms, 30LL * 24 * 3'600'000);  // defaults
+  EXPECT_EQ(calls.preview.limit, 1000u);
+  EXPECT_EQ(post("/v1/policy/preview?horizon=7d&limit=5", "c").result_int(), 200u);
+  EXPECT_EQ(calls.preview.horizon_ms, 7LL * 24 * 3'600'000);
+  EXPECT_EQ(calls.preview.limit, 5u);
+  EXPECT_EQ(post("/v1/policy/preview", "bad").result_int(), 422u);  // the callback's status
+}
+
+TEST_F(HandlerTest, PolicyPreviewBadQueryIs400BeforeAnyWork) {
+  for (const char* q : {"?horizon=2bd", "?horizon=0m", "?horizon=367d", "?horizon=x", "?limit=0", "?limit=10001",
+                        "?limit=5x", "?limit=-1", "?at=now"}) {
+    calls.previewed = "-";
+    auto res = post(std::string("/v1/policy/preview") + q, "c");
+    EXPECT_EQ(res.result_int(), 400u) << q;
+    EXPECT_FALSE(error_of(res).empty()) << q;
+    EXPECT_EQ(calls.previewed, "-") << q << ": the callback must not run";
+  }
+  EXPECT_EQ(get("/v1/policy/preview").result_int(), 405u);
 }
 
 TEST_F(HandlerTest, WrongMethodIs405WithAllow) {

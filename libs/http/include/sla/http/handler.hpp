@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/beast/http/message.hpp>
@@ -66,6 +67,14 @@ struct Limits {
   std::int64_t max_at_risk_within_ms = 400LL * 24 * 3'600'000;
 };
 
+/// The query of `POST /v1/policy/preview`: how far ahead outputs are
+/// compared (wall-clock ms, default 30 days, at most 366 days) and how many
+/// changes are listed (the counts cover all of them).
+struct PreviewParams {
+  std::int64_t horizon_ms = 30LL * 24 * 3'600'000;
+  std::size_t limit = 1000;
+};
+
 /// What the handler calls. Every callback may be left empty: its routes then
 /// answer 501 with a JSON error. Callbacks run on the server's I/O threads,
 /// possibly concurrently when ServerOptions::threads > 1: they must be
@@ -98,6 +107,13 @@ struct Deps {
   /// `/v1/policy/validate`: `{ok, errors:[{file,line,column,message}]}`
   /// (validate_policy_json()).
   std::function<nlohmann::json(std::string_view yaml_text)> validate_policy;
+  /// `POST /v1/policy/preview?horizon=&limit=` (body: the candidate policy's
+  /// YAML): what it would move for the open tickets before it is applied
+  /// (sla::views::preview_json). The handler checks the query; the callback
+  /// answers a status (200, 422 when the candidate does not load, 503 when
+  /// busy or the state cannot be read) and its JSON.
+  std::function<std::pair<unsigned, nlohmann::json>(std::string_view yaml_text, const PreviewParams& params)>
+      preview_policy;
   /// `/v1/deadline`: the deadline of `duration` counted from `start` on the
   /// current policy's calendar `calendar` (policy_deadline()). kNotFound for
   /// an unknown calendar (404); kInvalidArgument/kOutOfRange -> 400.
@@ -122,8 +138,8 @@ struct Deps {
 /// Routes: GET /, /ticket, /oncall, /pages, /compliance, /healthz, /readyz,
 /// /metrics, /openapi.json, /v1/tickets, /v1/tickets/{id}, /v1/pages,
 /// /v1/oncall, /v1/policy, /v1/reports/compliance; POST /v1/deadline,
-/// /v1/policy/validate, /v1/pages/{page_id}/ack. Errors are JSON
-/// `{"error": "..."}` with 400/401/403/404/405/413/421/500/501/503. Before
+/// /v1/policy/validate, /v1/policy/preview, /v1/pages/{page_id}/ack. Errors
+/// are JSON `{"error": "..."}` with 400/401/403/404/405/413/421/422/500/501/503. Before
 /// routing, check_host_and_origin (origin.hpp) refuses a Host that is not
 /// served (421) and a cross-origin POST (403). The response
 /// keeps the request's HTTP version and keep-alive.

@@ -132,6 +132,12 @@ class Consumer {
   /// Empty when none. Thread-safe (errors arrive on the poll() thread).
   [[nodiscard]] std::string last_error() const;
 
+  /// How many partitions `topic` has (a metadata round trip of up to
+  /// `timeout`). kUnavailable when no broker answers in time, kNotFound
+  /// for a topic the cluster does not have. Thread-safe.
+  [[nodiscard]] sla::Result<std::int32_t> partition_count(std::string_view topic,
+                                                          std::chrono::milliseconds timeout) const;
+
   /// Leaves the group (`rd_kafka_consumer_close`): on_revoke runs for the
   /// remaining partitions, then the group rebalances without this member.
   /// Idempotent; the destructor calls it.

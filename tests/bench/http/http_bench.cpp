@@ -2,12 +2,16 @@
 // cluster-wide view, 4 clients polling the at-risk query over HTTP
 // keep-alive, while a feed thread keeps applying snapshots (as the
 // `sla.deadlines` reader does) and a timer thread fires a timer every 2 ms
-// and records how late it woke. Two phases in one run, side by side:
-// without pollers, then with them. Prints query p50/p99 (the client's round
-// trip over HTTP, and the time the server spent answering: view query +
-// JSON) and lateness p50/p99/max for both.
+// and records how late it woke. Three phases in one run, side by side:
+// without pollers; the pollers back to back (each sends its next query as
+// soon as the answer is read: a stress test that keeps every core busy);
+// the pollers paced, each sending one query every --interval-ms (a fixed
+// schedule; a late query goes at once and its round trip still counts from
+// when it was sent). Prints query p50/p99 (the client's round trip over
+// HTTP, and the time the server spent answering: view query + JSON) and
+// lateness p50/p99/max for each.
 //
-//   http_bench [--tickets N] [--seconds S] [--clients C] [--limit L] [--within-ms W]
+//   http_bench [--tickets N] [--seconds S] [--clients C] [--limit L] [--within-ms W] [--interval-ms I]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -110,6 +114,7 @@ int main(int argc, char** argv) {
   int clients = 4;
   std::size_t limit = 100;
   std::int64_t within_ms = 3'600'000;
+  int interval_ms = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const char* v = argv[i + 1];
@@ -118,6 +123,7 @@ int main(int argc, char** argv) {
     else if (a == "--clients") clients = std::atoi(v);
     else if (a == "--limit") limit = std::strtoull(v, nullptr, 10);
     else if (a == "--within-ms") within_ms = std::strtoll(v, nullptr, 10);
+    else if (a == "--interval-ms") interval_ms = std::atoi(v);
   }
 
   auto view = std::make_shared<sla::views::DeadlineView>();
@@ -164,7 +170,8 @@ int main(int argc, char** argv) {
   const std::string target =
       "/v1/tickets?at_risk_within=" + std::to_string(within_ms / 60'000) + "m&limit=" + std::to_string(limit);
 
-  auto run_phase = [&](int pollers) {
+  // interval 0: back to back.
+  auto run_phase = [&](int pollers, int interval) {
     Phase ph;
     std::atomic<bool> stop{false};
     // The feed: 20k snapshots/s replacing existing tickets (the view's writer).
@@ -198,7 +205,12 @@ int main(int argc, char** argv) {
         boost::beast::tcp_stream s(ioc);
         s.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), server.port()));
         boost::beast::flat_buffer buf;
+        auto next = Clock::now() + std::chrono::microseconds(c * interval * 1000 / std::max(1, pollers));
         while (!stop.load()) {
+          if (interval > 0) {
+            std::this_thread::sleep_until(next);
+            next += std::chrono::milliseconds(interval);
+          }
           bhttp::request<bhttp::string_body> req{bhttp::verb::get, target, 11};
           req.set(bhttp::field::host, "127.0.0.1");
           const auto a = Clock::now();
@@ -232,27 +244,33 @@ int main(int argc, char** argv) {
     std::printf("query %s: %zu returned of %zu matches (%zu overdue)\n", target.c_str(), r.items.size(), r.total,
                 r.overdue);
   }
-  const Phase quiet = run_phase(0);
-  {
+  // Each phase's answers are collected apart: cleared before, read after.
+  auto answers = [&] {
     const std::lock_guard lock(answer_mu);
+    auto a = percentiles(answer_ms);
     answer_ms.clear();
-  }
-  const Phase busy = run_phase(clients);
-  const auto ql = percentiles(busy.query_ms);
-  Percentiles qa;
-  {
-    const std::lock_guard lock(answer_mu);
-    qa = percentiles(answer_ms);
-  }
-  const auto la = percentiles(quiet.lateness_ms);
-  const auto lb = percentiles(busy.lateness_ms);
+    return a;
+  };
+  const Phase quiet = run_phase(0, 0);
+  answers();
+  const Phase busy = run_phase(clients, 0);
+  const auto qa_busy = answers();
+  const Phase paced = run_phase(clients, interval_ms);
+  const auto qa_paced = answers();
   std::printf("\n| phase | queries | query p50 ms | query p99 ms | answer p50 ms | answer p99 ms | queries/s | timers | lateness p50 ms | lateness p99 ms | lateness max ms | snapshots applied |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  const auto la = percentiles(quiet.lateness_ms);
   std::printf("| no pollers | 0 | - | - | - | - | - | %zu | %.3f | %.3f | %.3f | %zu |\n", la.n, la.p50, la.p99, la.max,
               quiet.snapshots_applied);
-  std::printf("| %d pollers | %zu | %.3f | %.3f | %.3f | %.3f | %.0f | %zu | %.3f | %.3f | %.3f | %zu |\n", clients,
-              ql.n, ql.p50, ql.p99, qa.p50, qa.p99, static_cast<double>(ql.n) / seconds, lb.n, lb.p50, lb.p99, lb.max,
-              busy.snapshots_applied);
+  auto row = [&](const std::string& name, const Phase& ph, const Percentiles& qa) {
+    const auto ql = percentiles(ph.query_ms);
+    const auto lb = percentiles(ph.lateness_ms);
+    std::printf("| %s | %zu | %.3f | %.3f | %.3f | %.3f | %.0f | %zu | %.3f | %.3f | %.3f | %zu |\n", name.c_str(), ql.n,
+                ql.p50, ql.p99, qa.p50, qa.p99, static_cast<double>(ql.n) / seconds, lb.n, lb.p50, lb.p99, lb.max,
+                ph.snapshots_applied);
+  };
+  row(std::to_string(clients) + " pollers back to back", busy, qa_busy);
+  row(std::to_string(clients) + " pollers, each every " + std::to_string(interval_ms) + " ms", paced, qa_paced);
   std::printf("(query: the client's round trip over HTTP; answer: the server's view query + JSON)\n");
   server.stop();
   return 0;

@@ -29,15 +29,10 @@
 
 namespace {
 
+using sla::testing::fuzz_require;
+
 namespace cal = sla::calendar;
 using sla::EpochMillis;
-
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::cerr << "calendar_fuzz: invariant violated: " << what << "\n";
-    std::abort();
-  }
-}
 
 /// Takes bytes from the front of the input; zeros once it is used up.
 struct Reader {
@@ -61,31 +56,31 @@ constexpr EpochMillis kMin1900 = -2'208'988'800'000;  // 1900-01-01T00:00:00Z
 
 void probe_pair(const cal::Calendar& c, EpochMillis t, std::int64_t d, EpochMillis u) {
   const EpochMillis due = c.add(t, d);
-  require(due >= t, "add(t, d) >= t");
+  fuzz_require(due >= t, "add(t, d) >= t");
   if (due < cal::Calendar::kMaxInstant) {
-    require(c.elapsed(t, due) == d, "elapsed(t, add(t, d)) == d");
-    if (d > 0) require(c.elapsed(t, due - 1) < d, "add is the earliest instant");
-    require(c.add(t, d / 2) <= due, "add is monotonic in the count");
+    fuzz_require(c.elapsed(t, due) == d, "elapsed(t, add(t, d)) == d");
+    if (d > 0) fuzz_require(c.elapsed(t, due - 1) < d, "add is the earliest instant");
+    fuzz_require(c.add(t, d / 2) <= due, "add is monotonic in the count");
   }
   const EpochMillis open = c.next_open(t);
-  require(open >= t, "next_open(t) >= t");
-  if (open < cal::Calendar::kMaxInstant) require(c.is_open(open), "is_open(next_open(t))");
-  if (t < cal::Calendar::kMaxInstant) require(c.is_open(t) == (open == t), "is_open(t) iff next_open(t) == t");
-  require(c.elapsed(t, open) == 0, "no open time before next_open");
+  fuzz_require(open >= t, "next_open(t) >= t");
+  if (open < cal::Calendar::kMaxInstant) fuzz_require(c.is_open(open), "is_open(next_open(t))");
+  if (t < cal::Calendar::kMaxInstant) fuzz_require(c.is_open(t) == (open == t), "is_open(t) iff next_open(t) == t");
+  fuzz_require(c.elapsed(t, open) == 0, "no open time before next_open");
   const EpochMillis close = c.next_close(t);
-  require(close >= t, "next_close(t) >= t");
-  if (close < cal::Calendar::kMaxInstant) require(!c.is_open(close), "!is_open(next_close(t))");
-  require(c.elapsed(t, close) == close - t, "open all the way to next_close");
-  require((c.closed_reason(t) == cal::Calendar::ClosedReason::kOpen) == c.is_open(t), "closed_reason agrees");
+  fuzz_require(close >= t, "next_close(t) >= t");
+  if (close < cal::Calendar::kMaxInstant) fuzz_require(!c.is_open(close), "!is_open(next_close(t))");
+  fuzz_require(c.elapsed(t, close) == close - t, "open all the way to next_close");
+  fuzz_require((c.closed_reason(t) == cal::Calendar::ClosedReason::kOpen) == c.is_open(t), "closed_reason agrees");
   const EpochMillis a = std::min(t, u);
   const EpochMillis b = std::max(t, u);
   const EpochMillis mid = a + (b - a) / 2;
   const std::int64_t whole = c.elapsed(a, b);
-  require(whole >= 0 && whole <= b - a, "0 <= elapsed(a, b) <= b - a");
-  require(c.elapsed(a, mid) + c.elapsed(mid, b) == whole, "elapsed is additive");
-  require(c.elapsed(b, a) == 0, "elapsed of a reversed range is 0");
+  fuzz_require(whole >= 0 && whole <= b - a, "0 <= elapsed(a, b) <= b - a");
+  fuzz_require(c.elapsed(a, mid) + c.elapsed(mid, b) == whole, "elapsed is additive");
+  fuzz_require(c.elapsed(b, a) == 0, "elapsed of a reversed range is 0");
   const EpochMillis nbd = c.add(t, cal::Duration::nbd());
-  if (t < cal::Calendar::kMaxInstant) require(nbd > t, "nbd after start");
+  if (t < cal::Calendar::kMaxInstant) fuzz_require(nbd > t, "nbd after start");
 }
 
 EpochMillis pick_instant(Reader& r) {
@@ -164,7 +159,7 @@ void check(std::string_view bytes) {
   Reader same = r;
   probe(*cal::Calendar::always_open_calendar(), same, 4);
   if (!built) {
-    require(!built.error().message.empty(), "a refused spec says why");
+    fuzz_require(!built.error().message.empty(), "a refused spec says why");
     return;
   }
   probe(**built, r, 4);
@@ -178,9 +173,9 @@ void check(std::string_view bytes) {
   opts.allow_files = false;
   std::vector<cal::LoadError> errors;
   auto set = cal::load_calendars_from_text(text, opts, errors);
-  require((set == nullptr) == !errors.empty(), "set iff no errors");
-  for (const auto& e : errors) require(!e.message.empty(), "error has a message");
-  if (auto d = cal::parse_duration(text); d) require(cal::parse_duration(cal::to_string(*d)).value() == *d, "round trip");
+  fuzz_require((set == nullptr) == !errors.empty(), "set iff no errors");
+  for (const auto& e : errors) fuzz_require(!e.message.empty(), "error has a message");
+  if (auto d = cal::parse_duration(text); d) fuzz_require(cal::parse_duration(cal::to_string(*d)).value() == *d, "round trip");
   if (!set) return;
   for (const auto& name : set->names()) {
     Reader r{text};

@@ -23,30 +23,16 @@
 #include "sla/engine/engine.hpp"
 #include "sla/policy/loader.hpp"
 #include "sla/testing/fuzz_main.hpp"
+#include "sla/testing/sample_policy.hpp"
 
 namespace {
 
+using sla::testing::fuzz_require;
+
 namespace codec = sla::codec;
 
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::cerr << "codec_fuzz: invariant violated: " << what << "\n";
-    std::abort();
-  }
-}
-
 std::shared_ptr<const sla::policy::Policy> sample_policy() {
-  static auto p = [] {
-    std::ifstream in(SLA_SAMPLE_POLICY);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    std::vector<sla::policy::LoadError> errors;
-    sla::policy::LoadOptions o;
-    o.file = SLA_SAMPLE_POLICY;
-    auto loaded = sla::policy::load_policy(ss.str(), o, errors);
-    require(loaded != nullptr, "the sample policy loads");
-    return loaded;
-  }();
+  static const auto p = sla::testing::load_policy_file_or_abort(SLA_SAMPLE_POLICY);
   return p;
 }
 
@@ -64,7 +50,7 @@ bool same_event(sla::engine::TicketEvent a, sla::engine::TicketEvent b) {
 void use(const sla::engine::TicketEvent& e) {
   // Round trip: what we accept we can re-encode and decode to the same.
   auto again = codec::decode_record(e.ticket_id, codec::encode_ticket_event(e), codec::ContentType::kProtobuf, kNow);
-  require(again.has_value() && same_event(*again, e), "protobuf round trip");
+  fuzz_require(again.has_value() && same_event(*again, e), "protobuf round trip");
   sla::engine::Engine engine(sample_policy());
   std::vector<sla::engine::Output> out;
   (void)engine.apply(e, kNow, out);
@@ -82,21 +68,21 @@ void check(std::string_view bytes) {
     const std::string_view key = bytes.substr(bytes.empty() ? 0 : 1, key_len);
     bytes.remove_prefix(std::min(bytes.size(), key_len + 1));
     auto e = codec::decode_record(key, bytes, type, kNow);
-    require(e.has_value() || !e.error().message.empty(), "every rejection says why");
-    if (e) require(e->ticket_id == key, "accepted only under its own key");
+    fuzz_require(e.has_value() || !e.error().message.empty(), "every rejection says why");
+    if (e) fuzz_require(e->ticket_id == key, "accepted only under its own key");
     if (e) use(*e);
     return;
   }
   auto unkeyed = codec::decode_ticket_event(bytes, type, kNow);
   if (!unkeyed) {
-    require(!unkeyed.error().message.empty(), "every rejection says why");
-    require(!codec::decode_record("", bytes, type, kNow).has_value(), "a keyed decode rejects it too");
+    fuzz_require(!unkeyed.error().message.empty(), "every rejection says why");
+    fuzz_require(!codec::decode_record("", bytes, type, kNow).has_value(), "a keyed decode rejects it too");
     return;
   }
   auto e = codec::decode_record(unkeyed->ticket_id, bytes, type, kNow);
-  require(e.has_value() && same_event(*e, *unkeyed), "decodes under its own key");
+  fuzz_require(e.has_value() && same_event(*e, *unkeyed), "decodes under its own key");
   auto wrong = codec::decode_record(unkeyed->ticket_id + "x", bytes, type, kNow);
-  require(!wrong && wrong.error().failure == codec::DecodeFailure::kKeyMismatch, "another key is a mismatch");
+  fuzz_require(!wrong && wrong.error().failure == codec::DecodeFailure::kKeyMismatch, "another key is a mismatch");
   use(*e);
 }
 

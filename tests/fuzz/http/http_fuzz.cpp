@@ -30,31 +30,17 @@
 #include "sla/http/views.hpp"
 #include "sla/policy/loader.hpp"
 #include "sla/testing/fuzz_main.hpp"
+#include "sla/testing/sample_policy.hpp"
 
 namespace {
+
+using sla::testing::fuzz_require;
 
 namespace bhttp = boost::beast::http;
 using nlohmann::json;
 
-void require(bool ok, const char* what) {
-  if (!ok) {
-    std::cerr << "http_fuzz: invariant violated: " << what << "\n";
-    std::abort();
-  }
-}
-
 std::shared_ptr<const sla::policy::Policy> sample_policy() {
-  static auto p = [] {
-    std::ifstream in(SLA_SAMPLE_POLICY);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    std::vector<sla::policy::LoadError> errors;
-    sla::policy::LoadOptions o;
-    o.file = SLA_SAMPLE_POLICY;
-    auto loaded = sla::policy::load_policy(ss.str(), o, errors);
-    require(loaded != nullptr, "the sample policy loads");
-    return loaded;
-  }();
+  static const auto p = sla::testing::load_policy_file_or_abort(SLA_SAMPLE_POLICY);
   return p;
 }
 
@@ -93,15 +79,15 @@ sla::http::Deps make_deps(bool auth) {
 
 void check_response(const sla::http::Response& res) {
   const unsigned status = res.result_int();
-  require(status != 500, "no callback throws, so no 500");
-  require(status >= 200 && status < 600, "a status code");
+  fuzz_require(status != 500, "no callback throws, so no 500");
+  fuzz_require(status >= 200 && status < 600, "a status code");
   const auto type = res[bhttp::field::content_type];
   if (type.starts_with("application/json")) {
-    require(json::accept(res.body()), "a JSON answer parses");
+    fuzz_require(json::accept(res.body()), "a JSON answer parses");
   }
   std::ostringstream wire;
   wire << res;
-  require(!wire.str().empty(), "the answer serialises");
+  fuzz_require(!wire.str().empty(), "the answer serialises");
 }
 
 void answer(const sla::http::Request& req) {

@@ -29,10 +29,8 @@ void check(std::string_view text) {
   };
   std::vector<sla::policy::LoadError> errors;
   auto policy = sla::policy::load_policy(text, opts, errors);
-  if ((policy == nullptr) == errors.empty()) std::abort();
-  for (const auto& e : errors) {
-    if (e.message.empty()) std::abort();
-  }
+  sla::testing::fuzz_require((policy == nullptr) != errors.empty(), "a policy iff no errors");
+  for (const auto& e : errors) sla::testing::fuzz_require(!e.message.empty(), "every error has a message");
   if (!policy) return;
   (void)policy->summary();
   for (const auto& [pn, plan] : policy->plans()) {

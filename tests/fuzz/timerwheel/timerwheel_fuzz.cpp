@@ -27,12 +27,7 @@ using sla::EpochMillis;
 using sla::timerwheel::TimerHandle;
 using sla::timerwheel::TimerWheel;
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "timerwheel_fuzz: invariant broken: %s\n", what);
-    std::abort();
-  }
-}
+using sla::testing::fuzz_require;
 
 struct Reader {
   const std::uint8_t* p;
@@ -82,11 +77,11 @@ void run(const std::uint8_t* data, std::size_t size) {
         if ((op & 0x80U) != 0) {
           // Forged: an even generation is never issued, so never accepted.
           const TimerHandle forged{in.take(8) & ~(std::uint64_t{1} << 32)};
-          check(!wheel.cancel(forged) && !wheel.reschedule(forged, now), "forged handle accepted");
+          fuzz_require(!wheel.cancel(forged) && !wheel.reschedule(forged, now), "forged handle accepted");
           break;
         }
         const bool got = wheel.cancel(handles[id]);
-        check(got == live[id], "cancel liveness");
+        fuzz_require(got == live[id], "cancel liveness");
         if (got) {
           ref.erase(where[id]);
           live[id] = false;
@@ -98,7 +93,7 @@ void run(const std::uint8_t* data, std::size_t size) {
         const std::size_t id = static_cast<std::size_t>(in.take(2)) % handles.size();
         const EpochMillis d = deadline(op >> 3, in.take(7));
         const bool got = wheel.reschedule(handles[id], d);
-        check(got == live[id], "reschedule liveness");
+        fuzz_require(got == live[id], "reschedule liveness");
         if (got) {
           ref.erase(where[id]);
           where[id] = ref.emplace(std::pair{d, seq++}, id);
@@ -112,21 +107,21 @@ void run(const std::uint8_t* data, std::size_t size) {
         if (now < std::numeric_limits<EpochMillis>::max() - step) now += step;
         wheel.advance(now, [&](std::uint64_t payload, EpochMillis d, TimerHandle) {
           const std::size_t id = static_cast<std::size_t>(payload);
-          check(id < live.size() && live[id], "fired a dead timer");
-          check(!ref.empty() && ref.begin()->second == id, "fire order");
-          check(ref.begin()->first.first == d && d <= now, "fire deadline");
+          fuzz_require(id < live.size() && live[id], "fired a dead timer");
+          fuzz_require(!ref.empty() && ref.begin()->second == id, "fire order");
+          fuzz_require(ref.begin()->first.first == d && d <= now, "fire deadline");
           ref.erase(ref.begin());
           live[id] = false;
         });
-        check(ref.empty() || ref.begin()->first.first > now, "due timer left pending");
+        fuzz_require(ref.empty() || ref.begin()->first.first > now, "due timer left pending");
         break;
       }
     }
-    check(wheel.size() == ref.size(), "size");
+    fuzz_require(wheel.size() == ref.size(), "size");
     if (in.n % 16 == 0) {
       const auto nd = wheel.next_deadline();
-      check(nd.has_value() == !ref.empty(), "next_deadline presence");
-      if (nd) check(*nd == ref.begin()->first.first, "next_deadline value");
+      fuzz_require(nd.has_value() == !ref.empty(), "next_deadline presence");
+      if (nd) fuzz_require(*nd == ref.begin()->first.first, "next_deadline value");
     }
   }
 }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +27,16 @@
 namespace sla::testing {
 
 using FuzzCheck = std::function<void(std::string_view)>;
+
+/// A fuzz target's invariant: prints what was violated, then aborts
+/// (libFuzzer and the corpus runner both report an abort as the failure,
+/// libFuzzer with the stack and the input). No std::source_location: the
+/// `fuzz` preset's clang 14 cannot compile libstdc++'s.
+inline void fuzz_require(bool ok, const char* what) {
+  if (ok) return;
+  std::cerr << "invariant violated: " << what << "\n";
+  std::abort();
+}
 
 inline bool read_fuzz_input(const std::string& path, std::string& out) {
   std::ifstream in(path, std::ios::binary);

@@ -343,8 +343,8 @@ void Daemon::apply(Partition& p, std::span<const kafka::Message* const> messages
   }
   // Catching up, the engine's clock is the partition's event time: a late
   // event's recomputation then fires no more than replaying the stream would.
-  // A rejected event does not move it (engine::BatchClock).
-  engine::BatchClock clock;
+  // A rejected event does not move it (engine::BatchTime).
+  engine::BatchTime clock;
   clock.now = now;
   clock.event_time = p.schedule.event_time();
   clock.at_event_time = p.schedule.behind();

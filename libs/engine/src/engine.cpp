@@ -11,11 +11,11 @@
 
 namespace sla::engine {
 
-using detail::Clock;
+using detail::MetricClock;
 using detail::kNever;
 using detail::Ladder;
 using detail::LadderStop;
-using detail::Runner;
+using detail::TicketMachine;
 using detail::StoredEvent;
 using detail::Ticket;
 
@@ -47,7 +47,7 @@ std::string_view to_string(PauseReason r) {
 namespace {
 
 std::string_view ladder_state(const Ladder& l, std::uint32_t pages_total) {
-  if (!l.stopped) return l.next == 0 ? "pending" : l.next < pages_total ? "paging" : "exhausted";
+  if (!l.stopped) return l.pages_sent == 0 ? "pending" : l.pages_sent < pages_total ? "paging" : "exhausted";
   switch (static_cast<LadderStop>(l.stop_reason)) {
     case LadderStop::kAcknowledged: return "acknowledged";
     case LadderStop::kCycleEnded: return "cycle_ended";
@@ -68,17 +68,17 @@ PageLadderView ladder_view(const Ladder& l, const policy::Policy& policy) {
   pv.target = l.target;
   pv.metric = l.metric;
   pv.cycle = l.cycle;
-  pv.pages_sent = l.next;
+  pv.pages_sent = l.pages_sent;
   pv.stopped = l.stopped;
   const auto* pt = policy.paging_target(l.target);
   if (pt != nullptr) {
     pv.pages_total = static_cast<std::uint32_t>(pt->levels.size()) * static_cast<std::uint32_t>(pt->repeat + 1);
   }
-  if (!l.stopped && l.next < pv.pages_total) pv.next_page_at = l.next_at;
+  if (!l.stopped && l.pages_sent < pv.pages_total) pv.next_page_at = l.next_at;
   pv.state = std::string(ladder_state(l, pv.pages_total));
-  if (pt != nullptr && !pt->levels.empty() && l.next > 0) {
+  if (pt != nullptr && !pt->levels.empty() && l.pages_sent > 0) {
     const auto levels = static_cast<std::uint32_t>(pt->levels.size());
-    const std::uint32_t k = l.next - 1;
+    const std::uint32_t k = l.pages_sent - 1;
     const auto& level = pt->levels[k % levels];
     const EpochMillis at = l.next_at - level.ack_timeout_ms;
     pv.level = k % levels;
@@ -166,8 +166,8 @@ struct Engine::Impl {
   std::vector<std::string> dropped;
   std::vector<std::uint32_t> due_scratch;
 
-  Runner runner(const policy::Policy& p, Ticket& t, std::vector<Output>* out, EpochMillis now) {
-    return Runner(p, tables, t, out, now);
+  TicketMachine runner(const policy::Policy& p, Ticket& t, std::vector<Output>* out, EpochMillis now) {
+    return TicketMachine(p, tables, t, out, now);
   }
 
   static constexpr std::uint32_t kNoSlot = 0xFFFF'FFFFU;
@@ -207,7 +207,7 @@ struct Engine::Impl {
     };
     lines(t.events.data(), t.events.size() * sizeof(StoredEvent));
     lines(t.emitted.data(), t.emitted.size() * sizeof(std::uint64_t));
-    lines(t.sim.history.data(), t.sim.history.size() * sizeof(detail::Cycle));
+    lines(t.derived.history.data(), t.derived.history.size() * sizeof(detail::Cycle));
     wheel.prefetch(t.timer);
   }
   /// prefetch_parts() for a ticket whose timer is due at `now`, and when it
@@ -281,8 +281,8 @@ struct Engine::Impl {
 
   /// When a closed (or never opened) ticket is dropped; kNever while open.
   [[nodiscard]] EpochMillis drop_at(const Ticket& t) const {
-    return (t.sim.closed || !t.sim.opened)
-               ? detail::sat_add(t.sim.last_event_at, std::max(options.retention_ms, options.max_lateness_ms))
+    return (t.derived.closed || !t.derived.opened)
+               ? detail::sat_add(t.derived.last_event_at, std::max(options.retention_ms, options.max_lateness_ms))
                : kNever;
   }
 
@@ -312,12 +312,12 @@ struct Engine::Impl {
   // history newly calls for is emitted.
   std::uint64_t recompute(const policy::Policy& p, Ticket& t, EpochMillis now, std::vector<Output>* out) {
     if (t.cold && t.cold->base) {
-      t.sim = *t.cold->base;
+      t.derived = *t.cold->base;
     } else {
-      t.sim.reset();
+      t.derived.reset();
     }
     if (t.cold) t.cold->ladders = t.cold->base_ladders;
-    Runner r = runner(p, t, out, now);
+    TicketMachine r = runner(p, t, out, now);
     for (const auto& e : t.events) {
       r.fire_due(e.at);
       r.apply(e);
@@ -332,7 +332,7 @@ struct Engine::Impl {
   /// an event that was then not accepted; states of format versions 1 and 2
   /// may have folded within the horizon).
   [[nodiscard]] EpochMillis horizon_start(const Ticket& t) const {
-    const EpochMillis h = detail::sat_sub(t.sim.last_event_at, options.max_lateness_ms);
+    const EpochMillis h = detail::sat_sub(t.derived.last_event_at, options.max_lateness_ms);
     return t.base() != nullptr ? std::max(h, detail::sat_add(t.base_at(), 1)) : h;
   }
 
@@ -355,15 +355,15 @@ struct Engine::Impl {
     Ticket tmp;
     tmp.id = t.id;
     tmp.tenant = t.tenant;
-    if (t.cold && t.cold->base) tmp.sim = *t.cold->base;
+    if (t.cold && t.cold->base) tmp.derived = *t.cold->base;
     if (t.cold) tmp.cold_part().ladders = t.cold->base_ladders;
-    Runner r = runner(p, tmp, nullptr, now);
+    TicketMachine r = runner(p, tmp, nullptr, now);
     for (std::size_t i = 0; i < k; ++i) {
       r.fire_due(t.events[i].at);
       r.apply(t.events[i]);
     }
     detail::Cold& cold = t.cold_part();
-    cold.base = std::move(tmp.sim);
+    cold.base = std::move(tmp.derived);
     cold.base_at = t.events[k - 1].at;
     cold.base_ladders = tmp.cold ? std::move(tmp.cold->ladders) : std::vector<Ladder>{};
     t.events.erase(t.events.begin(), first_kept);
@@ -371,8 +371,8 @@ struct Engine::Impl {
     // still produce outputs for.
     std::array<std::uint32_t, kMetricCount> live_from{};
     std::array<bool, kMetricCount> has{};
-    cold.base->each_clock([&](detail::Metric m, const Clock& c) {
-      if (c.phase == Clock::Phase::kInactive) return;
+    cold.base->each_clock([&](detail::Metric m, const MetricClock& c) {
+      if (c.phase == MetricClock::Phase::kInactive) return;
       live_from[policy::index(m)] = c.cycle;
       has[policy::index(m)] = true;
     });
@@ -398,21 +398,21 @@ struct Engine::Impl {
     auto spill = [](std::size_t n, std::size_t inline_n, std::size_t each) {
       return n > inline_n ? n * each + kHeap : 0;
     };
-    auto sim = [&](const detail::Sim& s) {
-      return spill(s.clocks.size(), 3, sizeof(Clock)) + spill(s.history.size(), 1, sizeof(detail::Cycle));
+    auto derived_bytes = [&](const detail::DerivedState& s) {
+      return spill(s.clocks.size(), 3, sizeof(MetricClock)) + spill(s.history.size(), 1, sizeof(detail::Cycle));
     };
     auto ladders = [&](const std::vector<Ladder>& v) {
       std::size_t n = v.empty() ? 0 : v.size() * sizeof(Ladder) + kHeap;
       for (const auto& l : v) n += str(l.key) + str(l.target);
       return n;
     };
-    std::size_t n = sizeof(Ticket) + str(t.id) + sim(t.sim) + spill(t.events.size(), 2, sizeof(StoredEvent)) +
+    std::size_t n = sizeof(Ticket) + str(t.id) + derived_bytes(t.derived) + spill(t.events.size(), 2, sizeof(StoredEvent)) +
                     spill(t.emitted.size(), 2, sizeof(std::uint64_t));
     if (t.cold) {
       const detail::Cold& c = *t.cold;
       n += sizeof(detail::Cold) + kHeap + ladders(c.ladders) + ladders(c.base_ladders) +
            8 * (c.compacted_ids.size() + c.legacy_emitted.size());
-      if (c.base) n += sim(*c.base);
+      if (c.base) n += derived_bytes(*c.base);
     }
     return n;
   }
@@ -447,7 +447,7 @@ sla::Result<void> Engine::apply(const TicketEvent& e, EpochMillis now, std::vect
   return apply_to(e, now, out, impl_->slot_of(e.ticket_id).value_or(Impl::kNoSlot));
 }
 
-std::size_t Engine::apply_batch(std::span<const TicketEvent> events, BatchClock& clock, std::vector<Output>& out,
+std::size_t Engine::apply_batch(std::span<const TicketEvent> events, BatchTime& clock, std::vector<Output>& out,
                                 std::vector<Rejected>& rejected) {
   Impl& im = *impl_;
   // A pipeline over the batch, so the cache misses of the next events'
@@ -542,17 +542,17 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
       }
       break;
     case EventKind::kSeverityChanged:
-      if (existing != nullptr && existing->sim.opened && !p.has_severity(impl_->atoms.str(existing->sim.plan), e.severity)) {
+      if (existing != nullptr && existing->derived.opened && !p.has_severity(impl_->atoms.str(existing->derived.plan), e.severity)) {
         return sla::fail(ErrorCode::kNotFound,
-                         "unknown severity '" + e.severity + "' for plan '" + impl_->atoms.str(existing->sim.plan) + "'",
+                         "unknown severity '" + e.severity + "' for plan '" + impl_->atoms.str(existing->derived.plan) + "'",
                          kReasonUnknownPlanOrSeverity);
       }
       break;
     case EventKind::kPlanChanged:
       if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'", kReasonUnknownPlanOrSeverity);
-      if (existing != nullptr && existing->sim.opened && !p.has_severity(e.plan, impl_->atoms.str(existing->sim.severity))) {
+      if (existing != nullptr && existing->derived.opened && !p.has_severity(e.plan, impl_->atoms.str(existing->derived.severity))) {
         return sla::fail(ErrorCode::kNotFound,
-                         "plan '" + e.plan + "' has no severity '" + impl_->atoms.str(existing->sim.severity) + "'",
+                         "plan '" + e.plan + "' has no severity '" + impl_->atoms.str(existing->derived.severity) + "'",
                          kReasonUnknownPlanOrSeverity);
       }
       break;
@@ -589,7 +589,7 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
       // Folded up to the horizon this event would set: if it is still
       // rejected, horizon_start() keeps events before the fold out.
       stats_.folded +=
-          impl_->fold(p, impl_->at(found), now, true, std::max(existing->sim.last_event_at, effective_at));
+          impl_->fold(p, impl_->at(found), now, true, std::max(existing->derived.last_event_at, effective_at));
       if (Impl::ticket_bytes(t) + sizeof(StoredEvent) > impl_->options.ticket_budget_bytes) {
         ++stats_.over_budget;
         return sla::fail(ErrorCode::kOutOfRange,
@@ -634,7 +634,7 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
   ++stats_.events_applied;
   std::optional<EpochMillis> next_due;
   if (in_order) {
-    Runner r = impl_->runner(p, t, &out, now);
+    TicketMachine r = impl_->runner(p, t, &out, now);
     // The armed timer is the ticket's earliest due moment: when it is after
     // the event, nothing can be due before it and the scan is skipped.
     if (t.timer_at <= se.at) r.fire_due(se.at);
@@ -650,8 +650,8 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
     ++stats_.out_of_order;
     stats_.outputs += impl_->recompute(p, t, now, &out);
   }
-  if (t.events.size() > 2 && t.events.front().at < detail::sat_sub(t.sim.last_event_at, impl_->options.max_lateness_ms)) {
-    stats_.folded += impl_->fold(p, t, now, false, t.sim.last_event_at);
+  if (t.events.size() > 2 && t.events.front().at < detail::sat_sub(t.derived.last_event_at, impl_->options.max_lateness_ms)) {
+    stats_.folded += impl_->fold(p, t, now, false, t.derived.last_event_at);
   }
   impl_->arm(slot, p, now, next_due);
   impl_->mark_dirty(slot);
@@ -684,7 +684,7 @@ std::size_t Engine::advance(EpochMillis now, std::vector<Output>& out) {
       impl_->remove(slot, true);
       continue;
     }
-    Runner r = impl_->runner(*policy_, t, &out, now);
+    TicketMachine r = impl_->runner(*policy_, t, &out, now);
     r.fire_due(now);
     produced += r.outputs;
     if (r.outputs > 0) impl_->mark_dirty(slot);
@@ -704,13 +704,13 @@ void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMilli
   for (std::uint32_t slot = 0; slot < impl_->slot_end; ++slot) {
     if (!impl_->live(slot)) continue;
     Ticket& t = impl_->at(slot);
-    Runner r = impl_->runner(*policy_, t, &out, now);
+    TicketMachine r = impl_->runner(*policy_, t, &out, now);
     r.rebind(now);
     if (t.cold && t.cold->base) {
       Ticket tmp;
-      tmp.sim = std::move(*t.cold->base);
+      tmp.derived = std::move(*t.cold->base);
       impl_->runner(*policy_, tmp, nullptr, now).rebind(t.cold->base_at);
-      t.cold->base = std::move(tmp.sim);
+      t.cold->base = std::move(tmp.derived);
     }
     r.fire_due(now);
     stats_.outputs += r.outputs;
@@ -729,7 +729,7 @@ std::size_t Engine::pending_timers() const { return impl_->wheel.size(); }
 
 void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full, TicketView& v) const {
   const Ticket* t = &ticket;
-  const auto& s = t->sim;
+  const auto& s = t->derived;
   v.ticket_id.assign(t->id);
   const auto& atoms = impl_->atoms;
   v.tenant_id.assign(atoms.str(t->tenant));
@@ -750,8 +750,8 @@ void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full,
     }
   }
   std::size_t clocks = 0;  // v.clocks' elements are reused (their strings keep their storage)
-  s.each_clock([&](MetricKind metric, const Clock& c) {
-    if (c.phase == Clock::Phase::kInactive) return;
+  s.each_clock([&](MetricKind metric, const MetricClock& c) {
+    if (c.phase == MetricClock::Phase::kInactive) return;
     if (clocks == v.clocks.size()) v.clocks.emplace_back();
     ClockView& cv = v.clocks[clocks++];
     cv.state = ClockState::kRunning;
@@ -770,8 +770,8 @@ void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full,
     cv.elapsed_ms = c.elapsed;
     if (c.counting() && now > c.since) cv.elapsed_ms += c.target->calendar->elapsed(c.since, now);
     switch (c.phase) {
-      case Clock::Phase::kMet: cv.state = ClockState::kMet; break;
-      case Clock::Phase::kStopped: cv.state = ClockState::kCancelled; break;
+      case MetricClock::Phase::kMet: cv.state = ClockState::kMet; break;
+      case MetricClock::Phase::kStopped: cv.state = ClockState::kCancelled; break;
       default:
         if (c.breached) {
           cv.state = ClockState::kBreached;
@@ -846,13 +846,13 @@ std::vector<AtRisk> Engine::at_risk(EpochMillis now, std::int64_t within_ms, std
   for (std::uint32_t slot = 0; slot < impl_->slot_end; ++slot) {
     if (!impl_->live(slot)) continue;
     const Ticket& t = impl_->at(slot);
-    t.sim.each_clock([&](MetricKind metric, const Clock& c) {
+    t.derived.each_clock([&](MetricKind metric, const MetricClock& c) {
       if (!c.counting() || c.target == nullptr || c.target->open_ended) return;
       const EpochMillis dl = c.breach_at != kNever      ? c.breach_at
                              : c.elapsed >= c.target_ms ? c.since
                                                         : c.target->calendar->add(c.since, c.target_ms - c.elapsed);
       if (dl <= horizon) {
-        out.push_back(AtRisk{t.id, metric, dl, impl_->atoms.str(t.sim.plan), impl_->atoms.str(t.sim.severity)});
+        out.push_back(AtRisk{t.id, metric, dl, impl_->atoms.str(t.derived.plan), impl_->atoms.str(t.derived.severity)});
       }
     });
   }

@@ -95,7 +95,7 @@ class Reader {
   bool ok_ = true;
 };
 
-void put_sim(Writer& w, const Sim& s, const Interner& atoms) {
+void put_derived(Writer& w, const DerivedState& s, const Interner& atoms) {
   w.b(s.opened);
   w.b(s.resolved);
   w.b(s.closed);
@@ -105,7 +105,7 @@ void put_sim(Writer& w, const Sim& s, const Interner& atoms) {
   w.s(atoms.str(s.severity));
   w.s(atoms.str(s.status));
   w.u(s.clock_mask);
-  for (const Clock& c : s.clocks) {
+  for (const MetricClock& c : s.clocks) {
     w.b(c.target != nullptr);
     w.b(c.in_hours);
     w.u(static_cast<std::uint8_t>(c.phase));
@@ -131,12 +131,12 @@ void put_sim(Writer& w, const Sim& s, const Interner& atoms) {
 }
 
 // One clock's stored fields (the same in versions 1 and 2).
-bool get_clock(Reader& r, Clock& c, bool& has_target) {
+bool get_clock(Reader& r, MetricClock& c, bool& has_target) {
   has_target = r.b();
   c.in_hours = r.b();
   const auto phase = r.u();
-  if (phase > static_cast<std::uint8_t>(Clock::Phase::kStopped)) return false;
-  c.phase = static_cast<Clock::Phase>(phase);
+  if (phase > static_cast<std::uint8_t>(MetricClock::Phase::kStopped)) return false;
+  c.phase = static_cast<MetricClock::Phase>(phase);
   c.status_paused = r.b();
   c.breached = r.b();
   c.cycle = static_cast<std::uint32_t>(r.u());
@@ -151,17 +151,17 @@ bool get_clock(Reader& r, Clock& c, bool& has_target) {
 
 // Points a loaded clock at its target in the current policy. A clock whose
 // target vanished (policy changed while stored) stops.
-void bind_target(Clock& c, bool has_target, const Sim& s, Metric m, const policy::Policy& p, const Interner& atoms) {
+void bind_target(MetricClock& c, bool has_target, const DerivedState& s, Metric m, const policy::Policy& p, const Interner& atoms) {
   c.target = nullptr;
   if (has_target && s.opened) {
     const auto* mt = p.targets(atoms.str(s.plan), atoms.str(s.severity), m);
     if (mt != nullptr) c.target = &mt->pick(c.in_hours);
   }
-  if (c.target == nullptr && c.phase == Clock::Phase::kRunning) c.phase = Clock::Phase::kStopped;
+  if (c.target == nullptr && c.phase == MetricClock::Phase::kRunning) c.phase = MetricClock::Phase::kStopped;
 }
 
 // The ticket's own fields, the same in versions 1 and 2.
-void get_sim_fields(Reader& r, Sim& s, Interner& atoms) {
+void get_derived_fields(Reader& r, DerivedState& s, Interner& atoms) {
   s.opened = r.b();
   s.resolved = r.b();
   s.closed = r.b();
@@ -172,13 +172,13 @@ void get_sim_fields(Reader& r, Sim& s, Interner& atoms) {
   s.status = atoms.intern(r.s());
 }
 
-bool get_sim(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
-  get_sim_fields(r, s, atoms);
+bool get_derived(Reader& r, DerivedState& s, const policy::Policy& p, Interner& atoms) {
+  get_derived_fields(r, s, atoms);
   const auto mask = r.u();
   if (mask >= (1U << kMetricCount)) return false;
   for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
     if (((mask >> mi) & 1U) == 0) continue;
-    Clock& c = s.add_clock(static_cast<Metric>(mi));
+    MetricClock& c = s.add_clock(static_cast<Metric>(mi));
     bool has_target = false;
     if (!get_clock(r, c, has_target)) return false;
     bind_target(c, has_target, s, static_cast<Metric>(mi), p, atoms);
@@ -202,13 +202,13 @@ bool get_sim(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
 
 // Version 1: all four clocks in metric order (never-started ones kInactive),
 // outcomes as strings.
-bool get_sim_v1(Reader& r, Sim& s, const policy::Policy& p, Interner& atoms) {
-  get_sim_fields(r, s, atoms);
+bool get_sim_v1(Reader& r, DerivedState& s, const policy::Policy& p, Interner& atoms) {
+  get_derived_fields(r, s, atoms);
   for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
-    Clock c;
+    MetricClock c;
     bool has_target = false;
     if (!get_clock(r, c, has_target)) return false;
-    if (c.phase == Clock::Phase::kInactive) continue;  // version 2 stores no such clock
+    if (c.phase == MetricClock::Phase::kInactive) continue;  // version 2 stores no such clock
     bind_target(c, has_target, s, static_cast<Metric>(mi), p, atoms);
     s.add_clock(static_cast<Metric>(mi)) = c;
   }
@@ -244,7 +244,7 @@ void put_ladders(Writer& w, std::span<const Ladder> ladders) {
     w.u(static_cast<std::uint8_t>(l.metric));
     w.u(l.cycle);
     w.i(l.next_at);
-    w.u(l.next);
+    w.u(l.pages_sent);
     // 0 running, else the stop reason (>= 1): readers that know only a bool read it as stopped.
     w.u(l.stopped ? std::max<std::uint8_t>(l.stop_reason, 1) : 0);
   }
@@ -260,7 +260,7 @@ bool get_ladders(Reader& r, std::vector<Ladder>& out) {
     l.metric = static_cast<Metric>(m);
     l.cycle = static_cast<std::uint32_t>(r.u());
     l.next_at = r.i();
-    l.next = static_cast<std::uint32_t>(r.u());
+    l.pages_sent = static_cast<std::uint32_t>(r.u());
     const auto stop = r.u();
     l.stopped = stop != 0;
     l.stop_reason = static_cast<std::uint8_t>(stop > kLadderStopMax ? 1 : stop);
@@ -277,9 +277,9 @@ std::string encode_ticket(const Ticket& t, const Interner& atoms) {
   w.s(t.id);
   w.s(atoms.str(t.tenant));
   w.u(t.arrivals);
-  put_sim(w, t.sim, atoms);
+  put_derived(w, t.derived, atoms);
   w.b(t.base() != nullptr);
-  if (t.base() != nullptr) put_sim(w, *t.base(), atoms);
+  if (t.base() != nullptr) put_derived(w, *t.base(), atoms);
   w.i(t.base_at());
   w.u(t.events.size());
   for (const auto& e : t.events) {
@@ -331,15 +331,15 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
   t->id = r.s();
   t->tenant = atoms.intern(r.s());
   t->arrivals = static_cast<std::uint32_t>(r.u());
-  auto read_sim = [&](Sim& s) {
-    return version == kFormatVersion1 ? get_sim_v1(r, s, p, atoms) : get_sim(r, s, p, atoms);
+  auto read_derived = [&](DerivedState& s) {
+    return version == kFormatVersion1 ? get_sim_v1(r, s, p, atoms) : get_derived(r, s, p, atoms);
   };
-  if (!read_sim(t->sim)) {
+  if (!read_derived(t->derived)) {
     return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt clock section");
   }
   if (r.b()) {
-    Sim base;
-    if (!read_sim(base)) {
+    DerivedState base;
+    if (!read_derived(base)) {
       return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt base section");
     }
     t->cold_part().base = std::move(base);

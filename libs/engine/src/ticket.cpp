@@ -9,7 +9,7 @@
 namespace sla::engine::detail {
 namespace {
 
-constexpr std::size_t kMaxItems = 64;    // one bit each in Clock::fired
+constexpr std::size_t kMaxItems = 64;    // one bit each in MetricClock::fired
 constexpr std::size_t kMaxHistory = 16;  // cycle records kept per ticket
 
 std::int64_t target_millis(const policy::Target& target, EpochMillis cycle_start) {
@@ -95,22 +95,22 @@ std::uint64_t hash_id(std::string_view s) noexcept {
 // ---------------------------------------------------------------------------
 // Items: [warnings][breach][reminders][steps] per clock cycle.
 
-const policy::Severity* Runner::severity() const {
-  // Looked up once per Runner and again only after a plan or severity change.
+const policy::Severity* TicketMachine::severity() const {
+  // Looked up once per TicketMachine and again only after a plan or severity change.
   if (!sev_valid_) {
-    sev_ = tables_.severities.get(policy_, tables_.atoms, t_.sim.plan, t_.sim.severity);
+    sev_ = tables_.severities.get(policy_, tables_.atoms, t_.derived.plan, t_.derived.severity);
     sev_valid_ = true;
   }
   return sev_;
 }
 
-std::span<const policy::EscalationStep* const> Runner::steps(Metric m) const {
+std::span<const policy::EscalationStep* const> TicketMachine::steps(Metric m) const {
   const policy::Severity* sev = severity();
   if (sev == nullptr) return {};
   return sev->steps[index(m)];
 }
 
-const policy::Target* Runner::resolve(Metric m, EpochMillis opened_at, bool* in_hours) const {
+const policy::Target* TicketMachine::resolve(Metric m, EpochMillis opened_at, bool* in_hours) const {
   const policy::Severity* sev = severity();
   if (sev == nullptr || !sev->metrics[index(m)]) return nullptr;
   const policy::MetricTargets& mt = *sev->metrics[index(m)];
@@ -119,7 +119,7 @@ const policy::Target* Runner::resolve(Metric m, EpochMillis opened_at, bool* in_
   return &mt.pick(ih);
 }
 
-std::size_t Runner::item_count(const Clock& c, Metric m) const {
+std::size_t TicketMachine::item_count(const MetricClock& c, Metric m) const {
   if (c.target == nullptr) return 0;
   std::size_t n = steps(m).size();
   if (!c.target->open_ended) {
@@ -128,7 +128,7 @@ std::size_t Runner::item_count(const Clock& c, Metric m) const {
   return std::min(n, kMaxItems);
 }
 
-std::optional<Runner::Item> Runner::item(const Clock& c, Metric m, std::size_t i) const {
+std::optional<TicketMachine::Item> TicketMachine::item(const MetricClock& c, Metric m, std::size_t i) const {
   const policy::Target& tg = *c.target;
   if (!tg.open_ended) {
     const std::size_t w = tg.warnings.size();
@@ -149,7 +149,7 @@ std::optional<Runner::Item> Runner::item(const Clock& c, Metric m, std::size_t i
   return Item{Item::Kind::kStep, static_cast<std::uint32_t>(i), *at};
 }
 
-void Runner::append_suffix(std::string& id, const Clock& c, Metric m, const Item* it) const {
+void TicketMachine::append_suffix(std::string& id, const MetricClock& c, Metric m, const Item* it) const {
   if (it == nullptr) {
     id.append("met/0");
     return;
@@ -162,18 +162,18 @@ void Runner::append_suffix(std::string& id, const Clock& c, Metric m, const Item
   }
 }
 
-EpochMillis Runner::due_of(const Clock& c, std::int64_t at) const {
+EpochMillis TicketMachine::due_of(const MetricClock& c, std::int64_t at) const {
   if (at <= c.elapsed) return c.since;
   if (!c.counting()) return kNever;
   return c.target->calendar->add(c.since, at - c.elapsed);
 }
 
-std::int64_t Runner::elapsed_at(const Clock& c, EpochMillis t) const {
+std::int64_t TicketMachine::elapsed_at(const MetricClock& c, EpochMillis t) const {
   if (!c.counting() || t <= c.since) return c.elapsed;
   return sat_add(c.elapsed, c.target->calendar->elapsed(c.since, t));
 }
 
-std::optional<EpochMillis> Runner::deadline(const Clock& c) const {
+std::optional<EpochMillis> TicketMachine::deadline(const MetricClock& c) const {
   if (c.target == nullptr || c.target->open_ended) return std::nullopt;
   if (c.breach_at != kNever) return c.breach_at;
   if (c.elapsed >= c.target_ms) return c.since;
@@ -184,7 +184,7 @@ std::optional<EpochMillis> Runner::deadline(const Clock& c) const {
 // ---------------------------------------------------------------------------
 // Emission.
 
-bool Runner::claim(const std::string& id, Metric m, std::uint32_t cycle) {
+bool TicketMachine::claim(const std::string& id, Metric m, std::uint32_t cycle) {
   if (out_ == nullptr) return false;
   // The id is "<ticket>/<metric>/<cycle>/<rest>": the key holds metric and
   // cycle as numbers and the rest interned, so it is exact, for the
@@ -209,7 +209,7 @@ bool Runner::claim(const std::string& id, Metric m, std::uint32_t cycle) {
   return true;
 }
 
-void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, EpochMillis due, const Item* it) {
+void TicketMachine::emit_sla(Metric m, const MetricClock& c, SlaKind kind, EpochMillis due, const Item* it) {
   if (out_ == nullptr) return;  // a silent replay emits and remembers nothing
   std::string id;
   id.reserve(t_.id.size() + 48);
@@ -223,8 +223,8 @@ void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, EpochMillis due, c
   o.event_id = std::move(id);
   o.ticket_id = t_.id;
   o.tenant_id = str(t_.tenant);
-  o.plan = str(t_.sim.plan);
-  o.severity = str(t_.sim.severity);
+  o.plan = str(t_.derived.plan);
+  o.severity = str(t_.derived.severity);
   o.metric = m;
   o.cycle = c.cycle;
   // Open-ended clocks (`within: none`) have no deadline: left unset (0).
@@ -233,7 +233,7 @@ void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, EpochMillis due, c
   // it due (a met, a breach at once after a retarget). So a replay, a late
   // catch-up and a re-emission after a crash carry the same bytes; when it
   // reached Kafka is the record's timestamp.
-  o.fired_at = std::max(t_.sim.last_event_at, due == kNever ? t_.sim.last_event_at : due);
+  o.fired_at = std::max(t_.derived.last_event_at, due == kNever ? t_.derived.last_event_at : due);
   o.started_at = c.cycle_start;
   o.elapsed_ms = kind == SlaKind::kMet ? c.elapsed : std::max(elapsed_at(c, due), it != nullptr ? it->at : 0);
   o.target_ms = c.target_ms;
@@ -255,7 +255,7 @@ void Runner::emit_sla(Metric m, const Clock& c, SlaKind kind, EpochMillis due, c
   ++outputs;
 }
 
-void Runner::fire_item(Metric m, Clock& c, std::size_t i, const Item& it, EpochMillis due) {
+void TicketMachine::fire_item(Metric m, MetricClock& c, std::size_t i, const Item& it, EpochMillis due) {
   c.fired |= std::uint64_t{1} << i;
   SlaKind kind = SlaKind::kWarning;
   switch (it.kind) {
@@ -275,7 +275,7 @@ void Runner::fire_item(Metric m, Clock& c, std::size_t i, const Item& it, EpochM
   }
 }
 
-void Runner::start_ladders(Metric m, const Clock& c, const policy::EscalationStep& step, EpochMillis at) {
+void TicketMachine::start_ladders(Metric m, const MetricClock& c, const policy::EscalationStep& step, EpochMillis at) {
   for (const auto* pt : step.pages) {
     std::string key = t_.id;
     key.append("/").append(policy::to_string(m)).append("/").append(std::to_string(c.cycle));
@@ -295,7 +295,7 @@ void Runner::start_ladders(Metric m, const Clock& c, const policy::EscalationSte
   }
 }
 
-void Runner::fire_page(Ladder& l) {
+void TicketMachine::fire_page(Ladder& l) {
   const auto* pt = policy_.paging_target(l.target);
   if (pt == nullptr || pt->levels.empty()) {
     l.stopped = true;  // the target vanished with a policy reload
@@ -303,10 +303,10 @@ void Runner::fire_page(Ladder& l) {
     return;
   }
   const auto levels = static_cast<std::uint32_t>(pt->levels.size());
-  const std::uint32_t k = l.next;
+  const std::uint32_t k = l.pages_sent;
   const auto& level = pt->levels[k % levels];
   const EpochMillis at = l.next_at;
-  l.next += 1;
+  l.pages_sent += 1;
   l.next_at = sat_add(at, level.ack_timeout_ms);
   if (out_ == nullptr) return;  // a silent replay emits and remembers nothing
   std::string page_id;
@@ -321,8 +321,8 @@ void Runner::fire_page(Ladder& l) {
   p.dedup_key = l.key;
   p.ticket_id = t_.id;
   p.tenant_id = str(t_.tenant);
-  p.plan = str(t_.sim.plan);
-  p.severity = str(t_.sim.severity);
+  p.plan = str(t_.derived.plan);
+  p.severity = str(t_.derived.severity);
   p.metric = l.metric;
   p.cycle = l.cycle;
   p.target = l.target;
@@ -332,11 +332,11 @@ void Runner::fire_page(Ladder& l) {
   p.attempt = k / levels;
   p.ack_deadline = sat_add(at, level.ack_timeout_ms);
   p.high_urgency = true;
-  p.fired_at = std::max(at, t_.sim.last_event_at);  // event time, as for SLA outputs
+  p.fired_at = std::max(at, t_.derived.last_event_at);  // event time, as for SLA outputs
   ++outputs;
 }
 
-void Runner::stop_ladders(std::string_view page_id) {
+void TicketMachine::stop_ladders(std::string_view page_id) {
   for (auto& l : t_.ladders()) {
     if (l.stopped) continue;  // keep the first reason (an ack after the cycle ended changes nothing)
     if (page_id.empty() || (page_id.substr(0, l.key.size()) == l.key &&
@@ -361,7 +361,7 @@ struct Next {
 };
 }  // namespace
 
-std::optional<std::pair<std::size_t, Runner::Item>> Runner::min_item(const Clock& c, Metric m) const {
+std::optional<std::pair<std::size_t, TicketMachine::Item>> TicketMachine::min_item(const MetricClock& c, Metric m) const {
   // due_of() is monotonic in the counted time `at` for a given clock state,
   // so only the unfired item with the smallest `at` (lowest position on
   // ties) can be next: one calendar computation per clock, not one per item.
@@ -382,7 +382,7 @@ std::optional<std::pair<std::size_t, Runner::Item>> Runner::min_item(const Clock
   return best;
 }
 
-const Runner::NextItem& Runner::next_item(const Clock& c, Metric m) const {
+const TicketMachine::NextItem& TicketMachine::next_item(const MetricClock& c, Metric m) const {
   NextItem& n = next_[index(m)];
   if (n.valid && n.target == c.target && n.target_ms == c.target_ms && n.fired == c.fired && n.cycle == c.cycle &&
       n.phase == c.phase && n.status_paused == c.status_paused && (!n.found || n.due > c.since)) {
@@ -407,9 +407,9 @@ const Runner::NextItem& Runner::next_item(const Clock& c, Metric m) const {
   return n;
 }
 
-EpochMillis Runner::next_due() const {
+EpochMillis TicketMachine::next_due() const {
   EpochMillis best = kNever;
-  t_.sim.each_clock([&](Metric m, const Clock& c) {
+  t_.derived.each_clock([&](Metric m, const MetricClock& c) {
     if (!c.live()) return;
     if (const auto& n = next_item(c, m); n.found) best = std::min(best, n.due);
   });
@@ -417,19 +417,19 @@ EpochMillis Runner::next_due() const {
   return best;
 }
 
-EpochMillis Runner::ladder_due(const Ladder& l) const {
+EpochMillis TicketMachine::ladder_due(const Ladder& l) const {
   if (l.stopped) return kNever;
   const auto* pt = policy_.paging_target(l.target);
   if (pt == nullptr) return kNever;
   const auto total = static_cast<std::uint32_t>(pt->levels.size()) * static_cast<std::uint32_t>(pt->repeat + 1);
-  return l.next < total ? l.next_at : kNever;
+  return l.pages_sent < total ? l.next_at : kNever;
 }
 
-void Runner::fire_due(EpochMillis until) {
+void TicketMachine::fire_due(EpochMillis until) {
   until = std::min(until, now_);
   for (;;) {
     Next best;
-    t_.sim.each_clock([&](Metric m, const Clock& c) {
+    t_.derived.each_clock([&](Metric m, const MetricClock& c) {
       if (!c.live()) return;
       const auto& n = next_item(c, m);
       if (!n.found) return;
@@ -447,7 +447,7 @@ void Runner::fire_due(EpochMillis until) {
     }
     if (best.metric >= 0) {
       const auto m = static_cast<Metric>(best.metric);
-      Clock& c = *t_.sim.clock(m);
+      MetricClock& c = *t_.derived.clock(m);
       const auto it = item(c, m, best.item);
       fire_item(m, c, best.item, *it, best.due);
     } else {
@@ -459,16 +459,16 @@ void Runner::fire_due(EpochMillis until) {
 // ---------------------------------------------------------------------------
 // State changes.
 
-void Runner::sync(EpochMillis t) {
-  for (auto& c : t_.sim.clocks) {
+void TicketMachine::sync(EpochMillis t) {
+  for (auto& c : t_.derived.clocks) {
     if (c.counting() && t > c.since) c.elapsed = sat_add(c.elapsed, c.target->calendar->elapsed(c.since, t));
     c.since = std::max(c.since, t);
   }
 }
 
-void Runner::start_cycle(Clock& c, Metric /*m*/, EpochMillis t, std::uint32_t cycle) {
+void TicketMachine::start_cycle(MetricClock& c, Metric /*m*/, EpochMillis t, std::uint32_t cycle) {
   c.cycle = cycle;
-  c.phase = Clock::Phase::kRunning;
+  c.phase = MetricClock::Phase::kRunning;
   c.breached = false;
   c.breach_at = kNever;
   c.cycle_start = t;
@@ -476,11 +476,11 @@ void Runner::start_cycle(Clock& c, Metric /*m*/, EpochMillis t, std::uint32_t cy
   c.elapsed = 0;
   c.fired = 0;
   c.target_ms = target_millis(*c.target, t);
-  c.status_paused = c.target->pauses_on(str(t_.sim.status));
+  c.status_paused = c.target->pauses_on(str(t_.derived.status));
 }
 
-void Runner::end_cycle(Clock& c, Metric m, EpochMillis t, Outcome outcome) {
-  auto& h = t_.sim.history;
+void TicketMachine::end_cycle(MetricClock& c, Metric m, EpochMillis t, Outcome outcome) {
+  auto& h = t_.derived.history;
   if (h.size() >= kMaxHistory) h.erase(h.begin());
   h.push_back(Cycle{c.cycle_start, t, c.elapsed, c.cycle, m, outcome});
   // The pages a cycle started are about that cycle: once it ends (met,
@@ -493,23 +493,23 @@ void Runner::end_cycle(Clock& c, Metric m, EpochMillis t, Outcome outcome) {
   }
 }
 
-void Runner::meet(Metric m, EpochMillis t) {
-  Clock* cp = t_.sim.clock(m);
+void TicketMachine::meet(Metric m, EpochMillis t) {
+  MetricClock* cp = t_.derived.clock(m);
   if (cp == nullptr || !cp->live()) return;
-  Clock& c = *cp;
+  MetricClock& c = *cp;
   if (!c.breached) emit_sla(m, c, SlaKind::kMet, t, nullptr);
   end_cycle(c, m, t, c.breached ? Outcome::kBreached : Outcome::kMet);
-  c.phase = Clock::Phase::kMet;
+  c.phase = MetricClock::Phase::kMet;
 }
 
-void Runner::update_pause(EpochMillis /*t*/) {
-  for (auto& c : t_.sim.clocks) {
-    if (c.live()) c.status_paused = c.target->pauses_on(str(t_.sim.status));
+void TicketMachine::update_pause(EpochMillis /*t*/) {
+  for (auto& c : t_.derived.clocks) {
+    if (c.live()) c.status_paused = c.target->pauses_on(str(t_.derived.status));
   }
 }
 
-void Runner::retarget(EpochMillis t) {
-  Sim& s = t_.sim;
+void TicketMachine::retarget(EpochMillis t) {
+  DerivedState& s = t_.derived;
   if (!s.opened) return;
   for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
     const auto m = static_cast<Metric>(mi);
@@ -517,14 +517,14 @@ void Runner::retarget(EpochMillis t) {
     const policy::Target* nt = resolve(m, s.opened_at, &in_hours);
     if (s.clock(m) == nullptr) {
       if (nt != nullptr && !s.resolved && !s.closed) {
-        Clock& c = s.add_clock(m);
+        MetricClock& c = s.add_clock(m);
         c.target = nt;
         c.in_hours = in_hours;
         start_cycle(c, m, t, 0);
       }
       continue;
     }
-    Clock& c = *s.clock(m);
+    MetricClock& c = *s.clock(m);
     if (!c.live()) {
       // Finished clocks keep their outcome; the target always follows the
       // ticket's current (plan, severity) so a stored ticket reloads the same.
@@ -534,7 +534,7 @@ void Runner::retarget(EpochMillis t) {
     }
     if (nt == nullptr) {
       end_cycle(c, m, t, Outcome::kCancelled);
-      c.phase = Clock::Phase::kStopped;
+      c.phase = MetricClock::Phase::kStopped;
       c.target = nullptr;
       continue;
     }
@@ -552,7 +552,7 @@ void Runner::retarget(EpochMillis t) {
   update_pause(t);
 }
 
-void Runner::rebase(Clock& c, Metric m, const policy::Target* nt, bool in_hours, std::int64_t counted) {
+void TicketMachine::rebase(MetricClock& c, Metric m, const policy::Target* nt, bool in_hours, std::int64_t counted) {
   // SPEC 3, retarget with keep_elapsed, and a policy reload alike: warnings
   // and after-breach reminders the clock has already passed (`counted`) are
   // skipped (no burst of stale notices); the breach and every escalation
@@ -572,18 +572,18 @@ void Runner::rebase(Clock& c, Metric m, const policy::Target* nt, bool in_hours,
     if (!it || it->at > counted) continue;
     if (it->kind == Item::Kind::kWarning || it->kind == Item::Kind::kReminder) c.fired |= std::uint64_t{1} << i;
   }
-  c.status_paused = nt->pauses_on(str(t_.sim.status));
+  c.status_paused = nt->pauses_on(str(t_.derived.status));
 }
 
-void Runner::rebind(EpochMillis t) {
-  Sim& s = t_.sim;
-  s.each_clock([&](Metric m, Clock& c) {
-    if (c.phase == Clock::Phase::kInactive) return;
+void TicketMachine::rebind(EpochMillis t) {
+  DerivedState& s = t_.derived;
+  s.each_clock([&](Metric m, MetricClock& c) {
+    if (c.phase == MetricClock::Phase::kInactive) return;
     bool in_hours = c.in_hours;
     const policy::Target* nt = s.opened ? resolve(m, s.opened_at, &in_hours) : nullptr;
     if (nt == nullptr) {
       if (c.live()) end_cycle(c, m, std::max(t, c.since), Outcome::kCancelled);
-      c.phase = c.phase == Clock::Phase::kMet ? Clock::Phase::kMet : Clock::Phase::kStopped;
+      c.phase = c.phase == MetricClock::Phase::kMet ? MetricClock::Phase::kMet : MetricClock::Phase::kStopped;
       c.target = nullptr;
       return;
     }
@@ -598,8 +598,8 @@ void Runner::rebind(EpochMillis t) {
   });
 }
 
-void Runner::apply(const StoredEvent& e) {
-  Sim& s = t_.sim;
+void TicketMachine::apply(const StoredEvent& e) {
+  DerivedState& s = t_.derived;
   sync(e.at);
   s.last_event_at = std::max(s.last_event_at, e.at);
   if (e.kind == EventKind::kOpened || e.kind == EventKind::kSeverityChanged || e.kind == EventKind::kPlanChanged) {
@@ -625,7 +625,7 @@ void Runner::apply(const StoredEvent& e) {
         bool in_hours = true;
         const policy::Target* target = resolve(m, e.at, &in_hours);
         if (target == nullptr) continue;
-        Clock& c = s.add_clock(m);
+        MetricClock& c = s.add_clock(m);
         c.target = target;
         c.in_hours = in_hours;
         start_cycle(c, m, e.at, 0);
@@ -634,9 +634,9 @@ void Runner::apply(const StoredEvent& e) {
     }
     case EventKind::kResponded: meet(Metric::kResponse, e.at); return;
     case EventKind::kAgentUpdated: {
-      Clock* cp = s.clock(Metric::kUpdate);
+      MetricClock* cp = s.clock(Metric::kUpdate);
       if (cp == nullptr || !cp->live()) return;
-      Clock& c = *cp;
+      MetricClock& c = *cp;
       if (!c.breached) emit_sla(Metric::kUpdate, c, SlaKind::kMet, e.at, nullptr);
       end_cycle(c, Metric::kUpdate, e.at, c.breached ? Outcome::kBreached : Outcome::kMet);
       start_cycle(c, Metric::kUpdate, e.at, c.cycle + 1);
@@ -664,9 +664,9 @@ void Runner::apply(const StoredEvent& e) {
       meet(Metric::kResponse, e.at);
       meet(Metric::kWorkaround, e.at);
       meet(Metric::kResolution, e.at);
-      if (Clock* u = s.clock(Metric::kUpdate); u != nullptr && u->live()) {
+      if (MetricClock* u = s.clock(Metric::kUpdate); u != nullptr && u->live()) {
         end_cycle(*u, Metric::kUpdate, e.at, Outcome::kStopped);
-        u->phase = Clock::Phase::kStopped;
+        u->phase = MetricClock::Phase::kStopped;
       }
       stop_ladders({});
       return;
@@ -674,12 +674,12 @@ void Runner::apply(const StoredEvent& e) {
     case EventKind::kReopened: {
       if (!s.resolved || s.closed) return;
       s.resolved = false;
-      s.each_clock([&](Metric m, Clock& c) {
-        if (c.target == nullptr || c.phase == Clock::Phase::kInactive) return;
+      s.each_clock([&](Metric m, MetricClock& c) {
+        if (c.target == nullptr || c.phase == MetricClock::Phase::kInactive) return;
         switch (policy_.on_reopen(m)) {
           case policy::ReopenAction::kResume:
             if (!c.live()) {
-              c.phase = Clock::Phase::kRunning;
+              c.phase = MetricClock::Phase::kRunning;
               c.since = e.at;
               c.status_paused = c.target->pauses_on(str(s.status));
             }
@@ -696,10 +696,10 @@ void Runner::apply(const StoredEvent& e) {
     case EventKind::kClosed: {
       if (s.closed) return;
       s.closed = true;
-      s.each_clock([&](Metric m, Clock& c) {
+      s.each_clock([&](Metric m, MetricClock& c) {
         if (c.live()) {
           end_cycle(c, m, e.at, Outcome::kCancelled);
-          c.phase = Clock::Phase::kStopped;
+          c.phase = MetricClock::Phase::kStopped;
         }
       });
       stop_ladders({});

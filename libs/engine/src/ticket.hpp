@@ -1,5 +1,6 @@
-// Internal: one ticket's deterministic state machine (Sim), the retained
-// events it is recomputed from (those within the lateness horizon, over a
+// Internal: one ticket's state derived from its events (DerivedState), the
+// state machine deriving it (TicketMachine), the retained events it is
+// recomputed from (those within the lateness horizon, over a
 // base snapshot of the older ones), and the bookkeeping that survives
 // recomputation (emitted output ids). Not part of the public
 // API; engine.cpp owns tickets. Laid out for memory (SPEC 7: <= 512 bytes per
@@ -209,7 +210,7 @@ class ItemOrders {
  public:
   struct Entry {
     ClockItem item;
-    std::uint32_t pos;  ///< the item's bit in Clock::fired
+    std::uint32_t pos;  ///< the item's bit in MetricClock::fired
   };
   struct Key {
     const policy::Target* target = nullptr;
@@ -256,7 +257,7 @@ struct Tables {
 };
 
 /// One metric's clock in the current cycle.
-struct Clock {
+struct MetricClock {
   enum class Phase : std::uint8_t { kInactive, kRunning, kMet, kStopped };
   const policy::Target* target = nullptr;  ///< null while kInactive
   std::uint32_t cycle = 0;
@@ -274,7 +275,7 @@ struct Clock {
   [[nodiscard]] bool counting() const { return phase == Phase::kRunning && !status_paused; }
   [[nodiscard]] bool live() const { return phase == Phase::kRunning; }
 };
-static_assert(sizeof(Clock) == 64);
+static_assert(sizeof(MetricClock) == 64);
 
 /// A paging ladder started by an escalation step with `page: true`. Part of
 /// the derived state: a recomputation rebuilds the ladders from the base
@@ -295,8 +296,8 @@ struct Ladder {
   std::string target;
   Metric metric = Metric::kResponse;
   std::uint32_t cycle = 0;
-  EpochMillis next_at = 0;  ///< due time of page `next`
-  std::uint32_t next = 0;   ///< pages sent so far
+  EpochMillis next_at = 0;      ///< due time of the next page (page number `pages_sent`)
+  std::uint32_t pages_sent = 0;  ///< pages sent so far; also the index of the next one
   bool stopped = false;
   /// Why it stopped (LadderStop; kUnknown for state saved before reasons
   /// were kept). Stored in the byte that held `stopped`, so older state reads.
@@ -333,8 +334,9 @@ struct Cycle {
 };
 static_assert(sizeof(Cycle) == 32);
 
-/// Everything derived from the ordered events.
-struct Sim {
+/// Everything derived from the ordered events (what TicketMachine computes;
+/// Ticket::derived now, Cold::base as of the oldest retained event).
+struct DerivedState {
   bool opened = false;
   bool resolved = false;
   bool closed = false;
@@ -346,7 +348,7 @@ struct Sim {
   EpochMillis last_event_at = 0;
   /// Only the clocks the ticket has (most have 2 or 3 of the 4), in metric
   /// order; a clock once added stays.
-  absl::InlinedVector<Clock, 3> clocks;
+  absl::InlinedVector<MetricClock, 3> clocks;
   absl::InlinedVector<Cycle, 1> history;  ///< bounded, newest last
 
   /// Back to the state before any event (keeps the containers' storage).
@@ -358,19 +360,19 @@ struct Sim {
     clocks.clear();
     history.clear();
   }
-  [[nodiscard]] Clock* clock(Metric m) {
+  [[nodiscard]] MetricClock* clock(Metric m) {
     const auto bit = bit_of(m);
     return (unsigned{clock_mask} & unsigned{bit}) == 0 ? nullptr : &clocks[rank(bit)];
   }
-  [[nodiscard]] const Clock* clock(Metric m) const {
+  [[nodiscard]] const MetricClock* clock(Metric m) const {
     const auto bit = bit_of(m);
     return (unsigned{clock_mask} & unsigned{bit}) == 0 ? nullptr : &clocks[rank(bit)];
   }
   /// The clock for `m`, added (kInactive) if the ticket has none.
-  Clock& add_clock(Metric m) {
+  MetricClock& add_clock(Metric m) {
     const auto bit = bit_of(m);
     if ((unsigned{clock_mask} & unsigned{bit}) == 0) {
-      clocks.insert(clocks.begin() + static_cast<std::ptrdiff_t>(rank(bit)), Clock{});
+      clocks.insert(clocks.begin() + static_cast<std::ptrdiff_t>(rank(bit)), MetricClock{});
       clock_mask = static_cast<std::uint8_t>(clock_mask | bit);
     }
     return clocks[rank(bit)];
@@ -423,7 +425,7 @@ struct Cold {
   /// State after the folded events: those older than the lateness horizon
   /// (EngineOptions::max_lateness_ms), which no accepted event can sort
   /// before any more.
-  std::optional<Sim> base;
+  std::optional<DerivedState> base;
   EpochMillis base_at = std::numeric_limits<EpochMillis>::min();  ///< the newest folded event's time
   std::vector<Ladder> base_ladders;  ///< the ladders as of `base`
   std::vector<Ladder> ladders;       ///< the ladders as of the ticket's state
@@ -440,7 +442,7 @@ struct alignas(64) Ticket {
   std::string id;
   Atom tenant = kEmptyAtom;
   std::uint32_t arrivals = 0;
-  Sim sim;
+  DerivedState derived;
   absl::InlinedVector<StoredEvent, 2> events;  ///< sorted by before()
   /// emitted_key()s of the outputs emitted, sorted; those no recomputation
   /// can produce again (cycles before the base snapshot's) are pruned.
@@ -452,7 +454,7 @@ struct alignas(64) Ticket {
   [[nodiscard]] EpochMillis base_at() const {
     return cold ? cold->base_at : std::numeric_limits<EpochMillis>::min();
   }
-  [[nodiscard]] const Sim* base() const { return cold && cold->base ? &*cold->base : nullptr; }
+  [[nodiscard]] const DerivedState* base() const { return cold && cold->base ? &*cold->base : nullptr; }
   [[nodiscard]] std::span<Ladder> ladders() { return cold ? std::span<Ladder>(cold->ladders) : std::span<Ladder>(); }
   [[nodiscard]] std::span<const Ladder> ladders() const {
     return cold ? std::span<const Ladder>(cold->ladders) : std::span<const Ladder>();
@@ -465,13 +467,13 @@ struct alignas(64) Ticket {
   template <class F>
   void each_atom(F&& f) const {
     f(tenant);
-    auto sim_atoms = [&](const Sim& s) {
+    auto derived_atoms = [&](const DerivedState& s) {
       f(s.plan);
       f(s.severity);
       f(s.status);
     };
-    sim_atoms(sim);
-    if (const Sim* b = base()) sim_atoms(*b);
+    derived_atoms(derived);
+    if (const DerivedState* b = base()) derived_atoms(*b);
     for (const auto& e : events) f(e.arg);
     for (const auto k : emitted) f(key_suffix(k));
   }
@@ -481,9 +483,9 @@ static_assert(sizeof(Ticket) == 448, "SPEC 7 memory budget: see docs/benchmarks.
 /// Runs the state machine of one ticket. Outputs go to `out` (none during a
 /// silent replay, which still derives the whole state); Ticket::emitted
 /// decides whether an output was already produced.
-class Runner {
+class TicketMachine {
  public:
-  Runner(const policy::Policy& policy, Tables& tables, Ticket& ticket, std::vector<Output>* out, EpochMillis now)
+  TicketMachine(const policy::Policy& policy, Tables& tables, Ticket& ticket, std::vector<Output>* out, EpochMillis now)
       : policy_(policy), tables_(tables), t_(ticket), out_(out), now_(now) {}
 
   /// Fires every item due at or before `until` (and never after now).
@@ -504,9 +506,9 @@ class Runner {
  private:
   using Item = ClockItem;
 
-  [[nodiscard]] std::size_t item_count(const Clock& c, Metric m) const;
-  [[nodiscard]] std::optional<Item> item(const Clock& c, Metric m, std::size_t i) const;
-  [[nodiscard]] std::optional<std::pair<std::size_t, Item>> min_item(const Clock& c, Metric m) const;
+  [[nodiscard]] std::size_t item_count(const MetricClock& c, Metric m) const;
+  [[nodiscard]] std::optional<Item> item(const MetricClock& c, Metric m, std::size_t i) const;
+  [[nodiscard]] std::optional<std::pair<std::size_t, Item>> min_item(const MetricClock& c, Metric m) const;
 
   /// A clock's next item and its due instant, remembered for as long as the
   /// inputs it was computed from are unchanged. Syncing a clock (moving
@@ -518,20 +520,20 @@ class Runner {
     std::int64_t target_ms = 0;
     std::uint64_t fired = 0;
     std::uint32_t cycle = 0;
-    Clock::Phase phase = Clock::Phase::kInactive;
+    MetricClock::Phase phase = MetricClock::Phase::kInactive;
     bool status_paused = false;
     bool valid = false;
     bool found = false;
     std::size_t index = 0;
     Item item{};
-    EpochMillis due = 0;  // read only once `valid`; all-zero defaults make a Runner cheap to build
+    EpochMillis due = 0;  // read only once `valid`; all-zero defaults make a TicketMachine cheap to build
   };
-  [[nodiscard]] const NextItem& next_item(const Clock& c, Metric m) const;
-  [[nodiscard]] EpochMillis due_of(const Clock& c, std::int64_t at) const;
-  [[nodiscard]] std::int64_t elapsed_at(const Clock& c, EpochMillis t) const;
-  [[nodiscard]] std::optional<EpochMillis> deadline(const Clock& c) const;
+  [[nodiscard]] const NextItem& next_item(const MetricClock& c, Metric m) const;
+  [[nodiscard]] EpochMillis due_of(const MetricClock& c, std::int64_t at) const;
+  [[nodiscard]] std::int64_t elapsed_at(const MetricClock& c, EpochMillis t) const;
+  [[nodiscard]] std::optional<EpochMillis> deadline(const MetricClock& c) const;
   /// Appends an output id's last part: "met/0", "warning/75%", "breached/2", "escalated/<step>".
-  void append_suffix(std::string& id, const Clock& c, Metric m, const Item* it) const;
+  void append_suffix(std::string& id, const MetricClock& c, Metric m, const Item* it) const;
   [[nodiscard]] std::span<const policy::EscalationStep* const> steps(Metric m) const;
   [[nodiscard]] const std::string& str(Atom a) const { return tables_.atoms.str(a); }
   /// The ticket's (plan, severity) in the policy, or nullptr; cached per runner.
@@ -541,15 +543,15 @@ class Runner {
   [[nodiscard]] const policy::Target* resolve(Metric m, EpochMillis opened_at, bool* in_hours) const;
 
   void sync(EpochMillis t);
-  void start_cycle(Clock& c, Metric m, EpochMillis t, std::uint32_t cycle);
-  void end_cycle(Clock& c, Metric m, EpochMillis t, Outcome outcome);
+  void start_cycle(MetricClock& c, Metric m, EpochMillis t, std::uint32_t cycle);
+  void end_cycle(MetricClock& c, Metric m, EpochMillis t, Outcome outcome);
   void meet(Metric m, EpochMillis t);
-  void refresh_fired(Clock& c, Metric m);
+  void refresh_fired(MetricClock& c, Metric m);
   void retarget(EpochMillis t);
   /// Moves running clock `c` onto target `nt`, keeping its elapsed time:
   /// items passed by `counted` are skipped if warnings or reminders, left due
   /// (fire at once) if the breach or steps. Retarget and reload both use it.
-  void rebase(Clock& c, Metric m, const policy::Target* nt, bool in_hours, std::int64_t counted);
+  void rebase(MetricClock& c, Metric m, const policy::Target* nt, bool in_hours, std::int64_t counted);
   void update_pause(EpochMillis t);
   void stop_ladders(std::string_view page_id);
 
@@ -559,10 +561,10 @@ class Runner {
   /// `cycle`) was not emitted before and this runner emits; false in a
   /// silent replay or for a repeat.
   bool claim(const std::string& id, Metric m, std::uint32_t cycle);
-  void emit_sla(Metric m, const Clock& c, SlaKind kind, EpochMillis due, const Item* item);
-  void fire_item(Metric m, Clock& c, std::size_t i, const Item& it, EpochMillis due);
+  void emit_sla(Metric m, const MetricClock& c, SlaKind kind, EpochMillis due, const Item* item);
+  void fire_item(Metric m, MetricClock& c, std::size_t i, const Item& it, EpochMillis due);
   void fire_page(Ladder& l);
-  void start_ladders(Metric m, const Clock& c, const policy::EscalationStep& step, EpochMillis at);
+  void start_ladders(Metric m, const MetricClock& c, const policy::EscalationStep& step, EpochMillis at);
 
   const policy::Policy& policy_;
   Tables& tables_;

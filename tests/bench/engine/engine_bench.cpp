@@ -146,7 +146,7 @@ void BM_EngineLifecyclesBatch(benchmark::State& state) {
     out.reserve(4096);  // a batch's outputs (~0.4 per event); the daemon reuses its vector
     for (std::size_t i = 0; i < events.size(); i += batch) {
       const std::span<const TicketEvent> chunk(events.data() + i, std::min(batch, events.size() - i));
-      sla::engine::BatchClock clock;
+      sla::engine::BatchTime clock;
       clock.now = chunk.back().occurred_at;
       engine.apply_batch(chunk, clock, out, rejected);
       engine.advance(clock.now, out);

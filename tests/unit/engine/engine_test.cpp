@@ -704,7 +704,7 @@ TEST(EngineProperty, ApplyBatchEqualsApplyingOneByOne) {
       Engine batched(p, opts);
       std::vector<Output> out_one, out_batched;
       std::vector<std::pair<std::size_t, std::string>> err_one, err_batched;
-      sla::engine::BatchClock clock_one, clock_batched;
+      sla::engine::BatchTime clock_one, clock_batched;
       std::size_t accepted_one = 0, accepted_batched = 0;
       std::vector<sla::engine::Rejected> rejected;
       for (std::size_t i = 0; i < evs.size();) {

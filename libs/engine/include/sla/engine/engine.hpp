@@ -157,8 +157,9 @@ struct TicketView {
   std::optional<EpochMillis> next_due;
 };
 
-/// The clock of one apply_batch() call (the daemon's per-partition clock).
-struct BatchClock {
+/// The time context of one apply_batch() call (the daemon's per-partition
+/// receive time and event time).
+struct BatchTime {
   /// Receive time (wall clock): as `now` of apply().
   EpochMillis now = 0;
   /// In/out: the partition's event time. Each accepted event moves it to
@@ -202,14 +203,14 @@ class Engine {
 
   /// Applies `events` in order, with the same outputs (same order), errors,
   /// state and stats as calling apply(events[i], now_i, out) for each i,
-  /// where now_i is `clock.now`, or the event time (see BatchClock) when
+  /// where now_i is `clock.now`, or the event time (see BatchTime) when
   /// `clock.at_event_time`. Faster for large ticket sets: the tickets of the
   /// next events are looked up and their memory fetched while the current one
   /// is applied. Rejected events are appended to `rejected` with their index
   /// (ascending); `clock.event_time` is updated. Returns the number of events
   /// accepted (duplicates included: apply() accepts them as no-ops).
   /// Does not fire timers: call advance() after the batch, as after apply().
-  std::size_t apply_batch(std::span<const TicketEvent> events, BatchClock& clock, std::vector<Output>& out,
+  std::size_t apply_batch(std::span<const TicketEvent> events, BatchTime& clock, std::vector<Output>& out,
                           std::vector<Rejected>& rejected);
 
   /// Fires everything due at or before `now`, in (due, ticket order) order.

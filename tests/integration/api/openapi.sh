@@ -57,9 +57,14 @@ say "sla-timerd on $HTTP; running schemathesis"
 # rules JSON Schema cannot state (from before to, at_risk_within at most 400
 # days, a page id's structure, a calendar of the loaded policy), with a
 # documented 400/404.
-# A fixed seed and example count: the same requests every run.
-(cd "$WORK" && "$BIN/schemathesis" run "$HTTP/openapi.json" --url "$HTTP" --checks all \
-  --exclude-checks positive_data_acceptance \
+# A fixed seed and example count, and a fixed Python hash seed (with
+# randomised string hashing the same --seed did not always generate the
+# same requests): the same requests every run. The filter_too_much health
+# check is off: it says the generator rejected too many of the values it
+# drew before making a request (it failed one CI run in about ten, on
+# POST /v1/pages/{page_id}/ack), which is not a finding about the API.
+(cd "$WORK" && PYTHONHASHSEED=0 "$BIN/schemathesis" run "$HTTP/openapi.json" --url "$HTTP" --checks all \
+  --exclude-checks positive_data_acceptance --suppress-health-check filter_too_much \
   --max-examples "${SLA_SCHEMATHESIS_EXAMPLES:-40}" --seed 19 --workers 1 --no-color \
   --request-timeout 10) >"$WORK/schemathesis.log" 2>&1 || { cat "$WORK/schemathesis.log" >&2; fail "schemathesis found problems"; }
 tail -n 15 "$WORK/schemathesis.log"

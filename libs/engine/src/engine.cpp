@@ -406,8 +406,8 @@ struct Engine::Impl {
       for (const auto& l : v) n += str(l.key) + str(l.target);
       return n;
     };
-    std::size_t n = sizeof(Ticket) + str(t.id) + derived_bytes(t.derived) + spill(t.events.size(), 2, sizeof(StoredEvent)) +
-                    spill(t.emitted.size(), 2, sizeof(std::uint64_t));
+    std::size_t n = sizeof(Ticket) + str(t.id) + derived_bytes(t.derived) +
+                    spill(t.events.size(), 2, sizeof(StoredEvent)) + spill(t.emitted.size(), 2, sizeof(std::uint64_t));
     if (t.cold) {
       const detail::Cold& c = *t.cold;
       n += sizeof(detail::Cold) + kHeap + ladders(c.ladders) + ladders(c.base_ladders) +
@@ -542,15 +542,18 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
       }
       break;
     case EventKind::kSeverityChanged:
-      if (existing != nullptr && existing->derived.opened && !p.has_severity(impl_->atoms.str(existing->derived.plan), e.severity)) {
+      if (existing != nullptr && existing->derived.opened &&
+          !p.has_severity(impl_->atoms.str(existing->derived.plan), e.severity)) {
         return sla::fail(ErrorCode::kNotFound,
-                         "unknown severity '" + e.severity + "' for plan '" + impl_->atoms.str(existing->derived.plan) + "'",
+                         "unknown severity '" + e.severity + "' for plan '" +
+                             impl_->atoms.str(existing->derived.plan) + "'",
                          kReasonUnknownPlanOrSeverity);
       }
       break;
     case EventKind::kPlanChanged:
       if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'", kReasonUnknownPlanOrSeverity);
-      if (existing != nullptr && existing->derived.opened && !p.has_severity(e.plan, impl_->atoms.str(existing->derived.severity))) {
+      if (existing != nullptr && existing->derived.opened &&
+          !p.has_severity(e.plan, impl_->atoms.str(existing->derived.severity))) {
         return sla::fail(ErrorCode::kNotFound,
                          "plan '" + e.plan + "' has no severity '" + impl_->atoms.str(existing->derived.severity) + "'",
                          kReasonUnknownPlanOrSeverity);
@@ -650,7 +653,8 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
     ++stats_.out_of_order;
     stats_.outputs += impl_->recompute(p, t, now, &out);
   }
-  if (t.events.size() > 2 && t.events.front().at < detail::sat_sub(t.derived.last_event_at, impl_->options.max_lateness_ms)) {
+  if (t.events.size() > 2 &&
+      t.events.front().at < detail::sat_sub(t.derived.last_event_at, impl_->options.max_lateness_ms)) {
     stats_.folded += impl_->fold(p, t, now, false, t.derived.last_event_at);
   }
   impl_->arm(slot, p, now, next_due);

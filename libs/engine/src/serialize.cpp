@@ -151,7 +151,8 @@ bool get_clock(Reader& r, MetricClock& c, bool& has_target) {
 
 // Points a loaded clock at its target in the current policy. A clock whose
 // target vanished (policy changed while stored) stops.
-void bind_target(MetricClock& c, bool has_target, const DerivedState& s, Metric m, const policy::Policy& p, const Interner& atoms) {
+void bind_target(MetricClock& c, bool has_target, const DerivedState& s, Metric m, const policy::Policy& p,
+                 const Interner& atoms) {
   c.target = nullptr;
   if (has_target && s.opened) {
     const auto* mt = p.targets(atoms.str(s.plan), atoms.str(s.severity), m);

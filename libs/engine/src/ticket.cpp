@@ -361,7 +361,8 @@ struct Next {
 };
 }  // namespace
 
-std::optional<std::pair<std::size_t, TicketMachine::Item>> TicketMachine::min_item(const MetricClock& c, Metric m) const {
+std::optional<std::pair<std::size_t, TicketMachine::Item>> TicketMachine::min_item(const MetricClock& c,
+                                                                                  Metric m) const {
   // due_of() is monotonic in the counted time `at` for a given clock state,
   // so only the unfired item with the smallest `at` (lowest position on
   // ties) can be next: one calendar computation per clock, not one per item.

@@ -747,6 +747,11 @@ http::Readiness Daemon::readiness() const {
 
 namespace {
 
+// What a heavy request (policy validation, policy preview, compliance
+// report: one slot for the three) answers while another one holds the slot.
+constexpr const char* kHeavySlotBusy =
+    "another policy validation, policy preview or compliance report is running; retry";
+
 // /v1/reports/compliance: computed on a thread of its own, one at a time,
 // within a time budget, so a report over a million clocks never holds an I/O
 // thread past the budget nor runs twice at once.
@@ -758,7 +763,7 @@ std::function<sla::Result<nlohmann::json>(const report::Query&)> compliance_hand
     if (!state.loaded) return sla::fail(ErrorCode::kUnavailable, "sla.escalations is still being read");
     if (running->fetch_add(1) >= 1) {
       running->fetch_sub(1);
-      return sla::fail(ErrorCode::kUnavailable, "another report, policy validation or preview is running; retry");
+      return sla::fail(ErrorCode::kUnavailable, kHeavySlotBusy);
     }
     auto task = std::make_shared<std::packaged_task<nlohmann::json()>>([feed, running, q, state] {
       auto j = nlohmann::json::parse(report::to_json(feed->report(q)));
@@ -851,7 +856,7 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
     constexpr auto kBudget = std::chrono::seconds(5);
     if (slots->fetch_add(1) >= 1) {
       slots->fetch_sub(1);
-      return nlohmann::json{{"ok", false}, {"errors", nlohmann::json::array({{{"message", "another validation is running; retry"}}})}};
+      return nlohmann::json{{"ok", false}, {"errors", nlohmann::json::array({{{"message", kHeavySlotBusy}}})}};
     }
     auto task = std::make_shared<std::packaged_task<nlohmann::json()>>([text = std::string(text), slots] {
       policy::LoadOptions opts;
@@ -878,7 +883,7 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
     using Answer = std::pair<unsigned, nlohmann::json>;
     if (slots->fetch_add(1) >= 1) {
       slots->fetch_sub(1);
-      return Answer{503, {{"error", "a policy validation or preview is running; retry"}}};
+      return Answer{503, {{"error", kHeavySlotBusy}}};
     }
     const auto budget_end = std::chrono::steady_clock::now() + kBudget - std::chrono::milliseconds(250);
     auto task = std::make_shared<std::packaged_task<Answer()>>([this, text = std::string(text), params, budget_end, slots] {

@@ -1,5 +1,5 @@
 // TimerWheel: the cold and bulk paths (construction, slab growth, collecting
-// due buckets, cascading, overflow, sequence renumbering). The per-timer hot
+// due buckets, cascading, overflow, tombstone compaction). The per-timer hot
 // paths (schedule, cancel, reschedule, the firing loop) are inline in the
 // header.
 #include "sla/timerwheel/timer_wheel.hpp"
@@ -84,6 +84,7 @@ void TimerWheel::grow() {
 }
 
 std::uint32_t TimerWheel::new_block() {
+  if (blocks_.size() >= kMaxBlocks) throw std::length_error("TimerWheel: bucket entries exhausted");
   const auto b = static_cast<std::uint32_t>(blocks_.size());
   blocks_.push_back(::new (carve(sizeof(Block))) Block{});
   below_.push_back(kNil);
@@ -98,37 +99,69 @@ std::size_t TimerWheel::memory_bytes() const {
          free_.capacity() * sizeof(free_[0]);
 }
 
-void TimerWheel::renumber() {
-  // Once per 2^32 schedules: give the live timers 0..n-1 in their current
-  // order so that ties keep resolving exactly after the counter wraps.
-  std::vector<std::uint32_t> live;
-  live.reserve(size_);
-  for (std::uint32_t i = 0; i < bump_; ++i) {
-    if ((node(i).gen & 1U) != 0) live.push_back(i);
+void TimerWheel::sort_batch(bool by_tick) {
+  // One deadline (by_tick false): the batch is already in schedule order.
+  // Otherwise a stable sort by deadline: ties keep their bucket order, which
+  // is schedule order. Small batches (sparse slots) by insertion.
+  if (!by_tick) return;
+  auto less = [this](std::uint32_t a, std::uint32_t b) { return node(a).tick < node(b).tick; };
+  if (std::is_sorted(batch_.begin(), batch_.end(), less)) return;
+  if (batch_.size() > 32) {
+    std::stable_sort(batch_.begin(), batch_.end(), less);
+    return;
   }
-  std::sort(live.begin(), live.end(),
-            [this](std::uint32_t a, std::uint32_t b) { return node(a).seq < node(b).seq; });
-  std::uint32_t s = 0;
-  for (const std::uint32_t i : live) node(i).seq = s++;
-  seq_ = s;
+  for (std::size_t i = 1; i < batch_.size(); ++i) {
+    const std::uint32_t x = batch_[i];
+    std::size_t j = i;
+    for (; j > 0 && less(x, batch_[j - 1]); --j) batch_[j] = batch_[j - 1];
+    batch_[j] = x;
+  }
 }
 
-void TimerWheel::sort_batch(bool by_tick) {
-  if (by_tick) {
-    auto less = [this](std::uint32_t a, std::uint32_t b) {
-      const Node& x = node(a);
-      const Node& y = node(b);
-      return x.tick != y.tick ? x.tick < y.tick : x.seq < y.seq;
-    };
-    if (!std::is_sorted(batch_.begin(), batch_.end(), less)) {
-      std::sort(batch_.begin(), batch_.end(), less);
+// Takes every block off `bucket` into scratch_, oldest first (entries then
+// come in push order). Whoever walks scratch_ drops the tombstones, pushes
+// the rest again and takes the block's entries off entries_.
+void TimerWheel::detach(std::uint32_t bucket) {
+  scratch_.clear();
+  for (std::uint32_t b = tail_[bucket]; b != kNil; b = below_[b]) scratch_.push_back(b);
+  std::reverse(scratch_.begin(), scratch_.end());
+  tail_[bucket] = kNil;
+  unmark(bucket);
+}
+
+// Empties `bucket` into `out` (valid entries, in order; their nodes get
+// pos kNil until they are pushed again) and frees its blocks.
+void TimerWheel::drain(std::uint32_t bucket, std::vector<std::uint32_t>& out) {
+  detach(bucket);
+  constexpr std::uint32_t kAhead = 16;
+  for (const std::uint32_t b : scratch_) {
+    const std::uint32_t* entries = block(b);
+    const std::uint32_t count = fill_[b];
+    for (std::uint32_t o = 0; o < count; ++o) {
+      if (o + kAhead < count) __builtin_prefetch(&node(entries[o + kAhead]), 1);
+      Node& n = node(entries[o]);
+      if (!listed_at(n, pos_of(b, o))) continue;  // a tombstone, dropped
+      n.pos = kNil;
+      out.push_back(entries[o]);
     }
-  } else {
-    // One deadline: order by sequence only. Usually tiny.
-    auto less = [this](std::uint32_t a, std::uint32_t b) { return node(a).seq < node(b).seq; };
-    if (!std::is_sorted(batch_.begin(), batch_.end(), less)) {
-      std::sort(batch_.begin(), batch_.end(), less);
-    }
+    entries_ -= count;
+    free_block(b);
+  }
+}
+
+// Compacts the next occupied bucket after the cursor in place (order
+// kept). Round robin: a full turn drops every tombstone there was, and it
+// is only due after size/2 new ones, so each costs ~3 entry visits.
+void TimerWheel::compact_next() {
+  for (std::uint32_t i = 0; i < kBuckets; ++i) {
+    const std::uint32_t bucket = compact_cursor_;
+    compact_cursor_ = compact_cursor_ + 1 == kBuckets ? 0 : compact_cursor_ + 1;
+    if (tail_[bucket] == kNil) continue;
+    moved_.clear();
+    drain(bucket, moved_);
+    for (const std::uint32_t idx : moved_) push(idx, bucket);
+    moved_.clear();
+    return;
   }
 }
 
@@ -138,10 +171,7 @@ void TimerWheel::sort_batch(bool by_tick) {
 // prefetched a few entries ahead, so the walk is bandwidth- not
 // latency-bound.
 void TimerWheel::take_bucket(std::uint32_t bucket, std::uint64_t due_limit) {
-  scratch_.clear();
-  for (std::uint32_t b = tail_[bucket]; b != kNil; b = below_[b]) scratch_.push_back(b);
-  tail_[bucket] = kNil;
-  unmark(bucket);
+  detach(bucket);
   constexpr std::uint32_t kAhead = 16;
   for (const std::uint32_t b : scratch_) {
     const std::uint32_t* entries = block(b);
@@ -150,6 +180,7 @@ void TimerWheel::take_bucket(std::uint32_t bucket, std::uint64_t due_limit) {
       if (o + kAhead < count) __builtin_prefetch(&node(entries[o + kAhead]), 1);
       const std::uint32_t idx = entries[o];
       Node& n = node(idx);
+      if (!listed_at(n, pos_of(b, o))) continue;  // a tombstone: dropped here
       if (n.tick <= due_limit) {
         n.pos = kInBatch;
         batch_.push_back(idx);
@@ -157,11 +188,23 @@ void TimerWheel::take_bucket(std::uint32_t bucket, std::uint64_t due_limit) {
         push(idx, bucket_for(n.tick));
       }
     }
+    entries_ -= count;
     free_block(b);
   }
 }
 
+// Puts the unfired rest of the batch back. Whatever its target buckets hold
+// now was armed by callbacks after the batch was collected (those buckets
+// were empty then: finer than the slot taken, or the expired list), so it is
+// later in schedule order: it is drained and pushed again behind the batch.
 void TimerWheel::requeue_batch(std::size_t from) {
+  moved_.clear();
+  for (std::size_t j = from; j < batch_.size(); ++j) {
+    const Node& n = node(batch_[j]);
+    if (n.pos != kInBatch || (n.gen & 1U) == 0) continue;
+    const std::uint32_t bucket = bucket_for(n.tick);
+    if (tail_[bucket] != kNil) drain(bucket, moved_);
+  }
   for (std::size_t j = from; j < batch_.size(); ++j) {
     const std::uint32_t idx = batch_[j];
     const Node& n = node(idx);
@@ -172,6 +215,8 @@ void TimerWheel::requeue_batch(std::size_t from) {
       push(idx, bucket_for(n.tick));
     }
   }
+  for (const std::uint32_t idx : moved_) push(idx, bucket_for(node(idx).tick));
+  moved_.clear();
   batch_.clear();
 }
 
@@ -228,8 +273,9 @@ bool TimerWheel::collect_next(std::uint64_t target) {
     if (target > elapsed_) {
       if ((target >> kWheelBits) != (elapsed_ >> kWheelBits) &&
           tail_[kBucketOverflow] != kNil) {
-        const std::uint64_t first = min_tick_in(kBucketOverflow) >> kWheelBits;
-        if (first <= (target >> kWheelBits)) {
+        const auto min = min_tick_in(kBucketOverflow, false);
+        const std::uint64_t first = min ? *min >> kWheelBits : ~std::uint64_t{0};
+        if (min && first <= (target >> kWheelBits)) {
           elapsed_ = first << kWheelBits;
           redistribute_overflow();
           continue;
@@ -241,13 +287,17 @@ bool TimerWheel::collect_next(std::uint64_t target) {
   }
 }
 
-std::uint64_t TimerWheel::min_tick_in(std::uint32_t bucket) const {
-  std::uint64_t best = std::numeric_limits<std::uint64_t>::max();
+// The earliest valid deadline in `bucket` (tombstones skipped), or nullopt
+// if it holds none; with `any`, the first valid one found.
+std::optional<std::uint64_t> TimerWheel::min_tick_in(std::uint32_t bucket, bool any) const {
+  std::optional<std::uint64_t> best;
   for (std::uint32_t b = tail_[bucket]; b != kNil; b = below_[b]) {
     const std::uint32_t* entries = block(b);
     for (std::uint32_t o = 0; o < fill_[b]; ++o) {
-      const std::uint64_t tick = node(entries[o]).tick;  // by value: the field is packed
-      if (tick < best) best = tick;
+      const Node& n = node(entries[o]);
+      if (!listed_at(n, pos_of(b, o))) continue;
+      if (!best || n.tick < *best) best = n.tick;
+      if (any) return best;
     }
   }
   return best;
@@ -273,14 +323,26 @@ bool TimerWheel::next_slot(std::uint32_t& bucket, std::uint64_t& start) const {
 }
 
 std::optional<EpochMillis> TimerWheel::next_deadline() const {
-  if (tail_[kBucketExpired] != kNil) return from_tick(min_tick_in(kBucketExpired));
-  std::uint32_t bucket = 0;
-  std::uint64_t start = 0;
-  if (next_slot(bucket, start)) {
-    // The finest level holds one deadline per slot; a coarser slot is scanned.
-    return from_tick(bucket < kSlots ? start : min_tick_in(bucket));
+  if (tail_[kBucketExpired] != kNil) {
+    if (const auto t = min_tick_in(kBucketExpired, false)) return from_tick(*t);
   }
-  if (tail_[kBucketOverflow] != kNil) return from_tick(min_tick_in(kBucketOverflow));
+  // Occupied slots in time order: finer levels first, then slot order within
+  // a level (all lie ahead of the current slot). A slot may hold tombstones
+  // only; the finest level holds one deadline per slot.
+  for (unsigned level = 0; level < kLevels; ++level) {
+    const auto cur = static_cast<unsigned>((elapsed_ >> (level * kSlotBits)) & (kSlots - 1));
+    for (unsigned w = cur / 64; w < kWords; ++w) {
+      std::uint64_t word = occupied_[level * kWords + w];
+      if (w == cur / 64) word &= ~std::uint64_t{0} << (cur % 64);
+      for (; word != 0; word &= word - 1) {
+        const unsigned slot = w * 64 + static_cast<unsigned>(std::countr_zero(word));
+        if (const auto t = min_tick_in(level * kSlots + slot, level == 0)) return from_tick(*t);
+      }
+    }
+  }
+  if (tail_[kBucketOverflow] != kNil) {
+    if (const auto t = min_tick_in(kBucketOverflow, false)) return from_tick(*t);
+  }
   return std::nullopt;
 }
 

@@ -7,6 +7,8 @@
 //   fill     N timers (untimed; RSS growth measured  -> bytes_per_timer)
 //   cancel   K random timers of the N              -> cancel_ns
 //   schedule K new ones (N pending again)          -> schedule_ns
+//            (RSS growth from the start, victims vector excluded, / N
+//            -> steady_bytes_per_timer: what cancels left behind counts)
 //   resched  K other random timers to new deadlines -> reschedule_ns
 //   fire     everything: one advance to now + 31 d -> fire_ns (per fired timer,
 //            including cascades / stale-entry pops / handler dispatch)
@@ -281,6 +283,7 @@ void lifecycle(benchmark::State& state) {
     // to cancel, then K others (still live) to reschedule.
     std::vector<Handle> victims(2 * k);
     for (std::size_t i = 0; i < 2 * k; ++i) victims[i] = handles[order[i]];
+    const std::size_t rss_victims = resident_bytes();  // the victims vector is not the structure's
 
     auto t0 = CpuTime::now();
     std::size_t ok = 0;
@@ -293,6 +296,9 @@ void lifecycle(benchmark::State& state) {
     for (std::size_t i = 0; i < k; ++i) handles[n + i] = impl->schedule(extra[i], n + i);
     impl->flush();
     const double sched = seconds_since(t0);
+    // Steady state: N pending after K cancels and K schedules, with whatever
+    // the cancels left behind (tombstones, stale heap entries, free lists).
+    const std::size_t rss_steady = resident_bytes();
 
     t0 = CpuTime::now();
     for (std::size_t i = 0; i < k; ++i) {
@@ -332,6 +338,10 @@ void lifecycle(benchmark::State& state) {
 
     state.counters["bytes_per_timer"] =
         static_cast<double>(rss1 > rss0 ? rss1 - rss0 : 0) / static_cast<double>(n);
+    const std::size_t steady_growth = (rss1 > rss0 ? rss1 - rss0 : 0) +
+                                      (rss_steady > rss_victims ? rss_steady - rss_victims : 0);
+    state.counters["steady_bytes_per_timer"] =
+        static_cast<double>(steady_growth) / static_cast<double>(n);
     state.counters["schedule_ns"] = sched * 1e9 / static_cast<double>(k);
     state.counters["cancel_ns"] = canc * 1e9 / static_cast<double>(k);
     state.counters["reschedule_ns"] = resch * 1e9 / static_cast<double>(k);

@@ -119,15 +119,25 @@ class Reference {
 // The wheel behind the same id-based interface (payload = id).
 class WheelUnderTest {
  public:
-  explicit WheelUnderTest(EpochMillis now) : wheel_(now) {}
+  // compact_often: a bucket is compacted on every new tombstone, and after
+  // every cancel and reschedule (also in callbacks) all of them are.
+  WheelUnderTest(EpochMillis now, bool compact_often) : wheel_(now), compact_often_(compact_often) {
+    if (compact_often) TimerWheelTestPeer::compact_always(wheel_);
+  }
   std::size_t schedule(EpochMillis deadline) {
     const std::size_t id = handles_.size();
     handles_.push_back(wheel_.schedule(deadline, id));
     return id;
   }
-  bool cancel(std::size_t id) { return id < handles_.size() && wheel_.cancel(handles_[id]); }
+  bool cancel(std::size_t id) {
+    const bool ok = id < handles_.size() && wheel_.cancel(handles_[id]);
+    if (compact_often_) TimerWheelTestPeer::compact_all(wheel_);
+    return ok;
+  }
   bool reschedule(std::size_t id, EpochMillis deadline) {
-    return id < handles_.size() && wheel_.reschedule(handles_[id], deadline);
+    const bool ok = id < handles_.size() && wheel_.reschedule(handles_[id], deadline);
+    if (compact_often_) TimerWheelTestPeer::compact_all(wheel_);
+    return ok;
   }
   std::size_t ids() const { return handles_.size(); }
   std::size_t size() const { return wheel_.size(); }
@@ -142,6 +152,7 @@ class WheelUnderTest {
 
  private:
   TimerWheel wheel_;
+  bool compact_often_ = false;
   std::vector<TimerHandle> handles_;
 };
 
@@ -219,9 +230,9 @@ std::size_t run_advance(Impl& impl, EpochMillis now, OpGen& gen, std::vector<Eve
   });
 }
 
-void differential(std::uint64_t seed, Profile p, std::size_t ops) {
+void differential(std::uint64_t seed, Profile p, std::size_t ops, bool compact_often = false) {
   Reference ref(p.start);
-  WheelUnderTest wheel(p.start);
+  WheelUnderTest wheel(p.start, compact_often);
   OpGen gen{std::mt19937_64(seed), p};
   EpochMillis now = p.start;
   std::size_t fired = 0;
@@ -304,6 +315,16 @@ TEST(TimerWheelProperty, LargePopulationThirtyDays) {
 
 TEST(TimerWheelProperty, CallbackHeavy) {
   differential(5, {1'790'000'000'000, 86'400'000, 0.9}, ops(500'000));
+}
+
+// A bucket compacted on every cancel and reschedule, also from callbacks:
+// order, handles and next_deadline must not notice.
+TEST(TimerWheelProperty, MatchesReferenceCompactingConstantly) {
+  differential(7, {1'790'000'000'000, 40LL * 86'400'000, 0.2}, ops(400'000), true);
+}
+
+TEST(TimerWheelProperty, CallbackHeavyCompactingConstantly) {
+  differential(8, {1'790'000'000'000, 86'400'000, 0.9}, ops(200'000), true);
 }
 
 }  // namespace

@@ -21,13 +21,18 @@
 //    the wheel reaches their block.
 //  - Per-level occupancy bitmaps: idle time and empty slots cost nothing (a
 //    few count-trailing-zeros per level).
-//  - Timers live in a slab of 28-byte nodes addressed by 32-bit indices,
+//  - Timers live in a slab of 24-byte nodes addressed by 32-bit indices,
 //    allocated in fixed 2048-node chunks (no realloc copies, no per-timer
 //    allocation), with a free-slot stack and per-node generation counters:
 //    handles carry (index, generation), so a stale handle is rejected.
 //  - A bucket is an array of node indices (4 bytes per timer) made of
-//    256-entry blocks from a shared pool; a node records its position, and
-//    cancel swaps the bucket's last entry into the hole (O(1)). A node does
+//    256-entry blocks from a shared pool; a node records the position of its
+//    one valid entry. Cancel and reschedule are lazy: cancel frees the node
+//    at once and leaves its 4-byte entry behind as a tombstone (an entry is
+//    valid only if its node still points back at it); reschedule appends a
+//    new entry. Tombstones are dropped when their bucket is cascaded or
+//    fired, and a bucket is compacted in place when tombstones exceed half
+//    the pending timers (so <= 2 extra bytes per pending timer). A node does
 //    not store its bucket: as in tokio, it is recomputed from the deadline
 //    and the wheel's elapsed time. Arrays instead of linked lists make a
 //    cascade a prefetched scan instead of a chain of dependent cache misses
@@ -35,10 +40,11 @@
 //  - A wholly due coarse slot with few timers is sorted and fired directly
 //    instead of being cascaded to 1-ms slots (it stops and puts the rest
 //    back if a callback arms a timer that might come first).
-//  - Ties: every schedule/reschedule takes a 32-bit sequence number; a due
-//    bucket (one deadline) is sorted by it. On wrap-around after 2^32
-//    schedules the live timers are renumbered in order (O(n log n), once per
-//    4 billion schedules), so the order stays exact forever.
+//  - Ties: no sequence numbers. Every schedule/reschedule appends to its
+//    bucket, cascades and compaction keep a bucket's entry order, and timers
+//    put back after an interrupted batch go in front of what callbacks armed
+//    meanwhile; so equal deadlines are in schedule order in every bucket, and
+//    batches are sorted stably by deadline.
 #pragma once
 
 #include <algorithm>
@@ -70,14 +76,14 @@ struct TimerHandle {
   friend bool operator==(const TimerHandle&, const TimerHandle&) = default;
 };
 
-struct TimerWheelTestPeer;  // tests only: forces sequence wrap-around
+struct TimerWheelTestPeer;  // tests only: tombstone count and compaction floor
 
 /// Hierarchical timer wheel. Not thread-safe. All times in milliseconds since
 /// the Unix epoch (sla::EpochMillis); any int64 value is accepted.
 class TimerWheel {
  public:
   /// `start_now`: the wheel's initial now(). `reserve`: timers to make room
-  /// for up front (rounded up to whole chunks of 2048 timers, 56 KiB each).
+  /// for up front (rounded up to whole chunks of 2048 timers, 48 KiB each).
   explicit TimerWheel(EpochMillis start_now, std::size_t reserve = 0);
 
   /// Movable, not copyable. A moved-from wheel may only be destroyed or
@@ -93,7 +99,9 @@ class TimerWheel {
   /// std::length_error beyond 2^31 - 2 pending timers.
   TimerHandle schedule(EpochMillis deadline, std::uint64_t payload);
 
-  /// Disarms a pending timer. O(1). Returns false for a stale, unknown or
+  /// Disarms a pending timer. O(1) amortized: it touches only the timer's
+  /// node (its bucket entry stays behind as a tombstone until the bucket is
+  /// cascaded, fired or compacted). Returns false for a stale, unknown or
   /// default handle (already fired, already cancelled, never issued). Safe in
   /// an advance() callback, also for timers due in that same advance (they
   /// then do not fire).
@@ -114,21 +122,10 @@ class TimerWheel {
     __builtin_prefetch(p, 1);
     __builtin_prefetch(p + sizeof(Node) - 1, 1);
   }
-  /// A second hint, once the node is in cache (after prefetch(h)): starts
-  /// loading what cancelling or moving the timer writes besides the node:
-  /// its entry in its bucket and the bucket's last timer (swapped into the
-  /// hole). Reads the node and its bucket's tail; no effect on behaviour.
-  void prefetch_neighbours(TimerHandle h) const {
-    const std::uint32_t idx = lookup(h);
-    if (idx == kNil) return;
-    const Node& n = node(idx);
-    if (n.pos == kInBatch) return;
-    __builtin_prefetch(&block(n.pos >> kBlockBits)[n.pos & (kBlockSize - 1)], 1);
-    const std::uint32_t t = tail_[bucket_for(n.tick)];
-    if (t == kNil || fill_[t] == 0) return;
-    const std::uint32_t last = block(t)[fill_[t] - 1];
-    if (last < capacity_) __builtin_prefetch(&node(last), 1);
-  }
+  /// A second hint, kept for callers: cancelling or moving a timer no longer
+  /// writes anything cold besides its node (cancel leaves a tombstone,
+  /// reschedule appends to a bucket's hot tail), so there is nothing to load.
+  void prefetch_neighbours(TimerHandle /*h*/) const {}
 
   /// Fires every timer with deadline <= now in (deadline, schedule order)
   /// order, calling cb(std::uint64_t payload, EpochMillis deadline,
@@ -190,19 +187,28 @@ class TimerWheel {
   static constexpr unsigned kBlockBits = 8;  // 256 indices (1 KiB) per bucket block
   static constexpr std::uint32_t kBlockSize = 1U << kBlockBits;
 
-  // 28 bytes, 4-byte aligned (x86 loads the 8-byte fields unaligned for
-  // free). `tick` is the deadline with the sign bit flipped, so unsigned
+  // 24 bytes. `tick` is the deadline with the sign bit flipped, so unsigned
   // order is time order for every int64 and the bit tricks below hold.
-#pragma pack(push, 4)
+  // gen and pos first: cancel reads and writes only these 8 aligned bytes
+  // (never split across cache lines).
   struct Node {
+    std::uint32_t gen;  // odd: live, even: free (or cancelled while in batch)
+    // block << 8 | offset of its valid bucket entry; kInBatch: detached, due
+    // now; kNil: briefly detached inside drain/requeue_batch. A free node
+    // keeps its last value (its even gen says it is free).
+    std::uint32_t pos;
     std::uint64_t tick;
     std::uint64_t payload;
-    std::uint32_t gen;  // odd: live, even: free (or cancelled while in batch)
-    std::uint32_t seq;  // schedule order for ties
-    std::uint32_t pos;  // block << 8 | offset in its bucket, or kInBatch
   };
-#pragma pack(pop)
-  static_assert(sizeof(Node) == 28);
+  static_assert(sizeof(Node) == 24);
+  static constexpr std::uint32_t pos_of(std::uint32_t block, std::uint32_t offset) {
+    return (block << kBlockBits) | offset;
+  }
+  // The entry at position p is valid iff its node is live and points back
+  // at p; any other entry is a tombstone.
+  static bool listed_at(const Node& n, std::uint32_t p) { return n.pos == p && (n.gen & 1U) != 0; }
+  // Blocks numbered below this never form kNil or kInBatch as a position.
+  static constexpr std::uint32_t kMaxBlocks = kInBatch >> kBlockBits;
 
   // A block of a bucket's index array; a bucket is a stack of blocks whose
   // top (tail_[bucket]) is the only partly filled one.
@@ -266,22 +272,19 @@ class TimerWheel {
     }
     const std::uint32_t off = fill_[t]++;
     block(t)[off] = idx;
-    node(idx).pos = (t << kBlockBits) | off;
+    node(idx).pos = pos_of(t, off);
+    ++entries_;
   }
 
-  void remove(std::uint32_t idx, std::uint32_t bucket) {
-    const std::uint32_t pos = node(idx).pos;
-    const std::uint32_t t = tail_[bucket];
-    const std::uint32_t last = block(t)[--fill_[t]];
-    if (last != idx) {
-      block(pos >> kBlockBits)[pos & (kBlockSize - 1)] = last;
-      node(last).pos = pos;
-    }
-    if (fill_[t] == 0) {
-      tail_[bucket] = below_[t];
-      free_block(t);
-      if (tail_[bucket] == kNil) unmark(bucket);
-    }
+  // After a cancel or reschedule made a tombstone. Tombstones are the
+  // entries beyond one per pending timer (exact outside advance()). Past
+  // half the pending timers (plus a floor for small wheels) each new one
+  // compacts the next occupied bucket in turn, so tombstones cost ~2 bytes
+  // per pending timer at most and each is paid for by ~3 entry visits,
+  // wherever they are.
+  static constexpr std::size_t kStaleFloor = 4096;
+  void check_stale() {
+    if (entries_ > size_ + (size_ >> stale_shift_) + stale_floor_) compact_next();
   }
 
   std::uint32_t alloc_block() {
@@ -295,11 +298,6 @@ class TimerWheel {
   void free_block(std::uint32_t b) {
     below_[b] = free_block_;
     free_block_ = b;
-  }
-
-  std::uint32_t next_seq() {
-    if (seq_ == std::numeric_limits<std::uint32_t>::max()) renumber();
-    return seq_++;
   }
 
   // Free nodes are a stack of indices, not a list threaded through the
@@ -321,13 +319,15 @@ class TimerWheel {
 
   void grow();
   std::uint32_t new_block();
-  void renumber();
   void sort_batch(bool by_tick);
   bool collect_next(std::uint64_t target);
+  void detach(std::uint32_t bucket);
+  void drain(std::uint32_t bucket, std::vector<std::uint32_t>& out);
   void take_bucket(std::uint32_t bucket, std::uint64_t due_limit);
   void requeue_batch(std::size_t from);
   void redistribute_overflow();
-  std::uint64_t min_tick_in(std::uint32_t bucket) const;
+  void compact_next();
+  std::optional<std::uint64_t> min_tick_in(std::uint32_t bucket, bool any) const;
 
   // Raw memory for slab chunks and bucket blocks, freed with the wheel:
   // exact heap pieces up to 4 MiB, then 2 MiB transparent-huge-page regions.
@@ -345,8 +345,13 @@ class TimerWheel {
   std::uint32_t capacity_ = 0;  // nodes in chunks_
   std::uint32_t bump_ = 0;      // nodes ever handed out
   std::vector<std::uint32_t> free_;  // free node indices (a stack)
-  std::uint32_t seq_ = 0;
   std::size_t size_ = 0;
+  std::size_t entries_ = 0;  // bucket entries, tombstones included
+  std::uint32_t compact_cursor_ = 0;  // the bucket compact_next() looks at first
+  // Tombstones allowed: size >> stale_shift_ + stale_floor_. Tests set
+  // 63 and 0 to compact on every tombstone.
+  unsigned stale_shift_ = 1;
+  std::size_t stale_floor_ = kStaleFloor;
   std::uint64_t elapsed_ = 0;  // wheel time (tick); every bucket is placed relative to it
   EpochMillis now_ = 0;
   std::array<std::uint64_t, kLevels * kWords> occupied_{};  // bit per wheel bucket
@@ -356,7 +361,8 @@ class TimerWheel {
   std::vector<std::uint32_t> fill_;   // per block: used entries
   std::uint32_t free_block_ = kNil;
   std::vector<std::uint32_t> batch_;    // due timers of one deadline being fired
-  std::vector<std::uint32_t> scratch_;  // blocks of a bucket being cascaded
+  std::vector<std::uint32_t> scratch_;  // blocks of a bucket being cascaded, oldest first
+  std::vector<std::uint32_t> moved_;    // valid entries of drained buckets
   bool in_advance_ = false;
   // The batch spans several deadlines (a sparse coarse slot fired directly).
   // It may only go on to its next deadline if no callback scheduled or
@@ -373,7 +379,6 @@ inline TimerHandle TimerWheel::schedule(EpochMillis deadline, std::uint64_t payl
   n.tick = to_tick(deadline);
   n.payload = payload;
   n.gen += 1;  // even -> odd: live
-  n.seq = next_seq();
   push(idx, bucket_for(n.tick));
   ++size_;
   ++mutations_;
@@ -387,10 +392,12 @@ inline bool TimerWheel::cancel(TimerHandle h) {
   n.gen += 1;  // odd -> even: every handle to it is now stale
   --size_;
   // A due node waiting in the batch is freed by the firing loop, which is
-  // still going to look at it.
+  // still going to look at it. Otherwise the node is free at once and its
+  // bucket entry (its node now free, or later reused elsewhere) is a
+  // tombstone.
   if (n.pos != kInBatch) {
-    remove(idx, bucket_for(n.tick));
     free_node(idx);
+    check_stale();
   }
   return true;
 }
@@ -399,11 +406,13 @@ inline bool TimerWheel::reschedule(TimerHandle h, EpochMillis deadline) {
   const std::uint32_t idx = lookup(h);
   if (idx == kNil) return false;
   Node& n = node(idx);
-  if (n.pos != kInBatch) remove(idx, bucket_for(n.tick));
+  const bool listed = n.pos != kInBatch;
   n.tick = to_tick(deadline);
-  n.seq = next_seq();
-  push(idx, bucket_for(n.tick));  // leaves kInBatch: the firing loop skips it
+  // A new entry at the end (it counts as scheduled now); the old one is a
+  // tombstone. Leaves kInBatch: the firing loop skips it.
+  push(idx, bucket_for(n.tick));
   ++mutations_;
+  if (listed) check_stale();
   return true;
 }
 

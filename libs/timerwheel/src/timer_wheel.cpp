@@ -102,20 +102,37 @@ std::size_t TimerWheel::memory_bytes() const {
 void TimerWheel::sort_batch(bool by_tick) {
   // One deadline (by_tick false): the batch is already in schedule order.
   // Otherwise a stable sort by deadline: ties keep their bucket order, which
-  // is schedule order. Small batches (sparse slots) by insertion.
+  // is schedule order. Small batches by insertion; larger ones as 64-bit
+  // keys (deadline offset, position), which need no node access per
+  // comparison.
   if (!by_tick) return;
   auto less = [this](std::uint32_t a, std::uint32_t b) { return node(a).tick < node(b).tick; };
-  if (std::is_sorted(batch_.begin(), batch_.end(), less)) return;
-  if (batch_.size() > 32) {
+  if (batch_.size() <= 32) {
+    for (std::size_t i = 1; i < batch_.size(); ++i) {
+      const std::uint32_t x = batch_[i];
+      std::size_t j = i;
+      for (; j > 0 && less(x, batch_[j - 1]); --j) batch_[j] = batch_[j - 1];
+      batch_[j] = x;
+    }
+    return;
+  }
+  std::uint64_t lo = std::numeric_limits<std::uint64_t>::max();
+  std::uint64_t hi = 0;
+  for (const std::uint32_t idx : batch_) {
+    const std::uint64_t t = node(idx).tick;
+    lo = std::min(lo, t);
+    hi = std::max(hi, t);
+  }
+  if (hi - lo > 0xFFFF'FFFFU || batch_.size() > 0xFFFF'FFFFU) {
     std::stable_sort(batch_.begin(), batch_.end(), less);
     return;
   }
-  for (std::size_t i = 1; i < batch_.size(); ++i) {
-    const std::uint32_t x = batch_[i];
-    std::size_t j = i;
-    for (; j > 0 && less(x, batch_[j - 1]); --j) batch_[j] = batch_[j - 1];
-    batch_[j] = x;
-  }
+  keys_.resize(batch_.size());
+  for (std::size_t j = 0; j < batch_.size(); ++j) keys_[j] = ((node(batch_[j]).tick - lo) << 32) | j;
+  std::sort(keys_.begin(), keys_.end());
+  sorted_.resize(batch_.size());
+  for (std::size_t j = 0; j < batch_.size(); ++j) sorted_[j] = batch_[keys_[j] & 0xFFFF'FFFFU];
+  batch_.swap(sorted_);
 }
 
 // Takes every block off `bucket` into scratch_, oldest first (entries then

@@ -37,7 +37,7 @@
 //    and the wheel's elapsed time. Arrays instead of linked lists make a
 //    cascade a prefetched scan instead of a chain of dependent cache misses
 //    (measured: ~4x faster to fire at 1M pending).
-//  - A wholly due coarse slot with few timers is sorted and fired directly
+//  - A wholly due coarse slot with <= 1024 entries is sorted and fired directly
 //    instead of being cascaded to 1-ms slots (it stops and puts the rest
 //    back if a callback arms a timer that might come first).
 //  - Ties: no sequence numbers. Every schedule/reschedule appends to its
@@ -363,11 +363,13 @@ class TimerWheel {
   std::vector<std::uint32_t> batch_;    // due timers of one deadline being fired
   std::vector<std::uint32_t> scratch_;  // blocks of a bucket being cascaded, oldest first
   std::vector<std::uint32_t> moved_;    // valid entries of drained buckets
+  std::vector<std::uint64_t> keys_;     // sort_batch scratch
+  std::vector<std::uint32_t> sorted_;   // sort_batch scratch
   bool in_advance_ = false;
   // The batch spans several deadlines (a sparse coarse slot fired directly).
   // It may only go on to its next deadline if no callback scheduled or
   // rescheduled anything meanwhile (mutations_ unchanged).
-  static constexpr std::uint32_t kDirectMax = 32;
+  static constexpr std::uint32_t kDirectMax = 1024;
   bool batch_spans_ = false;
   std::uint64_t mutations_ = 0;
   std::uint64_t batch_mutations_ = 0;

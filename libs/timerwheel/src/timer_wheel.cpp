@@ -174,12 +174,55 @@ void TimerWheel::compact_next() {
     const std::uint32_t bucket = compact_cursor_;
     compact_cursor_ = compact_cursor_ + 1 == kBuckets ? 0 : compact_cursor_ + 1;
     if (tail_[bucket] == kNil) continue;
-    moved_.clear();
-    drain(bucket, moved_);
-    for (const std::uint32_t idx : moved_) push(idx, bucket);
-    moved_.clear();
+    compact(bucket);
     return;
   }
+}
+
+// Slides the valid entries of `bucket` down over its tombstones, oldest
+// block first, within its own blocks (the write position never passes the
+// read position), and frees the blocks left empty at the top. No scratch
+// beyond the block list.
+void TimerWheel::compact(std::uint32_t bucket) {
+  scratch_.clear();
+  for (std::uint32_t b = tail_[bucket]; b != kNil; b = below_[b]) scratch_.push_back(b);
+  std::reverse(scratch_.begin(), scratch_.end());
+  constexpr std::uint32_t kAhead = 16;
+  std::size_t wi = 0;     // block being written, in scratch_
+  std::uint32_t wo = 0;   // next offset in it
+  std::size_t read = 0;
+  std::size_t kept = 0;
+  for (const std::uint32_t b : scratch_) {
+    const std::uint32_t* entries = block(b);
+    const std::uint32_t count = fill_[b];
+    read += count;
+    for (std::uint32_t o = 0; o < count; ++o) {
+      if (o + kAhead < count) __builtin_prefetch(&node(entries[o + kAhead]), 1);
+      const std::uint32_t idx = entries[o];
+      Node& n = node(idx);
+      if (!listed_at(n, pos_of(b, o))) continue;  // a tombstone, dropped
+      const std::uint32_t wb = scratch_[wi];
+      block(wb)[wo] = idx;
+      n.pos = pos_of(wb, wo);
+      ++kept;
+      if (++wo == kBlockSize) {
+        fill_[wb] = kBlockSize;
+        ++wi;
+        wo = 0;
+      }
+    }
+  }
+  entries_ -= read - kept;
+  // Blocks scratch_[0 .. last] stay, still linked bottom-up by below_.
+  const std::size_t used = wi + (wo > 0 ? 1 : 0);
+  for (std::size_t j = used; j < scratch_.size(); ++j) free_block(scratch_[j]);
+  if (used == 0) {
+    tail_[bucket] = kNil;
+    unmark(bucket);
+    return;
+  }
+  tail_[bucket] = scratch_[used - 1];
+  if (wo > 0) fill_[scratch_[used - 1]] = wo;
 }
 
 // Empties `bucket`: nodes with tick <= `due_limit` go to the batch, the rest

@@ -349,6 +349,55 @@ void lifecycle(benchmark::State& state) {
   }
 }
 
+// Sustained churn, a second workload beside the life cycle (which does one
+// burst of N/10 cancels): N pending, then 2N rounds of "cancel a uniformly
+// random pending timer, schedule a new one" with no time passing, so
+// nothing fires or cascades and whatever cancels leave behind must be
+// bounded by the structure itself (the wheel's tombstone compaction; the
+// heap keeps every stale entry). churn_ns is per round (cancel + schedule);
+// bytes_per_timer is the resident growth from before the fill to the end,
+// over N.
+template <typename Impl>
+void churn(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const std::size_t rounds = 2 * n;
+  const auto fill = make_deadlines(n, 1);
+  const auto extra = make_deadlines(rounds, 2);
+  std::mt19937_64 rng(5);
+  std::vector<std::uint32_t> pick(rounds);
+  for (auto& x : pick) x = static_cast<std::uint32_t>(rng() % n);
+
+  for (auto _ : state) {
+    using Handle = typename Impl::Handle;
+    std::vector<Handle> handles(n);  // slot i: the pending timer it holds
+    const auto t_all = CpuTime::now();
+    malloc_trim(0);
+    const std::size_t rss0 = resident_bytes();
+    auto impl = std::make_unique<Impl>();
+    for (std::size_t i = 0; i < n; ++i) handles[i] = impl->schedule(fill[i], i);
+    std::size_t ok = 0;
+    const auto t0 = CpuTime::now();
+    for (std::size_t r = 0; r < rounds; ++r) {
+      Handle& h = handles[pick[r]];
+      ok += impl->cancel(h) ? 1U : 0U;
+      h = impl->schedule(extra[r], n + r);
+    }
+    const double secs = seconds_since(t0);
+    const std::size_t rss1 = resident_bytes();
+    if (ok != rounds) state.SkipWithError("cancel failed");
+    benchmark::DoNotOptimize(impl->sink);
+    impl.reset();
+    state.SetIterationTime(seconds_since(t_all));
+    state.counters["churn_ns"] = secs * 1e9 / static_cast<double>(rounds);
+    state.counters["bytes_per_timer"] =
+        static_cast<double>(rss1 > rss0 ? rss1 - rss0 : 0) / static_cast<double>(n);
+  }
+}
+
+void churn_sizes(benchmark::internal::Benchmark* b) {
+  b->Arg(1'000'000)->Arg(10'000'000)->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+
 void sizes(benchmark::internal::Benchmark* b, std::int64_t max_n) {
   for (const std::int64_t n : {1'000, 100'000, 1'000'000, 10'000'000}) {
     if (n <= max_n) b->Arg(n);
@@ -360,6 +409,8 @@ BENCHMARK(lifecycle<Wheel>)->Name("TimerWheel")->Apply([](auto* b) { sizes(b, 10
 BENCHMARK(lifecycle<PriorityQueue>)->Name("PriorityQueueLazy")->Apply([](auto* b) { sizes(b, 10'000'000); });
 BENCHMARK(lifecycle<MultiMap>)->Name("MultiMap")->Apply([](auto* b) { sizes(b, 10'000'000); });
 BENCHMARK(lifecycle<Asio>)->Name("AsioSteadyTimer")->Apply([](auto* b) { sizes(b, 1'000'000); });
+BENCHMARK(churn<Wheel>)->Name("ChurnTimerWheel")->Apply(churn_sizes);
+BENCHMARK(churn<PriorityQueue>)->Name("ChurnPriorityQueueLazy")->Apply(churn_sizes);
 
 }  // namespace
 

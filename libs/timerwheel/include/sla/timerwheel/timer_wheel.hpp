@@ -327,6 +327,7 @@ class TimerWheel {
   void requeue_batch(std::size_t from);
   void redistribute_overflow();
   void compact_next();
+  void compact(std::uint32_t bucket);
   std::optional<std::uint64_t> min_tick_in(std::uint32_t bucket, bool any) const;
 
   // Raw memory for slab chunks and bucket blocks, freed with the wheel:

@@ -344,6 +344,46 @@ Response ack_page(const Request& req, const Deps& deps, std::string_view raw_id)
   return json_response(req, 202, *r);
 }
 
+// One parameter of /v1/reports/compliance into `q` (from, to and group_by
+// into their slots, checked once all are in). An error message, or empty.
+std::string report_param(const std::string& name, const std::string& value, report::Query& q,
+                         std::optional<EpochMillis>& from, std::optional<EpochMillis>& to,
+                         std::optional<std::string>& group_by, bool& seen_bucket) {
+  if (name == "from" || name == "to") {
+    auto& slot = name == "from" ? from : to;
+    if (slot) return name + " given twice";
+    auto t = calendar::parse_rfc3339(value);
+    if (!t) return "bad " + name + ": " + t.error().message;
+    slot = *t;
+  } else if (name == "tenant" || name == "plan" || name == "severity") {
+    auto& slot = name == "tenant" ? q.tenant : name == "plan" ? q.plan : q.severity;
+    if (slot) return name + " given twice";
+    if (value.empty() || value.size() > 256) return "bad " + name + ": expected 1 to 256 characters";
+    slot = value;
+  } else if (name == "metric") {
+    if (q.metric) return "metric given twice";
+    const auto m = policy::parse_metric(value);
+    if (!m) return "bad metric '" + value + "': not a policy metric";
+    q.metric = *m;
+  } else if (name == "group_by") {
+    if (group_by) return "group_by given twice";
+    group_by = value;
+  } else if (name == "bucket") {
+    if (seen_bucket) return "bucket given twice";
+    seen_bucket = true;
+    auto d = calendar::parse_duration(value);
+    if (!d) return "bad bucket: " + d.error().message;
+    if (d->kind != calendar::Duration::Kind::kFixed || d->millis <= 0) {
+      return "bad bucket '" + value + "': use a wall-clock duration such as 1h, 6h or 1d";
+    }
+    q.bucket_ms = d->millis;
+  } else {
+    return "unknown query parameter '" + name +
+           "' (expected from, to, tenant, plan, severity, metric, group_by, bucket)";
+  }
+  return {};
+}
+
 Response compliance_report(const Request& req, const Deps& deps, std::string_view query) {
   if (!deps.compliance) return not_configured(req, "compliance reports");
   auto params = parse_query(query);
@@ -351,28 +391,15 @@ Response compliance_report(const Request& req, const Deps& deps, std::string_vie
   report::Query q;
   std::optional<EpochMillis> from, to;
   std::optional<std::string> group_by;
+  bool seen_bucket = false;
   for (const auto& [name, value] : *params) {
-    if (name == "from" || name == "to") {
-      auto& slot = name == "from" ? from : to;
-      if (slot) return error_response(req, 400, name + " given twice");
-      auto t = calendar::parse_rfc3339(value);
-      if (!t) return error_response(req, 400, "bad " + name + ": " + t.error().message);
-      slot = *t;
-    } else if (name == "tenant") {
-      if (q.tenant) return error_response(req, 400, "tenant given twice");
-      if (value.empty() || value.size() > 256) return error_response(req, 400, "bad tenant: expected 1 to 256 characters");
-      q.tenant = value;
-    } else if (name == "group_by") {
-      if (group_by) return error_response(req, 400, "group_by given twice");
-      group_by = value;
-    } else {
-      return error_response(req, 400, "unknown query parameter '" + name + "' (expected from, to, tenant, group_by)");
-    }
+    const std::string error = report_param(name, value, q, from, to, group_by, seen_bucket);
+    if (!error.empty()) return error_response(req, 400, error);
   }
   if (!from || !to) return error_response(req, 400, "from and to (RFC 3339) are required");
-  if (*to <= *from) return error_response(req, 400, "to must be after from");
   q.from = *from;
   q.to = *to;
+  if (auto ok = report::check(q); !ok) return error_response(req, 400, ok.error().message);
   auto by = report::parse_group_by(group_by.value_or(""));
   if (!by) return error_response(req, 400, by.error().message);
   q.group_by = *by;

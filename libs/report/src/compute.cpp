@@ -94,11 +94,14 @@ void account(Acc& a, const ClockRecord& c, const Query& q) {
   if (c.started_at != 0) a.samples.wall.push_back(*c.met_at - c.started_at);
 }
 
+std::optional<double> pct_of(std::uint64_t met, std::uint64_t breached) {
+  if (met + breached == 0) return std::nullopt;
+  return 100.0 * static_cast<double>(met) / static_cast<double>(met + breached);
+}
+
 void finish(Acc& a) {
   Group& g = a.group;
-  if (g.met + g.breached > 0) {
-    g.pct_met = 100.0 * static_cast<double>(g.met) / static_cast<double>(g.met + g.breached);
-  }
+  g.pct_met = pct_of(g.met, g.breached);
   g.business = times_of(a.samples.business, a.samples.breached);
   g.wall = times_of(a.samples.wall, a.samples.breached);
   std::sort(g.breaches.begin(), g.breaches.end(), [](const Breach& x, const Breach& y) {
@@ -107,15 +110,57 @@ void finish(Acc& a) {
   });
 }
 
+bool matches(const ClockRecord& c, const Query& q) {
+  return (!q.tenant || c.tenant_id == *q.tenant) && (!q.plan || c.plan == *q.plan) &&
+         (!q.severity || c.severity == *q.severity) && (!q.metric || c.metric == *q.metric);
+}
+
 // Kept only when the clock could show in the report: started or decided in
 // the period (so a group with nothing in it is not listed).
 bool relevant(const ClockRecord& c, const Query& q) {
-  if (q.tenant && c.tenant_id != *q.tenant) return false;
+  if (!matches(c, q)) return false;
   const auto when = decided_at(c);
   return (c.started_at != 0 && in(c.started_at, q)) || (when && in(*when, q));
 }
 
+// The empty buckets of a checked query: [from + k*w, from + (k+1)*w), the
+// last one cut at `to`.
+std::vector<Bucket> empty_trend(const Query& q) {
+  std::vector<Bucket> trend;
+  if (q.bucket_ms <= 0 || !check(q)) return trend;
+  // Compared as differences: from + w may not fit when w is centuries.
+  for (EpochMillis b = q.from;; b += q.bucket_ms) {
+    const bool last = q.to - b <= q.bucket_ms;
+    Bucket bucket;
+    bucket.from = b;
+    bucket.to = last ? q.to : b + q.bucket_ms;
+    trend.push_back(bucket);
+    if (last) break;
+  }
+  return trend;
+}
+
+// Counts `c` in the bucket where its outcome was decided, by the rule the
+// groups follow (account()).
+void count_in_trend(std::vector<Bucket>& trend, const ClockRecord& c, const Query& q) {
+  const auto when = decided_at(c);
+  if (trend.empty() || !when || !in(*when, q)) return;
+  Bucket& b = trend[static_cast<std::size_t>((*when - q.from) / q.bucket_ms)];
+  ++(c.breached_at ? b.breached : b.met);
+}
+
 }  // namespace
+
+sla::Result<void> check(const Query& q) {
+  if (q.to <= q.from) return sla::fail(ErrorCode::kInvalidArgument, "to must be after from");
+  if (q.bucket_ms < 0) return sla::fail(ErrorCode::kInvalidArgument, "the bucket width must be positive");
+  // Divided, not multiplied: a period of centuries must not overflow.
+  if (q.bucket_ms > 0 && (q.to - q.from - 1) / q.bucket_ms >= kMaxBuckets) {
+    return sla::fail(ErrorCode::kInvalidArgument,
+                     "the period holds more than " + std::to_string(kMaxBuckets) + " buckets: use a wider bucket");
+  }
+  return {};
+}
 
 sla::Result<std::uint8_t> parse_group_by(std::string_view csv) {
   if (csv.empty()) return kAllDimensions;
@@ -138,6 +183,7 @@ Report compute(const std::vector<ClockRecord>& clocks, const Query& query, bool 
   using Key = std::tuple<int, std::string, std::string, std::string>;
   std::map<Key, Acc> groups;
   Acc total;
+  std::vector<Bucket> trend = empty_trend(query);
   const std::uint8_t by = query.group_by;
   for (const ClockRecord& c : clocks) {
     if (!relevant(c, query)) continue;
@@ -154,6 +200,7 @@ Report compute(const std::vector<ClockRecord>& clocks, const Query& query, bool 
     }
     account(it->second, c, query);
     account(total, c, query);
+    count_in_trend(trend, c, query);
   }
   Report r;
   r.query = query;
@@ -165,6 +212,8 @@ Report compute(const std::vector<ClockRecord>& clocks, const Query& query, bool 
   }
   finish(total);
   r.total = std::move(total.group);
+  for (Bucket& b : trend) b.pct_met = pct_of(b.met, b.breached);
+  r.trend = std::move(trend);
   return r;
 }
 

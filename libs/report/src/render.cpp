@@ -62,6 +62,20 @@ json group_by_json(std::uint8_t by) {
   return j;
 }
 
+json optional_json(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+
+json trend_json(const std::vector<Bucket>& trend) {
+  json list = json::array();
+  for (const Bucket& b : trend) {
+    list.push_back({{"from", calendar::format_rfc3339(b.from)},
+                    {"to", calendar::format_rfc3339(b.to)},
+                    {"met", b.met},
+                    {"breached", b.breached},
+                    {"pct_met", b.pct_met ? json(*b.pct_met) : json(nullptr)}});
+  }
+  return list;
+}
+
 std::string pct(const std::optional<double>& p) {
   if (!p) return "-";
   char buf[32];
@@ -120,6 +134,9 @@ std::string html_escape(const std::string& v) {
 std::string period(const Report& r) {
   std::string s = calendar::format_rfc3339(r.query.from) + " to " + calendar::format_rfc3339(r.query.to);
   if (r.query.tenant) s += ", tenant " + *r.query.tenant;
+  if (r.query.plan) s += ", plan " + *r.query.plan;
+  if (r.query.severity) s += ", severity " + *r.query.severity;
+  if (r.query.metric) s += ", metric " + std::string(policy::to_string(*r.query.metric));
   return s;
 }
 
@@ -142,12 +159,17 @@ std::string to_json(const Report& r) {
   for (const Group& g : r.groups) groups.push_back(group_json(g));
   json j = {{"from", calendar::format_rfc3339(r.query.from)},
             {"to", calendar::format_rfc3339(r.query.to)},
-            {"tenant", r.query.tenant ? json(*r.query.tenant) : json(nullptr)},
+            {"tenant", optional_json(r.query.tenant)},
+            {"plan", optional_json(r.query.plan)},
+            {"severity", optional_json(r.query.severity)},
+            {"metric", r.query.metric ? json(std::string(policy::to_string(*r.query.metric))) : json(nullptr)},
             {"group_by", group_by_json(r.query.group_by)},
             {"source", "sla.escalations"},
             {"complete", r.complete},
             {"totals", counts_json(r.total)},
-            {"groups", std::move(groups)}};
+            {"groups", std::move(groups)},
+            {"bucket_ms", r.query.bucket_ms > 0 ? json(r.query.bucket_ms) : json(nullptr)},
+            {"trend", trend_json(r.trend)}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

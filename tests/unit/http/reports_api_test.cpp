@@ -39,13 +39,39 @@ TEST_F(ReportsApi, PassesThePeriodTenantAndGrouping) {
   EXPECT_EQ(seen->group_by, sla::report::kByPlan | sla::report::kByMetric);
 }
 
+TEST_F(ReportsApi, PassesTheFiltersAndTheBucket) {
+  const auto res = get("/v1/reports/compliance?from=2026-04-01T00:00:00Z&to=2026-04-02T00:00:00Z"
+                       "&plan=gold&severity=P1&metric=resolution&bucket=6h");
+  ASSERT_EQ(res.result_int(), 200U) << res.body();
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->plan, "gold");
+  EXPECT_EQ(seen->severity, "P1");
+  EXPECT_EQ(seen->metric, sla::engine::MetricKind::kResolution);
+  EXPECT_EQ(seen->bucket_ms, 6 * 3'600'000);
+  EXPECT_FALSE(seen->tenant);
+  seen.reset();
+  // 30 days of 1 h buckets (720) is within the bound.
+  EXPECT_EQ(get("/v1/reports/compliance?from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z&bucket=1h").result_int(),
+            200U);
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->bucket_ms, 3'600'000);
+  EXPECT_FALSE(seen->metric);
+}
+
 TEST_F(ReportsApi, RefusesWhatItCannotAnswerExactly) {
   for (const char* target : {"/v1/reports/compliance", "/v1/reports/compliance?from=2026-04-01T00:00:00Z",
                              "/v1/reports/compliance?from=2026-05-01T00:00:00Z&to=2026-04-01T00:00:00Z",
                              "/v1/reports/compliance?from=yesterday&to=2026-04-01T00:00:00Z",
                              "/v1/reports/compliance?from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z&group_by=colour",
                              "/v1/reports/compliance?from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z&limit=3",
-                             "/v1/reports/compliance?from=2026-04-01T00:00:00Z&from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z"}) {
+                             "/v1/reports/compliance?from=2026-04-01T00:00:00Z&from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z",
+                             // more than 1000 buckets, no width, a width that is not wall-clock time
+                             "/v1/reports/compliance?from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z&bucket=30m",
+                             "/v1/reports/compliance?from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z&bucket=0s",
+                             "/v1/reports/compliance?from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z&bucket=2bd",
+                             "/v1/reports/compliance?from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z&bucket=1h&bucket=1h",
+                             "/v1/reports/compliance?from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z&metric=colour",
+                             "/v1/reports/compliance?from=2026-04-01T00:00:00Z&to=2026-05-01T00:00:00Z&plan="}) {
     seen.reset();
     const auto res = get(target);
     EXPECT_EQ(res.result_int(), 400U) << target;

@@ -1,5 +1,8 @@
 // sla::report: the ledger counts each clock once, the figures follow the
 // nearest-rank rule with breached clocks last, and the renderings escape.
+#include <algorithm>
+#include <cstdint>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -109,6 +112,130 @@ TEST(Compute, PeriodTenantAndGrouping) {
   EXPECT_EQ(r.groups[0].met, 2U);
   EXPECT_EQ(r.groups[0].tenant, "");
   EXPECT_EQ(r.groups[0].metric, "response");
+}
+
+TEST(Compute, FiltersByPlanSeverityAndMetric) {
+  Ledger l;
+  l.add(ev("A", SlaKind::kMet, 0, kH, kH));  // pro / P1 / response
+  SlaOutput b = ev("B", SlaKind::kBreached, 0, 4 * kH, 4 * kH);
+  b.plan = "basic";
+  l.add(b);
+  SlaOutput c = ev("C", SlaKind::kBreached, 0, 4 * kH, 4 * kH);
+  c.severity = "P3";
+  l.add(c);
+  SlaOutput d = ev("D", SlaKind::kMet, 0, 2 * kH, 2 * kH);
+  d.metric = MetricKind::kResolution;
+  d.event_id = "D/resolution/0/met/0";
+  l.add(d);
+  Query q = month();
+  EXPECT_EQ(compute(l.clocks(), q).total.met + compute(l.clocks(), q).total.breached, 4U);
+  q.plan = "basic";
+  EXPECT_EQ(compute(l.clocks(), q).total.breached, 1U);
+  EXPECT_EQ(compute(l.clocks(), q).total.met, 0U);
+  q = month();
+  q.severity = "P1";
+  q.metric = MetricKind::kResponse;
+  const Report r = compute(l.clocks(), q);  // A (met) and B (breached): not C (P3), not D (resolution)
+  EXPECT_EQ(r.total.met, 1U);
+  EXPECT_EQ(r.total.breached, 1U);
+  const auto j = nlohmann::json::parse(to_json(r));
+  EXPECT_EQ(j["severity"], "P1");
+  EXPECT_EQ(j["metric"], "response");
+  EXPECT_TRUE(j["plan"].is_null());
+}
+
+// The log of the trend tests: decided at 1h (met), 3h (met), 3h30m
+// (breached), 6h30m (breached) and 8h (met, after the period); one clock
+// only warned (undecided).
+std::vector<SlaOutput> trend_log() {
+  return {ev("A", SlaKind::kMet, 0, kH, kH),
+          ev("B", SlaKind::kMet, 0, 3 * kH, 3 * kH),
+          ev("C", SlaKind::kWarning, 0, 3 * kH, 3 * kH),
+          ev("C", SlaKind::kBreached, 0, 7 * kH / 2, 4 * kH),
+          ev("D", SlaKind::kBreached, 2 * kH, 13 * kH / 2, 4 * kH),
+          ev("D", SlaKind::kBreached, 2 * kH, 15 * kH / 2, 5 * kH, 1),  // a reminder: no new breach
+          ev("E", SlaKind::kMet, 7 * kH, 8 * kH, kH),
+          ev("F", SlaKind::kWarning, 0, 2 * kH, 2 * kH)};
+}
+
+Query trend_query() {
+  Query q;
+  q.from = kBase;
+  q.to = kBase + 7 * kH;
+  q.bucket_ms = 2 * kH;  // [0,2h) [2h,4h) [4h,6h) [6h,7h)
+  return q;
+}
+
+TEST(Trend, CountsEachClockInTheBucketWhereItWasDecided) {
+  Ledger l;
+  for (const SlaOutput& o : trend_log()) l.add(o);
+  const Report r = compute(l.clocks(), trend_query());
+  ASSERT_EQ(r.trend.size(), 4U);
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>> want{{1, 0}, {1, 1}, {0, 0}, {0, 1}};
+  for (std::size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(r.trend[k].from, kBase + static_cast<EpochMillis>(k) * 2 * kH) << k;
+    EXPECT_EQ(r.trend[k].met, want[k].first) << k;
+    EXPECT_EQ(r.trend[k].breached, want[k].second) << k;
+  }
+  EXPECT_EQ(r.trend[3].to, kBase + 7 * kH);  // the last bucket is cut at `to`
+  EXPECT_DOUBLE_EQ(r.trend[0].pct_met.value_or(-1), 100.0);
+  EXPECT_DOUBLE_EQ(r.trend[1].pct_met.value_or(-1), 50.0);
+  EXPECT_FALSE(r.trend[2].pct_met);
+  EXPECT_DOUBLE_EQ(r.trend[3].pct_met.value_or(-1), 0.0);
+  std::uint64_t met = 0, breached = 0;
+  for (const Bucket& b : r.trend) met += b.met, breached += b.breached;
+  EXPECT_EQ(met, r.total.met);
+  EXPECT_EQ(breached, r.total.breached);
+  EXPECT_EQ(r.total.met, 2U);
+  EXPECT_EQ(r.total.breached, 2U);
+  const auto j = nlohmann::json::parse(to_json(r));
+  EXPECT_EQ(j["bucket_ms"], 2 * kH);
+  ASSERT_EQ(j["trend"].size(), 4U);
+  EXPECT_EQ(j["trend"][1]["from"], "1970-01-01T03:00:00Z");
+  EXPECT_EQ(j["trend"][3]["to"], "1970-01-01T08:00:00Z");
+  EXPECT_EQ(j["trend"][1]["breached"], 1);
+  EXPECT_TRUE(j["trend"][2]["pct_met"].is_null());
+}
+
+TEST(Trend, DuplicatesAndReorderingChangeNothing) {
+  Ledger once;
+  for (const SlaOutput& o : trend_log()) once.add(o);
+  std::vector<SlaOutput> log = trend_log();
+  const std::vector<SlaOutput> again = trend_log();
+  log.insert(log.end(), again.rbegin(), again.rend());  // every record twice, the second time backwards
+  std::reverse(log.begin(), log.end());
+  Ledger twice;
+  for (const SlaOutput& o : log) twice.add(o);
+  const auto a = nlohmann::json::parse(to_json(compute(once.clocks(), trend_query())));
+  const auto b = nlohmann::json::parse(to_json(compute(twice.clocks(), trend_query())));
+  EXPECT_EQ(a["trend"], b["trend"]);
+  EXPECT_EQ(a["totals"], b["totals"]);
+}
+
+TEST(Trend, NoneWithoutABucketAndBoundedInNumber) {
+  Ledger l;
+  for (const SlaOutput& o : trend_log()) l.add(o);
+  Query q = trend_query();
+  q.bucket_ms = 0;
+  EXPECT_TRUE(compute(l.clocks(), q).trend.empty());
+  EXPECT_TRUE(nlohmann::json::parse(to_json(compute(l.clocks(), q)))["bucket_ms"].is_null());
+  q.bucket_ms = 1;
+  q.to = q.from + kMaxBuckets;  // exactly the bound
+  EXPECT_TRUE(check(q));
+  EXPECT_EQ(compute(l.clocks(), q).trend.size(), static_cast<std::size_t>(kMaxBuckets));
+  q.to += 1;
+  const auto refused = check(q);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(compute(l.clocks(), q).trend.empty());
+  q.bucket_ms = -1;
+  EXPECT_FALSE(check(q));
+  q = trend_query();
+  q.bucket_ms = INT64_MAX;  // one bucket, no overflow
+  ASSERT_EQ(compute(l.clocks(), q).trend.size(), 1U);
+  EXPECT_EQ(compute(l.clocks(), q).trend[0].to, q.to);
+  q.to = q.from;
+  EXPECT_FALSE(check(q));
 }
 
 TEST(GroupBy, ParsesAndNamesWhatItRejects) {

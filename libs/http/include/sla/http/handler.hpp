@@ -120,8 +120,10 @@ struct Deps {
   std::function<sla::Result<EpochMillis>(std::string_view calendar, EpochMillis start,
                                          const calendar::Duration& duration)>
       deadline;
-  /// `GET /v1/reports/compliance?from=&to=[&tenant=][&group_by=]`: the
-  /// compliance report of [from, to) as JSON (report::to_json's shape).
+  /// `GET /v1/reports/compliance?from=&to=[&tenant=][&plan=][&severity=]
+  /// [&metric=][&group_by=][&bucket=]`: the compliance report of [from, to)
+  /// as JSON (report::to_json's shape), with a trend of `bucket`-wide
+  /// buckets when asked (report::check() bounds their number).
   /// kUnavailable -> 503 (the data is not loaded, or another report is being
   /// computed).
   std::function<sla::Result<nlohmann::json>(const report::Query& query)> compliance;

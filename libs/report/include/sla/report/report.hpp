@@ -39,13 +39,26 @@ inline constexpr std::uint8_t kAllDimensions = kByMetric | kByPlan | kBySeverity
 /// kInvalidArgument names an unknown dimension.
 [[nodiscard]] sla::Result<std::uint8_t> parse_group_by(std::string_view csv);
 
+/// The most buckets a trend may have (Query::bucket_ms); check() refuses more.
+inline constexpr std::int64_t kMaxBuckets = 1000;
+
 struct Query {
   EpochMillis from = 0;  ///< period [from, to), event time
   EpochMillis to = 0;
   std::optional<std::string> tenant;    ///< only this tenant's clocks
+  std::optional<std::string> plan;      ///< only clocks of this plan (as of their outcome)
+  std::optional<std::string> severity;  ///< only clocks of this severity (as of their outcome)
+  std::optional<engine::MetricKind> metric;  ///< only this metric's clocks
+  /// The trend's bucket width in ms; 0: no trend. Buckets are
+  /// [from + k*w, from + (k+1)*w), the last one cut at `to`.
+  std::int64_t bucket_ms = 0;
   std::uint8_t group_by = kAllDimensions;
   std::size_t max_breaches = 1000;      ///< breach rows listed per group (the counts are never capped)
 };
+
+/// kInvalidArgument when `query` cannot be answered: `to` not after `from`,
+/// a negative bucket width, or more than kMaxBuckets buckets.
+[[nodiscard]] sla::Result<void> check(const Query& query);
 
 /// One clock cycle as the log tells it.
 struct ClockRecord {
@@ -125,14 +138,26 @@ struct Group {
   bool breaches_truncated = false;
 };
 
+/// One bucket of the trend: the clocks decided in [from, to), counted as
+/// the groups count them (so the buckets add up to the totals).
+struct Bucket {
+  EpochMillis from = 0;
+  EpochMillis to = 0;
+  std::uint64_t met = 0;
+  std::uint64_t breached = 0;
+  std::optional<double> pct_met;  ///< none when both are 0
+};
+
 struct Report {
   Query query;
   std::vector<Group> groups;  ///< by metric order, then plan, severity, tenant
   Group total;                ///< every clock of the query, no dimension
+  std::vector<Bucket> trend;  ///< every bucket of the period, in time order; empty when bucket_ms is 0
   bool complete = true;       ///< false: the ledger dropped clocks (its bound)
 };
 
-/// Computes the report of `query` over `clocks` (a Ledger's). O(n log n).
+/// Computes the report of `query` over `clocks` (a Ledger's). O(n log n +
+/// buckets). A query that fails check() gets no trend.
 [[nodiscard]] Report compute(const std::vector<ClockRecord>& clocks, const Query& query, bool complete = true);
 
 /// The API shape (`/v1/reports/compliance`, `--format json`); see

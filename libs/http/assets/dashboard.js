@@ -49,8 +49,6 @@ function human(ms) {
 
 function when(iso) { return iso ? iso.replace("T", " ").replace(/\.000Z$|Z$/, "") : "-"; }
 
-function pct(num, den) { return den > 0 ? (100 * num / den).toFixed(1) + "%" : "-"; }
-
 function token() { return localStorage.getItem("sla-token") || ""; }
 
 async function fetchJson(url) {
@@ -64,22 +62,6 @@ async function fetchJson(url) {
     throw e;
   }
   return body;
-}
-
-// Prometheus text -> [{name, labels, value}], enough for our own families.
-function parseMetrics(text) {
-  const out = [];
-  for (const line of text.split("\n")) {
-    if (!line || line[0] === "#") continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const labels = {};
-    const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-    let l;
-    while ((l = re.exec(m[3] || "")) !== null) labels[l[1]] = l[2].replace(/\\(.)/g, (_, c) => c === "n" ? "\n" : c);
-    out.push({ name: m[1], labels, value: Number(m[4]) });
-  }
-  return out;
 }
 
 function setStatus(errors) {
@@ -110,7 +92,7 @@ function header() {
 
 // ---------------------------------------------------------------- overview
 
-const kFilters = ["tenant", "plan", "severity", "metric", "within", "limit"];
+const kFilters = ["tenant", "plan", "severity", "metric", "within", "limit", "window", "bucket"];
 
 function filterQuery() {
   const q = new URLSearchParams();
@@ -167,62 +149,94 @@ async function refreshRisk() {
   }));
 }
 
-const trend = [];  // [{t, breached}] sampled at each refresh since the page opened
+// The outcome figures (% met, breaches, by plan and severity, the trend) are
+// the compliance report of the sla.escalations log: cluster-wide, each clock
+// counted once, in the period where it was met or breached.
+const kSpanMs = { "1h": 3600000, "6h": 21600000, "1d": 86400000, "24h": 86400000, "7d": 604800000, "30d": 2592000000 };
 
-function fired(samples) {
-  const f = { plan: $("plan").value, severity: $("severity").value, metric: $("metric").value };
-  const groups = new Map();
-  const totals = { breached: 0, met: 0, breach_reminder: 0, escalated: 0, page: 0 };
-  for (const s of samples) {
-    if (s.name !== "sla_fired_total") continue;
-    if ((f.plan && s.labels.plan !== f.plan) || (f.severity && s.labels.severity !== f.severity) ||
-        (f.metric && s.labels.metric !== f.metric)) continue;
-    const key = s.labels.plan + "\u0000" + s.labels.severity;
-    const g = groups.get(key) || { plan: s.labels.plan, severity: s.labels.severity, breached: 0, met: 0, escalated: 0, page: 0 };
-    if (s.labels.kind in g) g[s.labels.kind] += s.value;
-    if (s.labels.kind in totals) totals[s.labels.kind] += s.value;
-    groups.set(key, g);
+// [from, to): whole buckets from the one holding now - window to the end of
+// the one holding now, so the bars are clock hours or UTC days and the
+// latest outcomes are in.
+function reportHref(now) {
+  const w = kSpanMs[$("window").value] || kSpanMs["24h"];
+  const b = kSpanMs[$("bucket").value] || kSpanMs["1h"];
+  const iso = (ms) => new Date(ms).toISOString().slice(0, 19) + "Z";
+  const q = new URLSearchParams({ from: iso(Math.floor((now - w) / b) * b), to: iso((Math.floor(now / b) + 1) * b),
+                                  bucket: $("bucket").value || "1h", group_by: "plan,severity" });
+  for (const f of ["tenant", "plan", "severity", "metric"]) {
+    const v = $(f).value.trim();
+    if (v) q.set(f, v);
   }
-  return { groups, totals };
+  return "/v1/reports/compliance?" + q.toString();
 }
 
-function drawTrend() {
-  const bars = [];
-  for (let i = 1; i < trend.length; i++) {
-    const d = Math.max(0, trend[i].breached - trend[i - 1].breached);
-    const secs = (trend[i].t - trend[i - 1].t) / 1000;
-    bars.push({ perMin: secs > 0 ? d * 60 / secs : 0 });
-  }
-  const last = bars.slice(-60);
-  const max = Math.max(1, ...last.map((b) => b.perMin));
-  $("trend").replaceChildren(...last.map((b) => {
+function pctText(p) { return p === null || p === undefined ? "-" : p.toFixed(1) + "%"; }
+
+function drawTrend(r) {
+  const max = Math.max(1, ...r.trend.map((b) => b.breached));
+  $("trend").replaceChildren(...r.trend.map((b) => {
     const d = el("div");
-    d.style.height = (100 * b.perMin / max).toFixed(1) + "%";
-    d.title = b.perMin.toFixed(1) + " breaches/min";
+    d.style.height = (100 * b.breached / max).toFixed(1) + "%";
+    d.dataset.from = b.from;
+    d.dataset.met = b.met;
+    d.dataset.breached = b.breached;
+    d.title = when(b.from) + " UTC: " + b.breached + " breached, " + b.met + " met (" + pctText(b.pct_met) + " met)";
     return d;
   }));
-  $("trend-note").textContent = last.length
-    ? "breaches per minute at each refresh since this page opened (peak " + max.toFixed(1) + "/min; this instance's counters)"
-    : "collecting: a bar per refresh once two samples are in";
+  $("trend-note").textContent = "breaches per " + $("bucket").value + " from " + when(r.from) + " to " + when(r.to) +
+    " UTC (peak " + Math.max(0, ...r.trend.map((b) => b.breached)) + "); hover a bar for its figures" +
+    (r.complete ? "" : "; incomplete: more clocks than the report keeps");
 }
 
-async function refreshMetrics() {
-  const res = await fetch("/metrics", { cache: "no-store" });
-  if (!res.ok) throw new Error("/metrics: " + res.status);
-  const { groups, totals } = fired(parseMetrics(await res.text()));
-  $("n-breach").textContent = totals.breached;
-  $("n-met").textContent = pct(totals.met, totals.met + totals.breached);
-  $("n-met-detail").textContent = totals.met + " met, " + totals.breached + " breached";
-  trend.push({ t: Date.now(), breached: totals.breached });
-  if (trend.length > 61) trend.shift();
-  drawTrend();
-  const sorted = [...groups.values()].sort((a, b) => b.breached - a.breached || a.plan.localeCompare(b.plan));
+function drawReport(r) {
+  const t = r.totals;
+  $("n-met").textContent = pctText(t.pct_met);
+  $("n-met-detail").textContent = t.met + " met, " + t.breached + " breached";
+  $("n-breach").textContent = t.breached;
+  drawTrend(r);
+  const sorted = [...r.groups].sort((a, b) => b.breached - a.breached || a.plan.localeCompare(b.plan) ||
+                                              a.severity.localeCompare(b.severity));
   $("by-breach").replaceChildren(...sorted.map((g) => {
     const tr = el("tr");
-    cell(tr, g.plan); cell(tr, g.severity); cell(tr, g.breached, "num");
-    cell(tr, pct(g.met, g.met + g.breached), "num"); cell(tr, g.escalated, "num"); cell(tr, g.page, "num");
+    cell(tr, g.plan); cell(tr, g.severity); cell(tr, g.started, "num"); cell(tr, g.met, "num");
+    cell(tr, g.breached, "num"); cell(tr, pctText(g.pct_met), "num");
     return tr;
   }));
+}
+
+// The report is computed anew at most once a minute, or when the filters or
+// the period change. The daemon computes one report at a time and answers
+// 503 while another runs: the next refresh (5 s) retries.
+const report = { href: "", at: 0, pending: "", seq: 0 };
+
+function noReport(message) {
+  for (const id of ["n-met", "n-breach"]) $(id).textContent = "-";
+  $("n-met-detail").textContent = "";
+  $("trend").replaceChildren();
+  $("by-breach").replaceChildren();
+  $("trend-note").textContent = message;
+}
+
+async function refreshReport() {
+  const href = reportHref(Date.now());
+  if (href === report.pending || (href === report.href && Date.now() - report.at < 60000)) return;
+  $("report-link").href = href;
+  const seq = ++report.seq;
+  report.pending = href;
+  let r;
+  try {
+    r = await fetchJson(href);
+  } catch (e) {
+    if (seq !== report.seq) return;
+    report.pending = "";
+    if (e.status !== 404 && e.status !== 501) throw e;
+    noReport("This daemon does not serve the compliance report (" + e.message + ").");
+    Object.assign(report, { href, at: Date.now() });
+    return;
+  }
+  if (seq !== report.seq) return;  // the filters changed meanwhile: a newer answer is coming
+  Object.assign(report, { href, at: Date.now(), pending: "" });
+  drawReport(r);
 }
 
 async function overview() {
@@ -232,7 +246,7 @@ async function overview() {
     keepFiltersInUrl();
     const errors = [];
     await Promise.all([refreshRisk().catch((e) => errors.push(e.message)),
-                       refreshMetrics().catch((e) => errors.push(e.message))]);
+                       refreshReport().catch((e) => errors.push(e.message))]);
     if (errors.length) throw new Error(errors.join("; "));
   }, 5000);
   $("filters").addEventListener("change", refresh);

@@ -227,6 +227,10 @@ await check("ticket: pages with responder and ack state", async () => {
   await page.goto(base + "/ticket?id=B-8");
   await eventually(async () => assert.equal(await page.locator("#pages tr").count(), 1));
   assert.match(await text("#pages tr"), /acknowledged/);
+  const acked = (await api("/v1/tickets/B-8")).pages[0].acked;
+  assert.equal(acked.by, "ana");  // who acknowledged, and when, as the API says
+  assert.equal(await text("#pages td.acked-by"), "ana");
+  assert.equal(await text("#pages td.acked-at"), acked.at.replace("T", " ").replace(/\.000Z$|Z$/, ""));
   await shot("ticket-paged");
 });
 

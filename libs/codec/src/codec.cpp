@@ -453,6 +453,8 @@ void encode_deadlines(const engine::TicketView& v, EpochMillis as_of, std::strin
     ps->set_responder(p.responder);
     if (p.last_page_at) set_timestamp(ps->mutable_last_page_at(), *p.last_page_at);
     if (p.ack_deadline) set_timestamp(ps->mutable_ack_deadline(), *p.ack_deadline);
+    ps->set_acked_by(p.acked_by);
+    if (p.acked_at) set_timestamp(ps->mutable_acked_at(), *p.acked_at);
   }
   d.SerializeToString(&bytes);
 }
@@ -540,6 +542,8 @@ sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view bytes) {
     p.responder = ps.responder();
     if (ps.has_last_page_at()) p.last_page_at = to_millis(ps.last_page_at());
     if (ps.has_ack_deadline()) p.ack_deadline = to_millis(ps.ack_deadline());
+    p.acked_by = ps.acked_by();
+    if (ps.has_acked_at()) p.acked_at = to_millis(ps.acked_at());
   }
   return out;
 }

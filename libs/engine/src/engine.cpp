@@ -88,6 +88,8 @@ PageLadderView ladder_view(const Ladder& l, const policy::Policy& policy) {
     pv.last_page_at = at;
     pv.ack_deadline = l.next_at;
   }
+  pv.acked_at = l.acked_at;
+  pv.acked_by = l.acked_by;
   return pv;
 }
 
@@ -626,7 +628,7 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
     case EventKind::kPlanChanged: se.arg = atoms.intern(e.plan); break;
     case EventKind::kSeverityChanged: se.arg = atoms.intern(e.severity); break;
     case EventKind::kStatusChanged: se.arg = atoms.intern(e.status); break;
-    case EventKind::kPageAcknowledged: se.arg = atoms.intern(e.page_id); break;
+    case EventKind::kPageAcknowledged: se.arg = atoms.intern(detail::pack_ack(e.page_id, e.responder)); break;
     default: break;
   }
 

@@ -8,13 +8,16 @@
 namespace sla::engine::detail {
 namespace {
 
-// 3: emitted output ids exact (metric, cycle, rest of the id) instead of
-// 64-bit hashes; the base snapshot's ladders. Version 2 (only the clocks a
+// 4: who acknowledged a ladder's page and when (on each ladder, and in the
+// page_acknowledged event's argument, pack_ack()). Version 3 (emitted output
+// ids exact: metric, cycle, rest of the id, instead of 64-bit hashes; the
+// base snapshot's ladders) is read with no acknowledger known. Version 2 (only the clocks a
 // ticket has, cycle outcomes as enum values) and version 1 (all four clocks,
 // outcomes as strings) are still read, so a daemon upgraded over stored
 // state keeps its tickets: their emitted hashes and folded event ids are
 // kept as they were (Cold::legacy_emitted, Cold::compacted_ids).
-constexpr std::uint8_t kFormatVersion = 3;
+constexpr std::uint8_t kFormatVersion = 4;
+constexpr std::uint8_t kFormatVersion3 = 3;
 constexpr std::uint8_t kFormatVersion2 = 2;
 constexpr std::uint8_t kFormatVersion1 = 1;
 
@@ -248,10 +251,16 @@ void put_ladders(Writer& w, std::span<const Ladder> ladders) {
     w.u(l.pages_sent);
     // 0 running, else the stop reason (>= 1): readers that know only a bool read it as stopped.
     w.u(l.stopped ? std::max<std::uint8_t>(l.stop_reason, 1) : 0);
+    w.b(l.acked_at.has_value());
+    if (l.acked_at) {
+      w.i(*l.acked_at);
+      w.s(l.acked_by);
+    }
   }
 }
 
-bool get_ladders(Reader& r, std::vector<Ladder>& out) {
+/// `version` 4 on: each ladder ends with its acknowledgement, if any.
+bool get_ladders(Reader& r, std::vector<Ladder>& out, std::uint64_t version) {
   out.resize(r.count());
   for (auto& l : out) {
     l.key = r.s();
@@ -265,6 +274,10 @@ bool get_ladders(Reader& r, std::vector<Ladder>& out) {
     const auto stop = r.u();
     l.stopped = stop != 0;
     l.stop_reason = static_cast<std::uint8_t>(stop > kLadderStopMax ? 1 : stop);
+    if (version >= kFormatVersion && r.b()) {
+      l.acked_at = r.i();
+      l.acked_by = r.s();
+    }
   }
   return r.ok();
 }
@@ -325,7 +338,8 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
                                                    Interner& atoms) {
   Reader r(bytes);
   const auto version = r.u();
-  if (!r.ok() || (version != kFormatVersion && version != kFormatVersion2 && version != kFormatVersion1)) {
+  if (!r.ok() || (version != kFormatVersion && version != kFormatVersion3 && version != kFormatVersion2 &&
+                   version != kFormatVersion1)) {
     return sla::fail(ErrorCode::kInvalidArgument, "ticket state: unsupported format version " + std::to_string(version));
   }
   auto t = std::make_unique<Ticket>();
@@ -358,14 +372,16 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
     }
     e.kind = static_cast<EventKind>(kind);
     e.id_hash = r.u();
-    e.arg = atoms.intern(r.s());
+    // Before version 4 an acknowledgement's argument was the bare page id.
+    e.arg = version < kFormatVersion && e.kind == EventKind::kPageAcknowledged ? atoms.intern(pack_ack(r.s(), {}))
+                                                                              : atoms.intern(r.s());
   }
   if (const std::size_t n = r.count(); n > 0) {
     auto& ids = t->cold_part().compacted_ids;
     ids.resize(n);
     for (auto& h : ids) h = r.u();
   }
-  if (version == kFormatVersion) {
+  if (version >= kFormatVersion3) {
     const std::size_t n = r.count();
     t->emitted.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
@@ -384,7 +400,7 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
       for (auto& h : legacy) h = r.u();
     }
     std::vector<Ladder> ladders, base_ladders;
-    if (!get_ladders(r, ladders) || !get_ladders(r, base_ladders)) {
+    if (!get_ladders(r, ladders, version) || !get_ladders(r, base_ladders, version)) {
       return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad ladder");
     }
     if (!ladders.empty()) t->cold_part().ladders = std::move(ladders);
@@ -397,7 +413,7 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
       for (auto& h : legacy) h = r.u();
     }
     std::vector<Ladder> ladders;
-    if (!get_ladders(r, ladders)) return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad ladder metric");
+    if (!get_ladders(r, ladders, version)) return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad ladder metric");
     if (!ladders.empty()) {
       // Their base snapshot's ladders were not stored: those running now are
       // taken as the base's (a recomputation continues them, and re-derives

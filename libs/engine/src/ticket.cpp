@@ -48,6 +48,26 @@ std::array<std::string_view, 3> split3(std::string_view s) {
 
 }  // namespace
 
+std::string pack_ack(std::string_view page_id, std::string_view responder) {
+  std::string s;
+  s.reserve(page_id.size() + responder.size() + 8);
+  append_number(s, page_id.size());
+  s.append(1, ':').append(page_id).append(responder);
+  return s;
+}
+
+AckArg unpack_ack(std::string_view packed) noexcept {
+  std::size_t n = 0;
+  const auto r = std::from_chars(packed.data(), packed.data() + packed.size(), n);
+  const auto digits = static_cast<std::size_t>(r.ptr - packed.data());
+  if (r.ec != std::errc{} || digits == 0 || digits >= packed.size() || packed[digits] != ':' ||
+      n > packed.size() - digits - 1) {
+    return AckArg{packed, {}};
+  }
+  const std::string_view rest = packed.substr(digits + 1);
+  return AckArg{rest.substr(0, n), rest.substr(n)};
+}
+
 void append_number(std::string& s, std::uint64_t v) {
   char buf[24];
   const auto r = std::to_chars(std::begin(buf), std::end(buf), v);
@@ -336,14 +356,20 @@ void TicketMachine::fire_page(Ladder& l) {
   ++outputs;
 }
 
-void TicketMachine::stop_ladders(std::string_view page_id) {
+void TicketMachine::stop_ladders(std::string_view page_id, EpochMillis at, std::string_view responder) {
   for (auto& l : t_.ladders()) {
-    if (l.stopped) continue;  // keep the first reason (an ack after the cycle ended changes nothing)
-    if (page_id.empty() || (page_id.substr(0, l.key.size()) == l.key &&
-                            (page_id.size() == l.key.size() || page_id[l.key.size()] == '/'))) {
-      l.stopped = true;
-      l.stop_reason = static_cast<std::uint8_t>(page_id.empty() ? LadderStop::kResolved : LadderStop::kAcknowledged);
+    const bool all = page_id.empty();
+    if (!all && !(page_id.substr(0, l.key.size()) == l.key &&
+                  (page_id.size() == l.key.size() || page_id[l.key.size()] == '/'))) {
+      continue;
     }
+    if (!all && !l.acked_at) {
+      l.acked_at = at;
+      l.acked_by = std::string(responder);
+    }
+    if (l.stopped) continue;  // keep the first reason (an ack after the cycle ended changes nothing)
+    l.stopped = true;
+    l.stop_reason = static_cast<std::uint8_t>(all ? LadderStop::kResolved : LadderStop::kAcknowledged);
   }
 }
 
@@ -706,7 +732,11 @@ void TicketMachine::apply(const StoredEvent& e) {
       stop_ladders({});
       return;
     }
-    case EventKind::kPageAcknowledged: stop_ladders(str(e.arg)); return;
+    case EventKind::kPageAcknowledged: {
+      const AckArg a = unpack_ack(str(e.arg));
+      stop_ladders(a.page_id, e.at, a.responder);
+      return;
+    }
   }
 }
 

@@ -302,7 +302,21 @@ struct Ladder {
   /// Why it stopped (LadderStop; kUnknown for state saved before reasons
   /// were kept). Stored in the byte that held `stopped`, so older state reads.
   std::uint8_t stop_reason = 0;
+  /// The first acknowledgement of one of its pages: event time and responder.
+  std::optional<EpochMillis> acked_at;
+  std::string acked_by;
 };
+
+/// A `page_acknowledged` event's argument, packed into one interned string
+/// as "<page_id length>:<page_id><responder>" (both are free text, so no
+/// separator byte is safe).
+[[nodiscard]] std::string pack_ack(std::string_view page_id, std::string_view responder);
+struct AckArg {
+  std::string_view page_id;
+  std::string_view responder;
+};
+/// The inverse of pack_ack(); a malformed argument is all page id.
+[[nodiscard]] AckArg unpack_ack(std::string_view packed) noexcept;
 
 /// An emitted output's id in 64 bits, exactly (no hash): the metric (2
 /// bits), the cycle (30 bits) and the interned rest of the id after
@@ -408,7 +422,7 @@ struct StoredEvent {
   std::uint32_t arrival = 0;
   EventKind kind = EventKind::kOpened;
   /// plan_changed: plan | severity_changed: severity | status_changed: status |
-  /// page_acknowledged: page_id | opened: "plan\x1fseverity\x1fstatus".
+  /// page_acknowledged: pack_ack(page_id, responder) | opened: "plan\x1fseverity\x1fstatus".
   Atom arg = kEmptyAtom;
 
   [[nodiscard]] bool before(const StoredEvent& o) const {
@@ -553,7 +567,10 @@ class TicketMachine {
   /// (fire at once) if the breach or steps. Retarget and reload both use it.
   void rebase(MetricClock& c, Metric m, const policy::Target* nt, bool in_hours, std::int64_t counted);
   void update_pause(EpochMillis t);
-  void stop_ladders(std::string_view page_id);
+  /// Stops the running ladders: all of them (resolve, close) when `page_id`
+  /// is empty, else the one `page_id` is a page of, remembering who
+  /// acknowledged it and when (also on a ladder already stopped otherwise).
+  void stop_ladders(std::string_view page_id, EpochMillis at = 0, std::string_view responder = {});
 
   /// The due time of the ladder's next page, kNever if stopped or exhausted.
   [[nodiscard]] EpochMillis ladder_due(const Ladder& l) const;

@@ -337,6 +337,8 @@ function pageRow(p) {
   cell(tr, last ? when(last.at) : "-");
   cell(tr, last ? when(last.ack_deadline) : "-");
   cell(tr, when(p.next_page_at));
+  cell(tr, p.acked ? (p.acked.by || "(not named)") : "-", "acked-by");
+  cell(tr, p.acked ? when(p.acked.at) : "-", "acked-at");
   return tr;
 }
 

@@ -42,6 +42,9 @@ json ladder_json(const engine::PageLadderView& p) {
       {"stopped", p.stopped},
       {"next_page_at", instant(p.next_page_at)},
       {"last_page", std::move(last)},
+      {"acked", p.acked_at ? json{{"by", p.acked_by.empty() ? json(nullptr) : json(p.acked_by)},
+                                  {"at", instant(p.acked_at)}}
+                           : json(nullptr)},
   };
 }
 

@@ -101,6 +101,7 @@ json unacked_item_json(const UnackedItem& item, EpochMillis now) {
   const json last = j["last_page"];
   j.erase("last_page");
   j.erase("stopped");
+  j.erase("acked");  // an acknowledged ladder is not in this list
   j["page_id"] = p.key + "/" + std::to_string(p.level) + "/" + std::to_string(p.attempt);
   j["ticket_id"] = v.ticket_id;
   j["tenant_id"] = v.tenant_id;

@@ -119,7 +119,10 @@ TicketEvent ev(std::string id, std::string ticket, EpochMillis t, EventKind kind
     case EventKind::kStatusChanged: e.status = std::move(arg); break;
     case EventKind::kSeverityChanged: e.severity = std::move(arg); break;
     case EventKind::kPlanChanged: e.plan = std::move(arg); break;
-    case EventKind::kPageAcknowledged: e.page_id = std::move(arg); break;
+    case EventKind::kPageAcknowledged:
+      e.page_id = std::move(arg);
+      e.responder = std::move(arg2);
+      break;
     default: break;
   }
   return e;
@@ -448,9 +451,67 @@ TEST(Engine, EscalationPagesClimbTheLadderUntilAcked) {
   EXPECT_EQ(pages[1]->responder, "sofia");
   EXPECT_EQ(pages[1]->level, 1u);
   EXPECT_EQ(pages[1]->fired_at, t0 + 4 * kHour + 10 * kMin);
-  h.send(ev("ack", "T1", t0 + 4 * kHour + 15 * kMin, EventKind::kPageAcknowledged, pages[1]->page_id));
+  h.send(ev("ack", "T1", t0 + 4 * kHour + 15 * kMin, EventKind::kPageAcknowledged, pages[1]->page_id, "sofia"));
   h.run_until(t0 + 24 * kHour);
   EXPECT_EQ(h.pages().size(), 2u);
+  const auto v = h.engine.ticket("T1", h.now);
+  ASSERT_EQ(v->pages.size(), 1u);
+  EXPECT_EQ(v->pages[0].state, "acknowledged");
+  EXPECT_EQ(v->pages[0].acked_by, "sofia");
+  EXPECT_EQ(v->pages[0].acked_at, t0 + 4 * kHour + 15 * kMin);
+}
+
+TEST(Engine, WhoAcknowledgedSurvivesRecomputeAndRestore) {
+  // Responder and page ids are free text: a responder that looks like a
+  // packed length ("12:x") and a page id of another ladder must not confuse it.
+  Harness h(load());
+  const EpochMillis t0 = at("2026-04-06T10:00:00Z");
+  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(ev("e2", "T1", t0 + kMin, EventKind::kResponded));
+  h.run_until(t0 + 4 * kHour + 5 * kMin);
+  const auto pages = h.pages();
+  ASSERT_EQ(pages.size(), 1u);
+  h.send(ev("bogus", "T1", t0 + 4 * kHour + 6 * kMin, EventKind::kPageAcknowledged, "T1/response/0/page/x/0/0", "eve"));
+  EXPECT_FALSE(h.engine.ticket("T1", h.now)->pages[0].acked_at);
+  h.send(ev("ack", "T1", t0 + 4 * kHour + 7 * kMin, EventKind::kPageAcknowledged, pages[0]->page_id, "12:x"));
+  // A late event before the ack recomputes the ticket from its events.
+  h.send_late(ev("late", "T1", t0 + 2 * kHour, EventKind::kStatusChanged, "open"), h.now);
+  h.run_until(t0 + 24 * kHour);
+  EXPECT_EQ(h.pages().size(), 1u);
+  auto v = h.engine.ticket("T1", h.now);
+  ASSERT_EQ(v->pages.size(), 1u);
+  EXPECT_EQ(v->pages[0].acked_by, "12:x");
+  EXPECT_EQ(v->pages[0].acked_at, t0 + 4 * kHour + 7 * kMin);
+  // Saved and loaded (format version 4) into another engine: the same.
+  const std::string bytes = h.engine.save_ticket("T1");
+  ASSERT_EQ(bytes[0], '\x04');
+  Engine e2(load());
+  ASSERT_TRUE(e2.load_ticket(bytes));
+  v = e2.ticket("T1", h.now);
+  ASSERT_EQ(v->pages.size(), 1u);
+  EXPECT_EQ(v->pages[0].state, "acknowledged");
+  EXPECT_EQ(v->pages[0].acked_by, "12:x");
+  EXPECT_EQ(v->pages[0].acked_at, t0 + 4 * kHour + 7 * kMin);
+  EXPECT_EQ(e2.save_ticket("T1"), bytes);
+}
+
+TEST(Engine, AnAckAfterTheCycleEndedIsStillRecorded) {
+  // The resolution clock's ladder pages; resolving ends the cycle (and the
+  // ladder, "resolved"); the on-call's ack arrives a minute later.
+  Harness h(load());
+  const EpochMillis t0 = at("2026-04-06T10:00:00Z");
+  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(ev("e2", "T1", t0 + kMin, EventKind::kResponded));
+  h.run_until(t0 + 4 * kHour + 5 * kMin);
+  const auto pages = h.pages();
+  ASSERT_EQ(pages.size(), 1u);
+  h.send(ev("e3", "T1", t0 + 4 * kHour + 6 * kMin, EventKind::kResolved));
+  h.send(ev("ack", "T1", t0 + 4 * kHour + 7 * kMin, EventKind::kPageAcknowledged, pages[0]->page_id, "ana"));
+  const auto v = h.engine.ticket("T1", h.now);
+  ASSERT_EQ(v->pages.size(), 1u);
+  EXPECT_NE(v->pages[0].state, "acknowledged");  // the first reason stays
+  EXPECT_EQ(v->pages[0].acked_by, "ana");
+  EXPECT_EQ(v->pages[0].acked_at, t0 + 4 * kHour + 7 * kMin);
 }
 
 TEST(Engine, UnackedLadderRepeatsThenStops) {
@@ -939,8 +1000,8 @@ TEST(EngineState, UnknownFormatVersionIsRejected) {
   std::vector<Output> out;
   ASSERT_TRUE(e.apply(ev("e1", "T1", 1775469600000, EventKind::kOpened, "gold", "P1"), 1775469600000, out));
   std::string bytes = e.save_ticket("T1");
-  ASSERT_EQ(bytes[0], '\x03');  // format version 3
-  bytes[0] = '\x04';
+  ASSERT_EQ(bytes[0], '\x04');  // format version 4
+  bytes[0] = '\x05';
   const auto r = e.load_ticket(bytes);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("version"), std::string::npos);
@@ -1036,13 +1097,60 @@ TEST(EngineState, Version1StatesLoadAsTheOldEngineShowedThem) {
       EXPECT_EQ(static_cast<int>(v->history[i].metric), f.history[i].first) << f.id;
       EXPECT_EQ(v->history[i].outcome, f.history[i].second) << f.id;
     }
-    // Saved again as version 3, and that round-trips byte for byte.
+    // Saved again as version 4, and that round-trips byte for byte.
     const std::string v2 = e.save_ticket(f.id);
-    ASSERT_EQ(v2[0], '\x03');
+    ASSERT_EQ(v2[0], '\x04');
     Engine e2(load());
     ASSERT_TRUE(e2.load_ticket(v2)) << f.id;
     EXPECT_EQ(e2.save_ticket(f.id), v2) << f.id;
   }
+}
+
+// A version 3 state (written by the engine of commit 4832549): T1 gold P1,
+// responded, its resolution ladder paged ana then sofia, and sofia's page
+// was acknowledged at kV3Now (that engine kept no responder).
+constexpr EpochMillis kV3Now = 1775484900000LL;
+constexpr const char* kV3AckedLadder =
+    "030254310461636d650301000080f4e0a3ac67c0caacb2ac6704676f6c64025031046f70656e0b01010200000080bab70380"
+    "f4e0a3ac67c0caacb2ac67c0a90700feffffffffffffffff0101010100010080dddb0180f4e0a3ac67c0caacb2ac67c0d6cb"
+    "0e3f80d1bca5ac6701010100010080e8dd0d80f4e0a3ac67c0caacb2ac67c0d6cb0ecf0180dcbeb1ac6701000080f4e0a3ac"
+    "67c09de8a3ac67c0a9070000ffffffffffffffffff010380f4e0a3ac6700000083f1e6a9fbe09ec7080c676f6c641f50311f"
+    "6f70656ec09de8a3ac67000101b6f4e6a9fb809fc70800c0caacb2ac6700020a82ed95aa90c3f091e7012554312f7265736f"
+    "6c7574696f6e2f302f706167652f676f6c642d70312f322f74332f312f30000f0000056d65742f3001000a62726561636865"
+    "642f3001000a62726561636865642f3101000a62726561636865642f3201000c7761726e696e672f2d31306d01000b776172"
+    "6e696e672f35302501000b7761726e696e672f37352503000a62726561636865642f30030013657363616c617465642f676f"
+    "6c642d70312f31030013657363616c617465642f676f6c642d70312f32030015706167652f676f6c642d70312f322f74332f"
+    "302f30030015706167652f676f6c642d70312f322f74332f312f3003000c7761726e696e672f2d31306d03000b7761726e69"
+    "6e672f35302503000b7761726e696e672f37352500012154312f7265736f6c7574696f6e2f302f706167652f676f6c642d70"
+    "312f322f74330274330300809ad1b2ac67020200";
+
+TEST(EngineState, Version3StatesLoadWithTheirAcknowledgements) {
+  Engine e(load());
+  const std::string v3 = from_hex(kV3AckedLadder);
+  ASSERT_EQ(v3[0], '\x03');
+  ASSERT_TRUE(e.load_ticket(v3));
+  auto v = e.ticket("T1", kV3Now);
+  ASSERT_EQ(v->pages.size(), 1u);
+  EXPECT_EQ(v->pages[0].state, "acknowledged");
+  EXPECT_EQ(v->pages[0].pages_sent, 2u);
+  EXPECT_FALSE(v->pages[0].acked_at);  // not stored before version 4
+  // A late event recomputes the ticket from its retained events: the old
+  // acknowledgement (a bare page id) still stops the ladder, now with its
+  // time, and no page is sent again.
+  std::vector<Output> out;
+  auto late = ev("late", "T1", kV3Now - 3 * kHour, EventKind::kStatusChanged, "open");
+  ASSERT_TRUE(e.apply(late, kV3Now, out));
+  for (EpochMillis t = kV3Now; t <= kV3Now + 24 * kHour; t += 5 * kMin) e.advance(t, out);
+  for (const auto& o : out) EXPECT_FALSE(std::holds_alternative<PageOutput>(o)) << sla::engine::output_id(o);
+  v = e.ticket("T1", kV3Now);
+  EXPECT_EQ(v->pages[0].state, "acknowledged");
+  EXPECT_EQ(v->pages[0].acked_at, kV3Now);
+  EXPECT_EQ(v->pages[0].acked_by, "");
+  const std::string v4 = e.save_ticket("T1");
+  ASSERT_EQ(v4[0], '\x04');
+  Engine e2(load());
+  ASSERT_TRUE(e2.load_ticket(v4));
+  EXPECT_EQ(e2.save_ticket("T1"), v4);
 }
 
 TEST(Engine, RetargetAddsTheClocksTheNewSeverityHas) {

@@ -156,6 +156,7 @@ TEST(TicketJson, PageLaddersShowStateResponderAndAckDeadline) {
   EXPECT_EQ(l["last_page"]["at"], "2026-04-07T13:00:00Z");
   EXPECT_EQ(l["last_page"]["ack_deadline"], "2026-04-07T13:10:00Z");
   EXPECT_EQ(l["next_page_at"], "2026-04-07T13:10:00Z");
+  EXPECT_TRUE(l["acked"].is_null());
 
   engine.advance(t0 + 71 * kMin, out);  // no ack: level 1 (sofia)
   l = ladder(engine, t0 + 71 * kMin);
@@ -174,11 +175,15 @@ TEST(TicketJson, PageLaddersShowStateResponderAndAckDeadline) {
   EXPECT_EQ(l["stopped"], true);
   EXPECT_TRUE(l["next_page_at"].is_null());
   EXPECT_EQ(l["last_page"]["responder"], "sofia");
+  EXPECT_EQ(l["acked"]["by"], "sofia");
+  EXPECT_EQ(l["acked"]["at"], "2026-04-07T13:12:00Z");
 
-  // The reason survives the engine's own save and load.
+  // The reason and the acknowledger survive the engine's own save and load.
   sla::engine::Engine reloaded(load());
   ASSERT_TRUE(reloaded.load_ticket(engine.save_ticket("T-1")));
-  EXPECT_EQ(ladder(reloaded, t0 + 73 * kMin)["state"], "acknowledged");
+  const json r = ladder(reloaded, t0 + 73 * kMin);
+  EXPECT_EQ(r["state"], "acknowledged");
+  EXPECT_EQ(r["acked"], l["acked"]);
 }
 
 TEST(TicketJson, ALadderStopsWithItsCycleAndSaysSo) {

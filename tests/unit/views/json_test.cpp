@@ -55,6 +55,8 @@ TEST(DeadlinesSnapshot, RoundTripsThroughTheCodec) {
   lp.responder = "ana";
   lp.last_page_at = 4000;
   lp.ack_deadline = 5000;
+  lp.acked_at = 4500;
+  lp.acked_by = "ana";
   v.clocks.back().started_at = 900;
   auto d = sla::codec::decode_deadlines(sla::codec::encode_deadlines(v, 4242));
   ASSERT_TRUE(d) << d.error().message;
@@ -89,6 +91,8 @@ TEST(DeadlinesSnapshot, RoundTripsThroughTheCodec) {
   EXPECT_EQ(dp.responder, "ana");
   EXPECT_EQ(dp.last_page_at, 4000);
   EXPECT_EQ(dp.ack_deadline, 5000);
+  EXPECT_EQ(dp.acked_at, 4500);
+  EXPECT_EQ(dp.acked_by, "ana");
   EXPECT_EQ(d->view.clocks[0].started_at, 900);
   EXPECT_FALSE(sla::codec::decode_deadlines("\xff\xff garbage"));
 }

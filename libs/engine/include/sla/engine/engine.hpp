@@ -139,6 +139,12 @@ struct PageLadderView {
   std::string responder;
   std::optional<EpochMillis> last_page_at;
   std::optional<EpochMillis> ack_deadline;
+  /// The acknowledgement of one of its pages, once one arrived (also after
+  /// the ladder stopped for another reason): the `page_acknowledged` event's
+  /// time and responder ("" when the event named none, or for state saved
+  /// before format version 4, which kept neither).
+  std::optional<EpochMillis> acked_at;
+  std::string acked_by;
 };
 
 struct TicketView {

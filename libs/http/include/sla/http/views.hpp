@@ -29,7 +29,10 @@ namespace sla::http {
 ///   history:[{metric, cycle, started_at, ended_at, elapsed_ms, wall_ms,
 ///   outcome}], pages:[{key, metric, cycle, target, state, pages_sent,
 ///   pages_total, stopped, next_page_at, last_page:{level, attempt, rotation,
-///   responder, at, ack_deadline} or null}]}`.
+///   responder, at, ack_deadline} or null, acked:{by, at} or null}]}`.
+/// `acked` is the first acknowledgement of one of the ladder's pages (`by`
+/// null when the event named no responder or the state predates it); it is
+/// kept when the ladder had already stopped for another reason.
 /// `wall_ms` is wall time since the cycle started (to `now`, or to its end);
 /// `wall_ms - elapsed_ms` is what was not counted (paused by status, outside
 /// hours, holidays). `started_at` is null for snapshots taken before it was

@@ -1,5 +1,6 @@
-// `slactl report --from T --to T [--tenant ID] [--group-by dims]
-//  [--format md|csv|json|html] (--events FILE | --brokers HOST:PORT)`:
+// `slactl report --from T --to T [--tenant ID] [--plan P] [--severity S]
+//  [--metric M] [--group-by dims] [--bucket D] [--format md|csv|json|html]
+//  (--events FILE | --brokers HOST:PORT)`:
 // the SLA compliance and KPI report of a period (SPEC 6.3) from the
 // `sla.escalations` log, read either from a file of JSON lines (what
 // `slactl tail` or `slactl replay` print; "-" is stdin) or from Kafka (the
@@ -17,6 +18,7 @@
 #include "sla/codec/codec.hpp"
 #include "sla/kafka/config.hpp"
 #include "sla/kafka/reader.hpp"
+#include "sla/policy/metric.hpp"
 #include "sla/report/report.hpp"
 #include "sla/services/policy_io.hpp"
 
@@ -26,6 +28,10 @@ struct ReportArgs {
   std::string from;
   std::string to;
   std::string tenant;
+  std::string plan;
+  std::string severity;
+  std::string metric;
+  std::string bucket;
   std::string group_by;
   std::string format = "md";
   std::string events;
@@ -113,10 +119,23 @@ sla::Result<sla::report::Query> make_query(const ReportArgs& a) {
   if (!from) return sla::fail(sla::ErrorCode::kInvalidArgument, "--from: " + from.error().message);
   auto to = sla::calendar::parse_rfc3339(a.to);
   if (!to) return sla::fail(sla::ErrorCode::kInvalidArgument, "--to: " + to.error().message);
-  if (*to <= *from) return sla::fail(sla::ErrorCode::kInvalidArgument, "--to must be after --from");
   q.from = *from;
   q.to = *to;
   if (!a.tenant.empty()) q.tenant = a.tenant;
+  if (!a.plan.empty()) q.plan = a.plan;
+  if (!a.severity.empty()) q.severity = a.severity;
+  if (!a.metric.empty()) {
+    q.metric = sla::policy::parse_metric(a.metric);
+    if (!q.metric) return sla::fail(sla::ErrorCode::kInvalidArgument, "--metric: not a policy metric: " + a.metric);
+  }
+  if (!a.bucket.empty()) {
+    auto d = sla::calendar::parse_duration(a.bucket);
+    if (!d || d->kind != sla::calendar::Duration::Kind::kFixed || d->millis <= 0) {
+      return sla::fail(sla::ErrorCode::kInvalidArgument, "--bucket: use a wall-clock duration such as 1h, 1d or 7d");
+    }
+    q.bucket_ms = d->millis;
+  }
+  if (auto ok = sla::report::check(q); !ok) return tl::unexpected(ok.error());
   auto by = sla::report::parse_group_by(a.group_by);
   if (!by) return tl::unexpected(by.error());
   q.group_by = *by;
@@ -148,7 +167,11 @@ const sla::slactl::Registration kReport{[](CLI::App& app, int& exit_code) {
   cmd->add_option("--from", args->from, "period start, RFC 3339 (included)")->required();
   cmd->add_option("--to", args->to, "period end, RFC 3339 (excluded)")->required();
   cmd->add_option("--tenant", args->tenant, "only this tenant");
+  cmd->add_option("--plan", args->plan, "only this plan's clocks");
+  cmd->add_option("--severity", args->severity, "only this severity's clocks");
+  cmd->add_option("--metric", args->metric, "only this metric's clocks: response, update, workaround, resolution");
   cmd->add_option("--group-by", args->group_by, "dimensions to group by: tenant,plan,severity,metric (default all)");
+  cmd->add_option("--bucket", args->bucket, "add a trend: met and breached per bucket this wide (1h, 1d, 7d; at most 1000)");
   cmd->add_option("--format", args->format, "md, csv, json or html")
       ->check(CLI::IsMember({"md", "csv", "json", "html"}))
       ->capture_default_str();

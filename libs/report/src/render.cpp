@@ -191,6 +191,14 @@ std::string to_markdown(const Report& r) {
     all.metric = "total";
     row(all);
   }
+  if (!r.trend.empty()) {
+    o << "\n## Trend\n\nClocks met and breached per " << format_duration(r.query.bucket_ms)
+      << " (each in the bucket where it was decided).\n\n| from | to | met | breached | % met |\n|---|---|---:|---:|---:|\n";
+    for (const Bucket& b : r.trend) {
+      o << "| " << calendar::format_rfc3339(b.from) << " | " << calendar::format_rfc3339(b.to) << " | " << b.met << " | "
+        << b.breached << " | " << pct(b.pct_met) << " |\n";
+    }
+  }
   o << "\n## Breaches\n\n";
   bool any = false;
   for (const Group& g : r.groups) {
@@ -242,7 +250,19 @@ std::string to_html(const Report& r) {
       << html_escape(figure_text(g.wall.median)) << "</td><td class=n>" << html_escape(figure_text(g.wall.p90))
       << "</td></tr>\n";
   }
-  o << "</tbody></table>\n<h2>Breaches</h2>\n<ul>\n";
+  o << "</tbody></table>\n";
+  if (!r.trend.empty()) {
+    o << "<h2>Trend</h2>\n<p>Clocks met and breached per " << format_duration(r.query.bucket_ms)
+      << ".</p>\n<table><thead><tr><th>from</th><th>to</th><th>met</th><th>breached</th><th>% met</th></tr></thead>"
+         "<tbody>\n";
+    for (const Bucket& b : r.trend) {
+      o << "<tr><td>" << calendar::format_rfc3339(b.from) << "</td><td>" << calendar::format_rfc3339(b.to)
+        << "</td><td class=n>" << b.met << "</td><td class=n>" << b.breached << "</td><td class=n>" << pct(b.pct_met)
+        << "</td></tr>\n";
+    }
+    o << "</tbody></table>\n";
+  }
+  o << "<h2>Breaches</h2>\n<ul>\n";
   for (const Group& g : r.groups) {
     for (const Breach& b : g.breaches) {
       o << "<li>" << calendar::format_rfc3339(b.breached_at) << " <a href=\"" << html_escape(b.link) << "\">"

@@ -195,6 +195,10 @@ TEST(Trend, CountsEachClockInTheBucketWhereItWasDecided) {
   EXPECT_EQ(j["trend"][3]["to"], "1970-01-01T08:00:00Z");
   EXPECT_EQ(j["trend"][1]["breached"], 1);
   EXPECT_TRUE(j["trend"][2]["pct_met"].is_null());
+  EXPECT_NE(to_markdown(r).find("| 1970-01-01T03:00:00Z | 1970-01-01T05:00:00Z | 1 | 1 | 50.0% |"), std::string::npos);
+  EXPECT_NE(to_html(r).find("<tr><td>1970-01-01T07:00:00Z</td><td>1970-01-01T08:00:00Z</td><td class=n>0</td>"
+                            "<td class=n>1</td><td class=n>0.0%</td></tr>"),
+            std::string::npos);
 }
 
 TEST(Trend, DuplicatesAndReorderingChangeNothing) {

@@ -102,7 +102,10 @@ Result<notify::Notice> decode_notice(std::string_view payload, bool json) {
       n.kind = "breached";
       n.detail = std::to_string(in.breached().reminder());
       break;
-    case pb::SlaEvent::kMet: n.kind = "met"; break;
+    case pb::SlaEvent::kMet:
+      n.kind = "met";
+      if (in.met().after_breach()) n.detail = "after_breach";
+      break;
     case pb::SlaEvent::kEscalated:
       n.kind = "escalated";
       n.detail = std::to_string(in.escalated().step());

@@ -72,7 +72,7 @@ void fill(pb::SlaEvent& e, const engine::SlaOutput& o) {
   switch (o.kind) {
     case engine::SlaKind::kWarning: e.mutable_warning()->set_threshold(o.threshold); break;
     case engine::SlaKind::kBreached: e.mutable_breached()->set_reminder(o.reminder); break;
-    case engine::SlaKind::kMet: e.mutable_met(); break;
+    case engine::SlaKind::kMet: e.mutable_met()->set_after_breach(o.after_breach); break;
     case engine::SlaKind::kEscalated: {
       auto* x = e.mutable_escalated();
       x->set_step(o.step);
@@ -569,7 +569,10 @@ void fill_kind(const pb::SlaEvent& e, engine::SlaOutput& o) {
       o.kind = engine::SlaKind::kBreached;
       o.reminder = e.breached().reminder();
       break;
-    case pb::SlaEvent::kMet: o.kind = engine::SlaKind::kMet; break;
+    case pb::SlaEvent::kMet:
+      o.kind = engine::SlaKind::kMet;
+      o.after_breach = e.met().after_breach();
+      break;
     default: {
       o.kind = engine::SlaKind::kEscalated;
       o.step = e.escalated().step();

@@ -258,6 +258,7 @@ void TicketMachine::emit_sla(Metric m, const MetricClock& c, SlaKind kind, Epoch
   o.elapsed_ms = kind == SlaKind::kMet ? c.elapsed : std::max(elapsed_at(c, due), it != nullptr ? it->at : 0);
   o.target_ms = c.target_ms;
   o.kind = kind;
+  o.after_breach = kind == SlaKind::kMet && c.breached;
   if (it != nullptr) {
     switch (it->kind) {
       case Item::Kind::kWarning: o.threshold = c.target->warnings[it->index].text; break;
@@ -524,7 +525,7 @@ void TicketMachine::meet(Metric m, EpochMillis t) {
   MetricClock* cp = t_.derived.clock(m);
   if (cp == nullptr || !cp->live()) return;
   MetricClock& c = *cp;
-  if (!c.breached) emit_sla(m, c, SlaKind::kMet, t, nullptr);
+  emit_sla(m, c, SlaKind::kMet, t, nullptr);  // after_breach when it had breached
   end_cycle(c, m, t, c.breached ? Outcome::kBreached : Outcome::kMet);
   c.phase = MetricClock::Phase::kMet;
 }
@@ -664,7 +665,7 @@ void TicketMachine::apply(const StoredEvent& e) {
       MetricClock* cp = s.clock(Metric::kUpdate);
       if (cp == nullptr || !cp->live()) return;
       MetricClock& c = *cp;
-      if (!c.breached) emit_sla(Metric::kUpdate, c, SlaKind::kMet, e.at, nullptr);
+      emit_sla(Metric::kUpdate, c, SlaKind::kMet, e.at, nullptr);
       end_cycle(c, Metric::kUpdate, e.at, c.breached ? Outcome::kBreached : Outcome::kMet);
       start_cycle(c, Metric::kUpdate, e.at, c.cycle + 1);
       return;

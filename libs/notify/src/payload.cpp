@@ -70,7 +70,7 @@ std::string notice_summary(const Notice& n) {
   } else if (n.kind == "breached") {
     s += n.detail.empty() || n.detail == "0" ? "breached" : "still breached (reminder " + n.detail + ")";
   } else if (n.kind == "met") {
-    s += "met";
+    s += n.detail == "after_breach" ? "met after its breach" : "met";
   } else if (n.kind == "escalated") {
     s += "escalated (step " + n.detail + ")";
   } else {

@@ -35,16 +35,17 @@ std::optional<EpochMillis> decided_at(const ClockRecord& c) {
   return c.met_at;
 }
 
-// Samples of one group: met clocks' times (known) and how many breached
-// clocks rank after them.
+// Samples of one group: the times of the clocks whose end the log shows
+// (met, or met after their breach) and how many breached clocks, not met
+// (yet), rank after them.
 struct Samples {
   std::vector<std::int64_t> business;
   std::vector<std::int64_t> wall;
   std::uint64_t breached = 0;
 };
 
-// Nearest rank: the value at rank ceil(p * n), 1-based; ranks past the met
-// clocks fall on breached ones, whose final time the log does not carry.
+// Nearest rank: the value at rank ceil(p * n), 1-based; ranks past the known
+// times fall on breached clocks not met (yet), whose time is unknown.
 Figure nearest_rank(std::vector<std::int64_t>& known, std::uint64_t breached, int percent) {
   const std::uint64_t n = known.size() + breached;
   Figure f;
@@ -71,6 +72,14 @@ struct Acc {
   Samples samples;
 };
 
+// A clock's time to meet its target, when the log shows its `met`.
+void add_time(Samples& s, const ClockRecord& c) {
+  s.business.push_back(c.met_elapsed_ms);
+  // Wall time needs the cycle's start; records from before the field carry
+  // none and count in the business figures only.
+  if (c.started_at != 0) s.wall.push_back(*c.met_at - c.started_at);
+}
+
 void account(Acc& a, const ClockRecord& c, const Query& q) {
   Group& g = a.group;
   if (c.started_at != 0 && in(c.started_at, q)) ++g.started;
@@ -78,7 +87,12 @@ void account(Acc& a, const ClockRecord& c, const Query& q) {
   if (!when || !in(*when, q)) return;
   if (c.breached_at) {
     ++g.breached;
-    ++a.samples.breached;
+    // Met after the breach (a `met` with after_breach): its time is known.
+    if (c.met_at) {
+      add_time(a.samples, c);
+    } else {
+      ++a.samples.breached;
+    }
     if (g.breaches.size() < q.max_breaches) {
       g.breaches.push_back(Breach{c.ticket_id, c.tenant_id, c.metric, c.cycle, c.deadline, *c.breached_at,
                                   "/ticket?id=" + query_escape(c.ticket_id)});
@@ -88,10 +102,7 @@ void account(Acc& a, const ClockRecord& c, const Query& q) {
     return;
   }
   ++g.met;
-  a.samples.business.push_back(c.met_elapsed_ms);
-  // Wall time needs the cycle's start; records from before the field carry
-  // none and count in the business figures only.
-  if (c.started_at != 0) a.samples.wall.push_back(*c.met_at - c.started_at);
+  add_time(a.samples, c);
 }
 
 std::optional<double> pct_of(std::uint64_t met, std::uint64_t breached) {

@@ -33,6 +33,7 @@ std::string what_of(const engine::Output& o) {
   }
   const auto& s = std::get<engine::SlaOutput>(o);
   if (s.kind == engine::SlaKind::kBreached && s.reminder > 0) return "reminder";
+  if (s.kind == engine::SlaKind::kMet && s.after_breach) return "met_after_breach";
   return std::string(engine::to_string(s.kind));
 }
 

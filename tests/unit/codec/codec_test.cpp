@@ -288,6 +288,32 @@ TEST(Codec, OutputsEncodeToWireMessages) {
       << line;
   EXPECT_NE(line.find(R"("deadline":"2026-04-06T12:00:00Z")"), std::string::npos) << line;
 
+  // A met after the clock's breach says so on the wire, in binary and JSON.
+  s.event_id = "T-1/response/0/met/0";
+  s.kind = sla::engine::SlaKind::kMet;
+  s.after_breach = true;
+  ASSERT_TRUE(pb.ParseFromString(sla::codec::encode_output(s)));
+  ASSERT_TRUE(pb.has_met());
+  EXPECT_TRUE(pb.met().after_breach());
+  for (const auto type : {sla::codec::ContentType::kProtobuf, sla::codec::ContentType::kJson}) {
+    const std::string bytes = type == sla::codec::ContentType::kJson ? sla::codec::output_to_json_line(s)
+                                                                     : sla::codec::encode_output(s);
+    auto back = sla::codec::decode_sla_event(bytes, type);
+    if (type == sla::codec::ContentType::kJson) {
+      // The JSON line wraps the event: decode its "event" object.
+      const auto at = bytes.find("\"event\":") + 8;
+      back = sla::codec::decode_sla_event(bytes.substr(at, bytes.size() - at - 1), type);
+    }
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->kind, sla::engine::SlaKind::kMet);
+    EXPECT_TRUE(back->after_breach);
+  }
+  EXPECT_NE(sla::codec::output_to_json_line(s).find(R"("met":{"afterBreach":true})"), std::string::npos);
+  s.after_breach = false;
+  auto plain = sla::codec::decode_sla_event(sla::codec::encode_output(s), sla::codec::ContentType::kProtobuf);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->after_breach);
+
   sla::engine::PageOutput p;
   p.page_id = "pg";
   p.rotation = "primary";

@@ -1335,10 +1335,40 @@ TEST(EngineReload, ATighterTargetBreachesAtOnceAndRecordsIt) {
   EXPECT_EQ(h.find("A/response/0/breached/0")->target_ms, 1 * kHour);
   EXPECT_EQ(h.engine.ticket("A", h.now)->clocks[0].state, sla::engine::ClockState::kBreached);
   h.send(ev("r", "A", t0 + 2 * kHour + 20 * kMin, EventKind::kResponded));
-  EXPECT_EQ(h.find("A/response/0/met/0"), nullptr) << ::testing::PrintToString(h.ids());
+  // The reply ends the breached cycle: a met after its breach, never a plain met.
+  const auto* met = h.find("A/response/0/met/0");
+  ASSERT_NE(met, nullptr) << ::testing::PrintToString(h.ids());
+  EXPECT_TRUE(met->after_breach);
   const auto v = h.engine.ticket("A", h.now);
   ASSERT_EQ(v->history.size(), 1u);
   EXPECT_EQ(v->history[0].outcome, "breached");
+}
+
+TEST(Engine, AClockMetAfterItsBreachSaysSoOnceAndStaysBreached) {
+  // gold P3 response 3h on 24x7: breached at 13:00, replied at 14:10.
+  Harness h(load());
+  const EpochMillis t0 = at("2026-04-06T10:00:00Z");
+  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.run_until(t0 + 3 * kHour);
+  ASSERT_NE(h.find("A/response/0/breached/0"), nullptr);
+  h.send(ev("r", "A", t0 + 4 * kHour + 10 * kMin, EventKind::kResponded));
+  const auto* met = h.find("A/response/0/met/0");
+  ASSERT_NE(met, nullptr);
+  EXPECT_TRUE(met->after_breach);
+  EXPECT_EQ(met->fired_at, t0 + 4 * kHour + 10 * kMin);
+  EXPECT_EQ(met->elapsed_ms, 4 * kHour + 10 * kMin);  // time to respond, past the 3h target
+  EXPECT_EQ(met->started_at, t0);
+  // A late duplicate of the reply and a second reply emit nothing more.
+  const std::size_t n = h.out.size();
+  h.send_late(ev("r", "A", t0 + 4 * kHour + 10 * kMin, EventKind::kResponded), h.now);
+  h.send(ev("r2", "A", t0 + 5 * kHour, EventKind::kResponded));
+  EXPECT_EQ(h.out.size(), n);
+  EXPECT_EQ(h.engine.ticket("A", h.now)->history[0].outcome, "breached");
+  // An in-time reply is a plain met.
+  h.send(ev("o2", "B", t0 + 5 * kHour, EventKind::kOpened, "gold", "P3"));
+  h.send(ev("r3", "B", t0 + 6 * kHour, EventKind::kResponded));
+  ASSERT_NE(h.find("B/response/0/met/0"), nullptr);
+  EXPECT_FALSE(h.find("B/response/0/met/0")->after_breach);
 }
 
 TEST(EngineReload, ABreachPassedSinceTheLastEventFiresAtItsInstantWithoutStaleWarnings) {

@@ -140,6 +140,13 @@ TEST(Payload, NoticesGoToChatAndWebhooksButNotPagerDuty) {
   slack.kind = DestinationKind::kSlack;
   const auto j = json::parse(build_request(slack, n, "", 0)->body);
   EXPECT_EQ(j["text"], "[P2] acme ticket T-1: resolution SLA breached");
+  // A met that came after the breach says so; a plain met does not.
+  n.kind = "met";
+  n.detail = "after_breach";
+  EXPECT_EQ(json::parse(build_request(slack, n, "", 0)->body)["text"],
+            "[P2] acme ticket T-1: resolution SLA met after its breach");
+  n.detail = "";
+  EXPECT_EQ(json::parse(build_request(slack, n, "", 0)->body)["text"], "[P2] acme ticket T-1: resolution SLA met");
 }
 
 TEST(Payload, TicketLinksAreEscaped) {

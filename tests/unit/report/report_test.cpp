@@ -92,6 +92,33 @@ TEST(Compute, NearestRankWithBreachedClocksLast) {
   EXPECT_EQ(g.wall.median.ms, 3 * kH);  // wall (1h, 3h, 5h): rank 2
 }
 
+TEST(Compute, ABreachedClockMetLaterCountsBreachedWithItsTime) {
+  Ledger l;
+  l.add(ev("A", SlaKind::kMet, 0, kH, kH));
+  l.add(ev("D", SlaKind::kBreached, 0, 4 * kH, 4 * kH));
+  SlaOutput late = ev("D", SlaKind::kMet, 0, 9 * kH, 6 * kH);  // 6h counted, 9h wall
+  late.after_breach = true;
+  EXPECT_TRUE(l.add(late));
+  EXPECT_FALSE(l.add(late));  // once
+  l.add(ev("E", SlaKind::kBreached, 0, 4 * kH, 4 * kH));  // not met (yet)
+  const Report r = compute(l.clocks(), month());
+  const Group& g = r.groups.at(0);
+  EXPECT_EQ(g.met, 1U);
+  EXPECT_EQ(g.breached, 2U);
+  // n = 3, known (1h, 6h), E last: median rank 2 = 6h, p90 rank 3 = E.
+  EXPECT_EQ(g.business.median.ms, 6 * kH);
+  EXPECT_TRUE(g.business.p90.over_target);
+  EXPECT_EQ(g.wall.median.ms, 9 * kH);
+  ASSERT_EQ(g.breaches.size(), 2U);
+  // The same log with the met before its breach (a reordered log): the same.
+  Ledger r2;
+  r2.add(ev("A", SlaKind::kMet, 0, kH, kH));
+  r2.add(late);
+  r2.add(ev("D", SlaKind::kBreached, 0, 4 * kH, 4 * kH));
+  r2.add(ev("E", SlaKind::kBreached, 0, 4 * kH, 4 * kH));
+  EXPECT_EQ(to_json(compute(r2.clocks(), month())), to_json(r));
+}
+
 TEST(Compute, PeriodTenantAndGrouping) {
   Ledger l;
   l.add(ev("A", SlaKind::kMet, 0, kH, kH));

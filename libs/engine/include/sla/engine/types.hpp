@@ -86,6 +86,10 @@ struct SlaOutput {
   std::uint32_t step = 0;           ///< escalated: index of the step in its ladder
   std::vector<std::string> notify;  ///< escalated
   bool page = false;                ///< escalated
+  /// met: the clock had breached before it was met (a late reply, a
+  /// resolution after its deadline). Such a `met` does not make the cycle a
+  /// met one; it says when it ended, so time-to-respond figures are exact.
+  bool after_breach = false;
 };
 
 /// A PageEvent for `sla.pages`.

@@ -44,7 +44,8 @@ struct Page {
 
 /// One SlaEvent, for chat notices. `kind` is "warning", "breached", "met" or
 /// "escalated"; `detail` is the threshold ("75%"), the reminder number or the
-/// step, as text ("" when none).
+/// step, as text, "after_breach" for a `met` that came after the clock's
+/// breach ("" when none).
 struct Notice {
   std::string event_id;
   std::string ticket_id;

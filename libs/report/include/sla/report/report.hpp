@@ -10,10 +10,12 @@
 // it (at-least-once delivery, replays, restarts), and closed tickets, which
 // leave the daemon's views, are still in it.
 //
-// What the log does not say, and so no report says: when a breached clock was
-// finally met (the engine emits no `met` after a breach). Such clocks rank
-// after every met clock in the time figures; a median or p90 that falls on
-// them is reported as "over target" with no value, never as a guess.
+// A breached clock that is met later (a late reply, a resolution after the
+// deadline) gets a `met` with `after_breach`: it stays breached in the counts
+// and its time to meet is known. What the log cannot say is the time of a
+// breached clock not met (yet), or of logs written before that `met` was
+// emitted: such clocks rank after every known time; a median or p90 that
+// falls on them is reported as "over target" with no value, never as a guess.
 //
 // Pure: no I/O, no clock, no logs. Not thread-safe: one writer, or a copy.
 #pragma once
@@ -99,9 +101,9 @@ class Ledger {
 };
 
 /// A median or p90 (nearest rank: the value at rank ceil(p * n) of the n
-/// clocks decided in the period, met ones by their time, breached ones after
-/// them). `ms` is empty when the rank falls on a breached clock
-/// (`over_target`) or when no clock was decided.
+/// clocks decided in the period, those with a known time to meet by it,
+/// breached ones not met after them). `ms` is empty when the rank falls on a
+/// breached clock not met (`over_target`) or when no clock was decided.
 struct Figure {
   std::optional<std::int64_t> ms;
   bool over_target = false;

@@ -51,7 +51,7 @@ struct PreviewChange {
   Kind kind = Kind::kMoved;
   std::string ticket_id;
   /// "deadline", or the output: "warning", "breached", "reminder",
-  /// "escalated", "met", "page".
+  /// "escalated", "met", "met_after_breach", "page".
   std::string what;
   /// The output id (event_id / page_id), or "ticket/metric/cycle" for a
   /// deadline.

@@ -228,9 +228,12 @@ void Probe::fired(std::string_view kind, std::string_view metric, std::string_vi
 
 void Probe::fired(const engine::Output& output) {
   if (const auto* sla = std::get_if<engine::SlaOutput>(&output)) {
+    // Reminders and a met after the breach are counted apart, so
+    // breached / (met + breached) stays a breach rate.
     const bool reminder = sla->kind == engine::SlaKind::kBreached && sla->reminder > 0;
-    fired(reminder ? std::string_view("breach_reminder") : engine::to_string(sla->kind), policy::to_string(sla->metric),
-          sla->plan, sla->severity);
+    const bool late_met = sla->kind == engine::SlaKind::kMet && sla->after_breach;
+    const std::string_view kind = reminder ? "breach_reminder" : late_met ? "met_after_breach" : engine::to_string(sla->kind);
+    fired(kind, policy::to_string(sla->metric), sla->plan, sla->severity);
   } else if (const auto* page = std::get_if<engine::PageOutput>(&output)) {
     fired("page", policy::to_string(page->metric), page->plan, page->severity);
   }

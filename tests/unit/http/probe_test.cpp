@@ -95,6 +95,10 @@ TEST(Probe, FiredFromEngineOutputsCountsRemindersApart) {
   probe.fired(sla::engine::Output{breach});
   breach.reminder = 2;
   probe.fired(sla::engine::Output{breach});
+  sla::engine::SlaOutput met = breach;
+  met.kind = sla::engine::SlaKind::kMet;
+  met.after_breach = true;  // the same clock, met after its breach: not a met clock
+  probe.fired(sla::engine::Output{met});
   sla::engine::PageOutput page;
   page.metric = sla::engine::MetricKind::kResponse;
   page.plan = "silver";
@@ -102,6 +106,8 @@ TEST(Probe, FiredFromEngineOutputsCountsRemindersApart) {
   probe.fired(sla::engine::Output{page});
   EXPECT_EQ(probe.fired_count("breached", "resolution", "silver", "P3"), 1.0);
   EXPECT_EQ(probe.fired_count("breach_reminder", "resolution", "silver", "P3"), 2.0);
+  EXPECT_EQ(probe.fired_count("met", "resolution", "silver", "P3"), 0.0);
+  EXPECT_EQ(probe.fired_count("met_after_breach", "resolution", "silver", "P3"), 1.0);
   EXPECT_EQ(probe.fired_count("page", "response", "silver", "P3"), 1.0);
 }
 

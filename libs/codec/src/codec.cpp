@@ -46,6 +46,16 @@ void set_duration(google::protobuf::Duration* d, std::int64_t ms) {
   d->set_nanos(static_cast<std::int32_t>((ms % 1000) * 1000000));
 }
 
+pb::StretchKind to_proto(engine::StretchKind k) {
+  switch (k) {
+    case engine::StretchKind::kCounted: return pb::STRETCH_KIND_COUNTED;
+    case engine::StretchKind::kStatus: return pb::STRETCH_KIND_STATUS;
+    case engine::StretchKind::kOutsideHours: return pb::STRETCH_KIND_OUTSIDE_HOURS;
+    case engine::StretchKind::kHoliday: return pb::STRETCH_KIND_HOLIDAY;
+  }
+  return pb::STRETCH_KIND_UNSPECIFIED;
+}
+
 pb::Metric to_proto(MetricKind m) {
   switch (m) {
     case MetricKind::kResponse: return pb::METRIC_RESPONSE;
@@ -422,6 +432,14 @@ void encode_deadlines(const engine::TicketView& v, EpochMillis as_of, std::strin
     cs->set_calendar(c.calendar);
     for (const auto& f : c.fired) cs->add_fired(f);
     if (c.started_at != 0) set_timestamp(cs->mutable_started_at(), c.started_at);
+    for (const auto& st : c.stretches) {
+      auto* ss = cs->add_stretches();
+      set_timestamp(ss->mutable_start(), st.from);
+      set_timestamp(ss->mutable_end(), st.to);
+      ss->set_kind(to_proto(st.kind));
+      ss->set_status(st.status);
+    }
+    cs->set_stretches_truncated(c.stretches_truncated);
   }
   d.set_opened(v.opened);
   d.set_resolved(v.resolved);
@@ -463,6 +481,15 @@ namespace {
 
 std::int64_t duration_millis(const google::protobuf::Duration& d) {
   return d.seconds() * 1000 + d.nanos() / 1000000;
+}
+
+engine::StretchKind stretch_kind_of(pb::StretchKind k) {
+  switch (k) {
+    case pb::STRETCH_KIND_STATUS: return engine::StretchKind::kStatus;
+    case pb::STRETCH_KIND_OUTSIDE_HOURS: return engine::StretchKind::kOutsideHours;
+    case pb::STRETCH_KIND_HOLIDAY: return engine::StretchKind::kHoliday;
+    default: return engine::StretchKind::kCounted;
+  }
 }
 
 MetricKind metric_of(pb::Metric m) {
@@ -520,6 +547,12 @@ sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view bytes) {
     c.calendar = cs.calendar();
     c.fired.assign(cs.fired().begin(), cs.fired().end());
     if (cs.has_started_at()) c.started_at = to_millis(cs.started_at());
+    c.stretches.reserve(static_cast<std::size_t>(cs.stretches_size()));
+    for (const auto& ss : cs.stretches()) {
+      c.stretches.push_back(engine::ClockStretch{to_millis(ss.start()), to_millis(ss.end()), stretch_kind_of(ss.kind()),
+                                                 ss.status()});
+    }
+    c.stretches_truncated = cs.stretches_truncated();
   }
   for (const auto& hs : d.history()) {
     v.history.push_back(engine::CycleRecord{metric_of(hs.metric()), hs.cycle(), to_millis(hs.started_at()),

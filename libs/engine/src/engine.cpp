@@ -8,6 +8,7 @@
 
 #include "serialize.hpp"
 #include "ticket.hpp"
+#include "stretches.hpp"
 
 namespace sla::engine {
 
@@ -32,6 +33,16 @@ std::string_view to_string(ClockState s) {
 
 std::string_view dlq_reason(const sla::Error& error) {
   return error.reason.empty() ? std::string_view("rejected") : error.reason;
+}
+
+std::string_view to_string(StretchKind k) {
+  switch (k) {
+    case StretchKind::kCounted: return "counted";
+    case StretchKind::kStatus: return "status";
+    case StretchKind::kOutsideHours: return "outside_hours";
+    case StretchKind::kHoliday: return "holiday";
+  }
+  return "unknown";
 }
 
 std::string_view to_string(PauseReason r) {
@@ -101,6 +112,8 @@ struct Engine::Impl {
   EngineOptions options;
   detail::Tables tables;
   detail::Interner& atoms = tables.atoms;
+  /// The policy's calendars' opening hours alone (ticket view stretches).
+  detail::HoursOnlyCalendars hours_only;
   /// Interned atoms past this trigger a sweep (collect_atoms).
   std::size_t atoms_sweep_at = 4096;
 
@@ -338,6 +351,22 @@ struct Engine::Impl {
     return t.base() != nullptr ? std::max(h, detail::sat_add(t.base_at(), 1)) : h;
   }
 
+  // Appends the status changes among `folded` (about to join the base
+  // snapshot, whose own ones are cold.base_statuses) to cold.base_statuses,
+  // keeping the newest kMaxBaseStatuses: the ticket page lists a clock's
+  // status pauses from them (a summary, statuses_from, stands for the rest).
+  void keep_statuses(detail::Cold& cold, std::span<const StoredEvent> folded) {
+    const bool opened = cold.base && cold.base->opened;
+    detail::each_status_change(folded, opened, atoms, [&](EpochMillis at, std::string_view status) {
+      cold.base_statuses.push_back(detail::StatusMark{at, atoms.intern(status)});
+    });
+    auto& marks = cold.base_statuses;
+    if (marks.size() > detail::kMaxBaseStatuses) {
+      marks.erase(marks.begin(), marks.end() - static_cast<std::ptrdiff_t>(detail::kMaxBaseStatuses));
+      cold.statuses_from = marks.front().at;
+    }
+  }
+
   // Folds the retained events older than the horizon into the base snapshot
   // (a silent replay from the old base: the state it derives is the one the
   // ticket went through). No accepted event sorts before them any more, so
@@ -365,6 +394,7 @@ struct Engine::Impl {
       r.apply(t.events[i]);
     }
     detail::Cold& cold = t.cold_part();
+    keep_statuses(cold, std::span<const StoredEvent>(t.events.data(), k));
     cold.base = std::move(tmp.derived);
     cold.base_at = t.events[k - 1].at;
     cold.base_ladders = tmp.cold ? std::move(tmp.cold->ladders) : std::vector<Ladder>{};
@@ -413,7 +443,8 @@ struct Engine::Impl {
     if (t.cold) {
       const detail::Cold& c = *t.cold;
       n += sizeof(detail::Cold) + kHeap + ladders(c.ladders) + ladders(c.base_ladders) +
-           8 * (c.compacted_ids.size() + c.legacy_emitted.size());
+           8 * (c.compacted_ids.size() + c.legacy_emitted.size()) +
+           (c.base_statuses.empty() ? 0 : c.base_statuses.size() * sizeof(detail::StatusMark) + kHeap);
       if (c.base) n += derived_bytes(*c.base);
     }
     return n;
@@ -704,6 +735,7 @@ std::optional<EpochMillis> Engine::next_due() const { return impl_->wheel.next_d
 
 void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMillis now, std::vector<Output>& out) {
   if (!policy) return;
+  impl_->hours_only.clear();  // keyed by the old policy's calendars
   policy_ = std::move(policy);
   impl_->tables.severities.clear();  // Severity pointers into the old policy
   impl_->tables.item_orders.clear();
@@ -756,6 +788,7 @@ void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full,
     }
   }
   std::size_t clocks = 0;  // v.clocks' elements are reused (their strings keep their storage)
+  std::optional<detail::StatusTimeline> statuses;  // built for the first clock that needs it
   s.each_clock([&](MetricKind metric, const MetricClock& c) {
     if (c.phase == MetricClock::Phase::kInactive) return;
     if (clocks == v.clocks.size()) v.clocks.emplace_back();
@@ -810,6 +843,12 @@ void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full,
           cv.deadline = c.target->calendar->add(c.since, c.target_ms - c.elapsed);
         }
       }
+    }
+    cv.stretches.clear();
+    cv.stretches_truncated = false;
+    if (full) {
+      if (!statuses) statuses = detail::StatusTimeline::of(*t, atoms);
+      detail::clock_stretches(c, metric, s, *statuses, now, impl_->hours_only, cv);
     }
     // Name this cycle's fired items (warnings, breach, reminders, steps).
     if (full && c.target != nullptr && c.fired != 0) {

@@ -9,7 +9,9 @@ namespace sla::engine::detail {
 namespace {
 
 // 4: who acknowledged a ladder's page and when (on each ladder, and in the
-// page_acknowledged event's argument, pack_ack()). Version 3 (emitted output
+// page_acknowledged event's argument, pack_ack()); the status changes of the
+// folded events (Cold::base_statuses, at the end; older versions load with
+// the status known from the base snapshot's time on). Version 3 (emitted output
 // ids exact: metric, cycle, rest of the id, instead of 64-bit hashes; the
 // base snapshot's ladders) is read with no acknowledger known. Version 2 (only the clocks a
 // ticket has, cycle outcomes as enum values) and version 1 (all four clocks,
@@ -331,8 +333,40 @@ std::string encode_ticket(const Ticket& t, const Interner& atoms) {
   for (auto h : legacy) w.u(h);
   put_ladders(w, t.ladders());
   put_ladders(w, t.cold ? std::span<const Ladder>(t.cold->base_ladders) : std::span<const Ladder>());
+  w.i(t.cold ? t.cold->statuses_from : std::numeric_limits<EpochMillis>::min());
+  const std::span<const StatusMark> marks =
+      t.cold ? std::span<const StatusMark>(t.cold->base_statuses) : std::span<const StatusMark>();
+  w.u(marks.size());
+  for (const auto& m : marks) {
+    w.i(m.at);
+    w.s(atoms.str(m.status));
+  }
   return w.take();
 }
+
+namespace {
+
+/// Version 4 on: the status marks of the folded events (Cold::base_statuses)
+/// and what they summarise (Cold::statuses_from).
+bool get_statuses(Reader& r, Ticket& t, Interner& atoms) {
+  const EpochMillis from = r.i();
+  const std::size_t n = r.count();
+  if (!r.ok() || n > kMaxBaseStatuses) return false;
+  if (n == 0 && from == std::numeric_limits<EpochMillis>::min()) return true;
+  Cold& c = t.cold_part();
+  c.statuses_from = from;
+  c.base_statuses.resize(n);
+  EpochMillis prev = std::numeric_limits<EpochMillis>::min();
+  for (auto& m : c.base_statuses) {
+    m.at = r.i();
+    m.status = atoms.intern(r.s());
+    if (m.at < prev) return false;  // oldest first
+    prev = m.at;
+  }
+  return r.ok();
+}
+
+}  // namespace
 
 sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const policy::Policy& p,
                                                    Interner& atoms) {
@@ -405,6 +439,9 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
     }
     if (!ladders.empty()) t->cold_part().ladders = std::move(ladders);
     if (!base_ladders.empty()) t->cold_part().base_ladders = std::move(base_ladders);
+    if (version >= kFormatVersion && !get_statuses(r, *t, atoms)) {
+      return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad status marks");
+    }
   } else {
     // Versions 1 and 2: emitted ids as FNV-1a hashes, one list of ladders.
     if (const std::size_t k = r.count(); k > 0) {
@@ -424,6 +461,13 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
   }
   if (!r.ok() || !r.done() || t->id.empty()) {
     return sla::fail(ErrorCode::kInvalidArgument, "ticket state: truncated or trailing bytes");
+  }
+  if (version < kFormatVersion && t->base() != nullptr) {
+    // Those versions kept no status changes of the folded events: the
+    // status is known from the base snapshot's time on.
+    Cold& c = t->cold_part();
+    c.base_statuses.push_back(StatusMark{c.base_at, c.base->status});
+    c.statuses_from = c.base_at;
   }
   return t;
 }

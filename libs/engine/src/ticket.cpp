@@ -484,6 +484,19 @@ void TicketMachine::fire_due(EpochMillis until) {
   }
 }
 
+void each_status_change(std::span<const StoredEvent> events, bool opened, const Interner& atoms,
+                        const std::function<void(EpochMillis, std::string_view)>& f) {
+  for (const auto& e : events) {
+    if (e.kind == EventKind::kStatusChanged) {
+      f(e.at, atoms.str(e.arg));
+    } else if (e.kind == EventKind::kOpened && !opened) {
+      opened = true;
+      const std::string_view status = split3(atoms.str(e.arg))[2];
+      f(e.at, status.empty() ? std::string_view("open") : status);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // State changes.
 

@@ -433,6 +433,25 @@ struct StoredEvent {
 };
 static_assert(sizeof(StoredEvent) == 40);
 
+/// The ticket's status from `at` on (a status_changed event, or the status
+/// an opened event set). Kept for the folded events only (Cold::base_statuses):
+/// the retained events hold the newer ones.
+struct StatusMark {
+  EpochMillis at = 0;
+  Atom status = kEmptyAtom;
+};
+/// Status marks kept for the folded events: the newest ones; older ones are
+/// summarised by Cold::statuses_from (the ticket page's stretches of a clock
+/// start no earlier than that).
+inline constexpr std::size_t kMaxBaseStatuses = 32;
+
+/// Calls f(at, status) for each of `events` that sets the ticket's status, as
+/// TicketMachine::apply() does: every status_changed, and the first opened
+/// (its third part, "open" when empty) unless `opened` (the ticket was opened
+/// before them). Statuses are views of `atoms`' strings.
+void each_status_change(std::span<const StoredEvent> events, bool opened, const Interner& atoms,
+                        const std::function<void(EpochMillis, std::string_view)>& f);
+
 /// The rarely used parts of a ticket, boxed: most tickets never fold and
 /// never page.
 struct Cold {
@@ -443,6 +462,14 @@ struct Cold {
   EpochMillis base_at = std::numeric_limits<EpochMillis>::min();  ///< the newest folded event's time
   std::vector<Ladder> base_ladders;  ///< the ladders as of `base`
   std::vector<Ladder> ladders;       ///< the ladders as of the ticket's state
+  /// The status changes among the folded events, oldest first (at most
+  /// kMaxBaseStatuses); with the retained events they give the ticket's
+  /// status at any instant from `statuses_from` on.
+  std::vector<StatusMark> base_statuses;
+  /// Statuses are known from here on: min() when no change was ever dropped;
+  /// the oldest kept mark's time once older ones were; base_at for state
+  /// saved before format version 4 kept them.
+  EpochMillis statuses_from = std::numeric_limits<EpochMillis>::min();
   /// From states saved by format versions 1 and 2 only (never grown): id
   /// hashes of events those engines had folded, and FNV-1a hashes of the
   /// output ids they had emitted.
@@ -490,6 +517,9 @@ struct alignas(64) Ticket {
     if (const DerivedState* b = base()) derived_atoms(*b);
     for (const auto& e : events) f(e.arg);
     for (const auto k : emitted) f(key_suffix(k));
+    if (cold) {
+      for (const auto& m : cold->base_statuses) f(m.status);
+    }
   }
 };
 static_assert(sizeof(Ticket) == 448, "SPEC 7 memory budget: see docs/benchmarks.md");

@@ -19,6 +19,18 @@ json instant(std::optional<EpochMillis> t) {
   return calendar::format_rfc3339(*t);
 }
 
+json stretches_json(const std::vector<engine::ClockStretch>& stretches) {
+  json out = json::array();
+  for (const auto& s : stretches) {
+    out.push_back({{"from", calendar::format_rfc3339(s.from)},
+                   {"to", calendar::format_rfc3339(s.to)},
+                   {"ms", s.to - s.from},
+                   {"kind", engine::to_string(s.kind)},
+                   {"status", s.kind == engine::StretchKind::kStatus ? json(s.status) : json(nullptr)}});
+  }
+  return out;
+}
+
 }  // namespace
 
 json ladder_json(const engine::PageLadderView& p) {
@@ -68,6 +80,8 @@ json ticket_json(const engine::TicketView& t, EpochMillis now) {
         {"deadline", instant(c.deadline)},
         {"deadline_in_ms", c.deadline ? json(*c.deadline - now) : json(nullptr)},
         {"fired", c.fired},
+        {"stretches", stretches_json(c.stretches)},
+        {"stretches_truncated", c.stretches_truncated},
     };
     clocks.push_back(std::move(cj));
   }

@@ -422,6 +422,13 @@ TEST(Codec, ReusedBuffersAndArenaKeepEveryMessageWhole) {
           if (rng() % 3 != 0) c.target_ms = static_cast<std::int64_t>(rng() % 10'000'000);
           if (rng() % 3 != 0) c.deadline = millis();
           c.calendar = text("cal");
+          for (std::size_t n = rng() % 4; n > 0; --n) {
+            const auto from = millis();
+            c.stretches.push_back(sla::engine::ClockStretch{from, from + static_cast<std::int64_t>(rng() % 100'000),
+                                                            static_cast<sla::engine::StretchKind>(rng() % 4),
+                                                            rng() % 2 == 0 ? text("on_hold") : ""});
+          }
+          c.stretches_truncated = rng() % 2 == 0;
           v.clocks.push_back(std::move(c));
         }
         const auto as_of = millis();
@@ -446,6 +453,14 @@ TEST(Codec, ReusedBuffersAndArenaKeepEveryMessageWhole) {
           if (c.has_deadline()) {
             EXPECT_EQ(millis_of(c.deadline()), *v.clocks[k].deadline);
           }
+        }
+        // The stretches come back as they went (the HTTP plane serves them).
+        const auto back = sla::codec::decode_deadlines(snapshot);
+        ASSERT_TRUE(back) << i;
+        ASSERT_EQ(back->view.clocks.size(), v.clocks.size());
+        for (std::size_t k = 0; k < v.clocks.size(); ++k) {
+          EXPECT_EQ(back->view.clocks[k].stretches, v.clocks[k].stretches) << i;
+          EXPECT_EQ(back->view.clocks[k].stretches_truncated, v.clocks[k].stretches_truncated) << i;
         }
         break;
       }

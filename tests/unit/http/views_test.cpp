@@ -123,6 +123,15 @@ TEST(Views, PausedClockHasAReasonAndNoDeadline) {
     EXPECT_EQ(c["pause_status"], "pending_customer");
     EXPECT_TRUE(c["deadline"].is_null());
     EXPECT_TRUE(c["deadline_in_ms"].is_null());
+    // Its timeline: 10 minutes counted, then paused by the status until now.
+    const json want = json::array({
+        {{"from", "2026-04-06T10:00:00Z"}, {"to", "2026-04-06T10:10:00Z"}, {"ms", 10 * kMin}, {"kind", "counted"},
+         {"status", nullptr}},
+        {{"from", "2026-04-06T10:10:00Z"}, {"to", "2026-04-06T10:20:00Z"}, {"ms", 10 * kMin}, {"kind", "status"},
+         {"status", "pending_customer"}},
+    });
+    EXPECT_EQ(c["stretches"], want) << c.dump(2);
+    EXPECT_EQ(c["stretches_truncated"], false);
     return;
   }
   ADD_FAILURE() << "no paused clock: " << j.dump(2);

@@ -92,6 +92,23 @@ inline constexpr std::string_view kReasonTicketBudget = "ticket_budget";
 [[nodiscard]] std::string_view to_string(ClockState s);
 [[nodiscard]] std::string_view to_string(PauseReason r);
 
+/// What a stretch of a clock's cycle was (ClockStretch::kind).
+enum class StretchKind : std::uint8_t { kCounted, kStatus, kOutsideHours, kHoliday };
+[[nodiscard]] std::string_view to_string(StretchKind k);
+
+/// A piece of a clock's current cycle during which it counted, or was paused
+/// for one reason: the ticket's status (one of the target's pause_on),
+/// outside the calendar's hours (closures included), or a holiday.
+struct ClockStretch {
+  EpochMillis from = 0;
+  EpochMillis to = 0;  ///< exclusive
+  StretchKind kind = StretchKind::kCounted;
+  std::string status;  ///< the pausing status, for kStatus
+  friend bool operator==(const ClockStretch&, const ClockStretch&) = default;
+};
+/// The most stretches a ClockView lists (the newest ones).
+inline constexpr std::size_t kMaxStretches = 200;
+
 struct ClockView {
   MetricKind metric = MetricKind::kResponse;
   std::uint32_t cycle = 0;
@@ -104,6 +121,16 @@ struct ClockView {
   std::string calendar;
   std::vector<std::string> fired;      ///< this cycle's fired items ("warning/75%", "escalated/p0/1", ...)
   EpochMillis started_at = 0;          ///< when this cycle started (wall time counted from)
+  /// This cycle from its start to now (a running clock) or its end, in
+  /// order, adjacent pieces of one kind merged; at most kMaxStretches (the
+  /// newest). Their counted pieces add up to elapsed_ms unless the clock was
+  /// retargeted, its policy reloaded or it was resumed by a reopen during
+  /// the cycle (the stretches follow its current target and state), or
+  /// `stretches_truncated`. Empty for a clock with no target.
+  std::vector<ClockStretch> stretches;
+  /// The stretches start after started_at: more than kMaxStretches, or the
+  /// ticket's status before that was not kept (older folded changes).
+  bool stretches_truncated = false;
 };
 
 /// One finished cycle of a clock.

@@ -227,6 +227,31 @@ await check("ticket: paused time is shown apart from counted time", async () => 
   await shot("ticket");
 });
 
+await check("ticket: the timeline and the paused stretches on screen are the API's", async () => {
+  await page.goto(base + "/ticket?id=B-7");
+  const c = (await api("/v1/tickets/B-7")).clocks.find((x) => x.metric === "response");
+  // opened 2 h ago, pending_customer from 90 to 60 min ago: counted, paused, counted.
+  assert.deepEqual(c.stretches.map((s) => [s.kind, s.status]),
+                   [["counted", null], ["status", "pending_customer"], ["counted", null]], JSON.stringify(c));
+  assert.equal(c.stretches[1].ms, 30 * 60000);
+  assert.equal(c.stretches[0].from, c.started_at);
+  assert.equal(c.stretches[0].ms + c.stretches[2].ms, c.elapsed_ms);
+  const segs = page.locator('#clocks tr[data-metric="response"] .bar .seg:not([data-over])');
+  await eventually(async () => assert.deepEqual(
+      await segs.evaluateAll((ds) => ds.map((d) => [d.dataset.kind, d.dataset.status || null, d.dataset.from, d.dataset.to])),
+      c.stretches.map((s) => [s.kind, s.status, s.from, s.to])));
+  const paused = c.stretches.filter((s) => s.kind !== "counted");
+  const rows = page.locator('#paused tr[data-metric="response"]');
+  assert.equal(await rows.count(), paused.length);
+  const cells = (cls) => rows.locator("td." + cls).allInnerTexts();
+  assert.deepEqual(await cells("reason"), ["paused by status"]);
+  assert.deepEqual(await cells("status"), paused.map((s) => s.status));
+  assert.deepEqual(await cells("from"), paused.map((s) => s.from.replace("T", " ").replace(/\.000Z$|Z$/, "")));
+  assert.deepEqual(await cells("to"), paused.map((s) => s.to.replace("T", " ").replace(/\.000Z$|Z$/, "")));
+  // The legend names every kind in its colour.
+  assert.match(await text(".legend"), /paused by status.*outside hours.*holiday/);
+});
+
 await check("ticket: pages with responder and ack state", async () => {
   await page.goto(base + "/ticket?id=B-1");
   await eventually(async () => assert.equal(await page.locator("#pages tr").count(), 1));

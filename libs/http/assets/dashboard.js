@@ -292,6 +292,77 @@ function timeline(c, wallMs, startIso) {
   return bar;
 }
 
+// The cycle drawn from its stretches (counted, paused by status, outside
+// hours, holiday), counted time past the target in red, the deadline as a
+// tick. Each piece carries its kind and times (data-*) and a tooltip.
+const kStretchNames = { counted: "counted", status: "paused by status", outside_hours: "outside hours", holiday: "holiday" };
+
+function stretchTitle(s) {
+  return kStretchNames[s.kind] + (s.status ? " (" + s.status + ")" : "") + ": " + when(s.from) + " to " + when(s.to) + ", " + human(s.ms);
+}
+
+function stretchTimeline(c) {
+  const bar = el("div", null, "bar stretches");
+  const start = Date.parse(c.stretches[0].from);
+  const end = Date.parse(c.stretches[c.stretches.length - 1].to);
+  const deadline = c.deadline ? Date.parse(c.deadline) : null;
+  const span = Math.max(end - start, deadline ? deadline - start : 0, 1);
+  const pct = (ms) => (100 * ms / span).toFixed(3) + "%";
+  // Counted time before the first stretch shown (they were truncated) is
+  // unknown here: the red part is drawn only for a complete list.
+  let counted = 0;
+  const piece = (s, from, to, cls) => {
+    const d = el("div", null, "seg " + cls);
+    d.style.left = pct(from - start);
+    d.style.width = pct(to - from);
+    d.title = stretchTitle(s);
+    d.dataset.kind = s.kind; d.dataset.from = s.from; d.dataset.to = s.to;
+    if (s.status) d.dataset.status = s.status;
+    bar.appendChild(d);
+    return d;
+  };
+  for (const s of c.stretches) {
+    const from = Date.parse(s.from), to = Date.parse(s.to);
+    if (s.kind === "counted" && c.target_ms !== null && !c.stretches_truncated && counted + s.ms > c.target_ms) {
+      // One stretch, two pieces: the second (past the target) is marked data-over.
+      const split = from + Math.max(0, c.target_ms - counted);
+      if (split > from) piece(s, from, split, "counted");
+      const over = piece(s, split, to, "over");
+      if (split > from) over.dataset.over = "1";
+    } else {
+      piece(s, from, to, s.kind);
+    }
+    if (s.kind === "counted") counted += s.ms;
+  }
+  if (deadline) {
+    const tick = el("div", null, "deadline");
+    tick.style.left = Math.min(99.5, 100 * (deadline - start) / span).toFixed(2) + "%";
+    tick.title = "deadline " + when(c.deadline);
+    bar.appendChild(tick);
+  }
+  return bar;
+}
+
+// The paused stretches of every clock's current cycle, newest first.
+function pausedRows(clocks) {
+  const rows = [];
+  for (const c of clocks) {
+    for (const s of c.stretches || []) {
+      if (s.kind === "counted") continue;
+      const tr = el("tr");
+      tr.dataset.metric = c.metric;
+      cell(tr, c.metric); cell(tr, c.cycle, "num");
+      cell(tr, kStretchNames[s.kind], "reason");
+      cell(tr, s.status || "-", "status");
+      cell(tr, when(s.from), "from"); cell(tr, when(s.to), "to");
+      cell(tr, human(s.ms), "num");
+      rows.push([s.from, tr]);
+    }
+  }
+  rows.sort((a, b) => (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0));
+  return rows.map((r) => r[1]);
+}
+
 function stateBadge(state) {
   const kind = { breached: "bad", met: "good", paused: "warn", running: "", cancelled: "" }[state];
   return badge(state, kind);
@@ -311,7 +382,10 @@ function clockRow(c) {
   cell(tr, c.target_ms === null ? "open-ended" : human(c.target_ms), "num");
   cell(tr, when(c.deadline));
   cell(tr, c.remaining_ms === null ? "-" : human(c.remaining_ms), "num");
-  const bar = el("td"); bar.appendChild(timeline(c, c.wall_ms, c.started_at)); tr.appendChild(bar);
+  const bar = el("td");
+  bar.appendChild(c.stretches && c.stretches.length ? stretchTimeline(c) : timeline(c, c.wall_ms, c.started_at));
+  if (c.stretches_truncated) bar.appendChild(el("div", "earlier part not listed", "muted"));
+  tr.appendChild(bar);
   cell(tr, c.fired.length ? c.fired.join(", ") : "-", "wrap fired");
   return tr;
 }
@@ -362,6 +436,9 @@ async function ticket() {
     fact(dl, "snapshot", when(t.snapshot_as_of)); fact(dl, "now", when(t.now));
     $("facts").replaceChildren(dl);
     $("clocks").replaceChildren(...t.clocks.map(clockRow));
+    const paused = pausedRows(t.clocks);
+    $("paused").replaceChildren(...paused);
+    $("no-paused").hidden = paused.length > 0;
     $("history").replaceChildren(...t.history.map(historyRow));
     $("no-history").hidden = t.history.length > 0;
     $("pages").replaceChildren(...t.pages.map(pageRow));

@@ -8,8 +8,10 @@ of the actual output line at the same position. The number of expected and
 actual lines must be equal. RFC 3339 timestamps compare as instants, so
 "2026-04-07T00:00:00Z" matches "2026-04-07T00:00:00.000Z".
 
-An events file may carry a `# replay-until: <RFC3339>` comment line; it is
-passed to slactl as `--until`.
+An events file may carry a `# replay-until: <RFC3339 or YYYY-MM-DD>` comment
+line; it is passed to slactl as `--until`. Anything slactl says on stderr (a
+rejected line, an ack of a page never sent, events stamped after --until) and
+any exit status but 0 fails the scenario.
 
 Standard library only. Exit status 1 when any scenario fails.
 """
@@ -105,10 +107,13 @@ def run_one(slactl, policy, events, expected_path):
     except (OSError, subprocess.TimeoutExpired) as e:
         return [f"cannot run {' '.join(cmd)}: {e}"]
     problems = []
-    if proc.returncode != 0:
+    if proc.returncode == 3:
+        problems.append("slactl exited 3: input lines undecodable, rejected, or acknowledging a page not sent")
+    elif proc.returncode != 0:
         problems.append(f"slactl exited {proc.returncode}")
     if proc.stderr.strip():
-        # A rejected or undecodable input line would silently change the story.
+        # A rejected line, an ack of a page never sent, or events beyond
+        # --until would silently change the story: each is named there.
         problems += ["slactl stderr: " + l for l in proc.stderr.strip().splitlines()]
     actual = []
     for n, line in enumerate(proc.stdout.splitlines(), 1):

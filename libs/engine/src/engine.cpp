@@ -114,6 +114,8 @@ struct Engine::Impl {
   detail::Interner& atoms = tables.atoms;
   /// The policy's calendars' opening hours alone (ticket view stretches).
   detail::HoursOnlyCalendars hours_only;
+  /// The status history of the ticket whose view is being filled (storage reused).
+  detail::StatusTimeline statuses;
   /// Interned atoms past this trigger a sweep (collect_atoms).
   std::size_t atoms_sweep_at = 4096;
 
@@ -788,7 +790,7 @@ void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full,
     }
   }
   std::size_t clocks = 0;  // v.clocks' elements are reused (their strings keep their storage)
-  std::optional<detail::StatusTimeline> statuses;  // built for the first clock that needs it
+  bool statuses = false;  // impl_->statuses is this ticket's (set for the first clock)
   s.each_clock([&](MetricKind metric, const MetricClock& c) {
     if (c.phase == MetricClock::Phase::kInactive) return;
     if (clocks == v.clocks.size()) v.clocks.emplace_back();
@@ -847,8 +849,9 @@ void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full,
     cv.stretches.clear();
     cv.stretches_truncated = false;
     if (full) {
-      if (!statuses) statuses = detail::StatusTimeline::of(*t, atoms);
-      detail::clock_stretches(c, metric, s, *statuses, now, impl_->hours_only, cv);
+      if (!statuses) impl_->statuses.assign(*t, atoms);
+      statuses = true;
+      detail::clock_stretches(c, metric, s, impl_->statuses, now, impl_->hours_only, cv);
     }
     // Name this cycle's fired items (warnings, breach, reminders, steps).
     if (full && c.target != nullptr && c.fired != 0) {

@@ -5,16 +5,15 @@
 
 namespace sla::engine::detail {
 
-StatusTimeline StatusTimeline::of(const Ticket& t, const Interner& atoms) {
-  StatusTimeline out;
+void StatusTimeline::assign(const Ticket& t, const Interner& atoms) {
+  known_from = t.cold ? t.cold->statuses_from : std::numeric_limits<EpochMillis>::min();
+  marks.clear();
   if (t.cold) {
-    out.known_from = t.cold->statuses_from;
-    for (const auto& m : t.cold->base_statuses) out.marks.emplace_back(m.at, atoms.str(m.status));
+    for (const auto& m : t.cold->base_statuses) marks.emplace_back(m.at, atoms.str(m.status));
   }
   const bool opened = t.base() != nullptr && t.base()->opened;
   each_status_change(std::span<const StoredEvent>(t.events.data(), t.events.size()), opened, atoms,
-                     [&](EpochMillis at, std::string_view status) { out.marks.emplace_back(at, status); });
-  return out;
+                     [&](EpochMillis at, std::string_view status) { marks.emplace_back(at, status); });
 }
 
 const calendar::Calendar* HoursOnlyCalendars::get(const calendar::Calendar& c) {

@@ -23,8 +23,9 @@ struct StatusTimeline {
   EpochMillis known_from = std::numeric_limits<EpochMillis>::min();
   std::vector<std::pair<EpochMillis, std::string_view>> marks;  ///< views of the engine's atoms
 
-  /// Built from the folded events' marks and the retained events.
-  [[nodiscard]] static StatusTimeline of(const Ticket& t, const Interner& atoms);
+  /// Set from `t`'s folded events' marks and retained events (the storage
+  /// is reused: one timeline serves every view the engine fills).
+  void assign(const Ticket& t, const Interner& atoms);
 };
 
 /// For each calendar, its opening hours alone (no holidays, no closures),

@@ -131,6 +131,37 @@ void BM_EngineLifecycles(benchmark::State& state) {
 }
 BENCHMARK(BM_EngineLifecycles)->Arg(1'000)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
 
+// The same stream with the daemon's cut every 512 events: the dirty tickets'
+// views (clocks with their stretches, history, pages) and saved states, as
+// take_dirty_snapshots() hands them to the deadlines topic and the store.
+void BM_EngineDirtySnapshots(benchmark::State& state) {
+  const auto events = lifecycles(static_cast<std::uint64_t>(state.range(0)));
+  std::size_t snapshots = 0;
+  for (auto _ : state) {
+    sla::engine::Engine engine(policy());
+    std::vector<sla::engine::Output> out;
+    out.reserve(1024);
+    std::size_t i = 0;
+    for (const auto& e : events) {
+      engine.advance(e.occurred_at, out);
+      auto r = engine.apply(e, e.occurred_at, out);
+      benchmark::DoNotOptimize(r);
+      out.clear();
+      if (++i % 512 == 0) {
+        engine.take_dirty_snapshots(e.occurred_at, [&](const sla::engine::TicketView& v, std::string&& bytes) {
+          benchmark::DoNotOptimize(v.clocks.data());
+          benchmark::DoNotOptimize(bytes.data());
+          ++snapshots;
+        });
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(events.size()));
+  state.counters["snapshots_per_iter"] =
+      benchmark::Counter(static_cast<double>(snapshots) / static_cast<double>(state.iterations()));
+}
+BENCHMARK(BM_EngineDirtySnapshots)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
 // The same stream through apply_batch(), as the daemon does: batches of up to
 // range(1) events (the daemon polls up to 5000), each applied at the time of
 // its last event, then advance() to that time.

@@ -4,6 +4,7 @@
 // with late events and folding, the bounds, and save/load.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -262,6 +263,53 @@ TEST(ClockStretches, OlderFoldedStatusChangesAreSummarisedNotKept) {
   opts.max_lateness_ms = 3 * kHour;
   opts.ticket_budget_bytes = 64 * 1024;
   for (std::uint64_t seed = 21; seed <= 23; ++seed) run_and_check(seed, 6, 90, opts, true);
+}
+
+// State saved before format version 4 kept no status changes of the folded
+// events: loaded, a clock's stretches start at the base snapshot's time.
+// (A version 3 state is made from a version 4 one of a ticket with no
+// ladders: the same bytes but the version and the trailing status marks,
+// whose length is found as the one cut that loads.)
+TEST(ClockStretches, OlderFormatsListStretchesFromTheirBaseSnapshotOn) {
+  auto p = load();
+  sla::engine::EngineOptions opts;
+  opts.max_lateness_ms = kHour;
+  Engine engine(p, opts);
+  std::vector<Output> out;
+  const EpochMillis t0 = at("2026-04-06T09:00:00Z");  // Monday
+  std::vector<TicketEvent> evs = {ev("o", "A", t0, EventKind::kOpened)};
+  for (int k = 1; k <= 12; ++k) {
+    evs.push_back(ev("s" + std::to_string(k), "A", t0 + k * 30 * kMin, EventKind::kStatusChanged,
+                     k % 2 == 1 ? "on_hold" : "open"));
+  }
+  for (const auto& e : evs) ASSERT_TRUE(engine.apply(e, e.occurred_at, out));
+  const EpochMillis now = t0 + 7 * kHour;
+  const std::string v4 = engine.save_ticket("A");
+  ASSERT_EQ(v4[0], '\x04');
+  const auto full = engine.ticket("A", now);
+  ASSERT_TRUE(full);
+  ASSERT_EQ(full->clocks.size(), 2U);
+  EXPECT_FALSE(full->clocks[1].stretches_truncated);  // the folded status changes were kept
+  EXPECT_EQ(full->clocks[1].stretches.front().from, t0);
+  std::optional<sla::engine::TicketView> old_view;
+  for (std::size_t cut = 2; cut < 200 && !old_view; ++cut) {
+    Engine e3(p, opts);
+    std::string v3 = v4.substr(0, v4.size() - cut);
+    v3[0] = '\x03';
+    if (e3.load_ticket(v3)) old_view = e3.ticket("A", now);
+  }
+  ASSERT_TRUE(old_view) << "no cut of the version 4 state loads as version 3";
+  const auto& c = old_view->clocks[1];  // resolution: pauses on on_hold
+  EXPECT_TRUE(c.stretches_truncated);
+  ASSERT_FALSE(c.stretches.empty());
+  EXPECT_GT(c.stretches.front().from, t0);
+  // From there on, the same stretches as the engine that kept everything.
+  const auto& all = full->clocks[1].stretches;
+  auto it = std::find_if(all.begin(), all.end(), [&](const ClockStretch& s) { return s.to > c.stretches.front().from; });
+  ASSERT_NE(it, all.end());
+  std::vector<ClockStretch> tail(it, all.end());
+  tail.front().from = c.stretches.front().from;
+  EXPECT_EQ(c.stretches, tail);
 }
 
 TEST(ClockStretches, NamesThePausingStatusAndStaysBounded) {

@@ -162,6 +162,12 @@ void check_group(const GroupSettings& g, yaml::Reader& errors) {
   }
 }
 
+void check_topics(const Topics& t, yaml::Reader& errors) {
+  if (t.encoding != "protobuf" && t.encoding != "json") {
+    errors.error_here("topics.encoding: '" + t.encoding + "' is not protobuf or json");
+  }
+}
+
 void read_redis(Settings& s, const yaml::Entries* top, Config& c) {
   const auto r = s.section(top, "redis", {"host", "port", "cluster", "db", "username", "password", "key_prefix",
                                           "connect_timeout_ms", "command_timeout_ms"});
@@ -181,12 +187,13 @@ void read_redis(Settings& s, const yaml::Entries* top, Config& c) {
 }
 
 void read_topics_and_http(Settings& s, const yaml::Entries* top, Config& c) {
-  const auto t = s.section(top, "topics", {"input", "escalations", "pages", "deadlines", "dlq"});
+  const auto t = s.section(top, "topics", {"input", "escalations", "pages", "deadlines", "dlq", "encoding"});
   s.text(t, "topics.input", "SLA_TOPIC_INPUT", c.topics.input);
   s.text(t, "topics.escalations", "SLA_TOPIC_ESCALATIONS", c.topics.escalations);
   s.text(t, "topics.pages", "SLA_TOPIC_PAGES", c.topics.pages);
   s.text(t, "topics.deadlines", "SLA_TOPIC_DEADLINES", c.topics.deadlines);
   s.text(t, "topics.dlq", "SLA_TOPIC_DLQ", c.topics.dlq);
+  s.text(t, "topics.encoding", "SLA_TOPIC_ENCODING", c.topics.encoding);
   const auto h = s.section(top, "http", {"address", "port", "tokens", "threads", "max_connections", "allowed_hosts"});
   s.text(h, "http.address", "SLA_HTTP_ADDRESS", c.http.address);
   s.number(h, "http.port", "SLA_HTTP_PORT", c.http.port, 0, 65'535);  // 0: any free port
@@ -243,6 +250,7 @@ sla::Result<Config> load_config(const std::string& path, const Env& env) {
   c.kafka = kafka::with_env(c.kafka, env);
   yaml::Reader checks("settings");
   check_group(c.group, checks);
+  check_topics(c.topics, checks);
 
   std::string problems;
   for (auto* r : {&file, &env_errors, &checks}) {

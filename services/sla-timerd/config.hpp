@@ -20,6 +20,11 @@ struct Topics {
   std::string pages = "sla.pages";
   std::string deadlines = "sla.deadlines";
   std::string dlq = "sla.dlq";
+  /// How the outputs (escalations, pages, deadlines) are encoded:
+  /// `protobuf` (binary, the default) or `json` (proto3-JSON, for consumers
+  /// without protobuf). Every record says which in its `content-type`
+  /// header, and every reader here decodes both (docs/topics.md).
+  std::string encoding = "protobuf";
 };
 
 struct HttpSettings {
@@ -119,7 +124,7 @@ struct Config {
 /// Errors name the file and the key. Known variables: SLA_POLICY,
 /// SLA_HTTP_ADDRESS, SLA_HTTP_PORT, SLA_HTTP_TOKENS (comma-separated),
 /// SLA_HTTP_ALLOWED_HOSTS (comma-separated),
-/// SLA_TOPIC_INPUT/ESCALATIONS/PAGES/DEADLINES/DLQ, SLA_REDIS_HOST/PORT/DB/
+/// SLA_TOPIC_INPUT/ESCALATIONS/PAGES/DEADLINES/DLQ, SLA_TOPIC_ENCODING, SLA_REDIS_HOST/PORT/DB/
 /// USERNAME/PASSWORD/KEY_PREFIX, SLA_POLL_MS, SLA_POLL_BATCH, SLA_COMMIT_INTERVAL_MS, SLA_BULK_LINGER_MS, SLA_APPLY_THREADS, SLA_MAX_EVENTS_PER_SECOND,
 /// SLA_DLQ_MAX_BYTES, SLA_ASSIGN_TIMEOUT_MS,
 /// SLA_MAX_LATENESS (a duration), SLA_KAFKA_SESSION_TIMEOUT_MS,

@@ -48,6 +48,15 @@ EpochMillis wall_now() { return SystemClock().now(); }
 
 Daemon::Daemon(Config config, std::shared_ptr<const policy::Policy> policy, std::unique_ptr<store::StateStore> store)
     : config_(std::move(config)), policy_(std::move(policy)), store_(std::move(store)) {
+  encoding_ = config_.topics.encoding == "json" ? codec::ContentType::kJson : codec::ContentType::kProtobuf;
+  const auto headers = [this](codec::WireType type) {
+    return std::vector<kafka::Header>{{std::string(codec::kContentTypeHeader), std::string(codec::media_type(encoding_))},
+                                      {std::string(codec::kTypeHeader), std::string(codec::message_type_name(type))},
+                                      {std::string(codec::kSchemaHeader), std::string(codec::kSchemaVersion)}};
+  };
+  sla_headers_ = headers(codec::WireType::kSlaEvent);
+  page_headers_ = headers(codec::WireType::kPageEvent);
+  deadline_headers_ = headers(codec::WireType::kTicketDeadlines);
   http_policy_.store(policy_);
   policy_mtime_ = file_mtime(config_.policy_path);
   probe_.build_info("sla-timerd", SLA_VERSION);
@@ -377,8 +386,8 @@ void Daemon::apply(Partition& p, std::span<const kafka::Message* const> messages
 }
 
 void Daemon::send(kafka::Producer& producer, const std::string& topic, std::string_view key, std::string_view payload,
-                  std::uint64_t epoch) {
-  if (auto r = producer.produce(topic, key, payload, {}, epoch); !r) {
+                  std::span<const kafka::Header> headers, std::uint64_t epoch) {
+  if (auto r = producer.produce(topic, key, payload, headers, epoch); !r) {
     log()->error("produce to {} failed: {}", topic, r.error().message);
     probe_.delivery_failed(topic);
     acks_.settled(epoch, "produce to " + topic + ": " + r.error().message);
@@ -421,8 +430,8 @@ void Daemon::produce(Partition& p, const std::vector<engine::Output>& out) {
     // Catching up: through the bulk producer, whose records go out within
     // bulk_linger_ms (PartitionSchedule::route_to_bulk).
     kafka::Producer* producer = p.schedule.route_to_bulk(fired_at, now) ? bulk_.get() : producer_.get();
-    codec::encode_output(o, p.bytes);
-    send(*producer, topic, key, p.bytes, epoch);
+    codec::encode_output(o, encoding_, p.bytes);
+    send(*producer, topic, key, p.bytes, sla ? sla_headers_ : page_headers_, epoch);
     probe_.fired(o);
     ++(sla ? escalations : pages);
   }
@@ -436,16 +445,18 @@ std::optional<pipeline::PartitionCommit> Daemon::cut_partition(std::int32_t part
   std::size_t snapshots = 0;
   const std::uint64_t epoch = acks_.current();
   p.engine->take_dirty_snapshots(now, [&](const engine::TicketView& view, std::string&& state) {
-    codec::encode_deadlines(view, now, p.bytes);
+    codec::encode_deadlines(view, now, encoding_, p.bytes);
     acks_.produced(epoch);
-    send(*bulk_, config_.topics.deadlines, view.ticket_id, p.bytes, epoch);
+    send(*bulk_, config_.topics.deadlines, view.ticket_id, p.bytes, deadline_headers_, epoch);
     ++snapshots;
     c.batch.upserts.push_back({view.ticket_id, std::move(state)});
   });
   probe_.output_produced(config_.topics.deadlines, snapshots);
   for (auto& id : p.engine->take_dropped()) {
     acks_.produced(epoch);
-    send(*bulk_, config_.topics.deadlines, id, "", epoch);  // tombstone for compaction
+    // A tombstone for compaction: a null value (no bytes at all, not an
+    // empty value), with the topic's headers.
+    send(*bulk_, config_.topics.deadlines, id, std::string_view{}, deadline_headers_, epoch);
     c.batch.deletes.push_back(std::move(id));
   }
   if (c.batch.upserts.empty() && c.batch.deletes.empty() && !p.offset_dirty) return std::nullopt;

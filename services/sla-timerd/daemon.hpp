@@ -43,6 +43,7 @@
 
 #include "config.hpp"
 #include "workers.hpp"
+#include "sla/codec/codec.hpp"
 #include "sla/engine/engine.hpp"
 #include "sla/http/handler.hpp"
 #include "sla/http/probe.hpp"
@@ -129,11 +130,11 @@ class Daemon {
              std::vector<engine::Output>& out);
   void produce(Partition& p, const std::vector<engine::Output>& out);
   /// Produces one record tagged with delivery epoch `epoch` (the current
-  /// one, already counted with acks_.produced()). Protobuf binary, the
-  /// SPEC's default encoding, so no content-type header. A produce that
+  /// one, already counted with acks_.produced()), with `headers` (its
+  /// content-type, sla-type and sla-schema: docs/topics.md). A produce that
   /// fails at once fails the epoch: nothing after it is committed.
   void send(kafka::Producer& producer, const std::string& topic, std::string_view key, std::string_view payload,
-            std::uint64_t epoch);
+            std::span<const kafka::Header> headers, std::uint64_t epoch);
   /// Dead-letters `m` (kafka::DeadLetter: whole, or without its body when
   /// too large for the DLQ), counted in the current epoch.
   void dead_letter(const kafka::Message& m, std::string_view reason, std::string_view error);
@@ -199,6 +200,12 @@ class Daemon {
 
   std::unique_ptr<kafka::DeadLetter> dlq_;
   std::unique_ptr<kafka::Consumer> consumer_;
+  /// The outputs' encoding (topics.encoding) and each output topic's
+  /// headers (content-type, sla-type, sla-schema), built once.
+  codec::ContentType encoding_ = codec::ContentType::kProtobuf;
+  std::vector<kafka::Header> sla_headers_;
+  std::vector<kafka::Header> page_headers_;
+  std::vector<kafka::Header> deadline_headers_;
   http::Probe probe_;
 
   mutable std::mutex mu_;  // guards partitions_, policy_ (reads from HTTP threads)

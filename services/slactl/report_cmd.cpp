@@ -95,7 +95,7 @@ int read_kafka(const ReportArgs& a, sla::report::Ledger& ledger) {
     const auto& batch = (*reader)->poll(std::chrono::milliseconds(500));
     for (const auto& r : batch.records) {
       if (!r.value) continue;
-      auto e = sla::codec::decode_sla_event(*r.value, sla::codec::ContentType::kProtobuf);
+      auto e = sla::codec::decode_sla_event(*r.value, sla::codec::content_type_from_header(r.content_type));
       if (e) ledger.add(*e);
     }
     for (const auto p : batch.at_end) {

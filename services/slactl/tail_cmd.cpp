@@ -59,9 +59,13 @@ int tail(const TailArgs& a) {
       nlohmann::json out = {{"topic", m.topic}, {"partition", m.partition}, {"offset", m.offset}, {"key", m.key}};
       const auto t = type_of(m.topic);
       std::optional<std::string> rendered;
-      if (t && !m.payload.empty()) rendered = sla::codec::wire_to_json(*t, m.payload);
-      if (rendered) {
-        out["event"] = nlohmann::json::parse(*rendered);
+      // Outputs in proto3-JSON (topics.encoding: json) are printed as they are.
+      const bool json = sla::codec::content_type_from_header(m.header("content-type").value_or("")) ==
+                        sla::codec::ContentType::kJson;
+      if (t && !m.payload.empty()) rendered = json ? m.payload : sla::codec::wire_to_json(*t, m.payload);
+      nlohmann::json event = rendered ? nlohmann::json::parse(*rendered, nullptr, false) : nlohmann::json();
+      if (rendered && !event.is_discarded()) {
+        out["event"] = std::move(event);
       } else {
         nlohmann::json headers = nlohmann::json::object();
         for (const auto& h : m.headers) headers[h.name] = h.value;

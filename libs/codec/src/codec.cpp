@@ -234,6 +234,20 @@ ContentType content_type_from_header(std::string_view v) {
   return lower == "application/json" ? ContentType::kJson : ContentType::kProtobuf;
 }
 
+std::string_view media_type(ContentType type) {
+  return type == ContentType::kJson ? kJsonMediaType : kProtobufMediaType;
+}
+
+std::string_view message_type_name(WireType type) {
+  switch (type) {
+    case WireType::kTicketEvent: return "sla.v1.TicketEvent";
+    case WireType::kSlaEvent: return "sla.v1.SlaEvent";
+    case WireType::kPageEvent: return "sla.v1.PageEvent";
+    case WireType::kTicketDeadlines: return "sla.v1.TicketDeadlines";
+  }
+  return "";
+}
+
 std::string_view to_string(DecodeFailure f) {
   switch (f) {
     case DecodeFailure::kOversize: return "oversize";
@@ -398,9 +412,9 @@ std::string encode_deadlines(const engine::TicketView& v, EpochMillis as_of) {
   return bytes;
 }
 
-void encode_deadlines(const engine::TicketView& v, EpochMillis as_of, std::string& bytes) {
-  Scratch::Use scratch(Scratch::mine());
-  auto& d = *google::protobuf::Arena::CreateMessage<pb::TicketDeadlines>(scratch.arena());
+namespace {
+
+void fill_deadlines(pb::TicketDeadlines& d, const engine::TicketView& v, EpochMillis as_of) {
   d.set_ticket_id(v.ticket_id);
   d.set_tenant_id(v.tenant_id);
   d.set_plan(v.plan);
@@ -474,7 +488,36 @@ void encode_deadlines(const engine::TicketView& v, EpochMillis as_of, std::strin
     ps->set_acked_by(p.acked_by);
     if (p.acked_at) set_timestamp(ps->mutable_acked_at(), *p.acked_at);
   }
-  d.SerializeToString(&bytes);
+}
+
+void serialize(const google::protobuf::Message& m, ContentType type, std::string& bytes) {
+  if (type == ContentType::kJson) {
+    bytes = to_json(m);
+  } else {
+    m.SerializeToString(&bytes);
+  }
+}
+
+bool parse(std::string_view payload, ContentType type, google::protobuf::Message& m) {
+  if (type == ContentType::kProtobuf) return m.ParseFromArray(payload.data(), static_cast<int>(payload.size()));
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = true;
+  return google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(payload.data(), payload.size()),
+                                                     &m, opts)
+      .ok();
+}
+
+}  // namespace
+
+void encode_deadlines(const engine::TicketView& v, EpochMillis as_of, std::string& bytes) {
+  encode_deadlines(v, as_of, ContentType::kProtobuf, bytes);
+}
+
+void encode_deadlines(const engine::TicketView& v, EpochMillis as_of, ContentType type, std::string& bytes) {
+  Scratch::Use scratch(Scratch::mine());
+  auto& d = *google::protobuf::Arena::CreateMessage<pb::TicketDeadlines>(scratch.arena());
+  fill_deadlines(d, v, as_of);
+  serialize(d, type, bytes);
 }
 
 namespace {
@@ -503,10 +546,10 @@ MetricKind metric_of(pb::Metric m) {
 
 }  // namespace
 
-sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view bytes) {
+sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view payload, ContentType type) {
   Scratch::Use scratch(Scratch::mine());
   auto& d = *google::protobuf::Arena::CreateMessage<pb::TicketDeadlines>(scratch.arena());
-  if (!d.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!parse(payload, type, d)) {
     return sla::fail(ErrorCode::kInvalidArgument, "not a TicketDeadlines message");
   }
   DeadlinesSnapshot out;
@@ -583,15 +626,6 @@ sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view bytes) {
 
 namespace {
 
-bool parse_sla_event(std::string_view payload, ContentType type, pb::SlaEvent& e) {
-  if (type == ContentType::kProtobuf) return e.ParseFromArray(payload.data(), static_cast<int>(payload.size()));
-  google::protobuf::util::JsonParseOptions opts;
-  opts.ignore_unknown_fields = true;
-  return google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(payload.data(), payload.size()),
-                                                     &e, opts)
-      .ok();
-}
-
 void fill_kind(const pb::SlaEvent& e, engine::SlaOutput& o) {
   switch (e.kind_case()) {
     case pb::SlaEvent::kWarning:
@@ -621,7 +655,7 @@ void fill_kind(const pb::SlaEvent& e, engine::SlaOutput& o) {
 sla::Result<engine::SlaOutput> decode_sla_event(std::string_view payload, ContentType type) {
   Scratch::Use scratch(Scratch::mine());
   auto& e = *google::protobuf::Arena::CreateMessage<pb::SlaEvent>(scratch.arena());
-  if (!parse_sla_event(payload, type, e)) return sla::fail(ErrorCode::kInvalidArgument, "not an SlaEvent");
+  if (!parse(payload, type, e)) return sla::fail(ErrorCode::kInvalidArgument, "not an SlaEvent");
   if (e.event_id().empty() || e.kind_case() == pb::SlaEvent::KIND_NOT_SET) {
     return sla::fail(ErrorCode::kInvalidArgument, "SlaEvent without event_id or kind");
   }
@@ -648,14 +682,16 @@ std::string encode_output(const engine::Output& out) {
   return bytes;
 }
 
-void encode_output(const engine::Output& out, std::string& bytes) {
+void encode_output(const engine::Output& out, std::string& bytes) { encode_output(out, ContentType::kProtobuf, bytes); }
+
+void encode_output(const engine::Output& out, ContentType type, std::string& bytes) {
   Scratch::Use scratch(Scratch::mine());
   std::visit(
       [&](const auto& o) {
         using Proto = typename ProtoOf<std::decay_t<decltype(o)>>::type;
         auto& m = *google::protobuf::Arena::CreateMessage<Proto>(scratch.arena());
         fill(m, o);
-        m.SerializeToString(&bytes);
+        serialize(m, type, bytes);
       },
       out);
 }

@@ -96,6 +96,14 @@ const ReaderBatch& Reader::poll(std::chrono::milliseconds timeout, std::size_t m
     if (m->payload != nullptr) r.value = std::string_view(static_cast<const char*>(m->payload), m->len);
     rd_kafka_timestamp_type_t tt{};
     r.timestamp_ms = rd_kafka_message_timestamp(m, &tt);
+    rd_kafka_headers_t* headers = nullptr;  // owned by the message
+    const void* value = nullptr;
+    std::size_t size = 0;
+    if (rd_kafka_message_headers(m, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers != nullptr &&
+        rd_kafka_header_get_last(headers, "content-type", &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        value != nullptr) {
+      r.content_type = std::string_view(static_cast<const char*>(value), size);
+    }
     batch_.records.push_back(r);
   }
   return batch_;

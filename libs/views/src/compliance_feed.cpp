@@ -60,7 +60,7 @@ void ComplianceFeed::run(const std::stop_token& stop) {
     decoded.clear();
     for (const auto& rec : batch.records) {
       if (!rec.value) continue;
-      auto e = codec::decode_sla_event(*rec.value, codec::ContentType::kProtobuf);
+      auto e = codec::decode_sla_event(*rec.value, codec::content_type_from_header(rec.content_type));
       if (!e) {
         undecodable_.fetch_add(1);
         continue;

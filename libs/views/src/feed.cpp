@@ -66,11 +66,13 @@ void DeadlineFeed::run(const std::stop_token& stop) {
     for (const auto& rec : batch.records) {
       const auto p = static_cast<std::size_t>(rec.partition);
       if (p < parts) at_end[p] = false;
-      if (!rec.value) {
+      // A null value is a tombstone; so is an empty one, which daemons
+      // before the null tombstone wrote (no snapshot is ever empty).
+      if (!rec.value || rec.value->empty()) {
         updates.push_back(ViewUpdate{std::string(rec.key), std::nullopt});
         continue;
       }
-      auto snap = codec::decode_deadlines(*rec.value);
+      auto snap = codec::decode_deadlines(*rec.value, codec::content_type_from_header(rec.content_type));
       if (!snap) {
         undecodable_.fetch_add(1);
         continue;

@@ -71,6 +71,22 @@ TEST_F(ConfigTest, GroupMembershipSettings) {
   EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_KAFKA_SESSION_TIMEOUT_MS", "6s"}}));
 }
 
+TEST_F(ConfigTest, OutputEncoding) {
+  auto c = sla::timerd::load_config("", {});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->topics.encoding, "protobuf");
+  c = sla::timerd::load_config(write("topics: {encoding: json}\n"), {});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->topics.encoding, "json");
+  c = sla::timerd::load_config(write("topics: {encoding: json}\n"), {{"SLA_TOPIC_ENCODING", "protobuf"}});
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->topics.encoding, "protobuf");  // environment over file
+  c = sla::timerd::load_config("", {{"SLA_TOPIC_ENCODING", "avro"}});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("topics.encoding: 'avro' is not protobuf or json"), std::string::npos)
+      << c.error().message;
+}
+
 TEST_F(ConfigTest, HttpThreadsAndConnectionCap) {
   auto c = sla::timerd::load_config(write("http: {threads: 4, max_connections: 300}\n"),
                                     {{"SLA_HTTP_MAX_CONNECTIONS", "200"}});

@@ -17,6 +17,7 @@
 #include "sla/kafka/consumer.hpp"
 #include "sla/kafka/mock_cluster.hpp"
 #include "sla/kafka/producer.hpp"
+#include "sla/kafka/reader.hpp"
 #include "sla/policy/loader.hpp"
 #include "sla/store/memory_store.hpp"
 #include "sla/v1/sla_event.pb.h"
@@ -122,6 +123,10 @@ class DaemonTest : public ::testing::Test {
           got.dlq.emplace_back(std::string(m.header("sla-dlq-reason").value_or("")),
                                std::string(m.header("sla-dlq-error").value_or("")));
         } else {
+          // Every output says what it holds (docs/topics.md).
+          EXPECT_EQ(m.header("content-type").value_or(""), "application/x-protobuf");
+          EXPECT_EQ(m.header("sla-type").value_or(""), "sla.v1.SlaEvent");
+          EXPECT_EQ(m.header("sla-schema").value_or(""), "1");
           sla::v1::SlaEvent e;
           EXPECT_TRUE(e.ParseFromString(m.payload));
           got.escalation_ids[e.event_id()] += 1;
@@ -266,6 +271,75 @@ TEST_F(DaemonTest, PartitionStateNotLoadedWithinTheBoundStopsTheDaemon) {
   const auto after = deps->ready();
   EXPECT_FALSE(after.ready);
   EXPECT_NE(after.reason.find("could not be loaded"), std::string::npos) << after.reason;
+}
+
+// topics.encoding: json. Every output is proto3-JSON with its headers, the
+// HTTP views still fill from sla.deadlines, and a dropped ticket leaves a
+// null-valued tombstone there.
+TEST_F(DaemonTest, JsonOutputsCarryTheirHeadersAndStillFeedTheViews) {
+  cfg_.topics.encoding = "json";
+  cfg_.max_lateness_ms = 1000;  // a closed ticket is then dropped 24 h after its last event
+  auto d = run_daemon();
+  const auto deps = d->daemon->http_deps();
+  const EpochMillis now = sla::timerd::wall_now();
+  send_json("T1", event("t1-open", "T1", now - 59'500, R"("opened":{"plan":"gold","severity":"P1"})"));
+  // T9: opened and closed two days ago, past retention: dropped at once.
+  send_json("T9", event("t9-open", "T9", now - 2 * 86'400'000, R"("opened":{"plan":"gold","severity":"P1"})"));
+  send_json("T9", event("t9-close", "T9", now - 2 * 86'400'000 + 1000, R"("closed":{})"));
+
+  const auto header = [](const sla::kafka::Message& m, const char* name) {
+    return std::string(m.header(name).value_or(""));
+  };
+  sla::kafka::KafkaConfig kc = cfg_.kafka;
+  kc.group_id = "json-reader";
+  auto c = sla::kafka::Consumer::create(kc, {"sla.escalations"});
+  ASSERT_TRUE(c);
+  bool breached = false;
+  for (const auto end = std::chrono::steady_clock::now() + 40s; !breached && std::chrono::steady_clock::now() < end;) {
+    auto batch = (*c)->poll(200ms);
+    ASSERT_TRUE(batch);
+    for (const auto& m : *batch) {
+      EXPECT_EQ(header(m, "content-type"), "application/json");
+      EXPECT_EQ(header(m, "sla-type"), "sla.v1.SlaEvent");
+      EXPECT_EQ(header(m, "sla-schema"), "1");
+      auto e = sla::codec::decode_sla_event(m.payload, sla::codec::ContentType::kJson);
+      ASSERT_TRUE(e) << m.payload;
+      breached = breached || e->event_id == "T1/response/0/breached/0";
+    }
+  }
+  EXPECT_TRUE(breached);
+
+  // sla.deadlines: T1's snapshot in JSON, T9's tombstone (a null value).
+  auto reader = sla::kafka::Reader::create(cfg_.kafka, "sla.deadlines", 10s);
+  ASSERT_TRUE(reader) << reader.error().message;
+  bool t1_snapshot = false;
+  bool t9_tombstone = false;
+  for (const auto end = std::chrono::steady_clock::now() + 30s;
+       !(t1_snapshot && t9_tombstone) && std::chrono::steady_clock::now() < end;) {
+    for (const auto& r : (*reader)->poll(200ms).records) {
+      EXPECT_EQ(r.content_type, "application/json");
+      if (!r.value) {
+        t9_tombstone = t9_tombstone || r.key == "T9";
+        continue;
+      }
+      auto snap = sla::codec::decode_deadlines(*r.value, sla::codec::ContentType::kJson);
+      ASSERT_TRUE(snap) << *r.value;
+      t1_snapshot = t1_snapshot || snap->view.ticket_id == "T1";
+    }
+  }
+  EXPECT_TRUE(t1_snapshot);
+  EXPECT_TRUE(t9_tombstone) << "a dropped ticket's tombstone is a null value";
+
+  // The daemon's own HTTP view reads the JSON snapshots back.
+  std::optional<nlohmann::json> t1;
+  for (const auto end = std::chrono::steady_clock::now() + 20s; std::chrono::steady_clock::now() < end;) {
+    if ((t1 = deps->ticket("T1"))) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(t1) << "/v1/tickets/T1 did not fill from sla.deadlines in JSON";
+  EXPECT_NE(t1->dump().find("T1"), std::string::npos);
+  d->stop();
+  ASSERT_TRUE(d->result) << d->result.error().message;
 }
 
 TEST_F(DaemonTest, UnacknowledgedOutputsHoldCommitsAndReadinessButDoNotStopIt) {

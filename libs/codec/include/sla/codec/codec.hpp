@@ -26,6 +26,24 @@ enum class ContentType : std::uint8_t { kProtobuf, kJson };
 /// `application/json` (any parameters) -> kJson, anything else -> kProtobuf.
 [[nodiscard]] ContentType content_type_from_header(std::string_view header_value);
 
+/// The headers every output record carries (docs/topics.md). Names are
+/// lower case like the input's `content-type`; values are ASCII.
+inline constexpr std::string_view kContentTypeHeader = "content-type";  ///< kProtobufMediaType or kJsonMediaType
+inline constexpr std::string_view kTypeHeader = "sla-type";      ///< the value's message, e.g. `sla.v1.SlaEvent`
+inline constexpr std::string_view kSchemaHeader = "sla-schema";  ///< the wire contract's version: kSchemaVersion
+inline constexpr std::string_view kSchemaVersion = "1";          ///< proto/sla/v1
+inline constexpr std::string_view kProtobufMediaType = "application/x-protobuf";
+inline constexpr std::string_view kJsonMediaType = "application/json";
+
+/// kProtobufMediaType or kJsonMediaType.
+[[nodiscard]] std::string_view media_type(ContentType type);
+
+/// Wire message types that tools can render as JSON.
+enum class WireType : std::uint8_t { kTicketEvent, kSlaEvent, kPageEvent, kTicketDeadlines };
+
+/// The message's full protobuf name, the `sla-type` header: `sla.v1.SlaEvent`, ...
+[[nodiscard]] std::string_view message_type_name(WireType type);
+
 /// Why an input could not be used. The string form is the DLQ reason header
 /// and the metrics label, so it is stable.
 enum class DecodeFailure : std::uint8_t {
@@ -86,21 +104,29 @@ struct Limits {
 /// The same into `bytes` (overwritten, its storage reused): the daemon's hot
 /// path, with no allocation once `bytes` is big enough.
 void encode_output(const engine::Output& out, std::string& bytes);
+/// The same in `type`'s encoding: kJson is the proto3-JSON of
+/// output_to_json (for consumers without protobuf).
+void encode_output(const engine::Output& out, ContentType type, std::string& bytes);
 
 /// Encodes a ticket's current clocks as the TicketDeadlines snapshot for the
 /// compacted `sla.deadlines` topic (key: ticket id). `as_of` is the view time.
 [[nodiscard]] std::string encode_deadlines(const engine::TicketView& view, EpochMillis as_of);
 /// The same into `bytes` (overwritten, its storage reused).
 void encode_deadlines(const engine::TicketView& view, EpochMillis as_of, std::string& bytes);
+/// The same in `type`'s encoding (kJson: proto3-JSON, one line).
+void encode_deadlines(const engine::TicketView& view, EpochMillis as_of, ContentType type, std::string& bytes);
 
 /// A `sla.deadlines` snapshot decoded back (the materialised views).
 struct DeadlinesSnapshot {
   engine::TicketView view;
   EpochMillis as_of = 0;
 };
-/// Decodes a TicketDeadlines message. kInvalidArgument when the bytes are not
-/// one. Fields absent from older writers (history, pages, fired) stay empty.
-[[nodiscard]] sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view bytes);
+/// Decodes a TicketDeadlines message, protobuf binary or proto3-JSON as the
+/// record's `content-type` says. kInvalidArgument when the payload is not
+/// one. Fields absent from older writers (history, pages, fired) stay empty;
+/// unknown JSON fields are ignored.
+[[nodiscard]] sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view payload,
+                                                              ContentType type = ContentType::kProtobuf);
 
 /// Decodes an SlaEvent (protobuf binary, or proto3-JSON as `slactl tail` and
 /// `slactl replay` print it) back into an engine output: what the compliance
@@ -116,9 +142,6 @@ struct DeadlinesSnapshot {
 
 /// The proto3-JSON of the output's own message only.
 [[nodiscard]] std::string output_to_json(const engine::Output& out);
-
-/// Wire message types that tools can render as JSON.
-enum class WireType : std::uint8_t { kTicketEvent, kSlaEvent, kPageEvent, kTicketDeadlines };
 
 /// Parses protobuf `bytes` as `type` and renders it as proto3-JSON (one line);
 /// nullopt when the bytes are not such a message. For `slactl tail`.

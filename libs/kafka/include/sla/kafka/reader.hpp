@@ -28,6 +28,9 @@ struct ReaderRecord {
   std::string_view key;
   std::optional<std::string_view> value;
   std::int64_t timestamp_ms = -1;  ///< the record's timestamp, -1 if none
+  /// The record's last `content-type` header (how its value is encoded),
+  /// empty when it has none.
+  std::string_view content_type;
 };
 
 /// What one poll() returned.

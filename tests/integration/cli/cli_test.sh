@@ -2,9 +2,13 @@
 # The binaries together: sla-timerd --embedded (in-process Kafka-protocol
 # broker on loopback + in-memory store), `slactl produce` of JSON-lines
 # events, `slactl tail` of the output topics, the HTTP API, and a clean
-# SIGTERM. Usage: cli_test.sh SLA_TIMERD SLACTL SOURCE_DIR
+# SIGTERM. Usage: cli_test.sh SLA_TIMERD SLACTL SOURCE_DIR [ENCODING]
+# ENCODING json: the daemon writes proto3-JSON outputs (topics.encoding), and
+# tail, the ticket view (sla.deadlines) and the compliance report
+# (sla.escalations) must read them by their content-type header.
 set -euo pipefail
-timerd=$1 slactl=$2 src=$3
+timerd=$1 slactl=$2 src=$3 encoding=${4:-protobuf}
+export SLA_TOPIC_ENCODING=$encoding
 work=$(mktemp -d)
 pid=""
 cleanup() {
@@ -59,12 +63,29 @@ kill "$tail_pid" 2>/dev/null || true
 grep -q '"eventId":"CLI-1/response/0/breached/0"' "$work/tail.jsonl" || fail "no breach for CLI-1: $(cat "$work/tail.jsonl")"
 grep -q '"eventId":"CLI-2/response/0/met/0"' "$work/tail.jsonl" || fail "no met for CLI-2"
 grep -q '"pageId":"CLI-1/response/0/page/p0p1-oncall/1/oncall/0/0"' "$work/tail.jsonl" || fail "no page for CLI-1"
+# Every output rendered as an event (none fell back to raw bytes).
+! grep -q '"payload"' "$work/tail.jsonl" || fail "tail printed raw payloads: $(cat "$work/tail.jsonl")"
+
+# The ticket snapshots (a JSON one is printed as the topic holds it).
+"$slactl" tail --brokers "$brokers" --topics sla.deadlines --max 1 --idle-timeout 20 >"$work/deadlines.jsonl"
+grep -q '"ticketId":"CLI-' "$work/deadlines.jsonl" || fail "no sla.deadlines snapshot: $(cat "$work/deadlines.jsonl")"
 
 # The HTTP API sees the ticket.
 # (Bodies are read whole before grep -q: under pipefail, grep -q closing the
 # pipe at its first match made curl fail with SIGPIPE on a long /metrics.)
 grep -q '"ticket_id":"CLI-1"' <<<"$(curl -s "$http/v1/tickets/CLI-1")" || fail "GET /v1/tickets/CLI-1"
 grep -q '^sla_events_consumed_total{kind="opened"} 2' <<<"$(curl -s "$http/metrics")" || fail "metrics: opened count"
+# The compliance report reads sla.escalations back: CLI-1's breach and
+# CLI-2's met response.
+from=$(date -u -d "@$((now - 86400))" +%Y-%m-%dT%H:%M:%SZ)
+to=$(date -u -d "@$((now + 86400))" +%Y-%m-%dT%H:%M:%SZ)
+report=""
+for _ in $(seq 100); do
+  report=$(curl -s "$http/v1/reports/compliance?from=$from&to=$to&metric=response")
+  grep -q '"breached":1' <<<"$report" && grep -q '"met":1' <<<"$report" && break
+  sleep 0.2
+done
+grep -q '"breached":1' <<<"$report" && grep -q '"met":1' <<<"$report" || fail "compliance report: $report"
 
 # SIGTERM: flush, commit, exit 0.
 kill -TERM "$pid"

@@ -12,6 +12,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <google/protobuf/util/json_util.h>
 #include <nlohmann/json.hpp>
 
 #include "daemon.hpp"
@@ -337,6 +338,15 @@ TEST_F(NotifyDaemon, BreachNoticesFromEscalationsGoToChat) {
   };
   ASSERT_TRUE(producer_->produce("sla.escalations", "T-7", notice("T-7/resolution/0/breached/0", "P1")));
   ASSERT_TRUE(producer_->produce("sla.escalations", "T-7", notice("T-8/resolution/0/breached/0", "P3")));  // no route
+  // The same in proto3-JSON, with the headers sla-timerd's topics.encoding:
+  // json puts on it (docs/topics.md): read by its content-type.
+  sla::v1::SlaEvent as_json;
+  ASSERT_TRUE(as_json.ParseFromString(notice("T-7/resolution/0/breached/1", "P1")));
+  std::string json_text;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(as_json, &json_text).ok());
+  const std::vector<kafka::Header> json_headers = {
+      {"content-type", "application/json"}, {"sla-type", "sla.v1.SlaEvent"}, {"sla-schema", "1"}};
+  ASSERT_TRUE(producer_->produce("sla.escalations", "T-7", json_text, json_headers));
   ASSERT_TRUE(producer_->produce("sla.escalations", "T-7", "not a protobuf \xff"));  // dead-lettered
   ASSERT_TRUE(producer_->flush(5s));
   const auto dlq = read("sla.notify.dlq", 1);  // the last record was consumed
@@ -345,10 +355,12 @@ TEST_F(NotifyDaemon, BreachNoticesFromEscalationsGoToChat) {
   EXPECT_EQ(dlq[0].header("sla-source-topic"), "sla.escalations");
   stop();  // drains: whatever was routed is delivered by now
   const auto reqs = rx->requests();
-  ASSERT_EQ(reqs.size(), 1u);  // the P3 notice matched no route
-  const auto j = json::parse(reqs[0].body);
-  EXPECT_EQ(j["text"], "[P1] acme ticket T-7: resolution SLA breached");
-  EXPECT_EQ(j["blocks"][0]["text"]["text"], "SLA breached: ticket T-7");
+  ASSERT_EQ(reqs.size(), 2u);  // the P3 notice matched no route; the JSON one did
+  for (const auto& req : reqs) {
+    const auto j = json::parse(req.body);
+    EXPECT_EQ(j["text"], "[P1] acme ticket T-7: resolution SLA breached");
+    EXPECT_EQ(j["blocks"][0]["text"]["text"], "SLA breached: ticket T-7");
+  }
 }
 
 TEST_F(NotifyDaemon, PagerDutyAckWebhookProducesPageAcknowledged) {

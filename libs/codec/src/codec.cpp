@@ -52,6 +52,7 @@ pb::StretchKind to_proto(engine::StretchKind k) {
     case engine::StretchKind::kStatus: return pb::STRETCH_KIND_STATUS;
     case engine::StretchKind::kOutsideHours: return pb::STRETCH_KIND_OUTSIDE_HOURS;
     case engine::StretchKind::kHoliday: return pb::STRETCH_KIND_HOLIDAY;
+    case engine::StretchKind::kStopped: return pb::STRETCH_KIND_STOPPED;
   }
   return pb::STRETCH_KIND_UNSPECIFIED;
 }
@@ -531,6 +532,7 @@ engine::StretchKind stretch_kind_of(pb::StretchKind k) {
     case pb::STRETCH_KIND_STATUS: return engine::StretchKind::kStatus;
     case pb::STRETCH_KIND_OUTSIDE_HOURS: return engine::StretchKind::kOutsideHours;
     case pb::STRETCH_KIND_HOLIDAY: return engine::StretchKind::kHoliday;
+    case pb::STRETCH_KIND_STOPPED: return engine::StretchKind::kStopped;
     default: return engine::StretchKind::kCounted;
   }
 }

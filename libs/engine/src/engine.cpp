@@ -41,6 +41,7 @@ std::string_view to_string(StretchKind k) {
     case StretchKind::kStatus: return "status";
     case StretchKind::kOutsideHours: return "outside_hours";
     case StretchKind::kHoliday: return "holiday";
+    case StretchKind::kStopped: return "stopped";
   }
   return "unknown";
 }
@@ -358,10 +359,11 @@ struct Engine::Impl {
   // keeping the newest kMaxBaseStatuses: the ticket page lists a clock's
   // status pauses from them (a summary, statuses_from, stands for the rest).
   void keep_statuses(detail::Cold& cold, std::span<const StoredEvent> folded) {
-    const bool opened = cold.base && cold.base->opened;
-    detail::each_status_change(folded, opened, atoms, [&](EpochMillis at, std::string_view status) {
-      cold.base_statuses.push_back(detail::StatusMark{at, atoms.intern(status)});
-    });
+    const detail::DerivedState none;
+    detail::each_status_change(folded, cold.base ? *cold.base : none, atoms,
+                               [&](EpochMillis at, std::string_view status, bool reopen) {
+                                 cold.base_statuses.push_back(detail::StatusMark{at, atoms.intern(status), reopen});
+                               });
     auto& marks = cold.base_statuses;
     if (marks.size() > detail::kMaxBaseStatuses) {
       marks.erase(marks.begin(), marks.end() - static_cast<std::ptrdiff_t>(detail::kMaxBaseStatuses));

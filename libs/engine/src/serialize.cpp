@@ -340,6 +340,7 @@ std::string encode_ticket(const Ticket& t, const Interner& atoms) {
   for (const auto& m : marks) {
     w.i(m.at);
     w.s(atoms.str(m.status));
+    w.b(m.reopen);
   }
   return w.take();
 }
@@ -360,6 +361,7 @@ bool get_statuses(Reader& r, Ticket& t, Interner& atoms) {
   for (auto& m : c.base_statuses) {
     m.at = r.i();
     m.status = atoms.intern(r.s());
+    m.reopen = r.b();
     if (m.at < prev) return false;  // oldest first
     prev = m.at;
   }

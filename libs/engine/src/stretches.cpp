@@ -3,17 +3,27 @@
 #include <algorithm>
 #include <limits>
 
+#include <absl/container/inlined_vector.h>
+
 namespace sla::engine::detail {
 
 void StatusTimeline::assign(const Ticket& t, const Interner& atoms) {
   known_from = t.cold ? t.cold->statuses_from : std::numeric_limits<EpochMillis>::min();
   marks.clear();
+  reopens.clear();
+  auto add = [&](EpochMillis at, std::string_view status, bool reopen) {
+    if (reopen) {
+      reopens.push_back(at);
+    } else {
+      marks.emplace_back(at, status);
+    }
+  };
   if (t.cold) {
-    for (const auto& m : t.cold->base_statuses) marks.emplace_back(m.at, atoms.str(m.status));
+    for (const auto& m : t.cold->base_statuses) add(m.at, atoms.str(m.status), m.reopen);
   }
-  const bool opened = t.base() != nullptr && t.base()->opened;
-  each_status_change(std::span<const StoredEvent>(t.events.data(), t.events.size()), opened, atoms,
-                     [&](EpochMillis at, std::string_view status) { marks.emplace_back(at, status); });
+  static const DerivedState kNone;
+  each_status_change(std::span<const StoredEvent>(t.events.data(), t.events.size()),
+                     t.base() != nullptr ? *t.base() : kNone, atoms, add);
 }
 
 const calendar::Calendar* HoursOnlyCalendars::get(const calendar::Calendar& c) {
@@ -94,6 +104,21 @@ class Builder {
   std::vector<ClockStretch>& out_;
 };
 
+/// The stretches of this cycle during which the clock was not running: from
+/// each earlier end of the cycle (a history record: met, or stopped by a
+/// resolve) to the reopen that resumed it (or `end`). Sorted.
+absl::InlinedVector<std::pair<EpochMillis, EpochMillis>, 2> stopped_gaps(const DerivedState& s, Metric m,
+                                                                         std::uint32_t cycle, EpochMillis end,
+                                                                         const std::vector<EpochMillis>& reopens) {
+  absl::InlinedVector<std::pair<EpochMillis, EpochMillis>, 2> gaps;
+  for (const auto& h : s.history) {
+    if (h.metric != m || h.cycle != cycle || h.ended_at >= end) continue;
+    const auto r = std::lower_bound(reopens.begin(), reopens.end(), h.ended_at);
+    gaps.emplace_back(h.ended_at, r == reopens.end() ? end : std::min(*r, end));
+  }
+  return gaps;
+}
+
 /// When the clock's current cycle ended (it is not running): its newest
 /// history record, if still kept.
 std::optional<EpochMillis> cycle_end(const DerivedState& s, Metric m, std::uint32_t cycle) {
@@ -121,9 +146,16 @@ void clock_stretches(const MetricClock& c, Metric m, const DerivedState& s, cons
                                [](EpochMillis t, const auto& mark) { return t < mark.first; });
   std::string_view status = next == marks.begin() ? std::string_view() : std::prev(next)->second;
   Builder b(*c.target->calendar, hours_only.get(*c.target->calendar), cv.stretches);
+  const auto gaps = stopped_gaps(s, m, c.cycle, *end, statuses.reopens);
+  std::size_t gap = 0;
   for (EpochMillis t = from; t < *end;) {
-    const EpochMillis until = next == marks.end() ? *end : std::min(next->first, *end);
-    if (c.target->pauses_on(status)) {
+    while (gap < gaps.size() && gaps[gap].second <= t) ++gap;
+    const bool stopped = gap < gaps.size() && gaps[gap].first <= t;
+    EpochMillis until = next == marks.end() ? *end : std::min(next->first, *end);
+    if (gap < gaps.size()) until = std::min(until, stopped ? gaps[gap].second : gaps[gap].first);
+    if (stopped) {
+      b.add(t, until, StretchKind::kStopped);
+    } else if (c.target->pauses_on(status)) {
       b.add(t, until, StretchKind::kStatus, status);
     } else {
       b.calendar_split(t, until);

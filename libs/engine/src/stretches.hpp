@@ -22,6 +22,7 @@ namespace sla::engine::detail {
 struct StatusTimeline {
   EpochMillis known_from = std::numeric_limits<EpochMillis>::min();
   std::vector<std::pair<EpochMillis, std::string_view>> marks;  ///< views of the engine's atoms
+  std::vector<EpochMillis> reopens;  ///< when a reopened event reopened the ticket, in order
 
   /// Set from `t`'s folded events' marks and retained events (the storage
   /// is reused: one timeline serves every view the engine fills).

@@ -484,15 +484,30 @@ void TicketMachine::fire_due(EpochMillis until) {
   }
 }
 
-void each_status_change(std::span<const StoredEvent> events, bool opened, const Interner& atoms,
-                        const std::function<void(EpochMillis, std::string_view)>& f) {
+void each_status_change(std::span<const StoredEvent> events, const DerivedState& before, const Interner& atoms,
+                        const std::function<void(EpochMillis, std::string_view, bool)>& f) {
+  bool opened = before.opened;
+  bool resolved = before.resolved;
+  bool closed = before.closed;
   for (const auto& e : events) {
-    if (e.kind == EventKind::kStatusChanged) {
-      f(e.at, atoms.str(e.arg));
-    } else if (e.kind == EventKind::kOpened && !opened) {
-      opened = true;
-      const std::string_view status = split3(atoms.str(e.arg))[2];
-      f(e.at, status.empty() ? std::string_view("open") : status);
+    switch (e.kind) {
+      case EventKind::kStatusChanged: f(e.at, atoms.str(e.arg), false); break;
+      case EventKind::kOpened:
+        if (!opened) {
+          opened = true;
+          const std::string_view status = split3(atoms.str(e.arg))[2];
+          f(e.at, status.empty() ? std::string_view("open") : status, false);
+        }
+        break;
+      case EventKind::kResolved: resolved = resolved || opened; break;
+      case EventKind::kReopened:
+        if (resolved && !closed) {
+          resolved = false;
+          f(e.at, {}, true);
+        }
+        break;
+      case EventKind::kClosed: closed = true; break;
+      default: break;
     }
   }
 }

@@ -434,23 +434,29 @@ struct StoredEvent {
 static_assert(sizeof(StoredEvent) == 40);
 
 /// The ticket's status from `at` on (a status_changed event, or the status
-/// an opened event set). Kept for the folded events only (Cold::base_statuses):
-/// the retained events hold the newer ones.
+/// an opened event set), or (`reopen`) a reopened event that reopened it
+/// (the status unchanged): a clock met or stopped before it may resume
+/// there. Kept for the folded events only (Cold::base_statuses): the
+/// retained events hold the newer ones.
 struct StatusMark {
   EpochMillis at = 0;
   Atom status = kEmptyAtom;
+  bool reopen = false;  ///< in what was padding: still 16 bytes
 };
+static_assert(sizeof(StatusMark) == 16);
 /// Status marks kept for the folded events: the newest ones; older ones are
 /// summarised by Cold::statuses_from (the ticket page's stretches of a clock
 /// start no earlier than that).
 inline constexpr std::size_t kMaxBaseStatuses = 32;
 
-/// Calls f(at, status) for each of `events` that sets the ticket's status, as
-/// TicketMachine::apply() does: every status_changed, and the first opened
-/// (its third part, "open" when empty) unless `opened` (the ticket was opened
-/// before them). Statuses are views of `atoms`' strings.
-void each_status_change(std::span<const StoredEvent> events, bool opened, const Interner& atoms,
-                        const std::function<void(EpochMillis, std::string_view)>& f);
+/// Calls f(at, status, false) for each of `events` that sets the ticket's
+/// status, as TicketMachine::apply() does: every status_changed, and the
+/// first opened (its third part, "open" when empty); and f(at, "", true) for
+/// each reopened that reopens it (resolved, not closed). `before` is the
+/// state before them (the base snapshot's, or an empty one). Statuses are
+/// views of `atoms`' strings.
+void each_status_change(std::span<const StoredEvent> events, const DerivedState& before, const Interner& atoms,
+                        const std::function<void(EpochMillis, std::string_view, bool)>& f);
 
 /// The rarely used parts of a ticket, boxed: most tickets never fold and
 /// never page.

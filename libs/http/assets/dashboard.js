@@ -293,9 +293,10 @@ function timeline(c, wallMs, startIso) {
 }
 
 // The cycle drawn from its stretches (counted, paused by status, outside
-// hours, holiday), counted time past the target in red, the deadline as a
-// tick. Each piece carries its kind and times (data-*) and a tooltip.
-const kStretchNames = { counted: "counted", status: "paused by status", outside_hours: "outside hours", holiday: "holiday" };
+// hours, holiday, stopped until a reopen resumed it), counted time past the
+// target in red, the deadline as a tick. Each piece carries its kind and times (data-*) and a tooltip.
+const kStretchNames = { counted: "counted", status: "paused by status", outside_hours: "outside hours", holiday: "holiday",
+                        stopped: "stopped until reopened" };
 
 function stretchTitle(s) {
   return kStretchNames[s.kind] + (s.status ? " (" + s.status + ")" : "") + ": " + when(s.from) + " to " + when(s.to) + ", " + human(s.ms);

@@ -425,7 +425,7 @@ TEST(Codec, ReusedBuffersAndArenaKeepEveryMessageWhole) {
           for (std::size_t n = rng() % 4; n > 0; --n) {
             const auto from = millis();
             c.stretches.push_back(sla::engine::ClockStretch{from, from + static_cast<std::int64_t>(rng() % 100'000),
-                                                            static_cast<sla::engine::StretchKind>(rng() % 4),
+                                                            static_cast<sla::engine::StretchKind>(rng() % 5),
                                                             rng() % 2 == 0 ? text("on_hold") : ""});
           }
           c.stretches_truncated = rng() % 2 == 0;

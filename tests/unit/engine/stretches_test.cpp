@@ -57,6 +57,7 @@ plans:
         response:   {within: 16h, calendar: shop}
         resolution: {within: 5bd, calendar: shop}
 pause_on: [pending_customer, on_hold]
+on_reopen: {response: resume, resolution: resume}
 )";
 
 std::shared_ptr<const sla::policy::Policy> load() {
@@ -102,6 +103,27 @@ StretchKind reference_kind(sla::engine::MetricKind m, const sla::calendar::Calen
   }
 }
 
+// Whether clock `m` runs during the minute starting at `t`: from the open
+// until met (responded, for response) or resolved, again from a reopen of a
+// resolved ticket (on_reopen: resume for both).
+bool running(const std::vector<TicketEvent>& events, sla::engine::MetricKind m, EpochMillis t) {
+  bool live = false, resolved = false;
+  for (const auto& e : events) {
+    if (e.occurred_at > t) break;
+    switch (e.kind) {
+      case EventKind::kOpened: live = true; break;
+      case EventKind::kResponded: live = live && m != sla::engine::MetricKind::kResponse; break;
+      case EventKind::kResolved: resolved = true; live = false; break;
+      case EventKind::kReopened:
+        if (resolved) live = true;
+        resolved = false;
+        break;
+      default: break;
+    }
+  }
+  return live;
+}
+
 // The ticket's status during the minute starting at `t` (events in time
 // order; the last one at or before `t` wins).
 std::string status_at(const std::vector<TicketEvent>& events, EpochMillis t) {
@@ -138,7 +160,8 @@ std::int64_t check_clock(const ClockView& c, const sla::calendar::Calendar& cal,
     }
     for (EpochMillis t = s.from; t < s.to; t += kMin) {
       const std::string status = status_at(events, t);
-      const StretchKind want = reference_kind(c.metric, cal, status, t);
+      const StretchKind want =
+          running(events, c.metric, t) ? reference_kind(c.metric, cal, status, t) : StretchKind::kStopped;
       if (want != s.kind || (want == StretchKind::kStatus && status != s.status)) {
         ADD_FAILURE() << where << " at " << sla::calendar::format_rfc3339(t) << ": stretch says "
                       << sla::engine::to_string(s.kind) << " " << s.status << ", reference "
@@ -165,9 +188,15 @@ std::vector<TicketEvent> random_ticket(std::mt19937_64& rng, const std::string& 
     evs.push_back(ev("e" + std::to_string(seq++), id, t, EventKind::kStatusChanged, kStatuses[rng() % 5]));
     if (rng() % 15 == 0) evs.push_back(ev("e" + std::to_string(seq++), id, t, EventKind::kResponded));
   }
-  if (rng() % 3 == 0) {
+  // Resolved, maybe reopened (the clocks resume) and resolved again.
+  for (int round = 0; round < 2 && rng() % 3 != 0; ++round) {
     t += static_cast<EpochMillis>(1 + rng() % 600) * kMin;
     evs.push_back(ev("e" + std::to_string(seq++), id, t, EventKind::kResolved));
+    if (rng() % 2 == 0) break;
+    t += static_cast<EpochMillis>(1 + rng() % 600) * kMin;
+    evs.push_back(ev("e" + std::to_string(seq++), id, t, EventKind::kReopened));
+    t += static_cast<EpochMillis>(1 + rng() % 300) * kMin;
+    evs.push_back(ev("e" + std::to_string(seq++), id, t, EventKind::kStatusChanged, "on_hold"));
   }
   return evs;
 }
@@ -207,6 +236,7 @@ void run_and_check(std::uint64_t seed, int tickets, int max_changes, sla::engine
   Engine reloaded(p, opts);
   std::size_t checked = 0;
   std::size_t truncated = 0;
+  std::size_t resumed = 0;  // clocks with a stopped stretch: resumed by a reopen
   for (auto& [id, evs] : per_ticket) {
     std::stable_sort(evs.begin(), evs.end(),
                      [](const TicketEvent& a, const TicketEvent& b) { return a.occurred_at < b.occurred_at; });
@@ -224,6 +254,8 @@ void run_and_check(std::uint64_t seed, int tickets, int max_changes, sla::engine
       const auto* cal = p->calendar(c.calendar);
       ASSERT_NE(cal, nullptr) << where;
       const std::int64_t counted = check_clock(c, *cal, evs, clock_end, where);
+      resumed += std::any_of(c.stretches.begin(), c.stretches.end(),
+                             [](const ClockStretch& s) { return s.kind == StretchKind::kStopped; });
       if (c.stretches_truncated) {
         ++truncated;
       } else {
@@ -243,6 +275,9 @@ void run_and_check(std::uint64_t seed, int tickets, int max_changes, sla::engine
     }
   }
   EXPECT_GT(checked, 0U);
+  if (max_changes <= 12) {
+    EXPECT_GT(resumed, 0U) << "seed " << seed << ": no clock was resumed by a reopen";
+  }
   if (max_changes > 40 && opts.max_lateness_ms < 24 * kHour) {
     EXPECT_GT(truncated, 0U) << "seed " << seed << ": no ticket outgrew the kept status changes";
   }

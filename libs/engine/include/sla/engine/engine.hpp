@@ -93,12 +93,13 @@ inline constexpr std::string_view kReasonTicketBudget = "ticket_budget";
 [[nodiscard]] std::string_view to_string(PauseReason r);
 
 /// What a stretch of a clock's cycle was (ClockStretch::kind).
-enum class StretchKind : std::uint8_t { kCounted, kStatus, kOutsideHours, kHoliday };
+enum class StretchKind : std::uint8_t { kCounted, kStatus, kOutsideHours, kHoliday, kStopped };
 [[nodiscard]] std::string_view to_string(StretchKind k);
 
 /// A piece of a clock's current cycle during which it counted, or was paused
 /// for one reason: the ticket's status (one of the target's pause_on),
-/// outside the calendar's hours (closures included), or a holiday.
+/// outside the calendar's hours (closures included), a holiday, or stopped
+/// (met or resolved, until a reopen resumed the same cycle).
 struct ClockStretch {
   EpochMillis from = 0;
   EpochMillis to = 0;  ///< exclusive
@@ -124,9 +125,9 @@ struct ClockView {
   /// This cycle from its start to now (a running clock) or its end, in
   /// order, adjacent pieces of one kind merged; at most kMaxStretches (the
   /// newest). Their counted pieces add up to elapsed_ms unless the clock was
-  /// retargeted, its policy reloaded or it was resumed by a reopen during
-  /// the cycle (the stretches follow its current target and state), or
-  /// `stretches_truncated`. Empty for a clock with no target.
+  /// retargeted or its policy reloaded during the cycle (the stretches
+  /// follow its current target), or `stretches_truncated`. Empty for a
+  /// clock with no target.
   std::vector<ClockStretch> stretches;
   /// The stretches start after started_at: more than kMaxStretches, or the
   /// ticket's status before that was not kept (older folded changes).

@@ -108,9 +108,14 @@ void fill(pb::PageEvent& p, const engine::PageOutput& o) {
   p.set_responder(o.responder);
   p.set_level(o.level);
   p.set_attempt(o.attempt);
-  set_timestamp(p.mutable_ack_deadline(), o.ack_deadline);
+  if (o.ack_deadline != 0) set_timestamp(p.mutable_ack_deadline(), o.ack_deadline);  // 0: none (acknowledge, resolve)
   p.set_urgency(o.high_urgency ? pb::URGENCY_HIGH : pb::URGENCY_LOW);
   set_timestamp(p.mutable_fired_at(), o.fired_at);
+  switch (o.action) {
+    case engine::PageAction::kTrigger: p.set_action(pb::PAGE_ACTION_TRIGGER); break;
+    case engine::PageAction::kAcknowledge: p.set_action(pb::PAGE_ACTION_ACKNOWLEDGE); break;
+    case engine::PageAction::kResolve: p.set_action(pb::PAGE_ACTION_RESOLVE); break;
+  }
 }
 
 template <class Out>

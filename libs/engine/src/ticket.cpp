@@ -360,17 +360,28 @@ void TicketMachine::fire_page(Ladder& l) {
 void TicketMachine::stop_ladders(std::string_view page_id, EpochMillis at, std::string_view responder) {
   for (auto& l : t_.ladders()) {
     const bool all = page_id.empty();
-    if (!all && !(page_id.substr(0, l.key.size()) == l.key &&
-                  (page_id.size() == l.key.size() || page_id[l.key.size()] == '/'))) {
+    if (all) {
+      // Resolved or closed: every incident the ticket opened closes, those
+      // already acknowledged or ended included (once each).
+      if (!l.stopped) {
+        l.stopped = true;
+        l.stop_reason = static_cast<std::uint8_t>(LadderStop::kResolved);
+      }
+      emit_page_action(l, PageAction::kResolve, at);
       continue;
     }
-    if (!all && !l.acked_at) {
+    if (!(page_id.substr(0, l.key.size()) == l.key &&
+          (page_id.size() == l.key.size() || page_id[l.key.size()] == '/'))) {
+      continue;
+    }
+    if (!l.acked_at) {
       l.acked_at = at;
       l.acked_by = std::string(responder);
     }
     if (l.stopped) continue;  // keep the first reason (an ack after the cycle ended changes nothing)
     l.stopped = true;
-    l.stop_reason = static_cast<std::uint8_t>(all ? LadderStop::kResolved : LadderStop::kAcknowledged);
+    l.stop_reason = static_cast<std::uint8_t>(LadderStop::kAcknowledged);
+    emit_page_action(l, PageAction::kAcknowledge, at, responder);
   }
 }
 
@@ -535,18 +546,71 @@ void TicketMachine::start_cycle(MetricClock& c, Metric /*m*/, EpochMillis t, std
   c.status_paused = c.target->pauses_on(str(t_.derived.status));
 }
 
-void TicketMachine::end_cycle(MetricClock& c, Metric m, EpochMillis t, Outcome outcome) {
+void TicketMachine::end_cycle(MetricClock& c, Metric m, EpochMillis t, Outcome outcome, bool met) {
   auto& h = t_.derived.history;
   if (h.size() >= kMaxHistory) h.erase(h.begin());
   h.push_back(Cycle{c.cycle_start, t, c.elapsed, c.cycle, m, outcome});
-  // The pages a cycle started are about that cycle: once it ends (met,
-  // cancelled, restarted) nobody needs waking for it any more.
+  // A cycle that ends unmet (cancelled, restarted) takes its pages with it.
+  // A met one does not: a first reply to the customer is not an engineer
+  // acknowledging the page (SPEC 3), unless the escalation says stop_on met.
   for (auto& l : t_.ladders()) {
-    if (l.metric == m && l.cycle == c.cycle && !l.stopped) {
-      l.stopped = true;
-      l.stop_reason = static_cast<std::uint8_t>(LadderStop::kCycleEnded);
+    if (l.metric != m || l.cycle != c.cycle || l.stopped) continue;
+    if (met && !stops_on_met(l)) continue;
+    l.stopped = true;
+    l.stop_reason = static_cast<std::uint8_t>(LadderStop::kCycleEnded);
+    emit_page_action(l, PageAction::kResolve, t);
+  }
+}
+
+bool TicketMachine::stops_on_met(const Ladder& l) const {
+  // The key ends "/page/<step id>/<target>" (names hold no '/').
+  const std::string_view key = l.key;
+  for (const auto& ladder : policy_.escalations()) {
+    if (!ladder.stop_on_met) continue;
+    for (const auto& st : ladder.steps) {
+      if (!st.page) continue;
+      const std::size_t n = 6 + st.id.size() + 1 + l.target.size();  // "/page/" id "/" target
+      if (key.size() > n && key.substr(key.size() - n, 6) == "/page/" &&
+          key.substr(key.size() - n + 6, st.id.size()) == st.id && key[key.size() - l.target.size() - 1] == '/' &&
+          key.substr(key.size() - l.target.size()) == l.target) {
+        return true;
+      }
     }
   }
+  return false;
+}
+
+void TicketMachine::emit_page_action(const Ladder& l, PageAction action, EpochMillis at, std::string_view responder) {
+  if (out_ == nullptr || l.pages_sent == 0) return;
+  std::string page_id = l.key;
+  page_id.append(action == PageAction::kAcknowledge ? "/acknowledge" : "/resolve");
+  if (!claim(page_id, l.metric, l.cycle)) return;
+  PageOutput& p = std::get<PageOutput>(out_->emplace_back(std::in_place_type<PageOutput>));
+  p.page_id = std::move(page_id);
+  p.dedup_key = l.key;
+  p.ticket_id = t_.id;
+  p.tenant_id = str(t_.tenant);
+  p.plan = str(t_.derived.plan);
+  p.severity = str(t_.derived.severity);
+  p.metric = l.metric;
+  p.cycle = l.cycle;
+  p.target = l.target;
+  p.action = action;
+  p.high_urgency = true;
+  p.fired_at = std::max(at, t_.derived.last_event_at);
+  if (const auto* pt = policy_.paging_target(l.target); pt != nullptr && !pt->levels.empty()) {
+    const auto levels = static_cast<std::uint32_t>(pt->levels.size());
+    const std::uint32_t k = l.pages_sent - 1;
+    const auto& level = pt->levels[k % levels];
+    p.level = k % levels;
+    p.attempt = k / levels;
+    p.rotation = level.rotation_name;
+    p.responder = action == PageAction::kAcknowledge ? std::string(responder)
+                                                     : level.responder(l.next_at - level.ack_timeout_ms);
+  } else {
+    p.responder = std::string(responder);
+  }
+  ++outputs;
 }
 
 void TicketMachine::meet(Metric m, EpochMillis t) {
@@ -554,7 +618,7 @@ void TicketMachine::meet(Metric m, EpochMillis t) {
   if (cp == nullptr || !cp->live()) return;
   MetricClock& c = *cp;
   emit_sla(m, c, SlaKind::kMet, t, nullptr);  // after_breach when it had breached
-  end_cycle(c, m, t, c.breached ? Outcome::kBreached : Outcome::kMet);
+  end_cycle(c, m, t, c.breached ? Outcome::kBreached : Outcome::kMet, /*met=*/true);
   c.phase = MetricClock::Phase::kMet;
 }
 
@@ -694,7 +758,7 @@ void TicketMachine::apply(const StoredEvent& e) {
       if (cp == nullptr || !cp->live()) return;
       MetricClock& c = *cp;
       emit_sla(Metric::kUpdate, c, SlaKind::kMet, e.at, nullptr);
-      end_cycle(c, Metric::kUpdate, e.at, c.breached ? Outcome::kBreached : Outcome::kMet);
+      end_cycle(c, Metric::kUpdate, e.at, c.breached ? Outcome::kBreached : Outcome::kMet, /*met=*/true);
       start_cycle(c, Metric::kUpdate, e.at, c.cycle + 1);
       return;
     }
@@ -724,7 +788,7 @@ void TicketMachine::apply(const StoredEvent& e) {
         end_cycle(*u, Metric::kUpdate, e.at, Outcome::kStopped);
         u->phase = MetricClock::Phase::kStopped;
       }
-      stop_ladders({});
+      stop_ladders({}, e.at);
       return;
     }
     case EventKind::kReopened: {
@@ -758,7 +822,7 @@ void TicketMachine::apply(const StoredEvent& e) {
           c.phase = MetricClock::Phase::kStopped;
         }
       });
-      stop_ladders({});
+      stop_ladders({}, e.at);
       return;
     }
     case EventKind::kPageAcknowledged: {

@@ -285,7 +285,7 @@ enum class LadderStop : std::uint8_t {
   kNone = 0,
   kUnknown = 1,       ///< state saved before reasons were kept
   kAcknowledged = 2,  ///< a page_acknowledged for it
-  kCycleEnded = 3,    ///< its clock cycle ended (met, breached and met, cancelled, restarted)
+  kCycleEnded = 3,    ///< its clock cycle ended: cancelled, restarted, or met under `stop_on: [met]`
   kResolved = 4,      ///< the ticket was resolved
   kTargetGone = 5,    ///< its paging target vanished with a policy reload
 };
@@ -594,7 +594,10 @@ class TicketMachine {
 
   void sync(EpochMillis t);
   void start_cycle(MetricClock& c, Metric m, EpochMillis t, std::uint32_t cycle);
-  void end_cycle(MetricClock& c, Metric m, EpochMillis t, Outcome outcome);
+  /// `met`: the cycle ended because its clock was met (then its ladders go
+  /// on paging until acknowledged, unless their escalation says
+  /// `stop_on: [met]`); otherwise they stop with it.
+  void end_cycle(MetricClock& c, Metric m, EpochMillis t, Outcome outcome, bool met = false);
   void meet(Metric m, EpochMillis t);
   void refresh_fired(MetricClock& c, Metric m);
   void retarget(EpochMillis t);
@@ -606,7 +609,12 @@ class TicketMachine {
   /// Stops the running ladders: all of them (resolve, close) when `page_id`
   /// is empty, else the one `page_id` is a page of, remembering who
   /// acknowledged it and when (also on a ladder already stopped otherwise).
-  void stop_ladders(std::string_view page_id, EpochMillis at = 0, std::string_view responder = {});
+  void stop_ladders(std::string_view page_id, EpochMillis at, std::string_view responder = {});
+  /// Whether `l` belongs to a `stop_on: [met]` escalation of the policy.
+  [[nodiscard]] bool stops_on_met(const Ladder& l) const;
+  /// Emits the acknowledge or resolve PageEvent of a ladder that paged
+  /// (once each per ladder; nothing for a ladder that sent no page).
+  void emit_page_action(const Ladder& l, PageAction action, EpochMillis at, std::string_view responder = {});
 
   /// The due time of the ladder's next page, kNever if stopped or exhausted.
   [[nodiscard]] EpochMillis ladder_due(const Ladder& l) const;

@@ -235,7 +235,11 @@ void Probe::fired(const engine::Output& output) {
     const std::string_view kind = reminder ? "breach_reminder" : late_met ? "met_after_breach" : engine::to_string(sla->kind);
     fired(kind, policy::to_string(sla->metric), sla->plan, sla->severity);
   } else if (const auto* page = std::get_if<engine::PageOutput>(&output)) {
-    fired("page", policy::to_string(page->metric), page->plan, page->severity);
+    // Pages sent; their acknowledgements and resolutions apart.
+    const std::string_view kind = page->action == engine::PageAction::kAcknowledge ? "page_acknowledge"
+                                  : page->action == engine::PageAction::kResolve   ? "page_resolve"
+                                                                                   : "page";
+    fired(kind, policy::to_string(page->metric), page->plan, page->severity);
   }
 }
 

@@ -17,7 +17,7 @@ void Builder::load_escalations(const Entry& e) {
 
 void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::string>& names) {
   const std::string path = "escalations[" + std::to_string(i) + "]";
-  auto m = mapping(node, path, {"name", "match", "steps", "description"});
+  auto m = mapping(node, path, {"name", "match", "steps", "stop_on", "description"});
   if (!m) return;
   EscalationLadder ladder;
   ladder.name = path;
@@ -90,6 +90,22 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
             }
           }
         } else {
+          ok = false;
+        }
+      }
+    } else {
+      ok = false;
+    }
+  }
+
+  if (const Entry* so = find(*m, "stop_on")) {
+    if (auto l = scalar_list(so->value, path + ".stop_on", true)) {
+      for (auto& [s, n] : *l) {
+        if (s == "met") {
+          ladder.stop_on_met = true;
+        } else if (s != "acknowledged" && s != "resolved") {
+          error(n, path + ".stop_on: unknown event '" + s +
+                       "' (expected met; acknowledged and resolved always stop a ladder)");
           ok = false;
         }
       }

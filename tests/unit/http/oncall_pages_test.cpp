@@ -186,7 +186,7 @@ TEST(TicketJson, PageLaddersShowStateResponderAndAckDeadline) {
   EXPECT_EQ(r["acked"], l["acked"]);
 }
 
-TEST(TicketJson, ALadderStopsWithItsCycleAndSaysSo) {
+TEST(TicketJson, ALadderGoesOnAfterItsClockIsMetAndStopsWhenResolved) {
   sla::engine::Engine engine(load());
   std::vector<sla::engine::Output> out;
   const EpochMillis t0 = at("2026-04-07T12:00:00Z");
@@ -194,9 +194,13 @@ TEST(TicketJson, ALadderStopsWithItsCycleAndSaysSo) {
   engine.advance(t0 + 60 * kMin, out);
   TicketEvent responded = event("resp", EventKind::kResponded, t0 + 62 * kMin);
   ASSERT_TRUE(engine.apply(responded, t0 + 62 * kMin, out));
-  const json l = ladder(engine, t0 + 63 * kMin);
-  EXPECT_EQ(l["state"], "cycle_ended");
+  // A reply to the customer is not an acknowledgement (SPEC 3): still paging.
+  json l = ladder(engine, t0 + 63 * kMin);
+  EXPECT_EQ(l["state"], "paging");
   EXPECT_EQ(l["pages_sent"], 1);
+  ASSERT_TRUE(engine.apply(event("res", EventKind::kResolved, t0 + 64 * kMin), t0 + 64 * kMin, out));
+  l = ladder(engine, t0 + 65 * kMin);
+  EXPECT_EQ(l["state"], "resolved");
 }
 
 }  // namespace

@@ -92,6 +92,14 @@ struct SlaOutput {
   bool after_breach = false;
 };
 
+/// What a PageEvent asks of the pager (PageEvent.action). Every action of
+/// one incident (one ladder) carries the same dedup_key.
+enum class PageAction : std::uint8_t {
+  kTrigger,      ///< a page: open (or re-notify) the incident
+  kAcknowledge,  ///< an acknowledgement arrived: the ladder stops paging
+  kResolve,      ///< the ticket was resolved or closed, or the ladder's cycle ended under `stop_on: [met]`
+};
+
 /// A PageEvent for `sla.pages`.
 struct PageOutput {
   std::string page_id;
@@ -110,6 +118,12 @@ struct PageOutput {
   EpochMillis ack_deadline = 0;
   bool high_urgency = true;
   EpochMillis fired_at = 0;
+  /// kTrigger: page_id "<dedup_key>/<level>/<attempt>"; kAcknowledge and
+  /// kResolve: "<dedup_key>/acknowledge" and "<dedup_key>/resolve", each
+  /// once per ladder, with the last page's level, attempt and rotation, no
+  /// ack_deadline, and as responder who acknowledged (kAcknowledge) or the
+  /// last page's responder (kResolve).
+  PageAction action = PageAction::kTrigger;
 };
 
 using Output = std::variant<SlaOutput, PageOutput>;

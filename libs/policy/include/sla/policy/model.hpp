@@ -241,6 +241,10 @@ struct EscalationStep {
 struct EscalationLadder {
   std::string name;  ///< `name:` or "escalations[<i>]"
   EscalationMatch match;
+  /// `stop_on: [met]`: its page ladders also stop (and resolve their
+  /// incident) when the clock cycle that started them is met. By default
+  /// they stop only on an acknowledgement, the ticket's resolution or close.
+  bool stop_on_met = false;
   std::vector<EscalationStep> steps;
 };
 

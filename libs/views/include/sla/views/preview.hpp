@@ -51,7 +51,8 @@ struct PreviewChange {
   Kind kind = Kind::kMoved;
   std::string ticket_id;
   /// "deadline", or the output: "warning", "breached", "reminder",
-  /// "escalated", "met", "met_after_breach", "page".
+  /// "escalated", "met", "met_after_breach", "page", "page_acknowledge",
+  /// "page_resolve".
   std::string what;
   /// The output id (event_id / page_id), or "ticket/metric/cycle" for a
   /// deadline.

@@ -337,16 +337,7 @@ void TicketMachine::fire_page(Ladder& l) {
   page_id.append(1, '/');
   append_number(page_id, k / levels);
   if (!claim(page_id, l.metric, l.cycle)) return;
-  PageOutput& p = std::get<PageOutput>(out_->emplace_back(std::in_place_type<PageOutput>));
-  p.page_id = std::move(page_id);
-  p.dedup_key = l.key;
-  p.ticket_id = t_.id;
-  p.tenant_id = str(t_.tenant);
-  p.plan = str(t_.derived.plan);
-  p.severity = str(t_.derived.severity);
-  p.metric = l.metric;
-  p.cycle = l.cycle;
-  p.target = l.target;
+  PageOutput& p = new_page(l, std::move(page_id));
   p.rotation = level.rotation_name;
   p.responder = level.responder(at);
   p.level = k % levels;
@@ -580,11 +571,8 @@ bool TicketMachine::stops_on_met(const Ladder& l) const {
   return false;
 }
 
-void TicketMachine::emit_page_action(const Ladder& l, PageAction action, EpochMillis at, std::string_view responder) {
-  if (out_ == nullptr || l.pages_sent == 0) return;
-  std::string page_id = l.key;
-  page_id.append(action == PageAction::kAcknowledge ? "/acknowledge" : "/resolve");
-  if (!claim(page_id, l.metric, l.cycle)) return;
+PageOutput& TicketMachine::new_page(const Ladder& l, std::string page_id) {
+  // Built in place in the output vector, as SLA outputs are.
   PageOutput& p = std::get<PageOutput>(out_->emplace_back(std::in_place_type<PageOutput>));
   p.page_id = std::move(page_id);
   p.dedup_key = l.key;
@@ -595,6 +583,15 @@ void TicketMachine::emit_page_action(const Ladder& l, PageAction action, EpochMi
   p.metric = l.metric;
   p.cycle = l.cycle;
   p.target = l.target;
+  return p;
+}
+
+void TicketMachine::emit_page_action(const Ladder& l, PageAction action, EpochMillis at, std::string_view responder) {
+  if (out_ == nullptr || l.pages_sent == 0) return;
+  std::string page_id = l.key;
+  page_id.append(action == PageAction::kAcknowledge ? "/acknowledge" : "/resolve");
+  if (!claim(page_id, l.metric, l.cycle)) return;
+  PageOutput& p = new_page(l, std::move(page_id));
   p.action = action;
   p.high_urgency = true;
   p.fired_at = std::max(at, t_.derived.last_event_at);

@@ -615,6 +615,8 @@ class TicketMachine {
   /// Emits the acknowledge or resolve PageEvent of a ladder that paged
   /// (once each per ladder; nothing for a ladder that sent no page).
   void emit_page_action(const Ladder& l, PageAction action, EpochMillis at, std::string_view responder = {});
+  /// A new PageOutput in the output vector with the ladder's and ticket's fields.
+  PageOutput& new_page(const Ladder& l, std::string page_id);
 
   /// The due time of the ladder's next page, kNever if stopped or exhausted.
   [[nodiscard]] EpochMillis ladder_due(const Ladder& l) const;

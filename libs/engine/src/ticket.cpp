@@ -647,6 +647,7 @@ void TicketMachine::retarget(EpochMillis t) {
       // ticket's current (plan, severity) so a stored ticket reloads the same.
       c.target = nt;
       c.in_hours = in_hours;
+      if (nt != nullptr && c.phase == MetricClock::Phase::kMet && !s.resolved && !s.closed) fire_passed_steps(m, c, t);
       continue;
     }
     if (nt == nullptr) {
@@ -667,6 +668,24 @@ void TicketMachine::retarget(EpochMillis t) {
     rebase(c, m, nt, in_hours, c.elapsed);
   }
   update_pause(t);
+}
+
+void TicketMachine::fire_passed_steps(Metric m, const MetricClock& c, EpochMillis t) {
+  // SPEC 3 round 2, matches that start holding later: a ticket raised to P0
+  // after its response was met pages the P0 on-call now. The steps of the new
+  // (plan, severity) that the met clock had reached (counted time; a breach
+  // step only if it breached) fire at once; those it had already fired under
+  // the old match have the same ids and are not sent again (claim()).
+  const auto st = steps(m);
+  const std::int64_t target_ms = target_millis(*c.target, c.cycle_start);
+  for (std::size_t i = 0; i < st.size(); ++i) {
+    if (st[i]->at.kind == policy::StepAt::Kind::kBreach && !c.breached) continue;
+    const auto due = step_due(st[i]->at, c.target->open_ended ? std::nullopt : std::optional<std::int64_t>(target_ms));
+    if (!due || *due > c.elapsed) continue;
+    const Item it{Item::Kind::kStep, static_cast<std::uint32_t>(i), *due};
+    emit_sla(m, c, SlaKind::kEscalated, t, &it);
+    if (st[i]->page) start_ladders(m, c, *st[i], t);  // one per step and target: an existing one goes on
+  }
 }
 
 void TicketMachine::rebase(MetricClock& c, Metric m, const policy::Target* nt, bool in_hours, std::int64_t counted) {

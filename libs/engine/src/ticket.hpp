@@ -601,6 +601,9 @@ class TicketMachine {
   void meet(Metric m, EpochMillis t);
   void refresh_fired(MetricClock& c, Metric m);
   void retarget(EpochMillis t);
+  /// After a retarget: the steps a met clock had reached under the new match
+  /// fire at once (matches that start holding later).
+  void fire_passed_steps(Metric m, const MetricClock& c, EpochMillis t);
   /// Moves running clock `c` onto target `nt`, keeping its elapsed time:
   /// items passed by `counted` are skipped if warnings or reminders, left due
   /// (fire at once) if the breach or steps. Retarget and reload both use it.

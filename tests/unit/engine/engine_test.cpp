@@ -608,6 +608,40 @@ TEST(PageLifecycle, StopOnMetEndsTheLadderWithItsClockAndResolvesTheIncident) {
   EXPECT_TRUE(q.out.empty() || q.pages(sla::engine::PageAction::kResolve).empty());
 }
 
+TEST(LateMatch, ATicketRaisedAfterItsReplyPagesTheNewSeveritysOnCallNow) {
+  // gold P2 has no response ladder; P3's pages at 0m. Answered at P2, then
+  // raised to P3: the P3 on-call is paged at the change (SPEC 3 round 2).
+  Harness h(with_response_ladder(""));
+  const EpochMillis t0 = at("2026-04-06T10:00:00Z");
+  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P2"));
+  h.send(ev("r", "A", t0 + 5 * kMin, EventKind::kResponded));
+  EXPECT_TRUE(h.pages().empty());
+  h.send(ev("s", "A", t0 + kHour, EventKind::kSeverityChanged, "P3"));
+  const auto* step = h.find("A/response/0/escalated/p3-now/1");
+  ASSERT_NE(step, nullptr) << ::testing::PrintToString(h.ids());
+  EXPECT_EQ(step->fired_at, t0 + kHour);
+  auto pages = h.pages();
+  ASSERT_EQ(pages.size(), 1u);
+  EXPECT_EQ(pages[0]->page_id, "A/response/0/page/p3-now/1/t3/0/0");
+  EXPECT_EQ(pages[0]->fired_at, t0 + kHour);
+  EXPECT_EQ(pages[0]->responder, "ana");
+  // Down and up again: the step fired once per cycle, nothing new.
+  h.send(ev("s2", "A", t0 + kHour + kMin, EventKind::kSeverityChanged, "P2"));
+  h.send(ev("s3", "A", t0 + kHour + 2 * kMin, EventKind::kSeverityChanged, "P3"));
+  h.send(ev("ack", "A", t0 + kHour + 3 * kMin, EventKind::kPageAcknowledged, "A/response/0/page/p3-now/1/t3/0/0", "ana"));
+  h.run_until(t0 + 3 * kHour);
+  EXPECT_EQ(h.pages().size(), 1u);
+  // A late event before the change recomputes the ticket: the same outputs.
+  const auto ids = h.ids();
+  h.send_late(ev("st", "A", t0 + 30 * kMin, EventKind::kStatusChanged, "open"), h.now);
+  EXPECT_EQ(h.ids(), ids);
+  // A resolved ticket raised later pages nobody.
+  h.send(ev("o", "B", t0, EventKind::kOpened, "gold", "P2"));
+  h.send(ev("res", "B", t0 + 3 * kHour + kMin, EventKind::kResolved));
+  h.send(ev("sb", "B", t0 + 3 * kHour + 2 * kMin, EventKind::kSeverityChanged, "P3"));
+  EXPECT_EQ(h.find("B/response/0/escalated/p3-now/1"), nullptr);
+}
+
 TEST(PageLifecycle, StopOnNamesWhatItDoesNotKnow) {
   std::string yaml = kPolicy;
   const std::string anchor = "      - {at: 30m, notify: [lead]}\n      - {at: breach";

@@ -79,7 +79,9 @@ void fill(pb::SlaEvent& e, const engine::SlaOutput& o) {
   set_timestamp(e.mutable_fired_at(), o.fired_at);
   set_timestamp(e.mutable_started_at(), o.started_at);
   set_duration(e.mutable_elapsed(), o.elapsed_ms);
-  set_duration(e.mutable_target(), o.target_ms);
+  // Open-ended clocks (`within: none`) have no target: left unset, as their
+  // deadline is, rather than a "0s" that reads as no time allowed.
+  if (o.target_ms != 0) set_duration(e.mutable_target(), o.target_ms);
   switch (o.kind) {
     case engine::SlaKind::kWarning: e.mutable_warning()->set_threshold(o.threshold); break;
     case engine::SlaKind::kBreached: e.mutable_breached()->set_reminder(o.reminder); break;

@@ -309,6 +309,18 @@ TEST(Codec, OutputsEncodeToWireMessages) {
     EXPECT_TRUE(back->after_breach);
   }
   EXPECT_NE(sla::codec::output_to_json_line(s).find(R"("met":{"afterBreach":true})"), std::string::npos);
+  // An open-ended clock (no deadline, no target): both left unset, not "0s".
+  {
+    sla::engine::SlaOutput open = s;
+    open.deadline = 0;
+    open.target_ms = 0;
+    sla::v1::SlaEvent ob;
+    ASSERT_TRUE(ob.ParseFromString(sla::codec::encode_output(open)));
+    EXPECT_FALSE(ob.has_target());
+    EXPECT_FALSE(ob.has_deadline());
+    const auto j = sla::codec::output_to_json_line(open);
+    EXPECT_EQ(j.find("\"target\""), std::string::npos) << j;
+  }
   s.after_breach = false;
   auto plain = sla::codec::decode_sla_event(sla::codec::encode_output(s), sla::codec::ContentType::kProtobuf);
   ASSERT_TRUE(plain);

@@ -75,7 +75,7 @@ void fill(pb::SlaEvent& e, const engine::SlaOutput& o) {
   e.set_severity(o.severity);
   e.set_metric(to_proto(o.metric));
   e.set_cycle(o.cycle);
-  if (o.deadline != 0) set_timestamp(e.mutable_deadline(), o.deadline);  // 0: no deadline (open-ended)
+  if (o.deadline) set_timestamp(e.mutable_deadline(), *o.deadline);  // none: open-ended
   set_timestamp(e.mutable_fired_at(), o.fired_at);
   set_timestamp(e.mutable_started_at(), o.started_at);
   set_duration(e.mutable_elapsed(), o.elapsed_ms);
@@ -110,7 +110,7 @@ void fill(pb::PageEvent& p, const engine::PageOutput& o) {
   p.set_responder(o.responder);
   p.set_level(o.level);
   p.set_attempt(o.attempt);
-  if (o.ack_deadline != 0) set_timestamp(p.mutable_ack_deadline(), o.ack_deadline);  // 0: none (acknowledge, resolve)
+  if (o.ack_deadline) set_timestamp(p.mutable_ack_deadline(), *o.ack_deadline);  // none: acknowledge, resolve
   p.set_urgency(o.high_urgency ? pb::URGENCY_HIGH : pb::URGENCY_LOW);
   set_timestamp(p.mutable_fired_at(), o.fired_at);
   switch (o.action) {

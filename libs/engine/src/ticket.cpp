@@ -248,7 +248,7 @@ void TicketMachine::emit_sla(Metric m, const MetricClock& c, SlaKind kind, Epoch
   o.metric = m;
   o.cycle = c.cycle;
   // Open-ended clocks (`within: none`) have no deadline: left unset (0).
-  o.deadline = c.target->open_ended ? 0 : deadline(c).value_or(due);
+  if (!c.target->open_ended) o.deadline = deadline(c).value_or(due);
   // Event time, not the wall clock: the due instant, or the event that made
   // it due (a met, a breach at once after a retarget). So a replay, a late
   // catch-up and a re-emission after a crash carry the same bytes; when it

@@ -94,7 +94,9 @@ void account(Acc& a, const ClockRecord& c, const Query& q) {
       ++a.samples.breached;
     }
     if (g.breaches.size() < q.max_breaches) {
-      g.breaches.push_back(Breach{c.ticket_id, c.tenant_id, c.metric, c.cycle, c.deadline, *c.breached_at,
+      g.breaches.push_back(Breach{c.ticket_id, c.tenant_id, c.metric, c.cycle,
+                                  c.deadline.value_or(*c.breached_at),  // a clock that breached had one
+                                  *c.breached_at,
                                   "/ticket?id=" + query_escape(c.ticket_id)});
     } else {
       g.breaches_truncated = true;

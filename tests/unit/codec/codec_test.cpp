@@ -312,7 +312,7 @@ TEST(Codec, OutputsEncodeToWireMessages) {
   // An open-ended clock (no deadline, no target): both left unset, not "0s".
   {
     sla::engine::SlaOutput open = s;
-    open.deadline = 0;
+    open.deadline.reset();
     open.target_ms = 0;
     sla::v1::SlaEvent ob;
     ASSERT_TRUE(ob.ParseFromString(sla::codec::encode_output(open)));
@@ -363,7 +363,7 @@ TEST(Codec, ReusedBuffersAndArenaKeepEveryMessageWhole) {
         s.severity = text("P");
         s.metric = static_cast<sla::engine::MetricKind>(rng() % 4);
         s.cycle = static_cast<std::uint32_t>(rng() % 5);
-        s.deadline = rng() % 5 == 0 ? 0 : millis();
+        s.deadline = rng() % 5 == 0 ? std::nullopt : std::optional<sla::EpochMillis>(millis());
         s.fired_at = millis();
         s.elapsed_ms = static_cast<std::int64_t>(rng() % 10'000'000);
         s.target_ms = static_cast<std::int64_t>(rng() % 10'000'000);
@@ -381,9 +381,9 @@ TEST(Codec, ReusedBuffersAndArenaKeepEveryMessageWhole) {
         EXPECT_EQ(pb.plan(), s.plan);
         EXPECT_EQ(pb.severity(), s.severity);
         EXPECT_EQ(pb.cycle(), s.cycle);
-        EXPECT_EQ(pb.has_deadline(), s.deadline != 0);
-        if (s.deadline != 0) {
-          EXPECT_EQ(millis_of(pb.deadline()), s.deadline);
+        EXPECT_EQ(pb.has_deadline(), s.deadline.has_value());
+        if (s.deadline) {
+          EXPECT_EQ(millis_of(pb.deadline()), *s.deadline);
         }
         EXPECT_EQ(millis_of(pb.fired_at()), s.fired_at);
         EXPECT_EQ(millis_of(pb.elapsed()), s.elapsed_ms);

@@ -234,7 +234,7 @@ TEST(Engine, BusinessHoursDeadlineSkipsTheWeekend) {
   const auto* breach = h.find("T1/response/0/breached/0");
   ASSERT_NE(breach, nullptr);
   EXPECT_EQ(iso(breach->fired_at), "2026-04-13T15:00:00Z");
-  EXPECT_EQ(iso(breach->deadline), "2026-04-13T15:00:00Z");
+  EXPECT_EQ(iso(breach->deadline.value_or(0)), "2026-04-13T15:00:00Z");
   // 50% = 4h counted: 2h Friday + 2h Monday -> Monday 11:00.
   const auto* w50 = h.find("T1/response/0/warning/50%");
   ASSERT_NE(w50, nullptr);
@@ -578,7 +578,7 @@ TEST(PageLifecycle, AMetClockDoesNotStopItsLadderAnAckDoesThenTheResolutionClose
   EXPECT_EQ(acks[0]->dedup_key, dedup);
   EXPECT_EQ(acks[0]->responder, "sofia");
   EXPECT_EQ(acks[0]->fired_at, t0 + 15 * kMin);
-  EXPECT_EQ(acks[0]->ack_deadline, 0);
+  EXPECT_FALSE(acks[0]->ack_deadline);
   EXPECT_TRUE(h.pages(sla::engine::PageAction::kResolve).empty());
   // Resolving closes the incident (acknowledged or not), once; closing after it adds nothing.
   h.send(ev("res", "A", t0 + 3 * kHour, EventKind::kResolved));

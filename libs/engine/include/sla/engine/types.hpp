@@ -75,7 +75,7 @@ struct SlaOutput {
   std::string severity;
   MetricKind metric = MetricKind::kResponse;
   std::uint32_t cycle = 0;
-  EpochMillis deadline = 0;     ///< 0: the clock has no deadline (`within: none`)
+  std::optional<EpochMillis> deadline;  ///< none: the clock has no deadline (`within: none`)
   EpochMillis fired_at = 0;
   EpochMillis started_at = 0;   ///< when this cycle of the clock started (event time)
   std::int64_t elapsed_ms = 0;  ///< counted time on the clock at fired_at
@@ -115,7 +115,7 @@ struct PageOutput {
   std::string responder;
   std::uint32_t level = 0;
   std::uint32_t attempt = 0;
-  EpochMillis ack_deadline = 0;
+  std::optional<EpochMillis> ack_deadline;  ///< none for acknowledge and resolve records
   bool high_urgency = true;
   EpochMillis fired_at = 0;
   /// kTrigger: page_id "<dedup_key>/<level>/<attempt>"; kAcknowledge and

@@ -74,7 +74,7 @@ struct ClockRecord {
   std::optional<EpochMillis> met_at;       ///< the `met` event's fired_at
   std::int64_t met_elapsed_ms = 0;         ///< business time on the clock when met
   std::optional<EpochMillis> breached_at;  ///< the breach's fired_at
-  EpochMillis deadline = 0;
+  std::optional<EpochMillis> deadline;     ///< none for an open-ended clock
   std::int64_t target_ms = 0;
 };
 

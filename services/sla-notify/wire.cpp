@@ -140,7 +140,7 @@ std::string encode_page(const notify::Page& p) {
   e.set_responder(p.responder);
   e.set_level(p.level);
   e.set_attempt(p.attempt);
-  if (p.ack_deadline != 0) *e.mutable_ack_deadline() = TimeUtil::MillisecondsToTimestamp(p.ack_deadline);
+  if (p.ack_deadline) *e.mutable_ack_deadline() = TimeUtil::MillisecondsToTimestamp(*p.ack_deadline);
   e.set_urgency(p.high_urgency ? pb::URGENCY_HIGH : pb::URGENCY_LOW);
   if (p.fired_at != 0) *e.mutable_fired_at() = TimeUtil::MillisecondsToTimestamp(p.fired_at);
   switch (p.action) {

@@ -48,7 +48,7 @@ json page_json(const Page& p) {
             {"level", p.level},
             {"attempt", p.attempt},
             {"urgency", p.high_urgency ? "high" : "low"}};
-  if (p.ack_deadline != 0) j["ack_deadline"] = rfc3339(p.ack_deadline);
+  if (p.ack_deadline) j["ack_deadline"] = rfc3339(*p.ack_deadline);
   if (p.fired_at != 0) j["fired_at"] = rfc3339(p.fired_at);
   return j;
 }
@@ -57,7 +57,7 @@ json notice_json(const Notice& n) {
   json j = {{"event_id", n.event_id}, {"ticket_id", n.ticket_id}, {"tenant_id", n.tenant_id},
             {"plan", n.plan},         {"severity", n.severity},   {"metric", n.metric},
             {"cycle", n.cycle},       {"kind", n.kind},           {"detail", n.detail}};
-  if (n.deadline != 0) j["deadline"] = rfc3339(n.deadline);
+  if (n.deadline) j["deadline"] = rfc3339(*n.deadline);
   if (n.fired_at != 0) j["fired_at"] = rfc3339(n.fired_at);
   return j;
 }
@@ -76,7 +76,7 @@ std::string notice_summary(const Notice& n) {
   } else {
     s += n.kind;
   }
-  if (n.deadline != 0 && n.kind != "met") s += "; deadline " + rfc3339(n.deadline);
+  if (n.deadline && n.kind != "met") s += "; deadline " + rfc3339(*n.deadline);
   return s;
 }
 
@@ -161,7 +161,7 @@ std::string page_summary(const Page& p) {
       if (p.attempt > 0) s += ", repeat " + std::to_string(p.attempt);
       if (!p.responder.empty()) s += ", " + p.responder;
       s += ")";
-      if (p.ack_deadline != 0) s += "; ack by " + rfc3339(p.ack_deadline);
+      if (p.ack_deadline) s += "; ack by " + rfc3339(*p.ack_deadline);
       break;
     case PageAction::kAcknowledge: s += "page acknowledged"; break;
     case PageAction::kResolve: s += "page resolved"; break;
@@ -205,8 +205,8 @@ Result<OutboundRequest> build_request(const Destination& dest, const Page& page,
       json fields = json::array({slack_field("Tenant", page.tenant_id), slack_field("Severity", page.severity),
                                  slack_field("Plan", page.plan), slack_field("Metric", page.metric),
                                  slack_field("Target", page.target), slack_field("On call", page.responder)});
-      if (page.ack_deadline != 0 && page.action == PageAction::kTrigger) {
-        fields.push_back(slack_field("Ack by", rfc3339(page.ack_deadline)));
+      if (page.ack_deadline && page.action == PageAction::kTrigger) {
+        fields.push_back(slack_field("Ack by", rfc3339(*page.ack_deadline)));
       }
       return json_post(dest, dump(slack_message(title, page_summary(page), std::move(fields), link,
                                                 "dedup_key " + page.dedup_key)));
@@ -230,7 +230,7 @@ Result<OutboundRequest> build_request(const Destination& dest, const Notice& not
     case DestinationKind::kSlack: {
       json fields = json::array({slack_field("Tenant", notice.tenant_id), slack_field("Severity", notice.severity),
                                  slack_field("Plan", notice.plan), slack_field("Metric", notice.metric)});
-      if (notice.deadline != 0) fields.push_back(slack_field("Deadline", rfc3339(notice.deadline)));
+      if (notice.deadline) fields.push_back(slack_field("Deadline", rfc3339(*notice.deadline)));
       const std::string title = "SLA " + notice.kind + ": ticket " + notice.ticket_id;
       return json_post(dest, dump(slack_message(title, notice_summary(notice), std::move(fields), link,
                                                 "event " + notice.event_id)));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,7 +37,7 @@ struct Page {
   std::string responder;  ///< on-call member at fire time
   std::uint32_t level = 0;
   std::uint32_t attempt = 0;
-  EpochMillis ack_deadline = 0;
+  std::optional<EpochMillis> ack_deadline;  ///< none on acknowledge and resolve
   bool high_urgency = false;
   EpochMillis fired_at = 0;
   PageAction action = PageAction::kTrigger;
@@ -56,7 +57,7 @@ struct Notice {
   std::uint32_t cycle = 0;
   std::string kind;
   std::string detail;
-  EpochMillis deadline = 0;
+  std::optional<EpochMillis> deadline;  ///< none for an open-ended clock
   EpochMillis fired_at = 0;
 };
 

@@ -247,7 +247,7 @@ void TicketMachine::emit_sla(Metric m, const MetricClock& c, SlaKind kind, Epoch
   o.severity = str(t_.derived.severity);
   o.metric = m;
   o.cycle = c.cycle;
-  // Open-ended clocks (`within: none`) have no deadline: left unset (0).
+  // Open-ended clocks (`within: none`) have no deadline: left unset.
   if (!c.target->open_ended) o.deadline = deadline(c).value_or(due);
   // Event time, not the wall clock: the due instant, or the event that made
   // it due (a met, a breach at once after a retarget). So a replay, a late

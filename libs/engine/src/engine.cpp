@@ -88,16 +88,12 @@ PageLadderView ladder_view(const Ladder& l, const policy::Policy& policy) {
   }
   if (!l.stopped && l.pages_sent < pv.pages_total) pv.next_page_at = l.next_at;
   pv.state = std::string(ladder_state(l, pv.pages_total));
-  if (pt != nullptr && !pt->levels.empty() && l.pages_sent > 0) {
-    const auto levels = static_cast<std::uint32_t>(pt->levels.size());
-    const std::uint32_t k = l.pages_sent - 1;
-    const auto& level = pt->levels[k % levels];
-    const EpochMillis at = l.next_at - level.ack_timeout_ms;
-    pv.level = k % levels;
-    pv.attempt = k / levels;
-    pv.rotation = level.rotation_name;
-    pv.responder = level.responder(at);
-    pv.last_page_at = at;
+  if (const auto last = detail::last_page(l, policy)) {
+    pv.level = last->level;
+    pv.attempt = last->attempt;
+    pv.rotation = last->paging_level->rotation_name;
+    pv.responder = last->paging_level->responder(last->at);
+    pv.last_page_at = last->at;
     pv.ack_deadline = l.next_at;
   }
   pv.acked_at = l.acked_at;

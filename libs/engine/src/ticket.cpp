@@ -48,6 +48,15 @@ std::array<std::string_view, 3> split3(std::string_view s) {
 
 }  // namespace
 
+std::optional<LastPage> last_page(const Ladder& l, const policy::Policy& policy) {
+  const auto* pt = policy.paging_target(l.target);
+  if (pt == nullptr || pt->levels.empty() || l.pages_sent == 0) return std::nullopt;
+  const auto levels = static_cast<std::uint32_t>(pt->levels.size());
+  const std::uint32_t k = l.pages_sent - 1;
+  const auto& level = pt->levels[k % levels];
+  return LastPage{k % levels, k / levels, &level, l.next_at - level.ack_timeout_ms};
+}
+
 std::string pack_ack(std::string_view page_id, std::string_view responder) {
   std::string s;
   s.reserve(page_id.size() + responder.size() + 8);
@@ -554,18 +563,12 @@ void TicketMachine::end_cycle(MetricClock& c, Metric m, EpochMillis t, Outcome o
 }
 
 bool TicketMachine::stops_on_met(const Ladder& l) const {
-  // The key ends "/page/<step id>/<target>" (names hold no '/').
+  // The key ends "/page/<step id>/<target>", as start_ladders() built it.
   const std::string_view key = l.key;
   for (const auto& ladder : policy_.escalations()) {
     if (!ladder.stop_on_met) continue;
     for (const auto& st : ladder.steps) {
-      if (!st.page) continue;
-      const std::size_t n = 6 + st.id.size() + 1 + l.target.size();  // "/page/" id "/" target
-      if (key.size() > n && key.substr(key.size() - n, 6) == "/page/" &&
-          key.substr(key.size() - n + 6, st.id.size()) == st.id && key[key.size() - l.target.size() - 1] == '/' &&
-          key.substr(key.size() - l.target.size()) == l.target) {
-        return true;
-      }
+      if (st.page && key.ends_with("/page/" + st.id + "/" + l.target)) return true;
     }
   }
   return false;
@@ -595,17 +598,12 @@ void TicketMachine::emit_page_action(const Ladder& l, PageAction action, EpochMi
   p.action = action;
   p.high_urgency = true;
   p.fired_at = std::max(at, t_.derived.last_event_at);
-  if (const auto* pt = policy_.paging_target(l.target); pt != nullptr && !pt->levels.empty()) {
-    const auto levels = static_cast<std::uint32_t>(pt->levels.size());
-    const std::uint32_t k = l.pages_sent - 1;
-    const auto& level = pt->levels[k % levels];
-    p.level = k % levels;
-    p.attempt = k / levels;
-    p.rotation = level.rotation_name;
-    p.responder = action == PageAction::kAcknowledge ? std::string(responder)
-                                                     : level.responder(l.next_at - level.ack_timeout_ms);
-  } else {
-    p.responder = std::string(responder);
+  p.responder = std::string(responder);
+  if (const auto last = last_page(l, policy_)) {
+    p.level = last->level;
+    p.attempt = last->attempt;
+    p.rotation = last->paging_level->rotation_name;
+    if (action != PageAction::kAcknowledge) p.responder = last->paging_level->responder(last->at);
   }
   ++outputs;
 }
@@ -772,10 +770,8 @@ void TicketMachine::apply(const StoredEvent& e) {
     case EventKind::kAgentUpdated: {
       MetricClock* cp = s.clock(Metric::kUpdate);
       if (cp == nullptr || !cp->live()) return;
-      MetricClock& c = *cp;
-      emit_sla(Metric::kUpdate, c, SlaKind::kMet, e.at, nullptr);
-      end_cycle(c, Metric::kUpdate, e.at, c.breached ? Outcome::kBreached : Outcome::kMet, /*met=*/true);
-      start_cycle(c, Metric::kUpdate, e.at, c.cycle + 1);
+      meet(Metric::kUpdate, e.at);  // this cycle is met (after its breach, if it breached)
+      start_cycle(*cp, Metric::kUpdate, e.at, cp->cycle + 1);
       return;
     }
     case EventKind::kStatusChanged:

@@ -307,6 +307,17 @@ struct Ladder {
   std::string acked_by;
 };
 
+/// The last page a ladder sent, as fire_page() sent it: page k went out at
+/// the due time page k+1's is counted from (next_at less k's ack timeout).
+struct LastPage {
+  std::uint32_t level = 0;
+  std::uint32_t attempt = 0;
+  const policy::PagingLevel* paging_level = nullptr;
+  EpochMillis at = 0;
+};
+/// None before the first page or when the target is gone from the policy.
+[[nodiscard]] std::optional<LastPage> last_page(const Ladder& l, const policy::Policy& policy);
+
 /// A `page_acknowledged` event's argument, packed into one interned string
 /// as "<page_id length>:<page_id><responder>" (both are free text, so no
 /// separator byte is safe).

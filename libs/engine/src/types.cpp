@@ -19,6 +19,15 @@ std::string_view to_string(EventKind kind) {
   return "unknown";
 }
 
+std::string_view to_string(PageAction action) {
+  switch (action) {
+    case PageAction::kTrigger: return "page";
+    case PageAction::kAcknowledge: return "page_acknowledge";
+    case PageAction::kResolve: return "page_resolve";
+  }
+  return "page";
+}
+
 std::string_view to_string(SlaKind kind) {
   switch (kind) {
     case SlaKind::kWarning: return "warning";

@@ -236,10 +236,7 @@ void Probe::fired(const engine::Output& output) {
     fired(kind, policy::to_string(sla->metric), sla->plan, sla->severity);
   } else if (const auto* page = std::get_if<engine::PageOutput>(&output)) {
     // Pages sent; their acknowledgements and resolutions apart.
-    const std::string_view kind = page->action == engine::PageAction::kAcknowledge ? "page_acknowledge"
-                                  : page->action == engine::PageAction::kResolve   ? "page_resolve"
-                                                                                   : "page";
-    fired(kind, policy::to_string(page->metric), page->plan, page->severity);
+    fired(engine::to_string(page->action), policy::to_string(page->metric), page->plan, page->severity);
   }
 }
 

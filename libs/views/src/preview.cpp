@@ -28,9 +28,7 @@ std::string describe(const policy::MetricTargets* t) {
 /// What an output is, for people.
 std::string what_of(const engine::Output& o) {
   if (const auto* p = std::get_if<engine::PageOutput>(&o)) {
-    return p->action == engine::PageAction::kAcknowledge ? "page_acknowledge"
-           : p->action == engine::PageAction::kResolve   ? "page_resolve"
-                                                         : "page";
+    return std::string(engine::to_string(p->action));
   }
   const auto& s = std::get<engine::SlaOutput>(o);
   if (s.kind == engine::SlaKind::kBreached && s.reminder > 0) return "reminder";

@@ -100,6 +100,10 @@ enum class PageAction : std::uint8_t {
   kResolve,      ///< the ticket was resolved or closed, or the ladder's cycle ended under `stop_on: [met]`
 };
 
+/// "page" (a trigger), "page_acknowledge" or "page_resolve": the name the
+/// metrics and the policy preview give a PageEvent.
+[[nodiscard]] std::string_view to_string(PageAction action);
+
 /// A PageEvent for `sla.pages`.
 struct PageOutput {
   std::string page_id;

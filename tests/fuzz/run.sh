@@ -3,8 +3,10 @@
 # into tests/fuzz/<target>/corpus/ and replays that corpus with leak checks.
 #   tests/fuzz/run.sh TARGET [RUNS] [extra libFuzzer flags...]
 # TARGET: calendar, codec, http, policy or timerwheel; RUNS default 10000000.
-# Needs `cmake --preset fuzz && cmake --build --preset fuzz` first. Work files
-# (the growing corpus, crash artifacts, the log) go to build/fuzz/runs/TARGET/.
+# Needs `cmake --preset fuzz && cmake --build --preset fuzz` first (or another
+# build of the targets named by SLA_FUZZ_BUILD, e.g. build/fuzz-ub: see
+# tests/fuzz/README.md, "Two builds"). Work files
+# (the growing corpus, crash artifacts, the log) go to <build>/runs/TARGET/.
 # The long run has leak detection off (-detect_leaks=0): with it on, libFuzzer
 # runs a full leak scan after every input that changes the malloc/free balance
 # (protobuf's per-thread arenas, lazily built calendar years), which made
@@ -21,8 +23,9 @@ target=${1:?target: calendar, codec, http, policy or timerwheel}
 runs=${2:-10000000}
 shift $(( $# >= 2 ? 2 : 1 ))
 src=tests/fuzz/$target
-bin=$PWD/build/fuzz/tests/fuzz/$target/${target}_fuzz
-work=$PWD/build/fuzz/runs/$target
+build=${SLA_FUZZ_BUILD:-build/fuzz}
+bin=$PWD/$build/tests/fuzz/$target/${target}_fuzz
+work=$PWD/$build/runs/$target
 [[ -x $bin ]] || { echo "no $bin: cmake --preset fuzz && cmake --build --preset fuzz" >&2; exit 1; }
 mkdir -p "$work/corpus" "$work/merged"
 inputs=()

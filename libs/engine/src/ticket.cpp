@@ -1,5 +1,7 @@
 #include "ticket.hpp"
 
+#include "stretches.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <iterator>
@@ -293,7 +295,8 @@ void TicketMachine::fire_item(Metric m, MetricClock& c, std::size_t i, const Ite
     case Item::Kind::kBreach:
       kind = SlaKind::kBreached;
       c.breached = true;
-      c.breach_at = due;
+      // A target already exceeded at a retarget ran out earlier (rebase()).
+      if (c.breach_at == kNever || c.breach_at > due) c.breach_at = due;
       break;
     case Item::Kind::kReminder: kind = SlaKind::kBreached; break;
     case Item::Kind::kStep: kind = SlaKind::kEscalated; break;
@@ -663,7 +666,7 @@ void TicketMachine::retarget(EpochMillis t) {
       continue;
     }
     // keep_elapsed: the new target applies to the time already counted.
-    rebase(c, m, nt, in_hours, c.elapsed);
+    rebase(c, m, nt, in_hours, c.elapsed, t);
   }
   update_pause(t);
 }
@@ -686,7 +689,8 @@ void TicketMachine::fire_passed_steps(Metric m, const MetricClock& c, EpochMilli
   }
 }
 
-void TicketMachine::rebase(MetricClock& c, Metric m, const policy::Target* nt, bool in_hours, std::int64_t counted) {
+void TicketMachine::rebase(MetricClock& c, Metric m, const policy::Target* nt, bool in_hours, std::int64_t counted,
+                           EpochMillis t) {
   // SPEC 3, retarget with keep_elapsed, and a policy reload alike: warnings
   // and after-breach reminders the clock has already passed (`counted`) are
   // skipped (no burst of stale notices); the breach and every escalation
@@ -694,12 +698,20 @@ void TicketMachine::rebase(MetricClock& c, Metric m, const policy::Target* nt, b
   // once (or at the instant they fell due, when that is after c.since). Each
   // fires once per cycle: one emitted before the change has the same id and
   // is not sent again, but the breach is recorded either way.
+  // A new target already exceeded ran out in the past, while the clock still
+  // counted on the old one's calendar and pauses (SPEC 2.2: the deadline is
+  // when the target ran out, not when the change came): found here, before
+  // the target changes, and kept as the breach instant the breach then
+  // reports (the change time when the history does not reach back to it).
+  const std::int64_t new_target_ms = target_millis(*nt, c.cycle_start);
+  EpochMillis ran_out = kNever;
+  if (!nt->open_ended && counted >= new_target_ms) ran_out = reached_at(c, new_target_ms, counted, t).value_or(kNever);
   c.target = nt;
   c.in_hours = in_hours;
-  c.target_ms = target_millis(*nt, c.cycle_start);
+  c.target_ms = new_target_ms;
   c.fired = 0;
   c.breached = false;
-  c.breach_at = kNever;
+  c.breach_at = ran_out;
   const std::size_t n = item_count(c, m);
   for (std::size_t i = 0; i < n; ++i) {
     const auto it = item(c, m, i);
@@ -707,6 +719,60 @@ void TicketMachine::rebase(MetricClock& c, Metric m, const policy::Target* nt, b
     if (it->kind == Item::Kind::kWarning || it->kind == Item::Kind::kReminder) c.fired |= std::uint64_t{1} << i;
   }
   c.status_paused = nt->pauses_on(str(t_.derived.status));
+}
+
+std::optional<EpochMillis> TicketMachine::reached_at(const MetricClock& c, std::int64_t amount, std::int64_t counted,
+                                                     EpochMillis t) const {
+  if (c.target == nullptr || amount < 0 || counted < amount) return std::nullopt;
+  // The window in which the clock counted by c.target's rules for sure: from
+  // its cycle start, or the last earlier event that may have changed them,
+  // or the newest folded event (what came before is not retained).
+  EpochMillis from = c.cycle_start;
+  if (t_.cold && t_.cold->base) from = std::max(from, t_.cold->base_at);
+  for (const StoredEvent& e : t_.events) {
+    if (e.at >= t) break;
+    if (e.at <= from) continue;
+    if (e.kind == EventKind::kSeverityChanged || e.kind == EventKind::kPlanChanged ||
+        e.kind == EventKind::kReopened || e.kind == EventKind::kOpened) {
+      from = e.at;
+    }
+  }
+  if (from >= t) return std::nullopt;
+  // The status in effect over [from, t], piece by piece.
+  detail::StatusTimeline tl;
+  tl.assign(t_, tables_.atoms);
+  if (tl.known_from > from) return std::nullopt;
+  std::vector<std::pair<EpochMillis, bool>> pieces;  // start, paused
+  bool known = false;
+  bool paused = false;
+  for (const auto& [at, status] : tl.marks) {
+    if (at > from) {
+      if (at >= t) break;
+      if (!known) return std::nullopt;
+      pieces.emplace_back(at, c.target->pauses_on(status));
+      continue;
+    }
+    known = true;
+    paused = c.target->pauses_on(status);
+  }
+  if (!known) return std::nullopt;
+  pieces.insert(pieces.begin(), {from, paused});
+  const calendar::Calendar& cal = *c.target->calendar;
+  std::int64_t in_window = 0;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const EpochMillis end = i + 1 < pieces.size() ? pieces[i + 1].first : t;
+    if (!pieces[i].second) in_window = sat_add(in_window, cal.elapsed(pieces[i].first, end));
+  }
+  std::int64_t acc = counted - in_window;  // counted before `from`
+  if (acc >= amount) return std::nullopt;  // ran out before the window
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (pieces[i].second) continue;
+    const EpochMillis end = i + 1 < pieces.size() ? pieces[i + 1].first : t;
+    const std::int64_t here = cal.elapsed(pieces[i].first, end);
+    if (acc + here >= amount) return cal.add(pieces[i].first, amount - acc);
+    acc += here;
+  }
+  return std::nullopt;  // the history disagrees with the clock: keep the change time
 }
 
 void TicketMachine::rebind(EpochMillis t) {
@@ -728,7 +794,7 @@ void TicketMachine::rebind(EpochMillis t) {
     if (nt == c.target) return;
     // The same routine as a retarget: the reloaded target applies to the
     // time counted by `t` (the item layout may have changed too).
-    rebase(c, m, nt, c.in_hours, elapsed_at(c, t));
+    rebase(c, m, nt, c.in_hours, elapsed_at(c, t), t);
   });
 }
 

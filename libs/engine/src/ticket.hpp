@@ -618,7 +618,14 @@ class TicketMachine {
   /// Moves running clock `c` onto target `nt`, keeping its elapsed time:
   /// items passed by `counted` are skipped if warnings or reminders, left due
   /// (fire at once) if the breach or steps. Retarget and reload both use it.
-  void rebase(MetricClock& c, Metric m, const policy::Target* nt, bool in_hours, std::int64_t counted);
+  void rebase(MetricClock& c, Metric m, const policy::Target* nt, bool in_hours, std::int64_t counted, EpochMillis t);
+  /// When clock `c` (on its current target) had counted `amount`, for an
+  /// `amount` below what it counted by `t` (`counted`): its status history
+  /// walked forward on its calendar. Known only back to the last event that
+  /// may have changed its rules (a severity or plan change, a reopen) or
+  /// folded its history; nullopt when the instant lies before that.
+  [[nodiscard]] std::optional<EpochMillis> reached_at(const MetricClock& c, std::int64_t amount, std::int64_t counted,
+                                                      EpochMillis t) const;
   void update_pause(EpochMillis t);
   /// Stops the running ladders: all of them (resolve, close) when `page_id`
   /// is empty, else the one `page_id` is a page of, remembering who

@@ -671,6 +671,31 @@ void TicketMachine::retarget(EpochMillis t) {
   update_pause(t);
 }
 
+void TicketMachine::reopen_matches(EpochMillis t) {
+  // SPEC 3 round 2, matches that start holding later, at a reopen: what the
+  // ticket's (plan, severity) asks for now holds again. A clock its targets
+  // have but it lacks (the severity changed while it was resolved) starts
+  // now; a met clock the reopen left met fires the steps it had reached
+  // under the current match (a P2 answered, resolved, raised to P0 and
+  // reopened pages the P0 on-call now). Steps and pages it had already sent
+  // in this cycle keep their ids and are not sent again.
+  DerivedState& s = t_.derived;
+  for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+    const auto m = static_cast<Metric>(mi);
+    if (s.clock(m) != nullptr) continue;
+    bool in_hours = true;
+    const policy::Target* nt = resolve(m, s.opened_at, &in_hours);
+    if (nt == nullptr) continue;
+    MetricClock& c = s.add_clock(m);
+    c.target = nt;
+    c.in_hours = in_hours;
+    start_cycle(c, m, t, 0);
+  }
+  s.each_clock([&](Metric m, MetricClock& c) {
+    if (c.target != nullptr && c.phase == MetricClock::Phase::kMet) fire_passed_steps(m, c, t);
+  });
+}
+
 void TicketMachine::fire_passed_steps(Metric m, const MetricClock& c, EpochMillis t) {
   // SPEC 3 round 2, matches that start holding later: a ticket raised to P0
   // after its response was met pages the P0 on-call now. The steps of the new
@@ -889,6 +914,7 @@ void TicketMachine::apply(const StoredEvent& e) {
           case policy::ReopenAction::kIgnore: break;
         }
       });
+      reopen_matches(e.at);
       return;
     }
     case EventKind::kClosed: {

@@ -615,6 +615,9 @@ class TicketMachine {
   /// After a retarget: the steps a met clock had reached under the new match
   /// fire at once (matches that start holding later).
   void fire_passed_steps(Metric m, const MetricClock& c, EpochMillis t);
+  /// At a reopen: clocks the current targets have and the ticket lacks
+  /// start; met clocks fire the steps they had reached (fire_passed_steps).
+  void reopen_matches(EpochMillis t);
   /// Moves running clock `c` onto target `nt`, keeping its elapsed time:
   /// items passed by `counted` are skipped if warnings or reminders, left due
   /// (fire at once) if the breach or steps. Retarget and reload both use it.

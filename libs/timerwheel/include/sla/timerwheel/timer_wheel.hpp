@@ -308,8 +308,11 @@ class TimerWheel {
     if (!free_.empty()) {
       const std::uint32_t idx = free_.back();
       free_.pop_back();
-      // The slot handed out a few calls from now is cold: fetch it early.
-      constexpr std::size_t kAhead = 4;
+      // The slot handed out some calls from now is cold: fetch it early.
+      // 16 ahead (was 4): schedule at 10M pending 43-45 -> 29-38 ns, at 1M
+      // 30-35 -> 17-24 ns (docs/benchmarks.md, 2026-12-07 evening); 32 was
+      // no better.
+      constexpr std::size_t kAhead = 16;
       if (free_.size() >= kAhead) __builtin_prefetch(&node(free_[free_.size() - kAhead]), 1);
       return idx;
     }

@@ -11,6 +11,13 @@
 #      (PARTITIONS partitions), start sla-timerd, time until every event's
 #      offset is committed to Redis (so consumed, applied, outputs acked,
 #      state committed).
+#   1b. limit (with the throughput phase, LIMIT=0 skips it): what Kafka itself
+#      allows here, no daemon in the way (sla-kafka-limit, bare librdkafka
+#      clients): a bare consumer reads the same EVENTS input records, then a
+#      bare producer writes again every record the daemon produced to its
+#      output topics (same keys, values, headers, partitions; topics
+#      limit.sla.*). Ceiling = EVENTS / (consume s + produce s); the
+#      service's sustained rate is printed as a fraction of it.
 #   2. breach-to-Kafka latency: LAT_TICKETS tickets whose response breach is
 #      due at known instants over LAT_SPREAD seconds; sla.escalations uses
 #      LogAppendTime, so a record's timestamp is when it is in the topic.
@@ -20,7 +27,7 @@
 #      /readyz is 200; then SIGTERM and start again (a restart proper).
 #
 # Environment: EVENTS (2000000), PARTITIONS (8), TICKETS (1000000),
-# LAT_TICKETS (600), LAT_SPREAD (60), LAT_BG_RATE (20000; 0 skips),
+# LAT_TICKETS (600), LAT_SPREAD (60), LAT_BG_RATE (20000; 0 skips), LIMIT (1; 0 skips),
 # ONLY (throughput|latency|restart: run one part; latency implies throughput's
 # daemon with EVENTS events), PERF=1 (perf record the daemon during the
 # throughput run into WORK/perf.data; PERF_ARGS, default "-F 1999 -g", and
@@ -34,6 +41,7 @@ SRC="$(cd "$HERE/../.." && pwd)"
 BUILD="${1:-$SRC/build/release}"
 TIMERD="$BUILD/services/sla-timerd/sla-timerd"
 LOADGEN="$BUILD/tools/loadgen/sla-loadgen"
+KAFKA_LIMIT="$BUILD/tools/loadgen/sla-kafka-limit"
 BROKER="$SRC/tests/e2e/kafka_broker.sh"
 # shellcheck source=../../tests/e2e/procs.sh
 source "$SRC/tests/e2e/procs.sh"  # free_port, port_open, curl_, stop_pid
@@ -44,6 +52,7 @@ TICKETS="${TICKETS:-1000000}"
 LAT_TICKETS="${LAT_TICKETS:-600}"
 LAT_SPREAD="${LAT_SPREAD:-60}"
 LAT_BG_RATE="${LAT_BG_RATE:-20000}"
+LIMIT="${LIMIT:-1}"
 ONLY="${ONLY:-}"
 
 say() { echo "measure: $*"; }
@@ -62,7 +71,9 @@ thread_cpu() {
   done | awk -v hz="$hz" '{cpu[$1] += $2} END {for (n in cpu) if (cpu[n] > 0) printf "measure: thread %s %.2fs CPU\n", n, cpu[n] / hz}'
 }
 
-for f in "$TIMERD" "$LOADGEN"; do [[ -x "$f" ]] || fail "$f missing (cmake --build $BUILD --target sla-timerd sla-loadgen)"; done
+for f in "$TIMERD" "$LOADGEN" $([[ "$LIMIT" == 0 ]] || echo "$KAFKA_LIMIT"); do
+  [[ -x "$f" ]] || fail "$f missing (cmake --build $BUILD --target sla-timerd sla-loadgen sla-kafka-limit)"
+done
 for tool in java python3 redis-server redis-cli curl; do command -v "$tool" >/dev/null || fail "$tool not found"; done
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/sla-measure.XXXXXX")"
@@ -100,6 +111,13 @@ say "redis 127.0.0.1:$REDIS_PORT, kafka $BOOTSTRAP"
 "$BROKER" create-topic "$WORK/kafka" sla.pages 1
 "$BROKER" create-topic "$WORK/kafka" sla.deadlines 1 --config cleanup.policy=compact
 "$BROKER" create-topic "$WORK/kafka" sla.dlq 1
+OUTPUT_TOPICS=(sla.escalations sla.pages sla.deadlines sla.dlq)
+if [[ "$LIMIT" != 0 ]]; then  # the limit phase's copies of the output topics, same settings
+  "$BROKER" create-topic "$WORK/kafka" limit.sla.escalations 1 --config message.timestamp.type=LogAppendTime
+  "$BROKER" create-topic "$WORK/kafka" limit.sla.pages 1
+  "$BROKER" create-topic "$WORK/kafka" limit.sla.deadlines 1 --config cleanup.policy=compact
+  "$BROKER" create-topic "$WORK/kafka" limit.sla.dlq 1
+fi
 
 # start_timerd NAME INPUT_TOPIC [VAR=value...]: starts sla-timerd, sets TIMERD_PID and HTTP.
 start_timerd() {
@@ -171,6 +189,22 @@ if [[ -z "$ONLY" || "$ONLY" == throughput || "$ONLY" == latency ]]; then
       "($((EVENTS * 1000 / (t1 - t0))) events/s incl. start-up), load $(load)"
   curl_ "$HTTP/metrics" >"$WORK/metrics-throughput.txt" || true
   grep -E '^sla_(events_consumed|outputs_produced|open_tickets|pending_timers|loop_seconds)' "$WORK/metrics-throughput.txt" | head -n 30 || true
+  SUSTAINED="$(sed -n 's/.*sustained_10_90_events_per_s=\([0-9]*\).*/\1/p' "$WORK/throughput.txt")"
+fi
+
+# --- 1b. limit: what Kafka allows with no daemon in the way ----------------------
+if [[ "$LIMIT" != 0 && -n "${SUSTAINED:-}" ]]; then
+  say "limit: bare consumer of the same $EVENTS input records, load $(load)"
+  "$KAFKA_LIMIT" consume "$BOOTSTRAP" tickets.events "$EVENTS" | tee "$WORK/limit.txt"
+  say "limit: bare producer of the daemon's output records again, load $(load)"
+  "$KAFKA_LIMIT" produce "$BOOTSTRAP" limit. "${OUTPUT_TOPICS[@]}" | tee -a "$WORK/limit.txt"
+  awk -v events="$EVENTS" -v sustained="$SUSTAINED" -v load="$(load)" '
+    / consume / {for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) c = substr($i, 9)}
+    / produce / {for (i = 1; i <= NF; i++) {if ($i ~ /^seconds=/) p = substr($i, 9); if ($i ~ /^records=/) n = substr($i, 9)}}
+    END {if (c + p <= 0) exit 1; ceiling = events / (c + p);
+      printf "measure: LIMIT bare consume %.2f s + bare produce of %d outputs %.2f s: ceiling %d events/s;" \
+        " sla-timerd sustained %d events/s = %.2f of it, load %s\n", c, n, p, ceiling, sustained, sustained / ceiling, load}' \
+    "$WORK/limit.txt" || fail "limit: no figures"
 fi
 
 # --- 2. latency -----------------------------------------------------------------

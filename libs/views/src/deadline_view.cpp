@@ -49,6 +49,15 @@ using Tree = __gnu_pbds::tree<Key, __gnu_pbds::null_type, std::less<Key>, __gnu_
 using WideKey = std::tuple<std::string, std::string, std::uint8_t>;                 // plan, severity, metric
 using NarrowKey = std::tuple<std::string, std::string, std::string, std::uint8_t>;  // + tenant first
 
+/// The tree of a group, found without building the key's strings (most
+/// lookups find it) and added when missing.
+template <class Map, class... Parts>
+Tree& group_tree(Map& map, const Parts&... parts) {
+  auto it = map.find(std::forward_as_tuple(parts...));
+  if (it == map.end()) it = map.emplace(typename Map::key_type(parts...), Tree{}).first;
+  return it->second;
+}
+
 EpochMillis saturating_add(EpochMillis a, std::int64_t b) noexcept {
   if (b > 0 && a > std::numeric_limits<EpochMillis>::max() - b) return std::numeric_limits<EpochMillis>::max();
   return a + b;
@@ -80,8 +89,8 @@ struct Index {
   std::unordered_map<std::string, std::uint32_t> by_id;
   std::vector<std::shared_ptr<const ViewTicket>> slots;
   std::vector<std::uint32_t> free_slots;
-  std::map<WideKey, Tree> wide;
-  std::map<NarrowKey, Tree> narrow;
+  std::map<WideKey, Tree, std::less<>> wide;
+  std::map<NarrowKey, Tree, std::less<>> narrow;
   std::size_t clocks = 0;
   /// Tickets with an unacknowledged page, by (oldest such page, hash, slot).
   Tree unacked;
@@ -111,8 +120,8 @@ struct Index {
       if (!at_risk_candidate(c)) continue;
       const auto m = static_cast<std::uint8_t>(c.metric);
       const Key k{*c.deadline, h, m, slot};
-      auto& w = wide[WideKey{t.view.plan, t.view.severity, m}];
-      auto& n = narrow[NarrowKey{t.view.tenant_id, t.view.plan, t.view.severity, m}];
+      auto& w = group_tree(wide, t.view.plan, t.view.severity, m);
+      auto& n = group_tree(narrow, t.view.tenant_id, t.view.plan, t.view.severity, m);
       if (insert) {
         if (w.insert(k).second) ++clocks;
         n.insert(k);
@@ -120,6 +129,38 @@ struct Index {
         if (w.erase(k)) --clocks;
         n.erase(k);
       }
+    }
+  }
+
+  /// Whether `a` and `b` (two snapshots of one ticket) put the same keys
+  /// in every tree: then a replacement only swaps the slot's pointer. Most
+  /// snapshots change no deadline (an agent update, a warning fired, a
+  /// status that pauses nothing), and each re-index is a tree erase and
+  /// insert per clock in both copies.
+  [[nodiscard]] static bool same_keys(const ViewTicket& a, const ViewTicket& b) noexcept {
+    if (a.view.plan != b.view.plan || a.view.severity != b.view.severity || a.view.tenant_id != b.view.tenant_id) {
+      return false;
+    }
+    const auto unacked_key = [](const ViewTicket& t) {
+      std::size_t n = 0;
+      EpochMillis oldest = std::numeric_limits<EpochMillis>::max();
+      for (const auto& p : t.view.pages) {
+        if (!unacked_page(p)) continue;
+        ++n;
+        oldest = std::min(oldest, p.last_page_at.value_or(0));
+      }
+      return std::pair{n, oldest};
+    };
+    if (unacked_key(a) != unacked_key(b)) return false;
+    auto i = a.view.clocks.begin();
+    auto j = b.view.clocks.begin();
+    for (;;) {
+      while (i != a.view.clocks.end() && !at_risk_candidate(*i)) ++i;
+      while (j != b.view.clocks.end() && !at_risk_candidate(*j)) ++j;
+      if (i == a.view.clocks.end() || j == b.view.clocks.end()) return i == a.view.clocks.end() && j == b.view.clocks.end();
+      if (i->metric != j->metric || *i->deadline != *j->deadline) return false;
+      ++i;
+      ++j;
     }
   }
 
@@ -134,13 +175,18 @@ struct Index {
     const auto it = by_id.find(id);
     if (it != by_id.end()) {
       const std::uint32_t slot = it->second;
-      index(*slots[slot], slot, false);
       if (!t) {
+        index(*slots[slot], slot, false);
         slots[slot].reset();
         free_slots.push_back(slot);
         by_id.erase(it);
         return;
       }
+      if (same_keys(*slots[slot], *t)) {
+        slots[slot] = t;
+        return;
+      }
+      index(*slots[slot], slot, false);
       slots[slot] = t;
       index(*t, slot, true);
       return;

@@ -140,6 +140,63 @@ TEST(DeadlineView, UnackedPagesOldestFirstWithCountsAndTenants) {
   EXPECT_TRUE(r.items.empty());
 }
 
+// A snapshot that leaves every index key as it was (same deadlines, group
+// and unacknowledged pages) only replaces the ticket; one that changes any
+// of them re-indexes it. Checked in both copies (each apply publishes the
+// other one).
+TEST(DeadlineView, ReplacingASnapshotReindexesOnlyWhatChanged) {
+  DeadlineView v;
+  sla::EpochMillis as_of = 1;
+  const auto put = [&](ViewUpdate x) {
+    std::vector<ViewUpdate> u;
+    u.push_back(std::move(x));
+    v.apply(u);
+  };
+  const auto make = [&](const std::string& tenant, const std::string& status, std::vector<ClockView> clocks,
+                        bool page_acked) {
+    auto x = snapshot("A", tenant, "gold", "p1", std::move(clocks), ++as_of);
+    x.ticket->view.status = status;
+    x.ticket->view.pages = {ladder("A/response/0/page/s/ops", 1, page_acked, 300)};
+    return x;
+  };
+  const auto at_risk = [&](std::optional<std::string> tenant, sla::EpochMillis within) {
+    auto q = window(0, within);
+    q.tenant = std::move(tenant);
+    return v.at_risk(q).total;
+  };
+  // Each check twice: once in each copy (a ticket without clocks flips them).
+  const auto check = [&](const std::string& status, std::size_t acme_100, std::size_t globex_100,
+                         std::size_t any_250, std::size_t unacked) {
+    for (int copy = 0; copy < 2; ++copy) {
+      SCOPED_TRACE("copy " + std::to_string(copy) + ", status " + status);
+      const auto t = v.ticket("A");
+      ASSERT_NE(t, nullptr);
+      EXPECT_EQ(t->view.status, status);
+      EXPECT_EQ(at_risk(std::string("acme"), 100), acme_100);
+      EXPECT_EQ(at_risk(std::string("globex"), 100), globex_100);
+      EXPECT_EQ(at_risk(std::nullopt, 250), any_250);
+      EXPECT_EQ(v.indexed_clocks(), any_250);
+      EXPECT_EQ(v.unacked_pages({10, std::nullopt}).total, unacked);
+      ++as_of;
+      put(snapshot("Z" + std::to_string(as_of), "other", "gold", "p1", {}, as_of));  // one apply: flips
+    }
+  };
+  put(make("acme", "open", {running(MetricKind::kResponse, 100)}, false));
+  check("open", 1, 0, 1, 1);
+  put(make("acme", "in_progress", {running(MetricKind::kResponse, 100)}, false));  // same keys
+  check("in_progress", 1, 0, 1, 1);
+  put(make("globex", "in_progress", {running(MetricKind::kResponse, 100)}, false));  // another tenant
+  check("in_progress", 0, 1, 1, 1);
+  put(make("globex", "in_progress", {running(MetricKind::kResponse, 200)}, false));  // a later deadline
+  check("in_progress", 0, 0, 1, 1);
+  put(make("globex", "in_progress", {running(MetricKind::kResponse, 200)}, true));  // the page acknowledged
+  check("in_progress", 0, 0, 1, 0);
+  auto met = running(MetricKind::kResponse, 200);
+  met.state = ClockState::kMet;
+  put(make("globex", "resolved", {met}, true));  // no longer a candidate
+  check("resolved", 0, 0, 0, 0);
+}
+
 TEST(DeadlineView, OnlyCountingClocksWithADeadlineAreAtRisk) {
   DeadlineView v;
   auto met = running(MetricKind::kResponse, 1000);

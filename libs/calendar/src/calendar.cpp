@@ -22,6 +22,7 @@
 #include <absl/time/time.h>
 
 #include "civil.hpp"
+#include "sla/calendar/business_days.hpp"
 
 namespace sla::calendar {
 
@@ -465,9 +466,8 @@ EpochMillis Calendar::add(EpochMillis start, const Duration& d) const {
     case Duration::Kind::kFixed:
       return add(start, d.millis);
     case Duration::Kind::kBusinessDays: {
-      std::int64_t ms = 0;
-      if (__builtin_mul_overflow(d.business_days, impl_->day_length, &ms)) return kMaxInstant;
-      return add(start, ms);
+      const auto ms = business_days_millis(*this, d.business_days);
+      return ms ? add(start, *ms) : kMaxInstant;
     }
     case Duration::Kind::kNextBusinessDay:
       break;

@@ -834,15 +834,7 @@ void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full,
         }
         if (cv.pause_reason != PauseReason::kNone && cv.state == ClockState::kRunning) cv.state = ClockState::kPaused;
       }
-      if (!open_ended && !c.status_paused) {
-        if (c.breach_at != kNever) {
-          cv.deadline = c.breach_at;
-        } else if (c.elapsed >= c.target_ms) {
-          cv.deadline = c.since;
-        } else {
-          cv.deadline = c.target->calendar->add(c.since, c.target_ms - c.elapsed);
-        }
-      }
+      if (!open_ended && !c.status_paused) cv.deadline = c.deadline_from_counted();
     }
     cv.stretches.clear();
     cv.stretches_truncated = false;
@@ -894,9 +886,7 @@ std::vector<AtRisk> Engine::at_risk(EpochMillis now, std::int64_t within_ms, std
     const Ticket& t = impl_->at(slot);
     t.derived.each_clock([&](MetricKind metric, const MetricClock& c) {
       if (!c.counting() || c.target == nullptr || c.target->open_ended) return;
-      const EpochMillis dl = c.breach_at != kNever      ? c.breach_at
-                             : c.elapsed >= c.target_ms ? c.since
-                                                        : c.target->calendar->add(c.since, c.target_ms - c.elapsed);
+      const EpochMillis dl = c.deadline_from_counted();
       if (dl <= horizon) {
         out.push_back(AtRisk{t.id, metric, dl, impl_->atoms.str(t.derived.plan), impl_->atoms.str(t.derived.severity)});
       }

@@ -8,6 +8,8 @@
 
 #include <absl/strings/string_view.h>
 
+#include "sla/calendar/business_days.hpp"
+
 namespace sla::engine::detail {
 namespace {
 
@@ -20,8 +22,9 @@ std::int64_t target_millis(const policy::Target& target, EpochMillis cycle_start
   switch (d.kind) {
     case calendar::Duration::Kind::kFixed: return d.millis;
     case calendar::Duration::Kind::kBusinessDays:
-      // `999999999999bd` must not wrap: saturated, such a deadline is never.
-      return sat_mul(d.business_days, target.calendar->day_length_millis());
+      // `999999999999bd` must not wrap: saturated, such a deadline is never
+      // (the loader accepts only n > 0).
+      return calendar::business_days_millis(*target.calendar, d.business_days).value_or(std::numeric_limits<std::int64_t>::max());
     case calendar::Duration::Kind::kNextBusinessDay:
       return target.calendar->elapsed(cycle_start, target.calendar->add(cycle_start, d));
   }
@@ -206,10 +209,8 @@ std::int64_t TicketMachine::elapsed_at(const MetricClock& c, EpochMillis t) cons
 
 std::optional<EpochMillis> TicketMachine::deadline(const MetricClock& c) const {
   if (c.target == nullptr || c.target->open_ended) return std::nullopt;
-  if (c.breach_at != kNever) return c.breach_at;
-  if (c.elapsed >= c.target_ms) return c.since;
-  if (!c.counting()) return std::nullopt;
-  return c.target->calendar->add(c.since, c.target_ms - c.elapsed);
+  if (c.breach_at == kNever && c.elapsed < c.target_ms && !c.counting()) return std::nullopt;
+  return c.deadline_from_counted();
 }
 
 // ---------------------------------------------------------------------------

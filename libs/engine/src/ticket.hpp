@@ -68,9 +68,13 @@ void append_number(std::string& s, std::uint64_t v);
 /// both the low bits (absl's 7-bit tags) and the high bits are well mixed.
 /// absl::Hash<std::string_view> here goes through std::hash (Debian's absl
 /// has its own string_view), twice the instructions for a short id.
+/// GCC's and clang's 128-bit integer, an extension (`__extension__`: no
+/// -Wpedantic note for this one, deliberate use).
+__extension__ typedef unsigned __int128 Uint128;
+
 [[nodiscard]] inline std::size_t hash_key(std::string_view s) noexcept {
   auto mix = [](std::uint64_t a, std::uint64_t b) {
-    const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+    const Uint128 r = static_cast<Uint128>(a) * b;
     return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
   };
   const char* p = s.data();
@@ -83,7 +87,7 @@ void append_number(std::string& s, std::uint64_t v);
   }
   std::uint64_t w = 0;
   for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
-  return static_cast<std::size_t>(mix(h ^ w ^ 0xE7037ED1A0B428DBULL, 0x8EBC6AF09C88C6E3ULL));
+  return mix(h ^ w ^ 0xE7037ED1A0B428DBULL, 0x8EBC6AF09C88C6E3ULL);  // std::size_t is std::uint64_t (LP64)
 }
 
 /// An interned string (plan, severity, status, tenant, event argument): a
@@ -274,6 +278,16 @@ struct MetricClock {
 
   [[nodiscard]] bool counting() const { return phase == Phase::kRunning && !status_paused; }
   [[nodiscard]] bool live() const { return phase == Phase::kRunning; }
+  /// The one clock-deadline formula (the ticket's outputs, the ticket view,
+  /// the at-risk list): the breach instant once breached, `since` once the
+  /// counted time covers the target, else `since` plus what remains on the
+  /// calendar. Callers check first that there is a deadline at all (a
+  /// target that is not open-ended; a clock that counts, or has reached it).
+  [[nodiscard]] EpochMillis deadline_from_counted() const {
+    if (breach_at != kNever) return breach_at;
+    if (elapsed >= target_ms) return since;
+    return target->calendar->add(since, target_ms - elapsed);
+  }
 };
 static_assert(sizeof(MetricClock) == 64);
 

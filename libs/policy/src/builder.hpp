@@ -20,6 +20,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "sla/calendar/business_days.hpp"
 #include "sla/calendar/duration.hpp"
 #include "sla/calendar/yaml_loader.hpp"
 #include "sla/policy/loader.hpp"
@@ -48,9 +49,7 @@ inline std::optional<std::int64_t> counted_length(const Target& t) {
   if (t.open_ended) return std::nullopt;
   if (t.duration.kind == calendar::Duration::Kind::kFixed) return t.duration.millis;
   if (t.duration.kind != calendar::Duration::Kind::kBusinessDays || t.calendar == nullptr) return std::nullopt;
-  std::int64_t ms = 0;
-  if (__builtin_mul_overflow(t.duration.business_days, t.calendar->day_length_millis(), &ms)) return std::nullopt;
-  return ms;
+  return calendar::business_days_millis(*t.calendar, t.duration.business_days);
 }
 
 class Builder {

@@ -409,7 +409,7 @@ void Daemon::dead_letter(const kafka::Message& m, std::string_view reason, std::
 
 void Daemon::send_dlq_replacements() {
   if (!dlq_) return;
-  (void)dlq_->send_replacements([this](std::uint64_t epoch, const Error& e) {
+  dlq_->send_replacements([this](std::uint64_t epoch, const Error& e) {
     log()->error("DLQ send failed: {}", e.message);
     acks_.settled(epoch, "DLQ send: " + e.message);
   });

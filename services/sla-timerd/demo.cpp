@@ -97,12 +97,17 @@ void Demo::run() {
     while (!queue.empty() && queue.begin()->first <= now) {
       const auto& e = queue.begin()->second;
       const std::string payload = e.dump();
-      (void)(*producer)->produce(topic_, e["ticketId"].get<std::string>(), payload, json_header);
+      // Demo traffic is best effort: a refused event is logged and skipped.
+      if (auto sent = (*producer)->produce(topic_, e["ticketId"].get<std::string>(), payload, json_header); !sent) {
+        spdlog::warn("demo: event not sent: {}", sent.error().message);
+      }
       queue.erase(queue.begin());
     }
     (*producer)->poll(std::chrono::milliseconds(50));
   }
-  (void)(*producer)->flush(std::chrono::milliseconds(2000));
+  if (auto flushed = (*producer)->flush(std::chrono::milliseconds(2000)); !flushed) {
+    spdlog::warn("demo: events left unsent at stop: {}", flushed.error().message);
+  }
 }
 
 }  // namespace sla::timerd

@@ -24,12 +24,12 @@
 
 namespace {
 
-std::shared_ptr<const sla::policy::Policy> load_policy_or_exit(const std::string& path) {
+/// The policy, or nullptr after logging every load error (main exits 2).
+std::shared_ptr<const sla::policy::Policy> load_policy_logged(const std::string& path) {
   std::vector<sla::policy::LoadError> errors;
   auto policy = sla::services::load_policy_path(path, errors);
   if (!policy) {
     for (const auto& e : errors) spdlog::critical("{}", sla::policy::format(e));
-    std::exit(2);
   }
   return policy;
 }
@@ -104,7 +104,8 @@ int main(int argc, char** argv) {
   if (!policy_override.empty()) cfg->policy_path = policy_override;
   cfg->policy_path = resolve_policy_path(cfg->policy_path);
   if (http_port >= 0) cfg->http.port = static_cast<std::uint16_t>(http_port);
-  auto policy = load_policy_or_exit(cfg->policy_path);
+  auto policy = load_policy_logged(cfg->policy_path);
+  if (!policy) return 2;
   spdlog::info("policy loaded: {}", policy->summary());
 
   std::unique_ptr<sla::kafka::MockCluster> cluster;
@@ -157,7 +158,7 @@ int main(int argc, char** argv) {
   // Descriptors for Kafka, Redis, logs and the connections evicted meanwhile
   // are kept out of the HTTP cap.
   if (const std::uint64_t fds = sla::http::raise_fd_limit(); fds < http_opts.max_connections + 256) {
-    const std::size_t cap = fds > 512 ? static_cast<std::size_t>(fds - 256) : 256;
+    const std::size_t cap = fds > 512 ? fds - 256 : 256;  // std::uint64_t is std::size_t (LP64)
     spdlog::warn("open file limit {}: http.max_connections lowered from {} to {}", fds, http_opts.max_connections, cap);
     http_opts.max_connections = cap;
   }

@@ -207,12 +207,18 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     }
     if (paused_all_ && partitions->cnt > 0) {
       // Backpressure covers partitions that arrive while it is on.
-      (void)rd_kafka_pause_partitions(rk, partitions);
+      if (const auto e = rd_kafka_pause_partitions(rk, partitions); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        log->error("pausing the assigned partitions failed (back-pressure does not cover them): {}", rd_kafka_err2str(e));
+        ++errors_;
+      }
     } else if (partitions->cnt > 0) {
       // librdkafka keeps a partition's pause across an unassignment: one
       // paused, then lost (session timeout) and assigned again would never
       // be fetched. Not paused now, so not paused.
-      (void)rd_kafka_resume_partitions(rk, partitions);
+      if (const auto e = rd_kafka_resume_partitions(rk, partitions); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        log->error("resuming the assigned partitions failed: {}", rd_kafka_err2str(e));
+        ++errors_;
+      }
     }
     return;
   }
@@ -227,15 +233,19 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
         log->error("incremental unassign failed: {}", rd_kafka_error_string(e.get()));
         ++errors_;
       }
-    } else {
-      (void)rd_kafka_assign(rk, nullptr);
+    } else if (const auto e = rd_kafka_assign(rk, nullptr); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      log->error("unassign failed: {}", rd_kafka_err2str(e));
+      ++errors_;
     }
     return;
   }
 
   log->error("rebalance error: {}", rd_kafka_err2str(err));
   ++errors_;
-  (void)rd_kafka_assign(rk, nullptr);
+  if (const auto e = rd_kafka_assign(rk, nullptr); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    log->error("unassign after a rebalance error failed: {}", rd_kafka_err2str(e));
+    ++errors_;
+  }
 }
 
 Result<std::vector<Message>> Consumer::poll(std::chrono::milliseconds timeout) {
@@ -318,7 +328,11 @@ std::vector<PartitionLag> Consumer::lag() const {
   auto assigned = assignment();
   if (assigned.empty()) return out;
   auto list = to_list(assigned);
-  (void)rd_kafka_position(client_.get(), list.get());
+  // On failure every position stays invalid and is reported as -1 (unknown):
+  // lag() feeds a gauge, and an unknown value is what it should show then.
+  if (const auto e = rd_kafka_position(client_.get(), list.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    detail::logger()->debug("reading positions for the lag failed: {}", rd_kafka_err2str(e));
+  }
   for (int i = 0; i < list->cnt; ++i) {
     const auto& elem = list->elems[i];
     PartitionLag entry{elem.topic, elem.partition, elem.offset >= 0 ? elem.offset : -1, -1, -1};

@@ -137,7 +137,9 @@ DeadLetter::Refusal DeadLetter::take_refused(const DeliveryReport& report) {
     } else if (h.name == kDlqSourceBytesHeader) {
       has_source_bytes = number(h.value, source_bytes);
     } else if (h.name == kDlqRefusalsHeader) {
-      (void)number(h.value, refusals);
+      // A malformed count reads as 0 refusals: the count only bounds how
+      // often a refused letter is sent again.
+      if (!number(h.value, refusals)) refusals = 0;
     } else {
       l.headers.push_back(h);
     }

@@ -54,7 +54,10 @@ Producer::~Producer() {
     detail::logger()->warn("producer destroyed with {} messages unacknowledged", rd_kafka_outq_len(client_.get()));
   }
   // Anything still queued fails with a purge report when the client goes.
-  (void)rd_kafka_purge(client_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  if (const auto e = rd_kafka_purge(client_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+      e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    detail::logger()->warn("purging the producer's queue failed: {}", rd_kafka_err2str(e));
+  }
   rd_kafka_poll(client_.get(), 0);
   for (auto& slot : topics_) {
     if (const TopicEntry* e = slot.load(std::memory_order_acquire)) {
@@ -94,7 +97,7 @@ void Producer::on_delivery(const rd_kafka_message_t* message) noexcept {
   DeliveryReport report;
   report.topic = rd_kafka_topic_name(message->rkt);
   report.partition = message->partition;
-  report.tag = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(message->_private));
+  report.tag = reinterpret_cast<std::uintptr_t>(message->_private);
   if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     report.offset = message->offset;
     delivered_.fetch_add(1, std::memory_order_relaxed);
@@ -156,7 +159,7 @@ Result<void> Producer::produce(const std::string& topic, std::string_view key, s
       u.mem.size = key.size();
     });
   }
-  add(RD_KAFKA_VTYPE_OPAQUE, [&](Union& u) { u.ptr = reinterpret_cast<void*>(static_cast<std::uintptr_t>(tag)); });
+  add(RD_KAFKA_VTYPE_OPAQUE, [&](Union& u) { u.ptr = reinterpret_cast<void*>(tag); });
   for (const auto& h : headers) {
     add(RD_KAFKA_VTYPE_HEADER, [&](Union& u) {
       u.header.name = h.name.c_str();

@@ -63,8 +63,13 @@ Reader::~Reader() {
   release();
   if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
   if (client_) {
-    (void)rd_kafka_assign(client_.get(), nullptr);
-    (void)rd_kafka_consumer_close(client_.get());
+    // A destructor cannot report: failures are logged, the handle goes anyway.
+    if (const auto e = rd_kafka_assign(client_.get(), nullptr); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      detail::logger()->warn("reader of {}: unassign at close failed: {}", topic_, rd_kafka_err2str(e));
+    }
+    if (const auto e = rd_kafka_consumer_close(client_.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      detail::logger()->warn("reader of {}: close failed: {}", topic_, rd_kafka_err2str(e));
+    }
   }
 }
 

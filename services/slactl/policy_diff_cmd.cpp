@@ -12,6 +12,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,68 @@ std::shared_ptr<const sla::policy::Policy> load(const std::string& file) {
   return p;
 }
 
+/// The open tickets as the policy in force (OLD) has them at the preview
+/// instant, replayed from the events file on the simulated clock of
+/// `slactl replay`.
+struct Replayed {
+  std::vector<std::string> saved;  ///< each open ticket's saved state
+  sla::EpochMillis now = 0;        ///< the preview instant: --at, else the last event's time
+  int bad_lines = 0;               ///< lines that did not decode or were rejected (reported on stderr)
+};
+
+sla::Result<Replayed> replay_open_tickets(const DiffArgs& args, std::shared_ptr<const sla::policy::Policy> old_policy,
+                                          std::optional<sla::EpochMillis> at) {
+  Replayed r;
+  r.now = at.value_or(0);
+  auto text = sla::services::read_text({}, args.events);
+  if (!text) return tl::unexpected(text.error());
+  sla::engine::Engine engine(std::move(old_policy));
+  std::vector<sla::engine::Output> out;
+  sla::EpochMillis clock = std::numeric_limits<sla::EpochMillis>::min();
+  auto run_until = [&](sla::EpochMillis t) {
+    for (auto due = engine.next_due(); due && *due <= t; due = engine.next_due()) {
+      clock = std::max(clock, *due);
+      engine.advance(clock, out);
+      out.clear();
+    }
+  };
+  std::size_t line_no = 0;
+  std::size_t pos = 0;
+  const std::string& s = *text;
+  while (pos < s.size()) {
+    const std::size_t end = std::min(s.find('\n', pos), s.size());
+    const std::string line = s.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    auto e = sla::codec::decode_ticket_event(line, sla::codec::ContentType::kJson,
+                                             std::numeric_limits<sla::EpochMillis>::max() / 2);
+    if (!e) {
+      std::cerr << args.events << ":" << line_no << ": " << sla::codec::to_string(e.error().failure) << ": "
+                << e.error().message << "\n";
+      ++r.bad_lines;
+      continue;
+    }
+    if (at && e->occurred_at > *at) continue;  // after the preview instant: not yet happened
+    run_until(e->occurred_at);
+    clock = std::max(clock, e->occurred_at);
+    if (auto applied = engine.apply(*e, clock, out); !applied) {
+      std::cerr << args.events << ":" << line_no << ": rejected: " << applied.error().message << "\n";
+      ++r.bad_lines;
+    }
+    out.clear();
+  }
+  if (!at) r.now = clock == std::numeric_limits<sla::EpochMillis>::min() ? 0 : clock;
+  run_until(r.now);
+  for (const auto& id : engine.ticket_ids()) {
+    auto t = engine.ticket(id, r.now);
+    if (!t || t->closed) continue;  // open tickets only
+    r.saved.push_back(engine.save_ticket(id));
+  }
+  return r;
+}
+
 int diff(const DiffArgs& args) {
   sla::codec::quiet_protobuf_logging();
   auto old_policy = load(args.old_policy);
@@ -63,68 +126,22 @@ int diff(const DiffArgs& args) {
     at = *t;
   }
 
-  std::vector<std::string> saved;
-  sla::EpochMillis now = at.value_or(0);
-  int bad_lines = 0;
+  Replayed replayed;
+  replayed.now = at.value_or(0);
   if (!args.events.empty()) {
-    auto text = sla::services::read_text({}, args.events);
-    if (!text) {
-      std::cerr << text.error().message << "\n";
+    auto r = replay_open_tickets(args, old_policy, at);
+    if (!r) {
+      std::cerr << r.error().message << "\n";
       return 1;
     }
-    // The tickets as the policy in force (OLD) has them at --at: the same
-    // simulated clock as `slactl replay`.
-    sla::engine::Engine engine(old_policy);
-    std::vector<sla::engine::Output> out;
-    sla::EpochMillis clock = std::numeric_limits<sla::EpochMillis>::min();
-    auto run_until = [&](sla::EpochMillis t) {
-      for (auto due = engine.next_due(); due && *due <= t; due = engine.next_due()) {
-        clock = std::max(clock, *due);
-        engine.advance(clock, out);
-        out.clear();
-      }
-    };
-    std::size_t line_no = 0;
-    std::size_t pos = 0;
-    const std::string& s = *text;
-    while (pos < s.size()) {
-      const std::size_t end = std::min(s.find('\n', pos), s.size());
-      const std::string line = s.substr(pos, end - pos);
-      pos = end + 1;
-      ++line_no;
-      const auto first = line.find_first_not_of(" \t\r");
-      if (first == std::string::npos || line[first] == '#') continue;
-      auto e = sla::codec::decode_ticket_event(line, sla::codec::ContentType::kJson,
-                                               std::numeric_limits<sla::EpochMillis>::max() / 2);
-      if (!e) {
-        std::cerr << args.events << ":" << line_no << ": " << sla::codec::to_string(e.error().failure) << ": "
-                  << e.error().message << "\n";
-        ++bad_lines;
-        continue;
-      }
-      if (at && e->occurred_at > *at) continue;  // after the preview instant: not yet happened
-      run_until(e->occurred_at);
-      clock = std::max(clock, e->occurred_at);
-      if (auto r = engine.apply(*e, clock, out); !r) {
-        std::cerr << args.events << ":" << line_no << ": rejected: " << r.error().message << "\n";
-        ++bad_lines;
-      }
-      out.clear();
-    }
-    if (!at) now = clock == std::numeric_limits<sla::EpochMillis>::min() ? 0 : clock;
-    run_until(now);
-    for (const auto& id : engine.ticket_ids()) {
-      auto t = engine.ticket(id, now);
-      if (!t || t->closed) continue;  // open tickets only
-      saved.push_back(engine.save_ticket(id));
-    }
+    replayed = std::move(*r);
   }
 
   sla::views::PreviewOptions opts;
-  opts.now = now;
+  opts.now = replayed.now;
   opts.horizon_ms = horizon->millis;
   opts.max_changes = args.limit;
-  auto result = sla::views::preview_policy(saved, old_policy, new_policy, opts);
+  auto result = sla::views::preview_policy(replayed.saved, old_policy, new_policy, opts);
   if (!result) {
     std::cerr << result.error().message << "\n";
     return 1;
@@ -135,8 +152,8 @@ int diff(const DiffArgs& args) {
     j["now"] = nullptr;
   }
   std::cout << j.dump(2) << "\n";
-  if (bad_lines > 0) {
-    std::cerr << bad_lines << " input line(s) bad or rejected\n";
+  if (replayed.bad_lines > 0) {
+    std::cerr << replayed.bad_lines << " input line(s) bad or rejected\n";
     return 1;
   }
   return 0;

@@ -20,7 +20,9 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +32,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon.hpp"
+#include "sla/base/clock.hpp"
 #include "sla/codec/codec.hpp"
 #include "sla/engine/engine.hpp"
 #include "sla/kafka/consumer.hpp"
@@ -47,19 +50,20 @@ using sla::engine::EventKind;
 using sla::engine::TicketEvent;
 using SteadyClock = std::chrono::steady_clock;
 
-EpochMillis wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+EpochMillis wall_ms() { return sla::SystemClock().now(); }
 
 double seconds_since(SteadyClock::time_point t0) {
   return std::chrono::duration<double>(SteadyClock::now() - t0).count();
 }
 
-[[noreturn]] void die(const std::string& why) {
-  std::cerr << "sla-loadgen: " << why << std::endl;
-  std::exit(1);
-}
+/// A failed measurement step. Thrown by die() and caught in main(), which
+/// prints it and returns 1: no exit deep in the tool, so destructors run
+/// (producers flush, threads join).
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+[[noreturn]] void die(const std::string& why) { throw Failure(why); }
 
 std::shared_ptr<const sla::policy::Policy> load_policy(const std::string& path) {
   std::vector<sla::policy::LoadError> errors;
@@ -89,7 +93,7 @@ class Lifecycle {
   /// The next event of some in-flight ticket, occurring at `at`.
   TicketEvent next(EpochMillis at) {
     while (active_.size() < window_) active_.push_back(new_story());
-    const std::size_t i = static_cast<std::size_t>(rng_() % active_.size());
+    const std::size_t i = rng_() % active_.size();
     Story& s = active_[i];
     TicketEvent ev;
     ev.ticket_id = s.id;
@@ -142,7 +146,7 @@ class Lifecycle {
     Story s;
     s.id = prefix_ + "-" + std::to_string(++started_);
     s.tenant = "tenant-" + std::to_string(rng_() % 50);
-    s.kind = static_cast<std::size_t>(rng_() % kinds_.size());
+    s.kind = rng_() % kinds_.size();
     s.steps.emplace_back(EventKind::kOpened, "");
     if (chance(0.85)) s.steps.emplace_back(EventKind::kResponded, "");
     if (chance(0.3)) {
@@ -151,7 +155,7 @@ class Lifecycle {
     }
     if (chance(0.5)) s.steps.emplace_back(EventKind::kAgentUpdated, "");
     if (const auto& sevs = *kinds_[s.kind].severities; sevs.size() > 1 && chance(0.1)) {
-      s.steps.emplace_back(EventKind::kSeverityChanged, sevs[static_cast<std::size_t>(rng_() % sevs.size())]);
+      s.steps.emplace_back(EventKind::kSeverityChanged, sevs[rng_() % sevs.size()]);
     }
     if (chance(0.5)) s.steps.emplace_back(EventKind::kAgentUpdated, "");
     if (chance(0.7)) {
@@ -369,6 +373,7 @@ void fill(const FillArgs& a, std::shared_ptr<const sla::policy::Policy> policy) 
         b.upserts.push_back({id, std::move(state)});
         engine.drop_ticket(id);
       }
+      // Their states are in `b`, committed next: the list of dropped ids is not needed.
       (void)engine.take_dropped();
       if (auto r = store.commit(a.topic, part, b); !r) die("redis commit: " + r.error().message);
       pending = 0;
@@ -380,7 +385,7 @@ void fill(const FillArgs& a, std::shared_ptr<const sla::policy::Policy> policy) 
       ev.event_id = ev.ticket_id + "-0";
       ev.sequence = 0;
       ev.kind = EventKind::kOpened;
-      const auto& [plan, sev] = kinds[static_cast<std::size_t>(rng() % kinds.size())];
+      const auto& [plan, sev] = kinds[rng() % kinds.size()];
       ev.plan = plan;
       ev.severity = sev;
       ev.status = "open";
@@ -449,57 +454,82 @@ double percentile(std::vector<double> v, double q) {
   return v[std::min(i, v.size() - 1)];
 }
 
-/// Opens tickets whose response breach is due at known instants over
-/// `spread_s`, then reads `escalations` and compares each breach record's
-/// Kafka timestamp (LogAppendTime when the topic is so configured: the moment
-/// it is in the topic) and its receive time with the breach's deadline.
-/// Returns true when every breach arrived.
-bool latency(const LatencyArgs& a, const sla::policy::Policy& policy) {
-  std::atomic<bool> assigned{false};
+/// A consumer of `a.escalations` assigned at the end offsets (new records
+/// only), with the fetcher warmed up before anything is produced.
+std::unique_ptr<sla::kafka::Consumer> subscribe_at_end(const LatencyArgs& a) {
+  // Shared with the handler, which outlives this function (later rebalances).
+  auto assigned = std::make_shared<std::atomic<bool>>(false);
   sla::kafka::ConsumerOptions co;
-  co.on_assign = [&](std::vector<sla::kafka::TopicPartition>& parts) {
+  co.on_assign = [assigned](std::vector<sla::kafka::TopicPartition>& parts) {
     for (auto& tp : parts) tp.offset = sla::kafka::kOffsetEnd;
-    assigned.store(true);
+    assigned->store(true);
   };
   auto ccfg = kafka_config(a.brokers, "sla-loadgen-latency-" + std::to_string(::getpid()) + "-" + std::to_string(wall_ms()));
   ccfg.properties = {{"fetch.wait.max.ms", "5"}, {"fetch.error.backoff.ms", "5"}};
   auto consumer = sla::kafka::Consumer::create(ccfg, {a.escalations}, co);
   if (!consumer) die("consumer: " + consumer.error().message);
   const auto t_assign = SteadyClock::now();
-  while (!assigned.load()) {
+  while (!assigned->load()) {
     if (auto r = (*consumer)->poll(std::chrono::milliseconds(100)); !r) die("consume: " + r.error().message);
     if (seconds_since(t_assign) > 60) die("no assignment of " + a.escalations + " within 60 s");
   }
   // Let the fetcher reach the end offsets before anything can be produced.
-  for (int i = 0; i < 10; ++i) (void)(*consumer)->poll(std::chrono::milliseconds(100));
+  for (int i = 0; i < 10; ++i) {
+    if (auto r = (*consumer)->poll(std::chrono::milliseconds(100)); !r) die("consume: " + r.error().message);
+  }
+  return std::move(*consumer);
+}
 
-  std::atomic<bool> stop_bg{false};
-  std::thread bg;
-  if (a.background_rate > 0) {
-    bg = std::thread([&] {
-      auto p = bulk_producer(a.brokers);
-      Lifecycle gen(policy, "BG" + std::to_string(::getpid()), 11, 20'000);
-      const auto start = SteadyClock::now();
-      std::uint64_t sent = 0;
-      while (!stop_bg.load()) {
-        const auto due = static_cast<std::uint64_t>(seconds_since(start) * a.background_rate);
-        const EpochMillis now = wall_ms();
-        for (; sent < due; ++sent) {
-          const TicketEvent ev = gen.next(now);
-          (void)p->produce(a.input, ev.ticket_id, sla::codec::encode_ticket_event(ev));
-        }
-        p->poll(std::chrono::milliseconds(0));
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-      (void)p->flush(std::chrono::seconds(30));
-    });
+/// Lifecycle events at `a.background_rate` per second on a thread, for as
+/// long as the object lives (the destructor stops and joins it, also when a
+/// step fails). Events the producer refuses are counted and reported.
+class BackgroundLoad {
+ public:
+  BackgroundLoad(const LatencyArgs& a, const sla::policy::Policy& policy) {
+    if (a.background_rate <= 0) return;
+    thread_ = std::thread([this, &a, &policy] { run(a, policy); });
     std::this_thread::sleep_for(std::chrono::seconds(2));  // background load in full swing first
   }
+  BackgroundLoad(const BackgroundLoad&) = delete;
+  BackgroundLoad& operator=(const BackgroundLoad&) = delete;
+  ~BackgroundLoad() { stop(); }
+  void stop() {
+    stop_.store(true);
+    if (thread_.joinable()) thread_.join();
+    if (failed_.load() > 0) spdlog::warn("background load: {} events not sent", failed_.load());
+    failed_.store(0);
+  }
 
+ private:
+  void run(const LatencyArgs& a, const sla::policy::Policy& policy) {
+    auto p = bulk_producer(a.brokers);
+    Lifecycle gen(policy, "BG" + std::to_string(::getpid()), 11, 20'000);
+    const auto start = SteadyClock::now();
+    std::uint64_t sent = 0;
+    while (!stop_.load()) {
+      const auto due = static_cast<std::uint64_t>(seconds_since(start) * a.background_rate);
+      const EpochMillis now = wall_ms();
+      for (; sent < due; ++sent) {
+        const TicketEvent ev = gen.next(now);
+        if (!p->produce(a.input, ev.ticket_id, sla::codec::encode_ticket_event(ev))) failed_.fetch_add(1);
+      }
+      p->poll(std::chrono::milliseconds(0));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (auto r = p->flush(std::chrono::seconds(30)); !r) spdlog::warn("background load: flush: {}", r.error().message);
+  }
+
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> failed_{0};
+  std::thread thread_;
+};
+
+/// Produces `a.tickets` opened events whose response breach falls due from
+/// `first_due` over `a.spread_s`; returns ticket -> planned due.
+std::map<std::string, EpochMillis> produce_breaching_tickets(const LatencyArgs& a, EpochMillis first_due) {
   const std::string prefix = "LAT" + std::to_string(::getpid()) + "x" + std::to_string(wall_ms() % 100000) + "-";
   auto producer = bulk_producer(a.brokers);
-  const EpochMillis first_due = wall_ms() + static_cast<EpochMillis>(a.lead_s * 1000);
-  std::map<std::string, EpochMillis> planned;  // ticket -> planned due
+  std::map<std::string, EpochMillis> planned;
   for (std::size_t i = 0; i < a.tickets; ++i) {
     TicketEvent ev;
     ev.ticket_id = prefix + std::to_string(i);
@@ -519,13 +549,22 @@ bool latency(const LatencyArgs& a, const sla::policy::Policy& policy) {
     }
   }
   if (auto r = producer->flush(std::chrono::seconds(30)); !r) die("flush: " + r.error().message);
+  return planned;
+}
 
-  std::vector<double> append_lat;
-  std::vector<double> recv_lat;
-  std::size_t mismatched = 0;
-  const EpochMillis give_up = first_due + static_cast<EpochMillis>((a.spread_s + 30) * 1000);
-  while (append_lat.size() < a.tickets && wall_ms() < give_up) {
-    auto batch = (*consumer)->poll(std::chrono::milliseconds(20));
+struct Latencies {
+  std::vector<double> append;  ///< Kafka timestamp - deadline, ms
+  std::vector<double> recv;    ///< receive time - deadline, ms
+  std::size_t mismatched = 0;  ///< breach records whose deadline is off the plan by > 1 s
+};
+
+/// Reads first-breach records of the planned tickets until all arrived or
+/// `give_up` (wall clock) passes.
+Latencies collect_breaches(sla::kafka::Consumer& consumer, std::map<std::string, EpochMillis> planned,
+                           std::size_t expected, EpochMillis give_up) {
+  Latencies out;
+  while (out.append.size() < expected && wall_ms() < give_up) {
+    auto batch = consumer.poll(std::chrono::milliseconds(20));
     if (!batch) die("consume: " + batch.error().message);
     const EpochMillis recv = wall_ms();
     for (const auto& m : *batch) {
@@ -535,21 +574,35 @@ bool latency(const LatencyArgs& a, const sla::policy::Policy& policy) {
       auto it = planned.find(e.ticket_id());
       if (it == planned.end()) continue;
       const EpochMillis deadline = e.deadline().seconds() * 1000 + e.deadline().nanos() / 1'000'000;
-      if (std::llabs(deadline - it->second) > 1000) ++mismatched;
-      append_lat.push_back(static_cast<double>(m.timestamp_ms.value_or(recv) - deadline));
-      recv_lat.push_back(static_cast<double>(recv - deadline));
+      if (std::llabs(deadline - it->second) > 1000) ++out.mismatched;
+      out.append.push_back(static_cast<double>(m.timestamp_ms.value_or(recv) - deadline));
+      out.recv.push_back(static_cast<double>(recv - deadline));
       planned.erase(it);
     }
   }
-  stop_bg.store(true);
-  if (bg.joinable()) bg.join();
-  std::cout << "RESULT breaches=" << append_lat.size() << "/" << a.tickets
-            << " append_p50_ms=" << percentile(append_lat, 0.50) << " append_p90_ms=" << percentile(append_lat, 0.90)
-            << " append_p99_ms=" << percentile(append_lat, 0.99) << " append_max_ms=" << percentile(append_lat, 1.0)
-            << " recv_p50_ms=" << percentile(recv_lat, 0.50) << " recv_p99_ms=" << percentile(recv_lat, 0.99)
-            << " recv_max_ms=" << percentile(recv_lat, 1.0) << " deadline_mismatches=" << mismatched
+  return out;
+}
+
+/// Opens tickets whose response breach is due at known instants over
+/// `spread_s`, then reads `escalations` and compares each breach record's
+/// Kafka timestamp (LogAppendTime when the topic is so configured: the moment
+/// it is in the topic) and its receive time with the breach's deadline.
+/// Returns true when every breach arrived.
+bool latency(const LatencyArgs& a, const sla::policy::Policy& policy) {
+  auto consumer = subscribe_at_end(a);
+  BackgroundLoad background(a, policy);
+  const EpochMillis first_due = wall_ms() + static_cast<EpochMillis>(a.lead_s * 1000);
+  auto planned = produce_breaching_tickets(a, first_due);
+  const EpochMillis give_up = first_due + static_cast<EpochMillis>((a.spread_s + 30) * 1000);
+  const Latencies lat = collect_breaches(*consumer, std::move(planned), a.tickets, give_up);
+  background.stop();
+  std::cout << "RESULT breaches=" << lat.append.size() << "/" << a.tickets
+            << " append_p50_ms=" << percentile(lat.append, 0.50) << " append_p90_ms=" << percentile(lat.append, 0.90)
+            << " append_p99_ms=" << percentile(lat.append, 0.99) << " append_max_ms=" << percentile(lat.append, 1.0)
+            << " recv_p50_ms=" << percentile(lat.recv, 0.50) << " recv_p99_ms=" << percentile(lat.recv, 0.99)
+            << " recv_max_ms=" << percentile(lat.recv, 1.0) << " deadline_mismatches=" << lat.mismatched
             << " background_events_per_s=" << a.background_rate << std::endl;
-  return append_lat.size() == a.tickets;
+  return lat.append.size() == a.tickets;
 }
 
 // --- smoke -------------------------------------------------------------------
@@ -583,6 +636,16 @@ int smoke(const std::string& policy_path, std::size_t events) {
   if (auto r = daemon.start(); !r) die("daemon: " + r.error().message);
   sla::Result<void> result;
   std::thread loop([&] { result = daemon.run(); });
+  // A failed step below throws: the loop is stopped and joined first.
+  struct StopOnUnwind {
+    sla::timerd::Daemon& daemon;
+    std::thread& loop;
+    ~StopOnUnwind() {
+      if (!loop.joinable()) return;
+      daemon.request_stop();
+      loop.join();
+    }
+  } stop_on_unwind{daemon, loop};
   auto read = [&] {
     std::int64_t total = 0;
     for (int p = 0; p < parts; ++p) {
@@ -607,23 +670,7 @@ int smoke(const std::string& policy_path, std::size_t events) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"sla-loadgen: load and measurements for the whole sla-timer service (SPEC 7)"};
-  app.require_subcommand(1);
-  std::string policy = "deploy/policies/sample.yaml";
-  app.add_option("--policy", policy, "policy file (plans and severities of the generated tickets)");
-
-  ProduceArgs pa;
-  auto* produce_cmd = app.add_subcommand("produce", "pre-produce lifecycle events (protobuf, keyed by ticket id)");
-  produce_cmd->add_option("--brokers", pa.brokers)->required();
-  produce_cmd->add_option("--topic", pa.topic);
-  produce_cmd->add_option("--events", pa.events);
-  produce_cmd->add_option("--prefix", pa.prefix, "ticket id prefix");
-  produce_cmd->add_option("--seed", pa.seed);
-  produce_cmd->add_option("--span-hours", pa.span_hours, "event times spread over the last N hours");
-
+struct WaitArgs {
   std::string redis_host = "127.0.0.1";
   int redis_port = 6379;
   std::string key_prefix = "sla";
@@ -631,45 +678,75 @@ int main(int argc, char** argv) {
   int partitions = 8;
   std::int64_t target = 0;
   double timeout_s = 600;
-  auto* wait_cmd = app.add_subcommand("wait-offsets", "wait until N input events are committed to Redis");
-  wait_cmd->add_option("--redis-host", redis_host);
-  wait_cmd->add_option("--redis-port", redis_port);
-  wait_cmd->add_option("--key-prefix", key_prefix);
-  wait_cmd->add_option("--topic", topic);
-  wait_cmd->add_option("--partitions", partitions);
-  wait_cmd->add_option("--events", target)->required();
-  wait_cmd->add_option("--timeout", timeout_s, "seconds");
+};
 
+CLI::App* add_produce(CLI::App& app, ProduceArgs& pa) {
+  auto* cmd = app.add_subcommand("produce", "pre-produce lifecycle events (protobuf, keyed by ticket id)");
+  cmd->add_option("--brokers", pa.brokers)->required();
+  cmd->add_option("--topic", pa.topic);
+  cmd->add_option("--events", pa.events);
+  cmd->add_option("--prefix", pa.prefix, "ticket id prefix");
+  cmd->add_option("--seed", pa.seed);
+  cmd->add_option("--span-hours", pa.span_hours, "event times spread over the last N hours");
+  return cmd;
+}
+
+CLI::App* add_wait(CLI::App& app, WaitArgs& wa) {
+  auto* cmd = app.add_subcommand("wait-offsets", "wait until N input events are committed to Redis");
+  cmd->add_option("--redis-host", wa.redis_host);
+  cmd->add_option("--redis-port", wa.redis_port);
+  cmd->add_option("--key-prefix", wa.key_prefix);
+  cmd->add_option("--topic", wa.topic);
+  cmd->add_option("--partitions", wa.partitions);
+  cmd->add_option("--events", wa.target)->required();
+  cmd->add_option("--timeout", wa.timeout_s, "seconds");
+  return cmd;
+}
+
+/// `fill` and `load-bench` share their Redis options (the partitions filled are the ones loaded).
+CLI::App* add_redis_partitions(CLI::App& app, FillArgs& fa, const std::string& name, const std::string& what) {
+  auto* cmd = app.add_subcommand(name, what);
+  cmd->add_option("--redis-host", fa.host);
+  cmd->add_option("--redis-port", fa.port);
+  cmd->add_option("--key-prefix", fa.key_prefix);
+  cmd->add_option("--topic", fa.topic);
+  cmd->add_option("--partitions", fa.partitions);
+  return cmd;
+}
+
+CLI::App* add_latency(CLI::App& app, LatencyArgs& la) {
+  auto* cmd = app.add_subcommand("latency", "breach-to-Kafka latency of tickets breaching at known instants");
+  cmd->add_option("--brokers", la.brokers)->required();
+  cmd->add_option("--input", la.input);
+  cmd->add_option("--escalations", la.escalations);
+  cmd->add_option("--plan", la.plan);
+  cmd->add_option("--severity", la.severity);
+  cmd->add_option("--target-ms", la.target_ms, "response target of plan/severity on a 24x7 calendar");
+  cmd->add_option("--tickets", la.tickets);
+  cmd->add_option("--spread", la.spread_s, "seconds over which the breaches fall due");
+  cmd->add_option("--lead", la.lead_s, "seconds until the first breach");
+  cmd->add_option("--background-rate", la.background_rate, "lifecycle events/s produced meanwhile");
+  return cmd;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sla-loadgen: load and measurements for the whole sla-timer service (SPEC 7)"};
+  app.require_subcommand(1);
+  std::string policy = "deploy/policies/sample.yaml";
+  app.add_option("--policy", policy, "policy file (plans and severities of the generated tickets)");
+  ProduceArgs pa;
+  auto* produce_cmd = add_produce(app, pa);
+  WaitArgs wa;
+  auto* wait_cmd = add_wait(app, wa);
   FillArgs fa;
-  auto* fill_cmd = app.add_subcommand("fill", "write open tickets into Redis as the daemon commits them");
-  fill_cmd->add_option("--redis-host", fa.host);
-  fill_cmd->add_option("--redis-port", fa.port);
-  fill_cmd->add_option("--key-prefix", fa.key_prefix);
-  fill_cmd->add_option("--topic", fa.topic);
-  fill_cmd->add_option("--partitions", fa.partitions);
+  auto* fill_cmd = add_redis_partitions(app, fa, "fill", "write open tickets into Redis as the daemon commits them");
   fill_cmd->add_option("--tickets", fa.tickets);
   fill_cmd->add_option("--batch", fa.batch);
-
-  auto* load_cmd = app.add_subcommand("load-bench", "load the partitions filled by fill; time Redis vs engine");
-  load_cmd->add_option("--redis-host", fa.host);
-  load_cmd->add_option("--redis-port", fa.port);
-  load_cmd->add_option("--key-prefix", fa.key_prefix);
-  load_cmd->add_option("--topic", fa.topic);
-  load_cmd->add_option("--partitions", fa.partitions);
-
+  auto* load_cmd = add_redis_partitions(app, fa, "load-bench", "load the partitions filled by fill; time Redis vs engine");
   LatencyArgs la;
-  auto* lat_cmd = app.add_subcommand("latency", "breach-to-Kafka latency of tickets breaching at known instants");
-  lat_cmd->add_option("--brokers", la.brokers)->required();
-  lat_cmd->add_option("--input", la.input);
-  lat_cmd->add_option("--escalations", la.escalations);
-  lat_cmd->add_option("--plan", la.plan);
-  lat_cmd->add_option("--severity", la.severity);
-  lat_cmd->add_option("--target-ms", la.target_ms, "response target of plan/severity on a 24x7 calendar");
-  lat_cmd->add_option("--tickets", la.tickets);
-  lat_cmd->add_option("--spread", la.spread_s, "seconds over which the breaches fall due");
-  lat_cmd->add_option("--lead", la.lead_s, "seconds until the first breach");
-  lat_cmd->add_option("--background-rate", la.background_rate, "lifecycle events/s produced meanwhile");
-
+  auto* lat_cmd = add_latency(app, la);
   std::size_t smoke_events = 20'000;
   auto* smoke_cmd = app.add_subcommand("smoke", "in-process run against the mock cluster and in-memory store");
   smoke_cmd->add_option("--events", smoke_events);
@@ -678,19 +755,24 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   sla::codec::quiet_protobuf_logging();
 
-  if (*produce_cmd) {
-    produce_events(pa, *load_policy(policy));
-  } else if (*wait_cmd) {
-    OffsetReader reader(redis_host, redis_port, key_prefix, topic, partitions);
-    print_progress(wait_committed([&] { return reader.sum(); }, target, timeout_s, true), target);
-  } else if (*fill_cmd) {
-    fill(fa, load_policy(policy));
-  } else if (*load_cmd) {
-    load_bench(fa, load_policy(policy));
-  } else if (*lat_cmd) {
-    return latency(la, *load_policy(policy)) ? 0 : 1;
-  } else if (*smoke_cmd) {
-    return smoke(policy, smoke_events);
+  try {
+    if (*produce_cmd) {
+      produce_events(pa, *load_policy(policy));
+    } else if (*wait_cmd) {
+      OffsetReader reader(wa.redis_host, wa.redis_port, wa.key_prefix, wa.topic, wa.partitions);
+      print_progress(wait_committed([&] { return reader.sum(); }, wa.target, wa.timeout_s, true), wa.target);
+    } else if (*fill_cmd) {
+      fill(fa, load_policy(policy));
+    } else if (*load_cmd) {
+      load_bench(fa, load_policy(policy));
+    } else if (*lat_cmd) {
+      return latency(la, *load_policy(policy)) ? 0 : 1;
+    } else if (*smoke_cmd) {
+      return smoke(policy, smoke_events);
+    }
+  } catch (const Failure& f) {
+    std::cerr << "sla-loadgen: " << f.what() << std::endl;
+    return 1;
   }
   return 0;
 }

@@ -313,106 +313,137 @@ class Loader {
       return;
     }
     std::size_t idx = 0;
-    for (const auto& h : v) {
-      const std::string hp = path + "[" + std::to_string(idx++) + "]";
-      HolidayRule r;
-      if (h.IsScalar()) {
-        if (!parse_date(h.Scalar(), r)) {
-          err(out, h.Mark(), hp, "invalid date '" + h.Scalar() + "' (expected MM-DD or YYYY-MM-DD)");
-        } else {
-          out.spec.holidays.push_back(r);
-        }
-        continue;
-      }
-      if (!h.IsMap()) {
-        err(out, h.Mark(), hp, "expected a holiday such as {name: \"New Year\", date: \"01-01\"}");
-        continue;
-      }
-      bool ok = true;
-      std::optional<YAML::Node> date, easter, nth, weekday, month, observed;
-      for (auto it = h.begin(); it != h.end(); ++it) {
-        const std::string k = it->first.Scalar();
-        if (k == "name") {
-          r.name = it->second.IsScalar() ? it->second.Scalar() : "";
-        } else if (k == "date") {
-          date.emplace(it->second);
-        } else if (k == "easter") {
-          easter.emplace(it->second);
-        } else if (k == "nth") {
-          nth.emplace(it->second);
-        } else if (k == "weekday") {
-          weekday.emplace(it->second);
-        } else if (k == "month") {
-          month.emplace(it->second);
-        } else if (k == "observed") {
-          observed.emplace(it->second);
-        } else {
-          err(out, it->first.Mark(), hp + "." + k,
-              "unknown key '" + k + "' (expected name, date, easter, nth, weekday, month, observed)");
-          ok = false;
-        }
-      }
-      const int kinds = (date ? 1 : 0) + (easter ? 1 : 0) + (nth || weekday || month ? 1 : 0);
-      if (kinds != 1) {
-        err(out, h.Mark(), hp,
-            kinds == 0 ? "a holiday needs one of: date (MM-DD or YYYY-MM-DD), easter (days from Easter), "
-                         "or nth + weekday + month"
-                       : "a holiday takes only one of: date, easter, nth/weekday/month");
-        continue;
-      }
-      if (date) {
-        if (!(*date).IsScalar() || !parse_date((*date).Scalar(), r)) {
-          err(out, (*date).Mark(), hp + ".date",
-              "invalid date " + describe(*date) + " (expected MM-DD every year or YYYY-MM-DD once)");
-          ok = false;
-        }
-      } else if (easter) {
-        r.kind = HolidayRule::Kind::kEaster;
-        auto n = (*easter).IsScalar() ? to_int((*easter).Scalar()) : std::nullopt;
-        if (!n || *n < -200 || *n > 200) {
-          err(out, (*easter).Mark(), hp + ".easter",
-              "expected days from Easter Sunday in -200..200 (e.g. -2 for Good Friday), found " + describe(*easter));
-          ok = false;
-        } else {
-          r.offset_days = static_cast<int>(*n);
-        }
+    for (const auto& h : v) parse_holiday(out, path + "[" + std::to_string(idx++) + "]", h);
+  }
+
+  /// The keys of one holiday map (each optional).
+  struct HolidayKeys {
+    std::optional<YAML::Node> date, easter, nth, weekday, month, observed;
+  };
+
+  /// One entry of `holidays:`: a date scalar or a rule map. Appended to the
+  /// spec only when it has no error.
+  void parse_holiday(Parsed& out, const std::string& hp, const YAML::Node& h) {
+    HolidayRule r;
+    if (h.IsScalar()) {
+      if (!parse_date(h.Scalar(), r)) {
+        err(out, h.Mark(), hp, "invalid date '" + h.Scalar() + "' (expected MM-DD or YYYY-MM-DD)");
       } else {
-        r.kind = HolidayRule::Kind::kNthWeekday;
-        if (!nth || !weekday || !month) {
-          err(out, h.Mark(), hp, std::string("an nth-weekday holiday needs nth, weekday and month; missing ") +
-                                     (!nth ? "nth" : !weekday ? "weekday" : "month"));
-          continue;
-        }
-        if ((*nth).IsScalar() && (*nth).Scalar() == "last") {
-          r.nth = -1;
-        } else if (auto n = (*nth).IsScalar() ? to_int((*nth).Scalar()) : std::nullopt; n && *n >= 1 && *n <= 5) {
-          r.nth = static_cast<int>(*n);
-        } else {
-          err(out, (*nth).Mark(), hp + ".nth", "expected 1..5 or last, found " + describe(*nth));
-          ok = false;
-        }
-        if (auto wd = one_weekday(out, *weekday, hp + ".weekday")) {
-          r.weekday = *wd;
-        } else {
-          ok = false;
-        }
-        const int m = (*month).IsScalar() ? month_index((*month).Scalar()) : 0;
-        if (m == 0) {
-          err(out, (*month).Mark(), hp + ".month", "expected a month 1..12 or jan..dec, found " + describe(*month));
-          ok = false;
-        }
-        r.month = m;
+        out.spec.holidays.push_back(r);
       }
-      if (observed) {
-        if ((*observed).IsScalar() && (*observed).Scalar() == "nearest_weekday") {
-          r.observed_nearest_weekday = true;
-        } else if (!((*observed).IsScalar() && ((*observed).Scalar() == "none" || (*observed).Scalar() == "false"))) {
-          err(out, (*observed).Mark(), hp + ".observed", "expected nearest_weekday or none, found " + describe(*observed));
-          ok = false;
-        }
-      }
-      if (ok) out.spec.holidays.push_back(r);
+      return;
     }
+    if (!h.IsMap()) {
+      err(out, h.Mark(), hp, "expected a holiday such as {name: \"New Year\", date: \"01-01\"}");
+      return;
+    }
+    HolidayKeys k;
+    bool ok = holiday_keys(out, hp, h, r, k);
+    const int kinds = (k.date ? 1 : 0) + (k.easter ? 1 : 0) + (k.nth || k.weekday || k.month ? 1 : 0);
+    if (kinds != 1) {
+      err(out, h.Mark(), hp,
+          kinds == 0 ? "a holiday needs one of: date (MM-DD or YYYY-MM-DD), easter (days from Easter), "
+                       "or nth + weekday + month"
+                     : "a holiday takes only one of: date, easter, nth/weekday/month");
+      return;
+    }
+    if (k.date) {
+      if (!(*k.date).IsScalar() || !parse_date((*k.date).Scalar(), r)) {
+        err(out, (*k.date).Mark(), hp + ".date",
+            "invalid date " + describe(*k.date) + " (expected MM-DD every year or YYYY-MM-DD once)");
+        ok = false;
+      }
+    } else if (k.easter) {
+      ok = easter_rule(out, hp, *k.easter, r) && ok;
+    } else {
+      r.kind = HolidayRule::Kind::kNthWeekday;
+      if (!k.nth || !k.weekday || !k.month) {
+        err(out, h.Mark(), hp, std::string("an nth-weekday holiday needs nth, weekday and month; missing ") +
+                                   (!k.nth ? "nth" : !k.weekday ? "weekday" : "month"));
+        return;
+      }
+      ok = nth_weekday_rule(out, hp, k, r) && ok;
+    }
+    if (k.observed) ok = observed_rule(out, hp, *k.observed, r) && ok;
+    if (ok) out.spec.holidays.push_back(r);
+  }
+
+  /// Sorts a holiday map's keys into `k` (and its name into `r`); false after
+  /// reporting an unknown key.
+  bool holiday_keys(Parsed& out, const std::string& hp, const YAML::Node& h, HolidayRule& r, HolidayKeys& k) {
+    bool ok = true;
+    for (auto it = h.begin(); it != h.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      if (key == "name") {
+        r.name = it->second.IsScalar() ? it->second.Scalar() : "";
+      } else if (key == "date") {
+        k.date.emplace(it->second);
+      } else if (key == "easter") {
+        k.easter.emplace(it->second);
+      } else if (key == "nth") {
+        k.nth.emplace(it->second);
+      } else if (key == "weekday") {
+        k.weekday.emplace(it->second);
+      } else if (key == "month") {
+        k.month.emplace(it->second);
+      } else if (key == "observed") {
+        k.observed.emplace(it->second);
+      } else {
+        err(out, it->first.Mark(), hp + "." + key,
+            "unknown key '" + key + "' (expected name, date, easter, nth, weekday, month, observed)");
+        ok = false;
+      }
+    }
+    return ok;
+  }
+
+  /// `easter: N` (days from Easter Sunday); false after reporting an error.
+  bool easter_rule(Parsed& out, const std::string& hp, const YAML::Node& easter, HolidayRule& r) {
+    r.kind = HolidayRule::Kind::kEaster;
+    auto n = easter.IsScalar() ? to_int(easter.Scalar()) : std::nullopt;
+    if (!n || *n < -200 || *n > 200) {
+      err(out, easter.Mark(), hp + ".easter",
+          "expected days from Easter Sunday in -200..200 (e.g. -2 for Good Friday), found " + describe(easter));
+      return false;
+    }
+    r.offset_days = static_cast<int>(*n);
+    return true;
+  }
+
+  /// `nth` + `weekday` + `month` (all present); false after reporting any error.
+  bool nth_weekday_rule(Parsed& out, const std::string& hp, const HolidayKeys& k, HolidayRule& r) {
+    bool ok = true;
+    if ((*k.nth).IsScalar() && (*k.nth).Scalar() == "last") {
+      r.nth = -1;
+    } else if (auto n = (*k.nth).IsScalar() ? to_int((*k.nth).Scalar()) : std::nullopt; n && *n >= 1 && *n <= 5) {
+      r.nth = static_cast<int>(*n);
+    } else {
+      err(out, (*k.nth).Mark(), hp + ".nth", "expected 1..5 or last, found " + describe(*k.nth));
+      ok = false;
+    }
+    if (auto wd = one_weekday(out, *k.weekday, hp + ".weekday")) {
+      r.weekday = *wd;
+    } else {
+      ok = false;
+    }
+    const int m = (*k.month).IsScalar() ? month_index((*k.month).Scalar()) : 0;
+    if (m == 0) {
+      err(out, (*k.month).Mark(), hp + ".month", "expected a month 1..12 or jan..dec, found " + describe(*k.month));
+      ok = false;
+    }
+    r.month = m;
+    return ok;
+  }
+
+  /// `observed: nearest_weekday | none | false`; false after reporting an error.
+  bool observed_rule(Parsed& out, const std::string& hp, const YAML::Node& observed, HolidayRule& r) {
+    if (observed.IsScalar() && observed.Scalar() == "nearest_weekday") {
+      r.observed_nearest_weekday = true;
+    } else if (!(observed.IsScalar() && (observed.Scalar() == "none" || observed.Scalar() == "false"))) {
+      err(out, observed.Mark(), hp + ".observed", "expected nearest_weekday or none, found " + describe(observed));
+      return false;
+    }
+    return true;
   }
 
   void parse_closures(Parsed& out, const std::string& path, const YAML::Node& v) {

@@ -154,7 +154,7 @@ std::optional<std::size_t> parse_limit(const std::string& value, const Limits& l
     return std::nullopt;
   }
   if (ec == std::errc::result_out_of_range || n > limits.max_limit) return limits.max_limit;
-  return static_cast<std::size_t>(n);
+  return n;  // std::uint64_t is std::size_t on the LP64 targets
 }
 
 Response list_pages(const Request& req, const Deps& deps, std::string_view query) {
@@ -281,7 +281,7 @@ Response post_preview(const Request& req, const Deps& deps, std::string_view que
       if (ec != std::errc{} || end != value.data() + value.size() || n == 0 || n > kMaxChanges) {
         return error_response(req, 400, "bad limit '" + value + "': expected an integer from 1 to 10000");
       }
-      p.limit = static_cast<std::size_t>(n);
+      p.limit = n;
     } else {
       return error_response(req, 400, "unknown query parameter '" + name + "' (expected horizon, limit)");
     }
@@ -408,73 +408,65 @@ Response compliance_report(const Request& req, const Deps& deps, std::string_vie
   return json_response(req, 200, *r);
 }
 
-Response route(const Request& req, const Deps& deps) {
-  const auto [path, query] = split_target(std::string_view{req.target().data(), req.target().size()});
-  const auto method = req.method();
-  const bool get = method == beast_http::verb::get;
-  const bool post = method == beast_http::verb::post;
-
-  // First: a page in the operator's browser must learn nothing and change nothing.
-  if (auto denied = check_host_and_origin(req, deps.allowed_hosts)) return std::move(*denied);
-  if (req.body().size() > deps.limits.max_body_bytes) {
-    return error_response(req, 413,
-                          "body of " + std::to_string(req.body().size()) + " bytes exceeds the limit of " +
-                              std::to_string(deps.limits.max_body_bytes));
+/// The API under /v1 (SPEC 6.2), after authentication.
+Response route_api(const Request& req, const Deps& deps, std::string_view path, std::string_view query) {
+  const bool get = req.method() == beast_http::verb::get;
+  const bool post = req.method() == beast_http::verb::post;
+  constexpr std::string_view kTicketPrefix = "/v1/tickets/";
+  if (path == "/v1/tickets") {
+    if (!get) return method_not_allowed(req, "GET");
+    return list_at_risk(req, deps, query);
   }
-
-  if (path == "/v1" || path.starts_with("/v1/")) {
-    if (auto denied = check_auth(req, deps)) return std::move(*denied);
-    constexpr std::string_view kTicketPrefix = "/v1/tickets/";
-    if (path == "/v1/tickets") {
-      if (!get) return method_not_allowed(req, "GET");
-      return list_at_risk(req, deps, query);
-    }
-    if (path.starts_with(kTicketPrefix)) {
-      const std::string_view id = path.substr(kTicketPrefix.size());
-      if (id.find('/') != std::string_view::npos) return error_response(req, 404, "no such route");
-      if (!get) return method_not_allowed(req, "GET");
-      return get_ticket(req, deps, id);
-    }
-    constexpr std::string_view kPagePrefix = "/v1/pages/";
-    constexpr std::string_view kAckSuffix = "/ack";
-    if (path.starts_with(kPagePrefix) && path.ends_with(kAckSuffix) &&
-        path.size() > kPagePrefix.size() + kAckSuffix.size()) {
-      if (!post) return method_not_allowed(req, "POST");
-      return ack_page(req, deps, path.substr(kPagePrefix.size(), path.size() - kPagePrefix.size() - kAckSuffix.size()));
-    }
-    if (path == "/v1/pages") {
-      if (!get) return method_not_allowed(req, "GET");
-      return list_pages(req, deps, query);
-    }
-    if (path == "/v1/oncall") {
-      if (!get) return method_not_allowed(req, "GET");
-      return get_oncall(req, deps, query);
-    }
-    if (path == "/v1/deadline") {
-      if (!post) return method_not_allowed(req, "POST");
-      return post_deadline(req, deps);
-    }
-    if (path == "/v1/policy") {
-      if (!get) return method_not_allowed(req, "GET");
-      if (!deps.policy_summary) return not_configured(req, "the policy");
-      return json_response(req, 200, deps.policy_summary());
-    }
-    if (path == "/v1/reports/compliance") {
-      if (!get) return method_not_allowed(req, "GET");
-      return compliance_report(req, deps, query);
-    }
-    if (path == "/v1/policy/validate") {
-      if (!post) return method_not_allowed(req, "POST");
-      if (!deps.validate_policy) return not_configured(req, "policy validation");
-      return json_response(req, 200, deps.validate_policy(req.body()));
-    }
-    if (path == "/v1/policy/preview") {
-      if (!post) return method_not_allowed(req, "POST");
-      return post_preview(req, deps, query);
-    }
-    return error_response(req, 404, "no such route: " + std::string(path));
+  if (path.starts_with(kTicketPrefix)) {
+    const std::string_view id = path.substr(kTicketPrefix.size());
+    if (id.find('/') != std::string_view::npos) return error_response(req, 404, "no such route");
+    if (!get) return method_not_allowed(req, "GET");
+    return get_ticket(req, deps, id);
   }
+  constexpr std::string_view kPagePrefix = "/v1/pages/";
+  constexpr std::string_view kAckSuffix = "/ack";
+  if (path.starts_with(kPagePrefix) && path.ends_with(kAckSuffix) &&
+      path.size() > kPagePrefix.size() + kAckSuffix.size()) {
+    if (!post) return method_not_allowed(req, "POST");
+    return ack_page(req, deps, path.substr(kPagePrefix.size(), path.size() - kPagePrefix.size() - kAckSuffix.size()));
+  }
+  if (path == "/v1/pages") {
+    if (!get) return method_not_allowed(req, "GET");
+    return list_pages(req, deps, query);
+  }
+  if (path == "/v1/oncall") {
+    if (!get) return method_not_allowed(req, "GET");
+    return get_oncall(req, deps, query);
+  }
+  if (path == "/v1/deadline") {
+    if (!post) return method_not_allowed(req, "POST");
+    return post_deadline(req, deps);
+  }
+  if (path == "/v1/policy") {
+    if (!get) return method_not_allowed(req, "GET");
+    if (!deps.policy_summary) return not_configured(req, "the policy");
+    return json_response(req, 200, deps.policy_summary());
+  }
+  if (path == "/v1/reports/compliance") {
+    if (!get) return method_not_allowed(req, "GET");
+    return compliance_report(req, deps, query);
+  }
+  if (path == "/v1/policy/validate") {
+    if (!post) return method_not_allowed(req, "POST");
+    if (!deps.validate_policy) return not_configured(req, "policy validation");
+    return json_response(req, 200, deps.validate_policy(req.body()));
+  }
+  if (path == "/v1/policy/preview") {
+    if (!post) return method_not_allowed(req, "POST");
+    return post_preview(req, deps, query);
+  }
+  return error_response(req, 404, "no such route: " + std::string(path));
+}
 
+/// Health, readiness, metrics, the OpenAPI document and the dashboard's
+/// assets (no authentication).
+Response route_plane(const Request& req, const Deps& deps, std::string_view path) {
+  const bool get = req.method() == beast_http::verb::get;
   if (path == "/healthz") {
     if (!get) return method_not_allowed(req, "GET");
     if (!deps.healthy) return not_configured(req, "the health check");
@@ -514,6 +506,22 @@ Response route(const Request& req, const Deps& deps) {
     return res;
   }
   return error_response(req, 404, "no such route: " + std::string(path));
+}
+
+Response route(const Request& req, const Deps& deps) {
+  const auto [path, query] = split_target(std::string_view{req.target().data(), req.target().size()});
+  // First: a page in the operator's browser must learn nothing and change nothing.
+  if (auto denied = check_host_and_origin(req, deps.allowed_hosts)) return std::move(*denied);
+  if (req.body().size() > deps.limits.max_body_bytes) {
+    return error_response(req, 413,
+                          "body of " + std::to_string(req.body().size()) + " bytes exceeds the limit of " +
+                              std::to_string(deps.limits.max_body_bytes));
+  }
+  if (path == "/v1" || path.starts_with("/v1/")) {
+    if (auto denied = check_auth(req, deps)) return std::move(*denied);
+    return route_api(req, deps, path, query);
+  }
+  return route_plane(req, deps, path);
 }
 
 }  // namespace

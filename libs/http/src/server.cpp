@@ -231,7 +231,7 @@ std::uint64_t raise_fd_limit() noexcept {
     raised.rlim_cur = lim.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
   }
-  return static_cast<std::uint64_t>(lim.rlim_cur);
+  return lim.rlim_cur;  // rlim_t is std::uint64_t on Linux
 }
 
 void Server::stop() {

@@ -79,8 +79,9 @@ constexpr int kMaxAttempts = 5;
 
 timeval to_timeval(std::chrono::milliseconds ms) {
   timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  // time_t and suseconds_t are the int64 of ms.count() on the LP64 targets.
+  tv.tv_sec = ms.count() / 1000;
+  tv.tv_usec = (ms.count() % 1000) * 1000;
   return tv;
 }
 
@@ -125,6 +126,7 @@ class SigpipeGuard {
       sigpending(&pending);
       if (sigismember(&pending, SIGPIPE) == 1) {
         const timespec zero{};
+        // Takes the SIGPIPE this write raised; -1 (EAGAIN: none pending) is fine.
         (void)sigtimedwait(&pipe_, nullptr, &zero);
       }
     }
@@ -634,108 +636,38 @@ struct RedisStore::Impl {
   sla::Result<void> commit(const std::string& tickets_key, const std::string& offset_key,
                            std::vector<Command>& transaction, std::int64_t next_offset);
   sla::Result<PartitionState> load(const std::string& tickets_key, const std::string& offset_key);
+
+ private:
+  // The steps of commit() and load().
+  sla::Result<void> open_checked_transaction(const std::string& tickets_key, const std::string& offset_key,
+                                             std::int64_t next_offset);
+  sla::Result<bool> exec_applied(const std::vector<ReplyPtr>& executed, const std::string& tickets_key);
+  sla::Result<std::vector<ReplyPtr>> read_offset(const std::string& tickets_key, const std::string& offset_key,
+                                                 bool with_hlen);
+  sla::Result<void> scan_tickets(const std::string& tickets_key, std::vector<TicketRecord>& tickets);
+  static sla::Result<void> send_hscan(redisContext* ctx, bool ask, const std::string& tickets_key,
+                                      const std::string& from, const std::string& count);
+  static sla::Result<ReplyPtr> receive_hscan(redisContext* ctx, bool ask);
 };
 
 sla::Result<void> RedisStore::Impl::commit(const std::string& tickets_key, const std::string& offset_key,
                                            std::vector<Command>& transaction, std::int64_t next_offset) {
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    // Round trip 1: watch both keys, read the offset and the tickets' type,
-    // and open the transaction. MULTI goes first, not with the writes: were
-    // it refused (an ACL without it), writes pipelined after it would run
-    // one by one outside any transaction. After an ASK, each of these goes
-    // after an ASKING; the one before MULTI holds for the whole transaction.
-    std::vector<Command> check;
-    check.push_back(std::move(Command("WATCH").arg(offset_key).arg(tickets_key)));
-    check.push_back(std::move(Command("GET").arg(offset_key)));
-    check.push_back(std::move(Command("TYPE").arg(tickets_key)));
-    check.emplace_back("MULTI");
-    auto checked = run(check);
-    if (!checked) {
-      return tl::unexpected(checked.error());
+    if (auto open = open_checked_transaction(tickets_key, offset_key, next_offset); !open) {
+      return open;
     }
-    const auto& replies = *checked;
-    if (!is_status(*replies[3], "OK")) {
-      // No transaction is open; drop the connection to forget the WATCH.
-      drop(*current, "MULTI refused");
-      return tl::unexpected(replies[3]->type == REDIS_REPLY_ERROR ? reply_error(*replies[3], "MULTI")
-                                                                   : unexpected_reply(*replies[3], "MULTI"));
-    }
-    auto discard = [&] {
-      std::vector<Command> cmd;
-      cmd.emplace_back("DISCARD");  // ends the transaction and the WATCH
-      auto done = run(cmd, true);
-      if (done && !is_status(*done->front(), "OK")) {
-        drop(*current, "DISCARD refused");  // the connection may still be inside MULTI
-      }
-    };
-    if (redirected(replies)) {
-      discard();
-      return tl::unexpected(redirected_error());
-    }
-    if (!is_status(*replies[0], "OK")) {
-      discard();
-      return tl::unexpected(reply_error(*replies[0], "WATCH"));
-    }
-    auto stored = parse_offset(*replies[1]);
-    if (!stored) {
-      discard();
-      return tl::unexpected(stored.error());
-    }
-    if (replies[2]->type != REDIS_REPLY_STATUS ||
-        (reply_text(*replies[2]) != "hash" && reply_text(*replies[2]) != "none")) {
-      discard();
-      return sla::fail(ErrorCode::kInternal, "redis: " + tickets_key + " is not a hash (type " +
-                                                 std::string(reply_text(*replies[2])) + ")");
-    }
-    if (*stored && **stored > next_offset) {
-      discard();
-      ++stats.stale_commits;
-      return sla::fail(ErrorCode::kOutOfRange,
-                       "redis: stale commit to " + offset_key + ": next_offset " + std::to_string(next_offset) +
-                           " is below the stored " + std::to_string(**stored));
-    }
-
     // Round trip 2: the whole transaction pipelined.
     auto executed = run(transaction, true);
     if (!executed) {
       return tl::unexpected(executed.error());
     }
-    const redisReply& exec = *executed->back();
-    if (exec.type == REDIS_REPLY_NIL) {
+    auto applied = exec_applied(*executed, tickets_key);
+    if (!applied) {
+      return tl::unexpected(applied.error());
+    }
+    if (!*applied) {
       ++stats.watch_conflicts;  // another writer touched the partition: re-check
       continue;
-    }
-    if (redirected(*executed)) {
-      // A queued command redirected (the transaction then aborts) or EXEC
-      // itself (Redis discards the transaction): nothing was applied.
-      return tl::unexpected(redirected_error());
-    }
-    if (exec.type == REDIS_REPLY_ERROR && !reply_text(exec).starts_with("EXECABORT")) {
-      // EXEC itself refused (an ACL without it): the connection may still be
-      // inside MULTI. Nothing was applied; start afresh next time.
-      drop(*current, "EXEC refused");
-      return tl::unexpected(reply_error(exec, "EXEC"));
-    }
-    if (exec.type == REDIS_REPLY_ERROR) {
-      // EXECABORT: a command was refused while queueing; nothing was applied.
-      // Name the first refusal, it is more useful than EXECABORT itself.
-      for (const auto& reply : *executed) {
-        if (reply->type == REDIS_REPLY_ERROR) {
-          return tl::unexpected(reply_error(*reply, "commit"));
-        }
-      }
-      return tl::unexpected(reply_error(exec, "EXEC"));
-    }
-    if (exec.type != REDIS_REPLY_ARRAY) {
-      return tl::unexpected(unexpected_reply(exec, "EXEC"));
-    }
-    for (std::size_t i = 0; i < exec.elements; ++i) {
-      if (exec.element[i]->type == REDIS_REPLY_ERROR) {
-        // Only possible if the TYPE check above was defeated; part of the
-        // transaction may have been applied.
-        logger()->error("redis: EXEC of {} partly failed: {}", tickets_key, reply_text(*exec.element[i]));
-        return tl::unexpected(reply_error(*exec.element[i], "EXEC"));
-      }
     }
     ++stats.commits;
     return {};
@@ -744,130 +676,129 @@ sla::Result<void> RedisStore::Impl::commit(const std::string& tickets_key, const
                    "redis: commit to " + offset_key + " kept conflicting with another writer");
 }
 
-sla::Result<PartitionState> RedisStore::Impl::load(const std::string& tickets_key, const std::string& offset_key) {
-  const std::string count = std::to_string(options.scan_count);
-  // Cluster: EXISTS of both keys goes with each read of the offset. It is a
-  // multi-key command, so while a migration has moved one key of the
-  // partition and not the other, it answers TRYAGAIN instead of letting the
-  // load read the offset from one node and the tickets from another.
-  auto offset_check = [&](std::vector<Command>& commands) {
-    if (options.cluster) {
-      commands.push_back(std::move(Command("EXISTS").arg(offset_key).arg(tickets_key)));
+/// Round trip 1 of a commit: watch both keys, read the offset and the
+/// tickets' type, and open the transaction. MULTI goes first, not with the
+/// writes: were it refused (an ACL without it), writes pipelined after it
+/// would run one by one outside any transaction. After an ASK, each of these
+/// goes after an ASKING; the one before MULTI holds for the whole
+/// transaction. An error leaves no transaction open (discarded, or the
+/// connection dropped).
+sla::Result<void> RedisStore::Impl::open_checked_transaction(const std::string& tickets_key,
+                                                             const std::string& offset_key, std::int64_t next_offset) {
+  std::vector<Command> check;
+  check.push_back(std::move(Command("WATCH").arg(offset_key).arg(tickets_key)));
+  check.push_back(std::move(Command("GET").arg(offset_key)));
+  check.push_back(std::move(Command("TYPE").arg(tickets_key)));
+  check.emplace_back("MULTI");
+  auto checked = run(check);
+  if (!checked) {
+    return tl::unexpected(checked.error());
+  }
+  const auto& replies = *checked;
+  if (!is_status(*replies[3], "OK")) {
+    // No transaction is open; drop the connection to forget the WATCH.
+    drop(*current, "MULTI refused");
+    return tl::unexpected(replies[3]->type == REDIS_REPLY_ERROR ? reply_error(*replies[3], "MULTI")
+                                                                 : unexpected_reply(*replies[3], "MULTI"));
+  }
+  auto discard = [&] {
+    std::vector<Command> cmd;
+    cmd.emplace_back("DISCARD");  // ends the transaction and the WATCH
+    auto done = run(cmd, true);
+    if (done && !is_status(*done->front(), "OK")) {
+      drop(*current, "DISCARD refused");  // the connection may still be inside MULTI
     }
-    commands.push_back(std::move(Command("GET").arg(offset_key)));
   };
-  const std::size_t get_at = options.cluster ? 1 : 0;
+  if (redirected(replies)) {
+    discard();
+    return tl::unexpected(redirected_error());
+  }
+  if (!is_status(*replies[0], "OK")) {
+    discard();
+    return tl::unexpected(reply_error(*replies[0], "WATCH"));
+  }
+  auto stored = parse_offset(*replies[1]);
+  if (!stored) {
+    discard();
+    return tl::unexpected(stored.error());
+  }
+  if (replies[2]->type != REDIS_REPLY_STATUS ||
+      (reply_text(*replies[2]) != "hash" && reply_text(*replies[2]) != "none")) {
+    discard();
+    return sla::fail(ErrorCode::kInternal, "redis: " + tickets_key + " is not a hash (type " +
+                                               std::string(reply_text(*replies[2])) + ")");
+  }
+  if (*stored && **stored > next_offset) {
+    discard();
+    ++stats.stale_commits;
+    return sla::fail(ErrorCode::kOutOfRange,
+                     "redis: stale commit to " + offset_key + ": next_offset " + std::to_string(next_offset) +
+                         " is below the stored " + std::to_string(**stored));
+  }
+  return {};
+}
 
+/// Round trip 2's replies: true when EXEC applied the transaction, false on
+/// a watch conflict (nothing applied: check again), an error otherwise.
+sla::Result<bool> RedisStore::Impl::exec_applied(const std::vector<ReplyPtr>& executed,
+                                                 const std::string& tickets_key) {
+  const redisReply& exec = *executed.back();
+  if (exec.type == REDIS_REPLY_NIL) {
+    return false;
+  }
+  if (redirected(executed)) {
+    // A queued command redirected (the transaction then aborts) or EXEC
+    // itself (Redis discards the transaction): nothing was applied.
+    return tl::unexpected(redirected_error());
+  }
+  if (exec.type == REDIS_REPLY_ERROR && !reply_text(exec).starts_with("EXECABORT")) {
+    // EXEC itself refused (an ACL without it): the connection may still be
+    // inside MULTI. Nothing was applied; start afresh next time.
+    drop(*current, "EXEC refused");
+    return tl::unexpected(reply_error(exec, "EXEC"));
+  }
+  if (exec.type == REDIS_REPLY_ERROR) {
+    // EXECABORT: a command was refused while queueing; nothing was applied.
+    // Name the first refusal, it is more useful than EXECABORT itself.
+    for (const auto& reply : executed) {
+      if (reply->type == REDIS_REPLY_ERROR) {
+        return tl::unexpected(reply_error(*reply, "commit"));
+      }
+    }
+    return tl::unexpected(reply_error(exec, "EXEC"));
+  }
+  if (exec.type != REDIS_REPLY_ARRAY) {
+    return tl::unexpected(unexpected_reply(exec, "EXEC"));
+  }
+  for (std::size_t i = 0; i < exec.elements; ++i) {
+    if (exec.element[i]->type == REDIS_REPLY_ERROR) {
+      // Only possible if the TYPE check above was defeated; part of the
+      // transaction may have been applied.
+      logger()->error("redis: EXEC of {} partly failed: {}", tickets_key, reply_text(*exec.element[i]));
+      return tl::unexpected(reply_error(*exec.element[i], "EXEC"));
+    }
+  }
+  return true;
+}
+
+sla::Result<PartitionState> RedisStore::Impl::load(const std::string& tickets_key, const std::string& offset_key) {
+  const std::size_t get_at = options.cluster ? 1 : 0;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    std::vector<Command> before_cmds;
-    offset_check(before_cmds);
-    auto before_replies = run(before_cmds);
+    auto before_replies = read_offset(tickets_key, offset_key, false);
     if (!before_replies) {
       return tl::unexpected(before_replies.error());
-    }
-    if (redirected(*before_replies)) {
-      return tl::unexpected(redirected_error());
     }
     auto before = parse_offset(*(*before_replies)[get_at]);
     if (!before) {
       return tl::unexpected(before.error());
     }
-
     PartitionState state;
-    // One HSCAN is always in flight while the previous page is copied out:
-    // Redis scans and sends page n+1 while this thread copies page n.
-    Node& n = *current;
-    if (!n.context) {
-      if (auto ok = connect(n); !ok) {
-        return tl::unexpected(ok.error());
-      }
+    if (auto scanned = scan_tickets(tickets_key, state.tickets); !scanned) {
+      return tl::unexpected(scanned.error());
     }
-    redisContext* ctx = n.context.get();
-    const bool ask = asking;
-    auto send = [&](const std::string& from) -> sla::Result<void> {
-      Command scan("HSCAN");
-      scan.arg(tickets_key).arg(from).arg("COUNT").arg(count);
-      const SigpipeGuard no_sigpipe;
-      const char* asking_argv[] = {"ASKING"};
-      const std::size_t asking_len[] = {6};
-      if ((ask && redisAppendCommandArgv(ctx, 1, asking_argv, asking_len) != REDIS_OK) ||
-          redisAppendCommandArgv(ctx, static_cast<int>(scan.argc()), scan.argv(), scan.lens()) != REDIS_OK) {
-        return sla::fail(ErrorCode::kUnavailable, std::string("redis append: ") + ctx->errstr);
-      }
-      // redisAppendCommandArgv only buffers: write now so Redis starts on it.
-      int done = 0;
-      while (done == 0) {
-        if (redisBufferWrite(ctx, &done) != REDIS_OK) {
-          return sla::fail(ErrorCode::kUnavailable, std::string("redis: ") + ctx->errstr);
-        }
-      }
-      return {};
-    };
-    auto receive = [&]() -> sla::Result<ReplyPtr> {
-      const SigpipeGuard no_sigpipe;
-      ReplyPtr asked;
-      for (int i = ask ? 0 : 1; i < 2; ++i) {
-        void* raw = nullptr;
-        if (redisGetReply(ctx, &raw) != REDIS_OK || raw == nullptr) {
-          return sla::fail(ErrorCode::kUnavailable, std::string("redis: ") + ctx->errstr);
-        }
-        if (i == 0) {
-          asked.reset(static_cast<redisReply*>(raw));
-        } else {
-          ReplyPtr reply(static_cast<redisReply*>(raw));
-          return asked && !is_status(*asked, "OK") ? std::move(asked) : std::move(reply);
-        }
-      }
-      return sla::fail(ErrorCode::kInternal, "unreachable");
-    };
-    // A failed exchange leaves replies unread: drop the connection.
-    auto lost = [&](const sla::Error& e) {
-      drop(n, e.message);
-      return tl::unexpected(e);
-    };
-    if (auto sent = send("0"); !sent) {
-      return lost(sent.error());
-    }
-    std::string cursor;
-    do {
-      auto page = receive();
-      if (!page) {
-        return lost(page.error());
-      }
-      const redisReply& reply = **page;
-      if (auto r = redirect_of(reply); r.kind != Redirect::Kind::kNone) {
-        redirect = std::move(r);  // the hash moved away mid-scan: start again there
-        return tl::unexpected(redirected_error());
-      }
-      if (reply.type == REDIS_REPLY_ERROR) {
-        return tl::unexpected(reply_error(reply, "HSCAN"));
-      }
-      if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2 || reply.element[0]->type != REDIS_REPLY_STRING ||
-          reply.element[1]->type != REDIS_REPLY_ARRAY || reply.element[1]->elements % 2 != 0) {
-        return lost(unexpected_reply(reply, "HSCAN"));
-      }
-      cursor.assign(reply_text(*reply.element[0]));
-      if (cursor != "0") {
-        if (auto sent = send(cursor); !sent) {
-          return lost(sent.error());
-        }
-      }
-      const redisReply& items = *reply.element[1];
-      for (std::size_t i = 0; i + 1 < items.elements; i += 2) {
-        state.tickets.push_back(TicketRecord{std::string(reply_text(*items.element[i])),
-                                             std::string(reply_text(*items.element[i + 1]))});
-      }
-    } while (cursor != "0");
-
-    std::vector<Command> after_cmds;
-    offset_check(after_cmds);
-    after_cmds.push_back(std::move(Command("HLEN").arg(tickets_key)));
-    auto after_replies = run(after_cmds);
+    auto after_replies = read_offset(tickets_key, offset_key, true);
     if (!after_replies) {
       return tl::unexpected(after_replies.error());
-    }
-    if (redirected(*after_replies)) {
-      return tl::unexpected(redirected_error());
     }
     auto after = parse_offset(*(*after_replies)[get_at]);
     if (!after) {
@@ -895,6 +826,131 @@ sla::Result<PartitionState> RedisStore::Impl::load(const std::string& tickets_ke
     return state;
   }
   return sla::fail(ErrorCode::kUnavailable, "redis: partition " + tickets_key + " kept changing during load");
+}
+
+/// The partition's offset (GET), and with `with_hlen` the hash's length
+/// (HLEN) after it. Cluster: EXISTS of both keys goes first. It is a
+/// multi-key command, so while a migration has moved one key of the
+/// partition and not the other, it answers TRYAGAIN instead of letting the
+/// load read the offset from one node and the tickets from another. A
+/// redirection is an error (routed() follows it).
+sla::Result<std::vector<ReplyPtr>> RedisStore::Impl::read_offset(const std::string& tickets_key,
+                                                                 const std::string& offset_key, bool with_hlen) {
+  std::vector<Command> commands;
+  if (options.cluster) {
+    commands.push_back(std::move(Command("EXISTS").arg(offset_key).arg(tickets_key)));
+  }
+  commands.push_back(std::move(Command("GET").arg(offset_key)));
+  if (with_hlen) {
+    commands.push_back(std::move(Command("HLEN").arg(tickets_key)));
+  }
+  auto replies = run(commands);
+  if (!replies) {
+    return tl::unexpected(replies.error());
+  }
+  if (redirected(*replies)) {
+    return tl::unexpected(redirected_error());
+  }
+  return replies;
+}
+
+/// Every field of the tickets hash by HSCAN, appended to `tickets` (a field
+/// may come twice). One HSCAN is always in flight while the previous page is
+/// copied out: Redis scans and sends page n+1 while this thread copies page n.
+sla::Result<void> RedisStore::Impl::scan_tickets(const std::string& tickets_key, std::vector<TicketRecord>& tickets) {
+  const std::string count = std::to_string(options.scan_count);
+  Node& n = *current;
+  if (!n.context) {
+    if (auto ok = connect(n); !ok) {
+      return tl::unexpected(ok.error());
+    }
+  }
+  redisContext* ctx = n.context.get();
+  const bool ask = asking;
+  auto send = [&](const std::string& from) { return send_hscan(ctx, ask, tickets_key, from, count); };
+  auto receive = [&] { return receive_hscan(ctx, ask); };
+  // A failed exchange leaves replies unread: drop the connection.
+  auto lost = [&](const sla::Error& e) {
+    drop(n, e.message);
+    return tl::unexpected(e);
+  };
+  if (auto sent = send("0"); !sent) {
+    return lost(sent.error());
+  }
+  std::string cursor;
+  do {
+    auto page = receive();
+    if (!page) {
+      return lost(page.error());
+    }
+    const redisReply& reply = **page;
+    if (auto r = redirect_of(reply); r.kind != Redirect::Kind::kNone) {
+      redirect = std::move(r);  // the hash moved away mid-scan: start again there
+      return tl::unexpected(redirected_error());
+    }
+    if (reply.type == REDIS_REPLY_ERROR) {
+      return tl::unexpected(reply_error(reply, "HSCAN"));
+    }
+    if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 2 || reply.element[0]->type != REDIS_REPLY_STRING ||
+        reply.element[1]->type != REDIS_REPLY_ARRAY || reply.element[1]->elements % 2 != 0) {
+      return lost(unexpected_reply(reply, "HSCAN"));
+    }
+    cursor.assign(reply_text(*reply.element[0]));
+    if (cursor != "0") {
+      if (auto sent = send(cursor); !sent) {
+        return lost(sent.error());
+      }
+    }
+    const redisReply& items = *reply.element[1];
+    for (std::size_t i = 0; i + 1 < items.elements; i += 2) {
+      tickets.push_back(TicketRecord{std::string(reply_text(*items.element[i])),
+                                     std::string(reply_text(*items.element[i + 1]))});
+    }
+  } while (cursor != "0");
+  return {};
+}
+
+/// Queues HSCAN from cursor `from` (after an ASKING when `ask`) and writes
+/// it out, so Redis starts on it while the caller copies the last page.
+sla::Result<void> RedisStore::Impl::send_hscan(redisContext* ctx, bool ask, const std::string& tickets_key,
+                                               const std::string& from, const std::string& count) {
+  Command scan("HSCAN");
+  scan.arg(tickets_key).arg(from).arg("COUNT").arg(count);
+  const SigpipeGuard no_sigpipe;
+  const char* asking_argv[] = {"ASKING"};
+  const std::size_t asking_len[] = {6};
+  if ((ask && redisAppendCommandArgv(ctx, 1, asking_argv, asking_len) != REDIS_OK) ||
+      redisAppendCommandArgv(ctx, static_cast<int>(scan.argc()), scan.argv(), scan.lens()) != REDIS_OK) {
+    return sla::fail(ErrorCode::kUnavailable, std::string("redis append: ") + ctx->errstr);
+  }
+  // redisAppendCommandArgv only buffers: write now so Redis starts on it.
+  int done = 0;
+  while (done == 0) {
+    if (redisBufferWrite(ctx, &done) != REDIS_OK) {
+      return sla::fail(ErrorCode::kUnavailable, std::string("redis: ") + ctx->errstr);
+    }
+  }
+  return {};
+}
+
+/// The reply to one send_hscan(): its HSCAN reply, or the ASKING reply when
+/// that was not OK.
+sla::Result<ReplyPtr> RedisStore::Impl::receive_hscan(redisContext* ctx, bool ask) {
+  const SigpipeGuard no_sigpipe;
+  ReplyPtr asked;
+  for (int i = ask ? 0 : 1; i < 2; ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx, &raw) != REDIS_OK || raw == nullptr) {
+      return sla::fail(ErrorCode::kUnavailable, std::string("redis: ") + ctx->errstr);
+    }
+    if (i == 0) {
+      asked.reset(static_cast<redisReply*>(raw));
+    } else {
+      ReplyPtr reply(static_cast<redisReply*>(raw));
+      return asked && !is_status(*asked, "OK") ? std::move(asked) : std::move(reply);
+    }
+  }
+  return sla::fail(ErrorCode::kInternal, "unreachable");
 }
 
 RedisStore::RedisStore(RedisOptions options) : impl_(std::make_unique<Impl>()) {

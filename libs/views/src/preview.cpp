@@ -95,32 +95,15 @@ std::vector<TargetChange> target_changes(const policy::Policy& a, const policy::
   return out;
 }
 
-sla::Result<PreviewResult> preview_policy(std::span<const std::string> saved, std::shared_ptr<const policy::Policy> current,
-                                          std::shared_ptr<const policy::Policy> candidate, const PreviewOptions& o) {
-  engine::Engine before(current);
-  engine::Engine after(current);
-  for (std::size_t i = 0; i < saved.size(); ++i) {
-    for (auto* e : {&before, &after}) {
-      if (auto r = e->load_ticket(saved[i]); !r) {
-        return sla::fail(ErrorCode::kInvalidArgument,
-                         "saved ticket #" + std::to_string(i) + " does not load: " + r.error().message);
-      }
-    }
-  }
-  PreviewResult res;
-  res.now = o.now;
-  res.horizon_ms = o.horizon_ms;
-  res.tickets = before.ticket_count();
+namespace {
 
-  std::vector<engine::Output> out;
-  after.set_policy(std::move(candidate), o.now, out);
-  res.fired_at_once = out.size();
-
-  std::vector<PreviewChange> all;
-  // Clock deadlines and targets at `now`, by (metric, cycle).
+/// The clock deadlines and targets at `now` that differ between the two
+/// engines, by ticket and (metric, cycle).
+void deadline_changes(const engine::Engine& before, const engine::Engine& after, EpochMillis now,
+                      std::vector<PreviewChange>& all) {
   for (const auto& id : before.ticket_ids()) {
-    const auto va = before.ticket(id, o.now);
-    const auto vb = after.ticket(id, o.now);
+    const auto va = before.ticket(id, now);
+    const auto vb = after.ticket(id, now);
     if (!va || !vb) continue;
     using Key = std::pair<policy::Metric, std::uint32_t>;
     std::map<Key, const engine::ClockView*> ca;
@@ -153,13 +136,12 @@ sla::Result<PreviewResult> preview_policy(std::span<const std::string> saved, st
       all.push_back(std::move(c));
     }
   }
+}
 
-  // Everything that fires within the horizon, matched by output id.
-  const EpochMillis end = o.now + o.horizon_ms;
-  std::unordered_map<std::string, Fired> fa;
-  std::unordered_map<std::string, Fired> fb;
-  std::vector<engine::Output> none;
-  res.complete = run(before, o.now, end, fa, o, none) && run(after, o.now, end, fb, o, out);
+/// The outputs fired before (`fa`) and after (`fb`) matched by id: removed,
+/// moved (same id, another instant) and added.
+void fired_changes(const std::unordered_map<std::string, Fired>& fa, const std::unordered_map<std::string, Fired>& fb,
+                   std::vector<PreviewChange>& all) {
   for (const auto& [id, a] : fa) {
     const auto it = fb.find(id);
     if (it != fb.end() && it->second.at == a.at) continue;
@@ -184,7 +166,11 @@ sla::Result<PreviewResult> preview_policy(std::span<const std::string> saved, st
     c.after = b.at;
     all.push_back(std::move(c));
   }
+}
 
+/// Sorts the changes (by ticket, instant, id), counts them and keeps the
+/// first `max_changes` in `res`.
+void summarise(std::vector<PreviewChange> all, std::size_t max_changes, PreviewResult& res) {
   std::sort(all.begin(), all.end(), [](const PreviewChange& x, const PreviewChange& y) {
     const EpochMillis tx = x.before ? *x.before : x.after.value_or(0);
     const EpochMillis ty = y.before ? *y.before : y.after.value_or(0);
@@ -200,9 +186,45 @@ sla::Result<PreviewResult> preview_policy(std::span<const std::string> saved, st
     }
   }
   res.tickets_changed = touched.size();
-  res.truncated = all.size() > o.max_changes;
-  if (res.truncated) all.resize(o.max_changes);
+  res.truncated = all.size() > max_changes;
+  if (res.truncated) all.resize(max_changes);
   res.changes = std::move(all);
+}
+
+}  // namespace
+
+sla::Result<PreviewResult> preview_policy(std::span<const std::string> saved, std::shared_ptr<const policy::Policy> current,
+                                          std::shared_ptr<const policy::Policy> candidate, const PreviewOptions& o) {
+  engine::Engine before(current);
+  engine::Engine after(current);
+  for (std::size_t i = 0; i < saved.size(); ++i) {
+    for (auto* e : {&before, &after}) {
+      if (auto r = e->load_ticket(saved[i]); !r) {
+        return sla::fail(ErrorCode::kInvalidArgument,
+                         "saved ticket #" + std::to_string(i) + " does not load: " + r.error().message);
+      }
+    }
+  }
+  PreviewResult res;
+  res.now = o.now;
+  res.horizon_ms = o.horizon_ms;
+  res.tickets = before.ticket_count();
+
+  std::vector<engine::Output> out;
+  after.set_policy(std::move(candidate), o.now, out);
+  res.fired_at_once = out.size();
+
+  std::vector<PreviewChange> all;
+  deadline_changes(before, after, o.now, all);
+
+  // Everything that fires within the horizon, matched by output id.
+  const EpochMillis end = o.now + o.horizon_ms;
+  std::unordered_map<std::string, Fired> fa;
+  std::unordered_map<std::string, Fired> fb;
+  std::vector<engine::Output> none;
+  res.complete = run(before, o.now, end, fa, o, none) && run(after, o.now, end, fb, o, out);
+  fired_changes(fa, fb, all);
+  summarise(std::move(all), o.max_changes, res);
   return res;
 }
 

@@ -775,6 +775,7 @@ std::optional<EpochMillis> TicketMachine::reached_at(const MetricClock& c, std::
     if (at > from) {
       if (at >= t) break;
       if (!known) return std::nullopt;
+      if (pieces.empty()) pieces.emplace_back(from, paused);
       pieces.emplace_back(at, c.target->pauses_on(status));
       continue;
     }
@@ -782,7 +783,7 @@ std::optional<EpochMillis> TicketMachine::reached_at(const MetricClock& c, std::
     paused = c.target->pauses_on(status);
   }
   if (!known) return std::nullopt;
-  pieces.insert(pieces.begin(), {from, paused});
+  if (pieces.empty()) pieces.emplace_back(from, paused);
   const calendar::Calendar& cal = *c.target->calendar;
   std::int64_t in_window = 0;
   for (std::size_t i = 0; i < pieces.size(); ++i) {

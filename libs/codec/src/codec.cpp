@@ -91,6 +91,14 @@ void fill(pb::SlaEvent& e, const engine::SlaOutput& o) {
       x->set_step(o.step);
       for (const auto& n : o.notify) x->add_notify(n);
       x->set_page(o.page);
+      if (!o.trigger.empty()) x->set_trigger(o.trigger);
+      if (o.exchanges != 0) x->set_exchanges(o.exchanges);
+      if (o.requested_at) {
+        auto* r = x->mutable_request();
+        r->set_by(o.requested_by);
+        r->set_reason(o.reason);
+        set_timestamp(r->mutable_requested_at(), *o.requested_at);
+      }
       break;
     }
   }
@@ -225,6 +233,10 @@ std::optional<DecodeError> too_long(const pb::TicketEvent& in, const Limits& lim
     case pb::TicketEvent::kPageAcknowledged:
       check(in.page_acknowledged().page_id(), limits.max_page_id_length, "page_acknowledged.page_id");
       check(in.page_acknowledged().responder(), limits.max_id_length, "page_acknowledged.responder");
+      break;
+    case pb::TicketEvent::kEscalationRequested:
+      check(in.escalation_requested().by(), limits.max_id_length, "escalation_requested.by");
+      check(in.escalation_requested().reason(), limits.max_text_length, "escalation_requested.reason");
       break;
     default: break;  // the other kinds carry no strings
   }
@@ -361,6 +373,12 @@ tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(std::string_v
       out.page_id = in.page_acknowledged().page_id();
       out.responder = in.page_acknowledged().responder();
       break;
+    case pb::TicketEvent::kCustomerReplied: out.kind = EventKind::kCustomerReplied; break;
+    case pb::TicketEvent::kEscalationRequested:
+      out.kind = EventKind::kEscalationRequested;
+      out.requested_by = in.escalation_requested().by();
+      out.reason = in.escalation_requested().reason();
+      break;
     case pb::TicketEvent::KIND_NOT_SET: break;  // rejected above
   }
   if (err) return tl::unexpected<DecodeError>(std::move(*err));
@@ -409,6 +427,11 @@ std::string encode_ticket_event(const engine::TicketEvent& e) {
     case EventKind::kPageAcknowledged:
       out.mutable_page_acknowledged()->set_page_id(e.page_id);
       out.mutable_page_acknowledged()->set_responder(e.responder);
+      break;
+    case EventKind::kCustomerReplied: out.mutable_customer_replied(); break;
+    case EventKind::kEscalationRequested:
+      out.mutable_escalation_requested()->set_by(e.requested_by);
+      out.mutable_escalation_requested()->set_reason(e.reason);
       break;
   }
   return out.SerializeAsString();
@@ -467,6 +490,14 @@ void fill_deadlines(pb::TicketDeadlines& d, const engine::TicketView& v, EpochMi
   d.set_resolved(v.resolved);
   if (v.opened) set_timestamp(d.mutable_opened_at(), v.opened_at);
   if (v.next_due) set_timestamp(d.mutable_next_due(), *v.next_due);
+  d.set_exchanges(v.exchanges);
+  d.set_awaiting_customer(v.awaiting_customer);
+  if (v.escalation_requested_at) {
+    auto* r = d.mutable_escalation_request();
+    r->set_by(v.escalation_requested_by);
+    r->set_reason(v.escalation_reason);
+    set_timestamp(r->mutable_requested_at(), *v.escalation_requested_at);
+  }
   for (const auto& h : v.history) {
     auto* hs = d.add_history();
     hs->set_metric(to_proto(h.metric));
@@ -574,6 +605,13 @@ sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view payload, Conten
   v.resolved = d.resolved();
   if (d.has_opened_at()) v.opened_at = to_millis(d.opened_at());
   if (d.has_next_due()) v.next_due = to_millis(d.next_due());
+  v.exchanges = d.exchanges();
+  v.awaiting_customer = d.awaiting_customer();
+  if (d.has_escalation_request()) {
+    v.escalation_requested_at = to_millis(d.escalation_request().requested_at());
+    v.escalation_requested_by = d.escalation_request().by();
+    v.escalation_reason = d.escalation_request().reason();
+  }
   v.clocks.reserve(static_cast<std::size_t>(d.clocks_size()));
   for (const auto& cs : d.clocks()) {
     engine::ClockView& c = v.clocks.emplace_back();
@@ -654,6 +692,13 @@ void fill_kind(const pb::SlaEvent& e, engine::SlaOutput& o) {
       o.step = e.escalated().step();
       o.notify.assign(e.escalated().notify().begin(), e.escalated().notify().end());
       o.page = e.escalated().page();
+      o.trigger = e.escalated().trigger();
+      o.exchanges = e.escalated().exchanges();
+      if (e.escalated().has_request()) {
+        o.requested_by = e.escalated().request().by();
+        o.reason = e.escalated().request().reason();
+        o.requested_at = to_millis(e.escalated().request().requested_at());
+      }
       break;
     }
   }

@@ -330,7 +330,10 @@ struct Engine::Impl {
     } else {
       t.derived.reset();
     }
-    if (t.cold) t.cold->ladders = t.cold->base_ladders;
+    if (t.cold) {
+      t.cold->ladders = t.cold->base_ladders;
+      t.cold->request = t.cold->base_request;
+    }
     TicketMachine r = runner(p, t, out, now);
     for (const auto& e : t.events) {
       r.fire_due(e.at);
@@ -387,7 +390,10 @@ struct Engine::Impl {
     tmp.id = t.id;
     tmp.tenant = t.tenant;
     if (t.cold && t.cold->base) tmp.derived = *t.cold->base;
-    if (t.cold) tmp.cold_part().ladders = t.cold->base_ladders;
+    if (t.cold) {
+      tmp.cold_part().ladders = t.cold->base_ladders;
+      tmp.cold_part().request = t.cold->base_request;
+    }
     TicketMachine r = runner(p, tmp, nullptr, now);
     for (std::size_t i = 0; i < k; ++i) {
       r.fire_due(t.events[i].at);
@@ -398,6 +404,7 @@ struct Engine::Impl {
     cold.base = std::move(tmp.derived);
     cold.base_at = t.events[k - 1].at;
     cold.base_ladders = tmp.cold ? std::move(tmp.cold->ladders) : std::vector<Ladder>{};
+    cold.base_request = tmp.cold ? tmp.cold->request : std::nullopt;
     t.events.erase(t.events.begin(), first_kept);
     // Per metric, the first cycle a recomputation from the new base can
     // still produce outputs for.
@@ -660,6 +667,7 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
     case EventKind::kSeverityChanged: se.arg = atoms.intern(e.severity); break;
     case EventKind::kStatusChanged: se.arg = atoms.intern(e.status); break;
     case EventKind::kPageAcknowledged: se.arg = atoms.intern(detail::pack_ack(e.page_id, e.responder)); break;
+    case EventKind::kEscalationRequested: se.arg = atoms.intern(detail::pack_ack(e.requested_by, e.reason)); break;
     default: break;
   }
 
@@ -778,6 +786,17 @@ void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full,
   v.resolved = s.resolved;
   v.closed = s.closed;
   v.opened_at = s.opened_at;
+  v.exchanges = s.exchanges;
+  v.awaiting_customer = s.agent_replied;
+  v.escalation_requested_at.reset();
+  v.escalation_requested_by.clear();
+  v.escalation_reason.clear();
+  if (t->cold && t->cold->request) {
+    const detail::AckArg a = detail::unpack_ack(atoms.str(t->cold->request->arg));
+    v.escalation_requested_at = t->cold->request->at;
+    v.escalation_requested_by.assign(a.page_id);
+    v.escalation_reason.assign(a.responder);
+  }
   v.history.clear();
   v.pages.clear();
   if (full) {

@@ -18,7 +18,11 @@ namespace {
 // outcomes as strings) are still read, so a daemon upgraded over stored
 // state keeps its tickets: their emitted hashes and folded event ids are
 // kept as they were (Cold::legacy_emitted, Cold::compacted_ids).
-constexpr std::uint8_t kFormatVersion = 4;
+// 5: exchanges (the count and whether an agent reply awaits the customer's)
+// of the ticket and of its base snapshot, and the escalation request of each
+// (Cold::request, Cold::base_request), at the end; version 4 loads with none.
+constexpr std::uint8_t kFormatVersion = 5;
+constexpr std::uint8_t kFormatVersion4 = 4;
 constexpr std::uint8_t kFormatVersion3 = 3;
 constexpr std::uint8_t kFormatVersion2 = 2;
 constexpr std::uint8_t kFormatVersion1 = 1;
@@ -276,12 +280,31 @@ bool get_ladders(Reader& r, std::vector<Ladder>& out, std::uint64_t version) {
     const auto stop = r.u();
     l.stopped = stop != 0;
     l.stop_reason = static_cast<std::uint8_t>(stop > kLadderStopMax ? 1 : stop);
-    if (version >= kFormatVersion && r.b()) {
+    if (version >= kFormatVersion4 && r.b()) {
       l.acked_at = r.i();
       l.acked_by = r.s();
     }
   }
   return r.ok();
+}
+
+void put_request(Writer& w, const std::optional<EscalationRequest>& q, const Interner& atoms) {
+  w.b(q.has_value());
+  if (!q) return;
+  w.i(q->at);
+  w.s(atoms.str(q->arg));
+}
+
+/// Version 5 on: exchanges and escalation requests, of the ticket's state
+/// and of its base snapshot.
+void put_exchanges(Writer& w, const Ticket& t, const Interner& atoms) {
+  w.u(t.derived.exchanges);
+  w.b(t.derived.agent_replied);
+  const DerivedState* base = t.base();
+  w.u(base != nullptr ? base->exchanges : 0);
+  w.b(base != nullptr && base->agent_replied);
+  put_request(w, t.cold ? t.cold->request : std::nullopt, atoms);
+  put_request(w, t.cold ? t.cold->base_request : std::nullopt, atoms);
 }
 
 }  // namespace
@@ -342,6 +365,7 @@ std::string encode_ticket(const Ticket& t, const Interner& atoms) {
     w.s(atoms.str(m.status));
     w.b(m.reopen);
   }
+  put_exchanges(w, t, atoms);
   return w.take();
 }
 
@@ -368,13 +392,44 @@ bool get_statuses(Reader& r, Ticket& t, Interner& atoms) {
   return r.ok();
 }
 
+bool get_request(Reader& r, std::optional<EscalationRequest>& q, Interner& atoms) {
+  if (!r.b()) return r.ok();
+  EscalationRequest req;
+  req.at = r.i();
+  req.arg = atoms.intern(r.s());
+  q = req;
+  return r.ok();
+}
+
+bool get_exchanges(Reader& r, Ticket& t, Interner& atoms) {
+  auto count = [&](DerivedState* s) {
+    const auto n = r.u();
+    const bool half = r.b();
+    if (n > policy::kMaxExchanges) return false;
+    if (s != nullptr) {
+      s->exchanges = static_cast<std::uint8_t>(n);
+      s->agent_replied = half;
+    }
+    return true;
+  };
+  if (!count(&t.derived)) return false;
+  if (!count(t.cold && t.cold->base ? &*t.cold->base : nullptr)) return false;
+  std::optional<EscalationRequest> request, base_request;
+  if (!get_request(r, request, atoms) || !get_request(r, base_request, atoms)) return false;
+  if (request || base_request) {
+    t.cold_part().request = request;
+    t.cold_part().base_request = base_request;
+  }
+  return r.ok();
+}
+
 }  // namespace
 
 sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const policy::Policy& p,
                                                    Interner& atoms) {
   Reader r(bytes);
   const auto version = r.u();
-  if (!r.ok() || (version != kFormatVersion && version != kFormatVersion3 && version != kFormatVersion2 &&
+  if (!r.ok() || (version != kFormatVersion && version != kFormatVersion4 && version != kFormatVersion3 && version != kFormatVersion2 &&
                    version != kFormatVersion1)) {
     return sla::fail(ErrorCode::kInvalidArgument, "ticket state: unsupported format version " + std::to_string(version));
   }
@@ -403,13 +458,13 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
     e.seq = r.u();
     e.arrival = static_cast<std::uint32_t>(r.u());
     const auto kind = r.u();
-    if (kind > static_cast<std::uint8_t>(EventKind::kPageAcknowledged)) {
+    if (kind > static_cast<std::uint8_t>(kLastEventKind)) {
       return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad event kind");
     }
     e.kind = static_cast<EventKind>(kind);
     e.id_hash = r.u();
     // Before version 4 an acknowledgement's argument was the bare page id.
-    e.arg = version < kFormatVersion && e.kind == EventKind::kPageAcknowledged ? atoms.intern(pack_ack(r.s(), {}))
+    e.arg = version < kFormatVersion4 && e.kind == EventKind::kPageAcknowledged ? atoms.intern(pack_ack(r.s(), {}))
                                                                               : atoms.intern(r.s());
   }
   if (const std::size_t n = r.count(); n > 0) {
@@ -441,8 +496,11 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
     }
     if (!ladders.empty()) t->cold_part().ladders = std::move(ladders);
     if (!base_ladders.empty()) t->cold_part().base_ladders = std::move(base_ladders);
-    if (version >= kFormatVersion && !get_statuses(r, *t, atoms)) {
+    if (version >= kFormatVersion4 && !get_statuses(r, *t, atoms)) {
       return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad status marks");
+    }
+    if (version >= kFormatVersion && !get_exchanges(r, *t, atoms)) {
+      return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad exchanges or escalation request");
     }
   } else {
     // Versions 1 and 2: emitted ids as FNV-1a hashes, one list of ladders.
@@ -464,7 +522,7 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
   if (!r.ok() || !r.done() || t->id.empty()) {
     return sla::fail(ErrorCode::kInvalidArgument, "ticket state: truncated or trailing bytes");
   }
-  if (version < kFormatVersion && t->base() != nullptr) {
+  if (version < kFormatVersion4 && t->base() != nullptr) {
     // Those versions kept no status changes of the folded events: the
     // status is known from the base snapshot's time on.
     Cold& c = t->cold_part();

@@ -178,6 +178,8 @@ std::optional<TicketMachine::Item> TicketMachine::item(const MetricClock& c, Met
   }
   const auto st = steps(m);
   if (i >= st.size()) return std::nullopt;
+  // Steps on exchanges or a request fire on events (fire_event_step), not on the clock's time.
+  if (st[i]->requested || st[i]->at.kind == policy::StepAt::Kind::kExchanges) return std::nullopt;
   const auto at = step_due(st[i]->at, tg.open_ended ? std::nullopt : std::optional<std::int64_t>(c.target_ms));
   if (!at) return std::nullopt;
   return Item{Item::Kind::kStep, static_cast<std::uint32_t>(i), *at};
@@ -259,8 +261,12 @@ void TicketMachine::emit_sla(Metric m, const MetricClock& c, SlaKind kind, Epoch
   o.severity = str(t_.derived.severity);
   o.metric = m;
   o.cycle = c.cycle;
-  // Open-ended clocks (`within: none`) have no deadline: left unset.
-  if (!c.target->open_ended) o.deadline = deadline(c).value_or(due);
+  // Open-ended clocks (`within: none`) have no deadline: left unset; nor
+  // has a met clock for a step an event fired on it (exchanges, a request).
+  const bool event_step = it != nullptr && it->kind == Item::Kind::kStep &&
+                          (steps(m)[it->index]->requested ||
+                           steps(m)[it->index]->at.kind == policy::StepAt::Kind::kExchanges);
+  if (!c.target->open_ended && (c.live() || !event_step)) o.deadline = deadline(c).value_or(due);
   // Event time, not the wall clock: the due instant, or the event that made
   // it due (a met, a breach at once after a retarget). So a replay, a late
   // catch-up and a re-emission after a crash carry the same bytes; when it
@@ -280,6 +286,16 @@ void TicketMachine::emit_sla(Metric m, const MetricClock& c, SlaKind kind, Epoch
         o.step = static_cast<std::uint32_t>(st->index);
         o.notify = st->notify;
         o.page = st->page;
+        if (st->at.kind == policy::StepAt::Kind::kExchanges) {
+          o.trigger = "exchanges";
+          o.exchanges = t_.derived.exchanges;
+        } else if (st->requested && t_.cold && t_.cold->request) {
+          o.trigger = "requested";
+          const AckArg a = unpack_ack(str(t_.cold->request->arg));
+          o.requested_by = std::string(a.page_id);
+          o.reason = std::string(a.responder);
+          o.requested_at = t_.cold->request->at;
+        }
         break;
       }
       case Item::Kind::kBreach: break;
@@ -389,6 +405,64 @@ void TicketMachine::stop_ladders(std::string_view page_id, EpochMillis at, std::
   }
 }
 
+std::size_t TicketMachine::step_pos(const MetricClock& c, std::size_t i) const {
+  std::size_t pos = i;
+  if (!c.target->open_ended) {
+    pos += c.target->warnings.size() + 1 + static_cast<std::size_t>(std::max(0, c.target->after_breach.times));
+  }
+  return pos < kMaxItems ? pos : kMaxItems;
+}
+
+void TicketMachine::fire_event_step(Metric m, MetricClock& c, std::size_t i, EpochMillis at) {
+  const std::size_t pos = step_pos(c, i);
+  if (pos >= kMaxItems || ((c.fired >> pos) & 1U) != 0) return;
+  c.fired |= std::uint64_t{1} << pos;
+  const Item it{Item::Kind::kStep, static_cast<std::uint32_t>(i), 0};
+  emit_sla(m, c, SlaKind::kEscalated, at, &it);
+  const auto* st = steps(m)[i];
+  if (st->page) start_ladders(m, c, *st, at);
+}
+
+bool TicketMachine::takes_event_steps(const MetricClock& c) const {
+  // Running or met (a met response clock still counts its ticket's
+  // exchanges); not once the ticket is resolved or closed, nor a cancelled clock.
+  const DerivedState& s = t_.derived;
+  return c.target != nullptr && (c.live() || c.phase == MetricClock::Phase::kMet) && s.opened && !s.resolved &&
+         !s.closed;
+}
+
+void TicketMachine::fire_exchange_steps(EpochMillis t, bool reached) {
+  const std::uint32_t n = t_.derived.exchanges;
+  if (n == 0) return;
+  t_.derived.each_clock([&](Metric m, MetricClock& c) {
+    if (!takes_event_steps(c)) return;
+    const auto st = steps(m);
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      if (st[i]->at.kind != policy::StepAt::Kind::kExchanges) continue;
+      if (reached ? st[i]->at.exchanges <= n : st[i]->at.exchanges == n) fire_event_step(m, c, i, t);
+    }
+  });
+}
+
+std::optional<TicketMachine::RequestDue> TicketMachine::request_due() const {
+  if (!t_.cold || !t_.cold->request) return std::nullopt;
+  const EpochMillis from = t_.cold->request->at;
+  std::optional<RequestDue> best;
+  t_.derived.each_clock([&](Metric m, const MetricClock& c) {
+    if (!takes_event_steps(c)) return;
+    const auto st = steps(m);
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      if (!st[i]->requested) continue;
+      const std::size_t pos = step_pos(c, i);
+      if (pos >= kMaxItems || ((c.fired >> pos) & 1U) != 0) continue;
+      const std::int64_t ms = st[i]->at.elapsed_ms;
+      const EpochMillis due = st[i]->calendar != nullptr ? st[i]->calendar->add(from, ms) : sat_add(from, ms);
+      if (!best || due < best->due) best = RequestDue{due, m, i};
+    }
+  });
+  return best;
+}
+
 // ---------------------------------------------------------------------------
 // Scheduling.
 
@@ -400,6 +474,7 @@ struct Next {
   std::int64_t at = 0;
   std::size_t ladder = 0;   // metric < 0: a ladder page
   bool found = false;
+  bool request = false;     // a `trigger: requested` step (metric, item: its clock and step)
 };
 }  // namespace
 
@@ -457,6 +532,7 @@ EpochMillis TicketMachine::next_due() const {
     if (const auto& n = next_item(c, m); n.found) best = std::min(best, n.due);
   });
   for (const auto& l : t_.ladders()) best = std::min(best, ladder_due(l));
+  if (const auto rd = request_due()) best = std::min(best, rd->due);
   return best;
 }
 
@@ -484,11 +560,17 @@ void TicketMachine::fire_due(EpochMillis until) {
       const EpochMillis due = ladder_due(ladders[li]);
       if (due < best.due) best = Next{due, -1, 0, 0, li, true};
     }
+    if (const auto rd = request_due(); rd && rd->due < best.due) {
+      best = Next{rd->due, static_cast<int>(index(rd->metric)), rd->step, 0, 0, true, true};
+    }
     if (!best.found || best.due > until) {
       due_after_fire_ = best.found ? best.due : kNever;
       return;
     }
-    if (best.metric >= 0) {
+    if (best.request) {
+      const auto m = static_cast<Metric>(best.metric);
+      fire_event_step(m, *t_.derived.clock(m), best.item, best.due);
+    } else if (best.metric >= 0) {
       const auto m = static_cast<Metric>(best.metric);
       MetricClock& c = *t_.derived.clock(m);
       const auto it = item(c, m, best.item);
@@ -670,6 +752,7 @@ void TicketMachine::retarget(EpochMillis t) {
     rebase(c, m, nt, in_hours, c.elapsed, t);
   }
   update_pause(t);
+  fire_exchange_steps(t, /*reached=*/true);
 }
 
 void TicketMachine::reopen_matches(EpochMillis t) {
@@ -707,6 +790,7 @@ void TicketMachine::fire_passed_steps(Metric m, const MetricClock& c, EpochMilli
   const std::int64_t target_ms = target_millis(*c.target, c.cycle_start);
   for (std::size_t i = 0; i < st.size(); ++i) {
     if (st[i]->at.kind == policy::StepAt::Kind::kBreach && !c.breached) continue;
+    if (st[i]->requested || st[i]->at.kind == policy::StepAt::Kind::kExchanges) continue;  // events fire those
     const auto due = step_due(st[i]->at, c.target->open_ended ? std::nullopt : std::optional<std::int64_t>(target_ms));
     if (!due || *due > c.elapsed) continue;
     const Item it{Item::Kind::kStep, static_cast<std::uint32_t>(i), *due};
@@ -859,8 +943,12 @@ void TicketMachine::apply(const StoredEvent& e) {
       }
       return;
     }
-    case EventKind::kResponded: meet(Metric::kResponse, e.at); return;
+    case EventKind::kResponded:
+      s.agent_replied = s.agent_replied || (s.opened && !s.resolved && !s.closed);
+      meet(Metric::kResponse, e.at);
+      return;
     case EventKind::kAgentUpdated: {
+      s.agent_replied = s.agent_replied || (s.opened && !s.resolved && !s.closed);
       MetricClock* cp = s.clock(Metric::kUpdate);
       if (cp == nullptr || !cp->live()) return;
       meet(Metric::kUpdate, e.at);  // this cycle is met (after its breach, if it breached)
@@ -899,6 +987,11 @@ void TicketMachine::apply(const StoredEvent& e) {
     case EventKind::kReopened: {
       if (!s.resolved || s.closed) return;
       s.resolved = false;
+      // A new cycle of the ticket: exchanges count from zero, and a new
+      // escalation request may start the requested escalations again.
+      s.exchanges = 0;
+      s.agent_replied = false;
+      if (t_.cold) t_.cold->request.reset();
       s.each_clock([&](Metric m, MetricClock& c) {
         if (c.target == nullptr || c.phase == MetricClock::Phase::kInactive) return;
         switch (policy_.on_reopen(m)) {
@@ -936,6 +1029,17 @@ void TicketMachine::apply(const StoredEvent& e) {
       stop_ladders(a.page_id, e.at, a.responder);
       return;
     }
+    case EventKind::kCustomerReplied:
+      if (!s.opened || s.resolved || s.closed || !s.agent_replied) return;  // no exchange completed
+      s.agent_replied = false;
+      if (s.exchanges < policy::kMaxExchanges) ++s.exchanges;
+      fire_exchange_steps(e.at, /*reached=*/false);
+      return;
+    case EventKind::kEscalationRequested:
+      if (!s.opened || s.resolved || s.closed) return;
+      if (t_.cold && t_.cold->request) return;  // once per cycle of the ticket
+      t_.cold_part().request = EscalationRequest{e.at, e.arg};
+      return;
   }
 }
 

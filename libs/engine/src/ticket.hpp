@@ -376,9 +376,15 @@ static_assert(sizeof(Cycle) == 32);
 /// Everything derived from the ordered events (what TicketMachine computes;
 /// Ticket::derived now, Cold::base as of the oldest retained event).
 struct DerivedState {
-  bool opened = false;
-  bool resolved = false;
-  bool closed = false;
+  bool opened : 1 = false;
+  bool resolved : 1 = false;
+  bool closed : 1 = false;
+  /// An agent reply (responded, agent_updated) since the customer's last
+  /// reply: the first half of an exchange.
+  bool agent_replied : 1 = false;
+  /// Exchanges completed (an agent reply, then a customer_replied) since the
+  /// ticket opened or last reopened; saturates at policy::kMaxExchanges.
+  std::uint8_t exchanges = 0;
   std::uint8_t clock_mask = 0;  ///< bit index(m): the ticket has a clock for metric m
   Atom plan = kEmptyAtom;
   Atom severity = kEmptyAtom;
@@ -392,7 +398,8 @@ struct DerivedState {
 
   /// Back to the state before any event (keeps the containers' storage).
   void reset() {
-    opened = resolved = closed = false;
+    opened = resolved = closed = agent_replied = false;
+    exchanges = 0;
     clock_mask = 0;
     opened_at = last_event_at = 0;
     plan = severity = status = kEmptyAtom;
@@ -483,9 +490,22 @@ inline constexpr std::size_t kMaxBaseStatuses = 32;
 void each_status_change(std::span<const StoredEvent> events, const DerivedState& before, const Interner& atoms,
                         const std::function<void(EpochMillis, std::string_view, bool)>& f);
 
+/// The escalation request of the ticket's current cycle (since open or the
+/// last reopen): the first `escalation_requested` event, which starts the
+/// `trigger: requested` escalations; later ones until a reopen start nothing.
+struct EscalationRequest {
+  EpochMillis at = 0;
+  Atom arg = kEmptyAtom;  ///< pack_ack(by, reason), the event's argument
+  friend bool operator==(const EscalationRequest&, const EscalationRequest&) = default;
+};
+
 /// The rarely used parts of a ticket, boxed: most tickets never fold and
 /// never page.
 struct Cold {
+  /// The current cycle's escalation request, as of the ticket's state and
+  /// as of the base snapshot (derived state, like the ladders).
+  std::optional<EscalationRequest> request;
+  std::optional<EscalationRequest> base_request;
   /// State after the folded events: those older than the lateness horizon
   /// (EngineOptions::max_lateness_ms), which no accepted event can sort
   /// before any more.
@@ -550,6 +570,8 @@ struct alignas(64) Ticket {
     for (const auto k : emitted) f(key_suffix(k));
     if (cold) {
       for (const auto& m : cold->base_statuses) f(m.status);
+      if (cold->request) f(cold->request->arg);
+      if (cold->base_request) f(cold->base_request->arg);
     }
   }
 };
@@ -665,6 +687,27 @@ class TicketMachine {
   void emit_sla(Metric m, const MetricClock& c, SlaKind kind, EpochMillis due, const Item* item);
   void fire_item(Metric m, MetricClock& c, std::size_t i, const Item& it, EpochMillis due);
   void fire_page(Ladder& l);
+  /// Whether steps that events make due (exchanges, a request) fire on `c`:
+  /// a running or met clock of an unresolved ticket.
+  [[nodiscard]] bool takes_event_steps(const MetricClock& c) const;
+  /// The position of step `i` of steps(m) in the clock's fired bits, or
+  /// policy::kMaxClockItems when it has none.
+  [[nodiscard]] std::size_t step_pos(const MetricClock& c, std::size_t i) const;
+  /// Fires a step that an event rather than the clock's time makes due
+  /// (`{exchanges: N}`, `trigger: requested`) once per clock cycle.
+  void fire_event_step(Metric m, MetricClock& c, std::size_t i, EpochMillis at);
+  /// The `{exchanges: N}` steps of the clocks taking them with N == the ticket's
+  /// count (a customer reply completed the Nth exchange), or (`reached`) N
+  /// <= it (after a retarget: matches that start holding later).
+  void fire_exchange_steps(EpochMillis t, bool reached);
+  /// The earliest unfired step of a `trigger: requested` escalation on a
+  /// clock taking it, counted from the ticket's request; nullopt without one.
+  struct RequestDue {
+    EpochMillis due = kNever;
+    Metric metric = Metric::kResponse;
+    std::size_t step = 0;
+  };
+  [[nodiscard]] std::optional<RequestDue> request_due() const;
   void start_ladders(Metric m, const MetricClock& c, const policy::EscalationStep& step, EpochMillis at);
 
   const policy::Policy& policy_;

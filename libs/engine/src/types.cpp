@@ -15,6 +15,8 @@ std::string_view to_string(EventKind kind) {
     case EventKind::kReopened: return "reopened";
     case EventKind::kClosed: return "closed";
     case EventKind::kPageAcknowledged: return "page_acknowledged";
+    case EventKind::kCustomerReplied: return "customer_replied";
+    case EventKind::kEscalationRequested: return "escalation_requested";
   }
   return "unknown";
 }

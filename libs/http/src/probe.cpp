@@ -29,6 +29,8 @@ constexpr engine::EventKind kEventKinds[] = {
     engine::EventKind::kReopened,
     engine::EventKind::kClosed,
     engine::EventKind::kPageAcknowledged,
+    engine::EventKind::kCustomerReplied,
+    engine::EventKind::kEscalationRequested,
 };
 
 /// Seconds: half a millisecond to a minute, for Redis calls.

@@ -112,6 +112,13 @@ json ticket_json(const engine::TicketView& t, EpochMillis now) {
       {"closed", t.closed},
       {"opened_at", t.opened ? instant(t.opened_at) : json(nullptr)},
       {"next_due", instant(t.next_due)},
+      {"exchanges", t.exchanges},
+      {"awaiting_customer", t.awaiting_customer},
+      {"escalation_request", t.escalation_requested_at
+                                 ? json{{"at", instant(t.escalation_requested_at)},
+                                        {"by", t.escalation_requested_by},
+                                        {"reason", t.escalation_reason}}
+                                 : json(nullptr)},
       {"now", calendar::format_rfc3339(now)},
       {"clocks", std::move(clocks)},
       {"history", std::move(history)},

@@ -144,6 +144,10 @@ class Builder {
   void load_escalations(const Entry& e);
   void load_ladder(std::size_t i, const YAML::Node& node, std::set<std::string>& names);
   void check_step_order(const EscalationLadder& ladder, const std::vector<YAML::Node>& at_nodes);
+  bool load_trigger(const Entries& m, const std::string& path, EscalationLadder& ladder);
+  std::optional<StepAt> exchanges_at(const YAML::Node& node, const std::string& path);
+  bool check_step_trigger(const EscalationLadder& ladder, const EscalationStep& step, const YAML::Node& at,
+                          const std::string& spath);
   void link_steps();
   void check_clock_items();
   // target + times x repeat stays within kMaxCountedMillis (`length`: the

@@ -17,7 +17,7 @@ void Builder::load_escalations(const Entry& e) {
 
 void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::string>& names) {
   const std::string path = "escalations[" + std::to_string(i) + "]";
-  auto m = mapping(node, path, {"name", "match", "steps", "stop_on", "description"});
+  auto m = mapping(node, path, {"name", "match", "steps", "stop_on", "description", "trigger", "calendar"});
   if (!m) return;
   EscalationLadder ladder;
   ladder.name = path;
@@ -114,6 +114,8 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
     }
   }
 
+  if (!load_trigger(*m, path, ladder)) ok = false;
+
   std::vector<YAML::Node> at_nodes;
   const Entry* steps = find(*m, "steps");
   if (steps == nullptr) {
@@ -140,7 +142,14 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
       YAML::Node at_node;
       if (const Entry* at = find(*sm, "at")) {
         at_node = at->value;
-        if (auto s = scalar(at->value, spath + ".at")) {
+        if (at->value.IsMap()) {
+          if (auto parsed = exchanges_at(at->value, spath + ".at")) {
+            step.at = std::move(*parsed);
+          } else {
+            sok = false;
+            steps_ok = false;
+          }
+        } else if (auto s = scalar(at->value, spath + ".at")) {
           if (auto parsed = parse_step_at(*s)) {
             step.at = std::move(*parsed);
           } else {
@@ -189,6 +198,8 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
         error(item, spath + ": missing required key 'notify'");
         sok = false;
       }
+      if (sok && !check_step_trigger(ladder, step, at_node, spath)) sok = false;
+      step.requested = ladder.requested;
       if (!sok) ok = false;
       ladder.steps.push_back(std::move(step));
       at_nodes.push_back(at_node);
@@ -217,6 +228,87 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
   policy_->escalations_.push_back(std::move(ladder));
 }
 
+bool Builder::load_trigger(const Entries& m, const std::string& path, EscalationLadder& ladder) {
+  bool ok = true;
+  const Entry* tr = find(m, "trigger");
+  if (tr != nullptr) {
+    if (auto s = scalar(tr->value, path + ".trigger")) {
+      if (*s == "requested") {
+        ladder.requested = true;
+      } else if (*s != "clock") {
+        error(tr->value, path + ".trigger: unknown trigger '" + *s +
+                             "' (expected clock, the default, or requested: an escalation_requested event starts it)");
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+  }
+  const Entry* cal = find(m, "calendar");
+  if (cal != nullptr && !ladder.requested) {
+    error(cal->value, path + ".calendar: only a `trigger: requested` escalation has a calendar (the steps of "
+                             "the others count on their clock's calendar)");
+    ok = false;
+  } else if (cal != nullptr) {
+    bool cal_ok = true;
+    if (resolve_calendar(cal->value, path + ".calendar", cal_ok) != nullptr || cal_ok) {
+      ladder.calendar_name = cal->value.Scalar();
+    }
+    ok = ok && cal_ok;
+  } else if (ladder.requested) {
+    ladder.calendar_name = "24x7";
+  }
+  if (!ladder.requested) return ok;
+  // A request starts it on one clock: the one its steps' outputs are of.
+  const Entry* mt = find(m, "match");
+  if (ladder.match.metrics.size() != 1) {
+    error(mt != nullptr ? mt->value : tr->value,
+          path + ".match.metric: a `trigger: requested` escalation hangs on one clock: name exactly one metric "
+                 "(e.g. metric: resolution)");
+    ok = false;
+  } else if (ladder.match.metrics.front() == Metric::kUpdate) {
+    error(mt != nullptr ? mt->value : tr->value,
+          path + ".match.metric: a `trigger: requested` escalation cannot hang on the update clock (it starts "
+                 "over with every agent update); use response, workaround or resolution");
+    ok = false;
+  }
+  return ok;
+}
+
+std::optional<StepAt> Builder::exchanges_at(const YAML::Node& node, const std::string& path) {
+  auto m = mapping(node, path, {"exchanges"});
+  if (!m) return std::nullopt;
+  const Entry* e = find(*m, "exchanges");
+  if (e == nullptr) {
+    error(node, path + ": expected {exchanges: N} (or a time: 30m, 75%, breach+1h)");
+    return std::nullopt;
+  }
+  auto n = integer(e->value, path + ".exchanges", 1, kMaxExchanges);
+  if (!n) return std::nullopt;
+  StepAt at;
+  at.kind = StepAt::Kind::kExchanges;
+  at.exchanges = static_cast<std::uint32_t>(*n);
+  at.text = "{exchanges: " + std::to_string(*n) + "}";
+  return at;
+}
+
+bool Builder::check_step_trigger(const EscalationLadder& ladder, const EscalationStep& step, const YAML::Node& at,
+                                 const std::string& spath) {
+  if (ladder.requested) {
+    if (step.at.kind == StepAt::Kind::kElapsed) return true;
+    error(at, spath + ".at: '" + step.at.text + "': the steps of a `trigger: requested` escalation are times after "
+                      "the request (0m, 2h), not shares of a target, breaches or exchanges");
+    return false;
+  }
+  if (step.at.kind != StepAt::Kind::kExchanges) return true;
+  if (ladder.match.metrics.size() != 1) {
+    error(at, spath + ".at: " + step.at.text + " fires once per clock it hangs on: name exactly one metric in "
+                      "match.metric (e.g. metric: response, the clock every ticket has)");
+    return false;
+  }
+  return true;
+}
+
 void Builder::check_step_order(const EscalationLadder& ladder, const std::vector<YAML::Node>& at_nodes) {
   // The counted lengths of every matched target (nullopt: open-ended or nbd,
   // i.e. unknown until a ticket starts), with a label for messages.
@@ -235,6 +327,8 @@ void Builder::check_step_order(const EscalationLadder& ladder, const std::vector
     }
   }
   auto phase = [](const StepAt& a) { return a.kind == StepAt::Kind::kBreach ? 1 : 0; };
+  // Steps on exchanges fire on events: ordered among themselves only.
+  auto exchanges = [](const StepAt& a) { return a.kind == StepAt::Kind::kExchanges; };
   const auto& steps = ladder.steps;
   // breach+D is target + D of counted time: bounded like every other time.
   for (std::size_t j = 0; j < steps.size(); ++j) {
@@ -252,7 +346,9 @@ void Builder::check_step_order(const EscalationLadder& ladder, const std::vector
       const StepAt& b = steps[j].at;
       bool bad = false;
       std::string where;
-      if (phase(a) != phase(b)) {
+      if (exchanges(a) || exchanges(b)) {
+        bad = exchanges(a) && exchanges(b) && a.exchanges >= b.exchanges;
+      } else if (phase(a) != phase(b)) {
         bad = phase(a) > phase(b);
       } else if (a.kind == b.kind) {
         bad = !((a.kind == StepAt::Kind::kPercent && a.percent < b.percent) ||
@@ -310,6 +406,11 @@ void Builder::check_clock_items() {
 }
 
 void Builder::link_steps() {
+  for (auto& ladder : policy_->escalations_) {
+    if (!ladder.requested || !calendars_ok_) continue;
+    const auto* cal = policy_->calendars_->find(ladder.calendar_name);
+    for (auto& step : ladder.steps) step.calendar = cal;
+  }
   for (auto& [pn, plan] : policy_->plans_) {
     for (auto& [sn, sev] : plan.severities) {
       for (Metric metric : kAllMetrics) {

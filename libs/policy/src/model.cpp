@@ -138,6 +138,7 @@ std::optional<std::int64_t> StepAt::due_at(std::optional<std::int64_t> target_ms
     case Kind::kBreach:
       if (!target_ms) return std::nullopt;
       return *target_ms + after_breach_ms;
+    case Kind::kExchanges: return std::nullopt;
   }
   return std::nullopt;
 }

@@ -36,7 +36,8 @@ TEST(Codec, EveryKindRoundTripsThroughBinary) {
   const std::vector<EventKind> kinds = {
       EventKind::kOpened,   EventKind::kResponded,          EventKind::kAgentUpdated, EventKind::kStatusChanged,
       EventKind::kSeverityChanged, EventKind::kPlanChanged, EventKind::kWorkaroundProvided,
-      EventKind::kResolved, EventKind::kReopened,           EventKind::kClosed,       EventKind::kPageAcknowledged};
+      EventKind::kResolved, EventKind::kReopened,           EventKind::kClosed,       EventKind::kPageAcknowledged,
+      EventKind::kCustomerReplied, EventKind::kEscalationRequested};
   for (auto kind : kinds) {
     sla::engine::TicketEvent e;
     e.event_id = "e-" + std::string(sla::engine::to_string(kind));
@@ -53,6 +54,10 @@ TEST(Codec, EveryKindRoundTripsThroughBinary) {
       e.page_id = "p-1";
       e.responder = "ana";
     }
+    if (kind == EventKind::kEscalationRequested) {
+      e.requested_by = "customer";
+      e.reason = "ESCALATION: store offline";
+    }
     auto bytes = sla::codec::encode_ticket_event(e);
     auto back = sla::codec::decode_ticket_event(bytes, ContentType::kProtobuf, kNow);
     ASSERT_TRUE(back) << back.error().message;
@@ -66,19 +71,9 @@ TEST(Codec, EveryKindRoundTripsThroughBinary) {
     EXPECT_EQ(back->labels, e.labels);
     EXPECT_EQ(back->page_id, e.page_id);
     EXPECT_EQ(back->responder, e.responder);
+    EXPECT_EQ(back->requested_by, e.requested_by);
+    EXPECT_EQ(back->reason, e.reason);
   }
-}
-
-TEST(Codec, DecodesProto3Json) {
-  auto e = sla::codec::decode_ticket_event(
-      R"({"eventId":"e1","ticketId":"T-9","tenantId":"t","occurredAt":"2026-04-06T11:59:59.250Z",
-          "opened":{"plan":"enterprise","severity":"P0"}})",
-      ContentType::kJson, kNow);
-  ASSERT_TRUE(e) << e.error().message;
-  EXPECT_EQ(e->kind, EventKind::kOpened);
-  EXPECT_EQ(e->occurred_at, kNow - 750);
-  EXPECT_EQ(e->status, "open");  // default initial status
-  EXPECT_FALSE(e->sequence.has_value());
 }
 
 struct Rejection {
@@ -174,6 +169,10 @@ TEST(Codec, EveryStringFieldHasALengthLimit) {
        [](const std::string& v) { return json_with(R"("pageAcknowledged":{"pageId":")" + v + R"(","responder":"ana"})"); }},
       {"page_acknowledged.responder", limits.max_id_length,
        [](const std::string& v) { return json_with(R"("pageAcknowledged":{"pageId":"p","responder":")" + v + R"("})"); }},
+      {"escalation_requested.by", limits.max_id_length,
+       [](const std::string& v) { return json_with(R"("escalationRequested":{"by":")" + v + R"(","reason":"r"})"); }},
+      {"escalation_requested.reason", limits.max_text_length,
+       [](const std::string& v) { return json_with(R"("escalationRequested":{"by":"b","reason":")" + v + R"("})"); }},
   };
   for (const auto& f : fields) {
     auto at_limit = sla::codec::decode_ticket_event(f.json(s(f.max)), ContentType::kJson, kNow);
@@ -199,6 +198,13 @@ TEST(Codec, EveryStringFieldHasALengthLimit) {
   bin = sla::codec::decode_ticket_event(sla::codec::encode_ticket_event(ack), ContentType::kProtobuf, kNow);
   ASSERT_FALSE(bin);
   EXPECT_EQ(bin.error().failure, DecodeFailure::kFieldTooLong);
+  sla::engine::TicketEvent req = ack;
+  req.kind = EventKind::kEscalationRequested;
+  req.reason = s(limits.max_text_length + 1);
+  bin = sla::codec::decode_ticket_event(sla::codec::encode_ticket_event(req), ContentType::kProtobuf, kNow);
+  ASSERT_FALSE(bin);
+  EXPECT_EQ(bin.error().failure, DecodeFailure::kFieldTooLong);
+  EXPECT_NE(bin.error().message.find("escalation_requested.reason"), std::string::npos) << bin.error().message;
 
   // Labels: at most max_labels entries.
   std::string labels;
@@ -209,6 +215,40 @@ TEST(Codec, EveryStringFieldHasALengthLimit) {
       json_with(R"("opened":{"plan":"gold","severity":"P1","labels":{)" + labels + "}}"), ContentType::kJson, kNow);
   ASSERT_FALSE(many);
   EXPECT_EQ(many.error().failure, DecodeFailure::kFieldTooLong) << many.error().message;
+}
+
+TEST(Codec, DecodesCustomerRepliesAndEscalationRequestsFromJson) {
+  auto reply = sla::codec::decode_ticket_event(
+      R"({"eventId":"e1","ticketId":"T-9","tenantId":"t","occurredAt":"2026-04-06T11:00:00Z","customerReplied":{}})",
+      ContentType::kJson, kNow);
+  ASSERT_TRUE(reply) << reply.error().message;
+  EXPECT_EQ(reply->kind, EventKind::kCustomerReplied);
+  EXPECT_EQ(sla::engine::to_string(reply->kind), "customer_replied");
+  auto req = sla::codec::decode_ticket_event(
+      R"({"eventId":"e2","ticketId":"T-9","tenantId":"t","occurredAt":"2026-04-06T11:00:00Z",
+          "escalationRequested":{"by":"ops@acme","reason":"ESCALATION in subject"}})",
+      ContentType::kJson, kNow);
+  ASSERT_TRUE(req) << req.error().message;
+  EXPECT_EQ(req->kind, EventKind::kEscalationRequested);
+  EXPECT_EQ(sla::engine::to_string(req->kind), "escalation_requested");
+  EXPECT_EQ(req->requested_by, "ops@acme");
+  EXPECT_EQ(req->reason, "ESCALATION in subject");
+  // Both fields are optional: an anonymous request without a reason still counts.
+  auto bare = sla::codec::decode_ticket_event(json_with(R"("escalationRequested":{})"), ContentType::kJson, kNow);
+  ASSERT_TRUE(bare) << bare.error().message;
+  EXPECT_TRUE(bare->requested_by.empty());
+}
+
+TEST(Codec, DecodesProto3Json) {
+  auto e = sla::codec::decode_ticket_event(
+      R"({"eventId":"e1","ticketId":"T-9","tenantId":"t","occurredAt":"2026-04-06T11:59:59.250Z",
+          "opened":{"plan":"enterprise","severity":"P0"}})",
+      ContentType::kJson, kNow);
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->kind, EventKind::kOpened);
+  EXPECT_EQ(e->occurred_at, kNow - 750);
+  EXPECT_EQ(e->status, "open");  // default initial status
+  EXPECT_FALSE(e->sequence.has_value());
 }
 
 // Unknown fields are ignored in JSON as protobuf's binary parser ignores

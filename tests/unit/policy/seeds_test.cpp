@@ -102,11 +102,19 @@ TEST(SeedPolicies, TrackMyVend) {
     ASSERT_EQ(steps[0]->pages.size(), 2U);
     EXPECT_EQ(steps[0]->pages[0]->name, "founder");
     EXPECT_EQ(steps[0]->pages[1]->name, "cto");
-    // P0/P1 page the on-call primary at open.
+    // P0/P1 page the on-call primary at open; T1 escalates to T2 after two
+    // back-and-forths (every severity, on the response clock).
     auto response = p->escalation_steps(plan, "P0", Metric::kResponse);
-    ASSERT_EQ(response.size(), 1U);
+    ASSERT_EQ(response.size(), 2U);
     EXPECT_EQ(response[0]->at.elapsed_ms, 0);
     EXPECT_EQ(response[0]->pages.at(0), oncall);
+    EXPECT_EQ(response[1]->id, "t1-two-exchanges/1");
+    EXPECT_EQ(response[1]->at.kind, StepAt::Kind::kExchanges);
+    EXPECT_EQ(response[1]->at.exchanges, 2U);
+    EXPECT_EQ(response[1]->notify, std::vector<std::string>{"t2-technical-support"});
+    auto p3 = p->escalation_steps(plan, "P3", Metric::kResponse);
+    ASSERT_EQ(p3.size(), 1U);
+    EXPECT_EQ(p3[0]->id, "t1-two-exchanges/1");
   }
 }
 
@@ -129,7 +137,16 @@ TEST(SeedPolicies, LoyaltyCashier) {
   EXPECT_TRUE(after->calendar->always_open());
   EXPECT_EQ(p->target("cashier", "P0", Metric::kResponse, true)->duration.millis, 15 * kMin);
   EXPECT_EQ(p->target("cashier", "P3", Metric::kResponse, true)->duration, calendar::Duration::nbd());
-  EXPECT_EQ(p->escalation_steps("cashier", "P2", Metric::kResolution).size(), 2U);
+  // Levels 2 and 3 on time, Level 4 (management) on request, at once.
+  const auto p2 = p->escalation_steps("cashier", "P2", Metric::kResolution);
+  ASSERT_EQ(p2.size(), 3U);
+  EXPECT_FALSE(p2[0]->requested);
+  EXPECT_EQ(p2[2]->id, "level4-management/1");
+  EXPECT_TRUE(p2[2]->requested);
+  EXPECT_EQ(p2[2]->at.elapsed_ms, 0);
+  EXPECT_EQ(p2[2]->calendar, p->calendar("24x7"));
+  EXPECT_EQ(p->escalation_steps("cashier", "P0", Metric::kResolution).back()->id, "level4-management/1");
+  EXPECT_TRUE(p->escalation_steps("hardware", "P0", Metric::kResolution).empty());
 }
 
 TEST(SeedPolicies, AgreementActivation) {
@@ -146,6 +163,14 @@ TEST(SeedPolicies, AgreementActivation) {
   EXPECT_TRUE(p->target("standard", "critical", Metric::kResolution, true)->open_ended);
   EXPECT_EQ(p->target("standard", "high", Metric::kResponse, true)->calendar_name, "business");
   EXPECT_EQ(p->target("standard", "medium", Metric::kResolution, true)->duration, calendar::Duration::bd(3));
+  // A customer's "ESCALATION" mail (escalation_requested) goes to management at once, every priority.
+  for (const char* sev : {"critical", "high", "medium", "low"}) {
+    const auto steps = p->escalation_steps("standard", sev, Metric::kResolution);
+    ASSERT_FALSE(steps.empty()) << sev;
+    EXPECT_EQ(steps.back()->id, "customer-escalation/1") << sev;
+    EXPECT_TRUE(steps.back()->requested) << sev;
+    EXPECT_EQ(steps.back()->notify, std::vector<std::string>{"management"}) << sev;
+  }
 }
 
 TEST(SeedPolicies, TradingBot) {

@@ -78,6 +78,8 @@ struct Limits {
   /// "ticket/metric/cycle/target/level/round", so longer than a ticket id
   std::size_t max_page_id_length = 1024;
   std::size_t max_labels = 64;                ///< opened.labels entries
+  /// free text: escalation_requested.reason (escalation_requested.by is an id)
+  std::size_t max_text_length = 1024;
 };
 
 /// Decodes and validates one input message. `now` is the receiver's time, for

@@ -189,6 +189,16 @@ struct TicketView {
   std::vector<CycleRecord> history;
   std::vector<PageLadderView> pages;
   std::optional<EpochMillis> next_due;
+  /// Exchanges (an agent reply, then the customer's) completed since the
+  /// ticket opened or last reopened, and whether an agent reply now awaits
+  /// the customer's (half an exchange).
+  std::uint32_t exchanges = 0;
+  bool awaiting_customer = false;
+  /// The escalation request of the ticket's current cycle (the first
+  /// `escalation_requested` since open or the last reopen), if any.
+  std::optional<EpochMillis> escalation_requested_at;
+  std::string escalation_requested_by;
+  std::string escalation_reason;
 };
 
 /// The time context of one apply_batch() call (the daemon's per-partition

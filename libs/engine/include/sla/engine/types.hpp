@@ -30,16 +30,21 @@ enum class EventKind : std::uint8_t {
   kReopened,
   kClosed,
   kPageAcknowledged,
+  kCustomerReplied,
+  kEscalationRequested,
 };
+/// The last EventKind (stored state names kinds by number: new kinds go at the end).
+inline constexpr EventKind kLastEventKind = EventKind::kEscalationRequested;
 /// How many EventKinds there are (for tables indexed by kind).
-inline constexpr std::size_t kEventKindCount = static_cast<std::size_t>(EventKind::kPageAcknowledged) + 1;
+inline constexpr std::size_t kEventKindCount = static_cast<std::size_t>(kLastEventKind) + 1;
 
 [[nodiscard]] std::string_view to_string(EventKind kind);
 
 /// One input event. Which optional fields are meaningful depends on `kind`:
 /// opened: plan, severity, status (empty = "open"), labels;
 /// status_changed: status; severity_changed: severity; plan_changed: plan;
-/// page_acknowledged: page_id (empty = every open ladder), responder.
+/// page_acknowledged: page_id (empty = every open ladder), responder;
+/// escalation_requested: requested_by, reason.
 struct TicketEvent {
   std::string event_id;
   std::string ticket_id;
@@ -53,6 +58,8 @@ struct TicketEvent {
   std::vector<std::pair<std::string, std::string>> labels;
   std::string page_id;
   std::string responder;
+  std::string requested_by;
+  std::string reason;
 };
 
 /// The SLA clock kinds (policy::Metric), in the order outputs are produced
@@ -86,6 +93,15 @@ struct SlaOutput {
   std::uint32_t step = 0;           ///< escalated: index of the step in its ladder
   std::vector<std::string> notify;  ///< escalated
   bool page = false;                ///< escalated
+  /// escalated: what made the step due besides the clock's time: "" (the
+  /// clock's counted time), "exchanges" (`at: {exchanges: N}`; `exchanges`
+  /// is the ticket's count then) or "requested" (a `trigger: requested`
+  /// escalation; who asked, why and when).
+  std::string trigger;
+  std::uint32_t exchanges = 0;
+  std::string requested_by;
+  std::string reason;
+  std::optional<EpochMillis> requested_at;
   /// met: the clock had breached before it was met (a late reply, a
   /// resolution after its deadline). Such a `met` does not make the cycle a
   /// met one; it says when it ended, so time-to-respond figures are exact.

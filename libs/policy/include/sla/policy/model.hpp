@@ -198,18 +198,27 @@ struct StepAt {
     kPercent,  ///< `75%`: elapsed >= percent_of(target); never on open-ended clocks
     kElapsed,  ///< `30m`: elapsed counted time on the clock; `0m` = when the clock starts
     kBreach,   ///< `breach` / `breach+1h`: counted time past the deadline
+    /// `{exchanges: N}`: when the ticket's Nth exchange (an agent reply, then
+    /// a customer reply) completes; driven by events, never by time.
+    kExchanges,
   };
   Kind kind = Kind::kBreach;
   BasisPoints percent = 0;          ///< kPercent: 0 < percent < 10000
   std::int64_t elapsed_ms = 0;      ///< kElapsed: >= 0
   std::int64_t after_breach_ms = 0; ///< kBreach: >= 0 (0 = at the breach)
-  std::string text;                 ///< as written
+  std::uint32_t exchanges = 0;      ///< kExchanges: 1..kMaxExchanges
+  std::string text;                 ///< as written ("{exchanges: 2}" for kExchanges)
 
   /// Counted time since the cycle start at which the step is due on a clock
   /// whose target is `target_ms`; nullopt if it can never fire (percent or
-  /// breach step on an open-ended clock: pass nullopt for open-ended).
+  /// breach step on an open-ended clock: pass nullopt for open-ended) and
+  /// for kExchanges (an event fires it, not the clock's time).
   [[nodiscard]] std::optional<std::int64_t> due_at(std::optional<std::int64_t> target_ms) const noexcept;
 };
+
+/// The largest N of `at: {exchanges: N}` (the engine counts a ticket's
+/// exchanges in one byte, saturating here).
+inline constexpr std::uint32_t kMaxExchanges = 255;
 
 /// Parses `at:` text: "N%", a fixed duration ("30m", "0m"), "breach", "breach+D".
 [[nodiscard]] sla::Result<StepAt> parse_step_at(std::string_view text);
@@ -232,6 +241,11 @@ struct EscalationStep {
   StepAt at;
   std::vector<std::string> notify;  ///< as written: paging targets and/or plain recipients
   bool page = false;
+  /// Its ladder says `trigger: requested`: `at` (kElapsed) counts from the
+  /// ticket's escalation request on the ladder's calendar, not on the clock.
+  bool requested = false;
+  /// requested: the ladder's calendar (`calendar:`, default 24x7).
+  const calendar::Calendar* calendar = nullptr;
   /// page == true: the notify entries that are paging targets, in notify order
   /// (at least one, checked at load). Empty when page == false.
   std::vector<const PagingTarget*> pages;
@@ -245,6 +259,12 @@ struct EscalationLadder {
   /// incident) when the clock cycle that started them is met. By default
   /// they stop only on an acknowledgement, the ticket's resolution or close.
   bool stop_on_met = false;
+  /// `trigger: requested`: the ladder starts when an `escalation_requested`
+  /// event arrives (its steps are times after the request), instead of with
+  /// the clock it hangs on (`trigger: clock`, the default).
+  bool requested = false;
+  /// requested: the calendar its steps count on (`calendar:`, default 24x7).
+  std::string calendar_name;
   std::vector<EscalationStep> steps;
 };
 

@@ -548,3 +548,69 @@ TEST(Codec, Rfc3339) {
 }
 
 }  // namespace
+
+namespace {
+
+// What made an escalation due (exchanges, a request) and the ticket's
+// exchanges and request are on the wire, in both encodings, and decode back.
+TEST(Codec, TriggersAndExchangesAreOnTheWire) {
+  sla::engine::SlaOutput o;
+  o.event_id = "T/resolution/0/escalated/mgmt/1";
+  o.ticket_id = "T";
+  o.kind = sla::engine::SlaKind::kEscalated;
+  o.notify = {"manager"};
+  o.trigger = "requested";
+  o.requested_by = "cfo@acme";
+  o.reason = "ESCALATION";
+  o.requested_at = kNow - 60000;
+  for (auto type : {ContentType::kProtobuf, ContentType::kJson}) {
+    std::string bytes;
+    sla::codec::encode_output(sla::engine::Output(o), type, bytes);
+    if (type == ContentType::kJson) {
+      EXPECT_NE(bytes.find(R"("trigger":"requested")"), std::string::npos) << bytes;
+      EXPECT_NE(bytes.find(R"("request":{"by":"cfo@acme","reason":"ESCALATION","requestedAt":)"), std::string::npos)
+          << bytes;
+    }
+    auto back = sla::codec::decode_sla_event(bytes, type);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->trigger, "requested");
+    EXPECT_EQ(back->requested_by, "cfo@acme");
+    EXPECT_EQ(back->reason, "ESCALATION");
+    EXPECT_EQ(back->requested_at, kNow - 60000);
+  }
+  o.trigger = "exchanges";
+  o.exchanges = 2;
+  o.requested_at.reset();
+  auto back = sla::codec::decode_sla_event(sla::codec::encode_output(sla::engine::Output(o)), ContentType::kProtobuf);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->exchanges, 2u);
+  EXPECT_FALSE(back->requested_at);
+  // A clock-time step says nothing more than before.
+  sla::engine::SlaOutput plain;
+  plain.event_id = "T/response/0/escalated/x/1";
+  plain.kind = sla::engine::SlaKind::kEscalated;
+  std::string json;
+  sla::codec::encode_output(sla::engine::Output(plain), ContentType::kJson, json);
+  EXPECT_EQ(json.find("request"), std::string::npos) << json;
+
+  sla::engine::TicketView v;
+  v.ticket_id = "T";
+  v.exchanges = 3;
+  v.awaiting_customer = true;
+  v.escalation_requested_at = kNow;
+  v.escalation_requested_by = "ops";
+  v.escalation_reason = "why";
+  for (auto type : {ContentType::kProtobuf, ContentType::kJson}) {
+    std::string bytes;
+    sla::codec::encode_deadlines(v, kNow, type, bytes);
+    auto d = sla::codec::decode_deadlines(bytes, type);
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->view.exchanges, 3u);
+    EXPECT_TRUE(d->view.awaiting_customer);
+    EXPECT_EQ(d->view.escalation_requested_at, kNow);
+    EXPECT_EQ(d->view.escalation_requested_by, "ops");
+    EXPECT_EQ(d->view.escalation_reason, "why");
+  }
+}
+
+}  // namespace

@@ -67,6 +67,13 @@ TEST(ProtoRoundTrip, EveryTicketEventKind) {
     e.mutable_page_acknowledged()->set_responder("ana");
     events.push_back(e);
   }
+  { auto e = base_event("e-cr"); e.mutable_customer_replied(); events.push_back(e); }
+  {
+    auto e = base_event("e-er");
+    e.mutable_escalation_requested()->set_by("cfo@acme");
+    e.mutable_escalation_requested()->set_reason("ESCALATION in subject");
+    events.push_back(e);
+  }
   // Every oneof case is covered exactly once.
   std::set<int> kinds;
   for (const auto& e : events) {

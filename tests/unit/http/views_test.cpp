@@ -246,3 +246,29 @@ TEST(Views, PolicyDeadline) {
 }
 
 }  // namespace
+
+namespace {
+
+// The ticket view shows the exchanges of the ticket's cycle and its
+// escalation request (issue 17), null when there is none.
+TEST(HttpViews, TicketShowsExchangesAndTheEscalationRequest) {
+  sla::engine::TicketView v;
+  v.ticket_id = "T-3";
+  v.opened = true;
+  v.exchanges = 2;
+  v.awaiting_customer = true;
+  const EpochMillis now = 1775476800000;  // 2026-04-06T12:00:00Z
+  json j = sla::http::ticket_json(v, now);
+  EXPECT_EQ(j["exchanges"], 2);
+  EXPECT_EQ(j["awaiting_customer"], true);
+  EXPECT_TRUE(j["escalation_request"].is_null()) << j.dump();
+  v.escalation_requested_at = now - 30 * kMin;
+  v.escalation_requested_by = "cfo@acme";
+  v.escalation_reason = "ESCALATION: stores offline";
+  j = sla::http::ticket_json(v, now);
+  EXPECT_EQ(j["escalation_request"],
+            json({{"at", "2026-04-06T11:30:00Z"}, {"by", "cfo@acme"}, {"reason", "ESCALATION: stores offline"}}))
+      << j.dump();
+}
+
+}  // namespace

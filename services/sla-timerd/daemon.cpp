@@ -269,34 +269,39 @@ std::optional<Daemon::Partition> Daemon::load_partition(store::StateStore& store
                                                         std::chrono::steady_clock::time_point deadline) {
   // The partition's state must be loaded before any of its events is
   // applied: retry until the store answers, the deadline passes or we are
-  // asked to stop.
-  sla::Result<store::PartitionState> state = sla::fail(ErrorCode::kUnavailable, "not tried");
+  // asked to stop. Tickets go into the engine as they arrive from the store
+  // (no copy of the whole partition's states is held meanwhile).
+  engine::EngineOptions engine_options;
+  engine_options.max_lateness_ms = config_.max_lateness_ms;
+  Partition p;
+  std::size_t bad = 0;
+  const store::TicketSink sink{[&](std::size_t expected) {
+                                 p.engine = std::make_unique<engine::Engine>(policy, engine_options);
+                                 p.engine->reserve(expected);
+                                 bad = 0;
+                               },
+                               [&](std::string_view, std::string_view state) {
+                                 if (!p.engine->load_ticket(state)) ++bad;
+                               }};
+  sla::Result<std::optional<std::int64_t>> offset = sla::fail(ErrorCode::kUnavailable, "not tried");
   for (int attempt = 0; !stop_.load(); ++attempt) {
     if (attempt > 0 && std::chrono::steady_clock::now() >= deadline) break;
     const auto t0 = std::chrono::steady_clock::now();
-    state = store.load_partition(tp.topic, tp.partition);
+    offset = store.load_partition_into(tp.topic, tp.partition, sink);
     probe_.redis_latency("load", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    if (state) break;
+    if (offset) break;
     store_ok_.store(false);
     log()->warn("loading partition {}/{} failed (attempt {}): {}", tp.topic, tp.partition, attempt + 1,
-                state.error().message);
+                offset.error().message);
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000, 100 * (attempt + 1))));
   }
-  if (!state) return std::nullopt;
+  if (!offset) return std::nullopt;
   store_ok_.store(true);
-  Partition p;
-  engine::EngineOptions engine_options;
-  engine_options.max_lateness_ms = config_.max_lateness_ms;
-  p.engine = std::make_unique<engine::Engine>(policy, engine_options);
-  std::size_t bad = 0;
-  for (const auto& rec : state->tickets) {
-    if (!p.engine->load_ticket(rec.state)) ++bad;
-  }
-  p.next_offset = state->next_offset.value_or(0);
+  p.next_offset = offset->value_or(0);
   p.schedule = pipeline::PartitionSchedule(clock_.now());
-  tp.offset = state->next_offset ? *state->next_offset : kafka::kOffsetBeginning;
+  tp.offset = *offset ? **offset : kafka::kOffsetBeginning;
   log()->info("assigned {}/{}: {} tickets loaded ({} unreadable), resuming at offset {}", tp.topic, tp.partition,
-              state->tickets.size() - bad, bad, p.next_offset);
+              p.engine->ticket_count(), bad, p.next_offset);
   return p;
 }
 

@@ -13,6 +13,8 @@
 //                 mock cluster and the in-memory store (ctest)
 //
 // tools/loadgen/measure.sh runs it against a real broker, Redis and daemon.
+#include <malloc.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -408,8 +410,9 @@ void fill(const FillArgs& a, std::shared_ptr<const sla::policy::Policy> policy) 
             << " bytes of state per ticket)" << std::endl;
 }
 
-/// Loads every partition back as the daemon does on assignment and says where
-/// the time goes: Redis (HSCAN, copies) versus the engine (load_ticket).
+/// Loads every partition back and says where the time goes: Redis (HSCAN,
+/// copies) versus the engine (load_ticket); then again streamed, as the
+/// daemon loads on assignment (load_partition_into), store and engine in one.
 void load_bench(const FillArgs& a, std::shared_ptr<const sla::policy::Policy> policy) {
   sla::store::RedisStore store(redis_options(a));
   double store_s = 0;
@@ -428,7 +431,32 @@ void load_bench(const FillArgs& a, std::shared_ptr<const sla::policy::Policy> po
     engine_s += seconds_since(t1);
     tickets += state->tickets.size();
   }
-  std::cout << "RESULT load tickets=" << tickets << " store_s=" << store_s << " engine_s=" << engine_s << std::endl;
+  // As the daemon loads: each ticket into the engine as its page arrives.
+  // The engines are kept, to say what the loaded tickets hold in memory.
+  malloc_trim(0);
+  const auto heap0 = mallinfo2();
+  const auto t0 = SteadyClock::now();
+  std::size_t streamed = 0;
+  std::vector<std::unique_ptr<sla::engine::Engine>> engines;
+  for (int part = 0; part < a.partitions; ++part) {
+    auto& engine = engines.emplace_back();
+    const sla::store::TicketSink sink{[&](std::size_t expected) {
+                                        engine = std::make_unique<sla::engine::Engine>(policy);
+                                        engine->reserve(expected);
+                                      },
+                                      [&](std::string_view, std::string_view bytes) {
+                                        if (!engine->load_ticket(bytes)) die("load_ticket failed");
+                                      }};
+    if (auto r = store.load_partition_into(a.topic, part, sink); !r) die("load: " + r.error().message);
+    streamed += engine->ticket_count();
+  }
+  const double streamed_s = seconds_since(t0);
+  const auto heap1 = mallinfo2();
+  const auto in_use = [](const struct mallinfo2& m) { return static_cast<double>(m.uordblks + m.hblkhd); };
+  std::cout << "RESULT load tickets=" << tickets << " store_s=" << store_s << " engine_s=" << engine_s
+            << " streamed_tickets=" << streamed << " streamed_s=" << streamed_s << " engine_heap_bytes_per_ticket="
+            << static_cast<std::uint64_t>((in_use(heap1) - in_use(heap0)) / static_cast<double>(std::max<std::size_t>(1, streamed)))
+            << std::endl;
 }
 
 // --- latency -----------------------------------------------------------------

@@ -976,6 +976,13 @@ sla::Result<void> Engine::load_ticket(std::string_view bytes) {
   return {};
 }
 
+void Engine::reserve(std::size_t tickets) {
+  impl_->index.reserve(tickets);
+  impl_->chunks.reserve((tickets >> Impl::kChunkBits) + 1);
+  impl_->live_bits.reserve(tickets);
+  impl_->dirty_bits.reserve(tickets);
+}
+
 void Engine::drop_ticket(std::string_view id) {
   if (const auto slot = impl_->slot_of(id)) impl_->remove(*slot, false);
 }

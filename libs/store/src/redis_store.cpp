@@ -635,7 +635,10 @@ struct RedisStore::Impl {
 
   sla::Result<void> commit(const std::string& tickets_key, const std::string& offset_key,
                            std::vector<Command>& transaction, std::int64_t next_offset);
-  sla::Result<PartitionState> load(const std::string& tickets_key, const std::string& offset_key);
+  /// Scans the partition into `sink`; returns its next offset and HLEN.
+  sla::Result<std::pair<std::optional<std::int64_t>, long long>> load(const std::string& tickets_key,
+                                                                      const std::string& offset_key,
+                                                                      const TicketSink& sink);
 
  private:
   // The steps of commit() and load().
@@ -644,7 +647,7 @@ struct RedisStore::Impl {
   sla::Result<bool> exec_applied(const std::vector<ReplyPtr>& executed, const std::string& tickets_key);
   sla::Result<std::vector<ReplyPtr>> read_offset(const std::string& tickets_key, const std::string& offset_key,
                                                  bool with_hlen);
-  sla::Result<void> scan_tickets(const std::string& tickets_key, std::vector<TicketRecord>& tickets);
+  sla::Result<void> scan_tickets(const std::string& tickets_key, const TicketSink& sink);
   static sla::Result<void> send_hscan(redisContext* ctx, bool ask, const std::string& tickets_key,
                                       const std::string& from, const std::string& count);
   static sla::Result<ReplyPtr> receive_hscan(redisContext* ctx, bool ask);
@@ -781,10 +784,12 @@ sla::Result<bool> RedisStore::Impl::exec_applied(const std::vector<ReplyPtr>& ex
   return true;
 }
 
-sla::Result<PartitionState> RedisStore::Impl::load(const std::string& tickets_key, const std::string& offset_key) {
+sla::Result<std::pair<std::optional<std::int64_t>, long long>> RedisStore::Impl::load(const std::string& tickets_key,
+                                                                                      const std::string& offset_key,
+                                                                                      const TicketSink& sink) {
   const std::size_t get_at = options.cluster ? 1 : 0;
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    auto before_replies = read_offset(tickets_key, offset_key, false);
+    auto before_replies = read_offset(tickets_key, offset_key, true);
     if (!before_replies) {
       return tl::unexpected(before_replies.error());
     }
@@ -792,8 +797,12 @@ sla::Result<PartitionState> RedisStore::Impl::load(const std::string& tickets_ke
     if (!before) {
       return tl::unexpected(before.error());
     }
-    PartitionState state;
-    if (auto scanned = scan_tickets(tickets_key, state.tickets); !scanned) {
+    // HLEN before the scan: a hint for the sink to size itself.
+    const redisReply& expected = *(*before_replies)[get_at + 1];
+    sink.restart(expected.type == REDIS_REPLY_INTEGER && expected.integer > 0
+                     ? static_cast<std::size_t>(expected.integer)
+                     : 0);
+    if (auto scanned = scan_tickets(tickets_key, sink); !scanned) {
       return tl::unexpected(scanned.error());
     }
     auto after_replies = read_offset(tickets_key, offset_key, true);
@@ -812,18 +821,7 @@ sla::Result<PartitionState> RedisStore::Impl::load(const std::string& tickets_ke
     if (*after != *before) {
       continue;  // a commit landed during the scan: the pages may mix states
     }
-    // HSCAN may return a field twice (the hash was rehashing). Without a
-    // concurrent writer every field comes at least once, so equal counts mean
-    // no duplicates and the sort is skipped on the hot restart path.
-    if (state.tickets.size() != static_cast<std::size_t>(hlen.integer)) {
-      std::sort(state.tickets.begin(), state.tickets.end(),
-                [](const TicketRecord& a, const TicketRecord& b) { return a.id < b.id; });
-      state.tickets.erase(std::unique(state.tickets.begin(), state.tickets.end(),
-                                      [](const TicketRecord& a, const TicketRecord& b) { return a.id == b.id; }),
-                          state.tickets.end());
-    }
-    state.next_offset = *after;
-    return state;
+    return std::pair{*after, hlen.integer};
   }
   return sla::fail(ErrorCode::kUnavailable, "redis: partition " + tickets_key + " kept changing during load");
 }
@@ -854,10 +852,10 @@ sla::Result<std::vector<ReplyPtr>> RedisStore::Impl::read_offset(const std::stri
   return replies;
 }
 
-/// Every field of the tickets hash by HSCAN, appended to `tickets` (a field
-/// may come twice). One HSCAN is always in flight while the previous page is
-/// copied out: Redis scans and sends page n+1 while this thread copies page n.
-sla::Result<void> RedisStore::Impl::scan_tickets(const std::string& tickets_key, std::vector<TicketRecord>& tickets) {
+/// Every field of the tickets hash by HSCAN, handed to `sink` (a field may
+/// come twice). One HSCAN is always in flight while the previous page is
+/// handed over: Redis scans and sends page n+1 while this thread reads page n.
+sla::Result<void> RedisStore::Impl::scan_tickets(const std::string& tickets_key, const TicketSink& sink) {
   const std::string count = std::to_string(options.scan_count);
   Node& n = *current;
   if (!n.context) {
@@ -903,8 +901,7 @@ sla::Result<void> RedisStore::Impl::scan_tickets(const std::string& tickets_key,
     }
     const redisReply& items = *reply.element[1];
     for (std::size_t i = 0; i + 1 < items.elements; i += 2) {
-      tickets.push_back(TicketRecord{std::string(reply_text(*items.element[i])),
-                                     std::string(reply_text(*items.element[i + 1]))});
+      sink.ticket(reply_text(*items.element[i]), reply_text(*items.element[i + 1]));
     }
   } while (cursor != "0");
   return {};
@@ -986,7 +983,47 @@ sla::Result<PartitionState> RedisStore::load_partition(std::string_view topic, s
   }
   const std::string tickets_key = redis_tickets_key(impl_->options.key_prefix, topic, partition);
   const std::string offset_key = redis_offset_key(impl_->options.key_prefix, topic, partition);
-  return impl_->routed(redis_key_slot(tickets_key), [&] { return impl_->load(tickets_key, offset_key); });
+  PartitionState state;
+  const TicketSink sink{[&](std::size_t expected) {
+                          state.tickets.clear();
+                          state.tickets.reserve(expected);
+                        },
+                        [&](std::string_view id, std::string_view bytes) {
+                          state.tickets.push_back(TicketRecord{std::string(id), std::string(bytes)});
+                        }};
+  auto loaded =
+      impl_->routed(redis_key_slot(tickets_key), [&] { return impl_->load(tickets_key, offset_key, sink); });
+  if (!loaded) {
+    return tl::unexpected(loaded.error());
+  }
+  // HSCAN may return a field twice (the hash was rehashing). Without a
+  // concurrent writer every field comes at least once, so equal counts mean
+  // no duplicates and the sort is skipped on the hot restart path.
+  if (state.tickets.size() != static_cast<std::size_t>(loaded->second)) {
+    std::sort(state.tickets.begin(), state.tickets.end(),
+              [](const TicketRecord& a, const TicketRecord& b) { return a.id < b.id; });
+    state.tickets.erase(std::unique(state.tickets.begin(), state.tickets.end(),
+                                    [](const TicketRecord& a, const TicketRecord& b) { return a.id == b.id; }),
+                        state.tickets.end());
+  }
+  state.next_offset = loaded->first;
+  return state;
+}
+
+sla::Result<std::optional<std::int64_t>> RedisStore::load_partition_into(std::string_view topic,
+                                                                         std::int32_t partition,
+                                                                         const TicketSink& sink) {
+  if (auto ok = validate_partition(topic, partition); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  const std::string tickets_key = redis_tickets_key(impl_->options.key_prefix, topic, partition);
+  const std::string offset_key = redis_offset_key(impl_->options.key_prefix, topic, partition);
+  auto loaded =
+      impl_->routed(redis_key_slot(tickets_key), [&] { return impl_->load(tickets_key, offset_key, sink); });
+  if (!loaded) {
+    return tl::unexpected(loaded.error());
+  }
+  return loaded->first;
 }
 
 sla::Result<void> RedisStore::commit(std::string_view topic, std::int32_t partition, const Batch& batch) {

@@ -20,6 +20,20 @@ sla::Result<void> validate_partition(std::string_view topic, std::int32_t partit
   return {};
 }
 
+sla::Result<std::optional<std::int64_t>> StateStore::load_partition_into(std::string_view topic,
+                                                                        std::int32_t partition,
+                                                                        const TicketSink& sink) {
+  auto state = load_partition(topic, partition);
+  if (!state) {
+    return tl::unexpected(state.error());
+  }
+  sink.restart(state->tickets.size());
+  for (const auto& record : state->tickets) {
+    sink.ticket(record.id, record.state);
+  }
+  return state->next_offset;
+}
+
 sla::Result<void> validate_batch(const Batch& batch) {
   if (batch.next_offset < 0) {
     return sla::fail(ErrorCode::kInvalidArgument,

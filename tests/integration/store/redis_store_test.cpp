@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -121,6 +123,39 @@ TEST_F(RedisStoreTest, LoadsOneHundredThousandTicketsWithHscan) {
   EXPECT_EQ(server_.info_field("commandstats", "cmdstat_hgetall"), "");
   std::printf("[ info     ] loaded %d tickets in %lld ms\n", kTickets,
               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+}
+
+// A commit that lands while the partition is being streamed (another writer
+// moves the offset mid-scan) makes the load start over: the sink is told to
+// drop what it had, and what it ends with is the partition after the commit.
+TEST_F(RedisStoreTest, StreamedLoadStartsOverWhenACommitLandsMidScan) {
+  Batch batch;
+  for (int i = 0; i < 30000; ++i) batch.upserts.push_back({"T-" + std::to_string(i), "old-" + std::to_string(i)});
+  batch.next_offset = 10;
+  ASSERT_TRUE(store_.commit("t", 0, batch).has_value());
+
+  RedisStore writer(options_for(server_));
+  std::vector<std::size_t> restarts;
+  std::vector<TicketRecord> seen;
+  bool committed = false;
+  const TicketSink sink{[&](std::size_t expected) {
+                          restarts.push_back(expected);
+                          seen.clear();
+                        },
+                        [&](std::string_view id, std::string_view state) {
+                          seen.push_back(TicketRecord{std::string(id), std::string(state)});
+                          if (!committed) {
+                            committed = true;
+                            ASSERT_TRUE(writer.commit("t", 0, Batch{{{"T-new", "new"}}, {"T-0"}, 11}).has_value());
+                          }
+                        }};
+  auto offset = store_.load_partition_into("t", 0, sink);
+  ASSERT_TRUE(offset.has_value()) << offset.error().message;
+  EXPECT_EQ(*offset, std::optional<std::int64_t>(11));
+  EXPECT_EQ(restarts, (std::vector<std::size_t>{30000, 30000}));
+  EXPECT_EQ(sorted(seen), load(store_, "t", 0).tickets);
+  EXPECT_EQ(seen.size(), 30000U);
+  EXPECT_TRUE(std::any_of(seen.begin(), seen.end(), [](const TicketRecord& r) { return r.id == "T-new"; }));
 }
 
 TEST_F(RedisStoreTest, LargeBatchesAreChunkedInsideOneTransaction) {

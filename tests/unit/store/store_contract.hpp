@@ -10,7 +10,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sla/store/store.hpp"
@@ -217,6 +219,42 @@ TYPED_TEST_P(StoreContract, ManyTicketsInOneBatch) {
   EXPECT_EQ(state.tickets, sorted(expected));
 }
 
+// The streamed load hands over the same tickets (binary states intact) and
+// offset as load_partition, after one restart that announces their count.
+TYPED_TEST_P(StoreContract, StreamedLoadHandsOverWhatLoadPartitionReturns) {
+  Batch batch;
+  for (int i = 0; i < 3000; ++i) {
+    batch.upserts.push_back({"ticket-" + std::to_string(i), binary_bytes() + std::to_string(i)});
+  }
+  batch.next_offset = 42;
+  this->commit_ok("t", 3, batch);
+  this->commit_ok("t", 4, Batch{{{"other", "x"}}, {}, 7});
+
+  std::vector<TicketRecord> seen;
+  std::vector<std::size_t> restarts;
+  const TicketSink sink{[&](std::size_t expected) {
+                          restarts.push_back(expected);
+                          seen.clear();
+                        },
+                        [&](std::string_view id, std::string_view state) {
+                          seen.push_back(TicketRecord{std::string(id), std::string(state)});
+                        }};
+  auto offset = this->store_->load_partition_into("t", 3, sink);
+  ASSERT_TRUE(offset.has_value()) << offset.error().message;
+  EXPECT_EQ(*offset, std::optional<std::int64_t>(42));
+  EXPECT_EQ(restarts, std::vector<std::size_t>{3000});
+  EXPECT_EQ(sorted(seen), sorted(batch.upserts));
+  EXPECT_EQ(sorted(seen), this->load("t", 3).tickets);
+
+  restarts.clear();
+  auto never = this->store_->load_partition_into("t", 9, sink);
+  ASSERT_TRUE(never.has_value()) << never.error().message;
+  EXPECT_EQ(*never, std::nullopt);
+  EXPECT_TRUE(seen.empty());
+  EXPECT_EQ(restarts, std::vector<std::size_t>{0});
+  EXPECT_FALSE(this->store_->load_partition_into("t", -1, sink).has_value());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(StoreContract, PingSucceeds, UnknownPartitionIsEmptyWithoutOffset,
                             RoundTripsBinaryStateWithTheOffset, UpsertReplacesAndDeleteRemoves,
                             DeleteWinsOverUpsertInOneBatch, RepeatedUpsertKeepsTheLastState,
@@ -225,6 +263,6 @@ REGISTER_TYPED_TEST_SUITE_P(StoreContract, PingSucceeds, UnknownPartitionIsEmpty
                             StaleWriterFromAnotherInstanceIsRejected,
                             PartitionsAndTopicsAreIsolated, NewInstanceSeesCommittedState,
                             ClearPartitionRemovesTicketsAndOffset, InvalidArgumentsWriteNothing,
-                            ManyTicketsInOneBatch);
+                            ManyTicketsInOneBatch, StreamedLoadHandsOverWhatLoadPartitionReturns);
 
 }  // namespace sla::store::testing

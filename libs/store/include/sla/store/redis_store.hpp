@@ -112,6 +112,11 @@ class RedisStore final : public StateStore {
 
   [[nodiscard]] sla::Result<PartitionState> load_partition(std::string_view topic,
                                                            std::int32_t partition) override;
+  /// Hands each HSCAN page's tickets to `sink` straight from the reply, while
+  /// Redis prepares the next page.
+  [[nodiscard]] sla::Result<std::optional<std::int64_t>> load_partition_into(std::string_view topic,
+                                                                             std::int32_t partition,
+                                                                             const TicketSink& sink) override;
   [[nodiscard]] sla::Result<void> commit(std::string_view topic, std::int32_t partition,
                                          const Batch& batch) override;
   /// DEL of both keys of the partition (one command: same slot).

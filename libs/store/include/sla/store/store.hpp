@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,20 @@ struct TicketRecord {
 struct PartitionState {
   std::optional<std::int64_t> next_offset;
   std::vector<TicketRecord> tickets;
+};
+
+/// Where `StateStore::load_partition_into` hands a partition's tickets, one
+/// at a time, without holding them all: `ticket` gets each (the views are
+/// valid during the call only); `restart` is called before the first ticket
+/// and again whenever the load starts over (a commit landed during the scan,
+/// the partition moved to another node), so the receiver drops what it was
+/// given so far; its argument is how many tickets the partition holds, as
+/// far as the store knows then (a hint for reserving room; 0 if unknown).
+/// Within one attempt an id may come twice (Redis was rehashing the hash),
+/// with the same state both times.
+struct TicketSink {
+  std::function<void(std::size_t expected)> restart;
+  std::function<void(std::string_view id, std::string_view state)> ticket;
 };
 
 /// One atomic commit for one partition. Size it like a Kafka poll batch (up
@@ -85,6 +100,15 @@ class StateStore {
   /// a concurrent commit to the same partition makes the load retry.
   [[nodiscard]] virtual sla::Result<PartitionState> load_partition(std::string_view topic,
                                                                    std::int32_t partition) = 0;
+
+  /// The same load, streamed: each ticket goes to `sink` as it arrives
+  /// (nothing is kept for the whole partition: a restart of millions of
+  /// tickets needs no second copy of their states). Returns the next offset
+  /// (nullopt: never committed). On an error the sink may have been given
+  /// part of the partition. The default goes through load_partition.
+  [[nodiscard]] virtual sla::Result<std::optional<std::int64_t>> load_partition_into(std::string_view topic,
+                                                                                     std::int32_t partition,
+                                                                                     const TicketSink& sink);
 
   /// Applies `batch` to a partition atomically: all of it or none of it.
   /// Rejected with kOutOfRange (and nothing written) when the stored next

@@ -22,13 +22,19 @@
 #      due at known instants over LAT_SPREAD seconds; sla.escalations uses
 #      LogAppendTime, so a record's timestamp is when it is in the topic.
 #      Then again with LAT_BG_RATE lifecycle events/s of background load.
-#   3. restart-to-ready: fill TICKETS open tickets into Redis (as the daemon
-#      commits them) for tickets.restart, start sla-timerd on it, time until
-#      /readyz is 200; then SIGTERM and start again (a restart proper).
+#   3. restart-to-ready: for each size in TICKETS, fill that many open
+#      tickets into an emptied Redis (as the daemon commits them) for
+#      tickets.restart, start sla-timerd on it, time until /readyz is 200;
+#      then SIGTERM and start again (a restart proper), RESTARTS starts in
+#      all. Prints a SCALE line per size: state and Redis bytes per ticket,
+#      ready times, the daemon's resident memory when ready and its peak.
 #
-# Environment: EVENTS (2000000), PARTITIONS (8), TICKETS (1000000),
+# Environment: EVENTS (2000000), PARTITIONS (8), TICKETS (1000000; a list
+# such as "100000 1000000 10000000" measures each size), RESTARTS (3),
+# READY_TIMEOUT (120: seconds a start may take to be ready),
 # LAT_TICKETS (600), LAT_SPREAD (60), LAT_BG_RATE (20000; 0 skips), LIMIT (1; 0 skips),
-# ONLY (throughput|latency|restart: run one part; latency implies throughput's
+# BASE (another build directory: its sla-timerd restarts too, alternated with
+# this one's, on the same filled Redis), ONLY (throughput|latency|restart: run one part; latency implies throughput's
 # daemon with EVENTS events), PERF=1 (perf record the daemon during the
 # throughput run into WORK/perf.data; PERF_ARGS, default "-F 1999 -g", and
 # PERF_SECONDS, default 10, set how), KEEP=1 (keep the work directory),
@@ -127,7 +133,7 @@ start_timerd() {
   # shellcheck disable=SC2086
   env SLA_KAFKA_BROKERS="$BOOTSTRAP" SLA_REDIS_HOST=127.0.0.1 SLA_REDIS_PORT="$REDIS_PORT" \
     SLA_HTTP_ADDRESS=127.0.0.1 SLA_TOPIC_INPUT="$input" SLA_KAFKA_GROUP_ID="sla-$input" ${SLA_TIMERD_ENV:-} "$@" \
-    "$TIMERD" --http-port 0 --policy "$POLICY" ${TIMERD_CONFIG:+--config "$TIMERD_CONFIG"} </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
+    "${TIMERD_BIN:-$TIMERD}" --http-port 0 --policy "$POLICY" ${TIMERD_CONFIG:+--config "$TIMERD_CONFIG"} </dev/null >"$WORK/$name.out" 2>"$WORK/$name.err" &
   TIMERD_PID=$!
   HTTP=""
   local deadline=$((SECONDS + 30))
@@ -149,10 +155,10 @@ stop_timerd() {
 }
 
 wait_ready() {  # prints ms from $1 (epoch ms) to /readyz 200
-  local t0="$1" deadline=$((SECONDS + 120))
+  local t0="$1" deadline=$((SECONDS + ${READY_TIMEOUT:-120}))
   until [[ "$(curl_ -o /dev/null -w '%{http_code}' "$HTTP/readyz" || true)" == 200 ]]; do
     kill -0 "$TIMERD_PID" 2>/dev/null || fail "sla-timerd exited while starting"
-    ((SECONDS < deadline)) || fail "/readyz not 200 after 120 s"
+    ((SECONDS < deadline)) || fail "/readyz not 200 after ${READY_TIMEOUT:-120} s"
     sleep 0.01
   done
   echo $(($(now_ms) - t0))
@@ -245,23 +251,61 @@ fi
 if [[ -n "$TIMERD_PID" ]]; then stop_timerd; fi
 
 # --- 3. restart-to-ready ---------------------------------------------------------
+# For each size in TICKETS: an empty Redis, TICKETS open tickets filled into it,
+# then RESTARTS starts of sla-timerd on them (the first from a cold group, the
+# others restarts proper). Per size one SCALE line: state bytes per ticket,
+# Redis used_memory per ticket, ready time of each start, the daemon's
+# resident memory once ready (VmRSS) and its peak while loading (VmHWM).
+rss_kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+redis_used() { redis-cli -p "$REDIS_PORT" info memory | tr -d '\r' | sed -n 's/^used_memory://p'; }
 if [[ -z "$ONLY" || "$ONLY" == restart ]]; then
-  say "filling $TICKETS open tickets into Redis for tickets.restart"
-  "$LOADGEN" --policy "$POLICY" fill --redis-port "$REDIS_PORT" --topic tickets.restart \
-    --partitions "$PARTITIONS" --tickets "$TICKETS"
-  redis-cli -p "$REDIS_PORT" info memory | grep -E '^used_memory_human' || true
-  for run in 1 2 3; do
-    say "restart $run: load $(load)"
-    t0="$(now_ms)"
-    start_timerd "restart$run" tickets.restart
-    ms="$(wait_ready "$t0")"
-    cpu="$(cpu_s "$TIMERD_PID")"
-    loaded="$(grep -c "tickets loaded" "$WORK/restart$run.out" || true)"
-    tickets="$(sed -n 's/.*assigned tickets\.restart\/[0-9]*: \([0-9]*\) tickets loaded.*/\1/p' "$WORK/restart$run.out" |
-      awk '{s += $1} END {print s + 0}')"
-    say "RESTART $run: ready ${ms} ms after start (sla-timerd used ${cpu} CPU-s by then);" \
-        "$tickets tickets loaded in $loaded partitions; load $(load)"
-    stop_timerd
+  for n in $TICKETS; do
+    redis-cli -p "$REDIS_PORT" flushall >/dev/null
+    mem0="$(redis_used)"
+    say "filling $n open tickets into Redis for tickets.restart"
+    "$LOADGEN" --policy "$POLICY" fill --redis-port "$REDIS_PORT" --topic tickets.restart \
+      --partitions "$PARTITIONS" --tickets "$n" | tee "$WORK/fill-$n.txt"
+    state_b="$(sed -n 's/.*(\([0-9]*\) bytes of state per ticket).*/\1/p' "$WORK/fill-$n.txt")"
+    mem1="$(redis_used)"
+    redis_b="$(awk -v a="$mem1" -v b="$mem0" -v n="$n" 'BEGIN {printf "%.0f", (a - b) / n}')"
+    say "redis used_memory $mem1 bytes ($redis_b bytes per ticket over the empty instance's $mem0)"
+    # BASE=<build dir>: that build's sla-timerd is started too, alternated
+    # with this one's (base first), for a before/after on the same data.
+    for bin in ${BASE:+"$BASE/services/sla-timerd/sla-timerd"} "$TIMERD"; do
+      [[ -x "$bin" ]] || fail "$bin missing"
+    done
+    declare -A readies=() rss=() hwm=()
+    for run in $(seq "${RESTARTS:-3}"); do
+      for which in ${BASE:+base} this; do
+        TIMERD_BIN="$TIMERD"
+        [[ "$which" == base ]] && TIMERD_BIN="$BASE/services/sla-timerd/sla-timerd"
+        say "restart $run ($which): load $(load)"
+        redis_cpu0="$(cpu_s "$REDIS_PID")"
+        t0="$(now_ms)"
+        start_timerd "restart$run-$which" tickets.restart
+        ms="$(wait_ready "$t0")"
+        cpu="$(cpu_s "$TIMERD_PID")"
+        redis_cpu="$(awk -v a="$(cpu_s "$REDIS_PID")" -v b="$redis_cpu0" 'BEGIN {printf "%.2f", a - b}')"
+        rss[$which]="$(rss_kb "$TIMERD_PID" VmRSS)"
+        hwm[$which]="$(rss_kb "$TIMERD_PID" VmHWM)"
+        out="$WORK/restart$run-$which.out"
+        loaded="$(grep -c "tickets loaded" "$out" || true)"
+        tickets="$(sed -n 's/.*assigned tickets\.restart\/[0-9]*: \([0-9]*\) tickets loaded.*/\1/p' "$out" |
+          awk '{s += $1} END {print s + 0}')"
+        ((tickets == n)) || fail "restart $run ($which) loaded $tickets tickets, not $n"
+        say "RESTART $run ($which): ready ${ms} ms after start (sla-timerd used ${cpu} CPU-s by then, redis ${redis_cpu});" \
+            "$tickets tickets loaded in $loaded partitions; VmRSS $((rss[$which] / 1024)) MiB," \
+            "VmHWM $((hwm[$which] / 1024)) MiB; load $(load)"
+        readies[$which]="${readies[$which]:+${readies[$which]}/}$ms"
+        stop_timerd
+      done
+    done
+    for which in ${BASE:+base} this; do
+      say "SCALE ($which) tickets=$n state_bytes_per_ticket=$state_b redis_used_memory=$mem1" \
+          "redis_bytes_per_ticket=$redis_b ready_ms=${readies[$which]}" \
+          "rss_mib=$((rss[$which] / 1024)) hwm_mib=$((hwm[$which] / 1024))" \
+          "rss_bytes_per_ticket=$(awk -v r="${rss[$which]}" -v n="$n" 'BEGIN {printf "%.0f", r * 1024 / n}')"
+    done
   done
 fi
 say "done $(date -u +%FT%TZ), load $(load)"

@@ -288,6 +288,7 @@ std::optional<Daemon::Partition> Daemon::load_partition(store::StateStore& store
     if (attempt > 0 && std::chrono::steady_clock::now() >= deadline) break;
     const auto t0 = std::chrono::steady_clock::now();
     offset = store.load_partition_into(tp.topic, tp.partition, sink);
+    // The whole streamed load: the engine's decoding of each ticket included.
     probe_.redis_latency("load", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (offset) break;
     store_ok_.store(false);

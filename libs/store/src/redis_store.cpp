@@ -254,7 +254,7 @@ std::uint16_t redis_key_slot(std::string_view key) {
   for (const char c : key) {
     crc = static_cast<std::uint16_t>(crc ^ (static_cast<std::uint16_t>(static_cast<unsigned char>(c)) << 8U));
     for (int bit = 0; bit < 8; ++bit) {
-      crc = (crc & 0x8000U) != 0 ? static_cast<std::uint16_t>((crc << 1U) ^ 0x1021U)
+      crc = (crc & 0x8000U) != 0 ? static_cast<std::uint16_t>((static_cast<unsigned>(crc) << 1U) ^ 0x1021U)
                                  : static_cast<std::uint16_t>(crc << 1U);
     }
   }

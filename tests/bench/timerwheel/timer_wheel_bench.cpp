@@ -70,7 +70,7 @@ std::size_t resident_bytes() {
   unsigned long resident = 0;
   const int got = std::fscanf(f, "%lu %lu", &pages, &resident);
   std::fclose(f);
-  return got == 2 ? static_cast<std::size_t>(resident) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) : 0;
+  return got == 2 ? resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
 
 // Phases are timed in this thread's CPU time, not wall time: the project

@@ -73,7 +73,7 @@ void run(const std::uint8_t* data, std::size_t size) {
       }
       case 2: {  // cancel, sometimes a forged handle
         if (handles.empty()) break;
-        const std::size_t id = static_cast<std::size_t>(in.take(2)) % handles.size();
+        const std::size_t id = in.take(2) % handles.size();
         if ((op & 0x80U) != 0) {
           // Forged: an even generation is never issued, so never accepted.
           const TimerHandle forged{in.take(8) & ~(std::uint64_t{1} << 32)};
@@ -90,7 +90,7 @@ void run(const std::uint8_t* data, std::size_t size) {
       }
       case 3: {  // reschedule
         if (handles.empty()) break;
-        const std::size_t id = static_cast<std::size_t>(in.take(2)) % handles.size();
+        const std::size_t id = in.take(2) % handles.size();
         const EpochMillis d = deadline(op >> 3, in.take(7));
         const bool got = wheel.reschedule(handles[id], d);
         fuzz_require(got == live[id], "reschedule liveness");
@@ -106,7 +106,7 @@ void run(const std::uint8_t* data, std::size_t size) {
                                                    : static_cast<EpochMillis>(v % 5000);
         if (now < std::numeric_limits<EpochMillis>::max() - step) now += step;
         wheel.advance(now, [&](std::uint64_t payload, EpochMillis d, TimerHandle) {
-          const std::size_t id = static_cast<std::size_t>(payload);
+          const std::size_t id = payload;
           fuzz_require(id < live.size() && live[id], "fired a dead timer");
           fuzz_require(!ref.empty() && ref.begin()->second == id, "fire order");
           fuzz_require(ref.begin()->first.first == d && d <= now, "fire deadline");

@@ -57,8 +57,8 @@ int free_port_impl() {
 
 ContextPtr connect(int port, std::chrono::milliseconds timeout) {
   timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  tv.tv_sec = timeout.count() / 1000;  // time_t and suseconds_t are the count's int64 (LP64)
+  tv.tv_usec = (timeout.count() % 1000) * 1000;
   ContextPtr context(redisConnectWithTimeout("127.0.0.1", port, tv));
   if (!context || context->err != 0) {
     return nullptr;

@@ -150,7 +150,8 @@ bool ref_is_holiday(const RefCalendar& c, absl::CivilDay d) {
           break;
         }
       }
-      for (const auto& x : std::vector<absl::CivilDay>(dates)) {
+      const std::vector<absl::CivilDay> listed = dates;  // a copy: observed days are appended to `dates`
+      for (const auto& x : listed) {
         if (h.observed && ref_weekday(x) == 5) dates.push_back(x - 1);
         if (h.observed && ref_weekday(x) == 6) dates.push_back(x + 1);
       }

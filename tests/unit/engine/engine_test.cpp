@@ -868,7 +868,7 @@ TEST(EngineProperty, ApplyBatchEqualsApplyingOneByOne) {
     }
     for (int k = 0; k < 20; ++k) {
       const std::size_t from = rng() % evs.size();
-      const std::size_t to = from - std::min(from, static_cast<std::size_t>(rng() % 300));
+      const std::size_t to = from - std::min<std::size_t>(from, rng() % 300);
       auto e = evs[from];
       evs.erase(evs.begin() + static_cast<std::ptrdiff_t>(from));
       evs.insert(evs.begin() + static_cast<std::ptrdiff_t>(to), e);
@@ -885,7 +885,7 @@ TEST(EngineProperty, ApplyBatchEqualsApplyingOneByOne) {
       std::size_t accepted_one = 0, accepted_batched = 0;
       std::vector<sla::engine::Rejected> rejected;
       for (std::size_t i = 0; i < evs.size();) {
-        const std::size_t n = std::min(evs.size() - i, static_cast<std::size_t>(1 + rng() % (rng() % 4 == 0 ? 400 : 40)));
+        const std::size_t n = std::min<std::size_t>(evs.size() - i, 1 + rng() % (rng() % 4 == 0 ? 400 : 40));
         // Received a little after the newest event so far (some events in the future: clock skew).
         EpochMillis now = 0;
         for (std::size_t j = i; j < i + n; ++j) now = std::max(now, evs[j].occurred_at);
@@ -968,7 +968,7 @@ TEST(EngineProperty, DirtySnapshotsEqualTakeDirtyThenTicketThenSave) {
     std::size_t snapshots = 0;
     std::size_t with_deadline = 0;
     for (std::size_t i = 0; i < evs.size();) {
-      const std::size_t n = std::min(evs.size() - i, static_cast<std::size_t>(1 + rng() % 60));
+      const std::size_t n = std::min<std::size_t>(evs.size() - i, 1 + rng() % 60);
       EpochMillis now = 0;
       for (std::size_t j = i; j < i + n; ++j) now = std::max(now, evs[j].occurred_at);
       for (std::size_t j = i; j < i + n; ++j) {

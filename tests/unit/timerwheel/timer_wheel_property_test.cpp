@@ -146,7 +146,7 @@ class WheelUnderTest {
   std::size_t advance(EpochMillis now, F&& cb) {
     return wheel_.advance(now, [&](std::uint64_t payload, EpochMillis d, TimerHandle h) {
       EXPECT_EQ(h, handles_[payload]);
-      cb(static_cast<std::size_t>(payload), d);
+      cb(payload, d);
     });
   }
 
@@ -183,9 +183,9 @@ struct OpGen {
   }
   std::size_t pick(std::size_t ids) {
     if (ids == 0) return 0;
-    if (below(10) == 0) return static_cast<std::size_t>(below(ids + 5));  // any, even unknown
+    if (below(10) == 0) return below(ids + 5);  // any, even unknown
     const std::size_t window = std::min<std::size_t>(ids, 4096);
-    return ids - 1 - static_cast<std::size_t>(below(window));
+    return ids - 1 - below(window);
   }
   EpochMillis step() { return std::min(p.max_step, raw_step()); }
   EpochMillis raw_step() {

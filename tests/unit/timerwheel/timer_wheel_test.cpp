@@ -26,7 +26,6 @@ struct Fired {
   std::uint64_t payload;
   EpochMillis deadline;
   EpochMillis now;
-  friend bool operator==(const Fired&, const Fired&) = default;
 };
 
 // Advances and records (payload, deadline, now) for every fired timer.

@@ -140,7 +140,7 @@ class DeadLetter {
 
  private:
   /// Produces `letter` in `form` or, refused at once as too large, smaller.
-  Result<Form> produce(const Letter& letter, Form form, std::uint64_t tag);
+  [[nodiscard]] Result<Form> produce(const Letter& letter, Form form, std::uint64_t tag);
 
   Producer& producer_;
   std::string topic_;

@@ -16,7 +16,7 @@
 namespace sla::services {
 
 /// Reads a whole file; a relative `path` is taken relative to `base_dir`.
-inline sla::Result<std::string> read_text(const std::filesystem::path& base_dir, const std::string& path) {
+[[nodiscard]] inline sla::Result<std::string> read_text(const std::filesystem::path& base_dir, const std::string& path) {
   std::filesystem::path p(path);
   if (p.is_relative() && !base_dir.empty()) p = base_dir / p;
   std::ifstream in(p, std::ios::binary);

@@ -7,6 +7,8 @@
 #include <type_traits>
 
 #include <google/protobuf/arena.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
@@ -205,6 +207,12 @@ std::optional<DecodeError> too_long(const pb::TicketEvent& in, const Limits& lim
     err = DecodeError{DecodeFailure::kFieldTooLong, std::string(what) + " is " + std::to_string(value.size()) +
                                                         " bytes, longer than the limit of " + std::to_string(max)};
   };
+  const auto count = [&](std::size_t n, const char* what) {
+    if (err || n <= limits.max_attributes) return;
+    err = DecodeError{DecodeFailure::kFieldTooLong, std::string(what) + " has " + std::to_string(n) +
+                                                        " entries, more than the limit of " +
+                                                        std::to_string(limits.max_attributes)};
+  };
   check(in.event_id(), limits.max_id_length, "event_id");
   check(in.ticket_id(), limits.max_id_length, "ticket_id");
   check(in.tenant_id(), limits.max_id_length, "tenant_id");
@@ -223,6 +231,22 @@ std::optional<DecodeError> too_long(const pb::TicketEvent& in, const Limits& lim
         check(k, limits.max_name_length, "an opened.labels key");
         check(v, limits.max_id_length, "an opened.labels value");
       }
+      count(static_cast<std::size_t>(o.attributes_size()), "opened.attributes");
+      for (const auto& [k, v] : o.attributes()) {
+        check(k, limits.max_name_length, "an opened.attributes key");
+        check(v, limits.max_id_length, "an opened.attributes value");
+      }
+      break;
+    }
+    case pb::TicketEvent::kAttributesChanged: {
+      const auto& a = in.attributes_changed();
+      count(static_cast<std::size_t>(a.set_size()), "attributes_changed.set");
+      count(static_cast<std::size_t>(a.removed_size()), "attributes_changed.removed");
+      for (const auto& [k, v] : a.set()) {
+        check(k, limits.max_name_length, "an attributes_changed.set key");
+        check(v, limits.max_id_length, "an attributes_changed.set value");
+      }
+      for (const auto& k : a.removed()) check(k, limits.max_name_length, "an attributes_changed.removed key");
       break;
     }
     case pb::TicketEvent::kStatusChanged: check(in.status_changed().status(), limits.max_name_length, "status_changed.status"); break;
@@ -241,6 +265,31 @@ std::optional<DecodeError> too_long(const pb::TicketEvent& in, const Limits& lim
     default: break;  // the other kinds carry no strings
   }
   return err;
+}
+
+// Copies `set` (sorted by key) into out.attributes and `removed` into
+// out.removed. An empty key, or a key both set and removed, is kInvalidField.
+std::optional<DecodeError> read_attributes(const google::protobuf::Map<std::string, std::string>& set,
+                                           const google::protobuf::RepeatedPtrField<std::string>& removed,
+                                           const char* what, engine::TicketEvent& out) {
+  for (const auto& [k, v] : set) out.attributes.emplace_back(k, v);
+  std::sort(out.attributes.begin(), out.attributes.end());  // map order is unspecified
+  for (const auto& k : removed) out.removed.push_back(k);
+  std::sort(out.removed.begin(), out.removed.end());
+  out.removed.erase(std::unique(out.removed.begin(), out.removed.end()), out.removed.end());
+  auto invalid = [&](std::string message) {
+    return DecodeError{DecodeFailure::kInvalidField, std::string(what) + ": " + std::move(message)};
+  };
+  for (const auto& [k, v] : out.attributes) {
+    if (k.empty()) return invalid("an attribute key is empty");
+    if (std::binary_search(out.removed.begin(), out.removed.end(), k)) {
+      return invalid("attribute '" + k + "' is both set and removed");
+    }
+  }
+  for (const auto& k : out.removed) {
+    if (k.empty()) return invalid("an attribute key is empty");
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -345,7 +394,13 @@ tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(std::string_v
       if (!(err = need(out.plan, "opened.plan")) && !(err = need(out.severity, "opened.severity"))) {
         for (const auto& [k, v] : in.opened().labels()) out.labels.emplace_back(k, v);
         std::sort(out.labels.begin(), out.labels.end());  // map order is unspecified
+        err = read_attributes(in.opened().attributes(), {}, "opened.attributes", out);
       }
+      break;
+    case pb::TicketEvent::kAttributesChanged:
+      out.kind = EventKind::kAttributesChanged;
+      err = read_attributes(in.attributes_changed().set(), in.attributes_changed().removed(), "attributes_changed",
+                            out);
       break;
     case pb::TicketEvent::kResponded: out.kind = EventKind::kResponded; break;
     case pb::TicketEvent::kAgentUpdated: out.kind = EventKind::kAgentUpdated; break;
@@ -433,6 +488,15 @@ std::string encode_ticket_event(const engine::TicketEvent& e) {
       out.mutable_escalation_requested()->set_by(e.requested_by);
       out.mutable_escalation_requested()->set_reason(e.reason);
       break;
+    case EventKind::kAttributesChanged: {
+      auto* a = out.mutable_attributes_changed();
+      for (const auto& [k, v] : e.attributes) (*a->mutable_set())[k] = v;
+      for (const auto& k : e.removed) a->add_removed(k);
+      break;
+    }
+  }
+  if (e.kind == EventKind::kOpened) {
+    for (const auto& [k, v] : e.attributes) (*out.mutable_opened()->mutable_attributes())[k] = v;
   }
   return out.SerializeAsString();
 }
@@ -488,6 +552,7 @@ void fill_deadlines(pb::TicketDeadlines& d, const engine::TicketView& v, EpochMi
   }
   d.set_opened(v.opened);
   d.set_resolved(v.resolved);
+  for (const auto& [k, val] : v.attributes) (*d.mutable_attributes())[k] = val;
   if (v.opened) set_timestamp(d.mutable_opened_at(), v.opened_at);
   if (v.next_due) set_timestamp(d.mutable_next_due(), *v.next_due);
   d.set_exchanges(v.exchanges);
@@ -533,7 +598,13 @@ void serialize(const google::protobuf::Message& m, ContentType type, std::string
   if (type == ContentType::kJson) {
     bytes = to_json(m);
   } else {
-    m.SerializeToString(&bytes);
+    // Deterministic: map fields (TicketDeadlines.attributes) in key order, so
+    // a snapshot of the same state is the same bytes.
+    bytes.clear();
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    m.SerializeToCodedStream(&coded);
   }
 }
 
@@ -612,6 +683,8 @@ sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view payload, Conten
     v.escalation_requested_by = d.escalation_request().by();
     v.escalation_reason = d.escalation_request().reason();
   }
+  for (const auto& [k, val] : d.attributes()) v.attributes.emplace_back(k, val);
+  std::sort(v.attributes.begin(), v.attributes.end());  // map order is unspecified
   v.clocks.reserve(static_cast<std::size_t>(d.clocks_size()));
   for (const auto& cs : d.clocks()) {
     engine::ClockView& c = v.clocks.emplace_back();

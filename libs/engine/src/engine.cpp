@@ -333,6 +333,7 @@ struct Engine::Impl {
     if (t.cold) {
       t.cold->ladders = t.cold->base_ladders;
       t.cold->request = t.cold->base_request;
+      t.cold->attrs = t.cold->base ? t.cold->base_attrs : detail::kEmptyAtom;
     }
     TicketMachine r = runner(p, t, out, now);
     for (const auto& e : t.events) {
@@ -394,6 +395,7 @@ struct Engine::Impl {
       tmp.cold_part().ladders = t.cold->base_ladders;
       tmp.cold_part().request = t.cold->base_request;
     }
+    if (t.cold && t.cold->base) tmp.set_attrs(t.cold->base_attrs);
     TicketMachine r = runner(p, tmp, nullptr, now);
     for (std::size_t i = 0; i < k; ++i) {
       r.fire_due(t.events[i].at);
@@ -405,6 +407,7 @@ struct Engine::Impl {
     cold.base_at = t.events[k - 1].at;
     cold.base_ladders = tmp.cold ? std::move(tmp.cold->ladders) : std::vector<Ladder>{};
     cold.base_request = tmp.cold ? tmp.cold->request : std::nullopt;
+    cold.base_attrs = tmp.attrs();
     t.events.erase(t.events.begin(), first_kept);
     // Per metric, the first cycle a recomputation from the new base can
     // still produce outputs for.
@@ -431,7 +434,7 @@ struct Engine::Impl {
   /// The bytes a ticket counts against its budget: sizes, not capacities
   /// (deterministic across a save and load), heap parts at their element
   /// sizes plus a word of allocator overhead each.
-  [[nodiscard]] static std::size_t ticket_bytes(const Ticket& t) {
+  [[nodiscard]] std::size_t ticket_bytes(const Ticket& t) const {
     constexpr std::size_t kHeap = 16;  // per heap block: allocator header and rounding
     auto str = [](const std::string& s) { return s.size() > 15 ? s.size() + 1 + kHeap : 0; };
     auto spill = [](std::size_t n, std::size_t inline_n, std::size_t each) {
@@ -453,6 +456,10 @@ struct Engine::Impl {
            8 * (c.compacted_ids.size() + c.legacy_emitted.size()) +
            (c.base_statuses.empty() ? 0 : c.base_statuses.size() * sizeof(detail::StatusMark) + kHeap);
       if (c.base) n += derived_bytes(*c.base);
+      // Interned (shared), but counted as the ticket's: its attributes are its own.
+      for (const detail::Atom a : {c.attrs, c.base_attrs}) {
+        if (a != detail::kEmptyAtom) n += atoms.str(a).size() + kHeap;
+      }
     }
     return n;
   }
@@ -628,12 +635,12 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
     }
     // The budget: what the ticket holds plus this event's record, after
     // folding whatever the horizon allows.
-    if (Impl::ticket_bytes(t) + sizeof(StoredEvent) > impl_->options.ticket_budget_bytes) {
+    if (impl_->ticket_bytes(t) + sizeof(StoredEvent) > impl_->options.ticket_budget_bytes) {
       // Folded up to the horizon this event would set: if it is still
       // rejected, horizon_start() keeps events before the fold out.
       stats_.folded +=
           impl_->fold(p, impl_->at(found), now, true, std::max(existing->derived.last_event_at, effective_at));
-      if (Impl::ticket_bytes(t) + sizeof(StoredEvent) > impl_->options.ticket_budget_bytes) {
+      if (impl_->ticket_bytes(t) + sizeof(StoredEvent) > impl_->options.ticket_budget_bytes) {
         ++stats_.over_budget;
         return sla::fail(ErrorCode::kOutOfRange,
                          "ticket '" + e.ticket_id + "' would exceed its memory budget (" +
@@ -660,9 +667,11 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
       std::string packed;
       packed.reserve(e.plan.size() + e.severity.size() + e.status.size() + 2);
       packed.append(e.plan).append(1, '\x1f').append(e.severity).append(1, '\x1f').append(e.status);
+      if (!e.attributes.empty()) packed.append(1, '\x1f').append(detail::pack_attrs(e.attributes));
       se.arg = atoms.intern(packed);
       break;
     }
+    case EventKind::kAttributesChanged: se.arg = atoms.intern(detail::pack_attr_change(e.removed, e.attributes)); break;
     case EventKind::kPlanChanged: se.arg = atoms.intern(e.plan); break;
     case EventKind::kSeverityChanged: se.arg = atoms.intern(e.severity); break;
     case EventKind::kStatusChanged: se.arg = atoms.intern(e.status); break;
@@ -755,6 +764,7 @@ void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMilli
     if (t.cold && t.cold->base) {
       Ticket tmp;
       tmp.derived = std::move(*t.cold->base);
+      tmp.set_attrs(t.cold->base_attrs);  // rules resolve against the attributes as of the base
       impl_->runner(*policy_, tmp, nullptr, now).rebind(t.cold->base_at);
       t.cold->base = std::move(tmp.derived);
     }
@@ -769,7 +779,7 @@ std::size_t Engine::ticket_count() const { return impl_->index.size(); }
 
 std::size_t Engine::ticket_bytes(std::string_view ticket_id) const {
   const Ticket* t = impl_->find(ticket_id);
-  return t == nullptr ? 0 : Impl::ticket_bytes(*t);
+  return t == nullptr ? 0 : impl_->ticket_bytes(*t);
 }
 std::size_t Engine::pending_timers() const { return impl_->wheel.size(); }
 
@@ -796,6 +806,12 @@ void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full,
     v.escalation_requested_at = t->cold->request->at;
     v.escalation_requested_by.assign(a.page_id);
     v.escalation_reason.assign(a.responder);
+  }
+  v.attributes.clear();
+  if (t->attrs() != detail::kEmptyAtom) {
+    detail::AttrView attrs;
+    detail::unpack_attrs(atoms.str(t->attrs()), attrs);
+    for (const auto& [k, val] : attrs) v.attributes.emplace_back(k, val);
   }
   v.history.clear();
   v.pages.clear();

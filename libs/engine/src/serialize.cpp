@@ -21,7 +21,10 @@ namespace {
 // 5: exchanges (the count and whether an agent reply awaits the customer's)
 // of the ticket and of its base snapshot, and the escalation request of each
 // (Cold::request, Cold::base_request), at the end; version 4 loads with none.
-constexpr std::uint8_t kFormatVersion = 5;
+// 6: the ticket's attributes and the base snapshot's (Cold::attrs,
+// Cold::base_attrs, at the end); older versions load with none.
+constexpr std::uint8_t kFormatVersion = 6;
+constexpr std::uint8_t kFormatVersion5 = 5;
 constexpr std::uint8_t kFormatVersion4 = 4;
 constexpr std::uint8_t kFormatVersion3 = 3;
 constexpr std::uint8_t kFormatVersion2 = 2;
@@ -366,6 +369,8 @@ std::string encode_ticket(const Ticket& t, const Interner& atoms) {
     w.b(m.reopen);
   }
   put_exchanges(w, t, atoms);
+  w.s(atoms.str(t.attrs()));
+  w.s(atoms.str(t.base_attrs()));
   return w.take();
 }
 
@@ -429,7 +434,7 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
                                                    Interner& atoms) {
   Reader r(bytes);
   const auto version = r.u();
-  if (!r.ok() || (version != kFormatVersion && version != kFormatVersion4 && version != kFormatVersion3 && version != kFormatVersion2 &&
+  if (!r.ok() || (version != kFormatVersion && version != kFormatVersion5 && version != kFormatVersion4 && version != kFormatVersion3 && version != kFormatVersion2 &&
                    version != kFormatVersion1)) {
     return sla::fail(ErrorCode::kInvalidArgument, "ticket state: unsupported format version " + std::to_string(version));
   }
@@ -499,8 +504,12 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
     if (version >= kFormatVersion4 && !get_statuses(r, *t, atoms)) {
       return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad status marks");
     }
-    if (version >= kFormatVersion && !get_exchanges(r, *t, atoms)) {
+    if (version >= kFormatVersion5 && !get_exchanges(r, *t, atoms)) {
       return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad exchanges or escalation request");
+    }
+    if (version >= kFormatVersion) {
+      t->set_attrs(atoms.intern(r.s()));
+      if (const Atom base_attrs = atoms.intern(r.s()); base_attrs != kEmptyAtom) t->cold_part().base_attrs = base_attrs;
     }
   } else {
     // Versions 1 and 2: emitted ids as FNV-1a hashes, one list of ladders.

@@ -51,7 +51,75 @@ std::array<std::string_view, 3> split3(std::string_view s) {
   return out;
 }
 
+// Reads "<length>:<bytes>" at the front of `s` into `out`; false if malformed.
+bool take_field(std::string_view& s, std::string_view& out) {
+  std::size_t n = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), n);
+  const auto digits = static_cast<std::size_t>(r.ptr - s.data());
+  if (r.ec != std::errc{} || digits == 0 || digits >= s.size() || s[digits] != ':' || n > s.size() - digits - 1) {
+    return false;
+  }
+  out = s.substr(digits + 1, n);
+  s.remove_prefix(digits + 1 + n);
+  return true;
+}
+
+void append_field(std::string& s, std::string_view f) {
+  append_number(s, f.size());
+  s.append(1, ':').append(f);
+}
+
 }  // namespace
+
+std::string pack_attrs(std::span<const std::pair<std::string, std::string>> attrs) {
+  std::string s;
+  for (const auto& [k, v] : attrs) {
+    append_field(s, k);
+    append_field(s, v);
+  }
+  return s;
+}
+
+void unpack_attrs(std::string_view packed, AttrView& out) {
+  out.clear();
+  std::string_view k, v;
+  while (!packed.empty() && take_field(packed, k) && take_field(packed, v)) out.emplace_back(k, v);
+}
+
+std::string pack_attr_change(std::span<const std::string> removed,
+                             std::span<const std::pair<std::string, std::string>> set) {
+  std::string s;
+  append_number(s, removed.size());
+  s.append(1, ';');
+  for (const auto& k : removed) append_field(s, k);
+  s.append(pack_attrs(set));
+  return s;
+}
+
+std::string apply_attr_change(std::string_view current, std::string_view change) {
+  std::vector<std::pair<std::string, std::string>> attrs;
+  AttrView view;
+  unpack_attrs(current, view);
+  for (const auto& [k, v] : view) attrs.emplace_back(k, v);
+  std::size_t n = 0;
+  const auto r = std::from_chars(change.data(), change.data() + change.size(), n);
+  if (r.ec != std::errc{} || r.ptr == change.data() + change.size() || *r.ptr != ';') return std::string(current);
+  change.remove_prefix(static_cast<std::size_t>(r.ptr - change.data()) + 1);
+  std::string_view key;
+  for (std::size_t i = 0; i < n && take_field(change, key); ++i) {
+    std::erase_if(attrs, [&](const auto& a) { return a.first == key; });
+  }
+  unpack_attrs(change, view);
+  for (const auto& [k, v] : view) {
+    auto it = std::lower_bound(attrs.begin(), attrs.end(), k, [](const auto& a, std::string_view x) { return a.first < x; });
+    if (it != attrs.end() && it->first == k) {
+      it->second = std::string(v);
+    } else {
+      attrs.emplace(it, std::string(k), std::string(v));
+    }
+  }
+  return pack_attrs(attrs);
+}
 
 std::optional<LastPage> last_page(const Ladder& l, const policy::Policy& policy) {
   const auto* pt = policy.paging_target(l.target);
@@ -138,6 +206,43 @@ const policy::Severity* TicketMachine::severity() const {
   return sev_;
 }
 
+AttrView TicketMachine::attributes() const {
+  AttrView v;
+  if (t_.attrs() != kEmptyAtom) unpack_attrs(str(t_.attrs()), v);
+  return v;
+}
+
+bool TicketMachine::set_attributes(Atom a) {
+  if (a == t_.attrs()) return false;
+  t_.set_attrs(a);
+  ladder_mask_valid_ = false;
+  next_ = {};  // the escalation steps that hold follow the attributes
+  return true;
+}
+
+std::uint64_t TicketMachine::ladder_mask() const {
+  if (!ladder_mask_valid_) {
+    ladder_mask_ = 0;
+    // An attribute test is never empty, so a ticket without attributes
+    // matches none of them.
+    if (policy_.attribute_ladders() > 0 && t_.attrs() != kEmptyAtom) {
+      const AttrView attrs = attributes();
+      for (const auto& l : policy_.escalations()) {
+        if (l.attribute_bit >= 0 && l.match.attributes && l.match.attributes->holds(attrs)) {
+          ladder_mask_ |= std::uint64_t{1} << static_cast<unsigned>(l.attribute_bit);
+        }
+      }
+    }
+    ladder_mask_valid_ = true;
+  }
+  return ladder_mask_;
+}
+
+bool TicketMachine::step_holds(const policy::EscalationStep& step) const {
+  const int bit = policy_.escalations()[step.ladder].attribute_bit;
+  return bit < 0 || ((ladder_mask() >> static_cast<unsigned>(bit)) & 1U) != 0;
+}
+
 std::span<const policy::EscalationStep* const> TicketMachine::steps(Metric m) const {
   const policy::Severity* sev = severity();
   if (sev == nullptr) return {};
@@ -146,8 +251,20 @@ std::span<const policy::EscalationStep* const> TicketMachine::steps(Metric m) co
 
 const policy::Target* TicketMachine::resolve(Metric m, EpochMillis opened_at, bool* in_hours) const {
   const policy::Severity* sev = severity();
-  if (sev == nullptr || !sev->metrics[index(m)]) return nullptr;
-  const policy::MetricTargets& mt = *sev->metrics[index(m)];
+  if (sev == nullptr) return nullptr;
+  const policy::MetricTargets* rule = nullptr;
+  if (policy_.has_rules()) {
+    // A plan's `rules:` (first match wins) override the severity's targets
+    // for the metrics they name.
+    if (const policy::Plan* plan = policy_.plan(str(t_.derived.plan)); plan != nullptr && !plan->rules.empty()) {
+      const AttrView attrs = attributes();
+      if (const policy::PlanRule* r = plan->rule_for(sev->name, attrs); r != nullptr && r->metrics[index(m)]) {
+        rule = &*r->metrics[index(m)];
+      }
+    }
+  }
+  if (rule == nullptr && !sev->metrics[index(m)]) return nullptr;
+  const policy::MetricTargets& mt = rule != nullptr ? *rule : *sev->metrics[index(m)];
   const bool ih = !mt.split() || mt.hours_calendar == nullptr || mt.hours_calendar->is_open(opened_at);
   if (in_hours != nullptr) *in_hours = ih;
   return &mt.pick(ih);
@@ -177,7 +294,7 @@ std::optional<TicketMachine::Item> TicketMachine::item(const MetricClock& c, Met
     i -= w + 1 + r;
   }
   const auto st = steps(m);
-  if (i >= st.size()) return std::nullopt;
+  if (i >= st.size() || !step_holds(*st[i])) return std::nullopt;
   // Steps on exchanges or a request fire on events (fire_event_step), not on the clock's time.
   if (st[i]->requested || st[i]->at.kind == policy::StepAt::Kind::kExchanges) return std::nullopt;
   const auto at = step_due(st[i]->at, tg.open_ended ? std::nullopt : std::optional<std::int64_t>(c.target_ms));
@@ -438,7 +555,7 @@ void TicketMachine::fire_exchange_steps(EpochMillis t, bool reached) {
     if (!takes_event_steps(c)) return;
     const auto st = steps(m);
     for (std::size_t i = 0; i < st.size(); ++i) {
-      if (st[i]->at.kind != policy::StepAt::Kind::kExchanges) continue;
+      if (st[i]->at.kind != policy::StepAt::Kind::kExchanges || !step_holds(*st[i])) continue;
       if (reached ? st[i]->at.exchanges <= n : st[i]->at.exchanges == n) fire_event_step(m, c, i, t);
     }
   });
@@ -452,7 +569,7 @@ std::optional<TicketMachine::RequestDue> TicketMachine::request_due() const {
     if (!takes_event_steps(c)) return;
     const auto st = steps(m);
     for (std::size_t i = 0; i < st.size(); ++i) {
-      if (!st[i]->requested) continue;
+      if (!st[i]->requested || !step_holds(*st[i])) continue;
       const std::size_t pos = step_pos(c, i);
       if (pos >= kMaxItems || ((c.fired >> pos) & 1U) != 0) continue;
       const std::int64_t ms = st[i]->at.elapsed_ms;
@@ -487,7 +604,7 @@ std::optional<std::pair<std::size_t, TicketMachine::Item>> TicketMachine::min_it
   // fired is the answer.
   std::optional<std::pair<std::size_t, Item>> best;
   if (c.target == nullptr) return best;
-  const ItemOrders::Key key{c.target, severity(), c.target_ms, m};
+  const ItemOrders::Key key{c.target, severity(), c.target_ms, m, ladder_mask()};
   const auto order = tables_.item_orders.get(policy_, key, [&](std::vector<ItemOrders::Entry>& v) {
     const std::size_t n = item_count(c, m);
     for (std::size_t i = 0; i < n; ++i) {
@@ -789,6 +906,7 @@ void TicketMachine::fire_passed_steps(Metric m, const MetricClock& c, EpochMilli
   const auto st = steps(m);
   const std::int64_t target_ms = target_millis(*c.target, c.cycle_start);
   for (std::size_t i = 0; i < st.size(); ++i) {
+    if (!step_holds(*st[i])) continue;  // its escalation tests attributes the ticket lacks
     if (st[i]->at.kind == policy::StepAt::Kind::kBreach && !c.breached) continue;
     if (st[i]->requested || st[i]->at.kind == policy::StepAt::Kind::kExchanges) continue;  // events fire those
     const auto due = step_due(st[i]->at, c.target->open_ended ? std::nullopt : std::optional<std::int64_t>(target_ms));
@@ -913,7 +1031,8 @@ void TicketMachine::apply(const StoredEvent& e) {
   DerivedState& s = t_.derived;
   sync(e.at);
   s.last_event_at = std::max(s.last_event_at, e.at);
-  if (e.kind == EventKind::kOpened || e.kind == EventKind::kSeverityChanged || e.kind == EventKind::kPlanChanged) {
+  if (e.kind == EventKind::kOpened || e.kind == EventKind::kSeverityChanged || e.kind == EventKind::kPlanChanged ||
+      e.kind == EventKind::kAttributesChanged) {
     sev_valid_ = false;
     next_ = {};  // the escalation steps follow (plan, severity)
   }
@@ -922,13 +1041,18 @@ void TicketMachine::apply(const StoredEvent& e) {
       if (s.opened) return;
       auto [cached, inserted] = tables_.opened_parts.try_emplace(e.arg);
       if (inserted) {
-        const auto parts = split3(str(e.arg));
+        const std::string_view packed = str(e.arg);
+        const auto parts = split3(packed);
+        // Attributes, when the event had any, follow the status's separator.
+        const std::size_t attrs_at = static_cast<std::size_t>(parts[2].data() - packed.data()) + parts[2].size() + 1;
         cached->second = {tables_.atoms.intern(parts[0]), tables_.atoms.intern(parts[1]),
-                          tables_.atoms.intern(parts[2].empty() ? std::string_view("open") : parts[2])};
+                          tables_.atoms.intern(parts[2].empty() ? std::string_view("open") : parts[2]),
+                          attrs_at < packed.size() ? tables_.atoms.intern(packed.substr(attrs_at)) : kEmptyAtom};
       }
       s.plan = cached->second[0];
       s.severity = cached->second[1];
       s.status = cached->second[2];
+      set_attributes(cached->second[3]);
       s.opened = true;
       s.opened_at = e.at;
       for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
@@ -1040,6 +1164,14 @@ void TicketMachine::apply(const StoredEvent& e) {
       if (t_.cold && t_.cold->request) return;  // once per cycle of the ticket
       t_.cold_part().request = EscalationRequest{e.at, e.arg};
       return;
+    case EventKind::kAttributesChanged: {
+      // As a severity or plan change (SPEC 3 round 2): targets re-resolve
+      // (a rule may now match, or stop matching), and every escalation whose
+      // attribute test newly holds starts now, steps already passed at once.
+      const Atom attrs = tables_.atoms.intern(apply_attr_change(str(t_.attrs()), str(e.arg)));
+      if (set_attributes(attrs)) retarget(e.at);
+      return;
+    }
   }
 }
 

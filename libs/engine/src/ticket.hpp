@@ -19,6 +19,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
@@ -221,10 +223,13 @@ class ItemOrders {
     const policy::Severity* severity = nullptr;
     std::int64_t target_ms = 0;
     Metric metric = Metric::kResponse;
+    /// The ticket's ladder mask (Policy::attribute_ladders): which of the
+    /// escalations testing attributes hold for it.
+    std::uint64_t ladders = 0;
     friend bool operator==(const Key&, const Key&) = default;
     template <typename H>
     friend H AbslHashValue(H h, const Key& k) {
-      return H::combine(std::move(h), k.target, k.severity, k.target_ms, static_cast<int>(k.metric));
+      return H::combine(std::move(h), k.target, k.severity, k.target_ms, static_cast<int>(k.metric), k.ladders);
     }
   };
   /// The sorted items for `key`, built by `build(std::vector<Entry>&)` (in
@@ -249,9 +254,10 @@ struct Tables {
   Interner atoms;
   SeverityCache severities;
   ItemOrders item_orders;
-  /// An opened event's packed "plan\x1fseverity\x1fstatus" atom -> its three
-  /// parts (status "" read as "open"), so replaying an open interns nothing.
-  absl::flat_hash_map<Atom, std::array<Atom, 3>> opened_parts;
+  /// An opened event's packed "plan\x1fseverity\x1fstatus[\x1fattributes]"
+  /// atom -> its four parts (status "" read as "open", attributes packed as
+  /// pack_attrs() does), so replaying an open interns nothing.
+  absl::flat_hash_map<Atom, std::array<Atom, 4>> opened_parts;
 
   /// After atoms were swept: every cached atom may dangle.
   void atoms_swept() {
@@ -342,6 +348,22 @@ struct AckArg {
 };
 /// The inverse of pack_ack(); a malformed argument is all page id.
 [[nodiscard]] AckArg unpack_ack(std::string_view packed) noexcept;
+
+/// A ticket's attributes (sorted by key, keys unique) packed into one
+/// interned string: "<key length>:<key><value length>:<value>" per entry
+/// (keys and values are free text, so no separator byte is safe). "" is none.
+[[nodiscard]] std::string pack_attrs(std::span<const std::pair<std::string, std::string>> attrs);
+using AttrView = std::vector<std::pair<std::string_view, std::string_view>>;
+/// The inverse of pack_attrs(), as views into `packed` (sorted by key); a
+/// malformed tail is ignored.
+void unpack_attrs(std::string_view packed, AttrView& out);
+/// An attributes_changed event's argument: the removed keys, then the set
+/// entries: "<n removed>;" then each removed key as "<length>:<key>", then
+/// the set entries as pack_attrs() writes them.
+[[nodiscard]] std::string pack_attr_change(std::span<const std::string> removed,
+                                           std::span<const std::pair<std::string, std::string>> set);
+/// `current` (packed) after the change `change` (pack_attr_change()), packed.
+[[nodiscard]] std::string apply_attr_change(std::string_view current, std::string_view change);
 
 /// An emitted output's id in 64 bits, exactly (no hash): the metric (2
 /// bits), the cycle (30 bits) and the interned rest of the id after
@@ -526,6 +548,11 @@ struct Cold {
   /// output ids they had emitted.
   std::vector<std::uint64_t> compacted_ids;
   std::vector<std::uint64_t> legacy_emitted;
+  /// The ticket's attributes (pack_attrs()), part of the derived state: kept
+  /// here, boxed, because a ticket without attributes must not pay for them
+  /// (Ticket stays 448 bytes). `base_attrs`: as of the base snapshot.
+  Atom attrs = kEmptyAtom;
+  Atom base_attrs = kEmptyAtom;
 };
 
 // Cache-line aligned (448 bytes = 7 lines, no padding added): a ticket in
@@ -547,6 +574,13 @@ struct alignas(64) Ticket {
     return cold ? cold->base_at : std::numeric_limits<EpochMillis>::min();
   }
   [[nodiscard]] const DerivedState* base() const { return cold && cold->base ? &*cold->base : nullptr; }
+  /// The ticket's attributes (pack_attrs()); kEmptyAtom when it has none.
+  [[nodiscard]] Atom attrs() const { return cold ? cold->attrs : kEmptyAtom; }
+  [[nodiscard]] Atom base_attrs() const { return cold ? cold->base_attrs : kEmptyAtom; }
+  /// Sets the attributes (allocating the cold part only for a non-empty set).
+  void set_attrs(Atom a) {
+    if (a != kEmptyAtom || cold) cold_part().attrs = a;
+  }
   [[nodiscard]] std::span<Ladder> ladders() { return cold ? std::span<Ladder>(cold->ladders) : std::span<Ladder>(); }
   [[nodiscard]] std::span<const Ladder> ladders() const {
     return cold ? std::span<const Ladder>(cold->ladders) : std::span<const Ladder>();
@@ -572,6 +606,8 @@ struct alignas(64) Ticket {
       for (const auto& m : cold->base_statuses) f(m.status);
       if (cold->request) f(cold->request->arg);
       if (cold->base_request) f(cold->base_request->arg);
+      f(cold->attrs);
+      f(cold->base_attrs);
     }
   }
 };
@@ -635,6 +671,15 @@ class TicketMachine {
   [[nodiscard]] const std::string& str(Atom a) const { return tables_.atoms.str(a); }
   /// The ticket's (plan, severity) in the policy, or nullptr; cached per runner.
   [[nodiscard]] const policy::Severity* severity() const;
+  /// Which escalations testing attributes hold for the ticket's attributes
+  /// (bit EscalationLadder::attribute_bit); cached per runner.
+  [[nodiscard]] std::uint64_t ladder_mask() const;
+  /// Whether `step`'s escalation holds for the ticket (its attribute test).
+  [[nodiscard]] bool step_holds(const policy::EscalationStep& step) const;
+  /// The ticket's attributes, unpacked (views of the interned string).
+  [[nodiscard]] AttrView attributes() const;
+  /// Sets the ticket's attributes; false if they did not change.
+  bool set_attributes(Atom a);
   /// The target the ticket has for `m` when opened at `opened_at` (the
   /// in/after-hours variant decided then; `in_hours` receives it), or nullptr.
   [[nodiscard]] const policy::Target* resolve(Metric m, EpochMillis opened_at, bool* in_hours) const;
@@ -718,6 +763,8 @@ class TicketMachine {
   EpochMillis due_after_fire_ = kNever;
   mutable const policy::Severity* sev_ = nullptr;
   mutable bool sev_valid_ = false;
+  mutable std::uint64_t ladder_mask_ = 0;
+  mutable bool ladder_mask_valid_ = false;
   mutable std::array<NextItem, kMetricCount> next_{};
 };
 

@@ -17,6 +17,7 @@ std::string_view to_string(EventKind kind) {
     case EventKind::kPageAcknowledged: return "page_acknowledged";
     case EventKind::kCustomerReplied: return "customer_replied";
     case EventKind::kEscalationRequested: return "escalation_requested";
+    case EventKind::kAttributesChanged: return "attributes_changed";
   }
   return "unknown";
 }

@@ -31,6 +31,7 @@ constexpr engine::EventKind kEventKinds[] = {
     engine::EventKind::kPageAcknowledged,
     engine::EventKind::kCustomerReplied,
     engine::EventKind::kEscalationRequested,
+    engine::EventKind::kAttributesChanged,
 };
 
 /// Seconds: half a millisecond to a minute, for Redis calls.

@@ -101,6 +101,8 @@ json ticket_json(const engine::TicketView& t, EpochMillis now) {
   for (const auto& p : t.pages) {
     pages.push_back(ladder_json(p));
   }
+  json attributes = json::object();
+  for (const auto& [k, v] : t.attributes) attributes[k] = v;
   return {
       {"ticket_id", t.ticket_id},
       {"tenant_id", t.tenant_id},
@@ -111,6 +113,7 @@ json ticket_json(const engine::TicketView& t, EpochMillis now) {
       {"resolved", t.resolved},
       {"closed", t.closed},
       {"opened_at", t.opened ? instant(t.opened_at) : json(nullptr)},
+      {"attributes", std::move(attributes)},
       {"next_due", instant(t.next_due)},
       {"exchanges", t.exchanges},
       {"awaiting_customer", t.awaiting_customer},

@@ -137,6 +137,12 @@ class Builder {
   void load_on_reopen(const Entry& e);
   void load_plans(const Entry& e);
   void load_plan(const std::string& name, const YAML::Node& node, const std::string& path);
+  void load_plan_rules(Plan& plan, const YAML::Node& node, const std::string& path);
+  bool load_rule_match(Plan& plan, PlanRule& rule, const YAML::Node& node, const std::string& path);
+  /// `attributes: {k: v}` of a match: a non-empty mapping of scalars.
+  std::optional<AttributeTest> load_attribute_test(const YAML::Node& node, const std::string& path);
+  /// Numbers the escalations that test attributes (at most 64).
+  void number_attribute_ladders();
   std::optional<MetricTargets> load_metric(Metric metric, const YAML::Node& node, const std::string& path,
                                            const Plan& plan);
   std::optional<Target> load_target(Metric metric, Variant variant, const YAML::Node& node, const std::string& path,
@@ -150,6 +156,8 @@ class Builder {
                           const std::string& spath);
   void link_steps();
   void check_clock_items();
+  /// The per-clock item limit for one target (`steps`: of every ladder that may match it).
+  void check_target_items(const MetricTargets& mt, std::size_t steps, const std::string& base);
   // target + times x repeat stays within kMaxCountedMillis (`length`: the
   // target's counted length when known; nbd targets last at most days).
   static bool reminders_in_range(const Target& t, std::optional<std::int64_t> length) {

@@ -40,7 +40,11 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
   }
 
   if (const Entry* mt = find(*m, "match")) {
-    if (auto mm = mapping(mt->value, path + ".match", {"plan", "severity", "metric"})) {
+    if (auto mm = mapping(mt->value, path + ".match", {"plan", "severity", "metric", "attributes"})) {
+      if (const Entry* a = find(*mm, "attributes")) {
+        ladder.match.attributes = load_attribute_test(a->value, path + ".match.attributes");
+        if (!ladder.match.attributes) ok = false;
+      }
       if (const Entry* p = find(*mm, "plan")) {
         if (auto l = scalar_list(p->value, path + ".match.plan", true)) {
           for (auto& [s, n] : *l) {
@@ -375,33 +379,57 @@ void Builder::check_step_order(const EscalationLadder& ladder, const std::vector
   }
 }
 
+void Builder::number_attribute_ladders() {
+  std::size_t n = 0;
+  for (auto& ladder : policy_->escalations_) {
+    if (!ladder.match.attributes) continue;
+    if (n == 64) {
+      error_at(YAML::Mark(), ladder.name + ": at most 64 escalations may test attributes");
+      return;
+    }
+    ladder.attribute_bit = static_cast<int>(n++);
+  }
+  policy_->attribute_ladders_ = n;
+}
+
 void Builder::check_clock_items() {
   for (const auto& [pn, plan] : policy_->plans_) {
     for (const auto& [sn, sev] : plan.severities) {
       for (Metric metric : kAllMetrics) {
-        const auto& mt = sev.metrics[index(metric)];
-        if (!mt) continue;
         std::size_t steps = 0;
         for (const auto& ladder : policy_->escalations_) {
           if (ladder.match.matches(pn, sn, metric)) steps += ladder.steps.size();
         }
-        const std::string base = "plans." + pn + ".severities." + sn + "." + std::string(to_string(metric));
-        for (const Target* t : {&mt->in_hours, mt->after_hours ? &*mt->after_hours : nullptr}) {
-          if (t == nullptr) continue;
-          const std::size_t warnings = t->open_ended ? 0 : t->warnings.size();
-          const std::size_t reminders = t->open_ended ? 0 : static_cast<std::size_t>(std::max(0, t->after_breach.times));
-          const std::size_t items = warnings + (t->open_ended ? 0 : 1) + reminders + steps;
-          if (items <= kMaxClockItems) continue;
-          const std::string path = !mt->split() ? base : base + (t == &mt->in_hours ? ".in_hours" : ".after_hours");
-          auto where = target_marks_.find(path);
-          error_at(where != target_marks_.end() ? where->second : YAML::Mark(),
-                   path + ": a clock tracks at most " + std::to_string(kMaxClockItems) +
-                       " warnings, breach, reminders and escalation steps; this one has " + std::to_string(items) +
-                       " (" + std::to_string(warnings) + " warnings, " + (t->open_ended ? "no breach, " : "1 breach, ") +
-                       std::to_string(reminders) + " reminders, " + std::to_string(steps) + " steps)");
+        const auto& mt = sev.metrics[index(metric)];
+        if (mt) check_target_items(*mt, steps, "plans." + pn + ".severities." + sn + "." + std::string(to_string(metric)));
+        // A rule's target runs with the steps of the severity it applies to.
+        for (const auto& rule : plan.rules) {
+          const auto& rt = rule.metrics[index(metric)];
+          if (!rt || !(rule.severities.empty() ||
+                       std::find(rule.severities.begin(), rule.severities.end(), sn) != rule.severities.end())) {
+            continue;
+          }
+          check_target_items(*rt, steps, rule.path + "." + std::string(to_string(metric)));
         }
       }
     }
+  }
+}
+
+void Builder::check_target_items(const MetricTargets& mt, std::size_t steps, const std::string& base) {
+  for (const Target* t : {&mt.in_hours, mt.after_hours ? &*mt.after_hours : nullptr}) {
+    if (t == nullptr) continue;
+    const std::size_t warnings = t->open_ended ? 0 : t->warnings.size();
+    const std::size_t reminders = t->open_ended ? 0 : static_cast<std::size_t>(std::max(0, t->after_breach.times));
+    const std::size_t items = warnings + (t->open_ended ? 0 : 1) + reminders + steps;
+    if (items <= kMaxClockItems) continue;
+    const std::string path = !mt.split() ? base : base + (t == &mt.in_hours ? ".in_hours" : ".after_hours");
+    auto where = target_marks_.find(path);
+    error_at(where != target_marks_.end() ? where->second : YAML::Mark(),
+             path + ": a clock tracks at most " + std::to_string(kMaxClockItems) +
+                 " warnings, breach, reminders and escalation steps; this one has " + std::to_string(items) + " (" +
+                 std::to_string(warnings) + " warnings, " + (t->open_ended ? "no breach, " : "1 breach, ") +
+                 std::to_string(reminders) + " reminders, " + std::to_string(steps) + " steps)");
   }
 }
 

@@ -94,7 +94,7 @@ void Builder::load_plans(const Entry& e) {
 }
 
 void Builder::load_plan(const std::string& name, const YAML::Node& node, const std::string& path) {
-  auto m = mapping(node, path, {"default_calendar", "severities", "description"});
+  auto m = mapping(node, path, {"default_calendar", "severities", "rules", "description"});
   Plan& plan = policy_->plans_[name];  // registered even when broken: references to it stay quiet
   plan.name = name;
   plan.default_calendar_name = "24x7";
@@ -135,6 +135,85 @@ void Builder::load_plan(const std::string& name, const YAML::Node& node, const s
       sev.metrics[index(*metric)] = load_metric(*metric, t.value, spath + "." + t.key, plan);
     }
   }
+  if (const Entry* r = find(*m, "rules")) load_plan_rules(plan, r->value, path + ".rules");
+}
+
+std::optional<AttributeTest> Builder::load_attribute_test(const YAML::Node& node, const std::string& path) {
+  auto entries = reader_.string_map(node, path);
+  if (!entries) return std::nullopt;
+  if (entries->empty()) {
+    error(node, path + ": an attribute test needs at least one attribute (e.g. {channel: chat})");
+    return std::nullopt;
+  }
+  AttributeTest t;
+  t.entries = std::move(*entries);
+  std::sort(t.entries.begin(), t.entries.end());
+  return t;
+}
+
+void Builder::load_plan_rules(Plan& plan, const YAML::Node& node, const std::string& path) {
+  if (!node.IsSequence() || node.size() == 0) {
+    error(node, path + ": expected a non-empty list of rules, got " + kind_name(node));
+    return;
+  }
+  std::size_t i = 0;
+  for (const auto& item : node) {
+    const std::string rpath = path + "[" + std::to_string(i++) + "]";
+    auto m = mapping(item, rpath, {"match", "response", "update", "workaround", "resolution", "description"});
+    if (!m) continue;
+    PlanRule rule;
+    rule.path = rpath;
+    bool ok = true;
+    if (const Entry* mt = find(*m, "match")) {
+      ok = load_rule_match(plan, rule, mt->value, rpath + ".match");
+    } else {
+      error(item, rpath + ": missing required key 'match' (a rule without a test would hide the severities' targets)");
+      ok = false;
+    }
+    bool any = false;
+    for (const auto& t : *m) {
+      auto metric = parse_metric(t.key);
+      if (!metric) continue;  // match, description
+      any = true;
+      rule.metrics[index(*metric)] = load_metric(*metric, t.value, rpath + "." + t.key, plan);
+      if (!rule.metrics[index(*metric)]) ok = false;
+    }
+    if (!any) {
+      error(item, rpath + ": a rule must set at least one target (response, update, workaround or resolution)");
+      ok = false;
+    }
+    if (ok) plan.rules.push_back(std::move(rule));
+  }
+  if (!plan.rules.empty()) policy_->has_rules_ = true;
+}
+
+bool Builder::load_rule_match(Plan& plan, PlanRule& rule, const YAML::Node& node, const std::string& path) {
+  auto mm = mapping(node, path, {"attributes", "severity"});
+  if (!mm) return false;
+  bool ok = true;
+  if (mm->empty()) {
+    error(node, path + ": a rule's match needs attributes and/or severity");
+    ok = false;
+  }
+  if (const Entry* a = find(*mm, "attributes")) {
+    rule.attributes = load_attribute_test(a->value, path + ".attributes");
+    if (!rule.attributes) ok = false;
+  }
+  if (const Entry* sv = find(*mm, "severity")) {
+    if (auto l = scalar_list(sv->value, path + ".severity", true)) {
+      for (auto& [sname, n] : *l) {
+        if (!plan.severities.count(sname)) {
+          error(n, path + ".severity: unknown severity '" + sname + "' (plan " + plan.name + " has: " +
+                       join(plan.severity_order) + ")");
+          ok = false;
+        }
+        rule.severities.push_back(sname);
+      }
+    } else {
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 std::optional<MetricTargets> Builder::load_metric(Metric metric, const YAML::Node& node, const std::string& path,

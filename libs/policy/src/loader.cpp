@@ -64,6 +64,7 @@ void Builder::load_top(const YAML::Node& root) {
     error(root, "missing required key 'plans'");
   }
   if (const Entry* e = find(t, "escalations")) load_escalations(*e);
+  number_attribute_ladders();
   if (plans_ok_) check_clock_items();
 }
 

@@ -193,4 +193,26 @@ bool EscalationMatch::matches(std::string_view plan, std::string_view severity, 
   return in(plans, plan) && in(severities, severity) && in(metrics, metric);
 }
 
+bool AttributeTest::holds(AttributeList attrs) const noexcept {
+  // Both sorted by key: one merge pass.
+  auto it = attrs.begin();
+  for (const auto& [k, v] : entries) {
+    it = std::lower_bound(it, attrs.end(), k, [](const auto& a, const std::string& key) { return a.first < key; });
+    if (it == attrs.end() || it->first != k || it->second != v) return false;
+  }
+  return true;
+}
+
+bool PlanRule::matches(std::string_view severity, AttributeList attrs) const noexcept {
+  if (!severities.empty() && std::find(severities.begin(), severities.end(), severity) == severities.end()) return false;
+  return !attributes || attributes->holds(attrs);
+}
+
+const PlanRule* Plan::rule_for(std::string_view severity, AttributeList attrs) const noexcept {
+  for (const auto& r : rules) {
+    if (r.matches(severity, attrs)) return &r;
+  }
+  return nullptr;
+}
+
 }  // namespace sla::policy

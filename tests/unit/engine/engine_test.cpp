@@ -484,9 +484,9 @@ TEST(Engine, WhoAcknowledgedSurvivesRecomputeAndRestore) {
   ASSERT_EQ(v->pages.size(), 1u);
   EXPECT_EQ(v->pages[0].acked_by, "12:x");
   EXPECT_EQ(v->pages[0].acked_at, t0 + 4 * kHour + 7 * kMin);
-  // Saved and loaded (format version 5) into another engine: the same.
+  // Saved and loaded (format version 6) into another engine: the same.
   const std::string bytes = h.engine.save_ticket("T1");
-  ASSERT_EQ(bytes[0], '\x05');
+  ASSERT_EQ(bytes[0], '\x06');
   Engine e2(load());
   ASSERT_TRUE(e2.load_ticket(bytes));
   v = e2.ticket("T1", h.now);
@@ -1116,8 +1116,8 @@ TEST(EngineState, UnknownFormatVersionIsRejected) {
   std::vector<Output> out;
   ASSERT_TRUE(e.apply(ev("e1", "T1", 1775469600000, EventKind::kOpened, "gold", "P1"), 1775469600000, out));
   std::string bytes = e.save_ticket("T1");
-  ASSERT_EQ(bytes[0], '\x05');  // format version 5
-  bytes[0] = '\x06';
+  ASSERT_EQ(bytes[0], '\x06');  // format version 6
+  bytes[0] = '\x07';
   const auto r = e.load_ticket(bytes);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("version"), std::string::npos);
@@ -1213,9 +1213,9 @@ TEST(EngineState, Version1StatesLoadAsTheOldEngineShowedThem) {
       EXPECT_EQ(static_cast<int>(v->history[i].metric), f.history[i].first) << f.id;
       EXPECT_EQ(v->history[i].outcome, f.history[i].second) << f.id;
     }
-    // Saved again as version 5, and that round-trips byte for byte.
+    // Saved again as version 6, and that round-trips byte for byte.
     const std::string v2 = e.save_ticket(f.id);
-    ASSERT_EQ(v2[0], '\x05');
+    ASSERT_EQ(v2[0], '\x06');
     Engine e2(load());
     ASSERT_TRUE(e2.load_ticket(v2)) << f.id;
     EXPECT_EQ(e2.save_ticket(f.id), v2) << f.id;
@@ -1266,11 +1266,11 @@ TEST(EngineState, Version3StatesLoadWithTheirAcknowledgements) {
   EXPECT_EQ(v->pages[0].state, "acknowledged");
   EXPECT_EQ(v->pages[0].acked_at, kV3Now);
   EXPECT_EQ(v->pages[0].acked_by, "");
-  const std::string v4 = e.save_ticket("T1");
-  ASSERT_EQ(v4[0], '\x05');  // saved as the current version
+  const std::string v5 = e.save_ticket("T1");
+  ASSERT_EQ(v5[0], '\x06');  // saved as the current version
   Engine e2(load());
-  ASSERT_TRUE(e2.load_ticket(v4));
-  EXPECT_EQ(e2.save_ticket("T1"), v4);
+  ASSERT_TRUE(e2.load_ticket(v5));
+  EXPECT_EQ(e2.save_ticket("T1"), v5);
 }
 
 TEST(Engine, RetargetAddsTheClocksTheNewSeverityHas) {

@@ -362,7 +362,7 @@ TEST(CountAndRequest, StateRoundTripsAsVersion5AndVersion4Loads) {
   h.send(ev("u", "A", kT0 + 3 * kMin, EventKind::kAgentUpdated));
   h.send(ev("q", "A", kT0 + 4 * kMin, EventKind::kEscalationRequested, "12:x", "why"));
   const std::string bytes = h.engine.save_ticket("A");
-  ASSERT_EQ(bytes[0], '\x05');
+  ASSERT_EQ(bytes[0], '\x06');  // saved as the current version (6 appends attributes to 5)
   Harness g(load());
   ASSERT_TRUE(g.engine.load_ticket(bytes));
   g.now = h.now;
@@ -394,13 +394,14 @@ TEST(CountAndRequest, StateRoundTripsAsVersion5AndVersion4Loads) {
   EXPECT_NE(f2.find("B/resolution/0/escalated/t1/1"), nullptr) << ::testing::PrintToString(f2.ids());
   EXPECT_EQ(f2.engine.ticket("B", f2.now)->escalation_requested_by, "by");
 
-  // Version 4 (no exchanges, no requests): the same bytes without the six
-  // trailing zero bytes of those sections.
+  // Version 4 (no exchanges, no requests, no attributes): the same bytes
+  // without the six trailing zero bytes of those sections and the two of
+  // version 6's attributes.
   Harness p(load());
   p.send(ev("o", "C", kT0, EventKind::kOpened, "gold", "P1"));
   std::string v5 = p.engine.save_ticket("C");
-  ASSERT_EQ(v5.substr(v5.size() - 6), std::string(6, '\0'));
-  std::string v4 = v5.substr(0, v5.size() - 6);
+  ASSERT_EQ(v5.substr(v5.size() - 8), std::string(8, '\0'));
+  std::string v4 = v5.substr(0, v5.size() - 8);
   v4[0] = '\x04';
   Engine e4(load());
   ASSERT_TRUE(e4.load_ticket(v4));

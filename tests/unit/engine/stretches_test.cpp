@@ -320,7 +320,7 @@ TEST(ClockStretches, OlderFormatsListStretchesFromTheirBaseSnapshotOn) {
   for (const auto& e : evs) ASSERT_TRUE(engine.apply(e, e.occurred_at, out));
   const EpochMillis now = t0 + 7 * kHour;
   const std::string v4 = engine.save_ticket("A");
-  ASSERT_EQ(v4[0], '\x05');
+  ASSERT_EQ(v4[0], '\x06');  // the current version
   const auto full = engine.ticket("A", now);
   ASSERT_TRUE(full);
   ASSERT_EQ(full->clocks.size(), 2U);

@@ -119,7 +119,7 @@ TEST(Reopen, DefaultsAreDocumented) {
 TEST(EscalationMatch, EmptyFieldsMatchAnything) {
   EscalationMatch any;
   EXPECT_TRUE(any.matches("pro", "P0", Metric::kUpdate));
-  EscalationMatch m{{"pro", "enterprise"}, {"P0"}, {Metric::kResolution}};
+  EscalationMatch m{{"pro", "enterprise"}, {"P0"}, {Metric::kResolution}, std::nullopt};
   EXPECT_TRUE(m.matches("pro", "P0", Metric::kResolution));
   EXPECT_FALSE(m.matches("starter", "P0", Metric::kResolution));
   EXPECT_FALSE(m.matches("pro", "P1", Metric::kResolution));

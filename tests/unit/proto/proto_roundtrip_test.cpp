@@ -50,6 +50,7 @@ TEST(ProtoRoundTrip, EveryTicketEventKind) {
     o->set_severity("P0");
     o->set_status("open");
     (*o->mutable_labels())["region"] = "mx";
+    (*o->mutable_attributes())["channel"] = "chat";
     events.push_back(e);
   }
   { auto e = base_event("e-resp"); e.mutable_responded(); events.push_back(e); }
@@ -72,6 +73,12 @@ TEST(ProtoRoundTrip, EveryTicketEventKind) {
     auto e = base_event("e-er");
     e.mutable_escalation_requested()->set_by("cfo@acme");
     e.mutable_escalation_requested()->set_reason("ESCALATION in subject");
+    events.push_back(e);
+  }
+  {
+    auto e = base_event("e-attrs");
+    (*e.mutable_attributes_changed()->mutable_set())["channel"] = "email";
+    e.mutable_attributes_changed()->add_removed("region");
     events.push_back(e);
   }
   // Every oneof case is covered exactly once.

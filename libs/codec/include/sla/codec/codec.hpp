@@ -52,7 +52,7 @@ enum class DecodeFailure : std::uint8_t {
   kMissingField,      ///< event_id, ticket_id, occurred_at or the event kind missing
   kInvalidField,      ///< a field present but unusable (empty plan on opened, ...)
   kAbsurdTimestamp,   ///< occurred_at before Limits::min_time or too far after now
-  kFieldTooLong,      ///< a string field longer than its Limits bound, or too many labels
+  kFieldTooLong,      ///< a string field longer than its Limits bound, or too many labels or attributes
   kKeyMismatch,       ///< the record's key is not its ticket_id (decode_record)
 };
 
@@ -80,6 +80,9 @@ struct Limits {
   std::size_t max_labels = 64;                ///< opened.labels entries
   /// free text: escalation_requested.reason (escalation_requested.by is an id)
   std::size_t max_text_length = 1024;
+  /// opened.attributes entries, and attributes_changed.set and .removed
+  /// entries each. Keys are bounded by max_name_length, values by max_id_length.
+  std::size_t max_attributes = 32;
 };
 
 /// Decodes and validates one input message. `now` is the receiver's time, for

@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sla/base/clock.hpp"
@@ -185,6 +186,8 @@ struct TicketView {
   bool resolved = false;
   bool closed = false;
   EpochMillis opened_at = 0;
+  /// The ticket's attributes (opened, attributes_changed), sorted by key.
+  std::vector<std::pair<std::string, std::string>> attributes;
   std::vector<ClockView> clocks;
   std::vector<CycleRecord> history;
   std::vector<PageLadderView> pages;

@@ -32,9 +32,10 @@ enum class EventKind : std::uint8_t {
   kPageAcknowledged,
   kCustomerReplied,
   kEscalationRequested,
+  kAttributesChanged,
 };
 /// The last EventKind (stored state names kinds by number: new kinds go at the end).
-inline constexpr EventKind kLastEventKind = EventKind::kEscalationRequested;
+inline constexpr EventKind kLastEventKind = EventKind::kAttributesChanged;
 /// How many EventKinds there are (for tables indexed by kind).
 inline constexpr std::size_t kEventKindCount = static_cast<std::size_t>(kLastEventKind) + 1;
 
@@ -45,6 +46,8 @@ inline constexpr std::size_t kEventKindCount = static_cast<std::size_t>(kLastEve
 /// status_changed: status; severity_changed: severity; plan_changed: plan;
 /// page_acknowledged: page_id (empty = every open ladder), responder;
 /// escalation_requested: requested_by, reason.
+/// opened: attributes (the ticket's); attributes_changed: attributes (added
+/// or replaced) and removed (keys deleted before they are set).
 struct TicketEvent {
   std::string event_id;
   std::string ticket_id;
@@ -60,6 +63,9 @@ struct TicketEvent {
   std::string responder;
   std::string requested_by;
   std::string reason;
+  /// Sorted by key, keys unique (the codec sorts them).
+  std::vector<std::pair<std::string, std::string>> attributes;
+  std::vector<std::string> removed;
 };
 
 /// The SLA clock kinds (policy::Metric), in the order outputs are produced

@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sla/base/result.hpp"
@@ -173,6 +175,33 @@ struct MetricTargets {
 
 struct EscalationStep;
 
+/// A ticket's attributes as the engine hands them to a match: (key, value)
+/// views sorted by key, keys unique.
+using AttributeList = std::span<const std::pair<std::string_view, std::string_view>>;
+
+/// `attributes: {k: v, ...}` in a `match:`: holds when the ticket has every
+/// listed key with exactly that value (other attributes do not matter).
+/// Never empty in a loaded policy (an empty map is a load error).
+struct AttributeTest {
+  std::vector<std::pair<std::string, std::string>> entries;  ///< sorted by key
+  [[nodiscard]] bool holds(AttributeList attrs) const noexcept;
+};
+
+/// One entry of a plan's `rules:` (first match wins, checked again on every
+/// change of the ticket's severity, plan or attributes): the metrics it
+/// names replace the severity's targets for tickets it matches; the others
+/// keep the severity's.
+struct PlanRule {
+  std::string path;  ///< "plans.<plan>.rules[<i>]", for messages
+  /// `match: {attributes: {...}}`; empty when the rule only tests severities.
+  std::optional<AttributeTest> attributes;
+  /// `match: {severity: [...]}`; empty: every severity of the plan.
+  std::vector<std::string> severities;
+  /// Indexed by index(Metric); nullopt when the rule leaves the metric alone.
+  std::array<std::optional<MetricTargets>, kMetricCount> metrics;
+  [[nodiscard]] bool matches(std::string_view severity, AttributeList attrs) const noexcept;
+};
+
 /// One severity of one plan.
 struct Severity {
   std::string name;
@@ -190,6 +219,10 @@ struct Plan {
   const calendar::Calendar* default_calendar = nullptr;
   std::map<std::string, Severity, std::less<>> severities;
   std::vector<std::string> severity_order;  ///< as written in the file
+  /// `rules:` in order; a rule's targets override the severity's.
+  std::vector<PlanRule> rules;
+  /// The first rule matching (severity, attrs), or nullptr.
+  [[nodiscard]] const PlanRule* rule_for(std::string_view severity, AttributeList attrs) const noexcept;
 };
 
 /// When an escalation step fires (`at:`).
@@ -228,6 +261,10 @@ struct EscalationMatch {
   std::vector<std::string> plans;
   std::vector<std::string> severities;
   std::vector<Metric> metrics;
+  /// `attributes: {k: v}`: tested per ticket by the engine (holds()); not
+  /// part of matches(), so a severity's step list holds every ladder that
+  /// may apply and step positions do not move when attributes change.
+  std::optional<AttributeTest> attributes;
   [[nodiscard]] bool matches(std::string_view plan, std::string_view severity, Metric metric) const noexcept;
 };
 
@@ -266,6 +303,10 @@ struct EscalationLadder {
   /// requested: the calendar its steps count on (`calendar:`, default 24x7).
   std::string calendar_name;
   std::vector<EscalationStep> steps;
+  /// Ladders that test attributes are numbered 0..63 (at most 64 may, a
+  /// load error beyond): the bit of the engine's per-ticket ladder mask. -1
+  /// for a ladder without an attribute test (it always holds).
+  int attribute_bit = -1;
 };
 
 }  // namespace sla::policy

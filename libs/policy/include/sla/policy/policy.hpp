@@ -80,6 +80,11 @@ class Policy {
   // --- escalations ----------------------------------------------------
 
   [[nodiscard]] const std::vector<EscalationLadder>& escalations() const noexcept { return escalations_; }
+  /// True when some plan has `rules:` (the engine then resolves targets
+  /// against the ticket's attributes).
+  [[nodiscard]] bool has_rules() const noexcept { return has_rules_; }
+  /// How many escalations test attributes (EscalationLadder::attribute_bit).
+  [[nodiscard]] std::size_t attribute_ladders() const noexcept { return attribute_ladders_; }
   /// The steps of every ladder matching (plan, severity, metric), ladder order
   /// then step order. Empty for unknown plans/severities. Precomputed at load:
   /// no allocation.
@@ -131,6 +136,8 @@ class Policy {
                                                     default_reopen(Metric::kWorkaround),
                                                     default_reopen(Metric::kResolution)};
   std::vector<EscalationLadder> escalations_;
+  bool has_rules_ = false;
+  std::size_t attribute_ladders_ = 0;
   std::map<std::string, Rotation, std::less<>> rotations_;
   std::map<std::string, PagingTarget, std::less<>> paging_targets_;
 };

@@ -1,0 +1,161 @@
+// Plan `rules:` and attribute tests in `match:` (SPEC 3 round 2,
+// Attributes): what loads, what the lookups answer, and every misuse
+// reported at its file:line:col.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sla/policy/loader.hpp"
+#include "test_util.hpp"
+
+namespace sla::policy {
+namespace {
+
+using testing::load;
+using testing::load_ok;
+
+using Attrs = std::vector<std::pair<std::string_view, std::string_view>>;
+
+const std::string kPolicy = R"(version: 1
+policy_id: rules
+calendars:
+  biz:
+    timezone: UTC
+    hours: {mon-fri: ["09:00-17:00"]}
+plans:
+  pro:
+    severities:
+      P1: {response: {within: 1h}, resolution: {within: 8h}}
+      P2: {response: {within: 4h}}
+    rules:
+      - match: {attributes: {channel: chat}}
+        response: {within: 15m, calendar: biz}
+      - match: {attributes: {channel: whatsapp}, severity: [P2]}
+        response: {within: 30m, calendar: biz}
+escalations:
+  - name: hardware
+    match: {attributes: {product: hardware}, metric: resolution}
+    steps:
+      - {at: 4h, notify: [supplier]}
+)";
+
+TEST(PlanRules, FirstMatchingRuleOverridesTheSeveritysTargets) {
+  auto p = load_ok(kPolicy);
+  ASSERT_NE(p, nullptr);
+  EXPECT_TRUE(p->has_rules());
+  const Plan* plan = p->plan("pro");
+  ASSERT_NE(plan, nullptr);
+  ASSERT_EQ(plan->rules.size(), 2U);
+
+  const Attrs chat{{"channel", "chat"}, {"region", "eu"}};
+  const PlanRule* r = plan->rule_for("P1", chat);
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(r->metrics[index(Metric::kResponse)]);
+  EXPECT_EQ(r->metrics[index(Metric::kResponse)]->in_hours.duration_text, "15m");
+  EXPECT_EQ(r->metrics[index(Metric::kResponse)]->in_hours.calendar_name, "biz");
+  EXPECT_FALSE(r->metrics[index(Metric::kResolution)]);  // the severity's target stays
+
+  const Attrs whatsapp{{"channel", "whatsapp"}};
+  EXPECT_EQ(plan->rule_for("P1", whatsapp), nullptr);  // severity P2 only
+  ASSERT_NE(plan->rule_for("P2", whatsapp), nullptr);
+  EXPECT_EQ(plan->rule_for("P2", whatsapp)->metrics[index(Metric::kResponse)]->in_hours.duration_text, "30m");
+  EXPECT_EQ(plan->rule_for("P1", Attrs{}), nullptr);
+  EXPECT_EQ(plan->rule_for("P1", Attrs{{"channel", "email"}}), nullptr);
+}
+
+TEST(PlanRules, EscalationAttributeTestsAreNumberedAndNotPartOfTheStaticMatch) {
+  auto p = load_ok(kPolicy);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->attribute_ladders(), 1U);
+  const auto& l = p->escalations().at(0);
+  EXPECT_EQ(l.attribute_bit, 0);
+  ASSERT_TRUE(l.match.attributes);
+  EXPECT_TRUE(l.match.attributes->holds(Attrs{{"product", "hardware"}}));
+  EXPECT_FALSE(l.match.attributes->holds(Attrs{{"product", "software"}}));
+  EXPECT_FALSE(l.match.attributes->holds(Attrs{}));
+  // The severity's step list holds the ladder whatever the attributes; the
+  // engine tests them per ticket.
+  EXPECT_EQ(p->escalation_steps("pro", "P1", Metric::kResolution).size(), 1U);
+}
+
+struct Pos {
+  int line = 0;
+  int column = 0;
+};
+
+Pos where(const std::string& text, const std::string& token) {
+  const auto off = text.find(token);
+  if (off == std::string::npos) {
+    ADD_FAILURE() << "token '" << token << "' not in the YAML";
+    return {};
+  }
+  Pos p{1, 1};
+  for (std::size_t i = 0; i < off; ++i) {
+    if (text[i] == '\n') {
+      ++p.line;
+      p.column = 1;
+    } else {
+      ++p.column;
+    }
+  }
+  return p;
+}
+
+struct Case {
+  const char* name;
+  std::string from;  // replaced in kPolicy ...
+  std::string to;    // ... by this
+  std::string token;  // the error is reported where this starts (in the changed YAML)
+  std::string message;
+};
+
+TEST(PlanRules, EveryMisuseIsReportedAtItsPosition) {
+  const std::vector<Case> cases = {
+      {"unknown metric", "        response: {within: 15m, calendar: biz}", "        reply: {within: 15m, calendar: biz}",
+       "reply:", "unknown key 'reply' in plans.pro.rules[0]"},
+      {"bad match key", "{attributes: {channel: chat}}", "{attrs: {channel: chat}}", "attrs:",
+       "unknown key 'attrs' in plans.pro.rules[0].match"},
+      {"empty attributes", "{attributes: {channel: chat}}", "{attributes: {}}", "{}}",
+       "plans.pro.rules[0].match.attributes: an attribute test needs at least one attribute"},
+      {"unknown calendar", "{within: 15m, calendar: biz}", "{within: 15m, calendar: bizz}", "bizz",
+       "unknown calendar 'bizz'"},
+      {"unknown severity", "severity: [P2]", "severity: [P7]", "P7", "unknown severity 'P7' (plan pro has: P1, P2)"},
+      {"no match", "      - match: {attributes: {channel: chat}}\n        response",
+       "      - response", "response: {within: 15m", "missing required key 'match'"},
+      {"no target", "        response: {within: 30m, calendar: biz}\n", "", "match: {attributes: {channel: whatsapp}",
+       "a rule must set at least one target"},
+      {"rules not a list",
+       "    rules:\n      - match: {attributes: {channel: chat}}\n        response: {within: 15m, calendar: biz}\n"
+       "      - match: {attributes: {channel: whatsapp}, severity: [P2]}\n        response: {within: 30m, calendar: biz}\n",
+       "    rules: {}\n", "{}\n", "plans.pro.rules: expected a non-empty list"},
+      {"escalation empty attributes", "{attributes: {product: hardware}, metric", "{attributes: {}, metric", "{}, metric",
+       "escalations[0].match.attributes: an attribute test needs at least one attribute"},
+      {"escalation attributes not a map", "{attributes: {product: hardware}, metric",
+       "{attributes: hardware, metric", "hardware, metric", "escalations[0].match.attributes"},
+  };
+  for (const auto& c : cases) {
+    std::string yaml = kPolicy;
+    const auto at = yaml.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.name;
+    yaml.replace(at, c.from.size(), c.to);
+    auto l = load(yaml);
+    EXPECT_EQ(l.policy, nullptr) << c.name;
+    ASSERT_FALSE(l.errors.empty()) << c.name;
+    const Pos pos = where(yaml, c.token);
+    bool found = false;
+    for (const auto& e : l.errors) {
+      if (e.message.find(c.message) == std::string::npos) continue;
+      found = true;
+      EXPECT_EQ(e.file, "p.yaml") << c.name;
+      EXPECT_EQ(e.line, pos.line) << c.name << ": " << format(e);
+      EXPECT_EQ(e.column, pos.column) << c.name << ": " << format(e);
+    }
+    EXPECT_TRUE(found) << c.name << ": no error containing '" << c.message << "' in:\n" << l.text();
+  }
+}
+
+}  // namespace
+}  // namespace sla::policy

@@ -1,9 +1,13 @@
 // Every policy under deploy/policies/ loads without errors (the seed
 // organisations' policies and the demo sample), and a few spot checks that
 // each encodes its document's key rules.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -69,6 +73,26 @@ TEST(SeedPolicies, TrackMyVend) {
   EXPECT_EQ(p->target("starter", "P3", Metric::kResponse, true)->duration, calendar::Duration::bd(5));
   EXPECT_EQ(p->target("pro", "P2", Metric::kResponse, true)->duration, calendar::Duration::bd(1));
   EXPECT_EQ(p->target("enterprise", "P1", Metric::kResponse, true)->calendar_name, "mx-business");
+
+  // Channels: live chat 15 min and WhatsApp 30 min of business hours on
+  // every plan, except Enterprise P0 (15 min 24/7 is stricter); Slack 1 bd for Pro P3.
+  using Attrs = std::vector<std::pair<std::string_view, std::string_view>>;
+  for (const char* plan : {"starter", "pro", "enterprise"}) {
+    const Plan* pl = p->plan(plan);
+    ASSERT_NE(pl, nullptr);
+    const PlanRule* chat = pl->rule_for("P2", Attrs{{"channel", "chat"}});
+    ASSERT_NE(chat, nullptr) << plan;
+    EXPECT_EQ(chat->metrics[index(Metric::kResponse)]->in_hours.duration.millis, 15 * kMin);
+    EXPECT_EQ(chat->metrics[index(Metric::kResponse)]->in_hours.calendar_name, "mx-business");
+    const PlanRule* wa = pl->rule_for("P3", Attrs{{"channel", "whatsapp"}});
+    ASSERT_NE(wa, nullptr) << plan;
+    EXPECT_EQ(wa->metrics[index(Metric::kResponse)]->in_hours.duration.millis, 30 * kMin);
+    EXPECT_EQ(pl->rule_for("P2", Attrs{{"channel", "email"}}), nullptr);
+  }
+  EXPECT_EQ(p->plan("enterprise")->rule_for("P0", Attrs{{"channel", "chat"}}), nullptr);
+  EXPECT_NE(p->plan("pro")->rule_for("P3", Attrs{{"channel", "slack"}}), nullptr);
+  EXPECT_EQ(p->plan("pro")->rule_for("P2", Attrs{{"channel", "slack"}}), nullptr);
+  EXPECT_EQ(p->plan("starter")->rule_for("P3", Attrs{{"channel", "slack"}}), nullptr);  // Pro & Enterprise only
 
   // Mexican holidays as listed, Good Friday included (2026-04-03, 2027-03-26).
   const calendar::Calendar* mx = p->calendar("mx-business");
@@ -137,16 +161,29 @@ TEST(SeedPolicies, LoyaltyCashier) {
   EXPECT_TRUE(after->calendar->always_open());
   EXPECT_EQ(p->target("cashier", "P0", Metric::kResponse, true)->duration.millis, 15 * kMin);
   EXPECT_EQ(p->target("cashier", "P3", Metric::kResponse, true)->duration, calendar::Duration::nbd());
-  // Levels 2 and 3 on time, Level 4 (management) on request, at once.
+  // Levels 2 and 3 on time, Level 4 (management) on request, at once; and
+  // hardware-supplier, which tests product: hardware per ticket.
   const auto p2 = p->escalation_steps("cashier", "P2", Metric::kResolution);
-  ASSERT_EQ(p2.size(), 3U);
+  ASSERT_EQ(p2.size(), 4U);
   EXPECT_FALSE(p2[0]->requested);
-  EXPECT_EQ(p2[2]->id, "level4-management/1");
-  EXPECT_TRUE(p2[2]->requested);
-  EXPECT_EQ(p2[2]->at.elapsed_ms, 0);
-  EXPECT_EQ(p2[2]->calendar, p->calendar("24x7"));
+  const auto l4 = std::find_if(p2.begin(), p2.end(), [](const auto* st) { return st->id == "level4-management/1"; });
+  ASSERT_NE(l4, p2.end());
+  EXPECT_TRUE((*l4)->requested);
+  EXPECT_EQ((*l4)->at.elapsed_ms, 0);
+  EXPECT_EQ((*l4)->calendar, p->calendar("24x7"));
   EXPECT_EQ(p->escalation_steps("cashier", "P0", Metric::kResolution).back()->id, "level4-management/1");
   EXPECT_TRUE(p->escalation_steps("hardware", "P0", Metric::kResolution).empty());
+  // The hardware supplier's 4h on site / 24h replacement in its own Mon-Fri 9-18 hours.
+  using Attrs = std::vector<std::pair<std::string_view, std::string_view>>;
+  const Plan* cashier = p->plan("cashier");
+  ASSERT_NE(cashier, nullptr);
+  const PlanRule* hw = cashier->rule_for("P2", Attrs{{"product", "hardware"}});
+  ASSERT_NE(hw, nullptr);
+  EXPECT_EQ(hw->metrics[index(Metric::kResponse)]->in_hours.duration.millis, 4 * kHour);
+  EXPECT_EQ(hw->metrics[index(Metric::kResolution)]->in_hours.duration.millis, 24 * kHour);
+  EXPECT_EQ(hw->metrics[index(Metric::kResolution)]->in_hours.calendar_name, "hardware-hours");
+  EXPECT_EQ(cashier->rule_for("P1", Attrs{{"product", "hardware"}}), nullptr);  // P1 keeps 30m
+  EXPECT_EQ(p->calendar("hardware-hours")->timezone_name(), "Europe/Moscow");
 }
 
 TEST(SeedPolicies, AgreementActivation) {

@@ -33,7 +33,7 @@ option(SLA_WERROR "Treat warnings as errors" ON)
 # and -Werror, libs/README.md "Warnings"). OFF by default for now only
 # because switching it changes every compile line, so every build tree and
 # the shared compiler cache rebuild once: turn it on when that is cheap.
-option(SLA_STRICT_WARNINGS "Add -Wpedantic, -Wcast-qual, -Wuseless-cast and friends" OFF)
+option(SLA_STRICT_WARNINGS "Add -Wpedantic, -Wcast-qual, -Wuseless-cast and friends" ON)
 target_compile_options(sla_warnings INTERFACE
   -Wall -Wextra              # the baseline every reviewer expects
   -Wshadow                   # a shadowed name in a time computation is a silent bug

@@ -961,7 +961,7 @@ std::optional<EpochMillis> TicketMachine::reached_at(const MetricClock& c, std::
     if (e.at >= t) break;
     if (e.at <= from) continue;
     if (e.kind == EventKind::kSeverityChanged || e.kind == EventKind::kPlanChanged ||
-        e.kind == EventKind::kReopened || e.kind == EventKind::kOpened) {
+        e.kind == EventKind::kAttributesChanged || e.kind == EventKind::kReopened || e.kind == EventKind::kOpened) {
       from = e.at;
     }
   }

@@ -706,8 +706,8 @@ class TicketMachine {
   /// When clock `c` (on its current target) had counted `amount`, for an
   /// `amount` below what it counted by `t` (`counted`): its status history
   /// walked forward on its calendar. Known only back to the last event that
-  /// may have changed its rules (a severity or plan change, a reopen) or
-  /// folded its history; nullopt when the instant lies before that.
+  /// may have changed its rules (a severity, plan or attributes change, a
+  /// reopen) or folded its history; nullopt when the instant lies before that.
   [[nodiscard]] std::optional<EpochMillis> reached_at(const MetricClock& c, std::int64_t amount, std::int64_t counted,
                                                       EpochMillis t) const;
   void update_pause(EpochMillis t);

@@ -736,6 +736,13 @@ void TicketMachine::sync(EpochMillis t) {
   }
 }
 
+void TicketMachine::open_clock(Metric m, const policy::Target* target, bool in_hours, EpochMillis t) {
+  MetricClock& c = t_.derived.add_clock(m);
+  c.target = target;
+  c.in_hours = in_hours;
+  start_cycle(c, m, t, 0);
+}
+
 void TicketMachine::start_cycle(MetricClock& c, Metric /*m*/, EpochMillis t, std::uint32_t cycle) {
   c.cycle = cycle;
   c.phase = MetricClock::Phase::kRunning;
@@ -835,10 +842,7 @@ void TicketMachine::retarget(EpochMillis t) {
     const policy::Target* nt = resolve(m, s.opened_at, &in_hours);
     if (s.clock(m) == nullptr) {
       if (nt != nullptr && !s.resolved && !s.closed) {
-        MetricClock& c = s.add_clock(m);
-        c.target = nt;
-        c.in_hours = in_hours;
-        start_cycle(c, m, t, 0);
+        open_clock(m, nt, in_hours, t);
       }
       continue;
     }
@@ -886,11 +890,7 @@ void TicketMachine::reopen_matches(EpochMillis t) {
     if (s.clock(m) != nullptr) continue;
     bool in_hours = true;
     const policy::Target* nt = resolve(m, s.opened_at, &in_hours);
-    if (nt == nullptr) continue;
-    MetricClock& c = s.add_clock(m);
-    c.target = nt;
-    c.in_hours = in_hours;
-    start_cycle(c, m, t, 0);
+    if (nt != nullptr) open_clock(m, nt, in_hours, t);
   }
   s.each_clock([&](Metric m, MetricClock& c) {
     if (c.target != nullptr && c.phase == MetricClock::Phase::kMet) fire_passed_steps(m, c, t);
@@ -1059,11 +1059,7 @@ void TicketMachine::apply(const StoredEvent& e) {
         const auto m = static_cast<Metric>(mi);
         bool in_hours = true;
         const policy::Target* target = resolve(m, e.at, &in_hours);
-        if (target == nullptr) continue;
-        MetricClock& c = s.add_clock(m);
-        c.target = target;
-        c.in_hours = in_hours;
-        start_cycle(c, m, e.at, 0);
+        if (target != nullptr) open_clock(m, target, in_hours, e.at);
       }
       return;
     }

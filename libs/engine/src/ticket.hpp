@@ -686,6 +686,8 @@ class TicketMachine {
 
   void sync(EpochMillis t);
   void start_cycle(MetricClock& c, Metric m, EpochMillis t, std::uint32_t cycle);
+  /// Adds the ticket's clock for `m` on `target` and starts its first cycle at `t`.
+  void open_clock(Metric m, const policy::Target* target, bool in_hours, EpochMillis t);
   /// `met`: the cycle ended because its clock was met (then its ladders go
   /// on paging until acknowledged, unless their escalation says
   /// `stop_on: [met]`); otherwise they stop with it.

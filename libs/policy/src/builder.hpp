@@ -147,8 +147,39 @@ class Builder {
                                            const Plan& plan);
   std::optional<Target> load_target(Metric metric, Variant variant, const YAML::Node& node, const std::string& path,
                                     const Plan& plan);
+  bool target_duration(const Entries& m, const YAML::Node& node, const std::string& path, Target& t,
+                       const Entry*& dur);
+  bool target_calendar(const Entries& m, const std::string& path, const Plan& plan, Target& t);
+  bool target_warnings(const Entries& m, const std::string& path, std::optional<std::int64_t> length, Target& t);
+  bool target_after_breach(const Entries& m, const YAML::Node& node, const std::string& path,
+                           std::optional<std::int64_t> length, bool ok_so_far, Target& t);
   void load_escalations(const Entry& e);
   void load_ladder(std::size_t i, const YAML::Node& node, std::set<std::string>& names);
+  bool load_ladder_name(const Entries& m, const std::string& path, EscalationLadder& ladder,
+                        std::set<std::string>& names);
+  bool load_ladder_match(const YAML::Node& node, const std::string& path, EscalationLadder& ladder);
+  bool load_match_severities(const YAML::Node& node, const std::string& path, EscalationMatch& match);
+  bool load_stop_on(const Entries& m, const std::string& path, EscalationLadder& ladder);
+  /// What loading a ladder's steps found: every `at` valid (all the order
+  /// check needs), and every step valid.
+  struct StepsLoaded {
+    bool at_ok = true;
+    bool all_ok = true;
+  };
+  StepsLoaded load_steps(const Entries& m, const YAML::Node& node, const std::string& path, std::size_t i,
+                         EscalationLadder& ladder, std::vector<YAML::Node>& at_nodes);
+  bool load_step_at(const Entries& sm, const YAML::Node& item, const std::string& spath, EscalationStep& step,
+                    YAML::Node& at_node);
+  bool load_step_notify(const Entries& sm, const YAML::Node& item, const std::string& spath, EscalationStep& step);
+  /// A target a ticket on a ladder's clock can get: a severity's own, or a
+  /// plan rule's applying to that severity whose attribute test does not
+  /// contradict the ladder's. `label` names it in messages
+  /// ("pro/P1/response", "plans.pro.rules[0].response for P1").
+  struct LadderTarget {
+    std::string label;
+    const MetricTargets* targets = nullptr;
+  };
+  [[nodiscard]] std::vector<LadderTarget> ladder_targets(const EscalationLadder& ladder) const;
   void check_step_order(const EscalationLadder& ladder, const std::vector<YAML::Node>& at_nodes);
   bool load_trigger(const Entries& m, const std::string& path, EscalationLadder& ladder);
   std::optional<StepAt> exchanges_at(const YAML::Node& node, const std::string& path);

@@ -1,5 +1,6 @@
 // The `escalations:` section: ladders, their match and steps, the order of
-// steps against every matched target, the per-clock item limit, and linking
+// steps against every target a ladder may run on (a severity's own or a
+// plan rule's), the per-clock item limit, and linking
 // each severity to the steps that apply to it.
 #include "builder.hpp"
 
@@ -21,215 +22,223 @@ void Builder::load_ladder(std::size_t i, const YAML::Node& node, std::set<std::s
   if (!m) return;
   EscalationLadder ladder;
   ladder.name = path;
-  bool ok = true;        // name and match
-  bool steps_ok = true;  // every step has a valid `at` (all the order check needs)
-
-  if (const Entry* n = find(*m, "name")) {
-    if (auto s = nonempty_scalar(n->value, path + ".name")) {
-      if (s->find('/') != std::string::npos) {
-        error(n->value, path + ".name: '" + *s + "' must not contain '/' (it is part of step ids)");
-        ok = false;
-      } else if (!names.insert(*s).second) {
-        error(n->value, path + ".name: another ladder is already named '" + *s + "'");
-        ok = false;
-      }
-      ladder.name = *s;
-    } else {
-      ok = false;
-    }
-  }
-
+  // ok: every part loaded (name, match, stop_on, trigger, steps); only then
+  // is "matches no target" worth saying.
+  bool ok = load_ladder_name(*m, path, ladder, names);
   if (const Entry* mt = find(*m, "match")) {
-    if (auto mm = mapping(mt->value, path + ".match", {"plan", "severity", "metric", "attributes"})) {
-      if (const Entry* a = find(*mm, "attributes")) {
-        ladder.match.attributes = load_attribute_test(a->value, path + ".match.attributes");
-        if (!ladder.match.attributes) ok = false;
-      }
-      if (const Entry* p = find(*mm, "plan")) {
-        if (auto l = scalar_list(p->value, path + ".match.plan", true)) {
-          for (auto& [s, n] : *l) {
-            if (!policy_->plans_.count(s)) {
-              std::vector<std::string> known;
-              for (const auto& [pn, pl] : policy_->plans_) known.push_back(pn);
-              error(n, path + ".match.plan: unknown plan '" + s + "' (defined: " + join(known) + ")");
-              ok = false;
-            }
-            ladder.match.plans.push_back(s);
-          }
-        } else {
-          ok = false;
-        }
-      }
-      if (const Entry* sv = find(*mm, "severity")) {
-        if (auto l = scalar_list(sv->value, path + ".match.severity", true)) {
-          for (auto& [s, n] : *l) {
-            bool found = false;
-            for (const auto& [pn, pl] : policy_->plans_) {
-              const bool plan_matches = ladder.match.plans.empty() ||
-                                        std::find(ladder.match.plans.begin(), ladder.match.plans.end(), pn) !=
-                                            ladder.match.plans.end();
-              if (plan_matches && pl.severities.count(s)) found = true;
-            }
-            if (!found) {
-              error(n, path + ".match.severity: unknown severity '" + s + "'" +
-                           (ladder.match.plans.empty() ? std::string(" (no plan has it)")
-                                                       : " (not in plan " + join(ladder.match.plans) + ")"));
-              ok = false;
-            }
-            ladder.match.severities.push_back(s);
-          }
-        } else {
-          ok = false;
-        }
-      }
-      if (const Entry* me = find(*mm, "metric")) {
-        if (auto l = scalar_list(me->value, path + ".match.metric", true)) {
-          for (auto& [s, n] : *l) {
-            if (auto metric = parse_metric(s)) {
-              ladder.match.metrics.push_back(*metric);
-            } else {
-              error(n, path + ".match.metric: unknown metric '" + s +
-                           "' (expected response, update, workaround or resolution)");
-              ok = false;
-            }
-          }
-        } else {
-          ok = false;
-        }
-      }
-    } else {
-      ok = false;
-    }
+    if (!load_ladder_match(mt->value, path + ".match", ladder)) ok = false;
   }
-
-  if (const Entry* so = find(*m, "stop_on")) {
-    if (auto l = scalar_list(so->value, path + ".stop_on", true)) {
-      for (auto& [s, n] : *l) {
-        if (s == "met") {
-          ladder.stop_on_met = true;
-        } else if (s != "acknowledged" && s != "resolved") {
-          error(n, path + ".stop_on: unknown event '" + s +
-                       "' (expected met; acknowledged and resolved always stop a ladder)");
-          ok = false;
-        }
-      }
-    } else {
-      ok = false;
-    }
-  }
-
+  if (!load_stop_on(*m, path, ladder)) ok = false;
   if (!load_trigger(*m, path, ladder)) ok = false;
-
   std::vector<YAML::Node> at_nodes;
-  const Entry* steps = find(*m, "steps");
-  if (steps == nullptr) {
-    error(node, path + ": missing required key 'steps'");
-    steps_ok = false;
-  } else if (!steps->value.IsSequence() || steps->value.size() == 0) {
-    error(steps->value, path + ".steps: expected a non-empty list of steps, got " + kind_name(steps->value));
-    steps_ok = false;
-  } else {
-    std::size_t j = 0;
-    for (const auto& item : steps->value) {
-      const std::string spath = path + ".steps[" + std::to_string(j) + "]";
-      EscalationStep step;
-      step.ladder = i;
-      step.index = j;
-      step.id = ladder.name + "/" + std::to_string(j + 1);
-      ++j;
-      auto sm = mapping(item, spath, {"at", "notify", "page"});
-      if (!sm) {
-        steps_ok = false;
-        continue;
-      }
-      bool sok = true;
-      YAML::Node at_node;
-      if (const Entry* at = find(*sm, "at")) {
-        at_node = at->value;
-        if (at->value.IsMap()) {
-          if (auto parsed = exchanges_at(at->value, spath + ".at")) {
-            step.at = std::move(*parsed);
-          } else {
-            sok = false;
-            steps_ok = false;
-          }
-        } else if (auto s = scalar(at->value, spath + ".at")) {
-          if (auto parsed = parse_step_at(*s)) {
-            step.at = std::move(*parsed);
-          } else {
-            error(at->value, spath + ".at: " + parsed.error().message);
-            sok = false;
-            steps_ok = false;
-          }
-        } else {
-          sok = false;
-          steps_ok = false;
-        }
-      } else {
-        error(item, spath + ": missing required key 'at'");
-        sok = false;
-        steps_ok = false;
-      }
-      if (const Entry* pg = find(*sm, "page")) {
-        if (auto b = boolean(pg->value, spath + ".page")) step.page = *b;
-        else sok = false;
-      }
-      if (const Entry* nt = find(*sm, "notify")) {
-        if (auto l = scalar_list(nt->value, spath + ".notify", true)) {
-          for (auto& [s, n] : *l) step.notify.push_back(s);
-          if (step.notify.empty()) {
-            error(nt->value, spath + ".notify: a step must notify someone");
-            sok = false;
-          }
-          if (step.page) {
-            for (const auto& s : step.notify) {
-              if (const auto* pt = policy_->paging_target(s)) step.pages.push_back(pt);
-            }
-            if (step.pages.empty() && !step.notify.empty()) {
-              std::vector<std::string> known;
-              for (const auto& [pn, pt] : policy_->paging_targets_) known.push_back(pn);
-              error(nt->value, spath + ".notify: page: true but none of [" + join(step.notify) +
-                                   "] is a paging target" +
-                                   (known.empty() ? std::string(" (none are defined under paging.targets)")
-                                                  : " (defined: " + join(known) + ")"));
-              sok = false;
-            }
-          }
-        } else {
-          sok = false;
-        }
-      } else {
-        error(item, spath + ": missing required key 'notify'");
-        sok = false;
-      }
-      if (sok && !check_step_trigger(ladder, step, at_node, spath)) sok = false;
-      step.requested = ladder.requested;
-      if (!sok) ok = false;
-      ladder.steps.push_back(std::move(step));
-      at_nodes.push_back(at_node);
-    }
-  }
-
-  if (ok) {
-    // A ladder that can never fire is almost certainly a typo.
-    bool any = false;
-    for (const auto& [pn, pl] : policy_->plans_) {
-      for (const auto& [sn, sv] : pl.severities) {
-        for (Metric metric : kAllMetrics) {
-          if (sv.metrics[index(metric)] && ladder.match.matches(pn, sn, metric)) any = true;
-        }
-      }
-    }
-    if (!any && plans_ok_) {
-      const Entry* mt = find(*m, "match");
-      error(mt != nullptr ? mt->value : node, path + ".match: matches no target (no plan/severity has a target for "
-                                                     "the matched metrics)");
-      ok = false;
-    }
+  const StepsLoaded steps = load_steps(*m, node, path, i, ladder, at_nodes);
+  if (!steps.all_ok) ok = false;
+  // A ladder that can never fire is almost certainly a typo.
+  if (ok && plans_ok_ && ladder_targets(ladder).empty()) {
+    const Entry* mt = find(*m, "match");
+    error(mt != nullptr ? mt->value : node, path + ".match: matches no target (no severity of a plan, nor a plan "
+                                                   "rule, has a target for the matched metrics)");
   }
   // Order is checked even when `match` is wrong, so both are reported.
-  if (steps_ok) check_step_order(ladder, at_nodes);
+  if (steps.at_ok) check_step_order(ladder, at_nodes);
   policy_->escalations_.push_back(std::move(ladder));
+}
+
+bool Builder::load_ladder_name(const Entries& m, const std::string& path, EscalationLadder& ladder,
+                               std::set<std::string>& names) {
+  const Entry* n = find(m, "name");
+  if (n == nullptr) return true;
+  auto s = nonempty_scalar(n->value, path + ".name");
+  if (!s) return false;
+  ladder.name = *s;
+  if (s->find('/') != std::string::npos) {
+    error(n->value, path + ".name: '" + *s + "' must not contain '/' (it is part of step ids)");
+    return false;
+  }
+  if (!names.insert(*s).second) {
+    error(n->value, path + ".name: another ladder is already named '" + *s + "'");
+    return false;
+  }
+  return true;
+}
+
+bool Builder::load_ladder_match(const YAML::Node& node, const std::string& path, EscalationLadder& ladder) {
+  auto mm = mapping(node, path, {"plan", "severity", "metric", "attributes"});
+  if (!mm) return false;
+  bool ok = true;
+  if (const Entry* a = find(*mm, "attributes")) {
+    ladder.match.attributes = load_attribute_test(a->value, path + ".attributes");
+    if (!ladder.match.attributes) ok = false;
+  }
+  if (const Entry* p = find(*mm, "plan")) {
+    if (auto l = scalar_list(p->value, path + ".plan", true)) {
+      for (auto& [s, n] : *l) {
+        if (!policy_->plans_.count(s)) {
+          std::vector<std::string> known;
+          for (const auto& [pn, pl] : policy_->plans_) known.push_back(pn);
+          error(n, path + ".plan: unknown plan '" + s + "' (defined: " + join(known) + ")");
+          ok = false;
+        }
+        ladder.match.plans.push_back(s);
+      }
+    } else {
+      ok = false;
+    }
+  }
+  if (const Entry* sv = find(*mm, "severity")) {
+    if (!load_match_severities(sv->value, path + ".severity", ladder.match)) ok = false;
+  }
+  if (const Entry* me = find(*mm, "metric")) {
+    if (auto l = scalar_list(me->value, path + ".metric", true)) {
+      for (auto& [s, n] : *l) {
+        if (auto metric = parse_metric(s)) {
+          ladder.match.metrics.push_back(*metric);
+        } else {
+          error(n, path + ".metric: unknown metric '" + s + "' (expected response, update, workaround or resolution)");
+          ok = false;
+        }
+      }
+    } else {
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+bool Builder::load_match_severities(const YAML::Node& node, const std::string& path, EscalationMatch& match) {
+  auto l = scalar_list(node, path, true);
+  if (!l) return false;
+  bool ok = true;
+  for (auto& [s, n] : *l) {
+    bool found = false;
+    for (const auto& [pn, pl] : policy_->plans_) {
+      const bool plan_matches =
+          match.plans.empty() || std::find(match.plans.begin(), match.plans.end(), pn) != match.plans.end();
+      if (plan_matches && pl.severities.count(s)) found = true;
+    }
+    if (!found) {
+      error(n, path + ": unknown severity '" + s + "'" +
+                   (match.plans.empty() ? std::string(" (no plan has it)") : " (not in plan " + join(match.plans) + ")"));
+      ok = false;
+    }
+    match.severities.push_back(s);
+  }
+  return ok;
+}
+
+bool Builder::load_stop_on(const Entries& m, const std::string& path, EscalationLadder& ladder) {
+  const Entry* so = find(m, "stop_on");
+  if (so == nullptr) return true;
+  auto l = scalar_list(so->value, path + ".stop_on", true);
+  if (!l) return false;
+  bool ok = true;
+  for (auto& [s, n] : *l) {
+    if (s == "met") {
+      ladder.stop_on_met = true;
+    } else if (s != "acknowledged" && s != "resolved") {
+      error(n, path + ".stop_on: unknown event '" + s + "' (expected met; acknowledged and resolved always stop a ladder)");
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+Builder::StepsLoaded Builder::load_steps(const Entries& m, const YAML::Node& node, const std::string& path,
+                                         std::size_t i, EscalationLadder& ladder, std::vector<YAML::Node>& at_nodes) {
+  const Entry* steps = find(m, "steps");
+  if (steps == nullptr) {
+    error(node, path + ": missing required key 'steps'");
+    return {false, true};
+  }
+  if (!steps->value.IsSequence() || steps->value.size() == 0) {
+    error(steps->value, path + ".steps: expected a non-empty list of steps, got " + kind_name(steps->value));
+    return {false, true};
+  }
+  StepsLoaded out;
+  std::size_t j = 0;
+  for (const auto& item : steps->value) {
+    const std::string spath = path + ".steps[" + std::to_string(j) + "]";
+    EscalationStep step;
+    step.ladder = i;
+    step.index = j;
+    step.id = ladder.name + "/" + std::to_string(j + 1);
+    ++j;
+    auto sm = mapping(item, spath, {"at", "notify", "page"});
+    if (!sm) {
+      out.at_ok = false;
+      continue;
+    }
+    YAML::Node at_node;
+    const bool at_ok = load_step_at(*sm, item, spath, step, at_node);
+    bool sok = at_ok;
+    if (!at_ok) out.at_ok = false;
+    if (const Entry* pg = find(*sm, "page")) {
+      if (auto b = boolean(pg->value, spath + ".page")) step.page = *b;
+      else sok = false;
+    }
+    if (!load_step_notify(*sm, item, spath, step)) sok = false;
+    if (sok && !check_step_trigger(ladder, step, at_node, spath)) sok = false;
+    step.requested = ladder.requested;
+    if (!sok) out.all_ok = false;
+    ladder.steps.push_back(std::move(step));
+    at_nodes.push_back(at_node);
+  }
+  return out;
+}
+
+bool Builder::load_step_at(const Entries& sm, const YAML::Node& item, const std::string& spath, EscalationStep& step,
+                           YAML::Node& at_node) {
+  const Entry* at = find(sm, "at");
+  if (at == nullptr) {
+    error(item, spath + ": missing required key 'at'");
+    return false;
+  }
+  at_node = at->value;
+  if (at->value.IsMap()) {
+    auto parsed = exchanges_at(at->value, spath + ".at");
+    if (!parsed) return false;
+    step.at = std::move(*parsed);
+    return true;
+  }
+  auto s = scalar(at->value, spath + ".at");
+  if (!s) return false;
+  auto parsed = parse_step_at(*s);
+  if (!parsed) {
+    error(at->value, spath + ".at: " + parsed.error().message);
+    return false;
+  }
+  step.at = std::move(*parsed);
+  return true;
+}
+
+bool Builder::load_step_notify(const Entries& sm, const YAML::Node& item, const std::string& spath,
+                               EscalationStep& step) {
+  const Entry* nt = find(sm, "notify");
+  if (nt == nullptr) {
+    error(item, spath + ": missing required key 'notify'");
+    return false;
+  }
+  auto l = scalar_list(nt->value, spath + ".notify", true);
+  if (!l) return false;
+  bool ok = true;
+  for (auto& [s, n] : *l) step.notify.push_back(s);
+  if (step.notify.empty()) {
+    error(nt->value, spath + ".notify: a step must notify someone");
+    ok = false;
+  }
+  if (!step.page) return ok;
+  for (const auto& s : step.notify) {
+    if (const auto* pt = policy_->paging_target(s)) step.pages.push_back(pt);
+  }
+  if (step.pages.empty() && !step.notify.empty()) {
+    std::vector<std::string> known;
+    for (const auto& [pn, pt] : policy_->paging_targets_) known.push_back(pn);
+    error(nt->value, spath + ".notify: page: true but none of [" + join(step.notify) + "] is a paging target" +
+                         (known.empty() ? std::string(" (none are defined under paging.targets)")
+                                        : " (defined: " + join(known) + ")"));
+    ok = false;
+  }
+  return ok;
 }
 
 bool Builder::load_trigger(const Entries& m, const std::string& path, EscalationLadder& ladder) {
@@ -313,21 +322,56 @@ bool Builder::check_step_trigger(const EscalationLadder& ladder, const Escalatio
   return true;
 }
 
-void Builder::check_step_order(const EscalationLadder& ladder, const std::vector<YAML::Node>& at_nodes) {
-  // The counted lengths of every matched target (nullopt: open-ended or nbd,
-  // i.e. unknown until a ticket starts), with a label for messages.
-  std::vector<std::pair<std::string, std::optional<std::int64_t>>> lengths;
+namespace {
+
+// Whether a ticket can pass both attribute tests at once (a ticket has one
+// value per key): no key both test with different values.
+bool compatible(const std::optional<AttributeTest>& a, const std::optional<AttributeTest>& b) {
+  if (!a || !b) return true;
+  for (const auto& [k, v] : a->entries) {
+    for (const auto& [bk, bv] : b->entries) {
+      if (k == bk && v != bv) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<Builder::LadderTarget> Builder::ladder_targets(const EscalationLadder& ladder) const {
+  std::vector<LadderTarget> out;
   for (const auto& [pn, pl] : policy_->plans_) {
     for (const auto& [sn, sv] : pl.severities) {
       for (Metric metric : kAllMetrics) {
-        const auto& mt = sv.metrics[index(metric)];
-        if (!mt || !ladder.match.matches(pn, sn, metric)) continue;
-        for (const Target* t : {&mt->in_hours, mt->after_hours ? &*mt->after_hours : nullptr}) {
-          if (t == nullptr || t->open_ended) continue;
-          const std::optional<std::int64_t> len = counted_length(*t);
-          if (len) lengths.emplace_back(pn + "/" + sn + "/" + std::string(to_string(metric)) + " (" + t->duration_text + ")", len);
+        if (!ladder.match.matches(pn, sn, metric)) continue;
+        const std::string m(to_string(metric));
+        if (const auto& own = sv.metrics[index(metric)]) out.push_back({pn + "/" + sn + "/" + m, &*own});
+        // A rule's target runs with the steps of the severity it applies to.
+        for (const auto& rule : pl.rules) {
+          const auto& rt = rule.metrics[index(metric)];
+          if (!rt || !compatible(rule.attributes, ladder.match.attributes)) continue;
+          if (!rule.severities.empty() &&
+              std::find(rule.severities.begin(), rule.severities.end(), sn) == rule.severities.end()) {
+            continue;
+          }
+          out.push_back({rule.path + "." + m + " for " + sn, &*rt});
         }
       }
+    }
+  }
+  return out;
+}
+
+void Builder::check_step_order(const EscalationLadder& ladder, const std::vector<YAML::Node>& at_nodes) {
+  // The counted lengths of every target the ladder may run on (a severity's
+  // or a plan rule's), with a label for messages; open-ended and nbd targets
+  // (unknown until a ticket starts) are left out.
+  std::vector<std::pair<std::string, std::optional<std::int64_t>>> lengths;
+  for (const auto& [label, mt] : ladder_targets(ladder)) {
+    for (const Target* t : {&mt->in_hours, mt->after_hours ? &*mt->after_hours : nullptr}) {
+      if (t == nullptr || t->open_ended) continue;
+      const std::optional<std::int64_t> len = counted_length(*t);
+      if (len) lengths.emplace_back(label + " (" + t->duration_text + ")", len);
     }
   }
   auto phase = [](const StepAt& a) { return a.kind == StepAt::Kind::kBreach ? 1 : 0; };

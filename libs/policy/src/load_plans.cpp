@@ -264,61 +264,15 @@ std::optional<Target> Builder::load_target(Metric metric, Variant variant, const
   Target t;
   t.metric = metric;
   t.variant = variant;
-  bool ok = true;
-
-  const Entry* within = find(*m, "within");
-  const Entry* every = find(*m, "every");
   const Entry* dur = nullptr;
-  if (metric == Metric::kUpdate) {
-    if (within != nullptr) {
-      error(within->key_node, path + ": update is a recurring target: use 'every', not 'within'");
-      ok = false;
-    } else if (every == nullptr) {
-      error(node, path + ": missing required key 'every' (how often an agent update is due)");
-      ok = false;
-    }
-    dur = every;
-    t.recurring = true;
-  } else {
-    if (every != nullptr) {
-      error(every->key_node, path + ": 'every' is only for update; " + std::string(to_string(metric)) +
-                                 " takes 'within'");
-      ok = false;
-    } else if (within == nullptr) {
-      error(node, path + ": missing required key 'within'");
-      ok = false;
-    }
-    dur = within;
-  }
-  if (dur != nullptr && ok) {
-    if (metric != Metric::kUpdate && dur->value.IsScalar() && dur->value.Scalar() == "none") {
-      t.open_ended = true;
-      t.duration_text = "none";
-    } else if (auto d = duration(dur->value, path + "." + dur->key, false)) {
-      t.duration = *d;
-      t.duration_text = dur->value.Scalar();
-    } else {
-      ok = false;
-    }
-  }
-
-  if (const Entry* c = find(*m, "calendar")) {
-    bool cok = true;
-    t.calendar = resolve_calendar(c->value, path + ".calendar", cok);
-    if (cok) t.calendar_name = c->value.Scalar();
-    else ok = false;
-  } else {
-    t.calendar = plan.default_calendar;
-    t.calendar_name = plan.default_calendar_name;
-  }
-
+  bool ok = target_duration(*m, node, path, t, dur);
+  if (!target_calendar(*m, path, plan, t)) ok = false;
   if (const Entry* p = find(*m, "pause_on")) {
     if (auto l = string_list(p->value, path + ".pause_on")) t.pause_on = std::move(*l);
     else ok = false;
   } else if (metric != Metric::kResponse) {
     t.pause_on = policy_->pause_on_;
   }
-
   // The target's counted length when it does not depend on the start.
   std::optional<std::int64_t> length;
   if (ok && !t.open_ended) {
@@ -332,59 +286,120 @@ std::optional<Target> Builder::load_target(Metric metric, Variant variant, const
       ok = false;
     }
   }
+  if (!target_warnings(*m, path, length, t)) ok = false;
+  if (!target_after_breach(*m, node, path, length, ok, t)) ok = false;
+  if (!ok) return std::nullopt;
+  target_marks_[path] = mark_of(node);
+  return t;
+}
 
-  if (const Entry* w = find(*m, "warnings")) {
-    if (t.open_ended) {
-      error(w->key_node, path + ": an open-ended target (within: none) has no deadline to warn about");
-      ok = false;
-    } else if (auto ws = load_warnings(w->value, path + ".warnings")) {
-      if (length) {
-        std::size_t i = 0;
-        for (const auto& th : *ws) {
-          if (th.kind == Threshold::Kind::kBeforeDeadline && th.before_ms >= *length) {
-            error(w->value[i], path + ".warnings: '" + th.text + "' is not shorter than the target (" +
-                                   t.duration_text + ")");
-            ok = false;
-          }
-          ++i;
-        }
-      }
-      t.warnings = std::move(*ws);
-    } else {
-      ok = false;
+bool Builder::target_duration(const Entries& m, const YAML::Node& node, const std::string& path, Target& t,
+                              const Entry*& dur) {
+  const Entry* within = find(m, "within");
+  const Entry* every = find(m, "every");
+  if (t.metric == Metric::kUpdate) {
+    t.recurring = true;
+    if (within != nullptr) {
+      error(within->key_node, path + ": update is a recurring target: use 'every', not 'within'");
+      return false;
     }
-  } else if (!t.open_ended) {
+    if (every == nullptr) {
+      error(node, path + ": missing required key 'every' (how often an agent update is due)");
+      return false;
+    }
+    dur = every;
+  } else {
+    if (every != nullptr) {
+      error(every->key_node, path + ": 'every' is only for update; " + std::string(to_string(t.metric)) +
+                                 " takes 'within'");
+      return false;
+    }
+    if (within == nullptr) {
+      error(node, path + ": missing required key 'within'");
+      return false;
+    }
+    dur = within;
+  }
+  if (t.metric != Metric::kUpdate && dur->value.IsScalar() && dur->value.Scalar() == "none") {
+    t.open_ended = true;
+    t.duration_text = "none";
+    return true;
+  }
+  auto d = duration(dur->value, path + "." + dur->key, false);
+  if (!d) return false;
+  t.duration = *d;
+  t.duration_text = dur->value.Scalar();
+  return true;
+}
+
+bool Builder::target_calendar(const Entries& m, const std::string& path, const Plan& plan, Target& t) {
+  const Entry* c = find(m, "calendar");
+  if (c == nullptr) {
+    t.calendar = plan.default_calendar;
+    t.calendar_name = plan.default_calendar_name;
+    return true;
+  }
+  bool cok = true;
+  t.calendar = resolve_calendar(c->value, path + ".calendar", cok);
+  if (cok) t.calendar_name = c->value.Scalar();
+  return cok;
+}
+
+bool Builder::target_warnings(const Entries& m, const std::string& path, std::optional<std::int64_t> length,
+                              Target& t) {
+  const Entry* w = find(m, "warnings");
+  if (w == nullptr) {
+    if (t.open_ended) return true;
     // Global time-before-deadline warnings longer than this target do not
     // apply to it (a 15m target gets no -30m warning rather than one at open).
     for (const auto& th : policy_->warnings_) {
       if (th.kind == Threshold::Kind::kBeforeDeadline && length && th.before_ms >= *length) continue;
       t.warnings.push_back(th);
     }
+    return true;
   }
+  if (t.open_ended) {
+    error(w->key_node, path + ": an open-ended target (within: none) has no deadline to warn about");
+    return false;
+  }
+  auto ws = load_warnings(w->value, path + ".warnings");
+  if (!ws) return false;
+  bool ok = true;
+  if (length) {
+    std::size_t i = 0;
+    for (const auto& th : *ws) {
+      if (th.kind == Threshold::Kind::kBeforeDeadline && th.before_ms >= *length) {
+        error(w->value[i], path + ".warnings: '" + th.text + "' is not shorter than the target (" + t.duration_text +
+                               ")");
+        ok = false;
+      }
+      ++i;
+    }
+  }
+  t.warnings = std::move(*ws);
+  return ok;
+}
 
-  if (const Entry* a = find(*m, "after_breach")) {
+bool Builder::target_after_breach(const Entries& m, const YAML::Node& node, const std::string& path,
+                                  std::optional<std::int64_t> length, bool ok_so_far, Target& t) {
+  const Entry* a = find(m, "after_breach");
+  if (a != nullptr) {
     if (t.open_ended) {
       error(a->key_node, path + ": an open-ended target (within: none) is never breached");
-      ok = false;
-    } else if (auto ab = load_after_breach(a->value, path + ".after_breach")) {
-      t.after_breach = *ab;
-    } else {
-      ok = false;
+      return false;
     }
+    auto ab = load_after_breach(a->value, path + ".after_breach");
+    if (!ab) return false;
+    t.after_breach = *ab;
   } else if (!t.open_ended) {
     t.after_breach = policy_->after_breach_;
   }
-  if (ok && !t.open_ended && !reminders_in_range(t, length)) {
-    const Entry* a = find(*m, "after_breach");
-    error(a != nullptr ? a->value : node,
-          path + ": the last reminder (" + std::to_string(t.after_breach.times) + " x " + t.after_breach.repeat_text +
-              " after the deadline of " + t.duration_text + ") would be due more than 1000 years after the clock starts");
-    ok = false;
-  }
-
-  if (!ok) return std::nullopt;
-  target_marks_[path] = mark_of(node);
-  return t;
+  // Only a target whose other parts loaded is measured (its length is known).
+  if (!ok_so_far || t.open_ended || reminders_in_range(t, length)) return true;
+  error(a != nullptr ? a->value : node,
+        path + ": the last reminder (" + std::to_string(t.after_breach.times) + " x " + t.after_breach.repeat_text +
+            " after the deadline of " + t.duration_text + ") would be due more than 1000 years after the clock starts");
+  return false;
 }
 
 

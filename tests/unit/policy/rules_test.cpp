@@ -157,5 +157,118 @@ TEST(PlanRules, EveryMisuseIsReportedAtItsPosition) {
   }
 }
 
+// Escalation checks against the targets plan rules give (every target a
+// ticket can get: its severity's and each rule's that applies to it).
+const std::string kRuleTargets = R"(version: 1
+policy_id: rule-targets
+plans:
+  pro:
+    severities:
+      P1: {response: {within: 1h}}
+      P2: {response: {within: 4h}}
+    rules:
+      - match: {attributes: {channel: chat}}
+        response: {within: 15m}
+      - match: {attributes: {product: hardware}, severity: P1}
+        workaround: {within: 4h}
+escalations:
+  - name: hw-workaround
+    match: {metric: workaround}
+    steps:
+      - {at: 1h, notify: [supplier]}
+      - {at: 90%, notify: [supplier-lead]}
+)";
+
+TEST(RuleTargets, ALadderOnAMetricOnlyARuleGivesATargetToLoads) {
+  // No severity has a workaround target; the hardware rule gives P1 one.
+  auto p = load_ok(kRuleTargets);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->escalation_steps("pro", "P1", Metric::kWorkaround).size(), 2U);
+}
+
+TEST(RuleTargets, ALadderMatchingOnlyAnotherSeveritysRuleStillMatchesNoTarget) {
+  // The hardware rule is P1's only: a P2 ladder on workaround can never fire.
+  std::string yaml = kRuleTargets;
+  yaml.replace(yaml.find("{metric: workaround}"), 20, "{severity: P2, metric: workaround}");
+  auto l = load(yaml);
+  EXPECT_EQ(l.policy, nullptr);
+  EXPECT_NE(l.text().find("escalations[0].match: matches no target"), std::string::npos) << l.text();
+}
+
+TEST(RuleTargets, ALadderWhoseAttributesExcludeTheOnlyRuleMatchesNoTarget) {
+  // A ticket has one channel: a ladder for email tickets never runs on the
+  // chat rule's target, and no other target has a workaround.
+  std::string yaml = kRuleTargets;
+  yaml.replace(yaml.find("{attributes: {product: hardware}, severity: P1}"), 47,
+               "{attributes: {channel: chat}, severity: P1}");
+  yaml.replace(yaml.find("{metric: workaround}"), 20, "{attributes: {channel: email}, metric: workaround}");
+  auto l = load(yaml);
+  EXPECT_EQ(l.policy, nullptr);
+  EXPECT_NE(l.text().find("escalations[0].match: matches no target"), std::string::npos) << l.text();
+}
+
+struct RuleCase {
+  const char* name;
+  std::vector<std::pair<std::string, std::string>> edits;  // applied to kRuleTargets in order
+  std::string token;    // the error is reported where this starts (in the edited YAML)
+  std::string message;  // ... and contains this
+};
+
+TEST(RuleTargets, StepChecksCoverRuleTargetsAndNameTheRule) {
+  const std::vector<RuleCase> cases = {
+      // 1h < 90% of the rule's 4h, but a 1h target of its own would not be.
+      {"percent after a duration, against the rule's target",
+       {{"workaround: {within: 4h}", "workaround: {within: 1h}"}},
+       "90%",
+       "hw-workaround: step 2 (at 90%) is not later than step 1 (at 1h) for plans.pro.rules[1].workaround for P1 "
+       "(1h); steps must be in increasing order"},
+      // The severity's 1h response is fine (30m < 45m); the chat rule's 15m is not.
+      {"percent after a duration, only the rule's target is short",
+       {{"{metric: workaround}", "{metric: response}"},
+        {"{at: 1h, notify: [supplier]}", "{at: 30m, notify: [supplier]}"},
+        {"{at: 90%, notify: [supplier-lead]}", "{at: 75%, notify: [supplier-lead]}"}},
+       "75%",
+       "hw-workaround: step 2 (at 75%) is not later than step 1 (at 30m) for plans.pro.rules[0].response for P1 "
+       "(15m)"},
+      {"breach+D over 1000 years on the rule's target",
+       {{"workaround: {within: 4h}", "workaround: {within: 366000d}"},
+        {"{at: 90%, notify: [supplier-lead]}", "{at: breach+1d, notify: [supplier-lead]}"}},
+       "breach+1d",
+       "hw-workaround: step 2 (at breach+1d) would be due more than 1000 years after the clock starts for "
+       "plans.pro.rules[1].workaround for P1 (366000d)"},
+  };
+  for (const auto& c : cases) {
+    std::string yaml = kRuleTargets;
+    for (const auto& [from, to] : c.edits) {
+      const auto at = yaml.find(from);
+      ASSERT_NE(at, std::string::npos) << c.name << ": " << from;
+      yaml.replace(at, from.size(), to);
+    }
+    auto l = load(yaml);
+    EXPECT_EQ(l.policy, nullptr) << c.name;
+    const Pos pos = where(yaml, c.token);
+    bool found = false;
+    for (const auto& e : l.errors) {
+      if (e.message.find(c.message) == std::string::npos) continue;
+      found = true;
+      EXPECT_EQ(e.file, "p.yaml") << c.name;
+      EXPECT_EQ(e.line, pos.line) << c.name << ": " << format(e);
+      EXPECT_EQ(e.column, pos.column) << c.name << ": " << format(e);
+    }
+    EXPECT_TRUE(found) << c.name << ": no error containing '" << c.message << "' in:\n" << l.text();
+  }
+}
+
+TEST(RuleTargets, ARuleWhoseAttributesExcludeTheLadderIsNotCheckedAgainstIt) {
+  // The chat rule's 15m response makes 30m-then-75% out of order, but the
+  // ladder is for email tickets, which never get that target.
+  std::string yaml = kRuleTargets;
+  yaml.replace(yaml.find("{metric: workaround}"), 20, "{attributes: {channel: email}, metric: response}");
+  yaml.replace(yaml.find("{at: 1h,"), 8, "{at: 30m,");
+  yaml.replace(yaml.find("{at: 90%,"), 9, "{at: 75%,");
+  auto p = load_ok(yaml);
+  EXPECT_NE(p, nullptr);
+}
+
 }  // namespace
 }  // namespace sla::policy

@@ -44,7 +44,8 @@ bool same_event(sla::engine::TicketEvent a, sla::engine::TicketEvent b) {
   return a.event_id == b.event_id && a.ticket_id == b.ticket_id && a.tenant_id == b.tenant_id &&
          a.occurred_at == b.occurred_at && a.sequence == b.sequence && a.kind == b.kind && a.plan == b.plan &&
          a.severity == b.severity && a.status == b.status && a.labels == b.labels && a.page_id == b.page_id &&
-         a.responder == b.responder;
+         a.responder == b.responder && a.requested_by == b.requested_by && a.reason == b.reason &&
+         a.attributes == b.attributes && a.removed == b.removed;
 }
 
 void use(const sla::engine::TicketEvent& e) {

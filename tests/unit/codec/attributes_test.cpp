@@ -1,7 +1,10 @@
 // Ticket attributes on the wire: opened.attributes and attributes_changed
 // in protobuf and proto3-JSON, their bounds (too long or too many: a dead
 // letter with its reason), and the attributes in the sla.deadlines snapshot.
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -111,6 +114,85 @@ TEST(CodecAttributes, TheDeadlinesSnapshotCarriesThemInKeyOrder) {
   auto back = sla::codec::decode_deadlines(bytes);
   ASSERT_TRUE(back) << back.error().message;
   EXPECT_EQ(back->view.attributes, v.attributes);
+}
+
+
+// The codec fuzz target's seeds for the round-2 fields (written by
+// tests/fuzz/codec/make_seeds.py) decode to what their names say, in both
+// encodings: the corpus runner's mutation pass starts from these paths.
+std::string read_seed(const std::string& name) {
+  std::ifstream in(std::string(SLA_CODEC_SEEDS) + "/" + name, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The record a seed file holds: byte 0 = flags (bit 0 JSON, bit 1 a key
+// follows as a length byte and bytes), then the payload.
+tl::expected<sla::engine::TicketEvent, sla::codec::DecodeError> decode_seed(const std::string& bytes) {
+  EXPECT_FALSE(bytes.empty());
+  if (bytes.empty()) return tl::unexpected(sla::codec::DecodeError{});
+  const auto flags = static_cast<unsigned char>(bytes[0]);
+  const auto type = (flags & 1U) != 0 ? ContentType::kJson : ContentType::kProtobuf;
+  std::string_view rest(bytes);
+  rest.remove_prefix(1);
+  if ((flags & 2U) == 0) return sla::codec::decode_ticket_event(rest, type, kNow);
+  const std::size_t n = static_cast<unsigned char>(rest[0]);
+  const std::string_view key = rest.substr(1, n);
+  return sla::codec::decode_record(key, rest.substr(1 + n), type, kNow);
+}
+
+TEST(CodecAttributes, FuzzSeedsReachTheRound2Paths) {
+  struct Accepted {
+    const char* name;
+    EventKind kind;
+    std::size_t attributes;
+    std::size_t removed;
+  };
+  const std::vector<Accepted> accepted = {
+      {"opened_attributes", EventKind::kOpened, 2, 0},
+      {"opened_attributes_keyed", EventKind::kOpened, 1, 0},
+      {"opened_32_attributes", EventKind::kOpened, 32, 0},
+      {"attributes_changed", EventKind::kAttributesChanged, 2, 1},
+      {"attributes_changed_removed_only", EventKind::kAttributesChanged, 0, 2},
+      {"customer_replied", EventKind::kCustomerReplied, 0, 0},
+      {"customer_replied_keyed", EventKind::kCustomerReplied, 0, 0},
+      {"escalation_requested", EventKind::kEscalationRequested, 0, 0},
+      {"escalation_requested_keyed", EventKind::kEscalationRequested, 0, 0},
+      {"escalation_requested_reason_1024", EventKind::kEscalationRequested, 0, 0},
+  };
+  const std::vector<std::pair<const char*, DecodeFailure>> rejected = {
+      {"opened_33_attributes", DecodeFailure::kFieldTooLong},
+      {"opened_attribute_key_129", DecodeFailure::kFieldTooLong},
+      {"opened_attribute_value_257", DecodeFailure::kFieldTooLong},
+      {"opened_attribute_empty_key", DecodeFailure::kInvalidField},
+      {"attributes_changed_set_and_removed", DecodeFailure::kInvalidField},
+      {"attributes_changed_33_set", DecodeFailure::kFieldTooLong},
+      {"attributes_changed_33_removed", DecodeFailure::kFieldTooLong},
+      {"attributes_changed_key_129", DecodeFailure::kFieldTooLong},
+      {"escalation_requested_reason_1025", DecodeFailure::kFieldTooLong},
+      {"escalation_requested_by_257", DecodeFailure::kFieldTooLong},
+  };
+  for (const char* ext : {".pb", ".json"}) {
+    for (const auto& a : accepted) {
+      const std::string name = std::string(a.name) + ext;
+      auto e = decode_seed(read_seed(name));
+      ASSERT_TRUE(e) << name << ": " << e.error().message;
+      EXPECT_EQ(e->kind, a.kind) << name;
+      EXPECT_EQ(e->attributes.size(), a.attributes) << name;
+      EXPECT_EQ(e->removed.size(), a.removed) << name;
+      if (a.kind == EventKind::kEscalationRequested) {
+        EXPECT_FALSE(e->requested_by.empty()) << name;
+      }
+    }
+    for (const auto& [seed, failure] : rejected) {
+      const std::string name = std::string(seed) + ext;
+      auto e = decode_seed(read_seed(name));
+      ASSERT_FALSE(e) << name;
+      EXPECT_EQ(e.error().failure, failure) << name << ": " << e.error().message;
+    }
+  }
+  EXPECT_EQ(decode_seed(read_seed("escalation_requested.json"))->reason, "ESCALATION: outage");
 }
 
 }  // namespace

@@ -1,0 +1,2 @@
+T1
+e21T1acme"Ю╜нн╙channelproduct

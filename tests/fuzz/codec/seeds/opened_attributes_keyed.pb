@@ -1,0 +1,4 @@
+T1
+e11T1acme"°¤ÎÎR
+proP2*
+channelwhatsapp

@@ -109,6 +109,14 @@ Result<notify::Notice> decode_notice(std::string_view payload, bool json) {
     case pb::SlaEvent::kEscalated:
       n.kind = "escalated";
       n.detail = std::to_string(in.escalated().step());
+      n.trigger = in.escalated().trigger();
+      n.exchanges = in.escalated().exchanges();
+      if (in.escalated().has_request()) {
+        const auto& req = in.escalated().request();
+        n.requested_by = req.by();
+        n.request_reason = req.reason();
+        if (req.has_requested_at()) n.requested_at = millis(req.requested_at());
+      }
       break;
     default: return fail(ErrorCode::kInvalidArgument, "SlaEvent without a kind");
   }

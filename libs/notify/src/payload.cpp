@@ -59,7 +59,40 @@ json notice_json(const Notice& n) {
             {"cycle", n.cycle},       {"kind", n.kind},           {"detail", n.detail}};
   if (n.deadline) j["deadline"] = rfc3339(*n.deadline);
   if (n.fired_at != 0) j["fired_at"] = rfc3339(n.fired_at);
+  if (n.kind == "escalated") {
+    j["trigger"] = n.trigger.empty() ? std::string("clock") : n.trigger;
+    if (n.trigger == "exchanges") j["exchanges"] = n.exchanges;
+    if (n.trigger == "requested") {
+      json r = {{"by", n.requested_by}, {"reason", n.request_reason}};
+      if (n.requested_at) r["requested_at"] = rfc3339(*n.requested_at);
+      j["request"] = std::move(r);
+    }
+  }
   return j;
+}
+
+// At most `max` bytes of `s`, cut before a UTF-8 continuation byte, with
+// "..." when cut.
+std::string clip(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  std::size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0U) == 0x80U) --n;
+  return std::string(s.substr(0, n)) + "...";
+}
+
+// Why an escalation step fired, for people: "on the clock", "after 2
+// exchanges", "requested by ana: \"down again\"".
+std::string escalation_reason(const Notice& n) {
+  if (n.trigger == "exchanges") {
+    return "after " + std::to_string(n.exchanges) + (n.exchanges == 1 ? " exchange" : " exchanges");
+  }
+  if (n.trigger == "requested") {
+    std::string s = "requested by " + or_dash(n.requested_by);
+    if (!n.request_reason.empty()) s += ": \"" + clip(n.request_reason, 200) + "\"";
+    return s;
+  }
+  if (!n.trigger.empty()) return "trigger " + n.trigger;
+  return "on the clock";
 }
 
 std::string notice_summary(const Notice& n) {
@@ -72,7 +105,7 @@ std::string notice_summary(const Notice& n) {
   } else if (n.kind == "met") {
     s += n.detail == "after_breach" ? "met after its breach" : "met";
   } else if (n.kind == "escalated") {
-    s += "escalated (step " + n.detail + ")";
+    s += "escalated (step " + n.detail + ", " + escalation_reason(n) + ")";
   } else {
     s += n.kind;
   }
@@ -231,6 +264,14 @@ Result<OutboundRequest> build_request(const Destination& dest, const Notice& not
       json fields = json::array({slack_field("Tenant", notice.tenant_id), slack_field("Severity", notice.severity),
                                  slack_field("Plan", notice.plan), slack_field("Metric", notice.metric)});
       if (notice.deadline) fields.push_back(slack_field("Deadline", rfc3339(*notice.deadline)));
+      if (notice.kind == "escalated") {
+        fields.push_back(slack_field("Trigger", notice.trigger.empty() ? std::string("clock") : notice.trigger));
+        if (notice.trigger == "exchanges") fields.push_back(slack_field("Exchanges", std::to_string(notice.exchanges)));
+        if (notice.trigger == "requested") {
+          fields.push_back(slack_field("Requested by", notice.requested_by));
+          fields.push_back(slack_field("Reason", notice.request_reason));
+        }
+      }
       const std::string title = "SLA " + notice.kind + ": ticket " + notice.ticket_id;
       return json_post(dest, dump(slack_message(title, notice_summary(notice), std::move(fields), link,
                                                 "event " + notice.event_id)));

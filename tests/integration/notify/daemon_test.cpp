@@ -363,6 +363,69 @@ TEST_F(NotifyDaemon, BreachNoticesFromEscalationsGoToChat) {
   }
 }
 
+TEST_F(NotifyDaemon, EscalatedNoticesSayWhyTheyFired) {
+  auto rx = receiver();
+  auto r = routes(rx->url("/pd"), rx->url("/chat"), rx->url("/hook"));
+  notify::Route escalated;
+  escalated.kinds = {"escalated"};
+  escalated.destinations = {1, 2};  // chat and the signed webhook
+  r.routes.insert(r.routes.begin(), escalated);
+  start(std::move(r));
+  auto notice = [](const std::string& ticket, auto&& set_trigger) {
+    sla::v1::SlaEvent e;
+    e.set_event_id(ticket + "/resolution/0/escalated/l4/1");
+    e.set_ticket_id(ticket);
+    e.set_tenant_id("acme");
+    e.set_severity("P2");
+    e.set_metric(sla::v1::METRIC_RESOLUTION);
+    e.mutable_escalated()->set_step(0);
+    e.mutable_escalated()->add_notify("management");
+    set_trigger(*e.mutable_escalated());
+    return e.SerializeAsString();
+  };
+  ASSERT_TRUE(producer_->produce("sla.escalations", "T-1", notice("T-1", [](sla::v1::Escalated&) {})));
+  ASSERT_TRUE(producer_->produce("sla.escalations", "T-2", notice("T-2", [](sla::v1::Escalated& x) {
+    x.set_trigger("exchanges");
+    x.set_exchanges(2);
+  })));
+  ASSERT_TRUE(producer_->produce("sla.escalations", "T-3", notice("T-3", [](sla::v1::Escalated& x) {
+    x.set_trigger("requested");
+    x.mutable_request()->set_by("cfo@acme");
+    x.mutable_request()->set_reason("ESCALATION: outage");
+    x.mutable_request()->mutable_requested_at()->set_seconds(1767323045);  // 2026-01-02T03:04:05Z
+  })));
+  // A last, undecodable record: once it is dead-lettered the three before it
+  // were consumed (one partition), and stop() drains their deliveries.
+  ASSERT_TRUE(producer_->produce("sla.escalations", "T-4", "not a protobuf \xff"));
+  ASSERT_TRUE(producer_->flush(5s));
+  ASSERT_EQ(read("sla.notify.dlq", 1).size(), 1U);
+  stop();
+  std::map<std::string, std::string> chat;  // ticket -> summary line
+  std::map<std::string, json> hook;         // ticket -> notice
+  for (const auto& req : rx->requests()) {
+    const auto j = json::parse(req.body);
+    if (req.target == "/chat") {
+      const auto text = j["text"].get<std::string>();
+      chat[text.substr(text.find("ticket ") + 7, 3)] = text;
+    } else if (req.target == "/hook") {
+      hook[j["notice"]["ticket_id"].get<std::string>()] = j["notice"];
+    }
+  }
+  ASSERT_EQ(chat.size(), 3U);
+  ASSERT_EQ(hook.size(), 3U);
+  EXPECT_EQ(chat["T-1"], "[P2] acme ticket T-1: resolution SLA escalated (step 0, on the clock)");
+  EXPECT_EQ(chat["T-2"], "[P2] acme ticket T-2: resolution SLA escalated (step 0, after 2 exchanges)");
+  EXPECT_EQ(chat["T-3"],
+            "[P2] acme ticket T-3: resolution SLA escalated (step 0, requested by cfo@acme: \"ESCALATION: outage\")");
+  EXPECT_EQ(hook["T-1"]["trigger"], "clock");
+  EXPECT_EQ(hook["T-2"]["trigger"], "exchanges");
+  EXPECT_EQ(hook["T-2"]["exchanges"], 2);
+  EXPECT_EQ(hook["T-3"]["trigger"], "requested");
+  EXPECT_EQ(hook["T-3"]["request"]["by"], "cfo@acme");
+  EXPECT_EQ(hook["T-3"]["request"]["reason"], "ESCALATION: outage");
+  EXPECT_EQ(hook["T-3"]["request"]["requested_at"], "2026-01-02T03:04:05.000Z");
+}
+
 TEST_F(NotifyDaemon, PagerDutyAckWebhookProducesPageAcknowledged) {
   auto rx = receiver();
   start(routes(rx->url("/pd"), rx->url("/chat"), rx->url("/hook")));

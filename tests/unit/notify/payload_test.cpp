@@ -1,5 +1,8 @@
 #include "sla/notify/payload.hpp"
 
+#include <map>
+#include <string>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -147,6 +150,84 @@ TEST(Payload, NoticesGoToChatAndWebhooksButNotPagerDuty) {
             "[P2] acme ticket T-1: resolution SLA met after its breach");
   n.detail = "";
   EXPECT_EQ(json::parse(build_request(slack, n, "", 0)->body)["text"], "[P2] acme ticket T-1: resolution SLA met");
+}
+
+// The fields of a Slack message's field section, label -> text.
+std::map<std::string, std::string> slack_fields(const json& j) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : j["blocks"][2]["fields"]) {
+    const auto text = f["text"].get<std::string>();
+    const auto nl = text.find('\n');
+    out[text.substr(1, nl - 2)] = text.substr(nl + 1);
+  }
+  return out;
+}
+
+TEST(Payload, EscalatedNoticesSayWhyTheStepFired) {
+  Notice n;
+  n.event_id = "T-1/resolution/0/escalated/l4/1";
+  n.ticket_id = "T-1";
+  n.tenant_id = "acme";
+  n.severity = "P2";
+  n.metric = "resolution";
+  n.kind = "escalated";
+  n.detail = "0";
+  Destination slack;
+  slack.kind = DestinationKind::kSlack;
+  Destination hook;
+  hook.kind = DestinationKind::kWebhook;
+  hook.secret = "s";
+  auto slack_json = [&] { return json::parse(build_request(slack, n, "", 0)->body); };
+  auto hook_json = [&] { return json::parse(build_request(hook, n, "", 0)->body)["notice"]; };
+
+  // A step on the clock's counted time.
+  EXPECT_EQ(slack_json()["text"], "[P2] acme ticket T-1: resolution SLA escalated (step 0, on the clock)");
+  EXPECT_EQ(slack_fields(slack_json())["Trigger"], "clock");
+  EXPECT_EQ(hook_json()["trigger"], "clock");
+  EXPECT_FALSE(hook_json().contains("request"));
+
+  // `at: {exchanges: 2}`.
+  n.trigger = "exchanges";
+  n.exchanges = 2;
+  EXPECT_EQ(slack_json()["text"], "[P2] acme ticket T-1: resolution SLA escalated (step 0, after 2 exchanges)");
+  EXPECT_EQ(slack_fields(slack_json())["Exchanges"], "2");
+  EXPECT_EQ(hook_json()["trigger"], "exchanges");
+  EXPECT_EQ(hook_json()["exchanges"], 2);
+
+  // `trigger: requested`: who asked and why.
+  n.trigger = "requested";
+  n.exchanges = 0;
+  n.requested_by = "cto@customer.example";
+  n.request_reason = "ESCALATION: tills <down> again";
+  n.requested_at = 1767323045'000;
+  EXPECT_EQ(slack_json()["text"],
+            "[P2] acme ticket T-1: resolution SLA escalated (step 0, requested by cto@customer.example: "
+            "\"ESCALATION: tills <down> again\")");
+  // The section block shows the same line, escaped for mrkdwn.
+  EXPECT_THAT(slack_json()["blocks"][1]["text"]["text"].get<std::string>(),
+              HasSubstr("requested by cto@customer.example: \"ESCALATION: tills &lt;down&gt; again\""));
+  const auto fields = slack_fields(slack_json());
+  EXPECT_EQ(fields.at("Trigger"), "requested");
+  EXPECT_EQ(fields.at("Requested by"), "cto@customer.example");
+  EXPECT_EQ(fields.at("Reason"), "ESCALATION: tills &lt;down&gt; again");
+  const auto h = hook_json();
+  EXPECT_EQ(h["trigger"], "requested");
+  EXPECT_EQ(h["request"]["by"], "cto@customer.example");
+  EXPECT_EQ(h["request"]["reason"], "ESCALATION: tills <down> again");
+  EXPECT_EQ(h["request"]["requested_at"], "2026-01-02T03:04:05.000Z");
+
+  // A long reason (up to 1024 bytes) is clipped in the summary line, at a
+  // UTF-8 boundary, and whole in the field and the webhook.
+  n.request_reason = std::string(199, 'x') + "\xc3\xa9" + std::string(800, 'y');
+  const auto text = slack_json()["text"].get<std::string>();
+  EXPECT_THAT(text, HasSubstr(std::string(199, 'x') + "...\")"));
+  EXPECT_EQ(slack_fields(slack_json()).at("Reason"), n.request_reason);
+  EXPECT_EQ(hook_json()["request"]["reason"], n.request_reason);
+
+  // Other kinds carry no trigger.
+  n.kind = "breached";
+  EXPECT_FALSE(hook_json().contains("trigger"));
+  EXPECT_EQ(slack_fields(slack_json()).count("Trigger"), 0U);
 }
 
 TEST(Payload, TicketLinksAreEscaped) {

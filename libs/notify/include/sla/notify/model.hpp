@@ -59,6 +59,15 @@ struct Notice {
   std::string detail;
   std::optional<EpochMillis> deadline;  ///< none for an open-ended clock
   EpochMillis fired_at = 0;
+  /// `escalated` only: why the step fired. "" for a step on the clock's
+  /// counted time (`at: 30m`, `75%`, `breach`), "exchanges" (`at:
+  /// {exchanges: N}`), "requested" (a `trigger: requested` escalation).
+  std::string trigger;
+  std::uint32_t exchanges = 0;  ///< trigger "exchanges": the ticket's exchanges then
+  /// trigger "requested": the escalation_requested it counts from.
+  std::string requested_by;
+  std::string request_reason;
+  std::optional<EpochMillis> requested_at;
 };
 
 enum class DestinationKind : std::uint8_t { kPagerDuty, kSlack, kWebhook };

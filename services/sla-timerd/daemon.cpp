@@ -83,6 +83,16 @@ Daemon::~Daemon() {
 }
 
 sla::Result<void> Daemon::start() {
+  declare_metrics();
+  if (auto r = start_producers(); !r) return r;
+  start_committer();
+  if (auto r = start_consumer(); !r) return r;
+  if (auto r = start_views(); !r) return r;
+  start_kafka_probe();
+  return {};
+}
+
+void Daemon::declare_metrics() {
   // Every dead-letter reason and output topic at 0 from the start (see
   // Probe::declare).
   using codec::DecodeFailure;
@@ -92,26 +102,12 @@ sla::Result<void> Daemon::start() {
                   codec::to_string(DecodeFailure::kKeyMismatch), engine::kReasonUnknownPlanOrSeverity,
                   engine::kReasonTooLate, engine::kReasonTicketBudget, "rejected", kafka::kOversizeReason},
                  {config_.topics.escalations, config_.topics.pages, config_.topics.deadlines, config_.topics.dlq});
+}
+
+sla::Result<void> Daemon::start_producers() {
   kafka::ProducerOptions popts;
   popts.poll_on_produce = false;  // the loop and the committer poll; no queue round trip per record
-  popts.on_delivery = [this](const kafka::DeliveryReport& r) {
-    // A dead letter the broker refused as too large is sent again, without
-    // its body if it is large (send_replacements): the replacement's report
-    // settles it. One refused even in its smallest form is given up (logged):
-    // no input record may stop the daemon.
-    if (r.error && dlq_) {
-      switch (dlq_->take_refused(r)) {
-        case kafka::DeadLetter::Refusal::kResent: return;
-        case kafka::DeadLetter::Refusal::kGivenUp:
-          probe_.delivery_failed(r.topic);
-          acks_.settled(r.tag, std::nullopt);
-          return;
-        case kafka::DeadLetter::Refusal::kNotTaken: break;
-      }
-    }
-    if (r.error) probe_.delivery_failed(r.topic);
-    acks_.settled(r.tag, r.error ? std::optional<std::string>(r.error->message) : std::nullopt);
-  };
+  popts.on_delivery = [this](const kafka::DeliveryReport& r) { on_delivery(r); };
   auto producer = kafka::Producer::create(config_.kafka, popts);
   if (!producer) return tl::unexpected(producer.error());
   producer_ = std::move(*producer);
@@ -125,6 +121,29 @@ sla::Result<void> Daemon::start() {
   bulk_ = std::move(*bulk);
   // Before any thread polls the producers (the delivery reports use it).
   dlq_ = std::make_unique<kafka::DeadLetter>(*bulk_, config_.topics.dlq, dlq_max_bytes(config_));
+  return {};
+}
+
+void Daemon::on_delivery(const kafka::DeliveryReport& r) {
+  // A dead letter the broker refused as too large is sent again, without
+  // its body if it is large (send_replacements): the replacement's report
+  // settles it. One refused even in its smallest form is given up (logged):
+  // no input record may stop the daemon.
+  if (r.error && dlq_) {
+    switch (dlq_->take_refused(r)) {
+      case kafka::DeadLetter::Refusal::kResent: return;
+      case kafka::DeadLetter::Refusal::kGivenUp:
+        probe_.delivery_failed(r.topic);
+        acks_.settled(r.tag, std::nullopt);
+        return;
+      case kafka::DeadLetter::Refusal::kNotTaken: break;
+    }
+  }
+  if (r.error) probe_.delivery_failed(r.topic);
+  acks_.settled(r.tag, r.error ? std::optional<std::string>(r.error->message) : std::nullopt);
+}
+
+void Daemon::start_committer() {
   commit_store_ = store_->another_connection();
   pipeline::CommitterSettings csettings;
   csettings.topic = config_.topics.input;
@@ -144,6 +163,9 @@ sla::Result<void> Daemon::start() {
                                                      commit_store_ ? nullptr : &store_mu_, acks_, clock_,
                                                      std::move(csettings), std::move(hooks));
   committer_->start();
+}
+
+sla::Result<void> Daemon::start_consumer() {
   kafka::ConsumerOptions opts;
   opts.max_batch = static_cast<std::size_t>(config_.poll_batch);
   if (config_.max_events_per_second > 0) {
@@ -167,13 +189,15 @@ sla::Result<void> Daemon::start() {
   auto consumer = kafka::Consumer::create(consumer_config, {config_.topics.input}, std::move(opts));
   if (!consumer) return tl::unexpected(consumer.error());
   consumer_ = std::move(*consumer);
-  {
-    kafka::ProducerOptions aopts;
-    aopts.enqueue_timeout = std::chrono::milliseconds(200);  // an HTTP thread waits at most this
-    auto ack = kafka::Producer::create(config_.kafka, aopts);
-    if (!ack) return tl::unexpected(ack.error());
-    ack_producer_ = std::move(*ack);
-  }
+  return {};
+}
+
+sla::Result<void> Daemon::start_views() {
+  kafka::ProducerOptions aopts;
+  aopts.enqueue_timeout = std::chrono::milliseconds(200);  // an HTTP thread waits at most this
+  auto ack = kafka::Producer::create(config_.kafka, aopts);
+  if (!ack) return tl::unexpected(ack.error());
+  ack_producer_ = std::move(*ack);
   views::FeedOptions fopts;
   fopts.kafka = config_.kafka;
   fopts.topic = config_.topics.deadlines;
@@ -185,6 +209,10 @@ sla::Result<void> Daemon::start() {
     copts.max_clocks = static_cast<std::size_t>(config_.report_max_clocks);
     compliance_ = std::make_shared<views::ComplianceFeed>(std::move(copts));
   }
+  return {};
+}
+
+void Daemon::start_kafka_probe() {
   // /readyz reads kafka_ok_; the metadata round trip (up to 1 s when the
   // brokers are slow) happens here, never on an HTTP thread or the loop.
   kafka_probe_ = std::jthread([this](std::stop_token stop) {
@@ -196,7 +224,6 @@ sla::Result<void> Daemon::start() {
       cv.wait_for(lock, stop, std::chrono::seconds(2), [] { return false; });
     }
   });
-  return {};
 }
 
 std::size_t Daemon::owned_partitions() const { return owned_.load(); }
@@ -644,35 +671,47 @@ void Daemon::step(std::int32_t partition, Partition& p, std::span<const kafka::M
   out.clear();
 }
 
+namespace {
+
+/// Where the loop's wall time goes (sla_loop_seconds_total{phase}): summed
+/// here and added to the metric once a second (report()).
+class LoopPhases {
+ public:
+  enum Phase : std::size_t { kPoll, kApply, kDeliveries, kCut, kFire, kOther, kPhaseCount };
+  /// The time since the last lap goes to `phase`.
+  void lap(Phase phase) {
+    const auto t = Steady::now();
+    seconds_[phase] += std::chrono::duration<double>(t - mark_).count();
+    mark_ = t;
+  }
+  void report(http::Probe& probe) {
+    for (std::size_t i = 0; i < kNames.size(); ++i) {
+      if (seconds_[i] > 0) probe.loop_seconds(kNames[i], seconds_[i]);
+      seconds_[i] = 0;
+    }
+  }
+
+ private:
+  using Steady = std::chrono::steady_clock;
+  static constexpr std::array<std::string_view, kPhaseCount> kNames = {"poll", "apply", "deliveries",
+                                                                       "cut",  "fire",  "other"};
+  std::array<double, kPhaseCount> seconds_{};
+  Steady::time_point mark_ = Steady::now();
+};
+
+}  // namespace
+
 sla::Result<void> Daemon::run() {
   std::vector<engine::Output> out;
   EpochMillis last_gauges = 0;
-  // Where the loop's wall time goes (sla_loop_seconds_total{phase}), summed
-  // here and added to the metric once a second.
-  using Steady = std::chrono::steady_clock;
-  enum Phase : std::size_t { kPoll, kApply, kDeliveries, kCut, kFire, kOther, kPhaseCount };
-  static constexpr std::array<std::string_view, kPhaseCount> kPhases = {"poll", "apply", "deliveries",
-                                                                        "cut",  "fire",  "other"};
-  std::array<double, kPhaseCount> phase_seconds{};
-  Steady::time_point mark = Steady::now();
-  const auto lap = [&](Phase phase) {
-    const auto t = Steady::now();
-    phase_seconds[phase] += std::chrono::duration<double>(t - mark).count();
-    mark = t;
-  };
+  LoopPhases phases;
   while (!stop_.load()) {
     if (auto f = committer_->fatal()) {
       return sla::fail(ErrorCode::kUnavailable, "an output failed, stopping without committing past it: " + *f);
     }
     if (auto f = assign_failure()) return sla::fail(ErrorCode::kUnavailable, *f);
-    // Sleep in poll() at most until the next timer is due.
-    EpochMillis now = clock_.now();
-    std::int64_t wait = config_.poll_ms;
-    {
-      std::lock_guard lock(mu_);
-      for (const auto& [part, p] : partitions_) wait = p.schedule.poll_wait_ms(p.engine->next_due(), now, wait);
-    }
-    lap(kOther);
+    const std::int64_t wait = poll_wait_ms(clock_.now());
+    phases.lap(LoopPhases::kOther);
     if (auto r = consumer_->poll(std::chrono::milliseconds(wait), batch_); !r) return tl::unexpected(r.error());
     // A full batch: the consumer has more queued than the loop takes (the
     // consumption limit, a backlog). A partition whose messages wait in
@@ -682,48 +721,59 @@ sla::Result<void> Daemon::run() {
     // wall clock with half a lifecycle applied (found by tests/chaos).
     const bool more_queued = batch_.size() >= poll_max_batch_;
     throttle(batch_.size());
-    lap(kPoll);
-    now = clock_.now();
-    const auto lags = consumer_->lag();
-    {
-      // Each partition's messages (in order) and timers on the workers, the
-      // partitions in parallel: their engines share nothing.
-      std::lock_guard lock(mu_);
-      std::vector<std::pair<std::int32_t, Partition*>> parts;
-      parts.reserve(partitions_.size());
-      for (auto& [part, p] : partitions_) {
-        p.inbox.clear();
-        parts.emplace_back(part, &p);
-      }
-      for (const auto& m : batch_) {
-        auto it = partitions_.find(m.partition);
-        if (it != partitions_.end()) it->second.inbox.push_back(&m);  // else not ours (revoked mid-batch)
-      }
-      workers_->run(parts.size(), [&](std::size_t i) {
-        auto [part, p] = parts[i];
-        step(part, *p, p->inbox, now, lags, more_queued);
-      });
-    }
-    lap(kApply);
+    phases.lap(LoopPhases::kPoll);
+    const EpochMillis now = clock_.now();
+    step_partitions(now, more_queued);
+    phases.lap(LoopPhases::kApply);
     producer_->poll();  // delivery reports that are due, without waiting
     bulk_->poll();
     send_dlq_replacements();
-    lap(kDeliveries);
+    phases.lap(LoopPhases::kDeliveries);
     cut(now, false);
-    lap(kCut);
+    phases.lap(LoopPhases::kCut);
     hold_back(now);
     fire_due(out);
-    lap(kFire);
+    phases.lap(LoopPhases::kFire);
     maybe_reload(now);
     if (now - last_gauges >= 1000) {
       update_gauges();
       last_gauges = now;
-      for (std::size_t i = 0; i < kPhases.size(); ++i) {
-        if (phase_seconds[i] > 0) probe_.loop_seconds(kPhases[i], phase_seconds[i]);
-        phase_seconds[i] = 0;
-      }
+      phases.report(probe_);
     }
   }
+  return finish();
+}
+
+std::int64_t Daemon::poll_wait_ms(EpochMillis now) const {
+  // Sleep in poll() at most until the next timer is due.
+  std::int64_t wait = config_.poll_ms;
+  std::lock_guard lock(mu_);
+  for (const auto& [part, p] : partitions_) wait = p.schedule.poll_wait_ms(p.engine->next_due(), now, wait);
+  return wait;
+}
+
+void Daemon::step_partitions(EpochMillis now, bool more_queued) {
+  const auto lags = consumer_->lag();
+  // Each partition's messages (in order) and timers on the workers, the
+  // partitions in parallel: their engines share nothing.
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<std::int32_t, Partition*>> parts;
+  parts.reserve(partitions_.size());
+  for (auto& [part, p] : partitions_) {
+    p.inbox.clear();
+    parts.emplace_back(part, &p);
+  }
+  for (const auto& m : batch_) {
+    auto it = partitions_.find(m.partition);
+    if (it != partitions_.end()) it->second.inbox.push_back(&m);  // else not ours (revoked mid-batch)
+  }
+  workers_->run(parts.size(), [&](std::size_t i) {
+    auto [part, p] = parts[i];
+    step(part, *p, p->inbox, now, lags, more_queued);
+  });
+}
+
+sla::Result<void> Daemon::finish() {
   // SIGTERM: finish in-flight work: the last cut (what the last timers
   // changed too), its outputs acknowledged and its state committed.
   log()->info("stopping: flushing outputs and committing state");
@@ -797,79 +847,11 @@ std::function<sla::Result<nlohmann::json>(const report::Query&)> compliance_hand
   };
 }
 
-}  // namespace
-
-std::shared_ptr<const http::Deps> Daemon::http_deps() {
-  auto deps = std::make_shared<http::Deps>();
-  deps->healthy = [] { return true; };
-  deps->ready = [this] { return readiness(); };
-  deps->metrics_text = [this] {
-    // Gauges read at the scrape rather than kept current by the loop: the
-    // loop may be the thing that is stuck.
-    probe_.ready(readiness().ready);
-    probe_.kafka_up(kafka_ok_.load());
-    probe_.redis_up(store_ok_.load());
-    probe_.assigned_partitions(owned_partitions());
-    probe_.unacknowledged_outputs(acks_.outstanding());
-    if (committer_) probe_.pending_commits(committer_->queued());
-    if (feed_) probe_.view_lag(static_cast<double>(feed_->freshness(clock_.now()).lag_ms) / 1000.0);
-    return probe_.text();
-  };
-
-  // Answers come from the cluster-wide view, never from the engines: no
-  // request waits on the loop, and every instance answers for every ticket.
-  deps->ticket = [this](std::string_view id) -> std::optional<nlohmann::json> {
-    const EpochMillis now = clock_.now();
-    auto t = view_->ticket(id);
-    if (!t) return std::nullopt;
-    return views::ticket_json(*t, now, feed_ ? feed_->freshness(now) : views::Freshness{});
-  };
-  deps->at_risk = [this](const http::AtRiskParams& params) {
-    const EpochMillis now = clock_.now();
-    const auto query = views::to_query(params, now);
-    return views::at_risk_json(view_->at_risk(query), query, feed_ ? feed_->freshness(now) : views::Freshness{});
-  };
-  deps->pages = [this](const http::PagesParams& params) {
-    const EpochMillis now = clock_.now();
-    const views::UnackedQuery query{params.limit, params.tenant};
-    return views::unacked_json(view_->unacked_pages(query), query, now,
-                               feed_ ? feed_->freshness(now) : views::Freshness{});
-  };
-  deps->oncall = [this](std::optional<EpochMillis> at) {
-    return http::oncall_json(*http_policy_.load(), at.value_or(clock_.now()));
-  };
-  deps->ack_page = [this](std::string_view page_id, std::string_view responder) -> sla::Result<nlohmann::json> {
-    auto ticket_id = views::ticket_of_page(page_id);
-    if (!ticket_id) return tl::unexpected(ticket_id.error());
-    const EpochMillis now = clock_.now();
-    engine::TicketEvent e;
-    e.kind = engine::EventKind::kPageAcknowledged;
-    e.ticket_id = *ticket_id;
-    if (auto t = view_->ticket(e.ticket_id)) e.tenant_id = t->view.tenant_id;
-    e.occurred_at = now;
-    e.page_id = std::string(page_id);
-    e.responder = std::string(responder);
-    // One event per request: a repeated ack is a second event, which the
-    // engine treats as a no-op for a ladder already stopped.
-    static std::atomic<std::uint64_t> seq{0};
-    e.event_id = "http-ack/" + std::to_string(now) + "/" + std::to_string(seq.fetch_add(1)) + "/" + e.page_id;
-    const std::string payload = codec::encode_ticket_event(e);
-    {
-      std::lock_guard lock(ack_mu_);
-      if (auto r = ack_producer_->produce(config_.topics.input, e.ticket_id, payload); !r) {
-        return sla::fail(ErrorCode::kUnavailable, "page_acknowledged not produced: " + r.error().message);
-      }
-    }
-    return nlohmann::json{{"status", "accepted"},
-                          {"event_id", e.event_id},
-                          {"ticket_id", e.ticket_id},
-                          {"page_id", e.page_id},
-                          {"topic", config_.topics.input}};
-  };
-  deps->policy_summary = [this] { return http::policy_json(*http_policy_.load()); };
-  deps->validate_policy = [slots = validations_](std::string_view text) {
-    // Off the I/O thread, one at a time, within a time budget: a pathological
-    // policy costs one worker, never the HTTP plane.
+// POST /v1/policy/validate: off the I/O thread, one at a time (the heavy
+// slot), within a time budget: a pathological policy costs one worker, never
+// the HTTP plane.
+std::function<nlohmann::json(std::string_view)> validation_handler(std::shared_ptr<std::atomic<int>> slots) {
+  return [slots = std::move(slots)](std::string_view text) {
     constexpr auto kBudget = std::chrono::seconds(5);
     if (slots->fetch_add(1) >= 1) {
       slots->fetch_sub(1);
@@ -889,35 +871,27 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
     }
     return result.get();
   };
+}
+
+}  // namespace
+
+std::shared_ptr<const http::Deps> Daemon::http_deps() {
+  auto deps = std::make_shared<http::Deps>();
+  deps->healthy = [] { return true; };
+  deps->ready = [this] { return readiness(); };
+  deps->metrics_text = [this] { return metrics_text(); };
+  add_view_routes(*deps);
+  deps->ack_page = [this](std::string_view page_id, std::string_view responder) {
+    return ack_page(page_id, responder);
+  };
+  deps->policy_summary = [this] { return http::policy_json(*http_policy_.load()); };
+  deps->validate_policy = validation_handler(validations_);
   // Reports share the heavy-request slot with validation and preview: at
   // most one I/O thread ever waits on any of them, the other answers
   // /healthz and the views.
   if (compliance_) deps->compliance = compliance_handler(compliance_, validations_);
-  deps->preview_policy = [this, slots = validations_](std::string_view text, const http::PreviewParams& params) {
-    // Same slot as validation: one heavy request at a time, so at most one
-    // I/O thread waits; the preview's own budget ends it before the wait does.
-    constexpr auto kBudget = std::chrono::seconds(5);
-    using Answer = std::pair<unsigned, nlohmann::json>;
-    if (slots->fetch_add(1) >= 1) {
-      slots->fetch_sub(1);
-      return Answer{503, {{"error", kHeavySlotBusy}}};
-    }
-    const auto budget_end = std::chrono::steady_clock::now() + kBudget - std::chrono::milliseconds(250);
-    auto task = std::make_shared<std::packaged_task<Answer()>>([this, text = std::string(text), params, budget_end, slots] {
-      auto answer = preview(text, params, budget_end);
-      slots->fetch_sub(1);
-      return answer;
-    });
-    auto result = task->get_future();
-    {
-      std::lock_guard lock(preview_mu_);
-      if (preview_thread_.joinable()) preview_thread_.join();  // finished: its slot was free
-      preview_thread_ = std::thread([task] { (*task)(); });
-    }
-    if (result.wait_for(kBudget) != std::future_status::ready) {
-      return Answer{503, {{"error", "the preview took longer than 5 s (reading the open tickets from the store)"}}};
-    }
-    return result.get();
+  deps->preview_policy = [this](std::string_view text, const http::PreviewParams& params) {
+    return preview_within_budget(text, params);
   };
   deps->deadline = [this](std::string_view cal, EpochMillis start, const calendar::Duration& d) {
     return http::policy_deadline(*http_policy_.load(), cal, start, d);
@@ -925,6 +899,102 @@ std::shared_ptr<const http::Deps> Daemon::http_deps() {
   deps->bearer_tokens = config_.http.tokens;
   deps->allowed_hosts = config_.http.allowed_hosts;
   return deps;
+}
+
+std::string Daemon::metrics_text() {
+  // Gauges read at the scrape rather than kept current by the loop: the
+  // loop may be the thing that is stuck.
+  probe_.ready(readiness().ready);
+  probe_.kafka_up(kafka_ok_.load());
+  probe_.redis_up(store_ok_.load());
+  probe_.assigned_partitions(owned_partitions());
+  probe_.unacknowledged_outputs(acks_.outstanding());
+  if (committer_) probe_.pending_commits(committer_->queued());
+  if (feed_) probe_.view_lag(static_cast<double>(feed_->freshness(clock_.now()).lag_ms) / 1000.0);
+  return probe_.text();
+}
+
+void Daemon::add_view_routes(http::Deps& deps) {
+  // Answers come from the cluster-wide view, never from the engines: no
+  // request waits on the loop, and every instance answers for every ticket.
+  deps.ticket = [this](std::string_view id) -> std::optional<nlohmann::json> {
+    const EpochMillis now = clock_.now();
+    auto t = view_->ticket(id);
+    if (!t) return std::nullopt;
+    return views::ticket_json(*t, now, feed_ ? feed_->freshness(now) : views::Freshness{});
+  };
+  deps.at_risk = [this](const http::AtRiskParams& params) {
+    const EpochMillis now = clock_.now();
+    const auto query = views::to_query(params, now);
+    return views::at_risk_json(view_->at_risk(query), query, feed_ ? feed_->freshness(now) : views::Freshness{});
+  };
+  deps.pages = [this](const http::PagesParams& params) {
+    const EpochMillis now = clock_.now();
+    const views::UnackedQuery query{params.limit, params.tenant};
+    return views::unacked_json(view_->unacked_pages(query), query, now,
+                               feed_ ? feed_->freshness(now) : views::Freshness{});
+  };
+  deps.oncall = [this](std::optional<EpochMillis> at) {
+    return http::oncall_json(*http_policy_.load(), at.value_or(clock_.now()));
+  };
+}
+
+sla::Result<nlohmann::json> Daemon::ack_page(std::string_view page_id, std::string_view responder) {
+  auto ticket_id = views::ticket_of_page(page_id);
+  if (!ticket_id) return tl::unexpected(ticket_id.error());
+  const EpochMillis now = clock_.now();
+  engine::TicketEvent e;
+  e.kind = engine::EventKind::kPageAcknowledged;
+  e.ticket_id = *ticket_id;
+  if (auto t = view_->ticket(e.ticket_id)) e.tenant_id = t->view.tenant_id;
+  e.occurred_at = now;
+  e.page_id = std::string(page_id);
+  e.responder = std::string(responder);
+  // One event per request: a repeated ack is a second event, which the
+  // engine treats as a no-op for a ladder already stopped.
+  static std::atomic<std::uint64_t> seq{0};
+  e.event_id = "http-ack/" + std::to_string(now) + "/" + std::to_string(seq.fetch_add(1)) + "/" + e.page_id;
+  const std::string payload = codec::encode_ticket_event(e);
+  {
+    std::lock_guard lock(ack_mu_);
+    if (auto r = ack_producer_->produce(config_.topics.input, e.ticket_id, payload); !r) {
+      return sla::fail(ErrorCode::kUnavailable, "page_acknowledged not produced: " + r.error().message);
+    }
+  }
+  return nlohmann::json{{"status", "accepted"},
+                        {"event_id", e.event_id},
+                        {"ticket_id", e.ticket_id},
+                        {"page_id", e.page_id},
+                        {"topic", config_.topics.input}};
+}
+
+std::pair<unsigned, nlohmann::json> Daemon::preview_within_budget(std::string_view text,
+                                                                  const http::PreviewParams& params) {
+  // Same slot as validation: one heavy request at a time, so at most one
+  // I/O thread waits; the preview's own budget ends it before the wait does.
+  constexpr auto kBudget = std::chrono::seconds(5);
+  using Answer = std::pair<unsigned, nlohmann::json>;
+  const auto& slots = validations_;
+  if (slots->fetch_add(1) >= 1) {
+    slots->fetch_sub(1);
+    return Answer{503, {{"error", kHeavySlotBusy}}};
+  }
+  const auto budget_end = std::chrono::steady_clock::now() + kBudget - std::chrono::milliseconds(250);
+  auto task = std::make_shared<std::packaged_task<Answer()>>([this, text = std::string(text), params, budget_end, slots] {
+    auto answer = preview(text, params, budget_end);
+    slots->fetch_sub(1);
+    return answer;
+  });
+  auto result = task->get_future();
+  {
+    std::lock_guard lock(preview_mu_);
+    if (preview_thread_.joinable()) preview_thread_.join();  // finished: its slot was free
+    preview_thread_ = std::thread([task] { (*task)(); });
+  }
+  if (result.wait_for(kBudget) != std::future_status::ready) {
+    return Answer{503, {{"error", "the preview took longer than 5 s (reading the open tickets from the store)"}}};
+  }
+  return result.get();
 }
 
 sla::Result<Daemon::PreviewTickets> Daemon::preview_tickets(std::chrono::steady_clock::time_point budget_end) {

@@ -105,6 +105,31 @@ class Daemon {
     std::vector<engine::Rejected> rejected;
     std::string bytes;  ///< an encoded record (reused)
   };
+  // start()'s steps, in order: the metrics' series declared; the producers
+  // and the dead-letter sender; the committer and its workers; the consumer;
+  // the views' feeds and the ack producer; the thread asking the brokers.
+  void declare_metrics();
+  [[nodiscard]] sla::Result<void> start_producers();
+  /// A producer's delivery report: settles its record's epoch in acks_.
+  void on_delivery(const kafka::DeliveryReport& r);
+  void start_committer();
+  [[nodiscard]] sla::Result<void> start_consumer();
+  [[nodiscard]] sla::Result<void> start_views();
+  void start_kafka_probe();
+  // run()'s steps: how long a poll may wait (until the next timer due);
+  // each partition's share of the polled batch on the workers (step());
+  // after a stop, the last cut flushed and committed.
+  [[nodiscard]] std::int64_t poll_wait_ms(EpochMillis now) const;
+  void step_partitions(EpochMillis now, bool more_queued);
+  [[nodiscard]] sla::Result<void> finish();
+  // http_deps()'s routes: GET /metrics, the ticket views, POST
+  // /v1/pages/{id}/ack, POST /v1/policy/preview (in the heavy slot, within
+  // its budget; preview() on preview_thread_).
+  [[nodiscard]] std::string metrics_text();
+  void add_view_routes(http::Deps& deps);
+  [[nodiscard]] sla::Result<nlohmann::json> ack_page(std::string_view page_id, std::string_view responder);
+  [[nodiscard]] std::pair<unsigned, nlohmann::json> preview_within_budget(std::string_view text,
+                                                                          const http::PreviewParams& params);
   void on_assign(std::vector<kafka::TopicPartition>& parts);
   /// Loads one partition's state into a new engine with `store` (retrying
   /// until it answers, `deadline` passes or stop is requested: nullopt) and

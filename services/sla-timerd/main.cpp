@@ -64,6 +64,82 @@ std::string resolve_policy_path(const std::string& path) {
   return path;
 }
 
+// Signals go to one thread (sigwait), so the daemon sees them as flags:
+// blocked here for every thread started after.
+sigset_t block_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+/// The in-process broker for --embedded, with the topics the config names;
+/// points the config's Kafka settings at it.
+sla::Result<std::unique_ptr<sla::kafka::MockCluster>> start_embedded_broker(sla::timerd::Config& cfg) {
+  // The embedded broker runs on a librdkafka client that never connects
+  // anywhere, so librdkafka's "No bootstrap.servers configured" notice at
+  // its creation is noise here: the kafka logger shows warnings only
+  // meanwhile. (Registered first here, the adapter's logger is this one.)
+  auto kafka_log = spdlog::get("kafka");
+  if (!kafka_log) {
+    kafka_log = spdlog::default_logger()->clone("kafka");
+    spdlog::register_logger(kafka_log);
+  }
+  const auto kafka_level = kafka_log->level();
+  kafka_log->set_level(spdlog::level::warn);
+  auto cluster = sla::kafka::MockCluster::start(1);
+  kafka_log->set_level(kafka_level);
+  if (!cluster) return cluster;
+  for (const auto& [topic, parts] : std::vector<std::pair<std::string, int>>{
+           {cfg.topics.input, cfg.embedded_partitions},
+           {cfg.topics.escalations, 1},
+           {cfg.topics.pages, 1},
+           {cfg.topics.deadlines, 1},
+           {cfg.topics.dlq, 1}}) {
+    if (auto r = (*cluster)->create_topic(topic, parts); !r) spdlog::warn("create topic {}: {}", topic, r.error().message);
+  }
+  cfg.kafka.brokers = (*cluster)->bootstrap_servers();
+  cfg.kafka.security_protocol = "plaintext";
+  std::cout << "embedded Kafka-protocol broker: " << (*cluster)->bootstrap_servers() << std::endl;
+  return cluster;
+}
+
+sla::http::ServerOptions http_options(const sla::timerd::Config& cfg) {
+  sla::http::ServerOptions http_opts;
+  http_opts.address = cfg.http.address;
+  http_opts.port = cfg.http.port;
+  http_opts.threads = std::max<std::size_t>(2, cfg.http.threads);
+  http_opts.max_connections = cfg.http.max_connections;
+  // Descriptors for Kafka, Redis, logs and the connections evicted meanwhile
+  // are kept out of the HTTP cap.
+  if (const std::uint64_t fds = sla::http::raise_fd_limit(); fds < http_opts.max_connections + 256) {
+    const std::size_t cap = fds > 512 ? fds - 256 : 256;  // std::uint64_t is std::size_t (LP64)
+    spdlog::warn("open file limit {}: http.max_connections lowered from {} to {}", fds, http_opts.max_connections, cap);
+    http_opts.max_connections = cap;
+  }
+  return http_opts;
+}
+
+/// SIGHUP reloads the policy; SIGTERM or SIGINT stops the daemon (and ends
+/// the thread).
+std::thread watch_signals(sla::timerd::Daemon& daemon, const sigset_t& signals) {
+  return std::thread([&daemon, &signals] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        daemon.request_reload();
+        continue;
+      }
+      daemon.request_stop();
+      return;
+    }
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,14 +163,7 @@ int main(int argc, char** argv) {
     spdlog::set_formatter(sla::services::json_log_formatter());
   }
   sla::codec::quiet_protobuf_logging();
-
-  // Signals go to one thread (sigwait), so the daemon sees them as flags.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = block_signals();
 
   auto cfg = sla::timerd::load_config(config_path, sla::kafka::process_environment());
   if (!cfg) {
@@ -111,35 +180,12 @@ int main(int argc, char** argv) {
   std::unique_ptr<sla::kafka::MockCluster> cluster;
   std::unique_ptr<sla::store::StateStore> store;
   if (embedded) {
-    // The embedded broker runs on a librdkafka client that never connects
-    // anywhere, so librdkafka's "No bootstrap.servers configured" notice at
-    // its creation is noise here: the kafka logger shows warnings only
-    // meanwhile. (Registered first here, the adapter's logger is this one.)
-    auto kafka_log = spdlog::get("kafka");
-    if (!kafka_log) {
-      kafka_log = spdlog::default_logger()->clone("kafka");
-      spdlog::register_logger(kafka_log);
-    }
-    const auto kafka_level = kafka_log->level();
-    kafka_log->set_level(spdlog::level::warn);
-    auto c = sla::kafka::MockCluster::start(1);
-    kafka_log->set_level(kafka_level);
+    auto c = start_embedded_broker(*cfg);
     if (!c) {
       spdlog::critical("embedded broker: {}", c.error().message);
       return 1;
     }
     cluster = std::move(*c);
-    for (const auto& [topic, parts] : std::vector<std::pair<std::string, int>>{
-             {cfg->topics.input, cfg->embedded_partitions},
-             {cfg->topics.escalations, 1},
-             {cfg->topics.pages, 1},
-             {cfg->topics.deadlines, 1},
-             {cfg->topics.dlq, 1}}) {
-      if (auto r = cluster->create_topic(topic, parts); !r) spdlog::warn("create topic {}: {}", topic, r.error().message);
-    }
-    cfg->kafka.brokers = cluster->bootstrap_servers();
-    cfg->kafka.security_protocol = "plaintext";
-    std::cout << "embedded Kafka-protocol broker: " << cluster->bootstrap_servers() << std::endl;
     store = std::make_unique<sla::store::InMemoryStore>();
   } else {
     store = std::make_unique<sla::store::RedisStore>(cfg->redis);
@@ -150,19 +196,7 @@ int main(int argc, char** argv) {
     spdlog::critical("kafka: {}", r.error().message);
     return 1;
   }
-  sla::http::ServerOptions http_opts;
-  http_opts.address = cfg->http.address;
-  http_opts.port = cfg->http.port;
-  http_opts.threads = std::max<std::size_t>(2, cfg->http.threads);
-  http_opts.max_connections = cfg->http.max_connections;
-  // Descriptors for Kafka, Redis, logs and the connections evicted meanwhile
-  // are kept out of the HTTP cap.
-  if (const std::uint64_t fds = sla::http::raise_fd_limit(); fds < http_opts.max_connections + 256) {
-    const std::size_t cap = fds > 512 ? fds - 256 : 256;  // std::uint64_t is std::size_t (LP64)
-    spdlog::warn("open file limit {}: http.max_connections lowered from {} to {}", fds, http_opts.max_connections, cap);
-    http_opts.max_connections = cap;
-  }
-  sla::http::Server server(http_opts, daemon.http_deps());
+  sla::http::Server server(http_options(*cfg), daemon.http_deps());
   if (auto r = server.start(); !r) {
     spdlog::critical("http: {}", r.error().message);
     return 1;
@@ -170,19 +204,7 @@ int main(int argc, char** argv) {
   std::cout << "HTTP: http://" << cfg->http.address << ":" << server.port()
             << "/  (dashboard; also /healthz /readyz /metrics /v1/tickets?at_risk_within=1h)" << std::endl;
 
-  std::thread signal_thread([&daemon, &signals] {
-    for (;;) {
-      int sig = 0;
-      if (sigwait(&signals, &sig) != 0) continue;
-      if (sig == SIGHUP) {
-        daemon.request_reload();
-        continue;
-      }
-      daemon.request_stop();
-      return;
-    }
-  });
-
+  std::thread signal_thread = watch_signals(daemon, signals);
   std::unique_ptr<sla::timerd::Demo> traffic;
   if (demo) traffic = std::make_unique<sla::timerd::Demo>(cfg->kafka, cfg->topics.input, policy);
 

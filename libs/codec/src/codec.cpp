@@ -330,35 +330,40 @@ std::string_view to_string(DecodeFailure f) {
   return "unknown";
 }
 
-tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(std::string_view payload, ContentType type,
-                                                                     EpochMillis now, const Limits& limits) {
-  if (payload.size() > limits.max_bytes) {
-    return decode_fail(DecodeFailure::kOversize, "payload of " + std::to_string(payload.size()) +
-                                                     " bytes exceeds the limit of " +
-                                                     std::to_string(limits.max_bytes));
-  }
-  Scratch::Use scratch(Scratch::mine());
-  auto& in = *google::protobuf::Arena::CreateMessage<pb::TicketEvent>(scratch.arena());
+namespace {
+
+// The payload as a TicketEvent message, in either encoding.
+std::optional<DecodeError> parse_ticket_event(std::string_view payload, ContentType type, pb::TicketEvent& in) {
   if (type == ContentType::kJson) {
     google::protobuf::util::JsonParseOptions opts;
     opts.ignore_unknown_fields = true;  // as the binary parser does: schema additions upstream are not errors
     auto status = google::protobuf::util::JsonStringToMessage(
         google::protobuf::StringPiece(payload.data(), payload.size()), &in, opts);
     if (!status.ok()) {
-      return decode_fail(DecodeFailure::kUndecodable, "invalid proto3-JSON TicketEvent: " +
-                                                          std::string(status.message()));
+      return DecodeError{DecodeFailure::kUndecodable,
+                         "invalid proto3-JSON TicketEvent: " + std::string(status.message())};
     }
   } else if (!in.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    return decode_fail(DecodeFailure::kUndecodable, "invalid protobuf TicketEvent");
+    return DecodeError{DecodeFailure::kUndecodable, "invalid protobuf TicketEvent"};
   }
+  return std::nullopt;
+}
 
-  if (in.event_id().empty()) return decode_fail(DecodeFailure::kMissingField, "event_id is missing");
-  if (in.ticket_id().empty()) return decode_fail(DecodeFailure::kMissingField, "ticket_id is missing");
-  if (!in.has_occurred_at()) return decode_fail(DecodeFailure::kMissingField, "occurred_at is missing");
+// The fields every event carries, and the size limits.
+std::optional<DecodeError> check_envelope(const pb::TicketEvent& in, const Limits& limits) {
+  if (in.event_id().empty()) return DecodeError{DecodeFailure::kMissingField, "event_id is missing"};
+  if (in.ticket_id().empty()) return DecodeError{DecodeFailure::kMissingField, "ticket_id is missing"};
+  if (!in.has_occurred_at()) return DecodeError{DecodeFailure::kMissingField, "occurred_at is missing"};
   if (in.kind_case() == pb::TicketEvent::KIND_NOT_SET) {
-    return decode_fail(DecodeFailure::kMissingField, "the event kind (opened, responded, ...) is missing");
+    return DecodeError{DecodeFailure::kMissingField, "the event kind (opened, responded, ...) is missing"};
   }
-  if (auto err = too_long(in, limits)) return tl::unexpected<DecodeError>(std::move(*err));
+  return too_long(in, limits);
+}
+
+// occurred_at in milliseconds, if it lies between limits.min_time and the
+// allowed lead after `now`.
+tl::expected<EpochMillis, DecodeError> occurred_at_of(const pb::TicketEvent& in, EpochMillis now,
+                                                      const Limits& limits) {
   const auto& ts = in.occurred_at();
   if (ts.nanos() < 0 || ts.nanos() > 999999999 || ts.seconds() < limits.min_time / 1000 ||
       ts.seconds() > (now + limits.max_future_ms) / 1000 + 1) {
@@ -372,53 +377,49 @@ tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(std::string_v
                                                             " is before " + format_rfc3339(limits.min_time) +
                                                             " or more than the allowed lead after now");
   }
+  return occurred;
+}
 
-  engine::TicketEvent out;
-  out.event_id = in.event_id();
-  out.ticket_id = in.ticket_id();
-  out.tenant_id = in.tenant_id();
-  out.occurred_at = occurred;
-  if (in.has_sequence()) out.sequence = in.sequence();
+std::optional<DecodeError> need(const std::string& value, const char* what) {
+  if (value.empty()) return DecodeError{DecodeFailure::kMissingField, std::string(what) + " is missing"};
+  return std::nullopt;
+}
 
-  auto need = [&](const std::string& value, const char* what) -> std::optional<DecodeError> {
-    if (value.empty()) return DecodeError{DecodeFailure::kMissingField, std::string(what) + " is missing"};
-    return std::nullopt;
-  };
-  std::optional<DecodeError> err;
+std::optional<DecodeError> read_opened(const pb::Opened& in, engine::TicketEvent& out) {
+  out.kind = EventKind::kOpened;
+  out.plan = in.plan();
+  out.severity = in.severity();
+  out.status = in.status().empty() ? "open" : in.status();
+  if (auto err = need(out.plan, "opened.plan")) return err;
+  if (auto err = need(out.severity, "opened.severity")) return err;
+  for (const auto& [k, v] : in.labels()) out.labels.emplace_back(k, v);
+  std::sort(out.labels.begin(), out.labels.end());  // map order is unspecified
+  return read_attributes(in.attributes(), {}, "opened.attributes", out);
+}
+
+// The event kind and its own fields. One case per kind of the oneof, each a
+// line or a call: kept as one switch so that a new kind is one more case.
+std::optional<DecodeError> read_kind(const pb::TicketEvent& in, engine::TicketEvent& out) {
   switch (in.kind_case()) {
-    case pb::TicketEvent::kOpened:
-      out.kind = EventKind::kOpened;
-      out.plan = in.opened().plan();
-      out.severity = in.opened().severity();
-      out.status = in.opened().status().empty() ? "open" : in.opened().status();
-      if (!(err = need(out.plan, "opened.plan")) && !(err = need(out.severity, "opened.severity"))) {
-        for (const auto& [k, v] : in.opened().labels()) out.labels.emplace_back(k, v);
-        std::sort(out.labels.begin(), out.labels.end());  // map order is unspecified
-        err = read_attributes(in.opened().attributes(), {}, "opened.attributes", out);
-      }
-      break;
+    case pb::TicketEvent::kOpened: return read_opened(in.opened(), out);
     case pb::TicketEvent::kAttributesChanged:
       out.kind = EventKind::kAttributesChanged;
-      err = read_attributes(in.attributes_changed().set(), in.attributes_changed().removed(), "attributes_changed",
-                            out);
-      break;
+      return read_attributes(in.attributes_changed().set(), in.attributes_changed().removed(), "attributes_changed",
+                             out);
     case pb::TicketEvent::kResponded: out.kind = EventKind::kResponded; break;
     case pb::TicketEvent::kAgentUpdated: out.kind = EventKind::kAgentUpdated; break;
     case pb::TicketEvent::kStatusChanged:
       out.kind = EventKind::kStatusChanged;
       out.status = in.status_changed().status();
-      err = need(out.status, "status_changed.status");
-      break;
+      return need(out.status, "status_changed.status");
     case pb::TicketEvent::kSeverityChanged:
       out.kind = EventKind::kSeverityChanged;
       out.severity = in.severity_changed().severity();
-      err = need(out.severity, "severity_changed.severity");
-      break;
+      return need(out.severity, "severity_changed.severity");
     case pb::TicketEvent::kPlanChanged:
       out.kind = EventKind::kPlanChanged;
       out.plan = in.plan_changed().plan();
-      err = need(out.plan, "plan_changed.plan");
-      break;
+      return need(out.plan, "plan_changed.plan");
     case pb::TicketEvent::kWorkaroundProvided: out.kind = EventKind::kWorkaroundProvided; break;
     case pb::TicketEvent::kResolved: out.kind = EventKind::kResolved; break;
     case pb::TicketEvent::kReopened: out.kind = EventKind::kReopened; break;
@@ -434,9 +435,34 @@ tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(std::string_v
       out.requested_by = in.escalation_requested().by();
       out.reason = in.escalation_requested().reason();
       break;
-    case pb::TicketEvent::KIND_NOT_SET: break;  // rejected above
+    case pb::TicketEvent::KIND_NOT_SET: break;  // rejected by check_envelope
   }
-  if (err) return tl::unexpected<DecodeError>(std::move(*err));
+  return std::nullopt;
+}
+
+}  // namespace
+
+tl::expected<engine::TicketEvent, DecodeError> decode_ticket_event(std::string_view payload, ContentType type,
+                                                                     EpochMillis now, const Limits& limits) {
+  if (payload.size() > limits.max_bytes) {
+    return decode_fail(DecodeFailure::kOversize, "payload of " + std::to_string(payload.size()) +
+                                                     " bytes exceeds the limit of " +
+                                                     std::to_string(limits.max_bytes));
+  }
+  Scratch::Use scratch(Scratch::mine());
+  auto& in = *google::protobuf::Arena::CreateMessage<pb::TicketEvent>(scratch.arena());
+  if (auto err = parse_ticket_event(payload, type, in)) return tl::unexpected<DecodeError>(std::move(*err));
+  if (auto err = check_envelope(in, limits)) return tl::unexpected<DecodeError>(std::move(*err));
+  auto occurred = occurred_at_of(in, now, limits);
+  if (!occurred) return tl::unexpected<DecodeError>(std::move(occurred.error()));
+
+  engine::TicketEvent out;
+  out.event_id = in.event_id();
+  out.ticket_id = in.ticket_id();
+  out.tenant_id = in.tenant_id();
+  out.occurred_at = *occurred;
+  if (in.has_sequence()) out.sequence = in.sequence();
+  if (auto err = read_kind(in, out)) return tl::unexpected<DecodeError>(std::move(*err));
   return out;
 }
 
@@ -509,6 +535,68 @@ std::string encode_deadlines(const engine::TicketView& v, EpochMillis as_of) {
 
 namespace {
 
+void fill_clock(pb::ClockSnapshot& cs, const engine::ClockView& c) {
+  cs.set_metric(to_proto(c.metric));
+  cs.set_cycle(c.cycle);
+  switch (c.state) {
+    case engine::ClockState::kRunning: cs.set_state(pb::CLOCK_STATE_RUNNING); break;
+    case engine::ClockState::kPaused: cs.set_state(pb::CLOCK_STATE_PAUSED); break;
+    case engine::ClockState::kMet: cs.set_state(pb::CLOCK_STATE_MET); break;
+    case engine::ClockState::kBreached: cs.set_state(pb::CLOCK_STATE_BREACHED); break;
+    case engine::ClockState::kCancelled: cs.set_state(pb::CLOCK_STATE_CANCELLED); break;
+  }
+  switch (c.pause_reason) {
+    case engine::PauseReason::kNone: break;
+    case engine::PauseReason::kStatus: cs.set_pause_reason(pb::PAUSE_REASON_STATUS); break;
+    case engine::PauseReason::kOutsideHours: cs.set_pause_reason(pb::PAUSE_REASON_OUTSIDE_HOURS); break;
+    case engine::PauseReason::kHoliday: cs.set_pause_reason(pb::PAUSE_REASON_HOLIDAY); break;
+  }
+  cs.set_pause_status(c.pause_status);
+  set_duration(cs.mutable_elapsed(), c.elapsed_ms);
+  if (c.target_ms) set_duration(cs.mutable_target(), *c.target_ms);
+  if (c.deadline) set_timestamp(cs.mutable_deadline(), *c.deadline);
+  cs.set_calendar(c.calendar);
+  for (const auto& f : c.fired) cs.add_fired(f);
+  if (c.started_at != 0) set_timestamp(cs.mutable_started_at(), c.started_at);
+  for (const auto& st : c.stretches) {
+    auto* ss = cs.add_stretches();
+    set_timestamp(ss->mutable_start(), st.from);
+    set_timestamp(ss->mutable_end(), st.to);
+    ss->set_kind(to_proto(st.kind));
+    ss->set_status(st.status);
+  }
+  cs.set_stretches_truncated(c.stretches_truncated);
+}
+
+void fill_cycle(pb::CycleSnapshot& hs, const engine::CycleRecord& h) {
+  hs.set_metric(to_proto(h.metric));
+  hs.set_cycle(h.cycle);
+  set_timestamp(hs.mutable_started_at(), h.started_at);
+  set_timestamp(hs.mutable_ended_at(), h.ended_at);
+  set_duration(hs.mutable_elapsed(), h.elapsed_ms);
+  hs.set_outcome(h.outcome);
+}
+
+void fill_page_ladder(pb::PageLadderSnapshot& ps, const engine::PageLadderView& p) {
+  ps.set_key(p.key);
+  ps.set_target(p.target);
+  ps.set_pages_sent(p.pages_sent);
+  ps.set_pages_total(p.pages_total);
+  ps.set_stopped(p.stopped);
+  if (p.next_page_at) set_timestamp(ps.mutable_next_page_at(), *p.next_page_at);
+  ps.set_metric(to_proto(p.metric));
+  ps.set_cycle(p.cycle);
+  ps.set_state(p.state);
+  ps.set_level(p.level);
+  ps.set_attempt(p.attempt);
+  ps.set_rotation(p.rotation);
+  ps.set_responder(p.responder);
+  if (p.last_page_at) set_timestamp(ps.mutable_last_page_at(), *p.last_page_at);
+  if (p.ack_deadline) set_timestamp(ps.mutable_ack_deadline(), *p.ack_deadline);
+  ps.set_acked_by(p.acked_by);
+  if (p.acked_at) set_timestamp(ps.mutable_acked_at(), *p.acked_at);
+}
+
 void fill_deadlines(pb::TicketDeadlines& d, const engine::TicketView& v, EpochMillis as_of) {
   d.set_ticket_id(v.ticket_id);
   d.set_tenant_id(v.tenant_id);
@@ -517,39 +605,7 @@ void fill_deadlines(pb::TicketDeadlines& d, const engine::TicketView& v, EpochMi
   d.set_status(v.status);
   set_timestamp(d.mutable_as_of(), as_of);
   d.set_closed(v.closed);
-  for (const auto& c : v.clocks) {
-    auto* cs = d.add_clocks();
-    cs->set_metric(to_proto(c.metric));
-    cs->set_cycle(c.cycle);
-    switch (c.state) {
-      case engine::ClockState::kRunning: cs->set_state(pb::CLOCK_STATE_RUNNING); break;
-      case engine::ClockState::kPaused: cs->set_state(pb::CLOCK_STATE_PAUSED); break;
-      case engine::ClockState::kMet: cs->set_state(pb::CLOCK_STATE_MET); break;
-      case engine::ClockState::kBreached: cs->set_state(pb::CLOCK_STATE_BREACHED); break;
-      case engine::ClockState::kCancelled: cs->set_state(pb::CLOCK_STATE_CANCELLED); break;
-    }
-    switch (c.pause_reason) {
-      case engine::PauseReason::kNone: break;
-      case engine::PauseReason::kStatus: cs->set_pause_reason(pb::PAUSE_REASON_STATUS); break;
-      case engine::PauseReason::kOutsideHours: cs->set_pause_reason(pb::PAUSE_REASON_OUTSIDE_HOURS); break;
-      case engine::PauseReason::kHoliday: cs->set_pause_reason(pb::PAUSE_REASON_HOLIDAY); break;
-    }
-    cs->set_pause_status(c.pause_status);
-    set_duration(cs->mutable_elapsed(), c.elapsed_ms);
-    if (c.target_ms) set_duration(cs->mutable_target(), *c.target_ms);
-    if (c.deadline) set_timestamp(cs->mutable_deadline(), *c.deadline);
-    cs->set_calendar(c.calendar);
-    for (const auto& f : c.fired) cs->add_fired(f);
-    if (c.started_at != 0) set_timestamp(cs->mutable_started_at(), c.started_at);
-    for (const auto& st : c.stretches) {
-      auto* ss = cs->add_stretches();
-      set_timestamp(ss->mutable_start(), st.from);
-      set_timestamp(ss->mutable_end(), st.to);
-      ss->set_kind(to_proto(st.kind));
-      ss->set_status(st.status);
-    }
-    cs->set_stretches_truncated(c.stretches_truncated);
-  }
+  for (const auto& c : v.clocks) fill_clock(*d.add_clocks(), c);
   d.set_opened(v.opened);
   d.set_resolved(v.resolved);
   for (const auto& [k, val] : v.attributes) (*d.mutable_attributes())[k] = val;
@@ -563,35 +619,8 @@ void fill_deadlines(pb::TicketDeadlines& d, const engine::TicketView& v, EpochMi
     r->set_reason(v.escalation_reason);
     set_timestamp(r->mutable_requested_at(), *v.escalation_requested_at);
   }
-  for (const auto& h : v.history) {
-    auto* hs = d.add_history();
-    hs->set_metric(to_proto(h.metric));
-    hs->set_cycle(h.cycle);
-    set_timestamp(hs->mutable_started_at(), h.started_at);
-    set_timestamp(hs->mutable_ended_at(), h.ended_at);
-    set_duration(hs->mutable_elapsed(), h.elapsed_ms);
-    hs->set_outcome(h.outcome);
-  }
-  for (const auto& p : v.pages) {
-    auto* ps = d.add_pages();
-    ps->set_key(p.key);
-    ps->set_target(p.target);
-    ps->set_pages_sent(p.pages_sent);
-    ps->set_pages_total(p.pages_total);
-    ps->set_stopped(p.stopped);
-    if (p.next_page_at) set_timestamp(ps->mutable_next_page_at(), *p.next_page_at);
-    ps->set_metric(to_proto(p.metric));
-    ps->set_cycle(p.cycle);
-    ps->set_state(p.state);
-    ps->set_level(p.level);
-    ps->set_attempt(p.attempt);
-    ps->set_rotation(p.rotation);
-    ps->set_responder(p.responder);
-    if (p.last_page_at) set_timestamp(ps->mutable_last_page_at(), *p.last_page_at);
-    if (p.ack_deadline) set_timestamp(ps->mutable_ack_deadline(), *p.ack_deadline);
-    ps->set_acked_by(p.acked_by);
-    if (p.acked_at) set_timestamp(ps->mutable_acked_at(), *p.acked_at);
-  }
+  for (const auto& h : v.history) fill_cycle(*d.add_history(), h);
+  for (const auto& p : v.pages) fill_page_ladder(*d.add_pages(), p);
 }
 
 void serialize(const google::protobuf::Message& m, ContentType type, std::string& bytes) {
@@ -657,6 +686,65 @@ MetricKind metric_of(pb::Metric m) {
 
 }  // namespace
 
+namespace {
+
+engine::ClockView clock_view_of(const pb::ClockSnapshot& cs) {
+  engine::ClockView c;
+  c.metric = metric_of(cs.metric());
+  c.cycle = cs.cycle();
+  switch (cs.state()) {
+    case pb::CLOCK_STATE_PAUSED: c.state = engine::ClockState::kPaused; break;
+    case pb::CLOCK_STATE_MET: c.state = engine::ClockState::kMet; break;
+    case pb::CLOCK_STATE_BREACHED: c.state = engine::ClockState::kBreached; break;
+    case pb::CLOCK_STATE_CANCELLED: c.state = engine::ClockState::kCancelled; break;
+    default: c.state = engine::ClockState::kRunning; break;
+  }
+  switch (cs.pause_reason()) {
+    case pb::PAUSE_REASON_STATUS: c.pause_reason = engine::PauseReason::kStatus; break;
+    case pb::PAUSE_REASON_OUTSIDE_HOURS: c.pause_reason = engine::PauseReason::kOutsideHours; break;
+    case pb::PAUSE_REASON_HOLIDAY: c.pause_reason = engine::PauseReason::kHoliday; break;
+    default: c.pause_reason = engine::PauseReason::kNone; break;
+  }
+  c.pause_status = cs.pause_status();
+  c.elapsed_ms = duration_millis(cs.elapsed());
+  if (cs.has_target()) c.target_ms = duration_millis(cs.target());
+  if (cs.has_deadline()) c.deadline = to_millis(cs.deadline());
+  c.calendar = cs.calendar();
+  c.fired.assign(cs.fired().begin(), cs.fired().end());
+  if (cs.has_started_at()) c.started_at = to_millis(cs.started_at());
+  c.stretches.reserve(static_cast<std::size_t>(cs.stretches_size()));
+  for (const auto& ss : cs.stretches()) {
+    c.stretches.push_back(engine::ClockStretch{to_millis(ss.start()), to_millis(ss.end()), stretch_kind_of(ss.kind()),
+                                               ss.status()});
+  }
+  c.stretches_truncated = cs.stretches_truncated();
+  return c;
+}
+
+engine::PageLadderView page_ladder_view_of(const pb::PageLadderSnapshot& ps) {
+  engine::PageLadderView p;
+  p.key = ps.key();
+  p.target = ps.target();
+  p.pages_sent = ps.pages_sent();
+  p.pages_total = ps.pages_total();
+  p.stopped = ps.stopped();
+  if (ps.has_next_page_at()) p.next_page_at = to_millis(ps.next_page_at());
+  p.metric = metric_of(ps.metric());
+  p.cycle = ps.cycle();
+  p.state = ps.state();
+  p.level = ps.level();
+  p.attempt = ps.attempt();
+  p.rotation = ps.rotation();
+  p.responder = ps.responder();
+  if (ps.has_last_page_at()) p.last_page_at = to_millis(ps.last_page_at());
+  if (ps.has_ack_deadline()) p.ack_deadline = to_millis(ps.ack_deadline());
+  p.acked_by = ps.acked_by();
+  if (ps.has_acked_at()) p.acked_at = to_millis(ps.acked_at());
+  return p;
+}
+
+}  // namespace
+
 sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view payload, ContentType type) {
   Scratch::Use scratch(Scratch::mine());
   auto& d = *google::protobuf::Arena::CreateMessage<pb::TicketDeadlines>(scratch.arena());
@@ -686,61 +774,12 @@ sla::Result<DeadlinesSnapshot> decode_deadlines(std::string_view payload, Conten
   for (const auto& [k, val] : d.attributes()) v.attributes.emplace_back(k, val);
   std::sort(v.attributes.begin(), v.attributes.end());  // map order is unspecified
   v.clocks.reserve(static_cast<std::size_t>(d.clocks_size()));
-  for (const auto& cs : d.clocks()) {
-    engine::ClockView& c = v.clocks.emplace_back();
-    c.metric = metric_of(cs.metric());
-    c.cycle = cs.cycle();
-    switch (cs.state()) {
-      case pb::CLOCK_STATE_PAUSED: c.state = engine::ClockState::kPaused; break;
-      case pb::CLOCK_STATE_MET: c.state = engine::ClockState::kMet; break;
-      case pb::CLOCK_STATE_BREACHED: c.state = engine::ClockState::kBreached; break;
-      case pb::CLOCK_STATE_CANCELLED: c.state = engine::ClockState::kCancelled; break;
-      default: c.state = engine::ClockState::kRunning; break;
-    }
-    switch (cs.pause_reason()) {
-      case pb::PAUSE_REASON_STATUS: c.pause_reason = engine::PauseReason::kStatus; break;
-      case pb::PAUSE_REASON_OUTSIDE_HOURS: c.pause_reason = engine::PauseReason::kOutsideHours; break;
-      case pb::PAUSE_REASON_HOLIDAY: c.pause_reason = engine::PauseReason::kHoliday; break;
-      default: c.pause_reason = engine::PauseReason::kNone; break;
-    }
-    c.pause_status = cs.pause_status();
-    c.elapsed_ms = duration_millis(cs.elapsed());
-    if (cs.has_target()) c.target_ms = duration_millis(cs.target());
-    if (cs.has_deadline()) c.deadline = to_millis(cs.deadline());
-    c.calendar = cs.calendar();
-    c.fired.assign(cs.fired().begin(), cs.fired().end());
-    if (cs.has_started_at()) c.started_at = to_millis(cs.started_at());
-    c.stretches.reserve(static_cast<std::size_t>(cs.stretches_size()));
-    for (const auto& ss : cs.stretches()) {
-      c.stretches.push_back(engine::ClockStretch{to_millis(ss.start()), to_millis(ss.end()), stretch_kind_of(ss.kind()),
-                                                 ss.status()});
-    }
-    c.stretches_truncated = cs.stretches_truncated();
-  }
+  for (const auto& cs : d.clocks()) v.clocks.push_back(clock_view_of(cs));
   for (const auto& hs : d.history()) {
     v.history.push_back(engine::CycleRecord{metric_of(hs.metric()), hs.cycle(), to_millis(hs.started_at()),
                                             to_millis(hs.ended_at()), duration_millis(hs.elapsed()), hs.outcome()});
   }
-  for (const auto& ps : d.pages()) {
-    engine::PageLadderView& p = v.pages.emplace_back();
-    p.key = ps.key();
-    p.target = ps.target();
-    p.pages_sent = ps.pages_sent();
-    p.pages_total = ps.pages_total();
-    p.stopped = ps.stopped();
-    if (ps.has_next_page_at()) p.next_page_at = to_millis(ps.next_page_at());
-    p.metric = metric_of(ps.metric());
-    p.cycle = ps.cycle();
-    p.state = ps.state();
-    p.level = ps.level();
-    p.attempt = ps.attempt();
-    p.rotation = ps.rotation();
-    p.responder = ps.responder();
-    if (ps.has_last_page_at()) p.last_page_at = to_millis(ps.last_page_at());
-    if (ps.has_ack_deadline()) p.ack_deadline = to_millis(ps.ack_deadline());
-    p.acked_by = ps.acked_by();
-    if (ps.has_acked_at()) p.acked_at = to_millis(ps.acked_at());
-  }
+  for (const auto& ps : d.pages()) v.pages.push_back(page_ladder_view_of(ps));
   return out;
 }
 

@@ -101,6 +101,150 @@ PageLadderView ladder_view(const Ladder& l, const policy::Policy& policy) {
   return pv;
 }
 
+/// Whether the policy can run `e` (its plan and severity, or the ticket's):
+/// checked before anything changes.
+sla::Result<void> check_runnable(const policy::Policy& p, const detail::Interner& atoms, const TicketEvent& e,
+                                 const Ticket* existing) {
+  switch (e.kind) {
+    case EventKind::kOpened:
+      if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'", kReasonUnknownPlanOrSeverity);
+      if (!p.has_severity(e.plan, e.severity)) {
+        return sla::fail(ErrorCode::kNotFound, "unknown severity '" + e.severity + "' for plan '" + e.plan + "'",
+                         kReasonUnknownPlanOrSeverity);
+      }
+      break;
+    case EventKind::kSeverityChanged:
+      if (existing != nullptr && existing->derived.opened &&
+          !p.has_severity(atoms.str(existing->derived.plan), e.severity)) {
+        return sla::fail(ErrorCode::kNotFound,
+                         "unknown severity '" + e.severity + "' for plan '" + atoms.str(existing->derived.plan) + "'",
+                         kReasonUnknownPlanOrSeverity);
+      }
+      break;
+    case EventKind::kPlanChanged:
+      if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'", kReasonUnknownPlanOrSeverity);
+      if (existing != nullptr && existing->derived.opened &&
+          !p.has_severity(e.plan, atoms.str(existing->derived.severity))) {
+        return sla::fail(ErrorCode::kNotFound,
+                         "plan '" + e.plan + "' has no severity '" + atoms.str(existing->derived.severity) + "'",
+                         kReasonUnknownPlanOrSeverity);
+      }
+      break;
+    default: break;
+  }
+  return {};
+}
+
+/// Whether `t` holds an event with this id hash. Every event within the
+/// horizon is retained (or its id kept when folded): duplicates are exact.
+bool is_duplicate(const Ticket& t, std::uint64_t id_hash) {
+  return std::any_of(t.events.begin(), t.events.end(), [&](const StoredEvent& x) { return x.id_hash == id_hash; }) ||
+         (t.cold && std::find(t.cold->compacted_ids.begin(), t.cold->compacted_ids.end(), id_hash) !=
+                        t.cold->compacted_ids.end());
+}
+
+/// The stored event's argument: what it keeps of the input event's fields.
+void set_arg(const TicketEvent& e, detail::Interner& atoms, StoredEvent& se) {
+  switch (e.kind) {
+    case EventKind::kOpened: {
+      std::string packed;
+      packed.reserve(e.plan.size() + e.severity.size() + e.status.size() + 2);
+      packed.append(e.plan).append(1, '\x1f').append(e.severity).append(1, '\x1f').append(e.status);
+      if (!e.attributes.empty()) packed.append(1, '\x1f').append(detail::pack_attrs(e.attributes));
+      se.arg = atoms.intern(packed);
+      break;
+    }
+    case EventKind::kAttributesChanged: se.arg = atoms.intern(detail::pack_attr_change(e.removed, e.attributes)); break;
+    case EventKind::kPlanChanged: se.arg = atoms.intern(e.plan); break;
+    case EventKind::kSeverityChanged: se.arg = atoms.intern(e.severity); break;
+    case EventKind::kStatusChanged: se.arg = atoms.intern(e.status); break;
+    case EventKind::kPageAcknowledged: se.arg = atoms.intern(detail::pack_ack(e.page_id, e.responder)); break;
+    case EventKind::kEscalationRequested: se.arg = atoms.intern(detail::pack_ack(e.requested_by, e.reason)); break;
+    default: break;
+  }
+}
+
+/// The view's ticket-wide fields: ids, plan, status, exchanges, the
+/// escalation request and the attributes.
+void fill_ticket_fields(const Ticket& t, const detail::Interner& atoms, TicketView& v) {
+  const auto& s = t.derived;
+  v.ticket_id.assign(t.id);
+  v.tenant_id.assign(atoms.str(t.tenant));
+  v.plan.assign(atoms.str(s.plan));
+  v.severity.assign(atoms.str(s.severity));
+  v.status.assign(atoms.str(s.status));
+  v.opened = s.opened;
+  v.resolved = s.resolved;
+  v.closed = s.closed;
+  v.opened_at = s.opened_at;
+  v.exchanges = s.exchanges;
+  v.awaiting_customer = s.agent_replied;
+  v.escalation_requested_at.reset();
+  v.escalation_requested_by.clear();
+  v.escalation_reason.clear();
+  if (t.cold && t.cold->request) {
+    const detail::AckArg a = detail::unpack_ack(atoms.str(t.cold->request->arg));
+    v.escalation_requested_at = t.cold->request->at;
+    v.escalation_requested_by.assign(a.page_id);
+    v.escalation_reason.assign(a.responder);
+  }
+  v.attributes.clear();
+  if (t.attrs() != detail::kEmptyAtom) {
+    detail::AttrView attrs;
+    detail::unpack_attrs(atoms.str(t.attrs()), attrs);
+    for (const auto& [k, val] : attrs) v.attributes.emplace_back(k, val);
+  }
+}
+
+/// A clock's state at `now` as the view shows it: running, paused (and why),
+/// met, breached or cancelled, and the deadline of a live clock.
+void fill_clock_state(const MetricClock& c, const detail::DerivedState& s, const detail::Interner& atoms,
+                      EpochMillis now, bool open_ended, ClockView& cv) {
+  switch (c.phase) {
+    case MetricClock::Phase::kMet: cv.state = ClockState::kMet; break;
+    case MetricClock::Phase::kStopped: cv.state = ClockState::kCancelled; break;
+    default:
+      if (c.breached) {
+        cv.state = ClockState::kBreached;
+      } else if (c.status_paused) {
+        cv.state = ClockState::kPaused;
+      } else {
+        cv.state = ClockState::kRunning;
+      }
+      break;
+  }
+  if (!c.live()) return;
+  if (c.status_paused) {
+    cv.pause_reason = PauseReason::kStatus;
+    cv.pause_status.assign(atoms.str(s.status));
+  } else if (c.target != nullptr) {
+    switch (c.target->calendar->closed_reason(now)) {
+      case calendar::Calendar::ClosedReason::kOpen: break;
+      case calendar::Calendar::ClosedReason::kHoliday: cv.pause_reason = PauseReason::kHoliday; break;
+      case calendar::Calendar::ClosedReason::kOutsideHours:
+      case calendar::Calendar::ClosedReason::kClosure: cv.pause_reason = PauseReason::kOutsideHours; break;
+    }
+    if (cv.pause_reason != PauseReason::kNone && cv.state == ClockState::kRunning) cv.state = ClockState::kPaused;
+  }
+  if (!open_ended && !c.status_paused) cv.deadline = c.deadline_from_counted();
+}
+
+/// Names this cycle's fired items (warnings, breach, reminders, steps), in
+/// the order of the clock's `fired` bits.
+void name_fired(const MetricClock& c, std::span<const policy::EscalationStep* const> steps, ClockView& cv) {
+  std::size_t i = 0;
+  auto add = [&](std::string name) {
+    if (i < 64 && ((c.fired >> i) & 1U)) cv.fired.push_back(std::move(name));
+    ++i;
+  };
+  if (!c.target->open_ended) {
+    for (const auto& w : c.target->warnings) add("warning/" + w.text);
+    add("breached/0");
+    for (int k = 1; k <= c.target->after_breach.times; ++k) add("breached/" + std::to_string(k));
+  }
+  for (const auto* st : steps) add("escalated/" + st->id);
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -577,78 +721,15 @@ std::size_t Engine::apply_batch(std::span<const TicketEvent> events, BatchTime& 
 
 sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::vector<Output>& out,
                                    std::uint32_t found) {
-  const policy::Policy& p = *policy_;
-  Ticket* existing = found != Impl::kNoSlot ? &impl_->at(found) : nullptr;
+  const Ticket* existing = found != Impl::kNoSlot ? &impl_->at(found) : nullptr;
   // Reject what the policy cannot run before anything changes.
-  switch (e.kind) {
-    case EventKind::kOpened:
-      if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'", kReasonUnknownPlanOrSeverity);
-      if (!p.has_severity(e.plan, e.severity)) {
-        return sla::fail(ErrorCode::kNotFound, "unknown severity '" + e.severity + "' for plan '" + e.plan + "'",
-                         kReasonUnknownPlanOrSeverity);
-      }
-      break;
-    case EventKind::kSeverityChanged:
-      if (existing != nullptr && existing->derived.opened &&
-          !p.has_severity(impl_->atoms.str(existing->derived.plan), e.severity)) {
-        return sla::fail(ErrorCode::kNotFound,
-                         "unknown severity '" + e.severity + "' for plan '" +
-                             impl_->atoms.str(existing->derived.plan) + "'",
-                         kReasonUnknownPlanOrSeverity);
-      }
-      break;
-    case EventKind::kPlanChanged:
-      if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'", kReasonUnknownPlanOrSeverity);
-      if (existing != nullptr && existing->derived.opened &&
-          !p.has_severity(e.plan, impl_->atoms.str(existing->derived.severity))) {
-        return sla::fail(ErrorCode::kNotFound,
-                         "plan '" + e.plan + "' has no severity '" + impl_->atoms.str(existing->derived.severity) + "'",
-                         kReasonUnknownPlanOrSeverity);
-      }
-      break;
-    default: break;
-  }
-
+  if (auto runnable = check_runnable(*policy_, impl_->atoms, e, existing); !runnable) return runnable;
   const EpochMillis effective_at = std::min(e.occurred_at, now);
-  // SPEC 5.3: past the horizon an event is rejected, never applied
-  // approximately. Checked before duplicates, so the answer depends only on
-  // times, not on when events were folded.
-  if (existing != nullptr && effective_at < impl_->horizon_start(*existing)) {
-    ++stats_.too_late;
-    return sla::fail(ErrorCode::kOutOfRange,
-                     "event '" + e.event_id + "' of ticket '" + e.ticket_id + "' is older than the lateness horizon (" +
-                         std::to_string(impl_->options.max_lateness_ms) + " ms before the ticket's newest event)",
-                     kReasonTooLate);
-  }
-
   const std::uint64_t id_hash = detail::hash_id(e.event_id);
   if (existing != nullptr) {
-    // Every event within the horizon is retained: duplicates are exact.
-    const Ticket& t = *existing;
-    const bool duplicate =
-        std::any_of(t.events.begin(), t.events.end(), [&](const StoredEvent& x) { return x.id_hash == id_hash; }) ||
-        (t.cold && std::find(t.cold->compacted_ids.begin(), t.cold->compacted_ids.end(), id_hash) !=
-                       t.cold->compacted_ids.end());
-    if (duplicate) {
-      ++stats_.duplicates;
-      return {};
-    }
-    // The budget: what the ticket holds plus this event's record, after
-    // folding whatever the horizon allows.
-    if (impl_->ticket_bytes(t) + sizeof(StoredEvent) > impl_->options.ticket_budget_bytes) {
-      // Folded up to the horizon this event would set: if it is still
-      // rejected, horizon_start() keeps events before the fold out.
-      stats_.folded +=
-          impl_->fold(p, impl_->at(found), now, true, std::max(existing->derived.last_event_at, effective_at));
-      if (impl_->ticket_bytes(t) + sizeof(StoredEvent) > impl_->options.ticket_budget_bytes) {
-        ++stats_.over_budget;
-        return sla::fail(ErrorCode::kOutOfRange,
-                         "ticket '" + e.ticket_id + "' would exceed its memory budget (" +
-                             std::to_string(impl_->options.ticket_budget_bytes) + " bytes) with event '" +
-                             e.event_id + "'",
-                         kReasonTicketBudget);
-      }
-    }
+    auto admitted = admit(e, id_hash, effective_at, now, found);
+    if (!admitted) return tl::unexpected(std::move(admitted.error()));
+    if (!*admitted) return {};  // a duplicate
   }
 
   const std::uint32_t slot = existing == nullptr ? impl_->create(e.ticket_id, e.tenant_id) : found;
@@ -661,25 +742,50 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
   se.arrival = t.arrivals++;
   se.kind = e.kind;
   se.id_hash = id_hash;
-  auto& atoms = impl_->atoms;
-  switch (e.kind) {
-    case EventKind::kOpened: {
-      std::string packed;
-      packed.reserve(e.plan.size() + e.severity.size() + e.status.size() + 2);
-      packed.append(e.plan).append(1, '\x1f').append(e.severity).append(1, '\x1f').append(e.status);
-      if (!e.attributes.empty()) packed.append(1, '\x1f').append(detail::pack_attrs(e.attributes));
-      se.arg = atoms.intern(packed);
-      break;
-    }
-    case EventKind::kAttributesChanged: se.arg = atoms.intern(detail::pack_attr_change(e.removed, e.attributes)); break;
-    case EventKind::kPlanChanged: se.arg = atoms.intern(e.plan); break;
-    case EventKind::kSeverityChanged: se.arg = atoms.intern(e.severity); break;
-    case EventKind::kStatusChanged: se.arg = atoms.intern(e.status); break;
-    case EventKind::kPageAcknowledged: se.arg = atoms.intern(detail::pack_ack(e.page_id, e.responder)); break;
-    case EventKind::kEscalationRequested: se.arg = atoms.intern(detail::pack_ack(e.requested_by, e.reason)); break;
-    default: break;
-  }
+  set_arg(e, impl_->atoms, se);
+  run_stored(se, now, out, slot);
+  return {};
+}
 
+sla::Result<bool> Engine::admit(const TicketEvent& e, std::uint64_t id_hash, EpochMillis effective_at, EpochMillis now,
+                                std::uint32_t slot) {
+  const Ticket& t = impl_->at(slot);
+  // SPEC 5.3: past the horizon an event is rejected, never applied
+  // approximately. Checked before duplicates, so the answer depends only on
+  // times, not on when events were folded.
+  if (effective_at < impl_->horizon_start(t)) {
+    ++stats_.too_late;
+    return sla::fail(ErrorCode::kOutOfRange,
+                     "event '" + e.event_id + "' of ticket '" + e.ticket_id + "' is older than the lateness horizon (" +
+                         std::to_string(impl_->options.max_lateness_ms) + " ms before the ticket's newest event)",
+                     kReasonTooLate);
+  }
+  if (is_duplicate(t, id_hash)) {
+    ++stats_.duplicates;
+    return false;
+  }
+  // The budget: what the ticket holds plus this event's record, after
+  // folding whatever the horizon allows.
+  if (impl_->ticket_bytes(t) + sizeof(StoredEvent) > impl_->options.ticket_budget_bytes) {
+    // Folded up to the horizon this event would set: if it is still
+    // rejected, horizon_start() keeps events before the fold out.
+    stats_.folded +=
+        impl_->fold(*policy_, impl_->at(slot), now, true, std::max(t.derived.last_event_at, effective_at));
+    if (impl_->ticket_bytes(t) + sizeof(StoredEvent) > impl_->options.ticket_budget_bytes) {
+      ++stats_.over_budget;
+      return sla::fail(ErrorCode::kOutOfRange,
+                       "ticket '" + e.ticket_id + "' would exceed its memory budget (" +
+                           std::to_string(impl_->options.ticket_budget_bytes) + " bytes) with event '" + e.event_id +
+                           "'",
+                       kReasonTicketBudget);
+    }
+  }
+  return true;
+}
+
+void Engine::run_stored(const StoredEvent& se, EpochMillis now, std::vector<Output>& out, std::uint32_t slot) {
+  const policy::Policy& p = *policy_;
+  Ticket& t = impl_->at(slot);
   const auto pos = std::upper_bound(t.events.begin(), t.events.end(), se,
                                     [](const StoredEvent& a, const StoredEvent& b) { return a.before(b); });
   const bool in_order = pos == t.events.end();
@@ -710,7 +816,6 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
   impl_->arm(slot, p, now, next_due);
   impl_->mark_dirty(slot);
   impl_->collect_atoms();
-  return {};
 }
 
 std::size_t Engine::advance(EpochMillis now, std::vector<Output>& out) {
@@ -784,35 +889,10 @@ std::size_t Engine::ticket_bytes(std::string_view ticket_id) const {
 std::size_t Engine::pending_timers() const { return impl_->wheel.size(); }
 
 void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full, TicketView& v) const {
-  const Ticket* t = &ticket;
-  const auto& s = t->derived;
-  v.ticket_id.assign(t->id);
+  const Ticket& t = ticket;
+  const auto& s = t.derived;
   const auto& atoms = impl_->atoms;
-  v.tenant_id.assign(atoms.str(t->tenant));
-  v.plan.assign(atoms.str(s.plan));
-  v.severity.assign(atoms.str(s.severity));
-  v.status.assign(atoms.str(s.status));
-  v.opened = s.opened;
-  v.resolved = s.resolved;
-  v.closed = s.closed;
-  v.opened_at = s.opened_at;
-  v.exchanges = s.exchanges;
-  v.awaiting_customer = s.agent_replied;
-  v.escalation_requested_at.reset();
-  v.escalation_requested_by.clear();
-  v.escalation_reason.clear();
-  if (t->cold && t->cold->request) {
-    const detail::AckArg a = detail::unpack_ack(atoms.str(t->cold->request->arg));
-    v.escalation_requested_at = t->cold->request->at;
-    v.escalation_requested_by.assign(a.page_id);
-    v.escalation_reason.assign(a.responder);
-  }
-  v.attributes.clear();
-  if (t->attrs() != detail::kEmptyAtom) {
-    detail::AttrView attrs;
-    detail::unpack_attrs(atoms.str(t->attrs()), attrs);
-    for (const auto& [k, val] : attrs) v.attributes.emplace_back(k, val);
-  }
+  fill_ticket_fields(t, atoms, v);
   v.history.clear();
   v.pages.clear();
   if (full) {
@@ -843,66 +923,23 @@ void Engine::fill_view(const detail::Ticket& ticket, EpochMillis now, bool full,
     if (c.target != nullptr) cv.calendar.assign(c.target->calendar_name);
     cv.elapsed_ms = c.elapsed;
     if (c.counting() && now > c.since) cv.elapsed_ms += c.target->calendar->elapsed(c.since, now);
-    switch (c.phase) {
-      case MetricClock::Phase::kMet: cv.state = ClockState::kMet; break;
-      case MetricClock::Phase::kStopped: cv.state = ClockState::kCancelled; break;
-      default:
-        if (c.breached) {
-          cv.state = ClockState::kBreached;
-        } else if (c.status_paused) {
-          cv.state = ClockState::kPaused;
-        } else {
-          cv.state = ClockState::kRunning;
-        }
-        break;
-    }
-    if (c.live()) {
-      if (c.status_paused) {
-        cv.pause_reason = PauseReason::kStatus;
-        cv.pause_status.assign(atoms.str(s.status));
-      } else if (c.target != nullptr) {
-        switch (c.target->calendar->closed_reason(now)) {
-          case calendar::Calendar::ClosedReason::kOpen: break;
-          case calendar::Calendar::ClosedReason::kHoliday: cv.pause_reason = PauseReason::kHoliday; break;
-          case calendar::Calendar::ClosedReason::kOutsideHours:
-          case calendar::Calendar::ClosedReason::kClosure: cv.pause_reason = PauseReason::kOutsideHours; break;
-        }
-        if (cv.pause_reason != PauseReason::kNone && cv.state == ClockState::kRunning) cv.state = ClockState::kPaused;
-      }
-      if (!open_ended && !c.status_paused) cv.deadline = c.deadline_from_counted();
-    }
+    fill_clock_state(c, s, atoms, now, open_ended, cv);
     cv.stretches.clear();
     cv.stretches_truncated = false;
-    if (full) {
-      if (!statuses) impl_->statuses.assign(*t, atoms);
-      statuses = true;
-      detail::clock_stretches(c, metric, s, impl_->statuses, now, impl_->hours_only, cv);
-    }
-    // Name this cycle's fired items (warnings, breach, reminders, steps).
-    if (full && c.target != nullptr && c.fired != 0) {
-      const auto steps = policy_->escalation_steps(atoms.str(s.plan), atoms.str(s.severity), cv.metric);
-      std::size_t i = 0;
-      auto add = [&](std::string name) {
-        if (i < 64 && ((c.fired >> i) & 1U)) cv.fired.push_back(std::move(name));
-        ++i;
-      };
-      if (!c.target->open_ended) {
-        for (const auto& w : c.target->warnings) add("warning/" + w.text);
-        add("breached/0");
-        for (int k = 1; k <= c.target->after_breach.times; ++k) add("breached/" + std::to_string(k));
-      }
-      for (const auto* st : steps) add("escalated/" + st->id);
+    if (!full) return;
+    if (!statuses) impl_->statuses.assign(t, atoms);
+    statuses = true;
+    detail::clock_stretches(c, metric, s, impl_->statuses, now, impl_->hours_only, cv);
+    if (c.target != nullptr && c.fired != 0) {
+      name_fired(c, policy_->escalation_steps(atoms.str(s.plan), atoms.str(s.severity), cv.metric), cv);
     }
   });
   v.clocks.resize(clocks);
-  if (!full) {
-    v.next_due.reset();
-    if (t->timer_at != kNever) v.next_due = t->timer_at;
-    return;
+  if (full) {
+    for (const auto& l : t.ladders()) v.pages.push_back(ladder_view(l, *policy_));
   }
-  for (const auto& l : t->ladders()) v.pages.push_back(ladder_view(l, *policy_));
   v.next_due.reset();
-  if (t->timer_at != kNever) v.next_due = t->timer_at;
+  if (t.timer_at != kNever) v.next_due = t.timer_at;
 }
 
 std::optional<TicketView> Engine::ticket(std::string_view id, EpochMillis now) const {

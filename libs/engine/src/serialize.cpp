@@ -428,44 +428,23 @@ bool get_exchanges(Reader& r, Ticket& t, Interner& atoms) {
   return r.ok();
 }
 
-}  // namespace
+bool get_any_derived(Reader& r, DerivedState& s, std::uint64_t version, const policy::Policy& p, Interner& atoms) {
+  return version == kFormatVersion1 ? get_sim_v1(r, s, p, atoms) : get_derived(r, s, p, atoms);
+}
 
-sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const policy::Policy& p,
-                                                   Interner& atoms) {
-  Reader r(bytes);
-  const auto version = r.u();
-  if (!r.ok() || (version != kFormatVersion && version != kFormatVersion5 && version != kFormatVersion4 && version != kFormatVersion3 && version != kFormatVersion2 &&
-                   version != kFormatVersion1)) {
-    return sla::fail(ErrorCode::kInvalidArgument, "ticket state: unsupported format version " + std::to_string(version));
-  }
-  auto t = std::make_unique<Ticket>();
-  t->id = r.s();
-  t->tenant = atoms.intern(r.s());
-  t->arrivals = static_cast<std::uint32_t>(r.u());
-  auto read_derived = [&](DerivedState& s) {
-    return version == kFormatVersion1 ? get_sim_v1(r, s, p, atoms) : get_derived(r, s, p, atoms);
-  };
-  if (!read_derived(t->derived)) {
-    return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt clock section");
-  }
-  if (r.b()) {
-    DerivedState base;
-    if (!read_derived(base)) {
-      return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt base section");
-    }
-    t->cold_part().base = std::move(base);
-  }
-  const EpochMillis base_at = r.i();
-  if (base_at != std::numeric_limits<EpochMillis>::min()) t->cold_part().base_at = base_at;
-  t->events.resize(r.count());
-  for (auto& e : t->events) {
+sla::Result<void> corrupt(const char* what) {
+  return sla::fail(ErrorCode::kInvalidArgument, std::string("ticket state: ") + what);
+}
+
+/// The event log, and the ids of the events folded into the base snapshot.
+sla::Result<void> get_events(Reader& r, Ticket& t, std::uint64_t version, Interner& atoms) {
+  t.events.resize(r.count());
+  for (auto& e : t.events) {
     e.at = r.i();
     e.seq = r.u();
     e.arrival = static_cast<std::uint32_t>(r.u());
     const auto kind = r.u();
-    if (kind > static_cast<std::uint8_t>(kLastEventKind)) {
-      return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad event kind");
-    }
+    if (kind > static_cast<std::uint8_t>(kLastEventKind)) return corrupt("bad event kind");
     e.kind = static_cast<EventKind>(kind);
     e.id_hash = r.u();
     // Before version 4 an acknowledgement's argument was the bare page id.
@@ -473,61 +452,100 @@ sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const
                                                                               : atoms.intern(r.s());
   }
   if (const std::size_t n = r.count(); n > 0) {
-    auto& ids = t->cold_part().compacted_ids;
+    auto& ids = t.cold_part().compacted_ids;
     ids.resize(n);
     for (auto& h : ids) h = r.u();
   }
-  if (version >= kFormatVersion3) {
-    const std::size_t n = r.count();
-    t->emitted.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto m = r.u();
-      const auto cycle = r.u();
-      const std::string rest = r.s();
-      if (m >= kMetricCount || cycle > kMaxKeyCycle) {
-        return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad emitted id");
-      }
-      t->emitted.push_back(emitted_key(static_cast<Metric>(m), static_cast<std::uint32_t>(cycle), atoms.intern(rest)));
-    }
-    std::sort(t->emitted.begin(), t->emitted.end());
-    if (const std::size_t k = r.count(); k > 0) {
-      auto& legacy = t->cold_part().legacy_emitted;
-      legacy.resize(k);
-      for (auto& h : legacy) h = r.u();
-    }
-    std::vector<Ladder> ladders, base_ladders;
-    if (!get_ladders(r, ladders, version) || !get_ladders(r, base_ladders, version)) {
-      return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad ladder");
-    }
-    if (!ladders.empty()) t->cold_part().ladders = std::move(ladders);
-    if (!base_ladders.empty()) t->cold_part().base_ladders = std::move(base_ladders);
-    if (version >= kFormatVersion4 && !get_statuses(r, *t, atoms)) {
-      return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad status marks");
-    }
-    if (version >= kFormatVersion5 && !get_exchanges(r, *t, atoms)) {
-      return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad exchanges or escalation request");
-    }
-    if (version >= kFormatVersion) {
-      t->set_attrs(atoms.intern(r.s()));
-      if (const Atom base_attrs = atoms.intern(r.s()); base_attrs != kEmptyAtom) t->cold_part().base_attrs = base_attrs;
-    }
-  } else {
-    // Versions 1 and 2: emitted ids as FNV-1a hashes, one list of ladders.
-    if (const std::size_t k = r.count(); k > 0) {
-      auto& legacy = t->cold_part().legacy_emitted;
-      legacy.resize(k);
-      for (auto& h : legacy) h = r.u();
-    }
-    std::vector<Ladder> ladders;
-    if (!get_ladders(r, ladders, version)) return sla::fail(ErrorCode::kInvalidArgument, "ticket state: bad ladder metric");
-    if (!ladders.empty()) {
-      // Their base snapshot's ladders were not stored: those running now are
-      // taken as the base's (a recomputation continues them, and re-derives
-      // no page those engines had sent: their ids are in legacy_emitted).
-      if (t->base() != nullptr) t->cold_part().base_ladders = ladders;
-      t->cold_part().ladders = std::move(ladders);
-    }
+  return {};
+}
+
+/// Emitted output ids as FNV-1a hashes (all of them before version 3, those
+/// of older versions' outputs after).
+void get_legacy_emitted(Reader& r, Ticket& t) {
+  if (const std::size_t k = r.count(); k > 0) {
+    auto& legacy = t.cold_part().legacy_emitted;
+    legacy.resize(k);
+    for (auto& h : legacy) h = r.u();
   }
+}
+
+/// Versions 3 and later: exact emitted ids, the ladders and the base
+/// snapshot's, then each version's additions at the end.
+sla::Result<void> get_outputs(Reader& r, Ticket& t, std::uint64_t version, Interner& atoms) {
+  const std::size_t n = r.count();
+  t.emitted.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto m = r.u();
+    const auto cycle = r.u();
+    const std::string rest = r.s();
+    if (m >= kMetricCount || cycle > kMaxKeyCycle) return corrupt("bad emitted id");
+    t.emitted.push_back(emitted_key(static_cast<Metric>(m), static_cast<std::uint32_t>(cycle), atoms.intern(rest)));
+  }
+  std::sort(t.emitted.begin(), t.emitted.end());
+  get_legacy_emitted(r, t);
+  std::vector<Ladder> ladders, base_ladders;
+  if (!get_ladders(r, ladders, version) || !get_ladders(r, base_ladders, version)) return corrupt("bad ladder");
+  if (!ladders.empty()) t.cold_part().ladders = std::move(ladders);
+  if (!base_ladders.empty()) t.cold_part().base_ladders = std::move(base_ladders);
+  if (version >= kFormatVersion4 && !get_statuses(r, t, atoms)) return corrupt("bad status marks");
+  if (version >= kFormatVersion5 && !get_exchanges(r, t, atoms)) {
+    return corrupt("bad exchanges or escalation request");
+  }
+  if (version >= kFormatVersion) {
+    t.set_attrs(atoms.intern(r.s()));
+    if (const Atom base_attrs = atoms.intern(r.s()); base_attrs != kEmptyAtom) t.cold_part().base_attrs = base_attrs;
+  }
+  return {};
+}
+
+/// Versions 1 and 2: emitted ids as FNV-1a hashes, one list of ladders.
+sla::Result<void> get_outputs_v1(Reader& r, Ticket& t, std::uint64_t version) {
+  get_legacy_emitted(r, t);
+  std::vector<Ladder> ladders;
+  if (!get_ladders(r, ladders, version)) return corrupt("bad ladder metric");
+  if (!ladders.empty()) {
+    // Their base snapshot's ladders were not stored: those running now are
+    // taken as the base's (a recomputation continues them, and re-derives
+    // no page those engines had sent: their ids are in legacy_emitted).
+    if (t.base() != nullptr) t.cold_part().base_ladders = ladders;
+    t.cold_part().ladders = std::move(ladders);
+  }
+  return {};
+}
+
+bool known_version(std::uint64_t version) {
+  return version == kFormatVersion || version == kFormatVersion5 || version == kFormatVersion4 ||
+         version == kFormatVersion3 || version == kFormatVersion2 || version == kFormatVersion1;
+}
+
+}  // namespace
+
+sla::Result<std::unique_ptr<Ticket>> decode_ticket(std::string_view bytes, const policy::Policy& p,
+                                                   Interner& atoms) {
+  Reader r(bytes);
+  const auto version = r.u();
+  if (!r.ok() || !known_version(version)) {
+    return sla::fail(ErrorCode::kInvalidArgument, "ticket state: unsupported format version " + std::to_string(version));
+  }
+  auto t = std::make_unique<Ticket>();
+  t->id = r.s();
+  t->tenant = atoms.intern(r.s());
+  t->arrivals = static_cast<std::uint32_t>(r.u());
+  if (!get_any_derived(r, t->derived, version, p, atoms)) {
+    return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt clock section");
+  }
+  if (r.b()) {
+    DerivedState base;
+    if (!get_any_derived(r, base, version, p, atoms)) {
+      return sla::fail(ErrorCode::kInvalidArgument, "ticket state: corrupt base section");
+    }
+    t->cold_part().base = std::move(base);
+  }
+  const EpochMillis base_at = r.i();
+  if (base_at != std::numeric_limits<EpochMillis>::min()) t->cold_part().base_at = base_at;
+  if (auto events = get_events(r, *t, version, atoms); !events) return tl::unexpected(std::move(events.error()));
+  auto outputs = version >= kFormatVersion3 ? get_outputs(r, *t, version, atoms) : get_outputs_v1(r, *t, version);
+  if (!outputs) return tl::unexpected(std::move(outputs.error()));
   if (!r.ok() || !r.done() || t->id.empty()) {
     return sla::fail(ErrorCode::kInvalidArgument, "ticket state: truncated or trailing bytes");
   }

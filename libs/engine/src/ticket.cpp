@@ -1036,45 +1036,15 @@ void TicketMachine::apply(const StoredEvent& e) {
     sev_valid_ = false;
     next_ = {};  // the escalation steps follow (plan, severity)
   }
+  // One case per event kind: a call to the kind's own step (on_*), or the
+  // one or two lines it takes.
   switch (e.kind) {
-    case EventKind::kOpened: {
-      if (s.opened) return;
-      auto [cached, inserted] = tables_.opened_parts.try_emplace(e.arg);
-      if (inserted) {
-        const std::string_view packed = str(e.arg);
-        const auto parts = split3(packed);
-        // Attributes, when the event had any, follow the status's separator.
-        const std::size_t attrs_at = static_cast<std::size_t>(parts[2].data() - packed.data()) + parts[2].size() + 1;
-        cached->second = {tables_.atoms.intern(parts[0]), tables_.atoms.intern(parts[1]),
-                          tables_.atoms.intern(parts[2].empty() ? std::string_view("open") : parts[2]),
-                          attrs_at < packed.size() ? tables_.atoms.intern(packed.substr(attrs_at)) : kEmptyAtom};
-      }
-      s.plan = cached->second[0];
-      s.severity = cached->second[1];
-      s.status = cached->second[2];
-      set_attributes(cached->second[3]);
-      s.opened = true;
-      s.opened_at = e.at;
-      for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
-        const auto m = static_cast<Metric>(mi);
-        bool in_hours = true;
-        const policy::Target* target = resolve(m, e.at, &in_hours);
-        if (target != nullptr) open_clock(m, target, in_hours, e.at);
-      }
-      return;
-    }
+    case EventKind::kOpened: on_opened(e); return;
     case EventKind::kResponded:
       s.agent_replied = s.agent_replied || (s.opened && !s.resolved && !s.closed);
       meet(Metric::kResponse, e.at);
       return;
-    case EventKind::kAgentUpdated: {
-      s.agent_replied = s.agent_replied || (s.opened && !s.resolved && !s.closed);
-      MetricClock* cp = s.clock(Metric::kUpdate);
-      if (cp == nullptr || !cp->live()) return;
-      meet(Metric::kUpdate, e.at);  // this cycle is met (after its breach, if it breached)
-      start_cycle(*cp, Metric::kUpdate, e.at, cp->cycle + 1);
-      return;
-    }
+    case EventKind::kAgentUpdated: on_agent_updated(e); return;
     case EventKind::kStatusChanged:
       s.status = e.arg;
       update_pause(e.at);
@@ -1090,85 +1060,134 @@ void TicketMachine::apply(const StoredEvent& e) {
       retarget(e.at);
       return;
     case EventKind::kWorkaroundProvided: meet(Metric::kWorkaround, e.at); return;
-    case EventKind::kResolved: {
-      if (!s.opened || s.resolved) return;
-      s.resolved = true;
-      // Resolving answers the customer, provides the fix and ends updates.
-      meet(Metric::kResponse, e.at);
-      meet(Metric::kWorkaround, e.at);
-      meet(Metric::kResolution, e.at);
-      if (MetricClock* u = s.clock(Metric::kUpdate); u != nullptr && u->live()) {
-        end_cycle(*u, Metric::kUpdate, e.at, Outcome::kStopped);
-        u->phase = MetricClock::Phase::kStopped;
-      }
-      stop_ladders({}, e.at);
-      return;
-    }
-    case EventKind::kReopened: {
-      if (!s.resolved || s.closed) return;
-      s.resolved = false;
-      // A new cycle of the ticket: exchanges count from zero, and a new
-      // escalation request may start the requested escalations again.
-      s.exchanges = 0;
-      s.agent_replied = false;
-      if (t_.cold) t_.cold->request.reset();
-      s.each_clock([&](Metric m, MetricClock& c) {
-        if (c.target == nullptr || c.phase == MetricClock::Phase::kInactive) return;
-        switch (policy_.on_reopen(m)) {
-          case policy::ReopenAction::kResume:
-            if (!c.live()) {
-              c.phase = MetricClock::Phase::kRunning;
-              c.since = e.at;
-              c.status_paused = c.target->pauses_on(str(s.status));
-            }
-            break;
-          case policy::ReopenAction::kRestart:
-            if (c.live()) end_cycle(c, m, e.at, Outcome::kRestarted);
-            start_cycle(c, m, e.at, c.cycle + 1);
-            break;
-          case policy::ReopenAction::kIgnore: break;
-        }
-      });
-      reopen_matches(e.at);
-      return;
-    }
-    case EventKind::kClosed: {
-      if (s.closed) return;
-      s.closed = true;
-      s.each_clock([&](Metric m, MetricClock& c) {
-        if (c.live()) {
-          end_cycle(c, m, e.at, Outcome::kCancelled);
-          c.phase = MetricClock::Phase::kStopped;
-        }
-      });
-      stop_ladders({}, e.at);
-      return;
-    }
+    case EventKind::kResolved: on_resolved(e); return;
+    case EventKind::kReopened: on_reopened(e); return;
+    case EventKind::kClosed: on_closed(e); return;
     case EventKind::kPageAcknowledged: {
       const AckArg a = unpack_ack(str(e.arg));
       stop_ladders(a.page_id, e.at, a.responder);
       return;
     }
-    case EventKind::kCustomerReplied:
-      if (!s.opened || s.resolved || s.closed || !s.agent_replied) return;  // no exchange completed
-      s.agent_replied = false;
-      if (s.exchanges < policy::kMaxExchanges) ++s.exchanges;
-      fire_exchange_steps(e.at, /*reached=*/false);
-      return;
-    case EventKind::kEscalationRequested:
-      if (!s.opened || s.resolved || s.closed) return;
-      if (t_.cold && t_.cold->request) return;  // once per cycle of the ticket
-      t_.cold_part().request = EscalationRequest{e.at, e.arg};
-      return;
-    case EventKind::kAttributesChanged: {
-      // As a severity or plan change (SPEC 3 round 2): targets re-resolve
-      // (a rule may now match, or stop matching), and every escalation whose
-      // attribute test newly holds starts now, steps already passed at once.
-      const Atom attrs = tables_.atoms.intern(apply_attr_change(str(t_.attrs()), str(e.arg)));
-      if (set_attributes(attrs)) retarget(e.at);
-      return;
-    }
+    case EventKind::kCustomerReplied: on_customer_replied(e); return;
+    case EventKind::kEscalationRequested: on_escalation_requested(e); return;
+    case EventKind::kAttributesChanged: on_attributes_changed(e); return;
   }
+}
+
+void TicketMachine::on_opened(const StoredEvent& e) {
+  DerivedState& s = t_.derived;
+  if (s.opened) return;
+  auto [cached, inserted] = tables_.opened_parts.try_emplace(e.arg);
+  if (inserted) {
+    const std::string_view packed = str(e.arg);
+    const auto parts = split3(packed);
+    // Attributes, when the event had any, follow the status's separator.
+    const std::size_t attrs_at = static_cast<std::size_t>(parts[2].data() - packed.data()) + parts[2].size() + 1;
+    cached->second = {tables_.atoms.intern(parts[0]), tables_.atoms.intern(parts[1]),
+                      tables_.atoms.intern(parts[2].empty() ? std::string_view("open") : parts[2]),
+                      attrs_at < packed.size() ? tables_.atoms.intern(packed.substr(attrs_at)) : kEmptyAtom};
+  }
+  s.plan = cached->second[0];
+  s.severity = cached->second[1];
+  s.status = cached->second[2];
+  set_attributes(cached->second[3]);
+  s.opened = true;
+  s.opened_at = e.at;
+  for (std::size_t mi = 0; mi < kMetricCount; ++mi) {
+    const auto m = static_cast<Metric>(mi);
+    bool in_hours = true;
+    const policy::Target* target = resolve(m, e.at, &in_hours);
+    if (target != nullptr) open_clock(m, target, in_hours, e.at);
+  }
+}
+
+void TicketMachine::on_agent_updated(const StoredEvent& e) {
+  DerivedState& s = t_.derived;
+  s.agent_replied = s.agent_replied || (s.opened && !s.resolved && !s.closed);
+  MetricClock* cp = s.clock(Metric::kUpdate);
+  if (cp == nullptr || !cp->live()) return;
+  meet(Metric::kUpdate, e.at);  // this cycle is met (after its breach, if it breached)
+  start_cycle(*cp, Metric::kUpdate, e.at, cp->cycle + 1);
+}
+
+void TicketMachine::on_resolved(const StoredEvent& e) {
+  DerivedState& s = t_.derived;
+  if (!s.opened || s.resolved) return;
+  s.resolved = true;
+  // Resolving answers the customer, provides the fix and ends updates.
+  meet(Metric::kResponse, e.at);
+  meet(Metric::kWorkaround, e.at);
+  meet(Metric::kResolution, e.at);
+  if (MetricClock* u = s.clock(Metric::kUpdate); u != nullptr && u->live()) {
+    end_cycle(*u, Metric::kUpdate, e.at, Outcome::kStopped);
+    u->phase = MetricClock::Phase::kStopped;
+  }
+  stop_ladders({}, e.at);
+}
+
+void TicketMachine::on_reopened(const StoredEvent& e) {
+  DerivedState& s = t_.derived;
+  if (!s.resolved || s.closed) return;
+  s.resolved = false;
+  // A new cycle of the ticket: exchanges count from zero, and a new
+  // escalation request may start the requested escalations again.
+  s.exchanges = 0;
+  s.agent_replied = false;
+  if (t_.cold) t_.cold->request.reset();
+  s.each_clock([&](Metric m, MetricClock& c) {
+    if (c.target == nullptr || c.phase == MetricClock::Phase::kInactive) return;
+    switch (policy_.on_reopen(m)) {
+      case policy::ReopenAction::kResume:
+        if (!c.live()) {
+          c.phase = MetricClock::Phase::kRunning;
+          c.since = e.at;
+          c.status_paused = c.target->pauses_on(str(s.status));
+        }
+        break;
+      case policy::ReopenAction::kRestart:
+        if (c.live()) end_cycle(c, m, e.at, Outcome::kRestarted);
+        start_cycle(c, m, e.at, c.cycle + 1);
+        break;
+      case policy::ReopenAction::kIgnore: break;
+    }
+  });
+  reopen_matches(e.at);
+}
+
+void TicketMachine::on_closed(const StoredEvent& e) {
+  DerivedState& s = t_.derived;
+  if (s.closed) return;
+  s.closed = true;
+  s.each_clock([&](Metric m, MetricClock& c) {
+    if (c.live()) {
+      end_cycle(c, m, e.at, Outcome::kCancelled);
+      c.phase = MetricClock::Phase::kStopped;
+    }
+  });
+  stop_ladders({}, e.at);
+}
+
+void TicketMachine::on_customer_replied(const StoredEvent& e) {
+  DerivedState& s = t_.derived;
+  if (!s.opened || s.resolved || s.closed || !s.agent_replied) return;  // no exchange completed
+  s.agent_replied = false;
+  if (s.exchanges < policy::kMaxExchanges) ++s.exchanges;
+  fire_exchange_steps(e.at, /*reached=*/false);
+}
+
+void TicketMachine::on_escalation_requested(const StoredEvent& e) {
+  const DerivedState& s = t_.derived;
+  if (!s.opened || s.resolved || s.closed) return;
+  if (t_.cold && t_.cold->request) return;  // once per cycle of the ticket
+  t_.cold_part().request = EscalationRequest{e.at, e.arg};
+}
+
+void TicketMachine::on_attributes_changed(const StoredEvent& e) {
+  // As a severity or plan change (SPEC 3 round 2): targets re-resolve
+  // (a rule may now match, or stop matching), and every escalation whose
+  // attribute test newly holds starts now, steps already passed at once.
+  const Atom attrs = tables_.atoms.intern(apply_attr_change(str(t_.attrs()), str(e.arg)));
+  if (set_attributes(attrs)) retarget(e.at);
 }
 
 }  // namespace sla::engine::detail

@@ -684,6 +684,16 @@ class TicketMachine {
   /// in/after-hours variant decided then; `in_hours` receives it), or nullptr.
   [[nodiscard]] const policy::Target* resolve(Metric m, EpochMillis opened_at, bool* in_hours) const;
 
+  // apply()'s steps for the event kinds that take more than a line or two.
+  void on_opened(const StoredEvent& e);
+  void on_agent_updated(const StoredEvent& e);
+  void on_resolved(const StoredEvent& e);
+  void on_reopened(const StoredEvent& e);
+  void on_closed(const StoredEvent& e);
+  void on_customer_replied(const StoredEvent& e);
+  void on_escalation_requested(const StoredEvent& e);
+  void on_attributes_changed(const StoredEvent& e);
+
   void sync(EpochMillis t);
   void start_cycle(MetricClock& c, Metric m, EpochMillis t, std::uint32_t cycle);
   /// Adds the ticket's clock for `m` on `target` and starts its first cycle at `t`.

@@ -60,83 +60,63 @@ const T* find(prometheus::Family<T>* family, const Labels& labels, const Args&..
   return &family->Add(labels, args...);
 }
 
+// Registration, one helper per metric type: a family whose series carry
+// labels, or a gauge with a single unlabelled series.
+prometheus::Family<prometheus::Counter>* counters(prometheus::Registry& r, const char* name, const char* help) {
+  return &prometheus::BuildCounter().Name(name).Help(help).Register(r);
+}
+
+prometheus::Family<prometheus::Gauge>* gauges(prometheus::Registry& r, const char* name, const char* help) {
+  return &prometheus::BuildGauge().Name(name).Help(help).Register(r);
+}
+
+prometheus::Family<prometheus::Histogram>* histograms(prometheus::Registry& r, const char* name, const char* help) {
+  return &prometheus::BuildHistogram().Name(name).Help(help).Register(r);
+}
+
+prometheus::Gauge* gauge(prometheus::Registry& r, const char* name, const char* help) {
+  return &gauges(r, name, help)->Add({});
+}
+
 }  // namespace
 
 Probe::Probe() : registry_(std::make_shared<prometheus::Registry>()) {
-  events_ = &prometheus::BuildCounter()
-                 .Name("sla_events_consumed_total")
-                 .Help("Input ticket events consumed, by kind")
-                 .Register(*registry_);
-  dlq_ = &prometheus::BuildCounter()
-              .Name("sla_dlq_total")
-              .Help("Inputs sent to the dead-letter topic, by reason")
-              .Register(*registry_);
-  lag_ = &prometheus::BuildGauge()
-              .Name("sla_consumer_lag")
-              .Help("Input messages behind the high watermark, per partition")
-              .Register(*registry_);
-  fired_ = &prometheus::BuildCounter()
-                .Name("sla_fired_total")
-                .Help("SLA outputs and pages fired, by kind (breach reminders apart), metric, plan and severity")
-                .Register(*registry_);
-  produced_ = &prometheus::BuildCounter()
-                   .Name("sla_outputs_produced_total")
-                   .Help("Records produced to Kafka (handed to the producer), by topic")
-                   .Register(*registry_);
-  loop_ = &prometheus::BuildCounter()
-               .Name("sla_loop_seconds_total")
-               .Help("Wall time of the daemon's loop thread, by phase (poll, apply, deliveries, cut, fire, other)")
-               .Register(*registry_);
-  redis_ = &prometheus::BuildHistogram()
-                .Name("sla_redis_latency_seconds")
-                .Help("Redis round-trip latency in seconds, by operation")
-                .Register(*registry_);
-  delivery_failures_ = &prometheus::BuildCounter()
-                            .Name("sla_delivery_failures_total")
-                            .Help("Records Kafka did not acknowledge (failed delivery or produce), by topic")
-                            .Register(*registry_);
-  reloads_ = &prometheus::BuildCounter()
-                  .Name("sla_policy_reloads_total")
-                  .Help("Policy reloads, by result (success, failure)")
-                  .Register(*registry_);
-  build_info_ = &prometheus::BuildGauge()
-                     .Name("sla_build_info")
-                     .Help("Always 1; the labels say which service and version answer")
-                     .Register(*registry_);
-  const auto gauge = [this](const char* name, const char* help) {
-    return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
-  };
-  assigned_ = gauge("sla_assigned_partitions", "Input partitions this instance owns");
-  unacked_ = gauge("sla_unacknowledged_outputs", "Records produced to Kafka and not yet acknowledged");
-  pending_commits_ = gauge("sla_pending_commits",
+  // In the order of the exposition (within each metric type).
+  auto& r = *registry_;
+  events_ = counters(r, "sla_events_consumed_total", "Input ticket events consumed, by kind");
+  dlq_ = counters(r, "sla_dlq_total", "Inputs sent to the dead-letter topic, by reason");
+  lag_ = gauges(r, "sla_consumer_lag", "Input messages behind the high watermark, per partition");
+  fired_ = counters(r, "sla_fired_total",
+                    "SLA outputs and pages fired, by kind (breach reminders apart), metric, plan and severity");
+  produced_ = counters(r, "sla_outputs_produced_total", "Records produced to Kafka (handed to the producer), by topic");
+  loop_ = counters(r, "sla_loop_seconds_total",
+                   "Wall time of the daemon's loop thread, by phase (poll, apply, deliveries, cut, fire, other)");
+  redis_ = histograms(r, "sla_redis_latency_seconds", "Redis round-trip latency in seconds, by operation");
+  delivery_failures_ = counters(r, "sla_delivery_failures_total",
+                                "Records Kafka did not acknowledge (failed delivery or produce), by topic");
+  reloads_ = counters(r, "sla_policy_reloads_total", "Policy reloads, by result (success, failure)");
+  build_info_ = gauges(r, "sla_build_info", "Always 1; the labels say which service and version answer");
+  assigned_ = gauge(r, "sla_assigned_partitions", "Input partitions this instance owns");
+  unacked_ = gauge(r, "sla_unacknowledged_outputs", "Records produced to Kafka and not yet acknowledged");
+  pending_commits_ = gauge(r, "sla_pending_commits",
                            "Cuts queued for the state store, each waiting for its outputs' acknowledgements");
-  kafka_up_ = gauge("sla_kafka_up", "1 when a Kafka broker answered the last metadata request");
-  redis_up_ = gauge("sla_redis_up", "1 when the state store answered its last call");
-  ready_ = gauge("sla_ready", "1 when /readyz answers 200");
-  view_lag_ = gauge("sla_view_lag_seconds", "How far the cluster-wide ticket views trail the sla.deadlines topic");
-  reload_ok_ = gauge("sla_policy_last_reload_successful", "1 when the last policy (re)load succeeded");
-  reload_time_ = gauge("sla_policy_last_reload_success_timestamp_seconds",
+  kafka_up_ = gauge(r, "sla_kafka_up", "1 when a Kafka broker answered the last metadata request");
+  redis_up_ = gauge(r, "sla_redis_up", "1 when the state store answered its last call");
+  ready_ = gauge(r, "sla_ready", "1 when /readyz answers 200");
+  view_lag_ = gauge(r, "sla_view_lag_seconds", "How far the cluster-wide ticket views trail the sla.deadlines topic");
+  reload_ok_ = gauge(r, "sla_policy_last_reload_successful", "1 when the last policy (re)load succeeded");
+  reload_time_ = gauge(r, "sla_policy_last_reload_success_timestamp_seconds",
                        "When the policy in force was loaded, in seconds since the epoch");
   kafka_up_->Set(1);
   redis_up_->Set(1);
   // Both outcomes exist from the start, so that rate() sees the first failure.
   reloads_->Add({{"result", "success"}});
   reloads_->Add({{"result", "failure"}});
-  open_tickets_ = &prometheus::BuildGauge()
-                       .Name("sla_open_tickets")
-                       .Help("Tickets held in memory")
-                       .Register(*registry_)
-                       .Add({});
-  pending_timers_ = &prometheus::BuildGauge()
-                         .Name("sla_pending_timers")
-                         .Help("Timers armed in the timer wheel")
-                         .Register(*registry_)
-                         .Add({});
-  auto& lateness = prometheus::BuildHistogram()
-                       .Name("sla_firing_lateness_seconds")
-                       .Help("How late timers fired after their due moment, in seconds; mode=live: due while this "
-                             "instance served the partition, mode=catch_up: due before (restart, rebalance)")
-                       .Register(*registry_);
+  open_tickets_ = gauge(r, "sla_open_tickets", "Tickets held in memory");
+  pending_timers_ = gauge(r, "sla_pending_timers", "Timers armed in the timer wheel");
+  auto& lateness = *histograms(r, "sla_firing_lateness_seconds",
+                               "How late timers fired after their due moment, in seconds; mode=live: due while this "
+                               "instance served the partition, mode=catch_up: due before (restart, rebalance)");
   lateness_[slot(Firing::kLive)] = &lateness.Add({{"mode", "live"}}, lateness_buckets());
   lateness_[slot(Firing::kCatchUp)] = &lateness.Add({{"mode", "catch_up"}}, lateness_buckets());
   static_assert(std::size(kEventKinds) == std::tuple_size_v<decltype(event_by_kind_)>);

@@ -36,6 +36,7 @@ namespace sla::engine {
 
 namespace detail {
 struct Ticket;
+struct StoredEvent;
 }  // namespace detail
 
 /// Tunables. The defaults suit production; tests shrink them. None of them
@@ -320,6 +321,15 @@ class Engine {
   void fill_view(const detail::Ticket& ticket, EpochMillis now, bool full, TicketView& v) const;
   /// apply() for the ticket in `slot` (kNoSlot: not in memory).
   sla::Result<void> apply_to(const TicketEvent& event, EpochMillis now, std::vector<Output>& out, std::uint32_t slot);
+  /// apply_to()'s admission of `event` to the ticket in `slot`: within the
+  /// lateness horizon, and within the ticket's memory budget once folded
+  /// (errors counted in stats_); false for a duplicate.
+  sla::Result<bool> admit(const TicketEvent& event, std::uint64_t id_hash, EpochMillis effective_at, EpochMillis now,
+                          std::uint32_t slot);
+  /// apply_to()'s last step: inserts `se` into the log of the ticket in
+  /// `slot` and runs it (forward when it is the newest, else by
+  /// recomputation), then folds what the horizon allows and re-arms.
+  void run_stored(const detail::StoredEvent& se, EpochMillis now, std::vector<Output>& out, std::uint32_t slot);
 
   std::shared_ptr<const policy::Policy> policy_;
   EngineStats stats_;

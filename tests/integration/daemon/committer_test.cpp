@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "sla/store/memory_store.hpp"
+#include "sla/testing/commit_jobs.hpp"
 #include "workers.hpp"
 
 namespace {
@@ -31,27 +32,13 @@ using sla::pipeline::CommitJob;
 using sla::pipeline::Committer;
 using sla::pipeline::CommitterHooks;
 using sla::pipeline::CommitterSettings;
-using sla::pipeline::PartitionCommit;
+using sla::testing::commit_job;
+using sla::testing::committed_offset;
+using sla::testing::FlakyStore;
 
-constexpr const char* kTopic = "tickets.events";
+constexpr const char* kTopic = sla::testing::kCommitTopic;
 
 auto soon(std::chrono::milliseconds d = 5s) { return std::chrono::steady_clock::now() + d; }
-
-CommitJob job(std::uint64_t epoch, std::int32_t partition, std::int64_t next_offset, std::string ticket = "") {
-  CommitJob j;
-  j.epoch = epoch;
-  PartitionCommit c;
-  c.partition = partition;
-  c.batch.next_offset = next_offset;
-  if (!ticket.empty()) c.batch.upserts.push_back({ticket, "state-of-" + ticket});
-  j.parts.push_back(std::move(c));
-  return j;
-}
-
-std::optional<std::int64_t> offset(sla::store::StateStore& s, std::int32_t partition) {
-  auto st = s.load_partition(kTopic, partition);
-  return st ? st->next_offset : std::nullopt;
-}
 
 /// Stands in for the producer's poll (the committer's poll_producer hook),
 /// which the committer calls only while the job in hand waits for its acks:
@@ -116,25 +103,6 @@ class StoreStates {
   std::vector<bool> seen_;
 };
 
-/// Fails the first `failures` commits, then forwards to an in-memory store.
-class FlakyStore final : public sla::store::StateStore {
- public:
-  explicit FlakyStore(int failures) : failures_(failures) {}
-  sla::Result<sla::store::PartitionState> load_partition(std::string_view t, std::int32_t p) override {
-    return inner_.load_partition(t, p);
-  }
-  sla::Result<void> commit(std::string_view t, std::int32_t p, const sla::store::Batch& b) override {
-    if (failures_-- > 0) return sla::fail(sla::ErrorCode::kUnavailable, "connection refused");
-    return inner_.commit(t, p, b);
-  }
-  sla::Result<void> clear_partition(std::string_view t, std::int32_t p) override { return inner_.clear_partition(t, p); }
-  sla::Result<void> ping() override { return {}; }
-
- private:
-  std::atomic<int> failures_;
-  sla::store::InMemoryStore inner_;
-};
-
 TEST(Committer, CommitsOnlyAfterTheOutputsAreAcknowledgedAndInOrder) {
   sla::SystemClock clock;
   sla::store::InMemoryStore store;
@@ -148,17 +116,17 @@ TEST(Committer, CommitsOnlyAfterTheOutputsAreAcknowledgedAndInOrder) {
   const auto cut2 = acks.cut();
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, poll.hooks());
   c.start();
-  ASSERT_TRUE(c.try_push(job(cut1, 0, 10, "T1")));
-  ASSERT_TRUE(c.try_push(job(cut2, 0, 20, "T2")));
+  ASSERT_TRUE(c.try_push(commit_job(cut1, 0, 10, "T1")));
+  ASSERT_TRUE(c.try_push(commit_job(cut2, 0, 20, "T2")));
   ASSERT_TRUE(poll.await_waiting_for_acks());
-  EXPECT_EQ(offset(store, 0), std::nullopt) << "committed before its outputs were acknowledged";
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt) << "committed before its outputs were acknowledged";
   EXPECT_EQ(c.queued(), 2U);
   acks.settled(e2, std::nullopt);  // the second epoch alone: still nothing
   ASSERT_TRUE(poll.await_more_polls(2)) << "seen by the committer";
-  EXPECT_EQ(offset(store, 0), std::nullopt);
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt);
   acks.settled(e1, std::nullopt);
   ASSERT_TRUE(c.drain(soon()));
-  EXPECT_EQ(offset(store, 0), 20);
+  EXPECT_EQ(committed_offset(store, 0), 20);
   auto st = store.load_partition(kTopic, 0);
   ASSERT_TRUE(st);
   EXPECT_EQ(st->tickets.size(), 2U);
@@ -176,11 +144,11 @@ TEST(Committer, WithoutAPollHookAReportOnAnotherThreadWakesIt) {
   acks.produced(e);
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
   c.start();
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 10, "T")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 10, "T")));
   std::thread reporter([&] { acks.settled(e, std::nullopt); });
   ASSERT_TRUE(c.drain(soon()));
   reporter.join();
-  EXPECT_EQ(offset(store, 0), 10);
+  EXPECT_EQ(committed_offset(store, 0), 10);
 }
 
 TEST(Committer, RetriesAStoreThatFailsAndReportsItsState) {
@@ -190,9 +158,9 @@ TEST(Committer, RetriesAStoreThatFailsAndReportsItsState) {
   StoreStates states;
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, states.hooks());
   c.start();
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 3, 7, "T")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 3, 7, "T")));
   ASSERT_TRUE(c.drain(soon()));
-  EXPECT_EQ(offset(store, 3), 7);
+  EXPECT_EQ(committed_offset(store, 3), 7);
   EXPECT_EQ(states.seen(), (std::vector<bool>{false, false, false, true}));
 }
 
@@ -204,13 +172,13 @@ TEST(Committer, AnOutputThatFailedStopsEveryCommit) {
   acks.produced(e);
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
   c.start();
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 5, "T")));
   acks.settled(e, std::string("Local: Message timed out"));
   EXPECT_FALSE(c.drain(soon()));
   ASSERT_TRUE(c.fatal());
   EXPECT_NE(c.fatal()->find("Message timed out"), std::string::npos);
-  EXPECT_EQ(offset(store, 0), std::nullopt);
-  EXPECT_FALSE(c.try_push(job(acks.cut(), 0, 6))) << "a fatal pipeline takes no more work";
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt);
+  EXPECT_FALSE(c.try_push(commit_job(acks.cut(), 0, 6))) << "a fatal pipeline takes no more work";
 }
 
 TEST(Committer, OutputsNotAcknowledgedInTimeStallButAreWaitedFor) {
@@ -224,15 +192,15 @@ TEST(Committer, OutputsNotAcknowledgedInTimeStallButAreWaitedFor) {
   acks.produced(e);
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 50ms, 8}, poll.hooks());
   c.start();
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 5, "T")));
   ASSERT_TRUE(poll.await([&] { return c.stalled(); }));
   EXPECT_FALSE(c.fatal()) << "not acknowledged yet is not failed";
-  EXPECT_EQ(offset(store, 0), std::nullopt);
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt);
   ASSERT_TRUE(poll.await_more_polls(3)) << "goes on waiting";
   acks.settled(e, std::nullopt);
   ASSERT_TRUE(c.drain(soon()));
   EXPECT_FALSE(c.stalled());
-  EXPECT_EQ(offset(store, 0), 5);
+  EXPECT_EQ(committed_offset(store, 0), 5);
 }
 
 TEST(Committer, GiveUpEndsAWaitForAcksWithoutCommittingOrFailing) {
@@ -243,14 +211,14 @@ TEST(Committer, GiveUpEndsAWaitForAcksWithoutCommittingOrFailing) {
   acks.produced(acks.current());  // never settled
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 30s, 8}, poll.hooks());
   c.start();
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 5, "T")));
   ASSERT_TRUE(poll.await_waiting_for_acks());
   const auto t0 = std::chrono::steady_clock::now();
   c.give_up();
   EXPECT_TRUE(c.drain(soon())) << "the job is dropped";
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
   EXPECT_FALSE(c.fatal());
-  EXPECT_EQ(offset(store, 0), std::nullopt);
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt);
 }
 
 TEST(Committer, APartitionLostWhileItsJobWaitsForAcksIsNotCommitted) {
@@ -265,8 +233,8 @@ TEST(Committer, APartitionLostWhileItsJobWaitsForAcksIsNotCommitted) {
   acks.produced(e);
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, poll.hooks());
   c.start();
-  CommitJob both = job(acks.cut(), 0, 50, "A");
-  both.parts.push_back(job(0, 1, 60, "B").parts[0]);
+  CommitJob both = commit_job(acks.cut(), 0, 50, "A");
+  both.parts.push_back(commit_job(0, 1, 60, "B").parts[0]);
   ASSERT_TRUE(c.try_push(std::move(both)));
   // Taken off the queue and waiting for the ack (the committer polls only
   // then): forget_partition reaches the job in hand, not the queue.
@@ -274,12 +242,12 @@ TEST(Committer, APartitionLostWhileItsJobWaitsForAcksIsNotCommitted) {
   c.forget_partition(0);
   acks.settled(e, std::nullopt);
   ASSERT_TRUE(c.drain(soon()));
-  EXPECT_EQ(offset(store, 0), std::nullopt) << "lost partition written by the old job";
-  EXPECT_EQ(offset(store, 1), 60);
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt) << "lost partition written by the old job";
+  EXPECT_EQ(committed_offset(store, 1), 60);
   // The next job (the new assignment's) commits partition 0 again.
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 20, "A")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 20, "A")));
   ASSERT_TRUE(c.drain(soon()));
-  EXPECT_EQ(offset(store, 0), 20);
+  EXPECT_EQ(committed_offset(store, 0), 20);
 }
 
 TEST(Committer, AStaleCommitIsDroppedNotRetried) {
@@ -294,11 +262,11 @@ TEST(Committer, AStaleCommitIsDroppedNotRetried) {
   StoreStates states;
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, states.hooks());
   c.start();
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 40, "A")));
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 1, 7, "B")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 40, "A")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 1, 7, "B")));
   ASSERT_TRUE(c.drain(soon()));
-  EXPECT_EQ(offset(store, 0), 100);
-  EXPECT_EQ(offset(store, 1), 7);
+  EXPECT_EQ(committed_offset(store, 0), 100);
+  EXPECT_EQ(committed_offset(store, 1), 7);
   EXPECT_FALSE(c.fatal());
   EXPECT_EQ(states.seen(), (std::vector<bool>{true, true})) << "a stale commit is not a store outage";
 }
@@ -313,19 +281,19 @@ TEST(Committer, QueueIsBoundedAndALostPartitionIsForgotten) {
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 3}, poll.hooks());
   c.start();
   const auto cut = acks.cut();
-  ASSERT_TRUE(c.try_push(job(cut, 1, 100)));
+  ASSERT_TRUE(c.try_push(commit_job(cut, 1, 100)));
   ASSERT_TRUE(poll.await_waiting_for_acks()) << "taken off the queue: being committed";
-  CommitJob both = job(cut, 1, 200);
-  both.parts.push_back(job(cut, 2, 300).parts[0]);
+  CommitJob both = commit_job(cut, 1, 200);
+  both.parts.push_back(commit_job(cut, 2, 300).parts[0]);
   ASSERT_TRUE(c.try_push(std::move(both)));
-  ASSERT_TRUE(c.try_push(job(cut, 2, 400)));
+  ASSERT_TRUE(c.try_push(commit_job(cut, 2, 400)));
   EXPECT_TRUE(c.full()) << "two queued and the one in hand";
-  EXPECT_FALSE(c.try_push(job(cut, 2, 500)));
+  EXPECT_FALSE(c.try_push(commit_job(cut, 2, 500)));
   c.forget_partition(1);  // lost: its queued commits must not overwrite the new owner's
   acks.settled(e, std::nullopt);
   ASSERT_TRUE(c.drain(soon()));
-  EXPECT_EQ(offset(store, 1), std::nullopt) << "not even the job in hand, which was waiting for its acks";
-  EXPECT_EQ(offset(store, 2), 400);
+  EXPECT_EQ(committed_offset(store, 1), std::nullopt) << "not even the job in hand, which was waiting for its acks";
+  EXPECT_EQ(committed_offset(store, 2), 400);
 }
 
 TEST(Workers, RunsEveryTaskOnceOnSeveralThreads) {

@@ -13,13 +13,13 @@
 #include "sla/calendar/calendar.hpp"
 #include "sla/engine/engine.hpp"
 #include "sla/policy/loader.hpp"
+#include "sla/testing/engine_harness.hpp"
 
 namespace {
 
 using sla::EpochMillis;
 using sla::engine::Engine;
 using sla::engine::EventKind;
-using sla::engine::Output;
 using sla::engine::SlaOutput;
 using sla::engine::TicketEvent;
 
@@ -48,24 +48,13 @@ escalations:
 )";
 
 std::shared_ptr<const sla::policy::Policy> load() {
-  std::vector<sla::policy::LoadError> errors;
-  sla::policy::LoadOptions opts;
-  opts.file = "attrs-test.yaml";
-  auto p = sla::policy::load_policy(kPolicy, opts, errors);
-  for (const auto& e : errors) ADD_FAILURE() << sla::policy::format(e);
-  return p;
+  return sla::testing::load_policy_text(kPolicy, "attrs-test.yaml");
 }
 
 using Attrs = std::vector<std::pair<std::string, std::string>>;
 
 TicketEvent ev(std::string id, std::string ticket, EpochMillis t, EventKind kind) {
-  TicketEvent e;
-  e.event_id = std::move(id);
-  e.ticket_id = std::move(ticket);
-  e.tenant_id = "acme";
-  e.occurred_at = t;
-  e.kind = kind;
-  return e;
+  return sla::testing::event(std::move(id), std::move(ticket), t, kind);
 }
 TicketEvent open(std::string id, std::string ticket, EpochMillis t, Attrs attrs = {}) {
   TicketEvent e = ev(std::move(id), std::move(ticket), t, EventKind::kOpened);
@@ -82,21 +71,11 @@ TicketEvent change(std::string id, std::string ticket, EpochMillis t, Attrs set,
   return e;
 }
 
-// Jumps the clock to every timer, as engine_test's harness does.
-struct Harness {
-  explicit Harness(sla::engine::EngineOptions o = {}) : engine(load(), o) {}
-  void run_until(EpochMillis t) {
-    for (auto due = engine.next_due(); due && *due <= t; due = engine.next_due()) {
-      now = std::max(now, *due);
-      engine.advance(now, out);
-    }
-    now = std::max(now, t);
-  }
-  void send(const TicketEvent& e, EpochMillis arrival = 0) {
-    run_until(std::max(e.occurred_at, arrival));
-    auto r = engine.apply(e, now, out);
-    ASSERT_TRUE(r) << r.error().message;
-  }
+// Jumps the clock to every timer (sla::testing::EngineHarness).
+struct Harness : sla::testing::EngineHarness {
+  explicit Harness(sla::engine::EngineOptions o = {}) : EngineHarness(load(), o) {}
+  /// At its own time, or arriving at `arrival` when that is later.
+  void send(const TicketEvent& e, EpochMillis arrival = 0) { send_late(e, std::max(e.occurred_at, arrival)); }
   /// "id @ +minutes" for every SLA output, in order.
   std::vector<std::string> fired() const {
     std::vector<std::string> v;
@@ -107,9 +86,6 @@ struct Harness {
     }
     return v;
   }
-  Engine engine;
-  EpochMillis now = 0;
-  std::vector<Output> out;
 };
 
 using Lines = std::vector<std::string>;

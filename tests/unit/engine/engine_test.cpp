@@ -15,6 +15,7 @@
 #include "sla/calendar/calendar.hpp"
 #include "sla/engine/engine.hpp"
 #include "sla/policy/loader.hpp"
+#include "sla/testing/engine_harness.hpp"
 
 namespace {
 
@@ -26,17 +27,15 @@ using sla::engine::PageOutput;
 using sla::engine::SlaKind;
 using sla::engine::SlaOutput;
 using sla::engine::TicketEvent;
+using sla::testing::at;
+using sla::testing::iso;
+using sla::testing::event;
+// Drives an engine like the daemon would, but on a simulated clock that
+// jumps to every timer: outputs carry exact fire times.
+using Harness = sla::testing::EngineHarness;
 
 constexpr std::int64_t kMin = 60'000;
 constexpr std::int64_t kHour = 60 * kMin;
-
-EpochMillis at(const char* rfc3339) {
-  auto t = sla::calendar::parse_rfc3339(rfc3339);
-  EXPECT_TRUE(t) << rfc3339;
-  return t.value_or(0);
-}
-
-std::string iso(EpochMillis t) { return sla::calendar::format_rfc3339(t); }
 
 // A policy exercising most rules. `biz` is Mon-Fri 09:00-17:00 UTC.
 constexpr const char* kPolicy = R"(
@@ -94,96 +93,13 @@ paging:
 )";
 
 std::shared_ptr<const sla::policy::Policy> load(const char* yaml = kPolicy) {
-  std::vector<sla::policy::LoadError> errors;
-  sla::policy::LoadOptions opts;
-  opts.file = "engine-test.yaml";
-  auto p = sla::policy::load_policy(yaml, opts, errors);
-  for (const auto& e : errors) ADD_FAILURE() << sla::policy::format(e);
-  return p;
+  return sla::testing::load_policy_text(yaml, "engine-test.yaml");
 }
-
-TicketEvent ev(std::string id, std::string ticket, EpochMillis t, EventKind kind, std::string arg = {},
-               std::string arg2 = {}) {
-  TicketEvent e;
-  e.event_id = std::move(id);
-  e.ticket_id = std::move(ticket);
-  e.tenant_id = "acme";
-  e.occurred_at = t;
-  e.kind = kind;
-  switch (kind) {
-    case EventKind::kOpened:
-      e.plan = std::move(arg);
-      e.severity = std::move(arg2);
-      e.status = "open";
-      break;
-    case EventKind::kStatusChanged: e.status = std::move(arg); break;
-    case EventKind::kSeverityChanged: e.severity = std::move(arg); break;
-    case EventKind::kPlanChanged: e.plan = std::move(arg); break;
-    case EventKind::kPageAcknowledged:
-      e.page_id = std::move(arg);
-      e.responder = std::move(arg2);
-      break;
-    default: break;
-  }
-  return e;
-}
-
-// Drives an engine like the daemon would, but on a simulated clock that
-// jumps to every timer: outputs carry exact fire times.
-class Harness {
- public:
-  explicit Harness(std::shared_ptr<const sla::policy::Policy> p, sla::engine::EngineOptions o = {})
-      : engine(std::move(p), o) {}
-
-  void run_until(EpochMillis t) {
-    for (auto due = engine.next_due(); due && *due <= t; due = engine.next_due()) {
-      now = std::max(now, *due);
-      engine.advance(now, out);
-    }
-    now = std::max(now, t);
-  }
-  void send(const TicketEvent& e) {
-    run_until(e.occurred_at);
-    auto r = engine.apply(e, now, out);
-    ASSERT_TRUE(r) << r.error().message;
-  }
-  // Event arriving at wall time `arrival` (>= occurred_at): late delivery.
-  void send_late(const TicketEvent& e, EpochMillis arrival) {
-    run_until(arrival);
-    auto r = engine.apply(e, now, out);
-    ASSERT_TRUE(r) << r.error().message;
-  }
-
-  std::vector<std::string> ids() const {
-    std::vector<std::string> v;
-    for (const auto& o : out) v.push_back(sla::engine::output_id(o));
-    return v;
-  }
-  const SlaOutput* find(const std::string& id) const {
-    for (const auto& o : out) {
-      if (const auto* s = std::get_if<SlaOutput>(&o); s && s->event_id == id) return s;
-    }
-    return nullptr;
-  }
-  /// The pages sent (PageAction::kTrigger); acknowledge and resolve records
-  /// with `action`.
-  std::vector<const PageOutput*> pages(sla::engine::PageAction action = sla::engine::PageAction::kTrigger) const {
-    std::vector<const PageOutput*> v;
-    for (const auto& o : out) {
-      if (const auto* p = std::get_if<PageOutput>(&o); p && p->action == action) v.push_back(p);
-    }
-    return v;
-  }
-
-  Engine engine;
-  EpochMillis now = 0;
-  std::vector<Output> out;
-};
 
 TEST(Engine, ResponseWarningsBreachAndRemindersOn24x7) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P3"));
   h.run_until(t0 + 10 * kHour);
   // 3h target: 50% = 1h30, 75% = 2h15, -10m = 2h50, breach 3h, reminders 4h, 5h.
   const std::vector<std::pair<std::string, EpochMillis>> expected = {
@@ -209,8 +125,8 @@ TEST(Engine, ResponseWarningsBreachAndRemindersOn24x7) {
 TEST(Engine, MetBeforeDeadlineStopsTheClock) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P3"));
-  h.send(ev("e2", "T1", t0 + 100 * kMin, EventKind::kResponded));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("e2", "T1", t0 + 100 * kMin, EventKind::kResponded));
   h.run_until(t0 + 48 * kHour);
   EXPECT_EQ(h.ids(), (std::vector<std::string>{"T1/response/0/warning/50%", "T1/response/0/met/0"}));
   const auto* met = h.find("T1/response/0/met/0");
@@ -229,7 +145,7 @@ TEST(Engine, BusinessHoursDeadlineSkipsTheWeekend) {
   Harness h(load());
   // Friday 15:00 UTC; 8h of Mon-Fri 09-17 -> 2h Friday + 6h Monday = Monday 15:00.
   const EpochMillis t0 = at("2026-04-10T15:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P2"));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P2"));
   h.run_until(at("2026-04-13T15:00:00Z"));
   const auto* breach = h.find("T1/response/0/breached/0");
   ASSERT_NE(breach, nullptr);
@@ -255,9 +171,9 @@ TEST(Engine, BusinessHoursDeadlineSkipsTheWeekend) {
 TEST(Engine, InHoursAndAfterHoursVariants) {
   Harness h(load());
   // Opened Monday 10:00 (open): 30 min on biz.
-  h.send(ev("a1", "IN", at("2026-04-06T10:00:00Z"), EventKind::kOpened, "silver", "P1"));
+  h.send(event("a1", "IN", at("2026-04-06T10:00:00Z"), EventKind::kOpened, "silver", "P1"));
   // Opened Monday 20:00 (closed): 2h on 24x7.
-  h.send(ev("b1", "OUT", at("2026-04-06T20:00:00Z"), EventKind::kOpened, "silver", "P1"));
+  h.send(event("b1", "OUT", at("2026-04-06T20:00:00Z"), EventKind::kOpened, "silver", "P1"));
   h.run_until(at("2026-04-07T12:00:00Z"));
   ASSERT_NE(h.find("IN/response/0/breached/0"), nullptr);
   EXPECT_EQ(iso(h.find("IN/response/0/breached/0")->fired_at), "2026-04-06T10:30:00Z");
@@ -268,9 +184,9 @@ TEST(Engine, InHoursAndAfterHoursVariants) {
 TEST(Engine, StatusPauseMovesTheDeadline) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(ev("e2", "T1", t0 + 5 * kMin, EventKind::kResponded));
-  h.send(ev("e3", "T1", t0 + 1 * kHour, EventKind::kStatusChanged, "pending_customer"));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("e2", "T1", t0 + 5 * kMin, EventKind::kResponded));
+  h.send(event("e3", "T1", t0 + 1 * kHour, EventKind::kStatusChanged, "pending_customer"));
   auto view = h.engine.ticket("T1", t0 + 2 * kHour);
   ASSERT_TRUE(view);
   bool saw = false;
@@ -286,7 +202,7 @@ TEST(Engine, StatusPauseMovesTheDeadline) {
   }
   EXPECT_TRUE(saw);
   // Paused for 3h, then 3h of the 4h target remain.
-  h.send(ev("e4", "T1", t0 + 4 * kHour, EventKind::kStatusChanged, "open"));
+  h.send(event("e4", "T1", t0 + 4 * kHour, EventKind::kStatusChanged, "open"));
   h.run_until(t0 + 8 * kHour);
   const auto* breach = h.find("T1/resolution/0/breached/0");
   ASSERT_NE(breach, nullptr);
@@ -298,10 +214,10 @@ TEST(Engine, StatusPauseMovesTheDeadline) {
 TEST(Engine, RetargetKeepElapsedBreachesAtOnceWithoutSkippedWarnings) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P3"));  // 3h on 24x7
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P3"));  // 3h on 24x7
   h.run_until(t0 + 80 * kMin);                                    // before 50% (90m)
   ASSERT_TRUE(h.out.empty());
-  h.send(ev("e2", "T1", t0 + 80 * kMin, EventKind::kSeverityChanged, "P1"));  // 1h target, 80m elapsed
+  h.send(event("e2", "T1", t0 + 80 * kMin, EventKind::kSeverityChanged, "P1"));  // 1h target, 80m elapsed
   EXPECT_EQ(h.ids(), (std::vector<std::string>{"T1/response/0/breached/0"}));
   EXPECT_EQ(h.find("T1/response/0/breached/0")->fired_at, t0 + 80 * kMin);
   EXPECT_EQ(h.find("T1/response/0/breached/0")->target_ms, 1 * kHour);
@@ -318,8 +234,8 @@ TEST(Engine, RetargetRestartStartsANewCycle) {
   yaml.replace(yaml.find("on_retarget: keep_elapsed"), 25, "on_retarget: restart");
   Harness h(load(yaml.c_str()));
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P3"));
-  h.send(ev("e2", "T1", t0 + 80 * kMin, EventKind::kSeverityChanged, "P1"));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("e2", "T1", t0 + 80 * kMin, EventKind::kSeverityChanged, "P1"));
   h.run_until(t0 + 80 * kMin + 1 * kHour);
   const auto* breach = h.find("T1/response/1/breached/0");
   ASSERT_NE(breach, nullptr);
@@ -330,9 +246,9 @@ TEST(Engine, RetargetRestartStartsANewCycle) {
 TEST(Engine, UpdateCyclesRestartOnAgentUpdate) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(ev("e2", "T1", t0 + 1 * kMin, EventKind::kResponded));
-  h.send(ev("e3", "T1", t0 + 20 * kMin, EventKind::kAgentUpdated));  // cycle 0 met
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("e2", "T1", t0 + 1 * kMin, EventKind::kResponded));
+  h.send(event("e3", "T1", t0 + 20 * kMin, EventKind::kAgentUpdated));  // cycle 0 met
   h.run_until(t0 + 20 * kMin + 30 * kMin);                            // cycle 1 breaches at +50m
   EXPECT_NE(h.find("T1/update/0/met/0"), nullptr);
   EXPECT_NE(h.find("T1/update/0/warning/50%"), nullptr);
@@ -341,7 +257,7 @@ TEST(Engine, UpdateCyclesRestartOnAgentUpdate) {
   EXPECT_EQ(b->fired_at, t0 + 50 * kMin);
   EXPECT_EQ(b->cycle, 1u);
   // Resolve stops updates (no more cycles), and meets resolution.
-  h.send(ev("e4", "T1", t0 + 60 * kMin, EventKind::kResolved));
+  h.send(event("e4", "T1", t0 + 60 * kMin, EventKind::kResolved));
   const std::size_t n = h.out.size();
   h.run_until(t0 + 10 * kHour);
   EXPECT_EQ(h.out.size(), n);
@@ -351,10 +267,10 @@ TEST(Engine, UpdateCyclesRestartOnAgentUpdate) {
 TEST(Engine, ReopenResumesResolutionWithElapsedKept) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(ev("e2", "T1", t0 + 1 * kMin, EventKind::kResponded));
-  h.send(ev("e3", "T1", t0 + 1 * kHour, EventKind::kResolved));
-  h.send(ev("e4", "T1", t0 + 5 * kHour, EventKind::kReopened));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("e2", "T1", t0 + 1 * kMin, EventKind::kResponded));
+  h.send(event("e3", "T1", t0 + 1 * kHour, EventKind::kResolved));
+  h.send(event("e4", "T1", t0 + 5 * kHour, EventKind::kReopened));
   h.run_until(t0 + 12 * kHour);
   // 1h counted before the resolve; 3h more after the reopen at +5h -> +8h.
   const auto* b = h.find("T1/resolution/0/breached/0");
@@ -368,12 +284,12 @@ TEST(Engine, ReopenResumesResolutionWithElapsedKept) {
 TEST(Engine, LateRespondedBeforeTheTimerPreventsTheBreach) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P3"));
   h.run_until(t0 + 2 * kHour);
   // Responded at +2h50 (the -10m warning time) but delivered first... then an
   // earlier status event arrives out of order: the ticket is recomputed.
-  h.send(ev("e3", "T1", t0 + 170 * kMin, EventKind::kResponded));
-  h.send_late(ev("e2", "T1", t0 + 30 * kMin, EventKind::kStatusChanged, "on_hold"), t0 + 171 * kMin);
+  h.send(event("e3", "T1", t0 + 170 * kMin, EventKind::kResponded));
+  h.send_late(event("e2", "T1", t0 + 30 * kMin, EventKind::kStatusChanged, "on_hold"), t0 + 171 * kMin);
   h.run_until(t0 + 10 * kHour);
   EXPECT_EQ(h.find("T1/response/0/breached/0"), nullptr);
   EXPECT_NE(h.find("T1/response/0/met/0"), nullptr);
@@ -383,14 +299,14 @@ TEST(Engine, LateRespondedBeforeTheTimerPreventsTheBreach) {
 TEST(Engine, LateEventRecomputesAndNeverDuplicatesOutputs) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(ev("e2", "T1", t0 + 1 * kMin, EventKind::kResponded));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("e2", "T1", t0 + 1 * kMin, EventKind::kResponded));
   h.run_until(t0 + 3 * kHour);  // resolution: 50% at 2h, 75% at 3h
   ASSERT_NE(h.find("T1/resolution/0/warning/75%"), nullptr);
   const std::size_t before = h.out.size();
   // A pause from +1h to +2h arrives late: the deadline moves from +4h to +5h.
-  h.send_late(ev("p1", "T1", t0 + 1 * kHour, EventKind::kStatusChanged, "on_hold"), t0 + 3 * kHour);
-  h.send_late(ev("p2", "T1", t0 + 2 * kHour, EventKind::kStatusChanged, "open"), t0 + 3 * kHour);
+  h.send_late(event("p1", "T1", t0 + 1 * kHour, EventKind::kStatusChanged, "on_hold"), t0 + 3 * kHour);
+  h.send_late(event("p2", "T1", t0 + 2 * kHour, EventKind::kStatusChanged, "open"), t0 + 3 * kHour);
   // Nothing new yet (warnings already sent are not sent again).
   for (std::size_t i = before; i < h.out.size(); ++i) {
     ADD_FAILURE() << "unexpected " << sla::engine::output_id(h.out[i]);
@@ -408,9 +324,9 @@ TEST(Engine, LateEventRecomputesAndNeverDuplicatesOutputs) {
 TEST(Engine, DuplicateEventIdsHaveNoEffect) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(ev("e2", "T1", t0 + kMin, EventKind::kAgentUpdated));
-  h.send(ev("e2", "T1", t0 + 2 * kMin, EventKind::kAgentUpdated));  // same id
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("e2", "T1", t0 + kMin, EventKind::kAgentUpdated));
+  h.send(event("e2", "T1", t0 + 2 * kMin, EventKind::kAgentUpdated));  // same id
   EXPECT_EQ(h.engine.stats().duplicates, 1u);
   auto view = h.engine.ticket("T1", h.now);
   for (const auto& c : view->clocks) {
@@ -423,22 +339,22 @@ TEST(Engine, DuplicateEventIdsHaveNoEffect) {
 TEST(Engine, UnknownPlanOrSeverityIsRejectedWithoutState) {
   Engine e(load());
   std::vector<Output> out;
-  auto r = e.apply(ev("e1", "T1", 1000, EventKind::kOpened, "platinum", "P1"), 1000, out);
+  auto r = e.apply(event("e1", "T1", 1000, EventKind::kOpened, "platinum", "P1"), 1000, out);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, sla::ErrorCode::kNotFound);
   EXPECT_NE(r.error().message.find("platinum"), std::string::npos);
-  r = e.apply(ev("e2", "T1", 1000, EventKind::kOpened, "gold", "P9"), 1000, out);
+  r = e.apply(event("e2", "T1", 1000, EventKind::kOpened, "gold", "P9"), 1000, out);
   ASSERT_FALSE(r);
   EXPECT_EQ(e.ticket_count(), 0u);
-  ASSERT_TRUE(e.apply(ev("e3", "T1", 1000, EventKind::kOpened, "gold", "P1"), 1000, out));
-  EXPECT_FALSE(e.apply(ev("e4", "T1", 2000, EventKind::kSeverityChanged, "P7"), 2000, out));
+  ASSERT_TRUE(e.apply(event("e3", "T1", 1000, EventKind::kOpened, "gold", "P1"), 1000, out));
+  EXPECT_FALSE(e.apply(event("e4", "T1", 2000, EventKind::kSeverityChanged, "P7"), 2000, out));
 }
 
 TEST(Engine, EscalationPagesClimbTheLadderUntilAcked) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");  // Monday 10:00: ana's week starts
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(ev("e2", "T1", t0 + kMin, EventKind::kResponded));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("e2", "T1", t0 + kMin, EventKind::kResponded));
   h.run_until(t0 + 4 * kHour + 15 * kMin);
   EXPECT_NE(h.find("T1/resolution/0/escalated/gold-p1/1"), nullptr);
   ASSERT_NE(h.find("T1/resolution/0/escalated/gold-p1/2"), nullptr);
@@ -453,7 +369,7 @@ TEST(Engine, EscalationPagesClimbTheLadderUntilAcked) {
   EXPECT_EQ(pages[1]->responder, "sofia");
   EXPECT_EQ(pages[1]->level, 1u);
   EXPECT_EQ(pages[1]->fired_at, t0 + 4 * kHour + 10 * kMin);
-  h.send(ev("ack", "T1", t0 + 4 * kHour + 15 * kMin, EventKind::kPageAcknowledged, pages[1]->page_id, "sofia"));
+  h.send(event("ack", "T1", t0 + 4 * kHour + 15 * kMin, EventKind::kPageAcknowledged, pages[1]->page_id, "sofia"));
   h.run_until(t0 + 24 * kHour);
   EXPECT_EQ(h.pages().size(), 2u);
   const auto v = h.engine.ticket("T1", h.now);
@@ -468,16 +384,16 @@ TEST(Engine, WhoAcknowledgedSurvivesRecomputeAndRestore) {
   // packed length ("12:x") and a page id of another ladder must not confuse it.
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(ev("e2", "T1", t0 + kMin, EventKind::kResponded));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("e2", "T1", t0 + kMin, EventKind::kResponded));
   h.run_until(t0 + 4 * kHour + 5 * kMin);
   const auto pages = h.pages();
   ASSERT_EQ(pages.size(), 1u);
-  h.send(ev("bogus", "T1", t0 + 4 * kHour + 6 * kMin, EventKind::kPageAcknowledged, "T1/response/0/page/x/0/0", "eve"));
+  h.send(event("bogus", "T1", t0 + 4 * kHour + 6 * kMin, EventKind::kPageAcknowledged, "T1/response/0/page/x/0/0", "eve"));
   EXPECT_FALSE(h.engine.ticket("T1", h.now)->pages[0].acked_at);
-  h.send(ev("ack", "T1", t0 + 4 * kHour + 7 * kMin, EventKind::kPageAcknowledged, pages[0]->page_id, "12:x"));
+  h.send(event("ack", "T1", t0 + 4 * kHour + 7 * kMin, EventKind::kPageAcknowledged, pages[0]->page_id, "12:x"));
   // A late event before the ack recomputes the ticket from its events.
-  h.send_late(ev("late", "T1", t0 + 2 * kHour, EventKind::kStatusChanged, "open"), h.now);
+  h.send_late(event("late", "T1", t0 + 2 * kHour, EventKind::kStatusChanged, "open"), h.now);
   h.run_until(t0 + 24 * kHour);
   EXPECT_EQ(h.pages().size(), 1u);
   auto v = h.engine.ticket("T1", h.now);
@@ -502,13 +418,13 @@ TEST(Engine, AnAckAfterTheCycleEndedIsStillRecorded) {
   // ladder, "resolved"); the on-call's ack arrives a minute later.
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(ev("e2", "T1", t0 + kMin, EventKind::kResponded));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("e2", "T1", t0 + kMin, EventKind::kResponded));
   h.run_until(t0 + 4 * kHour + 5 * kMin);
   const auto pages = h.pages();
   ASSERT_EQ(pages.size(), 1u);
-  h.send(ev("e3", "T1", t0 + 4 * kHour + 6 * kMin, EventKind::kResolved));
-  h.send(ev("ack", "T1", t0 + 4 * kHour + 7 * kMin, EventKind::kPageAcknowledged, pages[0]->page_id, "ana"));
+  h.send(event("e3", "T1", t0 + 4 * kHour + 6 * kMin, EventKind::kResolved));
+  h.send(event("ack", "T1", t0 + 4 * kHour + 7 * kMin, EventKind::kPageAcknowledged, pages[0]->page_id, "ana"));
   const auto v = h.engine.ticket("T1", h.now);
   ASSERT_EQ(v->pages.size(), 1u);
   EXPECT_NE(v->pages[0].state, "acknowledged");  // the first reason stays
@@ -519,8 +435,8 @@ TEST(Engine, AnAckAfterTheCycleEndedIsStillRecorded) {
 TEST(Engine, UnackedLadderRepeatsThenStops) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-13T10:00:00Z");  // luis's week
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(ev("e2", "T1", t0 + kMin, EventKind::kResponded));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("e2", "T1", t0 + kMin, EventKind::kResponded));
   h.run_until(t0 + 24 * kHour);
   auto pages = h.pages();
   // 2 levels x (1 + repeat 1) = 4 pages, 10 min apart.
@@ -537,11 +453,11 @@ TEST(Engine, UnackedLadderRepeatsThenStops) {
 TEST(Engine, ResolutionStopsTheLadder) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(ev("e2", "T1", t0 + kMin, EventKind::kResponded));
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("e2", "T1", t0 + kMin, EventKind::kResponded));
   h.run_until(t0 + 4 * kHour + 5 * kMin);
   ASSERT_EQ(h.pages().size(), 1u);
-  h.send(ev("e3", "T1", t0 + 4 * kHour + 5 * kMin, EventKind::kResolved));
+  h.send(event("e3", "T1", t0 + 4 * kHour + 5 * kMin, EventKind::kResolved));
   h.run_until(t0 + 24 * kHour);
   EXPECT_EQ(h.pages().size(), 1u);
 }
@@ -560,8 +476,8 @@ std::shared_ptr<const sla::policy::Policy> with_response_ladder(const std::strin
 TEST(PageLifecycle, AMetClockDoesNotStopItsLadderAnAckDoesThenTheResolutionClosesIt) {
   Harness h(with_response_ladder(""));
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");  // ana's week
-  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P3"));
-  h.send(ev("r", "A", t0 + 5 * kMin, EventKind::kResponded));  // a reply to the customer: not an ack
+  h.send(event("o", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("r", "A", t0 + 5 * kMin, EventKind::kResponded));  // a reply to the customer: not an ack
   h.run_until(t0 + 15 * kMin);
   const auto pages = h.pages();
   ASSERT_EQ(pages.size(), 2u);  // 10:00 ana, 10:10 sofia: still paging after the met
@@ -569,7 +485,7 @@ TEST(PageLifecycle, AMetClockDoesNotStopItsLadderAnAckDoesThenTheResolutionClose
   const std::string dedup = pages[0]->dedup_key;
   const std::string second = pages[1]->page_id;  // (h.out grows: no pointers kept past a send)
   EXPECT_EQ(h.engine.ticket("A", h.now)->pages[0].state, "paging");
-  h.send(ev("ack", "A", t0 + 15 * kMin, EventKind::kPageAcknowledged, second, "sofia"));
+  h.send(event("ack", "A", t0 + 15 * kMin, EventKind::kPageAcknowledged, second, "sofia"));
   h.run_until(t0 + 2 * kHour);
   EXPECT_EQ(h.pages().size(), 2u);
   const auto acks = h.pages(sla::engine::PageAction::kAcknowledge);
@@ -581,8 +497,8 @@ TEST(PageLifecycle, AMetClockDoesNotStopItsLadderAnAckDoesThenTheResolutionClose
   EXPECT_FALSE(acks[0]->ack_deadline);
   EXPECT_TRUE(h.pages(sla::engine::PageAction::kResolve).empty());
   // Resolving closes the incident (acknowledged or not), once; closing after it adds nothing.
-  h.send(ev("res", "A", t0 + 3 * kHour, EventKind::kResolved));
-  h.send(ev("cl", "A", t0 + 4 * kHour, EventKind::kClosed));
+  h.send(event("res", "A", t0 + 3 * kHour, EventKind::kResolved));
+  h.send(event("cl", "A", t0 + 4 * kHour, EventKind::kClosed));
   const auto res = h.pages(sla::engine::PageAction::kResolve);
   ASSERT_EQ(res.size(), 1u);
   EXPECT_EQ(res[0]->page_id, "A/response/0/page/p3-now/1/t3/resolve");
@@ -593,8 +509,8 @@ TEST(PageLifecycle, AMetClockDoesNotStopItsLadderAnAckDoesThenTheResolutionClose
 TEST(PageLifecycle, StopOnMetEndsTheLadderWithItsClockAndResolvesTheIncident) {
   Harness h(with_response_ladder("    stop_on: [met]\n"));
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P3"));
-  h.send(ev("r", "A", t0 + 5 * kMin, EventKind::kResponded));
+  h.send(event("o", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("r", "A", t0 + 5 * kMin, EventKind::kResponded));
   h.run_until(t0 + 2 * kHour);
   EXPECT_EQ(h.pages().size(), 1u);
   const auto res = h.pages(sla::engine::PageAction::kResolve);
@@ -603,8 +519,8 @@ TEST(PageLifecycle, StopOnMetEndsTheLadderWithItsClockAndResolvesTheIncident) {
   EXPECT_EQ(h.engine.ticket("A", h.now)->pages[0].state, "cycle_ended");
   // A ladder that never paged has no incident: nothing to resolve.
   Harness q(with_response_ladder("    stop_on: [met]\n"));
-  q.send(ev("o", "B", t0, EventKind::kOpened, "gold", "P1"));
-  q.send(ev("res", "B", t0 + kMin, EventKind::kResolved));
+  q.send(event("o", "B", t0, EventKind::kOpened, "gold", "P1"));
+  q.send(event("res", "B", t0 + kMin, EventKind::kResolved));
   EXPECT_TRUE(q.out.empty() || q.pages(sla::engine::PageAction::kResolve).empty());
 }
 
@@ -613,10 +529,10 @@ TEST(LateMatch, ATicketRaisedAfterItsReplyPagesTheNewSeveritysOnCallNow) {
   // raised to P3: the P3 on-call is paged at the change (SPEC 3 round 2).
   Harness h(with_response_ladder(""));
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P2"));
-  h.send(ev("r", "A", t0 + 5 * kMin, EventKind::kResponded));
+  h.send(event("o", "A", t0, EventKind::kOpened, "gold", "P2"));
+  h.send(event("r", "A", t0 + 5 * kMin, EventKind::kResponded));
   EXPECT_TRUE(h.pages().empty());
-  h.send(ev("s", "A", t0 + kHour, EventKind::kSeverityChanged, "P3"));
+  h.send(event("s", "A", t0 + kHour, EventKind::kSeverityChanged, "P3"));
   const auto* step = h.find("A/response/0/escalated/p3-now/1");
   ASSERT_NE(step, nullptr) << ::testing::PrintToString(h.ids());
   EXPECT_EQ(step->fired_at, t0 + kHour);
@@ -626,19 +542,19 @@ TEST(LateMatch, ATicketRaisedAfterItsReplyPagesTheNewSeveritysOnCallNow) {
   EXPECT_EQ(pages[0]->fired_at, t0 + kHour);
   EXPECT_EQ(pages[0]->responder, "ana");
   // Down and up again: the step fired once per cycle, nothing new.
-  h.send(ev("s2", "A", t0 + kHour + kMin, EventKind::kSeverityChanged, "P2"));
-  h.send(ev("s3", "A", t0 + kHour + 2 * kMin, EventKind::kSeverityChanged, "P3"));
-  h.send(ev("ack", "A", t0 + kHour + 3 * kMin, EventKind::kPageAcknowledged, "A/response/0/page/p3-now/1/t3/0/0", "ana"));
+  h.send(event("s2", "A", t0 + kHour + kMin, EventKind::kSeverityChanged, "P2"));
+  h.send(event("s3", "A", t0 + kHour + 2 * kMin, EventKind::kSeverityChanged, "P3"));
+  h.send(event("ack", "A", t0 + kHour + 3 * kMin, EventKind::kPageAcknowledged, "A/response/0/page/p3-now/1/t3/0/0", "ana"));
   h.run_until(t0 + 3 * kHour);
   EXPECT_EQ(h.pages().size(), 1u);
   // A late event before the change recomputes the ticket: the same outputs.
   const auto ids = h.ids();
-  h.send_late(ev("st", "A", t0 + 30 * kMin, EventKind::kStatusChanged, "open"), h.now);
+  h.send_late(event("st", "A", t0 + 30 * kMin, EventKind::kStatusChanged, "open"), h.now);
   EXPECT_EQ(h.ids(), ids);
   // A resolved ticket raised later pages nobody.
-  h.send(ev("o", "B", t0, EventKind::kOpened, "gold", "P2"));
-  h.send(ev("res", "B", t0 + 3 * kHour + kMin, EventKind::kResolved));
-  h.send(ev("sb", "B", t0 + 3 * kHour + 2 * kMin, EventKind::kSeverityChanged, "P3"));
+  h.send(event("o", "B", t0, EventKind::kOpened, "gold", "P2"));
+  h.send(event("res", "B", t0 + 3 * kHour + kMin, EventKind::kResolved));
+  h.send(event("sb", "B", t0 + 3 * kHour + 2 * kMin, EventKind::kSeverityChanged, "P3"));
   EXPECT_EQ(h.find("B/response/0/escalated/p3-now/1"), nullptr);
 }
 
@@ -677,22 +593,22 @@ std::vector<TicketEvent> random_stream(std::mt19937_64& rng, int tickets, EpochM
     const std::string tk = "T" + std::to_string(k);
     EpochMillis t = t0 + static_cast<EpochMillis>(rng() % (72 * 3600)) * 1000;
     const auto& o = opens[rng() % opens.size()];
-    evs.push_back(ev(next_id(), tk, t, EventKind::kOpened, o.first, o.second));
+    evs.push_back(event(next_id(), tk, t, EventKind::kOpened, o.first, o.second));
     const int n = static_cast<int>(rng() % 8);
     for (int j = 0; j < n; ++j) {
       t += static_cast<EpochMillis>(1 + rng() % (3 * 3600)) * 1000;  // strictly increasing per ticket
       const auto pick = rng() % 9;
       TicketEvent e;
       switch (pick) {
-        case 0: e = ev("", tk, t, EventKind::kResponded); break;
-        case 1: e = ev("", tk, t, EventKind::kAgentUpdated); break;
-        case 2: e = ev("", tk, t, EventKind::kStatusChanged, "pending_customer"); break;
-        case 3: e = ev("", tk, t, EventKind::kStatusChanged, "open"); break;
-        case 4: e = ev("", tk, t, EventKind::kSeverityChanged, rng() % 2 ? "P1" : "P3"); break;
-        case 5: e = ev("", tk, t, EventKind::kResolved); break;
-        case 6: e = ev("", tk, t, EventKind::kReopened); break;
-        case 7: e = ev("", tk, t, EventKind::kWorkaroundProvided); break;
-        default: e = ev("", tk, t, EventKind::kPageAcknowledged); break;
+        case 0: e = event("", tk, t, EventKind::kResponded); break;
+        case 1: e = event("", tk, t, EventKind::kAgentUpdated); break;
+        case 2: e = event("", tk, t, EventKind::kStatusChanged, "pending_customer"); break;
+        case 3: e = event("", tk, t, EventKind::kStatusChanged, "open"); break;
+        case 4: e = event("", tk, t, EventKind::kSeverityChanged, rng() % 2 ? "P1" : "P3"); break;
+        case 5: e = event("", tk, t, EventKind::kResolved); break;
+        case 6: e = event("", tk, t, EventKind::kReopened); break;
+        case 7: e = event("", tk, t, EventKind::kWorkaroundProvided); break;
+        default: e = event("", tk, t, EventKind::kPageAcknowledged); break;
       }
       e.event_id = next_id();
       if (e.kind == EventKind::kSeverityChanged && o.first == "silver") e.severity = "P1";
@@ -848,10 +764,10 @@ TEST(EngineProperty, ApplyBatchEqualsApplyingOneByOne) {
       const std::string tk = "T" + std::to_string(rng() % 170);  // some tickets unknown
       const std::string id = "bad" + std::to_string(k);
       switch (rng() % 4) {
-        case 0: evs.push_back(ev(id, tk, t, EventKind::kOpened, "bronze", "P1")); break;
-        case 1: evs.push_back(ev(id, tk, t, EventKind::kOpened, "gold", "P9")); break;
-        case 2: evs.push_back(ev(id, tk, t, EventKind::kSeverityChanged, "P9")); break;
-        default: evs.push_back(ev(id, tk, t, EventKind::kPlanChanged, rng() % 2 ? "bronze" : "silver")); break;
+        case 0: evs.push_back(event(id, tk, t, EventKind::kOpened, "bronze", "P1")); break;
+        case 1: evs.push_back(event(id, tk, t, EventKind::kOpened, "gold", "P9")); break;
+        case 2: evs.push_back(event(id, tk, t, EventKind::kSeverityChanged, "P9")); break;
+        default: evs.push_back(event(id, tk, t, EventKind::kPlanChanged, rng() % 2 ? "bronze" : "silver")); break;
       }
     }
     std::stable_sort(evs.begin(), evs.end(),
@@ -1087,7 +1003,7 @@ TEST(EngineState, CorruptStateIsRejected) {
   EXPECT_FALSE(e.load_ticket(""));
   EXPECT_FALSE(e.load_ticket("\x07garbage"));
   std::vector<Output> out;
-  ASSERT_TRUE(e.apply(ev("e1", "T1", 1775469600000, EventKind::kOpened, "gold", "P1"), 1775469600000, out));
+  ASSERT_TRUE(e.apply(event("e1", "T1", 1775469600000, EventKind::kOpened, "gold", "P1"), 1775469600000, out));
   std::string bytes = e.save_ticket("T1");
   EXPECT_FALSE(e.load_ticket(bytes.substr(0, bytes.size() - 3)));
   EXPECT_FALSE(e.load_ticket(bytes + "x"));
@@ -1114,7 +1030,7 @@ TEST(EngineState, FoldingKeepsResults) {
 TEST(EngineState, UnknownFormatVersionIsRejected) {
   Engine e(load());
   std::vector<Output> out;
-  ASSERT_TRUE(e.apply(ev("e1", "T1", 1775469600000, EventKind::kOpened, "gold", "P1"), 1775469600000, out));
+  ASSERT_TRUE(e.apply(event("e1", "T1", 1775469600000, EventKind::kOpened, "gold", "P1"), 1775469600000, out));
   std::string bytes = e.save_ticket("T1");
   ASSERT_EQ(bytes[0], '\x06');  // format version 6
   bytes[0] = '\x07';
@@ -1254,7 +1170,7 @@ TEST(EngineState, Version3StatesLoadWithTheirAcknowledgements) {
   // acknowledgement (a bare page id) still stops the ladder, now with its
   // time, and no page is sent again.
   std::vector<Output> out;
-  auto late = ev("late", "T1", kV3Now - 3 * kHour, EventKind::kStatusChanged, "open");
+  auto late = event("late", "T1", kV3Now - 3 * kHour, EventKind::kStatusChanged, "open");
   ASSERT_TRUE(e.apply(late, kV3Now, out));
   for (EpochMillis t = kV3Now; t <= kV3Now + 24 * kHour; t += 5 * kMin) e.advance(t, out);
   // (The acknowledge record, which version 3 did not send, may come now.)
@@ -1277,9 +1193,9 @@ TEST(Engine, RetargetAddsTheClocksTheNewSeverityHas) {
   // gold P3 has only a response clock; P1 adds update and resolution.
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("a", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("a", "A", t0, EventKind::kOpened, "gold", "P3"));
   ASSERT_EQ(h.engine.ticket("A", h.now)->clocks.size(), 1u);
-  h.send(ev("b", "A", t0 + 10 * kMin, EventKind::kSeverityChanged, "P1"));
+  h.send(event("b", "A", t0 + 10 * kMin, EventKind::kSeverityChanged, "P1"));
   const auto v = h.engine.ticket("A", h.now);
   ASSERT_EQ(v->clocks.size(), 3u);
   EXPECT_EQ(v->clocks[0].metric, sla::policy::Metric::kResponse);
@@ -1298,12 +1214,12 @@ TEST(Engine, DirtyTicketsAreReportedOnceAcrossDropAndSlotReuse) {
   o.max_lateness_ms = kHour;
   Harness h(load(), o);
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("a1", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("a1", "A", t0, EventKind::kOpened, "gold", "P3"));
   (void)h.engine.take_dirty();
-  h.send(ev("a2", "A", t0 + kMin, EventKind::kClosed));  // A dirty again
+  h.send(event("a2", "A", t0 + kMin, EventKind::kClosed));  // A dirty again
   h.run_until(t0 + 2 * kHour);                          // A dropped, its slot freed
   EXPECT_EQ(h.engine.ticket_count(), 0u);
-  h.send(ev("b1", "B", t0 + 2 * kHour, EventKind::kOpened, "gold", "P3"));  // reuses the slot
+  h.send(event("b1", "B", t0 + 2 * kHour, EventKind::kOpened, "gold", "P3"));  // reuses the slot
   auto dirty = h.engine.take_dirty();
   std::sort(dirty.begin(), dirty.end());
   EXPECT_EQ(dirty, (std::vector<std::string>{"A", "B"}));
@@ -1322,12 +1238,12 @@ TEST(Engine, FreeFormStringsSurviveInterningSweeps) {
   constexpr int kTickets = 6000;
   for (int i = 0; i < kTickets; ++i) {
     const std::string id = "T" + std::to_string(i);
-    auto open = ev(id + "-o", id, t0 + i, EventKind::kOpened, "gold", "P3");
+    auto open = event(id + "-o", id, t0 + i, EventKind::kOpened, "gold", "P3");
     open.tenant_id = "tenant-" + std::to_string(i);
     h.send(open);
-    h.send(ev(id + "-s", id, t0 + i, EventKind::kStatusChanged, "status-" + std::to_string(i)));
-    h.send(ev(id + "-p", id, t0 + i, EventKind::kPageAcknowledged, id + "/page-" + std::to_string(i)));
-    if (i % 2 == 1) h.send(ev(id + "-c", id, t0 + i, EventKind::kClosed));  // dropped a minute later
+    h.send(event(id + "-s", id, t0 + i, EventKind::kStatusChanged, "status-" + std::to_string(i)));
+    h.send(event(id + "-p", id, t0 + i, EventKind::kPageAcknowledged, id + "/page-" + std::to_string(i)));
+    if (i % 2 == 1) h.send(event(id + "-c", id, t0 + i, EventKind::kClosed));  // dropped a minute later
   }
   h.run_until(t0 + kTickets + 2 * kMin);
   EXPECT_EQ(h.engine.ticket_count(), static_cast<std::size_t>(kTickets / 2));
@@ -1341,11 +1257,11 @@ TEST(Engine, FreeFormStringsSurviveInterningSweeps) {
     EXPECT_EQ(v->severity, "P3");
     // A duplicate of the page ack is still recognised after the sweeps.
     const auto before = h.engine.stats().duplicates;
-    h.send(ev(id + "-p", id, h.now, EventKind::kPageAcknowledged, id + "/page-" + std::to_string(i)));
+    h.send(event(id + "-p", id, h.now, EventKind::kPageAcknowledged, id + "/page-" + std::to_string(i)));
     EXPECT_EQ(h.engine.stats().duplicates, before + 1);
   }
   // A new ticket opened after the sweeps interns plan and severity again.
-  h.send(ev("N-o", "N", h.now, EventKind::kOpened, "gold", "P1"));
+  h.send(event("N-o", "N", h.now, EventKind::kOpened, "gold", "P1"));
   EXPECT_EQ(h.engine.ticket("N", h.now)->clocks.size(), 3u);
 }
 
@@ -1368,9 +1284,9 @@ TEST(Engine, PolicyReloadRebindsClocksAndCancelsVanishedTargets) {
   small.max_lateness_ms = 2 * kMin;  // the ticket folds: its base snapshot is rebound too
   Harness h(load(), small);
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("o", "A", t0, EventKind::kOpened, "gold", "P1"));
   for (int i = 0; i < 6; ++i) {
-    h.send(ev("s" + std::to_string(i), "A", t0 + (i + 1) * kMin, EventKind::kStatusChanged,
+    h.send(event("s" + std::to_string(i), "A", t0 + (i + 1) * kMin, EventKind::kStatusChanged,
               i % 2 == 0 ? "in_progress" : "open"));
   }
   h.run_until(t0 + 10 * kMin);
@@ -1385,7 +1301,7 @@ TEST(Engine, PolicyReloadRebindsClocksAndCancelsVanishedTargets) {
   ASSERT_FALSE(v->history.empty());
   EXPECT_EQ(v->history.back().outcome, "cancelled");
   // A late event recomputes from the (rebound) base snapshot: same view.
-  h.send_late(ev("late", "A", t0 + 4 * kMin + 30 * 1000, EventKind::kStatusChanged, "open"), t0 + 11 * kMin);
+  h.send_late(event("late", "A", t0 + 4 * kMin + 30 * 1000, EventKind::kStatusChanged, "open"), t0 + 11 * kMin);
   v = h.engine.ticket("A", h.now);
   EXPECT_EQ(v->clocks[0].deadline, t0 + 2 * kHour);
   h.run_until(t0 + 3 * kHour);
@@ -1397,8 +1313,8 @@ TEST(Engine, PolicyReloadRebindsClocksAndCancelsVanishedTargets) {
 TEST(Engine, AtRiskListsSoonestDeadlinesFirst) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("a", "A", t0, EventKind::kOpened, "gold", "P3"));             // response +3h
-  h.send(ev("b", "B", t0 + 10 * kMin, EventKind::kOpened, "gold", "P1"));  // response +1h10
+  h.send(event("a", "A", t0, EventKind::kOpened, "gold", "P3"));             // response +3h
+  h.send(event("b", "B", t0 + 10 * kMin, EventKind::kOpened, "gold", "P1"));  // response +1h10
   auto risk = h.engine.at_risk(t0 + 10 * kMin, 2 * kHour, 10);
   ASSERT_EQ(risk.size(), 2u);  // B response (+1h10) and B update (+40m)
   EXPECT_EQ(risk[0].ticket_id, "B");
@@ -1413,8 +1329,8 @@ TEST(Engine, ClosedTicketsAreDroppedAfterRetention) {
   o.max_lateness_ms = kHour;
   Harness h(load(), o);
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("a", "A", t0, EventKind::kOpened, "gold", "P3"));
-  h.send(ev("b", "A", t0 + kMin, EventKind::kClosed));
+  h.send(event("a", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("b", "A", t0 + kMin, EventKind::kClosed));
   EXPECT_EQ(h.engine.ticket_count(), 1u);
   h.run_until(t0 + 2 * kHour);
   EXPECT_EQ(h.engine.ticket_count(), 0u);
@@ -1442,8 +1358,8 @@ TEST(EngineReload, ATighterTargetBreachesAtOnceAndRecordsIt) {
   ASSERT_TRUE(tight);
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P3"));
-  h.send(ev("s", "A", t0 + 2 * kHour, EventKind::kStatusChanged, "in_progress"));  // 2h counted
+  h.send(event("o", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("s", "A", t0 + 2 * kHour, EventKind::kStatusChanged, "in_progress"));  // 2h counted
   h.run_until(t0 + 2 * kHour + 10 * kMin);
   EXPECT_EQ(h.ids(), (std::vector<std::string>{"A/response/0/warning/50%"}));  // 1h30 of 3h
   h.out.clear();
@@ -1454,7 +1370,7 @@ TEST(EngineReload, ATighterTargetBreachesAtOnceAndRecordsIt) {
   ASSERT_NE(h.find("A/response/0/breached/0"), nullptr);
   EXPECT_EQ(h.find("A/response/0/breached/0")->target_ms, 1 * kHour);
   EXPECT_EQ(h.engine.ticket("A", h.now)->clocks[0].state, sla::engine::ClockState::kBreached);
-  h.send(ev("r", "A", t0 + 2 * kHour + 20 * kMin, EventKind::kResponded));
+  h.send(event("r", "A", t0 + 2 * kHour + 20 * kMin, EventKind::kResponded));
   // The reply ends the breached cycle: a met after its breach, never a plain met.
   const auto* met = h.find("A/response/0/met/0");
   ASSERT_NE(met, nullptr) << ::testing::PrintToString(h.ids());
@@ -1468,10 +1384,10 @@ TEST(Engine, AClockMetAfterItsBreachSaysSoOnceAndStaysBreached) {
   // gold P3 response 3h on 24x7: breached at 13:00, replied at 14:10.
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("o", "A", t0, EventKind::kOpened, "gold", "P3"));
   h.run_until(t0 + 3 * kHour);
   ASSERT_NE(h.find("A/response/0/breached/0"), nullptr);
-  h.send(ev("r", "A", t0 + 4 * kHour + 10 * kMin, EventKind::kResponded));
+  h.send(event("r", "A", t0 + 4 * kHour + 10 * kMin, EventKind::kResponded));
   const auto* met = h.find("A/response/0/met/0");
   ASSERT_NE(met, nullptr);
   EXPECT_TRUE(met->after_breach);
@@ -1480,13 +1396,13 @@ TEST(Engine, AClockMetAfterItsBreachSaysSoOnceAndStaysBreached) {
   EXPECT_EQ(met->started_at, t0);
   // A late duplicate of the reply and a second reply emit nothing more.
   const std::size_t n = h.out.size();
-  h.send_late(ev("r", "A", t0 + 4 * kHour + 10 * kMin, EventKind::kResponded), h.now);
-  h.send(ev("r2", "A", t0 + 5 * kHour, EventKind::kResponded));
+  h.send_late(event("r", "A", t0 + 4 * kHour + 10 * kMin, EventKind::kResponded), h.now);
+  h.send(event("r2", "A", t0 + 5 * kHour, EventKind::kResponded));
   EXPECT_EQ(h.out.size(), n);
   EXPECT_EQ(h.engine.ticket("A", h.now)->history[0].outcome, "breached");
   // An in-time reply is a plain met.
-  h.send(ev("o2", "B", t0 + 5 * kHour, EventKind::kOpened, "gold", "P3"));
-  h.send(ev("r3", "B", t0 + 6 * kHour, EventKind::kResponded));
+  h.send(event("o2", "B", t0 + 5 * kHour, EventKind::kOpened, "gold", "P3"));
+  h.send(event("r3", "B", t0 + 6 * kHour, EventKind::kResponded));
   ASSERT_NE(h.find("B/response/0/met/0"), nullptr);
   EXPECT_FALSE(h.find("B/response/0/met/0")->after_breach);
 }
@@ -1498,7 +1414,7 @@ TEST(EngineReload, ABreachPassedSinceTheLastEventFiresAtItsInstantWithoutStaleWa
   ASSERT_TRUE(tight);
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("o", "A", t0, EventKind::kOpened, "gold", "P3"));
   h.run_until(t0 + 2 * kHour);
   h.out.clear();
   h.engine.set_policy(tight, h.now, h.out);
@@ -1518,10 +1434,10 @@ TEST(EngineReload, RetargetAndReloadWithTheSameNumbersAgree) {
   Harness a(load());
   Harness b(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  a.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P3"));
-  a.send(ev("s", "A", t0 + 80 * kMin, EventKind::kSeverityChanged, "P1"));  // 1h target
-  b.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P3"));
-  b.send(ev("s", "A", t0 + 80 * kMin, EventKind::kStatusChanged, "in_progress"));
+  a.send(event("o", "A", t0, EventKind::kOpened, "gold", "P3"));
+  a.send(event("s", "A", t0 + 80 * kMin, EventKind::kSeverityChanged, "P1"));  // 1h target
+  b.send(event("o", "A", t0, EventKind::kOpened, "gold", "P3"));
+  b.send(event("s", "A", t0 + 80 * kMin, EventKind::kStatusChanged, "in_progress"));
   b.engine.set_policy(with_p3_response("1h"), b.now, b.out);
   EXPECT_EQ(a.ids(), b.ids());
   EXPECT_EQ(a.ids(), (std::vector<std::string>{"A/response/0/breached/0"}));
@@ -1560,10 +1476,10 @@ TEST(EngineReasons, RejectionsCarryTheirDlqReason) {
   Engine e(load());
   std::vector<Output> out;
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  auto r = e.apply(ev("o", "A", t0, EventKind::kOpened, "bronze", "P1"), t0, out);
+  auto r = e.apply(event("o", "A", t0, EventKind::kOpened, "bronze", "P1"), t0, out);
   ASSERT_FALSE(r);
   EXPECT_EQ(sla::engine::dlq_reason(r.error()), "unknown_plan_or_severity");
-  r = e.apply(ev("o", "A", t0, EventKind::kOpened, "gold", "P9"), t0, out);
+  r = e.apply(event("o", "A", t0, EventKind::kOpened, "gold", "P9"), t0, out);
   ASSERT_FALSE(r);
   EXPECT_EQ(sla::engine::dlq_reason(r.error()), "unknown_plan_or_severity");
   EXPECT_EQ(sla::engine::dlq_reason(sla::Error{sla::ErrorCode::kInternal, "x"}), "rejected");
@@ -1600,12 +1516,12 @@ TEST(EngineBounds, OutputIdsAreExactForTheTicketsWholeLife) {
     o.max_lateness_ms = lateness;
     Harness h(load(kTwoSeverities), o);
     const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-    h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P1"));
-    for (int i = 1; i <= 700; ++i) h.send(ev("u" + std::to_string(i), "A", t0 + i * 10 * kMin, EventKind::kAgentUpdated));
+    h.send(event("o", "A", t0, EventKind::kOpened, "gold", "P1"));
+    for (int i = 1; i <= 700; ++i) h.send(event("u" + std::to_string(i), "A", t0 + i * 10 * kMin, EventKind::kAgentUpdated));
     ASSERT_GT(h.out.size(), 700u);
     std::size_t before = h.out.size();
-    h.send(ev("sev", "A", t0 + 7001 * kMin, EventKind::kSeverityChanged, "P2"));
-    h.send(ev("sev2", "A", t0 + 7002 * kMin, EventKind::kSeverityChanged, "P1"));
+    h.send(event("sev", "A", t0 + 7001 * kMin, EventKind::kSeverityChanged, "P2"));
+    h.send(event("sev2", "A", t0 + 7002 * kMin, EventKind::kSeverityChanged, "P1"));
     std::map<std::string, int> seen;
     for (const auto& id : h.ids()) ++seen[id];
     for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id << " lateness " << lateness;
@@ -1623,12 +1539,12 @@ TEST(EngineBounds, AResponseAfterManyLaterEventsMeetsItsClockExactly) {
   // event was applied at the snapshot's time: the response counted 70 min.
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P3"));  // response 3h
+  h.send(event("o", "A", t0, EventKind::kOpened, "gold", "P3"));  // response 3h
   for (int i = 1; i <= 150; ++i) {
-    h.send(ev("s" + std::to_string(i), "A", t0 + 60 * kMin + i * 1000, EventKind::kStatusChanged,
+    h.send(event("s" + std::to_string(i), "A", t0 + 60 * kMin + i * 1000, EventKind::kStatusChanged,
               i % 2 == 1 ? "in_progress" : "open"));
   }
-  h.send_late(ev("r", "A", t0 + 30 * kMin, EventKind::kResponded), t0 + 70 * kMin);
+  h.send_late(event("r", "A", t0 + 30 * kMin, EventKind::kResponded), t0 + 70 * kMin);
   ASSERT_NE(h.find("A/response/0/met/0"), nullptr) << ::testing::PrintToString(h.ids());
   EXPECT_EQ(h.find("A/response/0/met/0")->elapsed_ms, 30 * kMin);
   EXPECT_EQ(h.find("A/response/0/met/0")->fired_at, t0 + 30 * kMin);
@@ -1642,11 +1558,11 @@ TEST(EngineBounds, ADuplicateAfterManyOtherEventsIsRecognised) {
   // was applied again (here: pausing the resolution clock for good).
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P1"));
-  const auto pause = ev("p", "A", t0 + kMin, EventKind::kStatusChanged, "pending_customer");
+  h.send(event("o", "A", t0, EventKind::kOpened, "gold", "P1"));
+  const auto pause = event("p", "A", t0 + kMin, EventKind::kStatusChanged, "pending_customer");
   h.send(pause);
-  h.send(ev("q", "A", t0 + 2 * kMin, EventKind::kStatusChanged, "open"));
-  for (int i = 1; i <= 300; ++i) h.send(ev("u" + std::to_string(i), "A", t0 + 2 * kMin + i * 1000, EventKind::kAgentUpdated));
+  h.send(event("q", "A", t0 + 2 * kMin, EventKind::kStatusChanged, "open"));
+  for (int i = 1; i <= 300; ++i) h.send(event("u" + std::to_string(i), "A", t0 + 2 * kMin + i * 1000, EventKind::kAgentUpdated));
   const auto view_before = h.engine.ticket("A", h.now);
   const auto dups = h.engine.stats().duplicates;
   h.send_late(pause, h.now);
@@ -1665,19 +1581,19 @@ TEST(EngineBounds, AnEventOlderThanTheHorizonIsRejectedAsTooLate) {
   o.max_lateness_ms = 2 * kHour;
   Harness h(load(), o);
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P3"));
-  h.send(ev("s", "A", t0 + 3 * kHour, EventKind::kStatusChanged, "in_progress"));
+  h.send(event("o", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("s", "A", t0 + 3 * kHour, EventKind::kStatusChanged, "in_progress"));
   const auto before = h.engine.save_ticket("A");
   std::vector<Output> out;
   // 2h01 older than the newest event: rejected, nothing changed.
-  auto r = h.engine.apply(ev("r", "A", t0 + 59 * kMin, EventKind::kResponded), h.now, out);
+  auto r = h.engine.apply(event("r", "A", t0 + 59 * kMin, EventKind::kResponded), h.now, out);
   ASSERT_FALSE(r);
   EXPECT_EQ(sla::engine::dlq_reason(r.error()), "too_late");
   EXPECT_EQ(h.engine.stats().too_late, 1u);
   EXPECT_EQ(h.engine.save_ticket("A"), before);
   EXPECT_TRUE(out.empty());
   // Exactly at the horizon: applied exactly.
-  ASSERT_TRUE(h.engine.apply(ev("r2", "A", t0 + 1 * kHour, EventKind::kResponded), h.now, out));
+  ASSERT_TRUE(h.engine.apply(event("r2", "A", t0 + 1 * kHour, EventKind::kResponded), h.now, out));
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(std::get<SlaOutput>(out[0]).event_id, "A/response/0/met/0");
   EXPECT_EQ(std::get<SlaOutput>(out[0]).elapsed_ms, 1 * kHour);
@@ -1689,12 +1605,12 @@ TEST(EngineBounds, ATicketOverItsBudgetIsRejectedNeverTrimmed) {
   o.ticket_budget_bytes = 4096;
   Harness h(load(), o);
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("o", "A", t0, EventKind::kOpened, "gold", "P3"));
   std::size_t accepted = 0;
   std::size_t rejected = 0;
   std::vector<Output> out;
   for (int i = 1; i <= 200; ++i) {
-    auto r = h.engine.apply(ev("s" + std::to_string(i), "A", t0 + i * 1000, EventKind::kStatusChanged,
+    auto r = h.engine.apply(event("s" + std::to_string(i), "A", t0 + i * 1000, EventKind::kStatusChanged,
                                i % 2 == 1 ? "in_progress" : "open"),
                             t0 + i * 1000, out);
     if (r) {
@@ -1710,11 +1626,11 @@ TEST(EngineBounds, ATicketOverItsBudgetIsRejectedNeverTrimmed) {
   EXPECT_EQ(h.engine.stats().over_budget, rejected);
   // Every accepted event is still there (a duplicate of the first is one).
   const auto dups = h.engine.stats().duplicates;
-  ASSERT_TRUE(h.engine.apply(ev("s1", "A", t0 + 1000, EventKind::kStatusChanged, "in_progress"), t0 + 200000, out));
+  ASSERT_TRUE(h.engine.apply(event("s1", "A", t0 + 1000, EventKind::kStatusChanged, "in_progress"), t0 + 200000, out));
   EXPECT_EQ(h.engine.stats().duplicates, dups + 1);
   // Once the early events are older than the horizon they are folded, and
   // the ticket takes events again.
-  ASSERT_TRUE(h.engine.apply(ev("late", "A", t0 + 2 * kHour, EventKind::kStatusChanged, "open"), t0 + 2 * kHour, out));
+  ASSERT_TRUE(h.engine.apply(event("late", "A", t0 + 2 * kHour, EventKind::kStatusChanged, "open"), t0 + 2 * kHour, out));
   EXPECT_GT(h.engine.stats().folded, 0u);
 }
 
@@ -1726,8 +1642,8 @@ TEST(EngineState, Version3KeepsEmittedIdsAndBaseLaddersAcrossALoad) {
   o.max_lateness_ms = 3 * kHour;
   Harness a(load(), o);
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  a.send(ev("o", "A", t0, EventKind::kOpened, "gold", "P1"));
-  for (int i = 1; i <= 40; ++i) a.send(ev("s" + std::to_string(i), "A", t0 + i * 10 * kMin, EventKind::kStatusChanged, i % 2 ? "in_progress" : "open"));
+  a.send(event("o", "A", t0, EventKind::kOpened, "gold", "P1"));
+  for (int i = 1; i <= 40; ++i) a.send(event("s" + std::to_string(i), "A", t0 + i * 10 * kMin, EventKind::kStatusChanged, i % 2 ? "in_progress" : "open"));
   a.run_until(t0 + 7 * kHour);
   ASSERT_FALSE(a.pages().empty());
   const std::string bytes = a.engine.save_ticket("A");
@@ -1735,7 +1651,7 @@ TEST(EngineState, Version3KeepsEmittedIdsAndBaseLaddersAcrossALoad) {
   b.now = a.now;
   ASSERT_TRUE(b.engine.load_ticket(bytes));
   EXPECT_EQ(b.engine.save_ticket("A"), bytes);
-  b.send_late(ev("late", "A", t0 + 390 * kMin, EventKind::kStatusChanged, "in_progress"), a.now);
+  b.send_late(event("late", "A", t0 + 390 * kMin, EventKind::kStatusChanged, "in_progress"), a.now);
   b.run_until(a.now);
   EXPECT_TRUE(b.out.empty()) << ::testing::PrintToString(b.ids());
 }
@@ -1765,21 +1681,21 @@ TEST(EngineProperty, LateDuplicateAndReorderedEventsMatchTheSortedReplay) {
         const std::string tk = "T" + std::to_string(k);
         EpochMillis t = t0 + static_cast<EpochMillis>(rng() % 3600) * 1000;
         const char* sev = k == 0 ? "P1" : (k == 1 ? "P3" : "P2");
-        std::vector<TicketEvent> evs{ev("e" + std::to_string(next++), tk, t, EventKind::kOpened, "gold", sev)};
+        std::vector<TicketEvent> evs{event("e" + std::to_string(next++), tk, t, EventKind::kOpened, "gold", sev)};
         const int n = 120 + static_cast<int>(rng() % 80);
         for (int j = 0; j < n; ++j) {
           t += static_cast<EpochMillis>(rng() % 300) * 1000;  // ties too
           TicketEvent e;
           switch (rng() % 12) {
-            case 0: e = ev("", tk, t, EventKind::kResponded); break;
-            case 1: case 2: e = ev("", tk, t, EventKind::kAgentUpdated); break;
-            case 3: case 4: e = ev("", tk, t, EventKind::kStatusChanged, "pending_customer"); break;
-            case 5: case 6: e = ev("", tk, t, EventKind::kStatusChanged, "open"); break;
-            case 7: e = ev("", tk, t, EventKind::kSeverityChanged, rng() % 2 ? "P1" : "P3"); break;
-            case 8: e = ev("", tk, t, EventKind::kResolved); break;
-            case 9: e = ev("", tk, t, EventKind::kReopened); break;
-            case 10: e = ev("", tk, t, EventKind::kWorkaroundProvided); break;
-            default: e = ev("", tk, t, EventKind::kPageAcknowledged); break;
+            case 0: e = event("", tk, t, EventKind::kResponded); break;
+            case 1: case 2: e = event("", tk, t, EventKind::kAgentUpdated); break;
+            case 3: case 4: e = event("", tk, t, EventKind::kStatusChanged, "pending_customer"); break;
+            case 5: case 6: e = event("", tk, t, EventKind::kStatusChanged, "open"); break;
+            case 7: e = event("", tk, t, EventKind::kSeverityChanged, rng() % 2 ? "P1" : "P3"); break;
+            case 8: e = event("", tk, t, EventKind::kResolved); break;
+            case 9: e = event("", tk, t, EventKind::kReopened); break;
+            case 10: e = event("", tk, t, EventKind::kWorkaroundProvided); break;
+            default: e = event("", tk, t, EventKind::kPageAcknowledged); break;
           }
           e.event_id = "e" + std::to_string(next++);
           if (rng() % 3 == 0) e.sequence = rng() % 4;

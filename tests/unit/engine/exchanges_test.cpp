@@ -17,6 +17,7 @@
 #include "sla/calendar/calendar.hpp"
 #include "sla/engine/engine.hpp"
 #include "sla/policy/loader.hpp"
+#include "sla/testing/engine_harness.hpp"
 
 namespace {
 
@@ -24,19 +25,16 @@ using sla::EpochMillis;
 using sla::engine::Engine;
 using sla::engine::EventKind;
 using sla::engine::Output;
-using sla::engine::PageOutput;
 using sla::engine::SlaKind;
 using sla::engine::SlaOutput;
 using sla::engine::TicketEvent;
+using sla::testing::at;
+using sla::testing::event;
+// The engine on a simulated clock that jumps to every timer.
+using Harness = sla::testing::EngineHarness;
 
 constexpr std::int64_t kMin = 60'000;
 constexpr std::int64_t kHour = 60 * kMin;
-
-EpochMillis at(const char* rfc3339) {
-  auto t = sla::calendar::parse_rfc3339(rfc3339);
-  EXPECT_TRUE(t) << rfc3339;
-  return t.value_or(0);
-}
 
 // `biz` is Mon-Fri 09:00-17:00 UTC. gold P1's resolution clock carries the
 // T1 exchange steps and the management request ladder (on biz hours).
@@ -85,112 +83,27 @@ paging:
 )";
 
 std::shared_ptr<const sla::policy::Policy> load(const char* yaml = kPolicy) {
-  std::vector<sla::policy::LoadError> errors;
-  sla::policy::LoadOptions opts;
-  opts.file = "exchanges-test.yaml";
-  auto p = sla::policy::load_policy(yaml, opts, errors);
-  for (const auto& e : errors) ADD_FAILURE() << sla::policy::format(e);
-  return p;
+  return sla::testing::load_policy_text(yaml, "exchanges-test.yaml");
 }
-
-TicketEvent ev(std::string id, std::string ticket, EpochMillis t, EventKind kind, std::string a = {},
-               std::string b = {}) {
-  TicketEvent e;
-  e.event_id = std::move(id);
-  e.ticket_id = std::move(ticket);
-  e.tenant_id = "acme";
-  e.occurred_at = t;
-  e.kind = kind;
-  if (kind == EventKind::kOpened) {
-    e.plan = std::move(a);
-    e.severity = std::move(b);
-    e.status = "open";
-  } else if (kind == EventKind::kEscalationRequested) {
-    e.requested_by = std::move(a);
-    e.reason = std::move(b);
-  } else if (kind == EventKind::kStatusChanged) {
-    e.status = std::move(a);
-  } else if (kind == EventKind::kSeverityChanged) {
-    e.severity = std::move(a);
-  } else if (kind == EventKind::kPageAcknowledged) {
-    e.page_id = std::move(a);
-    e.responder = std::move(b);
-  }
-  return e;
-}
-
-// The engine on a simulated clock that jumps to every timer.
-class Harness {
- public:
-  explicit Harness(std::shared_ptr<const sla::policy::Policy> p, sla::engine::EngineOptions o = {})
-      : engine(std::move(p), o) {}
-  void run_until(EpochMillis t) {
-    for (auto due = engine.next_due(); due && *due <= t; due = engine.next_due()) {
-      now = std::max(now, *due);
-      engine.advance(now, out);
-    }
-    now = std::max(now, t);
-  }
-  void send(const TicketEvent& e) {
-    run_until(e.occurred_at);
-    auto r = engine.apply(e, now, out);
-    ASSERT_TRUE(r) << r.error().message;
-  }
-  void send_late(const TicketEvent& e) {
-    auto r = engine.apply(e, now, out);
-    ASSERT_TRUE(r) << r.error().message;
-  }
-  std::vector<std::string> ids() const {
-    std::vector<std::string> v;
-    for (const auto& o : out) v.push_back(sla::engine::output_id(o));
-    return v;
-  }
-  std::vector<std::string> escalations() const {
-    std::vector<std::string> v;
-    for (const auto& o : out) {
-      if (const auto* s = std::get_if<SlaOutput>(&o); s && s->kind == SlaKind::kEscalated) v.push_back(s->event_id);
-    }
-    return v;
-  }
-  const SlaOutput* find(const std::string& id) const {
-    for (const auto& o : out) {
-      if (const auto* s = std::get_if<SlaOutput>(&o); s && s->event_id == id) return s;
-    }
-    return nullptr;
-  }
-  std::vector<const PageOutput*> pages() const {
-    std::vector<const PageOutput*> v;
-    for (const auto& o : out) {
-      if (const auto* p = std::get_if<PageOutput>(&o); p && p->action == sla::engine::PageAction::kTrigger) {
-        v.push_back(p);
-      }
-    }
-    return v;
-  }
-
-  Engine engine;
-  EpochMillis now = 0;
-  std::vector<Output> out;
-};
 
 const EpochMillis kT0 = at("2026-04-06T10:00:00Z");  // a Monday
 
 TEST(Exchanges, TheSecondBackAndForthEscalatesOnceAndTheThirdPages) {
   Harness h(load());
-  h.send(ev("o", "A", kT0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("o", "A", kT0, EventKind::kOpened, "gold", "P1"));
   // A customer reply before any agent reply completes nothing.
-  h.send(ev("c0", "A", kT0 + 1 * kMin, EventKind::kCustomerReplied));
-  h.send(ev("r", "A", kT0 + 5 * kMin, EventKind::kResponded));
-  h.send(ev("c1", "A", kT0 + 20 * kMin, EventKind::kCustomerReplied));  // exchange 1
+  h.send(event("c0", "A", kT0 + 1 * kMin, EventKind::kCustomerReplied));
+  h.send(event("r", "A", kT0 + 5 * kMin, EventKind::kResponded));
+  h.send(event("c1", "A", kT0 + 20 * kMin, EventKind::kCustomerReplied));  // exchange 1
   EXPECT_EQ(h.engine.ticket("A", h.now)->exchanges, 1u);
   EXPECT_FALSE(h.engine.ticket("A", h.now)->awaiting_customer);
   // Two agent replies and two customer replies in a row: one exchange.
-  h.send(ev("u1", "A", kT0 + 30 * kMin, EventKind::kAgentUpdated));
-  h.send(ev("u2", "A", kT0 + 31 * kMin, EventKind::kAgentUpdated));
+  h.send(event("u1", "A", kT0 + 30 * kMin, EventKind::kAgentUpdated));
+  h.send(event("u2", "A", kT0 + 31 * kMin, EventKind::kAgentUpdated));
   EXPECT_TRUE(h.engine.ticket("A", h.now)->awaiting_customer);
   EXPECT_TRUE(h.escalations().empty());
-  h.send(ev("c2", "A", kT0 + 40 * kMin, EventKind::kCustomerReplied));  // exchange 2
-  h.send(ev("c3", "A", kT0 + 41 * kMin, EventKind::kCustomerReplied));  // nothing
+  h.send(event("c2", "A", kT0 + 40 * kMin, EventKind::kCustomerReplied));  // exchange 2
+  h.send(event("c3", "A", kT0 + 41 * kMin, EventKind::kCustomerReplied));  // nothing
   ASSERT_EQ(h.escalations(), std::vector<std::string>{"A/resolution/0/escalated/t1/1"});
   const SlaOutput* s = h.find("A/resolution/0/escalated/t1/1");
   EXPECT_EQ(s->fired_at, kT0 + 40 * kMin);
@@ -200,8 +113,8 @@ TEST(Exchanges, TheSecondBackAndForthEscalatesOnceAndTheThirdPages) {
   EXPECT_EQ(s->deadline, kT0 + 72 * kHour);  // the clock's own deadline (3d on 24x7)
   EXPECT_FALSE(s->requested_at);
   EXPECT_EQ(h.engine.ticket("A", h.now)->exchanges, 2u);
-  h.send(ev("r3", "A", kT0 + 50 * kMin, EventKind::kAgentUpdated));
-  h.send(ev("c4", "A", kT0 + 60 * kMin, EventKind::kCustomerReplied));  // exchange 3: pages t3
+  h.send(event("r3", "A", kT0 + 50 * kMin, EventKind::kAgentUpdated));
+  h.send(event("c4", "A", kT0 + 60 * kMin, EventKind::kCustomerReplied));  // exchange 3: pages t3
   ASSERT_EQ(h.escalations().size(), 2u);
   EXPECT_EQ(h.escalations()[1], "A/resolution/0/escalated/t1/2");
   ASSERT_EQ(h.pages().size(), 1u);
@@ -213,44 +126,44 @@ TEST(Exchanges, TheSecondBackAndForthEscalatesOnceAndTheThirdPages) {
 
 TEST(Exchanges, AMetClockStillTakesItsTicketsExchangesUntilTheTicketIsResolved) {
   Harness h(load());
-  h.send(ev("o", "A", kT0, EventKind::kOpened, "gold", "P3"));
-  h.send(ev("r", "A", kT0 + kMin, EventKind::kResponded));  // meets the response clock
-  h.send(ev("c", "A", kT0 + 2 * kMin, EventKind::kCustomerReplied));
-  h.send(ev("u", "A", kT0 + 3 * kMin, EventKind::kAgentUpdated));
-  h.send(ev("c2", "A", kT0 + 4 * kMin, EventKind::kCustomerReplied));
+  h.send(event("o", "A", kT0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("r", "A", kT0 + kMin, EventKind::kResponded));  // meets the response clock
+  h.send(event("c", "A", kT0 + 2 * kMin, EventKind::kCustomerReplied));
+  h.send(event("u", "A", kT0 + 3 * kMin, EventKind::kAgentUpdated));
+  h.send(event("c2", "A", kT0 + 4 * kMin, EventKind::kCustomerReplied));
   const SlaOutput* s = h.find("A/response/0/escalated/t1-response/1");
   ASSERT_NE(s, nullptr) << ::testing::PrintToString(h.ids());
   EXPECT_EQ(s->fired_at, kT0 + 4 * kMin);
   EXPECT_FALSE(s->deadline);  // the clock was met: no deadline to show
   EXPECT_EQ(s->elapsed_ms, kMin);  // what it counted until its reply
   // A resolved ticket escalates no more.
-  h.send(ev("o", "B", kT0, EventKind::kOpened, "gold", "P3"));
-  h.send(ev("rb", "B", kT0 + 5 * kMin, EventKind::kResponded));
-  h.send(ev("cb", "B", kT0 + 6 * kMin, EventKind::kCustomerReplied));
-  h.send(ev("ub", "B", kT0 + 7 * kMin, EventKind::kAgentUpdated));
-  h.send(ev("xb", "B", kT0 + 8 * kMin, EventKind::kResolved));
-  h.send(ev("cb2", "B", kT0 + 9 * kMin, EventKind::kCustomerReplied));
+  h.send(event("o", "B", kT0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("rb", "B", kT0 + 5 * kMin, EventKind::kResponded));
+  h.send(event("cb", "B", kT0 + 6 * kMin, EventKind::kCustomerReplied));
+  h.send(event("ub", "B", kT0 + 7 * kMin, EventKind::kAgentUpdated));
+  h.send(event("xb", "B", kT0 + 8 * kMin, EventKind::kResolved));
+  h.send(event("cb2", "B", kT0 + 9 * kMin, EventKind::kCustomerReplied));
   EXPECT_EQ(h.find("B/response/0/escalated/t1-response/1"), nullptr);
 }
 
 TEST(Exchanges, AReopenCountsAgainButEachStepFiresOncePerClockCycle) {
   Harness h(load());
-  h.send(ev("o", "A", kT0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("o", "A", kT0, EventKind::kOpened, "gold", "P1"));
   for (int k = 0; k < 2; ++k) {
-    h.send(ev("r" + std::to_string(k), "A", kT0 + (10 * k + 1) * kMin, EventKind::kResponded));
-    h.send(ev("c" + std::to_string(k), "A", kT0 + (10 * k + 5) * kMin, EventKind::kCustomerReplied));
+    h.send(event("r" + std::to_string(k), "A", kT0 + (10 * k + 1) * kMin, EventKind::kResponded));
+    h.send(event("c" + std::to_string(k), "A", kT0 + (10 * k + 5) * kMin, EventKind::kCustomerReplied));
   }
   EXPECT_EQ(h.escalations().size(), 1u);
-  h.send(ev("res", "A", kT0 + kHour, EventKind::kResolved));
+  h.send(event("res", "A", kT0 + kHour, EventKind::kResolved));
   // A resolved ticket counts nothing.
-  h.send(ev("r9", "A", kT0 + kHour + kMin, EventKind::kAgentUpdated));
-  h.send(ev("c9", "A", kT0 + kHour + 2 * kMin, EventKind::kCustomerReplied));
+  h.send(event("r9", "A", kT0 + kHour + kMin, EventKind::kAgentUpdated));
+  h.send(event("c9", "A", kT0 + kHour + 2 * kMin, EventKind::kCustomerReplied));
   EXPECT_EQ(h.engine.ticket("A", h.now)->exchanges, 2u);
-  h.send(ev("re", "A", kT0 + 2 * kHour, EventKind::kReopened));
+  h.send(event("re", "A", kT0 + 2 * kHour, EventKind::kReopened));
   EXPECT_EQ(h.engine.ticket("A", h.now)->exchanges, 0u);  // a new cycle of the ticket
   for (int k = 0; k < 2; ++k) {
-    h.send(ev("x" + std::to_string(k), "A", kT0 + 2 * kHour + (10 * k + 1) * kMin, EventKind::kAgentUpdated));
-    h.send(ev("y" + std::to_string(k), "A", kT0 + 2 * kHour + (10 * k + 5) * kMin, EventKind::kCustomerReplied));
+    h.send(event("x" + std::to_string(k), "A", kT0 + 2 * kHour + (10 * k + 1) * kMin, EventKind::kAgentUpdated));
+    h.send(event("y" + std::to_string(k), "A", kT0 + 2 * kHour + (10 * k + 5) * kMin, EventKind::kCustomerReplied));
   }
   EXPECT_EQ(h.engine.ticket("A", h.now)->exchanges, 2u);
   // on_reopen resumes the resolution clock: the same cycle 0, whose step
@@ -260,13 +173,13 @@ TEST(Exchanges, AReopenCountsAgainButEachStepFiresOncePerClockCycle) {
 
 TEST(Exchanges, AMatchThatStartsHoldingLaterFiresTheStepsAlreadyReached) {
   Harness h(load());
-  h.send(ev("o", "A", kT0, EventKind::kOpened, "gold", "P2"));
+  h.send(event("o", "A", kT0, EventKind::kOpened, "gold", "P2"));
   for (int k = 0; k < 2; ++k) {
-    h.send(ev("r" + std::to_string(k), "A", kT0 + (10 * k + 1) * kMin, EventKind::kResponded));
-    h.send(ev("c" + std::to_string(k), "A", kT0 + (10 * k + 5) * kMin, EventKind::kCustomerReplied));
+    h.send(event("r" + std::to_string(k), "A", kT0 + (10 * k + 1) * kMin, EventKind::kResponded));
+    h.send(event("c" + std::to_string(k), "A", kT0 + (10 * k + 5) * kMin, EventKind::kCustomerReplied));
   }
   EXPECT_TRUE(h.escalations().empty());  // P2 has no exchange steps
-  h.send(ev("s", "A", kT0 + kHour, EventKind::kSeverityChanged, "P1"));
+  h.send(event("s", "A", kT0 + kHour, EventKind::kSeverityChanged, "P1"));
   ASSERT_EQ(h.escalations(), std::vector<std::string>{"A/resolution/0/escalated/t1/1"});
   EXPECT_EQ(h.find("A/resolution/0/escalated/t1/1")->fired_at, kT0 + kHour);
   EXPECT_TRUE(h.pages().empty());  // the third exchange has not happened
@@ -276,10 +189,10 @@ TEST(Requested, ARequestStartsTheLadderOnItsCalendarOncePerTicketCycle) {
   Harness h(load());
   // Friday 16:00: 0m fires at once, 2h of biz time is Monday 10:00.
   const EpochMillis fri = at("2026-04-10T16:00:00Z");
-  h.send(ev("o", "A", fri - kHour, EventKind::kOpened, "gold", "P2"));
+  h.send(event("o", "A", fri - kHour, EventKind::kOpened, "gold", "P2"));
   h.run_until(fri);
   EXPECT_TRUE(h.escalations().empty());  // nothing without a request
-  h.send(ev("q", "A", fri, EventKind::kEscalationRequested, "ops@acme", "ESCALATION: stores offline"));
+  h.send(event("q", "A", fri, EventKind::kEscalationRequested, "ops@acme", "ESCALATION: stores offline"));
   ASSERT_EQ(h.escalations(), std::vector<std::string>{"A/resolution/0/escalated/mgmt/1"});
   const SlaOutput* s = h.find("A/resolution/0/escalated/mgmt/1");
   EXPECT_EQ(s->fired_at, fri);
@@ -294,7 +207,7 @@ TEST(Requested, ARequestStartsTheLadderOnItsCalendarOncePerTicketCycle) {
   EXPECT_EQ(v->escalation_reason, "ESCALATION: stores offline");
   EXPECT_EQ(v->next_due, at("2026-04-10T23:00:00Z"));  // the response breach (8h 24x7) comes first
   // A second request in the same cycle starts nothing and moves nothing.
-  h.send(ev("q2", "A", fri + 30 * kMin, EventKind::kEscalationRequested, "ceo@acme", "again"));
+  h.send(event("q2", "A", fri + 30 * kMin, EventKind::kEscalationRequested, "ceo@acme", "again"));
   h.run_until(at("2026-04-13T09:59:00Z"));
   EXPECT_EQ(h.escalations().size(), 1u);
   h.run_until(at("2026-04-13T12:00:00Z"));
@@ -308,14 +221,14 @@ TEST(Requested, ARequestStartsTheLadderOnItsCalendarOncePerTicketCycle) {
 
 TEST(Requested, ResolutionStopsItAndAReopenTakesANewRequest) {
   Harness h(load());
-  h.send(ev("o", "A", kT0, EventKind::kOpened, "gold", "P2"));
-  h.send(ev("q", "A", kT0 + kMin, EventKind::kEscalationRequested, "c", "r"));
-  h.send(ev("res", "A", kT0 + kHour, EventKind::kResolved));
+  h.send(event("o", "A", kT0, EventKind::kOpened, "gold", "P2"));
+  h.send(event("q", "A", kT0 + kMin, EventKind::kEscalationRequested, "c", "r"));
+  h.send(event("res", "A", kT0 + kHour, EventKind::kResolved));
   h.run_until(kT0 + 48 * kHour);
   EXPECT_EQ(h.escalations(), std::vector<std::string>{"A/resolution/0/escalated/mgmt/1"});  // 2h step never due
-  h.send(ev("re", "A", kT0 + 49 * kHour, EventKind::kReopened));
+  h.send(event("re", "A", kT0 + 49 * kHour, EventKind::kReopened));
   EXPECT_FALSE(h.engine.ticket("A", h.now)->escalation_requested_at);
-  h.send(ev("q2", "A", kT0 + 50 * kHour, EventKind::kEscalationRequested, "c2", "r2"));
+  h.send(event("q2", "A", kT0 + 50 * kHour, EventKind::kEscalationRequested, "c2", "r2"));
   // The reopened clock resumes cycle 0 (on_reopen resume): step 1 was sent
   // in it; step 2 counts 2 biz hours from the new request (Wed 12:00 -> 14:00).
   h.run_until(kT0 + 60 * kHour);
@@ -325,42 +238,42 @@ TEST(Requested, ResolutionStopsItAndAReopenTakesANewRequest) {
   EXPECT_EQ(s->fired_at, kT0 + 52 * kHour);
   EXPECT_EQ(s->requested_by, "c2");
   // A request on a ticket without a matching clock (P3 has no resolution) does nothing.
-  h.send(ev("o3", "B", kT0 + 60 * kHour, EventKind::kOpened, "gold", "P3"));
-  h.send(ev("q3", "B", kT0 + 60 * kHour, EventKind::kEscalationRequested, "c", "r"));
+  h.send(event("o3", "B", kT0 + 60 * kHour, EventKind::kOpened, "gold", "P3"));
+  h.send(event("q3", "B", kT0 + 60 * kHour, EventKind::kEscalationRequested, "c", "r"));
   h.run_until(kT0 + 80 * kHour);
   EXPECT_EQ(h.escalations().size(), 2u);
 }
 
 TEST(CountAndRequest, LateEventsRecomputeToTheSameOutputs) {
   Harness h(load());
-  h.send(ev("o", "A", kT0, EventKind::kOpened, "gold", "P1"));
-  h.send(ev("r", "A", kT0 + kMin, EventKind::kResponded));
-  h.send(ev("c", "A", kT0 + 2 * kMin, EventKind::kCustomerReplied));
-  h.send(ev("q", "A", kT0 + 3 * kMin, EventKind::kEscalationRequested, "x", "y"));
-  h.send(ev("u", "A", kT0 + 4 * kMin, EventKind::kAgentUpdated));
-  h.send(ev("c2", "A", kT0 + 5 * kMin, EventKind::kCustomerReplied));
+  h.send(event("o", "A", kT0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("r", "A", kT0 + kMin, EventKind::kResponded));
+  h.send(event("c", "A", kT0 + 2 * kMin, EventKind::kCustomerReplied));
+  h.send(event("q", "A", kT0 + 3 * kMin, EventKind::kEscalationRequested, "x", "y"));
+  h.send(event("u", "A", kT0 + 4 * kMin, EventKind::kAgentUpdated));
+  h.send(event("c2", "A", kT0 + 5 * kMin, EventKind::kCustomerReplied));
   h.run_until(kT0 + 4 * kHour);
   const auto before = h.ids();
   ASSERT_EQ(h.escalations().size(), 3u);  // t1/1, mgmt/1, mgmt/2
   // A late status change before all of it: recomputed, nothing new or repeated.
-  h.send_late(ev("late", "A", kT0 + 30'000, EventKind::kStatusChanged, "open"));
+  h.apply_now(event("late", "A", kT0 + 30'000, EventKind::kStatusChanged, "open"));
   EXPECT_EQ(h.ids(), before);
   // A late customer reply between the agent update and its reply completes
   // the second exchange earlier; its step was sent already: nothing new.
-  h.send_late(ev("c1b", "A", kT0 + 4 * kMin + 30'000, EventKind::kCustomerReplied));
+  h.apply_now(event("c1b", "A", kT0 + 4 * kMin + 30'000, EventKind::kCustomerReplied));
   EXPECT_EQ(h.ids(), before);
   // A late agent reply earlier than the first customer reply changes nothing either.
-  h.send_late(ev("r0", "A", kT0 + 90'000, EventKind::kAgentUpdated));
+  h.apply_now(event("r0", "A", kT0 + 90'000, EventKind::kAgentUpdated));
   EXPECT_EQ(h.escalations().size(), 3u);
 }
 
 TEST(CountAndRequest, StateRoundTripsAsVersion5AndVersion4Loads) {
   Harness h(load());
-  h.send(ev("o", "A", kT0, EventKind::kOpened, "gold", "P1"));
-  h.send(ev("r", "A", kT0 + kMin, EventKind::kResponded));
-  h.send(ev("c", "A", kT0 + 2 * kMin, EventKind::kCustomerReplied));
-  h.send(ev("u", "A", kT0 + 3 * kMin, EventKind::kAgentUpdated));
-  h.send(ev("q", "A", kT0 + 4 * kMin, EventKind::kEscalationRequested, "12:x", "why"));
+  h.send(event("o", "A", kT0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("r", "A", kT0 + kMin, EventKind::kResponded));
+  h.send(event("c", "A", kT0 + 2 * kMin, EventKind::kCustomerReplied));
+  h.send(event("u", "A", kT0 + 3 * kMin, EventKind::kAgentUpdated));
+  h.send(event("q", "A", kT0 + 4 * kMin, EventKind::kEscalationRequested, "12:x", "why"));
   const std::string bytes = h.engine.save_ticket("A");
   ASSERT_EQ(bytes[0], '\x06');  // saved as the current version (6 appends attributes to 5)
   Harness g(load());
@@ -374,23 +287,23 @@ TEST(CountAndRequest, StateRoundTripsAsVersion5AndVersion4Loads) {
   EXPECT_EQ(v->escalation_reason, "why");
   EXPECT_EQ(g.engine.save_ticket("A"), bytes);
   // The second exchange after the restore escalates, as it would have.
-  g.send(ev("c2", "A", kT0 + 5 * kMin, EventKind::kCustomerReplied));
+  g.send(event("c2", "A", kT0 + 5 * kMin, EventKind::kCustomerReplied));
   EXPECT_NE(g.find("A/resolution/0/escalated/t1/1"), nullptr);
   // Folded state (the lateness horizon passed) keeps them too.
   sla::engine::EngineOptions opts;
   opts.max_lateness_ms = kHour;
   Harness f(load(), opts);
-  f.send(ev("o", "B", kT0, EventKind::kOpened, "gold", "P1"));
-  f.send(ev("r", "B", kT0 + kMin, EventKind::kResponded));
-  f.send(ev("c", "B", kT0 + 2 * kMin, EventKind::kCustomerReplied));
-  f.send(ev("q", "B", kT0 + 3 * kMin, EventKind::kEscalationRequested, "by", "why"));
-  for (int k = 0; k < 6; ++k) f.send(ev("s" + std::to_string(k), "B", kT0 + (k + 2) * kHour, EventKind::kStatusChanged, k % 2 == 0 ? "on_hold" : "open"));
+  f.send(event("o", "B", kT0, EventKind::kOpened, "gold", "P1"));
+  f.send(event("r", "B", kT0 + kMin, EventKind::kResponded));
+  f.send(event("c", "B", kT0 + 2 * kMin, EventKind::kCustomerReplied));
+  f.send(event("q", "B", kT0 + 3 * kMin, EventKind::kEscalationRequested, "by", "why"));
+  for (int k = 0; k < 6; ++k) f.send(event("s" + std::to_string(k), "B", kT0 + (k + 2) * kHour, EventKind::kStatusChanged, k % 2 == 0 ? "on_hold" : "open"));
   const std::string folded = f.engine.save_ticket("B");
   Harness f2(load(), opts);
   ASSERT_TRUE(f2.engine.load_ticket(folded));
   f2.now = f.now;
-  f2.send(ev("u", "B", kT0 + 9 * kHour, EventKind::kAgentUpdated));
-  f2.send(ev("c2", "B", kT0 + 9 * kHour + kMin, EventKind::kCustomerReplied));
+  f2.send(event("u", "B", kT0 + 9 * kHour, EventKind::kAgentUpdated));
+  f2.send(event("c2", "B", kT0 + 9 * kHour + kMin, EventKind::kCustomerReplied));
   EXPECT_NE(f2.find("B/resolution/0/escalated/t1/1"), nullptr) << ::testing::PrintToString(f2.ids());
   EXPECT_EQ(f2.engine.ticket("B", f2.now)->escalation_requested_by, "by");
 
@@ -398,7 +311,7 @@ TEST(CountAndRequest, StateRoundTripsAsVersion5AndVersion4Loads) {
   // without the six trailing zero bytes of those sections and the two of
   // version 6's attributes.
   Harness p(load());
-  p.send(ev("o", "C", kT0, EventKind::kOpened, "gold", "P1"));
+  p.send(event("o", "C", kT0, EventKind::kOpened, "gold", "P1"));
   std::string v5 = p.engine.save_ticket("C");
   ASSERT_EQ(v5.substr(v5.size() - 8), std::string(8, '\0'));
   std::string v4 = v5.substr(0, v5.size() - 8);
@@ -422,11 +335,11 @@ TEST(CountAndRequest, OutOfOrderDeliveryAndReplayGiveTheSameOutputs) {
   for (int k = 0; k < 60; ++k) {
     const std::string id = "R" + std::to_string(k);
     EpochMillis t = kT0 + static_cast<EpochMillis>(rng() % 600) * kMin;
-    evs.push_back(ev(id + "-0", id, t, EventKind::kOpened, "gold", k % 2 == 0 ? "P1" : "P2"));
+    evs.push_back(event(id + "-0", id, t, EventKind::kOpened, "gold", k % 2 == 0 ? "P1" : "P2"));
     for (int j = 1; j < 14; ++j) {
       t += static_cast<EpochMillis>(1 + rng() % 240) * kMin;
       const EventKind kind = kinds[rng() % std::size(kinds)];
-      evs.push_back(ev(id + "-" + std::to_string(j), id, t, kind, kind == EventKind::kSeverityChanged ? (rng() % 2 ? "P1" : "P2") : "by" + std::to_string(j), "why"));
+      evs.push_back(event(id + "-" + std::to_string(j), id, t, kind, kind == EventKind::kSeverityChanged ? (rng() % 2 ? "P1" : "P2") : "by" + std::to_string(j), "why"));
     }
   }
   std::stable_sort(evs.begin(), evs.end(), [](const TicketEvent& a, const TicketEvent& b) { return a.occurred_at < b.occurred_at; });

@@ -18,6 +18,7 @@
 #include "sla/calendar/calendar.hpp"
 #include "sla/engine/engine.hpp"
 #include "sla/policy/loader.hpp"
+#include "sla/testing/engine_harness.hpp"
 
 namespace {
 
@@ -33,7 +34,7 @@ using sla::engine::TicketEvent;
 constexpr std::int64_t kMin = 60'000;
 constexpr std::int64_t kHour = 60 * kMin;
 
-EpochMillis at(const char* rfc3339) { return sla::calendar::parse_rfc3339(rfc3339).value(); }
+using sla::testing::at;
 
 // P3 counts on `shop` (weekdays 08-18 UTC, a holiday); P2 on `late`
 // (every day 12-22 UTC); P1 on 24x7 with targets the other two have often
@@ -69,12 +70,7 @@ on_retarget: keep_elapsed
 )";
 
 std::shared_ptr<const sla::policy::Policy> load() {
-  std::vector<sla::policy::LoadError> errors;
-  sla::policy::LoadOptions opts;
-  opts.file = "retarget-deadline-test.yaml";
-  auto p = sla::policy::load_policy(kPolicy, opts, errors);
-  for (const auto& e : errors) ADD_FAILURE() << sla::policy::format(e);
-  return p;
+  return sla::testing::load_policy_text(kPolicy, "retarget-deadline-test.yaml");
 }
 
 struct Targets {
@@ -88,18 +84,12 @@ Targets targets(const std::string& severity) {
   return {"shop", 16 * kHour, 40 * kHour};
 }
 
+// Opened: gold P3; severity_changed: to `arg`; any other kind: status `arg`.
 TicketEvent ev(int& seq, const std::string& ticket, EpochMillis t, EventKind kind, std::string arg = {}) {
-  TicketEvent e;
-  e.event_id = ticket + "-" + std::to_string(seq++);
-  e.ticket_id = ticket;
-  e.tenant_id = "acme";
-  e.occurred_at = t;
-  e.kind = kind;
-  if (kind == EventKind::kOpened) {
-    e.plan = "gold";
-    e.severity = "P3";
-    e.status = "open";
-  } else if (kind == EventKind::kSeverityChanged) {
+  std::string id = ticket + "-" + std::to_string(seq++);
+  if (kind == EventKind::kOpened) return sla::testing::event(std::move(id), ticket, t, kind, "gold", "P3");
+  TicketEvent e = sla::testing::event(std::move(id), ticket, t, kind);
+  if (kind == EventKind::kSeverityChanged) {
     e.severity = std::move(arg);
   } else {
     e.status = std::move(arg);

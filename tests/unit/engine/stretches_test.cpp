@@ -14,6 +14,7 @@
 #include "sla/calendar/calendar.hpp"
 #include "sla/engine/engine.hpp"
 #include "sla/policy/loader.hpp"
+#include "sla/testing/engine_harness.hpp"
 
 namespace {
 
@@ -29,7 +30,7 @@ using sla::engine::TicketEvent;
 constexpr std::int64_t kMin = 60'000;
 constexpr std::int64_t kHour = 60 * kMin;
 
-EpochMillis at(const char* rfc3339) { return sla::calendar::parse_rfc3339(rfc3339).value(); }
+using sla::testing::at;
 
 // `shop`: Mon-Sat 08:00-18:00 UTC, a closure on Saturdays 10:00-11:00, a
 // weekday holiday (Wed 2026-04-08) and a Saturday one (2026-04-11, over the
@@ -61,29 +62,18 @@ on_reopen: {response: resume, resolution: resume}
 )";
 
 std::shared_ptr<const sla::policy::Policy> load() {
-  std::vector<sla::policy::LoadError> errors;
-  sla::policy::LoadOptions opts;
-  opts.file = "stretches-test.yaml";
-  auto p = sla::policy::load_policy(kPolicy, opts, errors);
-  for (const auto& e : errors) ADD_FAILURE() << sla::policy::format(e);
-  return p;
+  return sla::testing::load_policy_text(kPolicy, "stretches-test.yaml");
 }
 
+// Opened: gold at severity `status` (P2 by default); any other kind: that
+// status.
 TicketEvent ev(const std::string& id, const std::string& ticket, EpochMillis t, EventKind kind,
                std::string status = {}) {
-  TicketEvent e;
-  e.event_id = id;
-  e.ticket_id = ticket;
-  e.tenant_id = "acme";
-  e.occurred_at = t;
-  e.kind = kind;
   if (kind == EventKind::kOpened) {
-    e.plan = "gold";
-    e.severity = status.empty() ? "P2" : status;
-    e.status = "open";
-  } else {
-    e.status = std::move(status);
+    return sla::testing::event(id, ticket, t, kind, "gold", status.empty() ? "P2" : status);
   }
+  TicketEvent e = sla::testing::event(id, ticket, t, kind);
+  e.status = std::move(status);
   return e;
 }
 

@@ -11,6 +11,7 @@
 #include "sla/engine/engine.hpp"
 #include "sla/http/views.hpp"
 #include "sla/policy/loader.hpp"
+#include "sla/testing/engine_harness.hpp"
 
 namespace {
 
@@ -55,15 +56,10 @@ paging:
     ops: {rotation: primary, ack_timeout: 10m, then: {rotation: secondary, ack_timeout: 15m}, repeat: 1}
 )";
 
-EpochMillis at(const char* text) { return sla::calendar::parse_rfc3339(text).value(); }
+using sla::testing::at;
 
 std::shared_ptr<const sla::policy::Policy> load() {
-  std::vector<sla::policy::LoadError> errors;
-  sla::policy::LoadOptions opts;
-  opts.file = "oncall-test.yaml";
-  auto p = sla::policy::load_policy(kPolicy, opts, errors);
-  for (const auto& e : errors) ADD_FAILURE() << sla::policy::format(e);
-  return p;
+  return sla::testing::load_policy_text(kPolicy, "oncall-test.yaml");
 }
 
 const json& named(const json& list, const std::string& name) {
@@ -118,12 +114,7 @@ TEST(OnCallJson, CurrentAndNextWithHandoffsAndOverrides) {
 }
 
 TicketEvent event(std::string id, EventKind kind, EpochMillis t) {
-  TicketEvent e;
-  e.event_id = std::move(id);
-  e.ticket_id = "T-1";
-  e.tenant_id = "acme";
-  e.occurred_at = t;
-  e.kind = kind;
+  TicketEvent e = sla::testing::event(std::move(id), "T-1", t, kind);
   e.plan = "gold";
   e.severity = "P1";
   e.status = "open";

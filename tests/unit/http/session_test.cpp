@@ -55,11 +55,24 @@ std::vector<bhttp::response<bhttp::string_body>> responses(const std::string& wi
   return out;
 }
 
+/// A session's stream and the test's client stream, connected.
 struct Pair {
   net::io_context ioc;
   TestStream server{ioc};
   TestStream client{ioc};
   Pair() { server.connect(client); }
+
+  /// Writes `request` as the client, runs `session` over it (the test's
+  /// reference dropped, so the session lives only as long as its own work)
+  /// and returns every response the client received.
+  std::vector<bhttp::response<bhttp::string_body>> exchange(std::shared_ptr<Session<TestStream>> session,
+                                                             const std::string& request) {
+    client.write_some(net::buffer(request));
+    session->run();
+    session.reset();
+    ioc.run();
+    return responses(std::string(client.str()));
+  }
 };
 
 TEST(Session, AnswersOneRequestThenClosesOnConnectionClose) {
@@ -67,12 +80,7 @@ TEST(Session, AnswersOneRequestThenClosesOnConnectionClose) {
   int calls = 0;
   auto s = std::make_shared<Session<TestStream>>(std::move(p.server), echo_handler(&calls), SessionOptions{});
   std::weak_ptr<Session<TestStream>> weak = s;
-  p.client.write_some(
-      net::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
-  s->run();
-  s.reset();
-  p.ioc.run();
-  auto rs = responses(std::string(p.client.str()));
+  auto rs = p.exchange(std::move(s), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   ASSERT_EQ(rs.size(), 1u) << p.client.str();
   EXPECT_EQ(rs[0].result_int(), 200u);
   EXPECT_EQ(rs[0].body(), "/healthz|");
@@ -117,11 +125,7 @@ TEST(Session, PipelinedRequestsBeyondTheQueueAreAllAnswered) {
   std::string wire;
   for (int i = 0; i < 6; ++i) wire += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
   wire += "GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  p.client.write_some(net::buffer(wire));
-  s->run();
-  s.reset();
-  p.ioc.run();
-  auto rs = responses(std::string(p.client.str()));
+  auto rs = p.exchange(std::move(s), wire);
   ASSERT_EQ(rs.size(), 7u) << p.client.str();
   for (int i = 0; i < 6; ++i)
     EXPECT_EQ(rs[static_cast<std::size_t>(i)].body(), "/" + std::to_string(i) + "|");
@@ -156,13 +160,8 @@ TEST(Session, ExpectContinueWithAnOversizeBodyIs413Straight) {
   SessionOptions o;
   o.body_limit = 8;
   auto s = std::make_shared<Session<TestStream>>(std::move(p.server), echo_handler(), o);
-  p.client.write_some(
-      net::buffer(std::string("POST /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                              "Content-Length: 1000000\r\n\r\n")));
-  s->run();
-  s.reset();
-  p.ioc.run();
-  auto rs = responses(std::string(p.client.str()));
+  auto rs = p.exchange(std::move(s), "POST /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+      "Content-Length: 1000000\r\n\r\n");
   ASSERT_EQ(rs.size(), 1u) << p.client.str();
   EXPECT_EQ(rs[0].result_int(), 413u);
 }
@@ -174,12 +173,7 @@ TEST(Session, OversizeBodyIs413AndCloses) {
   o.body_limit = 8;
   auto s = std::make_shared<Session<TestStream>>(std::move(p.server), echo_handler(&calls), o);
   std::weak_ptr<Session<TestStream>> weak = s;
-  p.client.write_some(net::buffer(
-      std::string("POST /v1/policy/validate HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n123456789")));
-  s->run();
-  s.reset();
-  p.ioc.run();
-  auto rs = responses(std::string(p.client.str()));
+  auto rs = p.exchange(std::move(s), "POST /v1/policy/validate HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n123456789");
   ASSERT_EQ(rs.size(), 1u) << p.client.str();
   EXPECT_EQ(rs[0].result_int(), 413u);
   EXPECT_FALSE(rs[0].keep_alive());
@@ -191,11 +185,7 @@ TEST(Session, OversizeBodyIs413AndCloses) {
 TEST(Session, MalformedRequestIs400AndCloses) {
   Pair p;
   auto s = std::make_shared<Session<TestStream>>(std::move(p.server), echo_handler(), SessionOptions{});
-  p.client.write_some(net::buffer(std::string("GET /x HTTP/9.9\r\n\r\n")));
-  s->run();
-  s.reset();
-  p.ioc.run();
-  auto rs = responses(std::string(p.client.str()));
+  auto rs = p.exchange(std::move(s), "GET /x HTTP/9.9\r\n\r\n");
   ASSERT_EQ(rs.size(), 1u) << p.client.str();
   EXPECT_EQ(rs[0].result_int(), 400u);
 }
@@ -205,12 +195,7 @@ TEST(Session, HugeHeaderIs431) {
   SessionOptions o;
   o.header_limit = 256;
   auto s = std::make_shared<Session<TestStream>>(std::move(p.server), echo_handler(), o);
-  p.client.write_some(
-      net::buffer("GET /x HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(1000, 'a') + "\r\n\r\n"));
-  s->run();
-  s.reset();
-  p.ioc.run();
-  auto rs = responses(std::string(p.client.str()));
+  auto rs = p.exchange(std::move(s), "GET /x HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(1000, 'a') + "\r\n\r\n");
   ASSERT_EQ(rs.size(), 1u) << p.client.str();
   EXPECT_EQ(rs[0].result_int(), 431u);
 }

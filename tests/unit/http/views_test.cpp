@@ -11,6 +11,7 @@
 #include "sla/calendar/calendar.hpp"
 #include "sla/engine/engine.hpp"
 #include "sla/policy/loader.hpp"
+#include "sla/testing/engine_harness.hpp"
 
 namespace {
 
@@ -42,28 +43,14 @@ warnings: [50%]
 pause_on: [pending_customer]
 )";
 
-EpochMillis at(const char* text) { return sla::calendar::parse_rfc3339(text).value(); }
+using sla::testing::at;
 
 std::shared_ptr<const sla::policy::Policy> load() {
-  std::vector<sla::policy::LoadError> errors;
-  sla::policy::LoadOptions opts;
-  opts.file = "http-test.yaml";
-  auto p = sla::policy::load_policy(kPolicy, opts, errors);
-  for (const auto& e : errors) ADD_FAILURE() << sla::policy::format(e);
-  return p;
+  return sla::testing::load_policy_text(kPolicy, "http-test.yaml");
 }
 
 TicketEvent opened(std::string id, EpochMillis t, std::string severity) {
-  TicketEvent e;
-  e.event_id = id + "-open";
-  e.ticket_id = std::move(id);
-  e.tenant_id = "acme";
-  e.occurred_at = t;
-  e.kind = EventKind::kOpened;
-  e.plan = "gold";
-  e.severity = std::move(severity);
-  e.status = "open";
-  return e;
+  return sla::testing::event(id + "-open", id, t, EventKind::kOpened, "gold", std::move(severity));
 }
 
 TEST(Views, TicketJsonShowsClocksDeadlinesAndFiredItems) {

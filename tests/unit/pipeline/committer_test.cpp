@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "sla/store/memory_store.hpp"
+#include "sla/testing/commit_jobs.hpp"
 #include "sla/testing/manual_clock.hpp"
 
 namespace {
@@ -25,51 +26,14 @@ using sla::pipeline::Committer;
 using sla::pipeline::CommitterHooks;
 using sla::pipeline::CommitterSettings;
 using sla::pipeline::CommitStep;
-using sla::pipeline::PartitionCommit;
+using sla::testing::commit_job;
+using sla::testing::committed_offset;
+using sla::testing::FlakyStore;
 using sla::testing::ManualClock;
 using Kind = CommitStep::Kind;
 
-constexpr const char* kTopic = "tickets.events";
+constexpr const char* kTopic = sla::testing::kCommitTopic;
 constexpr sla::EpochMillis kStart = 1'700'000'000'000;
-
-CommitJob job(std::uint64_t epoch, std::int32_t partition, std::int64_t next_offset, std::string ticket = "") {
-  CommitJob j;
-  j.epoch = epoch;
-  PartitionCommit c;
-  c.partition = partition;
-  c.batch.next_offset = next_offset;
-  if (!ticket.empty()) c.batch.upserts.push_back({ticket, "state-of-" + ticket});
-  j.parts.push_back(std::move(c));
-  return j;
-}
-
-std::optional<std::int64_t> offset(sla::store::StateStore& s, std::int32_t partition) {
-  auto st = s.load_partition(kTopic, partition);
-  return st ? st->next_offset : std::nullopt;
-}
-
-/// Fails the first `failures` commits, then forwards to an in-memory store;
-/// counts the commit calls.
-class FlakyStore final : public sla::store::StateStore {
- public:
-  explicit FlakyStore(int failures) : failures_(failures) {}
-  sla::Result<sla::store::PartitionState> load_partition(std::string_view t, std::int32_t p) override {
-    return inner_.load_partition(t, p);
-  }
-  sla::Result<void> commit(std::string_view t, std::int32_t p, const sla::store::Batch& b) override {
-    ++calls_;
-    if (failures_-- > 0) return sla::fail(sla::ErrorCode::kUnavailable, "connection refused");
-    return inner_.commit(t, p, b);
-  }
-  sla::Result<void> clear_partition(std::string_view t, std::int32_t p) override { return inner_.clear_partition(t, p); }
-  sla::Result<void> ping() override { return {}; }
-  [[nodiscard]] int calls() const { return calls_; }
-
- private:
-  int failures_;
-  int calls_ = 0;
-  sla::store::InMemoryStore inner_;
-};
 
 /// What the store_state hook reported.
 struct StoreStates {
@@ -92,19 +56,19 @@ TEST(CommitterRules, CommitsOnlyAfterTheOutputsAreAcknowledgedAndInOrder) {
   acks.produced(e2);
   const auto cut2 = acks.cut();
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
-  ASSERT_TRUE(c.try_push(job(cut1, 0, 10, "T1")));
-  ASSERT_TRUE(c.try_push(job(cut2, 0, 20, "T2")));
+  ASSERT_TRUE(c.try_push(commit_job(cut1, 0, 10, "T1")));
+  ASSERT_TRUE(c.try_push(commit_job(cut2, 0, 20, "T2")));
   EXPECT_EQ(c.step().kind, Kind::kAwaitingAcks);
-  EXPECT_EQ(offset(store, 0), std::nullopt) << "committed before its outputs were acknowledged";
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt) << "committed before its outputs were acknowledged";
   EXPECT_EQ(c.queued(), 2U);
   acks.settled(e2, std::nullopt);  // the second epoch alone: still nothing
   EXPECT_EQ(c.step().kind, Kind::kAwaitingAcks);
-  EXPECT_EQ(offset(store, 0), std::nullopt);
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt);
   acks.settled(e1, std::nullopt);
   EXPECT_EQ(c.step().kind, Kind::kCommitted);
-  EXPECT_EQ(offset(store, 0), 10) << "the first cut first";
+  EXPECT_EQ(committed_offset(store, 0), 10) << "the first cut first";
   EXPECT_EQ(c.step().kind, Kind::kCommitted);
-  EXPECT_EQ(offset(store, 0), 20);
+  EXPECT_EQ(committed_offset(store, 0), 20);
   EXPECT_EQ(c.step().kind, Kind::kIdle);
   auto st = store.load_partition(kTopic, 0);
   ASSERT_TRUE(st);
@@ -119,7 +83,7 @@ TEST(CommitterRules, RetriesAFailingStoreAfterABackoffOnTheClock) {
   Acks acks;
   StoreStates states;
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, states.hooks());
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 3, 7, "T")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 3, 7, "T")));
   // 50, 100, 150 ms between attempts; never asked again before its time.
   for (const sla::EpochMillis backoff : {50, 100, 150}) {
     const auto s = c.step();
@@ -133,7 +97,7 @@ TEST(CommitterRules, RetriesAFailingStoreAfterABackoffOnTheClock) {
   }
   EXPECT_EQ(c.step().kind, Kind::kCommitted);
   EXPECT_EQ(store.calls(), 4);
-  EXPECT_EQ(offset(store, 3), 7);
+  EXPECT_EQ(committed_offset(store, 3), 7);
   EXPECT_EQ(states.seen, (std::vector<bool>{false, false, false, true}));
 }
 
@@ -144,16 +108,16 @@ TEST(CommitterRules, AnOutputThatFailedStopsEveryCommit) {
   const auto e = acks.current();
   acks.produced(e);
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 6, "U")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 5, "T")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 6, "U")));
   acks.settled(e, std::string("Local: Message timed out"));
   EXPECT_EQ(c.step().kind, Kind::kFatal);
   ASSERT_TRUE(c.fatal());
   EXPECT_NE(c.fatal()->find("Message timed out"), std::string::npos);
   EXPECT_FALSE(c.stalled()) << "failed is not stalled";
-  EXPECT_EQ(offset(store, 0), std::nullopt);
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt);
   EXPECT_EQ(c.queued(), 0U) << "the later job is dropped too";
-  EXPECT_FALSE(c.try_push(job(acks.cut(), 0, 7))) << "a fatal pipeline takes no more work";
+  EXPECT_FALSE(c.try_push(commit_job(acks.cut(), 0, 7))) << "a fatal pipeline takes no more work";
   EXPECT_EQ(c.step().kind, Kind::kFatal);
 }
 
@@ -166,7 +130,7 @@ TEST(CommitterRules, OutputsNotAcknowledgedPastTheAckTimeoutStallButAreWaitedFor
   const auto e = acks.current();
   acks.produced(e);
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 30s, 8}, CommitterHooks{});
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 5, "T")));
   EXPECT_EQ(c.step().kind, Kind::kAwaitingAcks);
   clock.advance(29'999);
   EXPECT_EQ(c.step().kind, Kind::kAwaitingAcks);
@@ -177,11 +141,11 @@ TEST(CommitterRules, OutputsNotAcknowledgedPastTheAckTimeoutStallButAreWaitedFor
   EXPECT_FALSE(c.fatal()) << "not acknowledged yet is not failed";
   clock.advance(3'600'000);
   EXPECT_EQ(c.step().kind, Kind::kAwaitingAcks) << "waits on, however long";
-  EXPECT_EQ(offset(store, 0), std::nullopt);
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt);
   acks.settled(e, std::nullopt);
   EXPECT_EQ(c.step().kind, Kind::kCommitted);
   EXPECT_FALSE(c.stalled());
-  EXPECT_EQ(offset(store, 0), 5);
+  EXPECT_EQ(committed_offset(store, 0), 5);
 }
 
 TEST(CommitterRules, TheAckTimeoutCountsFromWhenTheJobIsTakenUp) {
@@ -197,8 +161,8 @@ TEST(CommitterRules, TheAckTimeoutCountsFromWhenTheJobIsTakenUp) {
   acks.produced(e2);
   const auto cut2 = acks.cut();
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 10s, 8}, CommitterHooks{});
-  ASSERT_TRUE(c.try_push(job(cut1, 0, 5)));
-  ASSERT_TRUE(c.try_push(job(cut2, 0, 6)));
+  ASSERT_TRUE(c.try_push(commit_job(cut1, 0, 5)));
+  ASSERT_TRUE(c.try_push(commit_job(cut2, 0, 6)));
   EXPECT_EQ(c.step().kind, Kind::kAwaitingAcks);
   clock.advance(9'000);
   acks.settled(e1, std::nullopt);
@@ -218,15 +182,15 @@ TEST(CommitterRules, GiveUpEndsAWaitForAcksWithoutCommittingOrFailing) {
   Acks acks;
   acks.produced(acks.current());  // never settled
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 30s, 8}, CommitterHooks{});
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 1, 5, "U")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 5, "T")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 1, 5, "U")));
   EXPECT_EQ(c.step().kind, Kind::kAwaitingAcks);
   c.give_up();
   EXPECT_EQ(c.step().kind, Kind::kIdle);
   EXPECT_EQ(c.queued(), 0U) << "the job in hand and the queued one are left to the next start";
   EXPECT_FALSE(c.fatal());
-  EXPECT_EQ(offset(store, 0), std::nullopt);
-  EXPECT_EQ(offset(store, 1), std::nullopt);
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt);
+  EXPECT_EQ(committed_offset(store, 1), std::nullopt);
 }
 
 TEST(CommitterRules, GiveUpEndsTheRetriesOfAStoreThatDoesNotAnswer) {
@@ -234,7 +198,7 @@ TEST(CommitterRules, GiveUpEndsTheRetriesOfAStoreThatDoesNotAnswer) {
   FlakyStore store(1'000);
   Acks acks;
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 30s, 8}, CommitterHooks{});
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 5, "T")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 5, "T")));
   EXPECT_EQ(c.step().kind, Kind::kBackoff);
   c.give_up();
   clock.advance(1'000);
@@ -254,20 +218,20 @@ TEST(CommitterRules, APartitionLostWhileItsJobWaitsForAcksIsNotCommitted) {
   const auto e = acks.current();
   acks.produced(e);
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
-  CommitJob both = job(acks.cut(), 0, 50, "A");
-  both.parts.push_back(job(0, 1, 60, "B").parts[0]);
+  CommitJob both = commit_job(acks.cut(), 0, 50, "A");
+  both.parts.push_back(commit_job(0, 1, 60, "B").parts[0]);
   ASSERT_TRUE(c.try_push(std::move(both)));
   ASSERT_EQ(c.step().kind, Kind::kAwaitingAcks) << "taken: in hand, waiting for the ack";
   c.forget_partition(0);
   EXPECT_EQ(c.queued(), 1U) << "the job in hand keeps its other partition";
   acks.settled(e, std::nullopt);
   EXPECT_EQ(c.step().kind, Kind::kCommitted);
-  EXPECT_EQ(offset(store, 0), std::nullopt) << "lost partition written by the old job";
-  EXPECT_EQ(offset(store, 1), 60);
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt) << "lost partition written by the old job";
+  EXPECT_EQ(committed_offset(store, 1), 60);
   // The next job (the new assignment's) commits partition 0 again.
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 20, "A")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 20, "A")));
   EXPECT_EQ(c.step().kind, Kind::kCommitted);
-  EXPECT_EQ(offset(store, 0), 20);
+  EXPECT_EQ(committed_offset(store, 0), 20);
 }
 
 TEST(CommitterRules, APartitionLostDuringAStoreBackoffIsNotRetried) {
@@ -275,13 +239,13 @@ TEST(CommitterRules, APartitionLostDuringAStoreBackoffIsNotRetried) {
   FlakyStore store(1);
   Acks acks;
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 50, "A")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 50, "A")));
   ASSERT_EQ(c.step().kind, Kind::kBackoff);
   c.forget_partition(0);
   clock.advance(1'000);
   EXPECT_EQ(c.step().kind, Kind::kCommitted);
   EXPECT_EQ(store.calls(), 1) << "the lost partition was written after it was forgotten";
-  EXPECT_EQ(offset(store, 0), std::nullopt);
+  EXPECT_EQ(committed_offset(store, 0), std::nullopt);
 }
 
 TEST(CommitterRules, AStaleCommitIsDroppedNotRetried) {
@@ -295,12 +259,12 @@ TEST(CommitterRules, AStaleCommitIsDroppedNotRetried) {
   Acks acks;
   StoreStates states;
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, states.hooks());
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 0, 40, "A")));
-  ASSERT_TRUE(c.try_push(job(acks.cut(), 1, 7, "B")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 0, 40, "A")));
+  ASSERT_TRUE(c.try_push(commit_job(acks.cut(), 1, 7, "B")));
   EXPECT_EQ(c.step().kind, Kind::kCommitted) << "dropped at once, no backoff";
   EXPECT_EQ(c.step().kind, Kind::kCommitted);
-  EXPECT_EQ(offset(store, 0), 100);
-  EXPECT_EQ(offset(store, 1), 7);
+  EXPECT_EQ(committed_offset(store, 0), 100);
+  EXPECT_EQ(committed_offset(store, 1), 7);
   EXPECT_FALSE(c.fatal());
   EXPECT_EQ(states.seen, (std::vector<bool>{true, true})) << "a stale commit is not a store outage";
 }
@@ -313,23 +277,23 @@ TEST(CommitterRules, QueueIsBoundedAndALostPartitionIsForgottenQueuedAndInHand) 
   acks.produced(e);  // holds the first job until settled
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 3}, CommitterHooks{});
   const auto cut = acks.cut();
-  ASSERT_TRUE(c.try_push(job(cut, 1, 100)));
+  ASSERT_TRUE(c.try_push(commit_job(cut, 1, 100)));
   ASSERT_EQ(c.step().kind, Kind::kAwaitingAcks) << "taken off the queue: in hand";
-  CommitJob both = job(cut, 1, 200);
-  both.parts.push_back(job(cut, 2, 300).parts[0]);
+  CommitJob both = commit_job(cut, 1, 200);
+  both.parts.push_back(commit_job(cut, 2, 300).parts[0]);
   ASSERT_TRUE(c.try_push(std::move(both)));
-  ASSERT_TRUE(c.try_push(job(cut, 2, 400)));
+  ASSERT_TRUE(c.try_push(commit_job(cut, 2, 400)));
   EXPECT_TRUE(c.full()) << "the job in hand counts";
-  EXPECT_FALSE(c.try_push(job(cut, 2, 500)));
+  EXPECT_FALSE(c.try_push(commit_job(cut, 2, 500)));
   c.forget_partition(1);  // lost: its queued commits must not overwrite the new owner's
   acks.settled(e, std::nullopt);
   EXPECT_EQ(c.step().kind, Kind::kCommitted);
-  EXPECT_EQ(offset(store, 1), std::nullopt) << "not even the job in hand, which was waiting for its acks";
+  EXPECT_EQ(committed_offset(store, 1), std::nullopt) << "not even the job in hand, which was waiting for its acks";
   EXPECT_EQ(c.step().kind, Kind::kCommitted);
-  EXPECT_EQ(offset(store, 2), 300);
+  EXPECT_EQ(committed_offset(store, 2), 300);
   EXPECT_EQ(c.step().kind, Kind::kCommitted);
-  EXPECT_EQ(offset(store, 1), std::nullopt);
-  EXPECT_EQ(offset(store, 2), 400);
+  EXPECT_EQ(committed_offset(store, 1), std::nullopt);
+  EXPECT_EQ(committed_offset(store, 2), 400);
   EXPECT_FALSE(c.full());
 }
 

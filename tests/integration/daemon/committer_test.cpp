@@ -35,6 +35,7 @@ using sla::pipeline::CommitterSettings;
 using sla::testing::commit_job;
 using sla::testing::committed_offset;
 using sla::testing::FlakyStore;
+using sla::testing::produce_and_cut;
 
 constexpr const char* kTopic = sla::testing::kCommitTopic;
 
@@ -108,12 +109,8 @@ TEST(Committer, CommitsOnlyAfterTheOutputsAreAcknowledgedAndInOrder) {
   sla::store::InMemoryStore store;
   Acks acks;
   ProducerPoll poll;
-  const auto e1 = acks.current();
-  acks.produced(e1);
-  const auto cut1 = acks.cut();
-  const auto e2 = acks.current();
-  acks.produced(e2);
-  const auto cut2 = acks.cut();
+  const auto [e1, cut1] = produce_and_cut(acks);
+  const auto [e2, cut2] = produce_and_cut(acks);
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, poll.hooks());
   c.start();
   ASSERT_TRUE(c.try_push(commit_job(cut1, 0, 10, "T1")));

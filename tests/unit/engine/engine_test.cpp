@@ -96,6 +96,13 @@ std::shared_ptr<const sla::policy::Policy> load(const char* yaml = kPolicy) {
   return sla::testing::load_policy_text(yaml, "engine-test.yaml");
 }
 
+// Ticket T1, gold P1, opened at `t0` and answered a minute later: its
+// resolution clock (4h) breaches at t0 + 4h, where gold-p1's last step pages t3.
+void open_gold_p1_responded(Harness& h, EpochMillis t0) {
+  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
+  h.send(event("e2", "T1", t0 + kMin, EventKind::kResponded));
+}
+
 TEST(Engine, ResponseWarningsBreachAndRemindersOn24x7) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
@@ -353,8 +360,7 @@ TEST(Engine, UnknownPlanOrSeverityIsRejectedWithoutState) {
 TEST(Engine, EscalationPagesClimbTheLadderUntilAcked) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");  // Monday 10:00: ana's week starts
-  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(event("e2", "T1", t0 + kMin, EventKind::kResponded));
+  open_gold_p1_responded(h, t0);
   h.run_until(t0 + 4 * kHour + 15 * kMin);
   EXPECT_NE(h.find("T1/resolution/0/escalated/gold-p1/1"), nullptr);
   ASSERT_NE(h.find("T1/resolution/0/escalated/gold-p1/2"), nullptr);
@@ -384,8 +390,7 @@ TEST(Engine, WhoAcknowledgedSurvivesRecomputeAndRestore) {
   // packed length ("12:x") and a page id of another ladder must not confuse it.
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(event("e2", "T1", t0 + kMin, EventKind::kResponded));
+  open_gold_p1_responded(h, t0);
   h.run_until(t0 + 4 * kHour + 5 * kMin);
   const auto pages = h.pages();
   ASSERT_EQ(pages.size(), 1u);
@@ -418,8 +423,7 @@ TEST(Engine, AnAckAfterTheCycleEndedIsStillRecorded) {
   // ladder, "resolved"); the on-call's ack arrives a minute later.
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(event("e2", "T1", t0 + kMin, EventKind::kResponded));
+  open_gold_p1_responded(h, t0);
   h.run_until(t0 + 4 * kHour + 5 * kMin);
   const auto pages = h.pages();
   ASSERT_EQ(pages.size(), 1u);
@@ -435,8 +439,7 @@ TEST(Engine, AnAckAfterTheCycleEndedIsStillRecorded) {
 TEST(Engine, UnackedLadderRepeatsThenStops) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-13T10:00:00Z");  // luis's week
-  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(event("e2", "T1", t0 + kMin, EventKind::kResponded));
+  open_gold_p1_responded(h, t0);
   h.run_until(t0 + 24 * kHour);
   auto pages = h.pages();
   // 2 levels x (1 + repeat 1) = 4 pages, 10 min apart.
@@ -453,8 +456,7 @@ TEST(Engine, UnackedLadderRepeatsThenStops) {
 TEST(Engine, ResolutionStopsTheLadder) {
   Harness h(load());
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
-  h.send(event("e1", "T1", t0, EventKind::kOpened, "gold", "P1"));
-  h.send(event("e2", "T1", t0 + kMin, EventKind::kResponded));
+  open_gold_p1_responded(h, t0);
   h.run_until(t0 + 4 * kHour + 5 * kMin);
   ASSERT_EQ(h.pages().size(), 1u);
   h.send(event("e3", "T1", t0 + 4 * kHour + 5 * kMin, EventKind::kResolved));

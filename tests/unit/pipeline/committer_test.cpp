@@ -29,6 +29,7 @@ using sla::pipeline::CommitStep;
 using sla::testing::commit_job;
 using sla::testing::committed_offset;
 using sla::testing::FlakyStore;
+using sla::testing::produce_and_cut;
 using sla::testing::ManualClock;
 using Kind = CommitStep::Kind;
 
@@ -49,12 +50,8 @@ TEST(CommitterRules, CommitsOnlyAfterTheOutputsAreAcknowledgedAndInOrder) {
   ManualClock clock(kStart);
   sla::store::InMemoryStore store;
   Acks acks;
-  const auto e1 = acks.current();
-  acks.produced(e1);
-  const auto cut1 = acks.cut();
-  const auto e2 = acks.current();
-  acks.produced(e2);
-  const auto cut2 = acks.cut();
+  const auto [e1, cut1] = produce_and_cut(acks);
+  const auto [e2, cut2] = produce_and_cut(acks);
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 5s, 8}, CommitterHooks{});
   ASSERT_TRUE(c.try_push(commit_job(cut1, 0, 10, "T1")));
   ASSERT_TRUE(c.try_push(commit_job(cut2, 0, 20, "T2")));
@@ -154,12 +151,8 @@ TEST(CommitterRules, TheAckTimeoutCountsFromWhenTheJobIsTakenUp) {
   ManualClock clock(kStart);
   sla::store::InMemoryStore store;
   Acks acks;
-  const auto e1 = acks.current();
-  acks.produced(e1);
-  const auto cut1 = acks.cut();
-  const auto e2 = acks.current();
-  acks.produced(e2);
-  const auto cut2 = acks.cut();
+  const auto [e1, cut1] = produce_and_cut(acks);
+  const auto [e2, cut2] = produce_and_cut(acks);
   Committer c(store, nullptr, acks, clock, CommitterSettings{kTopic, 10s, 8}, CommitterHooks{});
   ASSERT_TRUE(c.try_push(commit_job(cut1, 0, 5)));
   ASSERT_TRUE(c.try_push(commit_job(cut2, 0, 6)));

@@ -38,6 +38,18 @@ inline std::optional<std::int64_t> committed_offset(store::StateStore& store, st
   return st ? st->next_offset : std::nullopt;
 }
 
+/// A delivery epoch with one output produced in it, closed by a cut:
+/// `epoch` is what an acknowledgement settles, `cut` what a commit carries.
+struct ClosedEpoch {
+  std::uint64_t epoch;
+  std::uint64_t cut;
+};
+inline ClosedEpoch produce_and_cut(pipeline::Acks& acks) {
+  const std::uint64_t epoch = acks.current();
+  acks.produced(epoch);
+  return {epoch, acks.cut()};
+}
+
 /// Fails the first `failures` commits, then forwards to an in-memory store;
 /// counts the commit calls. Its counters may be read from another thread.
 class FlakyStore final : public store::StateStore {

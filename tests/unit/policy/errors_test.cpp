@@ -13,35 +13,8 @@ namespace sla::policy {
 namespace {
 
 using testing::load;
-
-struct Pos {
-  int line = 0;
-  int column = 0;
-};
-
-// 1-based line/column of the nth occurrence of `token` in `text`.
-Pos where(const std::string& text, const std::string& token, int nth = 1) {
-  std::size_t off = std::string::npos;
-  std::size_t from = 0;
-  for (int i = 0; i < nth; ++i) {
-    off = text.find(token, from);
-    if (off == std::string::npos) {
-      ADD_FAILURE() << "token '" << token << "' #" << nth << " not in test YAML";
-      return {};
-    }
-    from = off + 1;
-  }
-  Pos p{1, 1};
-  for (std::size_t i = 0; i < off; ++i) {
-    if (text[i] == '\n') {
-      ++p.line;
-      p.column = 1;
-    } else {
-      ++p.column;
-    }
-  }
-  return p;
-}
+using testing::Pos;
+using testing::where;
 
 struct Case {
   const char* name;

@@ -16,6 +16,8 @@ namespace {
 
 using testing::load;
 using testing::load_ok;
+using testing::Pos;
+using testing::where;
 
 using Attrs = std::vector<std::pair<std::string_view, std::string_view>>;
 
@@ -79,29 +81,6 @@ TEST(PlanRules, EscalationAttributeTestsAreNumberedAndNotPartOfTheStaticMatch) {
   // The severity's step list holds the ladder whatever the attributes; the
   // engine tests them per ticket.
   EXPECT_EQ(p->escalation_steps("pro", "P1", Metric::kResolution).size(), 1U);
-}
-
-struct Pos {
-  int line = 0;
-  int column = 0;
-};
-
-Pos where(const std::string& text, const std::string& token) {
-  const auto off = text.find(token);
-  if (off == std::string::npos) {
-    ADD_FAILURE() << "token '" << token << "' not in the YAML";
-    return {};
-  }
-  Pos p{1, 1};
-  for (std::size_t i = 0; i < off; ++i) {
-    if (text[i] == '\n') {
-      ++p.line;
-      p.column = 1;
-    } else {
-      ++p.column;
-    }
-  }
-  return p;
 }
 
 struct Case {

@@ -37,6 +37,37 @@ inline Loaded load(const std::string& yaml, std::map<std::string, std::string> f
   return l;
 }
 
+/// A 1-based line and column in a YAML text.
+struct Pos {
+  int line = 0;
+  int column = 0;
+};
+
+/// Where the `nth` occurrence of `token` starts in `text` (the place a load
+/// error about it should name); fails the test if there is none.
+inline Pos where(const std::string& text, const std::string& token, int nth = 1) {
+  std::size_t off = std::string::npos;
+  std::size_t from = 0;
+  for (int i = 0; i < nth; ++i) {
+    off = text.find(token, from);
+    if (off == std::string::npos) {
+      ADD_FAILURE() << "token '" << token << "' #" << nth << " not in test YAML";
+      return {};
+    }
+    from = off + 1;
+  }
+  Pos p{1, 1};
+  for (std::size_t i = 0; i < off; ++i) {
+    if (text[i] == '\n') {
+      ++p.line;
+      p.column = 1;
+    } else {
+      ++p.column;
+    }
+  }
+  return p;
+}
+
 /// Loads and fails the test (with every error) unless it loaded.
 inline std::shared_ptr<const Policy> load_ok(const std::string& yaml) {
   auto l = load(yaml);

@@ -12,30 +12,8 @@ namespace sla::policy {
 namespace {
 
 using testing::load;
-
-struct Pos {
-  int line = 0;
-  int column = 0;
-};
-
-// 1-based line/column of the first occurrence of `token` in `text`.
-Pos where(const std::string& text, const std::string& token) {
-  const std::size_t off = text.find(token);
-  if (off == std::string::npos) {
-    ADD_FAILURE() << "token '" << token << "' not in test YAML";
-    return {};
-  }
-  Pos p{1, 1};
-  for (std::size_t i = 0; i < off; ++i) {
-    if (text[i] == '\n') {
-      ++p.line;
-      p.column = 1;
-    } else {
-      ++p.column;
-    }
-  }
-  return p;
-}
+using testing::Pos;
+using testing::where;
 
 const std::string kHead =
     "version: 1\npolicy_id: t\n"

@@ -9,31 +9,10 @@
 set -euo pipefail
 timerd=$1 slactl=$2 src=$3 encoding=${4:-protobuf}
 export SLA_TOPIC_ENCODING=$encoding
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; echo "--- daemon output" >&2; cat "$work/out" "$work/err" >&2 || true; exit 1; }
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"  # $work, cleanup at exit, fail, start_daemon
 
-"$timerd" --embedded --http-port 0 --plain-logs --policy "$src/deploy/policies/trackmyvend.yaml" >"$work/out" 2>"$work/err" &
-pid=$!
-for _ in $(seq 100); do
-  grep -q '^HTTP: ' "$work/out" 2>/dev/null && break
-  sleep 0.1
-done
-brokers=$(sed -n 's/^embedded Kafka-protocol broker: //p' "$work/out")
-http=$(sed -n 's|^HTTP: \(http://[^/]*\)/.*|\1|p' "$work/out")
-[[ -n $brokers && -n $http ]] || fail "daemon did not print its addresses"
-
-# Ready once the group has assigned the partitions.
-for _ in $(seq 150); do
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "$http/readyz") == 200 ]] && break
-  sleep 0.2
-done
-[[ $(curl -s -o /dev/null -w '%{http_code}' "$http/readyz") == 200 ]] || fail "never ready"
+start_daemon "$src/deploy/policies/trackmyvend.yaml"
 
 # An enterprise P0 opened 20 minutes ago (15 min 24x7 response: breached at
 # once), one answered in time, and a line that is not an event.

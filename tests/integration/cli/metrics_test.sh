@@ -8,14 +8,8 @@
 # Usage: metrics_test.sh SLA_TIMERD SLACTL
 set -euo pipefail
 timerd=$1 slactl=$2
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; echo "--- daemon output" >&2; cat "$work/out" "$work/err" >&2 || true; exit 1; }
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"  # $work, cleanup at exit, fail, start_daemon
 
 write_policy() {  # EXTRA_PLAN: a second plan's name (changes the policy)
   # Written aside and renamed: the daemon never reads half a file.
@@ -37,20 +31,7 @@ YAML
 }
 write_policy silver
 
-"$timerd" --embedded --http-port 0 --plain-logs --policy "$work/policy.yaml" >"$work/out" 2>"$work/err" &
-pid=$!
-for _ in $(seq 100); do
-  grep -q '^HTTP: ' "$work/out" 2>/dev/null && break
-  sleep 0.1
-done
-brokers=$(sed -n 's/^embedded Kafka-protocol broker: //p' "$work/out")
-http=$(sed -n 's|^HTTP: \(http://[^/]*\)/.*|\1|p' "$work/out")
-[[ -n $brokers && -n $http ]] || fail "daemon did not print its addresses"
-for _ in $(seq 150); do
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "$http/readyz") == 200 ]] && break
-  sleep 0.2
-done
-[[ $(curl -s -o /dev/null -w '%{http_code}' "$http/readyz") == 200 ]] || fail "never ready"
+start_daemon "$work/policy.yaml"
 
 scrape() { curl -sf "$http/metrics" >"$work/metrics" || fail "GET /metrics"; }
 # value SERIES: the sample of the line that starts with SERIES and a space

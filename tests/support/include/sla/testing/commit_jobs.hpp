@@ -1,6 +1,7 @@
 // The set-up the commit pipeline's tests share (the rules on a manual clock,
 // and the committer's thread): commit jobs, the offset a store holds, and a
-// store that fails its first commits. Test-only.
+// store that fails its first commits. Test-only; a test including it links
+// sla::pipeline and sla::store (sla::testing itself brings only sla::base).
 #pragma once
 
 #include <atomic>

@@ -1,7 +1,8 @@
 // The set-up the engine and view tests share: instants from RFC 3339 text,
 // a policy from YAML text, ticket events, and an engine driven like the
 // daemon drives it but on a simulated clock that jumps to every timer (so
-// outputs carry exact fire times). Test-only (gtest).
+// outputs carry exact fire times). Test-only (gtest); a test including it
+// links sla::engine (sla::testing itself brings only sla::base).
 #pragma once
 
 #include <algorithm>

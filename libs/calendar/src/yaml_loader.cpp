@@ -1,13 +1,12 @@
-// YAML -> CalendarSpec -> Calendar. Every problem becomes a LoadError with
-// the position of the offending key or value; parsing goes on so one run
-// reports them all.
+// YAML -> CalendarSpec -> Calendar. Every problem is recorded through the
+// shared YAML reader (sla::yaml) with the position of the offending key or
+// value; parsing goes on so one run reports them all.
 #include "sla/calendar/yaml_loader.hpp"
 
 #include <algorithm>
 #include <bit>
-#include <optional>
-#include <charconv>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <absl/time/time.h>
@@ -22,17 +21,11 @@ constexpr std::string_view kWeekdayNames[7] = {"mon", "tue", "wed", "thu", "fri"
 
 struct Ctx {
   const LoadOptions& opts;
-  std::vector<LoadError>& errors;
+  sla::yaml::Reader& reader;
 
+  /// "path: what" at `m` (the marks are the loader's own: a key, a value, an item).
   void error(const YAML::Mark& m, const std::string& path, const std::string& what) {
-    LoadError e;
-    e.file = opts.file;
-    if (!m.is_null()) {
-      e.line = m.line + 1;
-      e.column = m.column + 1;
-    }
-    e.message = path.empty() ? what : path + ": " + what;
-    errors.push_back(std::move(e));
+    reader.error_at(m, path.empty() ? what : path + ": " + what);
   }
 };
 
@@ -49,21 +42,18 @@ struct Parsed {
   bool ok = true;
 };
 
-std::optional<long long> to_int(const std::string& s) {
-  long long v = 0;
-  const char* b = s.data();
-  const char* e = s.data() + s.size();
-  if (b != e && *b == '+') ++b;
-  auto [p, ec] = std::from_chars(b, e, v);
-  if (ec != std::errc() || p != e || b == e) return std::nullopt;
-  return v;
+/// A whole number of a scalar node within [lo, hi], or nothing (the caller
+/// words the error: its messages name the range in the user's terms).
+std::optional<std::int64_t> int_in(const YAML::Node& n, std::int64_t lo, std::int64_t hi) {
+  if (!n.IsScalar()) return std::nullopt;
+  auto v = sla::yaml::parse_integer(n.Scalar(), lo, hi);
+  if (!v) return std::nullopt;
+  return *v;
 }
 
+/// What a node is, for "found ..." messages: a scalar as its quoted text.
 std::string describe(const YAML::Node& n) {
-  if (n.IsScalar()) return "'" + n.Scalar() + "'";
-  if (n.IsSequence()) return "a list";
-  if (n.IsMap()) return "a mapping";
-  return "nothing";
+  return n.IsScalar() ? "'" + n.Scalar() + "'" : sla::yaml::kind_name(n);
 }
 
 /// Items of a scalar-or-list value, with their nodes (for marks).
@@ -85,7 +75,7 @@ int month_index(const std::string& s) {
   for (int i = 0; i < 12; ++i) {
     if (lower.size() >= 3 && lower.substr(0, 3) == kMonths[i]) return i + 1;
   }
-  if (auto v = to_int(s); v && *v >= 1 && *v <= 12) return static_cast<int>(*v);
+  if (auto v = sla::yaml::parse_integer(s, 1, 12)) return static_cast<int>(*v);
   return 0;
 }
 
@@ -400,8 +390,8 @@ class Loader {
   /// `easter: N` (days from Easter Sunday); false after reporting an error.
   bool easter_rule(Parsed& out, const std::string& hp, const YAML::Node& easter, HolidayRule& r) {
     r.kind = HolidayRule::Kind::kEaster;
-    auto n = easter.IsScalar() ? to_int(easter.Scalar()) : std::nullopt;
-    if (!n || *n < -200 || *n > 200) {
+    const auto n = int_in(easter, -200, 200);
+    if (!n) {
       err(out, easter.Mark(), hp + ".easter",
           "expected days from Easter Sunday in -200..200 (e.g. -2 for Good Friday), found " + describe(easter));
       return false;
@@ -415,7 +405,7 @@ class Loader {
     bool ok = true;
     if ((*k.nth).IsScalar() && (*k.nth).Scalar() == "last") {
       r.nth = -1;
-    } else if (auto n = (*k.nth).IsScalar() ? to_int((*k.nth).Scalar()) : std::nullopt; n && *n >= 1 && *n <= 5) {
+    } else if (const auto n = int_in(*k.nth, 1, 5)) {
       r.nth = static_cast<int>(*n);
     } else {
       err(out, (*k.nth).Mark(), hp + ".nth", "expected 1..5 or last, found " + describe(*k.nth));
@@ -734,10 +724,10 @@ class IncludeResolver {
 
 }  // namespace
 
-std::shared_ptr<const CalendarSet> load_calendars(const YAML::Node& calendars, const LoadOptions& opts,
-                                                  std::vector<LoadError>& errors) {
-  Ctx ctx{opts, errors};
-  const std::size_t before = errors.size();
+namespace {
+
+std::shared_ptr<const CalendarSet> load(const YAML::Node& calendars, Ctx& ctx) {
+  const std::size_t before = ctx.reader.error_count();
   auto set = std::make_shared<CalendarSet>();
   try {
     if (!calendars || calendars.IsNull()) return set;
@@ -762,7 +752,7 @@ std::shared_ptr<const CalendarSet> load_calendars(const YAML::Node& calendars, c
     IncludeResolver includes(all, ctx);
     includes.run();
     for (auto& [name, parsed] : all) {
-      if (!parsed.ok || includes.bad(name) || errors.size() != before) continue;
+      if (!parsed.ok || includes.bad(name) || ctx.reader.error_count() != before) continue;
       CalendarSpec spec = parsed.spec;
       includes.merge_into(name, spec);
       auto cal = Calendar::build(std::move(spec));
@@ -775,38 +765,47 @@ std::shared_ptr<const CalendarSet> load_calendars(const YAML::Node& calendars, c
   } catch (const YAML::Exception& e) {
     ctx.error(e.mark, "calendars", e.msg);
   }
-  if (errors.size() != before) return nullptr;
+  if (ctx.reader.error_count() != before) return nullptr;
+  return set;
+}
+
+/// Appends the reader's errors, in the order found, to the caller's list.
+void hand_over(const sla::yaml::Reader& reader, std::vector<LoadError>& errors) {
+  errors.insert(errors.end(), reader.errors().begin(), reader.errors().end());
+}
+
+}  // namespace
+
+std::shared_ptr<const CalendarSet> load_calendars(const YAML::Node& calendars, const LoadOptions& opts,
+                                                  std::vector<LoadError>& errors) {
+  sla::yaml::Reader reader(opts.file);
+  Ctx ctx{opts, reader};
+  auto set = load(calendars, ctx);
+  hand_over(reader, errors);
   return set;
 }
 
 std::shared_ptr<const CalendarSet> load_calendars_from_text(std::string_view yaml_text, const LoadOptions& opts,
                                                             std::vector<LoadError>& errors) {
-  Ctx ctx{opts, errors};
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    ctx.error(e.mark, "", "invalid YAML: " + e.msg);
-    return nullptr;
-  }
-  if (!root || root.IsNull()) return std::make_shared<CalendarSet>();
-  if (!root.IsMap()) {
+  sla::yaml::Reader reader(opts.file);
+  Ctx ctx{opts, reader};
+  std::shared_ptr<const CalendarSet> set;
+  const YAML::Node root = reader.parse(yaml_text, "invalid YAML: ");
+  if (reader.error_count() != 0) {
+    // a syntax error, already recorded
+  } else if (!root || root.IsNull()) {
+    set = std::make_shared<CalendarSet>();
+  } else if (!root.IsMap()) {
     ctx.error(root.Mark(), "", "expected a mapping at the top level (version, calendars, ...)");
-    return nullptr;
+  } else {
+    if (const YAML::Node v = root["version"]; v && !(v.IsScalar() && v.Scalar() == "1")) {
+      ctx.error(v.Mark(), "version", "unsupported version " + describe(v) + " (expected 1)");
+    }
+    set = load(root["calendars"], ctx);
+    if (reader.error_count() != 0) set = nullptr;
   }
-  const std::size_t before = errors.size();
-  if (const YAML::Node v = root["version"]; v && !(v.IsScalar() && v.Scalar() == "1")) {
-    ctx.error(v.Mark(), "version", "unsupported version " + describe(v) + " (expected 1)");
-  }
-  auto set = load_calendars(root["calendars"], opts, errors);
-  if (errors.size() != before) return nullptr;
+  hand_over(reader, errors);
   return set;
-}
-
-std::string format(const LoadError& e) {
-  std::string out = e.file.empty() ? "<input>" : e.file;
-  if (e.line > 0) out += ":" + std::to_string(e.line) + ":" + std::to_string(e.column);
-  return out + ": " + e.message;
 }
 
 }  // namespace sla::calendar

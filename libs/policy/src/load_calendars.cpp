@@ -1,5 +1,5 @@
 // The `calendars:` section (handed to sla::calendar, whose errors are
-// merged) and calendar references from targets and plans.
+// merged as they are) and calendar references from targets and plans.
 #include "builder.hpp"
 
 namespace sla::policy::detail {
@@ -19,9 +19,7 @@ void Builder::load_calendars(const Entry* e) {
   std::vector<LoadError> cal_errors;
   calendar::LoadOptions copts = options_;
   auto set = calendar::load_calendars(node, copts, cal_errors);
-  for (auto& ce : cal_errors) {
-    reader_.add({yaml::Error{std::move(ce.file), ce.line, ce.column, std::move(ce.message)}});
-  }
+  reader_.add(std::move(cal_errors));  // the same error type: calendar::LoadError is yaml::Error
   if (set) {
     policy_->calendars_ = std::move(set);
     calendars_ok_ = true;

@@ -21,9 +21,7 @@ std::shared_ptr<const Policy> Builder::build(std::string_view text) {
     }
   }
   const bool failed = reader_.error_count() != 0;
-  for (auto& e : reader_.take_sorted_errors()) {
-    errors_.push_back(LoadError{std::move(e.file), e.line, e.column, std::move(e.message)});
-  }
+  for (auto& e : reader_.take_sorted_errors()) errors_.push_back(std::move(e));
   if (failed) return nullptr;
   link_steps();
   return std::move(policy_);

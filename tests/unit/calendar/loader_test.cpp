@@ -3,6 +3,7 @@
 #include "sla/calendar/yaml_loader.hpp"
 
 #include <random>
+#include <type_traits>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -376,6 +377,33 @@ calendars:
     hours: {daily: ["00:00-24:00"]}
 )", 3, "'24x7' is built in");
 }
+
+// Numbers go through the shared reader's parse_integer: one sign at most
+// ("+-2" was once read as -2), and the same "found" message as any bad value.
+TEST(Loader, HolidayNumbersTakeOneSign) {
+  expect_one_error(R"(version: 1
+calendars:
+  a:
+    timezone: UTC
+    hours: {mon-fri: ["09:00-18:00"]}
+    holidays:
+      - {name: "Good Friday", easter: "+-2"}
+)", 7, "calendars.a.holidays[0].easter: expected days from Easter Sunday in -200..200 (e.g. -2 for Good Friday), found '+-2'");
+  const auto set = load_ok(R"(version: 1
+calendars:
+  a:
+    timezone: UTC
+    hours: {mon-fri: ["09:00-18:00"]}
+    holidays:
+      - {name: "Good Friday", easter: -2}
+      - {name: "x", nth: "+2", weekday: mon, month: "+5"}
+)");
+  ASSERT_NE(set, nullptr);
+}
+
+// The calendar's errors are the YAML reader's, so the policy loader merges
+// them without converting.
+static_assert(std::is_same_v<LoadError, sla::yaml::Error>);
 
 TEST(Loader, FormatIsFileLineColumnMessage) {
   EXPECT_EQ(format(LoadError{"p.yaml", 3, 7, "calendars.a: bad"}), "p.yaml:3:7: calendars.a: bad");

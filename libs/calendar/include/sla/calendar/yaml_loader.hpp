@@ -15,16 +15,14 @@
 
 #include "sla/base/result.hpp"
 #include "sla/calendar/calendar.hpp"
+#include "sla/yaml/reader.hpp"
 
 namespace sla::calendar {
 
-/// One load error. `line`/`column` are 1-based (0 when unknown).
-struct LoadError {
-  std::string file;
-  int line = 0;
-  int column = 0;
-  std::string message;  ///< names the key path and what is wrong
-};
+/// One load error: the shared YAML reader's (file, 1-based line and column,
+/// message naming the key path); `format` gives "file:line:col: message".
+using LoadError = sla::yaml::Error;
+using sla::yaml::format;
 
 struct LoadOptions {
   std::string file;  ///< used in error messages
@@ -54,8 +52,5 @@ struct LoadOptions {
 [[nodiscard]] std::shared_ptr<const CalendarSet> load_calendars_from_text(std::string_view yaml_text,
                                                                           const LoadOptions& opts,
                                                                           std::vector<LoadError>& errors);
-
-/// "file:line:col: message".
-[[nodiscard]] std::string format(const LoadError& e);
 
 }  // namespace sla::calendar

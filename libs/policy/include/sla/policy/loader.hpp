@@ -34,8 +34,8 @@ using LoadError = calendar::LoadError;
 [[nodiscard]] std::shared_ptr<const Policy> load_policy_file(const std::string& path, const LoadOptions& options,
                                                              std::vector<LoadError>& errors);
 
-/// format(error) -> "file:line:col: message". The calendar library's
-/// function, re-exported (not redeclared) so unqualified calls stay unambiguous.
+/// format(error) -> "file:line:col: message". The YAML reader's function
+/// (re-exported by the calendar library), re-exported (not redeclared) so unqualified calls stay unambiguous.
 using calendar::format;
 
 }  // namespace sla::policy

@@ -27,10 +27,6 @@ std::string_view to_string(DestinationKind k) noexcept {
   return "webhook";
 }
 
-std::string format(const LoadError& e) {
-  return e.file + ":" + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message;
-}
-
 bool Matcher::matches(std::string_view v) const {
   if (values.empty()) return true;
   return std::any_of(values.begin(), values.end(), [&](const std::string& x) { return x == v; });
@@ -52,14 +48,9 @@ const std::set<std::string, std::less<>> kKinds{"page", "warning", "breached", "
 
 class Loader {
  public:
-  Loader(const std::string& file, const Environment& env, std::vector<LoadError>& errors)
-      : file_(file), env_(env), errors_(errors) {}
+  Loader(sla::yaml::Reader& reader, const Environment& env) : reader_(reader), env_(env) {}
 
-  void error(const YAML::Mark& m, std::string message) {
-    errors_.push_back(LoadError{file_, m.line + 1, m.column + 1, std::move(message)});
-    ++count_;
-  }
-  [[nodiscard]] int count() const { return count_; }
+  void error(const YAML::Mark& m, std::string message) { reader_.error_at(m, std::move(message)); }
 
   void check_keys(const YAML::Node& map, std::initializer_list<const char*> allowed, const std::string& where) {
     for (const auto& kv : map) {
@@ -284,10 +275,8 @@ class Loader {
   }
 
  private:
-  const std::string& file_;
+  sla::yaml::Reader& reader_;
   const Environment& env_;
-  std::vector<LoadError>& errors_;
-  int count_ = 0;
 };
 
 }  // namespace
@@ -330,20 +319,20 @@ std::vector<std::size_t> Routes::route(const Notice& notice) const {
 
 std::optional<Routes> load_routes(std::string_view yaml_text, const std::string& file, const Environment& env,
                                   std::vector<LoadError>& errors) {
-  const std::size_t first = errors.size();
-  Loader loader(file, env, errors);
+  sla::yaml::Reader reader(file);
+  Loader loader(reader, env);
   Routes out;
-  try {
-    const YAML::Node root = YAML::Load(std::string(yaml_text));
-    loader.load(root, out);
-  } catch (const YAML::Exception& e) {
-    loader.error(e.mark, e.msg);
+  const YAML::Node root = reader.parse(yaml_text, "");
+  if (reader.error_count() == 0) {
+    try {
+      loader.load(root, out);
+    } catch (const YAML::Exception& e) {
+      loader.error(e.mark, e.msg);
+    }
   }
-  std::stable_sort(errors.begin() + static_cast<std::ptrdiff_t>(first), errors.end(),
-                   [](const LoadError& a, const LoadError& b) {
-                     return a.line != b.line ? a.line < b.line : a.column < b.column;
-                   });
-  if (loader.count() > 0) return std::nullopt;
+  const bool failed = reader.error_count() != 0;
+  for (auto& e : reader.take_sorted_errors()) errors.push_back(std::move(e));
+  if (failed) return std::nullopt;
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "sla/notify/routes.hpp"
 
+#include <type_traits>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -139,6 +141,17 @@ TEST(Routes, SyntaxErrorHasAPosition) {
   const auto errors = load_errors("destinations: [\nroutes: x\n");
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_THAT(errors[0], HasSubstr("routes.yaml:"));
+}
+
+// The routes file's errors are the shared YAML reader's, formatted as the
+// policy's are: an unnamed source is "<input>".
+static_assert(std::is_same_v<LoadError, sla::yaml::Error>);
+
+TEST(Routes, ErrorsFormatAsThePolicyLoadersDo) {
+  std::vector<LoadError> errors;
+  EXPECT_FALSE(load_routes("destinations: [\nroutes: x\n", "", {}, errors).has_value());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(format(errors[0]), ::testing::StartsWith("<input>:"));
 }
 
 TEST(Routes, EmptyFileNeedsDestinationsAndRoutes) {

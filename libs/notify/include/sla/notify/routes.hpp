@@ -14,19 +14,14 @@
 #include <vector>
 
 #include "sla/notify/model.hpp"
+#include "sla/yaml/reader.hpp"
 
 namespace sla::notify {
 
-/// One load problem: file, 1-based line and column, message.
-struct LoadError {
-  std::string file;
-  int line = 0;
-  int column = 0;
-  std::string message;
-};
-
-/// "file:line:col: message".
-[[nodiscard]] std::string format(const LoadError& e);
+/// One load problem: the shared YAML reader's (file, 1-based line and
+/// column, message); `format` gives "file:line:col: message".
+using LoadError = sla::yaml::Error;
+using sla::yaml::format;
 
 /// A condition on one field: empty `values` matches anything; otherwise the
 /// field must equal one of them (exact, case-sensitive).

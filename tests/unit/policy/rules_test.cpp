@@ -16,8 +16,7 @@ namespace {
 
 using testing::load;
 using testing::load_ok;
-using testing::Pos;
-using testing::where;
+using testing::expect_error_at;
 
 using Attrs = std::vector<std::pair<std::string_view, std::string_view>>;
 
@@ -123,16 +122,7 @@ TEST(PlanRules, EveryMisuseIsReportedAtItsPosition) {
     auto l = load(yaml);
     EXPECT_EQ(l.policy, nullptr) << c.name;
     ASSERT_FALSE(l.errors.empty()) << c.name;
-    const Pos pos = where(yaml, c.token);
-    bool found = false;
-    for (const auto& e : l.errors) {
-      if (e.message.find(c.message) == std::string::npos) continue;
-      found = true;
-      EXPECT_EQ(e.file, "p.yaml") << c.name;
-      EXPECT_EQ(e.line, pos.line) << c.name << ": " << format(e);
-      EXPECT_EQ(e.column, pos.column) << c.name << ": " << format(e);
-    }
-    EXPECT_TRUE(found) << c.name << ": no error containing '" << c.message << "' in:\n" << l.text();
+    expect_error_at(l, yaml, c.token, c.message, c.name);
   }
 }
 
@@ -225,16 +215,7 @@ TEST(RuleTargets, StepChecksCoverRuleTargetsAndNameTheRule) {
     }
     auto l = load(yaml);
     EXPECT_EQ(l.policy, nullptr) << c.name;
-    const Pos pos = where(yaml, c.token);
-    bool found = false;
-    for (const auto& e : l.errors) {
-      if (e.message.find(c.message) == std::string::npos) continue;
-      found = true;
-      EXPECT_EQ(e.file, "p.yaml") << c.name;
-      EXPECT_EQ(e.line, pos.line) << c.name << ": " << format(e);
-      EXPECT_EQ(e.column, pos.column) << c.name << ": " << format(e);
-    }
-    EXPECT_TRUE(found) << c.name << ": no error containing '" << c.message << "' in:\n" << l.text();
+    expect_error_at(l, yaml, c.token, c.message, c.name);
   }
 }
 

@@ -68,6 +68,23 @@ inline Pos where(const std::string& text, const std::string& token, int nth = 1)
   return p;
 }
 
+/// Fails the test unless `l` has an error containing `message`, and every
+/// such error names p.yaml at where `token` starts in `yaml`. `name` labels
+/// the case in failure messages.
+inline void expect_error_at(const Loaded& l, const std::string& yaml, const std::string& token,
+                            const std::string& message, const std::string& name) {
+  const Pos pos = where(yaml, token);
+  bool found = false;
+  for (const auto& e : l.errors) {
+    if (e.message.find(message) == std::string::npos) continue;
+    found = true;
+    EXPECT_EQ(e.file, "p.yaml") << name;
+    EXPECT_EQ(e.line, pos.line) << name << ": " << format(e);
+    EXPECT_EQ(e.column, pos.column) << name << ": " << format(e);
+  }
+  EXPECT_TRUE(found) << name << ": no error containing '" << message << "' in:\n" << l.text();
+}
+
 /// Loads and fails the test (with every error) unless it loaded.
 inline std::shared_ptr<const Policy> load_ok(const std::string& yaml) {
   auto l = load(yaml);

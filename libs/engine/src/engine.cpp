@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <new>
 
 #include <absl/container/flat_hash_set.h>
 #include <absl/hash/hash.h>
@@ -390,30 +391,40 @@ struct Engine::Impl {
     return it == index.end() ? nullptr : &at(*it);
   }
 
-  std::uint32_t insert(Ticket&& t) {
-    std::uint32_t slot;
+  /// A free slot (holding an empty Ticket: remove() leaves one), not yet live.
+  std::uint32_t take_slot() {
     if (!free_slots.empty()) {
-      slot = free_slots.back();
+      const std::uint32_t slot = free_slots.back();
       free_slots.pop_back();
-    } else {
-      slot = slot_end++;
-      if ((slot >> kChunkBits) >= chunks.size()) chunks.push_back(std::make_unique<Ticket[]>(kChunkMask + 1));
-      live_bits.push_back(false);
-      dirty_bits.push_back(false);
+      return slot;
     }
-    Ticket& nt = at(slot);
-    nt = std::move(t);
+    const std::uint32_t slot = slot_end++;
+    if ((slot >> kChunkBits) >= chunks.size()) chunks.push_back(std::make_unique<Ticket[]>(kChunkMask + 1));
+    live_bits.push_back(false);
+    dirty_bits.push_back(false);
+    return slot;
+  }
+  /// Makes `slot` (filled) live and indexed.
+  std::uint32_t publish(std::uint32_t slot) {
     live_bits[slot] = true;
     dirty_bits[slot] = false;
     index.insert(slot);
     return slot;
   }
 
+  std::uint32_t insert(Ticket&& t) {
+    const std::uint32_t slot = take_slot();
+    at(slot) = std::move(t);
+    return publish(slot);
+  }
+
+  /// A new ticket, built in its slot (no Ticket moved).
   std::uint32_t create(const std::string& id, std::string_view tenant) {
-    Ticket t;
+    const std::uint32_t slot = take_slot();
+    Ticket& t = at(slot);
     t.id = id;
     t.tenant = atoms.intern(tenant);
-    return insert(std::move(t));
+    return publish(slot);
   }
 
   void mark_dirty(std::uint32_t slot) {
@@ -431,7 +442,9 @@ struct Engine::Impl {
     // skips entries whose slot is free or holds a ticket not marked dirty.
     if (dirty_bits[slot]) dirty_gone.push_back(t.id);
     index.erase(slot);
-    t = Ticket{};
+    // Emptied in place (take_slot() hands out empty tickets).
+    t.~Ticket();
+    new (&t) Ticket();
     live_bits[slot] = false;
     dirty_bits[slot] = false;
     free_slots.push_back(slot);

@@ -150,6 +150,35 @@ AckArg unpack_ack(std::string_view packed) noexcept {
   return AckArg{rest.substr(0, n), rest.substr(n)};
 }
 
+std::string output_id_of(std::string_view ticket, Metric m, std::uint32_t cycle, std::string_view suffix) {
+  const std::string_view metric = policy::to_string(m);
+  char digits[16];
+  const auto r = std::to_chars(std::begin(digits), std::end(digits), cycle);
+  const auto ndigits = static_cast<std::size_t>(r.ptr - digits);
+  const std::size_t n = ticket.size() + metric.size() + ndigits + suffix.size() + 3;
+  // Assembled on the stack and copied once (one allocation for the string).
+  char buf[256];
+  if (n > sizeof(buf)) {
+    std::string id;
+    id.reserve(n);
+    id.append(ticket).append(1, '/').append(metric).append(1, '/').append(digits, ndigits).append(1, '/').append(suffix);
+    return id;
+  }
+  char* p = buf;
+  auto put = [&p](std::string_view part) {
+    std::memcpy(p, part.data(), part.size());
+    p += part.size();
+  };
+  put(ticket);
+  *p++ = '/';
+  put(metric);
+  *p++ = '/';
+  put(std::string_view(digits, ndigits));
+  *p++ = '/';
+  put(suffix);
+  return std::string(buf, n);
+}
+
 void append_number(std::string& s, std::uint64_t v) {
   char buf[24];
   const auto r = std::to_chars(std::begin(buf), std::end(buf), v);
@@ -171,7 +200,7 @@ std::string_view to_string(Outcome o) {
 Atom Interner::intern(std::string_view s) {
   if (s.empty()) return kEmptyAtom;
   // find() first: emplace() would build (allocate) a node even for a hit.
-  if (auto it = ids_.find(absl::string_view(s.data(), s.size())); it != ids_.end()) return it->second;
+  if (auto it = ids_.find(s); it != ids_.end()) return it->second;
   Atom a = 0;
   if (!free_.empty()) {
     a = free_.back();
@@ -216,7 +245,7 @@ bool TicketMachine::set_attributes(Atom a) {
   if (a == t_.attrs()) return false;
   t_.set_attrs(a);
   ladder_mask_valid_ = false;
-  next_ = {};  // the escalation steps that hold follow the attributes
+  next_valid_ = 0;  // the escalation steps that hold follow the attributes
   return true;
 }
 
@@ -315,6 +344,23 @@ void TicketMachine::append_suffix(std::string& id, const MetricClock& c, Metric 
   }
 }
 
+Atom TicketMachine::suffix_atom(const MetricClock& c, Metric m, const Item* it) const {
+  const void* source = nullptr;  // where the part's text comes from, when not from the kind alone
+  std::uint64_t kind = 0;        // 0: met; 1 + Item::Kind
+  std::uint32_t index = 0;
+  if (it != nullptr) {
+    kind = 1 + static_cast<std::uint64_t>(it->kind);
+    index = it->index;
+    if (it->kind == Item::Kind::kWarning) source = &c.target->warnings[it->index];
+    if (it->kind == Item::Kind::kStep) source = steps(m)[it->index];
+  }
+  return tables_.suffixes.get(policy_, SuffixAtoms::Key{source, (kind << 32U) | index}, [&] {
+    std::string part;
+    append_suffix(part, c, m, it);
+    return tables_.atoms.intern(part);
+  });
+}
+
 EpochMillis TicketMachine::due_of(const MetricClock& c, std::int64_t at) const {
   if (at <= c.elapsed) return c.since;
   if (!c.counting()) return kNever;
@@ -362,13 +408,20 @@ bool TicketMachine::claim(const std::string& id, Metric m, std::uint32_t cycle) 
 
 void TicketMachine::emit_sla(Metric m, const MetricClock& c, SlaKind kind, EpochMillis due, const Item* it) {
   if (out_ == nullptr) return;  // a silent replay emits and remembers nothing
-  std::string id;
-  id.reserve(t_.id.size() + 48);
-  id.append(t_.id).append(1, '/').append(policy::to_string(m)).append(1, '/');
-  append_number(id, c.cycle);
-  id.append(1, '/');
-  append_suffix(id, c, m, it);
-  if (!claim(id, m, c.cycle)) return;
+  // claim() by key first (the suffix's atom is cached): the id is built only
+  // for an output that is emitted.
+  const Atom suffix = suffix_atom(c, m, it);
+  const std::uint64_t key = emitted_key(m, c.cycle, suffix);
+  auto& em = t_.emitted;
+  const auto pos = std::lower_bound(em.begin(), em.end(), key);
+  if (pos != em.end() && *pos == key) return;
+  std::string id = output_id_of(t_.id, m, c.cycle, str(suffix));
+  // Outputs emitted by an engine before format version 3 are known by hash.
+  if (t_.cold && !t_.cold->legacy_emitted.empty()) {
+    const auto& legacy = t_.cold->legacy_emitted;
+    if (std::find(legacy.begin(), legacy.end(), hash_id(id)) != legacy.end()) return;
+  }
+  em.insert(pos, key);
   // Built in place in the output vector: no move of a ~300-byte variant.
   SlaOutput& o = std::get<SlaOutput>(out_->emplace_back(std::in_place_type<SlaOutput>));
   o.event_id = std::move(id);
@@ -619,7 +672,8 @@ std::optional<std::pair<std::size_t, TicketMachine::Item>> TicketMachine::min_it
 
 const TicketMachine::NextItem& TicketMachine::next_item(const MetricClock& c, Metric m) const {
   NextItem& n = next_[index(m)];
-  if (n.valid && n.target == c.target && n.target_ms == c.target_ms && n.fired == c.fired && n.cycle == c.cycle &&
+  const auto bit = static_cast<std::uint8_t>(1U << index(m));
+  if ((next_valid_ & bit) != 0 && n.target == c.target && n.target_ms == c.target_ms && n.fired == c.fired && n.cycle == c.cycle &&
       n.phase == c.phase && n.status_paused == c.status_paused && (!n.found || n.due > c.since)) {
     return n;
   }
@@ -629,7 +683,7 @@ const TicketMachine::NextItem& TicketMachine::next_item(const MetricClock& c, Me
   n.cycle = c.cycle;
   n.phase = c.phase;
   n.status_paused = c.status_paused;
-  n.valid = true;
+  next_valid_ = static_cast<std::uint8_t>(next_valid_ | bit);
   const auto mi = min_item(c, m);
   n.found = mi.has_value();
   if (mi) {
@@ -1034,7 +1088,7 @@ void TicketMachine::apply(const StoredEvent& e) {
   if (e.kind == EventKind::kOpened || e.kind == EventKind::kSeverityChanged || e.kind == EventKind::kPlanChanged ||
       e.kind == EventKind::kAttributesChanged) {
     sev_valid_ = false;
-    next_ = {};  // the escalation steps follow (plan, severity)
+    next_valid_ = 0;  // the escalation steps follow (plan, severity)
   }
   // One case per event kind: a call to the kind's own step (on_*), or the
   // one or two lines it takes.

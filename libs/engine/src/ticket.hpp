@@ -59,6 +59,9 @@ inline constexpr EpochMillis kNever = std::numeric_limits<EpochMillis>::max();
   return r;
 }
 
+/// An SLA output's id: "<ticket>/<metric>/<cycle>/<suffix>" (SPEC 5.2).
+[[nodiscard]] std::string output_id_of(std::string_view ticket, Metric m, std::uint32_t cycle, std::string_view suffix);
+
 /// Appends the decimal digits of `v`.
 void append_number(std::string& s, std::uint64_t v);
 
@@ -87,8 +90,24 @@ __extension__ typedef unsigned __int128 Uint128;
     std::memcpy(&w, p, 8);
     h = mix(h ^ w, 0xA0761D6478BD642FULL);
   }
+  // The last 1-7 bytes in at most two loads (wyhash's way), not byte by byte:
+  // the 8 bytes ending the id when it had a full word, else two 4-byte words
+  // (overlapping) or three single bytes. The length is already in `h`.
   std::uint64_t w = 0;
-  for (std::size_t i = 0; i < n; ++i) w |= std::uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);
+  if (n > 0) {
+    if (s.size() >= 8) {
+      std::memcpy(&w, p + n - 8, 8);
+    } else if (n >= 4) {
+      std::uint32_t lo;
+      std::uint32_t hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      w = (std::uint64_t{hi} << 32) | lo;
+    } else {
+      w = (std::uint64_t{static_cast<unsigned char>(p[0])} << 16) |
+          (std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8) | static_cast<unsigned char>(p[n - 1]);
+    }
+  }
   return mix(h ^ w ^ 0xE7037ED1A0B428DBULL, 0x8EBC6AF09C88C6E3ULL);  // std::size_t is std::uint64_t (LP64)
 }
 
@@ -129,8 +148,17 @@ class Interner {
   }
 
  private:
+  // hash_key(): absl's string hash here is twice the instructions (see hash_key).
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return hash_key(s); }
+  };
+  struct Eq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+  };
   const std::string empty_;
-  absl::node_hash_map<std::string, Atom> ids_;  // node-based: keys never move
+  absl::node_hash_map<std::string, Atom, Hash, Eq> ids_;  // node-based: keys never move
   std::vector<const std::string*> strs_;        // atom -> its key in ids_
   std::vector<Atom> free_;
 };
@@ -249,11 +277,32 @@ class ItemOrders {
   PolicyMemo<Key, std::vector<Entry>, 16> memo_;
 };
 
+/// The interned last parts of SLA output ids ("met/0", "warning/75%",
+/// "breached/2", "escalated/<step>"), so emitting an output neither builds
+/// the part nor hashes it to find its atom: keyed by where its text comes
+/// from (a warning or step of the policy, by address; none for met, breach
+/// and reminders) and the item's kind and index. Cleared with the policy
+/// (addresses) and when atoms are swept (ids are reused).
+class SuffixAtoms {
+ public:
+  using Key = std::pair<const void*, std::uint64_t>;
+  template <class Make>
+  [[nodiscard]] Atom get(const policy::Policy& p, const Key& key, Make&& make) {
+    return memo_.get(p, key, static_cast<std::size_t>(key.second) ^ (reinterpret_cast<std::uintptr_t>(key.first) >> 4U),  // NOLINT
+                     std::forward<Make>(make));
+  }
+  void clear() { memo_.clear(); }
+
+ private:
+  PolicyMemo<Key, Atom, 16> memo_;
+};
+
 /// Engine-wide tables the runners share.
 struct Tables {
   Interner atoms;
   SeverityCache severities;
   ItemOrders item_orders;
+  SuffixAtoms suffixes;
   /// An opened event's packed "plan\x1fseverity\x1fstatus[\x1fattributes]"
   /// atom -> its four parts (status "" read as "open", attributes packed as
   /// pack_attrs() does), so replaying an open interns nothing.
@@ -262,6 +311,7 @@ struct Tables {
   /// After atoms were swept: every cached atom may dangle.
   void atoms_swept() {
     severities.clear();
+    suffixes.clear();
     opened_parts.clear();
   }
 };
@@ -648,18 +698,19 @@ class TicketMachine {
   /// `since`, adding the counted time to `elapsed`) keeps the answer exact:
   /// Calendar::add(s0, d) == add(s1, d - elapsed(s0, s1)) for s1 before the
   /// answer, so only a due instant already reached is recomputed.
+  // No initialisers: a TicketMachine is built once or twice per event, and
+  // an entry is read only once its bit in next_valid_ is set.
   struct NextItem {
-    const policy::Target* target = nullptr;
-    std::int64_t target_ms = 0;
-    std::uint64_t fired = 0;
-    std::uint32_t cycle = 0;
-    MetricClock::Phase phase = MetricClock::Phase::kInactive;
-    bool status_paused = false;
-    bool valid = false;
-    bool found = false;
-    std::size_t index = 0;
-    Item item{};
-    EpochMillis due = 0;  // read only once `valid`; all-zero defaults make a TicketMachine cheap to build
+    const policy::Target* target;
+    std::int64_t target_ms;
+    std::uint64_t fired;
+    std::uint32_t cycle;
+    MetricClock::Phase phase;
+    bool status_paused;
+    bool found;
+    std::size_t index;
+    Item item;
+    EpochMillis due;
   };
   [[nodiscard]] const NextItem& next_item(const MetricClock& c, Metric m) const;
   [[nodiscard]] EpochMillis due_of(const MetricClock& c, std::int64_t at) const;
@@ -667,6 +718,8 @@ class TicketMachine {
   [[nodiscard]] std::optional<EpochMillis> deadline(const MetricClock& c) const;
   /// Appends an output id's last part: "met/0", "warning/75%", "breached/2", "escalated/<step>".
   void append_suffix(std::string& id, const MetricClock& c, Metric m, const Item* it) const;
+  /// That last part interned (cached: see SuffixAtoms).
+  [[nodiscard]] Atom suffix_atom(const MetricClock& c, Metric m, const Item* it) const;
   [[nodiscard]] std::span<const policy::EscalationStep* const> steps(Metric m) const;
   [[nodiscard]] const std::string& str(Atom a) const { return tables_.atoms.str(a); }
   /// The ticket's (plan, severity) in the policy, or nullptr; cached per runner.
@@ -777,7 +830,8 @@ class TicketMachine {
   mutable bool sev_valid_ = false;
   mutable std::uint64_t ladder_mask_ = 0;
   mutable bool ladder_mask_valid_ = false;
-  mutable std::array<NextItem, kMetricCount> next_{};
+  mutable std::uint8_t next_valid_ = 0;  ///< bit index(m): next_[index(m)] is set
+  mutable std::array<NextItem, kMetricCount> next_;  // NOLINT(cppcoreguidelines-pro-type-member-init): see NextItem
 };
 
 }  // namespace sla::engine::detail

@@ -625,7 +625,9 @@ struct Engine::Impl {
   // once the table has grown enough since the last sweep (see below), keep
   // only the atoms some ticket still holds. Amortised O(1) per interned string.
   void collect_atoms() {
-    if (atoms.size() < atoms_sweep_at) return;
+    if (atoms.size() >= atoms_sweep_at) sweep_atoms();  // the check inline, once per event
+  }
+  [[gnu::noinline]] void sweep_atoms() {
     std::vector<bool> held(atoms.bound());
     for (std::uint32_t slot = 0; slot < slot_end; ++slot) {
       if (live_bits[slot]) at(slot).each_atom([&](detail::Atom a) { held[a] = true; });

@@ -249,21 +249,19 @@ bool TicketMachine::set_attributes(Atom a) {
   return true;
 }
 
-std::uint64_t TicketMachine::ladder_mask() const {
-  if (!ladder_mask_valid_) {
-    ladder_mask_ = 0;
-    // An attribute test is never empty, so a ticket without attributes
-    // matches none of them.
-    if (policy_.attribute_ladders() > 0 && t_.attrs() != kEmptyAtom) {
-      const AttrView attrs = attributes();
-      for (const auto& l : policy_.escalations()) {
-        if (l.attribute_bit >= 0 && l.match.attributes && l.match.attributes->holds(attrs)) {
-          ladder_mask_ |= std::uint64_t{1} << static_cast<unsigned>(l.attribute_bit);
-        }
+std::uint64_t TicketMachine::compute_ladder_mask() const {
+  ladder_mask_ = 0;
+  // An attribute test is never empty, so a ticket without attributes
+  // matches none of them.
+  if (policy_.attribute_ladders() > 0 && t_.attrs() != kEmptyAtom) {
+    const AttrView attrs = attributes();
+    for (const auto& l : policy_.escalations()) {
+      if (l.attribute_bit >= 0 && l.match.attributes && l.match.attributes->holds(attrs)) {
+        ladder_mask_ |= std::uint64_t{1} << static_cast<unsigned>(l.attribute_bit);
       }
     }
-    ladder_mask_valid_ = true;
   }
+  ladder_mask_valid_ = true;
   return ladder_mask_;
 }
 
@@ -614,8 +612,7 @@ void TicketMachine::fire_exchange_steps(EpochMillis t, bool reached) {
   });
 }
 
-std::optional<TicketMachine::RequestDue> TicketMachine::request_due() const {
-  if (!t_.cold || !t_.cold->request) return std::nullopt;
+std::optional<TicketMachine::RequestDue> TicketMachine::requested_step_due() const {
   const EpochMillis from = t_.cold->request->at;
   std::optional<RequestDue> best;
   t_.derived.each_clock([&](Metric m, const MetricClock& c) {
@@ -784,8 +781,21 @@ void each_status_change(std::span<const StoredEvent> events, const DerivedState&
 // State changes.
 
 void TicketMachine::sync(EpochMillis t) {
+  // Clocks on one calendar synced from one instant (a ticket's response and
+  // resolution clocks, most often) count the same time: computed once.
+  const calendar::Calendar* last_calendar = nullptr;
+  EpochMillis last_since = 0;
+  std::int64_t last_counted = 0;
   for (auto& c : t_.derived.clocks) {
-    if (c.counting() && t > c.since) c.elapsed = sat_add(c.elapsed, c.target->calendar->elapsed(c.since, t));
+    if (c.counting() && t > c.since) {
+      const calendar::Calendar* cal = c.target->calendar;
+      if (cal != last_calendar || c.since != last_since) {
+        last_calendar = cal;
+        last_since = c.since;
+        last_counted = cal->elapsed(c.since, t);
+      }
+      c.elapsed = sat_add(c.elapsed, last_counted);
+    }
     c.since = std::max(c.since, t);
   }
 }

@@ -514,7 +514,11 @@ struct DerivedState {
  private:
   [[nodiscard]] static std::uint8_t bit_of(Metric m) { return static_cast<std::uint8_t>(1U << index(m)); }
   [[nodiscard]] std::size_t rank(std::uint8_t bit) const {
-    return static_cast<std::size_t>(std::popcount(unsigned{clock_mask} & (unsigned{bit} - 1U)));
+    // popcount of a 4-bit mask from a table: without -mpopcnt std::popcount
+    // is a call into libgcc, and this runs for every clock access.
+    static_assert(kMetricCount <= 4);
+    constexpr std::array<std::uint8_t, 16> kOnes{0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+    return kOnes[(unsigned{clock_mask} & (unsigned{bit} - 1U)) & 15U];
   }
 };
 
@@ -726,7 +730,8 @@ class TicketMachine {
   [[nodiscard]] const policy::Severity* severity() const;
   /// Which escalations testing attributes hold for the ticket's attributes
   /// (bit EscalationLadder::attribute_bit); cached per runner.
-  [[nodiscard]] std::uint64_t ladder_mask() const;
+  [[nodiscard]] std::uint64_t ladder_mask() const { return ladder_mask_valid_ ? ladder_mask_ : compute_ladder_mask(); }
+  [[nodiscard]] std::uint64_t compute_ladder_mask() const;
   /// Whether `step`'s escalation holds for the ticket (its attribute test).
   [[nodiscard]] bool step_holds(const policy::EscalationStep& step) const;
   /// The ticket's attributes, unpacked (views of the interned string).
@@ -817,7 +822,11 @@ class TicketMachine {
     Metric metric = Metric::kResponse;
     std::size_t step = 0;
   };
-  [[nodiscard]] std::optional<RequestDue> request_due() const;
+  [[nodiscard]] std::optional<RequestDue> request_due() const {
+    if (!t_.cold || !t_.cold->request) return std::nullopt;  // most tickets: inline
+    return requested_step_due();
+  }
+  [[nodiscard]] std::optional<RequestDue> requested_step_due() const;
   void start_ladders(Metric m, const MetricClock& c, const policy::EscalationStep& step, EpochMillis at);
 
   const policy::Policy& policy_;

@@ -1267,6 +1267,41 @@ TEST(Engine, FreeFormStringsSurviveInterningSweeps) {
   EXPECT_EQ(h.engine.ticket("N", h.now)->clocks.size(), 3u);
 }
 
+TEST(Engine, OutputIdsStayExactWhenTheirInternedPartsAreSweptAndReused) {
+  // An output id's last part ("met/0", "warning/50%") is interned once and
+  // its atom cached. Once every ticket holding it is gone, a sweep frees
+  // that atom and later strings take its number: the next output must still
+  // carry its own id (and not be taken for one already emitted).
+  sla::engine::EngineOptions o;
+  o.retention_ms = kMin;
+  o.max_lateness_ms = kMin;
+  Harness h(load(), o);
+  const EpochMillis t0 = at("2026-04-06T10:00:00Z");
+  h.send(event("a-o", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.run_until(t0 + 90 * kMin);  // P3 response 3h: the 50% warning
+  h.send(event("a-r", "A", h.now, EventKind::kResponded));
+  h.send(event("a-c", "A", h.now, EventKind::kClosed));
+  EXPECT_EQ(h.ids(), (std::vector<std::string>{"A/response/0/warning/50%", "A/response/0/met/0"}));
+  h.run_until(h.now + 2 * kMin);
+  ASSERT_EQ(h.engine.ticket_count(), 0u);  // A dropped: nothing holds its id parts
+  // Thousands of free-form statuses: sweeps free A's parts, and new strings
+  // (more than were freed) reuse every freed atom number.
+  const EpochMillis t1 = h.now;
+  for (int i = 0; i < 9000; ++i) {
+    const std::string id = "S" + std::to_string(i);
+    h.send(event(id + "-o", id, t1, EventKind::kOpened, "gold", "P3"));
+    h.send(event(id + "-s", id, t1, EventKind::kStatusChanged, "status-" + std::to_string(i)));
+    h.send(event(id + "-c", id, t1, EventKind::kClosed));
+  }
+  h.run_until(t1 + 2 * kMin);
+  h.out.clear();
+  const EpochMillis t2 = h.now;
+  h.send(event("b-o", "B", t2, EventKind::kOpened, "gold", "P3"));
+  h.run_until(t2 + 90 * kMin);
+  h.send(event("b-r", "B", h.now, EventKind::kResponded));
+  EXPECT_EQ(h.ids(), (std::vector<std::string>{"B/response/0/warning/50%", "B/response/0/met/0"}));
+}
+
 TEST(Engine, PolicyReloadRebindsClocksAndCancelsVanishedTargets) {
   // The same policy with gold P1 response 2h (was 1h) and no update target.
   std::string yaml = kPolicy;

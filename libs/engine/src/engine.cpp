@@ -102,12 +102,47 @@ PageLadderView ladder_view(const Ladder& l, const policy::Policy& policy) {
   return pv;
 }
 
+/// The (plan, severity) pairs opened events named that the policy has: a few
+/// recent ones, so admitting an open compares two short strings instead of
+/// searching the policy's maps three times. Cleared with the policy.
+class KnownSeverities {
+ public:
+  [[nodiscard]] bool has(const policy::Policy& p, std::string_view plan, std::string_view severity) {
+    if (&p != policy_) {
+      clear();
+      policy_ = &p;
+    }
+    const std::size_t h = plan.size() * 31 + severity.size() * 7 + (severity.empty() ? 0U : static_cast<unsigned char>(severity.back()));
+    Entry& e = recent_[h % recent_.size()];
+    if (e.known && e.plan == plan && e.severity == severity) return true;
+    if (!p.has_severity(plan, severity)) return false;
+    e.plan.assign(plan);
+    e.severity.assign(severity);
+    e.known = true;
+    return true;
+  }
+  void clear() {
+    recent_ = {};
+    policy_ = nullptr;
+  }
+
+ private:
+  struct Entry {
+    std::string plan;
+    std::string severity;
+    bool known = false;
+  };
+  const policy::Policy* policy_ = nullptr;
+  std::array<Entry, 8> recent_{};
+};
+
 /// Whether the policy can run `e` (its plan and severity, or the ticket's):
 /// checked before anything changes.
 sla::Result<void> check_runnable(const policy::Policy& p, const detail::Interner& atoms, const TicketEvent& e,
-                                 const Ticket* existing) {
+                                 const Ticket* existing, KnownSeverities& known) {
   switch (e.kind) {
     case EventKind::kOpened:
+      if (known.has(p, e.plan, e.severity)) break;
       if (!p.has_plan(e.plan)) return sla::fail(ErrorCode::kNotFound, "unknown plan '" + e.plan + "'", kReasonUnknownPlanOrSeverity);
       if (!p.has_severity(e.plan, e.severity)) {
         return sla::fail(ErrorCode::kNotFound, "unknown severity '" + e.severity + "' for plan '" + e.plan + "'",
@@ -256,6 +291,7 @@ struct Engine::Impl {
   detail::Interner& atoms = tables.atoms;
   /// The policy's calendars' opening hours alone (ticket view stretches).
   detail::HoursOnlyCalendars hours_only;
+  KnownSeverities known_severities;
   /// The status history of the ticket whose view is being filled (storage reused).
   detail::StatusTimeline statuses;
   /// Interned atoms past this trigger a sweep (collect_atoms).
@@ -738,7 +774,9 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
                                    std::uint32_t found) {
   const Ticket* existing = found != Impl::kNoSlot ? &impl_->at(found) : nullptr;
   // Reject what the policy cannot run before anything changes.
-  if (auto runnable = check_runnable(*policy_, impl_->atoms, e, existing); !runnable) return runnable;
+  if (auto runnable = check_runnable(*policy_, impl_->atoms, e, existing, impl_->known_severities); !runnable) {
+    return runnable;
+  }
   const EpochMillis effective_at = std::min(e.occurred_at, now);
   const std::uint64_t id_hash = detail::hash_id(e.event_id);
   if (existing != nullptr) {
@@ -873,6 +911,7 @@ std::optional<EpochMillis> Engine::next_due() const { return impl_->wheel.next_d
 void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMillis now, std::vector<Output>& out) {
   if (!policy) return;
   impl_->hours_only.clear();  // keyed by the old policy's calendars
+  impl_->known_severities.clear();
   policy_ = std::move(policy);
   impl_->tables.severities.clear();  // Severity pointers into the old policy
   impl_->tables.item_orders.clear();

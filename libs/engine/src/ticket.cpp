@@ -199,8 +199,13 @@ std::string_view to_string(Outcome o) {
 
 Atom Interner::intern(std::string_view s) {
   if (s.empty()) return kEmptyAtom;
+  Recent& r = recent_[recent_slot(s)];
+  if (r.str != nullptr && std::string_view(*r.str) == s) return r.atom;
   // find() first: emplace() would build (allocate) a node even for a hit.
-  if (auto it = ids_.find(s); it != ids_.end()) return it->second;
+  if (auto it = ids_.find(s); it != ids_.end()) {
+    r = Recent{&it->first, it->second};
+    return it->second;
+  }
   Atom a = 0;
   if (!free_.empty()) {
     a = free_.back();
@@ -211,6 +216,7 @@ Atom Interner::intern(std::string_view s) {
   }
   auto it = ids_.emplace(std::string(s), a).first;
   strs_[a] = &it->first;
+  r = Recent{&it->first, a};
   return a;
 }
 
@@ -645,28 +651,6 @@ struct Next {
 };
 }  // namespace
 
-std::optional<std::pair<std::size_t, TicketMachine::Item>> TicketMachine::min_item(const MetricClock& c,
-                                                                                  Metric m) const {
-  // due_of() is monotonic in the counted time `at` for a given clock state,
-  // so only the unfired item with the smallest `at` (lowest position on
-  // ties) can be next: one calendar computation per clock, not one per item.
-  // The items in that order are shared (ItemOrders): the first one not yet
-  // fired is the answer.
-  std::optional<std::pair<std::size_t, Item>> best;
-  if (c.target == nullptr) return best;
-  const ItemOrders::Key key{c.target, severity(), c.target_ms, m, ladder_mask()};
-  const auto order = tables_.item_orders.get(policy_, key, [&](std::vector<ItemOrders::Entry>& v) {
-    const std::size_t n = item_count(c, m);
-    for (std::size_t i = 0; i < n; ++i) {
-      if (const auto it = item(c, m, i)) v.push_back(ItemOrders::Entry{*it, static_cast<std::uint32_t>(i)});
-    }
-  });
-  for (const auto& e : order) {
-    if (((c.fired >> e.pos) & 1U) == 0) return best.emplace(e.pos, e.item), best;
-  }
-  return best;
-}
-
 const TicketMachine::NextItem& TicketMachine::next_item(const MetricClock& c, Metric m) const {
   NextItem& n = next_[index(m)];
   const auto bit = static_cast<std::uint8_t>(1U << index(m));
@@ -681,14 +665,29 @@ const TicketMachine::NextItem& TicketMachine::next_item(const MetricClock& c, Me
   n.phase = c.phase;
   n.status_paused = c.status_paused;
   next_valid_ = static_cast<std::uint8_t>(next_valid_ | bit);
-  const auto mi = min_item(c, m);
-  n.found = mi.has_value();
-  if (mi) {
-    n.index = mi->first;
-    n.item = mi->second;
-    n.due = due_of(c, mi->second.at);
-  } else {
-    n.due = kNever;
+  n.found = false;
+  n.due = kNever;
+  if (c.target == nullptr) return n;
+  // due_of() is monotonic in the counted time `at` for a given clock state,
+  // so only the unfired item with the smallest `at` (lowest position on
+  // ties) can be next: one calendar computation per clock, not one per item.
+  // The items in that order are shared (ItemOrders): the first one not yet
+  // fired is the answer.
+  const ItemOrders::Key key{c.target, severity(), c.target_ms, m, ladder_mask()};
+  const auto order = tables_.item_orders.get(policy_, key, [&](std::vector<ItemOrders::Entry>& v) {
+    const std::size_t count = item_count(c, m);
+    for (std::size_t i = 0; i < count; ++i) {
+      if (const auto it = item(c, m, i)) v.push_back(ItemOrders::Entry{*it, static_cast<std::uint32_t>(i)});
+    }
+  });
+  for (const auto& e : order) {
+    if (((c.fired >> e.pos) & 1U) == 0) {
+      n.found = true;
+      n.index = e.pos;
+      n.item = e.item;
+      n.due = due_of(c, e.item.at);
+      break;
+    }
   }
   return n;
 }

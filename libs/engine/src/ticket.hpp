@@ -138,6 +138,7 @@ class Interner {
   /// Drops every atom for which `live(atom)` is false; their ids are reused.
   template <class IsLive>
   void sweep(IsLive&& live) {
+    recent_ = {};
     for (auto it = ids_.begin(); it != ids_.end();) {
       auto cur = it++;
       if (live(cur->second)) continue;
@@ -157,6 +158,19 @@ class Interner {
     using is_transparent = void;
     bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
   };
+  // A few recently interned strings in front of the map (direct-mapped by
+  // length and three of their bytes): the engine interns the same statuses
+  // and open arguments over and over. Cleared by sweep().
+  struct Recent {
+    const std::string* str = nullptr;
+    Atom atom = kEmptyAtom;
+  };
+  static constexpr std::size_t kRecent = 64;
+  [[nodiscard]] static std::size_t recent_slot(std::string_view s) noexcept {
+    const auto byte = [&](std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(s[i])); };
+    return (s.size() * 131 + byte(0) + byte(s.size() / 2) * 31 + byte(s.size() - 1) * 7) % kRecent;
+  }
+  std::array<Recent, kRecent> recent_{};
   const std::string empty_;
   absl::node_hash_map<std::string, Atom, Hash, Eq> ids_;  // node-based: keys never move
   std::vector<const std::string*> strs_;        // atom -> its key in ids_
@@ -695,7 +709,6 @@ class TicketMachine {
 
   [[nodiscard]] std::size_t item_count(const MetricClock& c, Metric m) const;
   [[nodiscard]] std::optional<Item> item(const MetricClock& c, Metric m, std::size_t i) const;
-  [[nodiscard]] std::optional<std::pair<std::size_t, Item>> min_item(const MetricClock& c, Metric m) const;
 
   /// A clock's next item and its due instant, remembered for as long as the
   /// inputs it was computed from are unchanged. Syncing a clock (moving

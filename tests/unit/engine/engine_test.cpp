@@ -1522,6 +1522,28 @@ TEST(EngineReasons, RejectionsCarryTheirDlqReason) {
   EXPECT_EQ(sla::engine::dlq_reason(sla::Error{sla::ErrorCode::kInternal, "x"}), "rejected");
 }
 
+TEST(EngineReasons, OpensAreCheckedAgainstTheReloadedPolicy) {
+  // The engine remembers the (plan, severity) pairs it admitted opens for;
+  // a reload that drops one must reject the next open naming it.
+  std::string yaml = kPolicy;
+  const std::string p3 = "      P3:\n        response:   {within: 3h, calendar: 24x7}\n";
+  const auto pos = yaml.find(p3);
+  ASSERT_NE(pos, std::string::npos);
+  yaml.erase(pos, p3.size());
+  const auto without_p3 = load(yaml.c_str());
+  ASSERT_TRUE(without_p3);
+  Engine e(load());
+  std::vector<Output> out;
+  const EpochMillis t0 = at("2026-04-06T10:00:00Z");
+  ASSERT_TRUE(e.apply(event("a", "A", t0, EventKind::kOpened, "gold", "P3"), t0, out));
+  ASSERT_TRUE(e.apply(event("b", "B", t0, EventKind::kOpened, "gold", "P1"), t0, out));
+  e.set_policy(without_p3, t0, out);
+  auto r = e.apply(event("c", "C", t0, EventKind::kOpened, "gold", "P3"), t0, out);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(sla::engine::dlq_reason(r.error()), "unknown_plan_or_severity");
+  EXPECT_TRUE(e.apply(event("d", "D", t0, EventKind::kOpened, "gold", "P1"), t0, out));
+}
+
 // A policy where one escalation step hangs on resolution under two
 // severities: a severity change (keep_elapsed) passes the step again.
 constexpr const char* kTwoSeverities = R"(

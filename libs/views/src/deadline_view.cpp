@@ -9,8 +9,7 @@
 #include <thread>
 #include <tuple>
 
-#include <ext/pb_ds/assoc_container.hpp>
-#include <ext/pb_ds/tree_policy.hpp>
+#include "sla/views/rank_tree.hpp"
 
 namespace sla::views {
 
@@ -43,8 +42,7 @@ Key upper(EpochMillis t) noexcept {
              std::numeric_limits<std::uint32_t>::max()};
 }
 
-using Tree = __gnu_pbds::tree<Key, __gnu_pbds::null_type, std::less<Key>, __gnu_pbds::rb_tree_tag,
-                              __gnu_pbds::tree_order_statistics_node_update>;
+using Tree = RankTree<Key>;
 
 using WideKey = std::tuple<std::string, std::string, std::uint8_t>;                 // plan, severity, metric
 using NarrowKey = std::tuple<std::string, std::string, std::string, std::uint8_t>;  // + tenant first
@@ -107,7 +105,7 @@ struct Index {
     if (n == 0) return;
     const Key k{oldest, h, 0, slot};
     if (insert) {
-      if (unacked.insert(k).second) unacked_ladders += n;
+      if (unacked.insert(k)) unacked_ladders += n;
     } else if (unacked.erase(k)) {
       unacked_ladders -= n;
     }
@@ -123,7 +121,7 @@ struct Index {
       auto& w = group_tree(wide, t.view.plan, t.view.severity, m);
       auto& n = group_tree(narrow, t.view.tenant_id, t.view.plan, t.view.severity, m);
       if (insert) {
-        if (w.insert(k).second) ++clocks;
+        if (w.insert(k)) ++clocks;
         n.insert(k);
       } else {
         if (w.erase(k)) --clocks;

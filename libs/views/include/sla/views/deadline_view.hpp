@@ -1,6 +1,6 @@
 // sla::views::DeadlineView: every ticket's latest `sla.deadlines` snapshot,
 // indexed for the HTTP plane: by ticket id, and by deadline for the at-risk
-// query (one order-statistics tree per (tenant, plan, severity, metric) and
+// query (one counted B+tree, rank_tree.hpp, per (tenant, plan, severity, metric) and
 // per (plan, severity, metric), so a query costs O(groups · log n + limit ·
 // log groups) and its totals are exact over every match, not over the page).
 // Pure: no Kafka, no clock; the daemon feeds it from a Reader of the

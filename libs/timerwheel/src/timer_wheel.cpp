@@ -28,20 +28,34 @@ constexpr std::size_t kSmallLimit = std::size_t{4} << 20;
 // a 10M-timer wheel touches ~300 MB at random, and with 4 KiB pages nearly
 // every node access also misses the TLB. Best effort: without THP it is
 // ordinary memory.
-void* map_huge() {
-  void* raw = ::mmap(nullptr, 2 * kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+// `bytes` (a multiple of kHuge) is mapped 2 MiB aligned.
+void* map_huge(std::size_t bytes = kHuge) {
+  void* raw = ::mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
   const auto base = reinterpret_cast<std::uintptr_t>(raw);  // NOLINT: address arithmetic
   const std::uintptr_t aligned = (base + kHuge - 1) & ~(std::uintptr_t{kHuge} - 1);
   const std::size_t head = aligned - base;
   if (head != 0) ::munmap(raw, head);
   if (kHuge - head != 0) {
-    ::munmap(reinterpret_cast<void*>(aligned + kHuge), kHuge - head);  // NOLINT
+    ::munmap(reinterpret_cast<void*>(aligned + bytes), kHuge - head);  // NOLINT
   }
   void* p = reinterpret_cast<void*>(aligned);  // NOLINT
-  ::madvise(p, kHuge, MADV_HUGEPAGE);
+  ::madvise(p, bytes, MADV_HUGEPAGE);
   return p;
 }
+
+constexpr std::size_t kPage = 4096;
+constexpr std::size_t kGensStep = std::size_t{64} << 20;  // growth beyond doubling
+
+// Anonymous zero-filled memory: below 2 MiB plain pages, else map_huge().
+void* map_region(std::size_t bytes) {
+  if (bytes >= kHuge) return map_huge(bytes);
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return p;
+}
+
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
 }  // namespace
 
 void TimerWheel::Release::operator()(void* p) const {
@@ -50,6 +64,27 @@ void TimerWheel::Release::operator()(void* p) const {
   } else {
     std::free(p);  // NOLINT: pairs with aligned_alloc
   }
+}
+
+void TimerWheel::Unmap::operator()(std::uint32_t* p) const { ::munmap(p, bytes); }
+
+// Makes the generation array at least `need_bytes` long: a new mapping
+// (twice the old one, at most kGensStep more) into whose start the old
+// pages are moved by mremap, no copy; the rest is fresh zero pages (free
+// generations). Only pages that get touched become resident.
+void TimerWheel::grow_gens(std::size_t need_bytes) {
+  const std::size_t old = gens_ ? gens_.get_deleter().bytes : 0;
+  std::size_t bytes = std::max(need_bytes, std::min(2 * old, old + kGensStep));
+  bytes = round_up(bytes, bytes >= kHuge ? kHuge : kPage);
+  auto* fresh = static_cast<std::uint32_t*>(map_region(bytes));
+  if (old != 0) {
+    std::uint32_t* prev = gens_.release();
+    if (::mremap(prev, old, old, MREMAP_MAYMOVE | MREMAP_FIXED, fresh) == MAP_FAILED) {
+      std::memcpy(fresh, prev, old);
+      ::munmap(prev, old);
+    }
+  }
+  gens_ = std::unique_ptr<std::uint32_t[], Unmap>(fresh, Unmap{bytes});
 }
 
 void* TimerWheel::carve(std::size_t bytes) {
@@ -77,8 +112,10 @@ void* TimerWheel::carve(std::size_t bytes) {
 
 void TimerWheel::grow() {
   if (capacity_ >= kMaxNodes) throw std::length_error("TimerWheel: more than 2^31 timers");
+  const std::size_t gens_need = (std::size_t{capacity_} + kChunkNodes) * sizeof(std::uint32_t);
+  if (!gens_ || gens_.get_deleter().bytes < gens_need) grow_gens(gens_need);
   void* p = carve(sizeof(Node) * kChunkNodes);
-  std::memset(p, 0, sizeof(Node) * kChunkNodes);  // generation 0 (even = free)
+  std::memset(p, 0, sizeof(Node) * kChunkNodes);
   chunks_.push_back(static_cast<Node*>(p));
   capacity_ += kChunkNodes;
 }
@@ -93,10 +130,14 @@ std::uint32_t TimerWheel::new_block() {
 }
 
 std::size_t TimerWheel::memory_bytes() const {
-  return sizeof(*this) + arena_total_ + arenas_.capacity() * sizeof(arenas_[0]) +
+  // Generations: the pages that can have been touched (the mapping itself
+  // may reserve up to twice that in address space).
+  const std::size_t gens_used = std::size_t{capacity_} * sizeof(std::uint32_t);
+  const std::size_t gens_mapped = gens_ ? gens_.get_deleter().bytes : 0;
+  const std::size_t gens = std::min(gens_mapped, round_up(gens_used, gens_mapped >= kHuge ? kHuge : kPage));
+  return sizeof(*this) + arena_total_ + gens + arenas_.capacity() * sizeof(arenas_[0]) +
          chunks_.capacity() * sizeof(chunks_[0]) + blocks_.capacity() * sizeof(blocks_[0]) +
-         below_.capacity() * sizeof(below_[0]) + fill_.capacity() * sizeof(fill_[0]) +
-         free_.capacity() * sizeof(free_[0]);
+         below_.capacity() * sizeof(below_[0]) + fill_.capacity() * sizeof(fill_[0]);
 }
 
 void TimerWheel::sort_batch(bool by_tick) {
@@ -155,9 +196,9 @@ void TimerWheel::drain(std::uint32_t bucket, std::vector<std::uint32_t>& out) {
     const std::uint32_t* entries = block(b);
     const std::uint32_t count = fill_[b];
     for (std::uint32_t o = 0; o < count; ++o) {
-      if (o + kAhead < count) __builtin_prefetch(&node(entries[o + kAhead]), 1);
+      if (o + kAhead < count) prefetch_entry(entries[o + kAhead]);
       Node& n = node(entries[o]);
-      if (!listed_at(n, pos_of(b, o))) continue;  // a tombstone, dropped
+      if (!listed_at(entries[o], n, pos_of(b, o))) continue;  // a tombstone, dropped
       n.pos = kNil;
       out.push_back(entries[o]);
     }
@@ -197,10 +238,10 @@ void TimerWheel::compact(std::uint32_t bucket) {
     const std::uint32_t count = fill_[b];
     read += count;
     for (std::uint32_t o = 0; o < count; ++o) {
-      if (o + kAhead < count) __builtin_prefetch(&node(entries[o + kAhead]), 1);
+      if (o + kAhead < count) prefetch_entry(entries[o + kAhead]);
       const std::uint32_t idx = entries[o];
       Node& n = node(idx);
-      if (!listed_at(n, pos_of(b, o))) continue;  // a tombstone, dropped
+      if (!listed_at(idx, n, pos_of(b, o))) continue;  // a tombstone, dropped
       const std::uint32_t wb = scratch_[wi];
       block(wb)[wo] = idx;
       n.pos = pos_of(wb, wo);
@@ -237,10 +278,10 @@ void TimerWheel::take_bucket(std::uint32_t bucket, std::uint64_t due_limit) {
     const std::uint32_t* entries = block(b);
     const std::uint32_t count = fill_[b];
     for (std::uint32_t o = 0; o < count; ++o) {
-      if (o + kAhead < count) __builtin_prefetch(&node(entries[o + kAhead]), 1);
+      if (o + kAhead < count) prefetch_entry(entries[o + kAhead]);
       const std::uint32_t idx = entries[o];
       Node& n = node(idx);
-      if (!listed_at(n, pos_of(b, o))) continue;  // a tombstone: dropped here
+      if (!listed_at(idx, n, pos_of(b, o))) continue;  // a tombstone: dropped here
       if (n.tick <= due_limit) {
         n.pos = kInBatch;
         batch_.push_back(idx);
@@ -261,7 +302,7 @@ void TimerWheel::requeue_batch(std::size_t from) {
   moved_.clear();
   for (std::size_t j = from; j < batch_.size(); ++j) {
     const Node& n = node(batch_[j]);
-    if (n.pos != kInBatch || (n.gen & 1U) == 0) continue;
+    if (n.pos != kInBatch || (gen(batch_[j]) & 1U) == 0) continue;
     const std::uint32_t bucket = bucket_for(n.tick);
     if (tail_[bucket] != kNil) drain(bucket, moved_);
   }
@@ -269,7 +310,7 @@ void TimerWheel::requeue_batch(std::size_t from) {
     const std::uint32_t idx = batch_[j];
     const Node& n = node(idx);
     if (n.pos != kInBatch) continue;  // rescheduled by a callback
-    if ((n.gen & 1U) == 0) {
+    if ((gen(idx) & 1U) == 0) {
       free_node(idx);  // cancelled by a callback
     } else {
       push(idx, bucket_for(n.tick));
@@ -355,7 +396,7 @@ std::optional<std::uint64_t> TimerWheel::min_tick_in(std::uint32_t bucket, bool 
     const std::uint32_t* entries = block(b);
     for (std::uint32_t o = 0; o < fill_[b]; ++o) {
       const Node& n = node(entries[o]);
-      if (!listed_at(n, pos_of(b, o))) continue;
+      if (!listed_at(entries[o], n, pos_of(b, o))) continue;
       if (!best || n.tick < *best) best = n.tick;
       if (any) return best;
     }

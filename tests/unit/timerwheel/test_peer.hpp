@@ -18,6 +18,7 @@ struct TimerWheelTestPeer {
   static void compact_always(TimerWheel& w) {
     w.stale_shift_ = 63;
     w.stale_floor_ = 0;
+    w.stale_budget_ = 0;
   }
   /// Compacts every occupied bucket once.
   static void compact_all(TimerWheel& w) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -445,6 +446,71 @@ TEST(TimerWheel, TombstonesStayBoundedUnderChurnWithoutFiring) {
   EXPECT_EQ(n, kN);
   EXPECT_TRUE(w.empty());
   EXPECT_EQ(TimerWheelTestPeer::tombstones(w), 0U);
+}
+
+TEST(TimerWheel, TombstoneBoundHoldsRightAfterAnAdvance) {
+  // Cancels count down a budget of tombstones that need no check, computed
+  // at the last check. Firing shrinks the allowance (size/2 + floor) too, so
+  // a budget from before an advance() must not carry over: right after
+  // 20 000 timers fire, cancelling the 20 000 left compacts as soon as
+  // their tombstones pass the new allowance, not thousands of cancels later.
+  TimerWheel w(kStart);
+  constexpr std::size_t kN = 20'000;
+  std::vector<TimerHandle> far(kN);
+  for (std::uint64_t i = 0; i < kN; ++i) {
+    w.schedule(kStart + 1000, i);
+    far[i] = w.schedule(kStart + kDay + static_cast<EpochMillis>((i * 7919) % (29 * kDay)), i);
+  }
+  ASSERT_TRUE(w.cancel(far[0]));  // a check with all 40 000 pending: a large budget
+  EXPECT_EQ(advance(w, kStart + 1000).size(), kN);
+  std::ptrdiff_t worst = std::numeric_limits<std::ptrdiff_t>::min();
+  std::size_t compactions = 0;
+  for (std::size_t i = 1; i < kN; ++i) {
+    const std::size_t before = TimerWheelTestPeer::tombstones(w);
+    ASSERT_TRUE(w.cancel(far[i]));
+    const std::size_t after = TimerWheelTestPeer::tombstones(w);
+    if (after <= before) ++compactions;
+    const auto allowed = static_cast<std::ptrdiff_t>(w.size() / 2 + TimerWheelTestPeer::kStaleFloor);
+    worst = std::max(worst, static_cast<std::ptrdiff_t>(after) - allowed);
+  }
+  // Past the allowance every cancel compacts a bucket (~130 tombstones each
+  // here), so it is overshot by a few at most; a stale budget overshoots by
+  // ~4 000.
+  EXPECT_GT(compactions, 0U);  // the allowance was reached
+  EXPECT_LT(worst, 64);
+  EXPECT_TRUE(w.empty());
+}
+
+TEST(TimerWheel, GenerationsSurviveGrowthOfTheirArray) {
+  // The generations live in one mapping that grows by moving its pages into
+  // a larger one (past 2 MiB, 2 MiB aligned): handles issued before each
+  // growth keep working, stale ones stay stale, fresh slots start free.
+  TimerWheel w(kStart);
+  constexpr std::uint64_t kN = 1'200'000;  // 4.8 MB of generations: several moves
+  std::vector<TimerHandle> hs;
+  hs.reserve(kN);
+  for (std::uint64_t i = 0; i < kN; ++i) {
+    hs.push_back(w.schedule(kStart + 1 + static_cast<EpochMillis>((i * 7919) % (40 * kDay)), i));
+    if (i % 3 == 0 && i >= 3) {
+      ASSERT_TRUE(w.cancel(hs[i - 3]));  // cancelled before later growths
+    }
+  }
+  for (std::uint64_t i = 0; i + 3 < kN; ++i) {
+    if (i % 3 == 0) {
+      ASSERT_FALSE(w.cancel(hs[i])) << i;  // stale across the moves
+    } else if (i % 3 == 1) {
+      ASSERT_TRUE(w.cancel(hs[i])) << i;  // live across the moves
+    }
+  }
+  std::uint64_t fired = 0;
+  std::uint64_t bad = 0;
+  w.advance(kStart + 41 * kDay, [&](std::uint64_t p, EpochMillis, TimerHandle) {
+    ++fired;
+    if (p % 3 == 1 && p + 3 < kN) ++bad;
+  });
+  EXPECT_EQ(bad, 0U);
+  EXPECT_EQ(fired, kN - (kN - 3) / 3 - (kN - 3 + 2) / 3);
+  EXPECT_TRUE(w.empty());
 }
 
 TEST(TimerWheel, CompactionKeepsScheduleOrderOfTies) {

@@ -143,37 +143,61 @@ std::size_t TimerWheel::memory_bytes() const {
 void TimerWheel::sort_batch(bool by_tick) {
   // One deadline (by_tick false): the batch is already in schedule order.
   // Otherwise a stable sort by deadline: ties keep their bucket order, which
-  // is schedule order. Small batches by insertion; larger ones as 64-bit
-  // keys (deadline offset, position), which need no node access per
-  // comparison.
+  // is schedule order. The deadlines are read from the nodes once. Small
+  // batches by insertion beside them; larger ones as 64-bit keys (deadline
+  // offset << 32 | node index) by an LSD radix sort on the offset's bytes
+  // (stable; 2 passes for a 65-s slot): std::sort of the same keys was a
+  // quarter of the fire phase at 1M and 10M pending, mostly mispredicted
+  // comparisons.
   if (!by_tick) return;
-  auto less = [this](std::uint32_t a, std::uint32_t b) { return node(a).tick < node(b).tick; };
-  if (batch_.size() <= 32) {
-    for (std::size_t i = 1; i < batch_.size(); ++i) {
+  const std::size_t n = batch_.size();
+  if (n <= 32) {
+    std::array<std::uint64_t, 32> ticks;  // NOLINT(cppcoreguidelines-pro-type-member-init): filled below
+    for (std::size_t i = 0; i < n; ++i) ticks[i] = node(batch_[i]).tick;
+    for (std::size_t i = 1; i < n; ++i) {
       const std::uint32_t x = batch_[i];
+      const std::uint64_t t = ticks[i];
       std::size_t j = i;
-      for (; j > 0 && less(x, batch_[j - 1]); --j) batch_[j] = batch_[j - 1];
+      for (; j > 0 && t < ticks[j - 1]; --j) {
+        batch_[j] = batch_[j - 1];
+        ticks[j] = ticks[j - 1];
+      }
       batch_[j] = x;
+      ticks[j] = t;
     }
     return;
   }
+  keys_.resize(n);
   std::uint64_t lo = std::numeric_limits<std::uint64_t>::max();
   std::uint64_t hi = 0;
-  for (const std::uint32_t idx : batch_) {
-    const std::uint64_t t = node(idx).tick;
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::uint64_t t = node(batch_[j]).tick;
+    keys_[j] = t;
     lo = std::min(lo, t);
     hi = std::max(hi, t);
   }
-  if (hi - lo > 0xFFFF'FFFFU || batch_.size() > 0xFFFF'FFFFU) {
-    std::stable_sort(batch_.begin(), batch_.end(), less);
+  if (hi - lo > 0xFFFF'FFFFU) {  // only batches spanning > 49 days (overflow)
+    std::stable_sort(batch_.begin(), batch_.end(),
+                     [this](std::uint32_t a, std::uint32_t b) { return node(a).tick < node(b).tick; });
     return;
   }
-  keys_.resize(batch_.size());
-  for (std::size_t j = 0; j < batch_.size(); ++j) keys_[j] = ((node(batch_[j]).tick - lo) << 32) | j;
-  std::sort(keys_.begin(), keys_.end());
-  sorted_.resize(batch_.size());
-  for (std::size_t j = 0; j < batch_.size(); ++j) sorted_[j] = batch_[keys_[j] & 0xFFFF'FFFFU];
-  batch_.swap(sorted_);
+  for (std::size_t j = 0; j < n; ++j) keys_[j] = ((keys_[j] - lo) << 32) | batch_[j];
+  keys_tmp_.resize(n);
+  const std::uint64_t span = hi - lo;
+  for (unsigned shift = 32; shift < 64 && (span >> (shift - 32)) != 0; shift += 8) {
+    std::array<std::uint32_t, 256> count{};
+    for (const std::uint64_t k : keys_) ++count[(k >> shift) & 0xFFU];
+    if (count[(keys_[0] >> shift) & 0xFFU] == n) continue;  // one digit: nothing moves
+    std::uint32_t sum = 0;
+    for (std::uint32_t& c : count) {
+      const std::uint32_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (const std::uint64_t k : keys_) keys_tmp_[count[(k >> shift) & 0xFFU]++] = k;
+    keys_.swap(keys_tmp_);
+  }
+  for (std::size_t j = 0; j < n; ++j) batch_[j] = static_cast<std::uint32_t>(keys_[j]);
 }
 
 // Takes every block off `bucket` into scratch_, oldest first (entries then

@@ -8,8 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <random>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "test_peer.hpp"
@@ -511,6 +513,44 @@ TEST(TimerWheel, GenerationsSurviveGrowthOfTheirArray) {
   EXPECT_EQ(bad, 0U);
   EXPECT_EQ(fired, kN - (kN - 3) / 3 - (kN - 3 + 2) / 3);
   EXPECT_TRUE(w.empty());
+}
+
+TEST(TimerWheel, WhollyDueSlotsOfEverySizeFireInDeadlineThenScheduleOrder) {
+  // A coarse slot that an advance() passes wholly is sorted by deadline and
+  // fired directly (up to 1024 entries): by insertion up to 32, by a radix
+  // sort on the deadline's offset bytes above. Random sizes around those
+  // limits, random deadlines with many ties, in 65-s (level 2, 2 bytes of
+  // offset) and 4.7-h (level 3, 3 bytes) slots, some entries left behind as
+  // tombstones by cancels: the order must be (deadline, schedule order).
+  std::mt19937_64 rng(21);
+  for (const unsigned level : {2U, 3U}) {
+    const EpochMillis width = EpochMillis{1} << (8 * level);
+    for (const std::size_t n : {2U, 17U, 31U, 32U, 33U, 34U, 100U, 255U, 256U, 257U, 700U, 1023U, 1024U}) {
+      for (const EpochMillis distinct : {EpochMillis{3}, EpochMillis{300}, width}) {
+        // The slot after the start's: every timer lands in it at its level.
+        const EpochMillis slot = (kStart / width + 2) * width;
+        TimerWheel w(slot - width - width / 2);
+        std::vector<std::pair<EpochMillis, std::uint64_t>> want;  // (deadline, payload)
+        std::vector<TimerHandle> cancelled;
+        for (std::uint64_t i = 0; i < n; ++i) {
+          const EpochMillis d = slot + static_cast<EpochMillis>(rng() % static_cast<std::uint64_t>(distinct)) *
+                                           (width / distinct);
+          w.schedule(d, i);
+          want.emplace_back(d, i);
+          if (rng() % 8 == 0) cancelled.push_back(w.schedule(d, 1'000'000 + i));
+        }
+        for (const TimerHandle h : cancelled) ASSERT_TRUE(w.cancel(h));
+        std::stable_sort(want.begin(), want.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        const auto got = advance(w, slot + 2 * width);
+        ASSERT_EQ(got.size(), n) << "level " << level << " n " << n;
+        for (std::size_t i = 0; i < n; ++i) {
+          ASSERT_EQ(got[i].payload, want[i].second) << "level " << level << " n " << n << " i " << i;
+          ASSERT_EQ(got[i].deadline, want[i].first);
+        }
+      }
+    }
+  }
 }
 
 TEST(TimerWheel, CompactionKeepsScheduleOrderOfTies) {

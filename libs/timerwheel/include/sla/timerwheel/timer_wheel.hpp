@@ -459,8 +459,8 @@ class TimerWheel {
   std::vector<std::uint32_t> batch_;    // due timers of one deadline being fired
   std::vector<std::uint32_t> scratch_;  // blocks of a bucket being cascaded, oldest first
   std::vector<std::uint32_t> moved_;    // valid entries of drained buckets
-  std::vector<std::uint64_t> keys_;     // sort_batch scratch
-  std::vector<std::uint32_t> sorted_;   // sort_batch scratch
+  std::vector<std::uint64_t> keys_;      // sort_batch scratch
+  std::vector<std::uint64_t> keys_tmp_;  // sort_batch scratch
   bool in_advance_ = false;
   // The batch spans several deadlines (a sparse coarse slot fired directly).
   // It may only go on to its next deadline if no callback scheduled or

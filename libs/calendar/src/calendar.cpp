@@ -60,6 +60,11 @@ int year_index(EpochMillis t) {
   return i;
 }
 
+std::uint64_t next_serial() {
+  static std::atomic<std::uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 void merge_in_place(std::vector<Seg>& v) {
   std::sort(v.begin(), v.end());
   std::size_t out = 0;
@@ -157,15 +162,54 @@ struct Chunk {
   }
 };
 
+/// This thread's last instant placed on a calendar (Impl::place): its year
+/// and open time before it in that year. The engine asks about the same
+/// instant twice in a row (a clock synced to an event's time: elapsed() up
+/// to it; then its next due counted from it: add() from it), and instants
+/// asked about one after the other mostly fall in one year. Keyed by the
+/// calendar's serial, never reused, so an entry of a destroyed calendar
+/// never matches (chunks live as long as their calendar).
+struct LastPoint {
+  std::uint64_t serial = 0;  // 0: none
+  int year = 0;
+  const Chunk* chunk = nullptr;
+  EpochMillis t = 0;
+  std::int64_t cum = 0;
+};
+thread_local LastPoint last_point;  // NOLINT(cert-err58-cpp): trivially constructed
+
 struct Calendar::Impl {
   CalendarSpec spec;
   absl::TimeZone tz;
   bool always_open = false;
+  /// Unique for the process's life (never reused, unlike an address): the
+  /// key of this thread's last point (LastPoint).
+  std::uint64_t serial = next_serial();
   std::int64_t day_length = 0;
 
   mutable std::mutex mu;
   mutable std::array<std::atomic<const Chunk*>, kYears> chunks{};
   mutable std::vector<std::unique_ptr<Chunk>> owned;
+
+  /// The year of t (chunk index), its chunk and the open ms in [chunk begin,
+  /// t); kMinInstant <= t < kMaxInstant.
+  void place(EpochMillis t, int& year, const Chunk*& c, std::int64_t& cum) const {
+    LastPoint& lp = last_point;
+    if (lp.serial == serial && t >= lp.chunk->begin && t < lp.chunk->end) {
+      year = lp.year;
+      c = lp.chunk;
+      if (lp.t != t) {
+        lp.t = t;
+        lp.cum = c->cum(t);
+      }
+      cum = lp.cum;
+      return;
+    }
+    year = year_index(t);
+    c = &chunk(year);
+    cum = c->cum(t);
+    lp = LastPoint{serial, year, c, t, cum};
+  }
 
   const Chunk& chunk(int idx) const {
     const Chunk* c = chunks[static_cast<std::size_t>(idx)].load(std::memory_order_acquire);
@@ -429,10 +473,20 @@ std::int64_t Calendar::elapsed(EpochMillis a, EpochMillis b) const {
   a = std::clamp(a, kMinInstant, kMaxInstant);
   b = std::clamp(b, kMinInstant, kMaxInstant);
   if (b <= a) return 0;
-  const int ya = year_index(a);
-  const Chunk& ca = impl_->chunk(ya);
-  if (b <= ca.end) return ca.cum(b) - ca.cum(a);
-  std::int64_t sum = ca.total - ca.cum(a);
+  int ya = 0;
+  const Chunk* pa = nullptr;
+  std::int64_t cum_a = 0;
+  impl_->place(a, ya, pa, cum_a);
+  const Chunk& ca = *pa;
+  if (b < ca.end) {
+    int year_b = 0;
+    const Chunk* pb = nullptr;
+    std::int64_t cum_b = 0;
+    impl_->place(b, year_b, pb, cum_b);  // the same year: leaves b as the last point
+    return cum_b - cum_a;
+  }
+  if (b == ca.end) return ca.total - cum_a;
+  std::int64_t sum = ca.total - cum_a;
   const int yb = b == kMaxInstant ? kYears : year_index(b);
   for (int y = ya + 1; y < yb; ++y) sum += impl_->chunk(y).total;
   if (yb < kYears) sum += impl_->chunk(yb).cum(b);
@@ -444,9 +498,10 @@ EpochMillis Calendar::add(EpochMillis start, std::int64_t counted_millis) const 
   if (impl_->always_open) return sat_add(start, counted_millis);
   if (start >= kMaxInstant) return start;
   start = std::max(start, kMinInstant);
-  int y = year_index(start);
-  const Chunk* c = &impl_->chunk(y);
-  std::int64_t target = c->cum(start);
+  int y = 0;
+  const Chunk* c = nullptr;
+  std::int64_t target = 0;
+  impl_->place(start, y, c, target);
   if (__builtin_add_overflow(target, counted_millis, &target)) return kMaxInstant;
   for (;;) {
     if (target <= c->total) {

@@ -3,7 +3,12 @@
 // closures, 24:00, New Year, zero durations, boundaries, bd/nbd, 24x7.
 #include "sla/calendar/calendar.hpp"
 
+#include <map>
 #include <random>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -106,6 +111,40 @@ TEST_F(CalendarTest, SpecExampleFridayAndSaturdayStarts) {
   EXPECT_EQ(fmt(mx.add(at("2026-04-11T18:00:00Z"), 9 * kHour)), "2026-04-14T00:00:00Z");
   // Thursday 17:00 + 2h over Good Friday and the weekend: Monday 10:00.
   EXPECT_EQ(fmt(mx.add(at("2026-04-02T23:00:00Z"), 2 * kHour)), "2026-04-06T16:00:00Z");
+}
+
+TEST_F(CalendarTest, InterleavedQueriesOnSeveralCalendarsAgreeWithSeparateOnes) {
+  // add() and elapsed() remember the last instant they placed on a calendar
+  // (per thread): the same instants asked of several calendars in turn, and
+  // across a new year, must give what each calendar gives on its own.
+  const char* names[] = {"mx", "pl", "ny-night", "shift", "derived"};
+  const std::vector<EpochMillis> instants = {
+      at("2026-04-06T10:00:00Z"), at("2026-04-06T10:00:00Z"), at("2026-04-07T03:30:00Z"),
+      at("2026-12-31T20:00:00Z"), at("2027-01-01T00:00:00Z"), at("2027-01-04T15:00:00Z"),
+      at("2026-04-06T09:59:59Z"), at("2026-12-31T23:59:59Z")};
+  const std::vector<std::int64_t> amounts = {1, kHour, 9 * kHour, 40 * kHour};
+  using Answer = std::pair<EpochMillis, std::int64_t>;  // add(), elapsed()
+  auto ask = [&](const Calendar& c, std::size_t i, std::size_t k) {
+    const EpochMillis t = instants[i];
+    return Answer{c.add(t, amounts[k]), c.elapsed(t, instants[(i + 3) % instants.size()])};
+  };
+  // Each calendar alone, from a fresh set (new calendars), one after the other.
+  const auto fresh = load_ok(kPolicy);
+  ASSERT_NE(fresh, nullptr);
+  std::map<std::tuple<std::string, std::size_t, std::size_t>, Answer> alone;
+  for (const char* n : names) {
+    for (std::size_t i = 0; i < instants.size(); ++i) {
+      for (std::size_t k = 0; k < amounts.size(); ++k) alone[{n, i, k}] = ask(*fresh->find(n), i, k);
+    }
+  }
+  // Interleaved: every calendar asked about one instant before the next.
+  for (std::size_t i = 0; i < instants.size(); ++i) {
+    for (std::size_t k = 0; k < amounts.size(); ++k) {
+      for (const char* n : names) {
+        EXPECT_EQ(ask(cal(n), i, k), (alone[{n, i, k}])) << n << " " << fmt(instants[i]) << " +" << amounts[k];
+      }
+    }
+  }
 }
 
 TEST_F(CalendarTest, ZeroAndNegativeDurations) {

@@ -839,10 +839,15 @@ sla::Result<bool> Engine::admit(const TicketEvent& e, std::uint64_t id_hash, Epo
 void Engine::run_stored(const StoredEvent& se, EpochMillis now, std::vector<Output>& out, std::uint32_t slot) {
   const policy::Policy& p = *policy_;
   Ticket& t = impl_->at(slot);
-  const auto pos = std::upper_bound(t.events.begin(), t.events.end(), se,
-                                    [](const StoredEvent& a, const StoredEvent& b) { return a.before(b); });
-  const bool in_order = pos == t.events.end();
-  t.events.insert(pos, se);
+  // Most events sort after every retained one: appended without a search.
+  const bool in_order = t.events.empty() || !se.before(t.events.back());
+  if (in_order) {
+    t.events.push_back(se);
+  } else {
+    t.events.insert(std::upper_bound(t.events.begin(), t.events.end(), se,
+                                     [](const StoredEvent& a, const StoredEvent& b) { return a.before(b); }),
+                    se);
+  }
   ++stats_.events_applied;
   std::optional<EpochMillis> next_due;
   if (in_order) {
@@ -912,6 +917,9 @@ void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMilli
   if (!policy) return;
   impl_->hours_only.clear();  // keyed by the old policy's calendars
   impl_->known_severities.clear();
+  // The tickets' clocks point into the old policy until rebind() moves them:
+  // it must outlive the loop below (the caller may hold no other reference).
+  const std::shared_ptr<const policy::Policy> old_policy = std::move(policy_);
   policy_ = std::move(policy);
   impl_->tables.severities.clear();  // Severity pointers into the old policy
   impl_->tables.item_orders.clear();

@@ -425,7 +425,11 @@ void TicketMachine::emit_sla(Metric m, const MetricClock& c, SlaKind kind, Epoch
     const auto& legacy = t_.cold->legacy_emitted;
     if (std::find(legacy.begin(), legacy.end(), hash_id(id)) != legacy.end()) return;
   }
-  em.insert(pos, key);
+  if (pos == em.end()) {
+    em.push_back(key);
+  } else {
+    em.insert(pos, key);
+  }
   // Built in place in the output vector: no move of a ~300-byte variant.
   SlaOutput& o = std::get<SlaOutput>(out_->emplace_back(std::in_place_type<SlaOutput>));
   o.event_id = std::move(id);

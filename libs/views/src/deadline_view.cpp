@@ -9,6 +9,8 @@
 #include <thread>
 #include <tuple>
 
+#include <absl/container/flat_hash_map.h>
+
 #include "sla/views/rank_tree.hpp"
 
 namespace sla::views {
@@ -84,7 +86,7 @@ bool at_risk_candidate(const engine::ClockView& c) noexcept {
 /// One copy of the index. The writer changes a copy only while no reader
 /// can be reading it; readers only read.
 struct Index {
-  std::unordered_map<std::string, std::uint32_t> by_id;
+  absl::flat_hash_map<std::string, std::uint32_t> by_id;
   std::vector<std::shared_ptr<const ViewTicket>> slots;
   std::vector<std::uint32_t> free_slots;
   std::map<WideKey, Tree, std::less<>> wide;
@@ -293,7 +295,7 @@ void DeadlineView::apply(std::vector<ViewUpdate>& updates) {
 std::shared_ptr<const ViewTicket> DeadlineView::ticket(std::string_view id) const {
   const ReadGuard g(*impl_);
   const Index& x = g.index();
-  const auto it = x.by_id.find(std::string(id));
+  const auto it = x.by_id.find(absl::string_view(id.data(), id.size()));
   if (it == x.by_id.end()) return nullptr;
   return x.slots[it->second];
 }

@@ -193,7 +193,7 @@ struct Calendar::Impl {
 
   /// The year of t (chunk index), its chunk and the open ms in [chunk begin,
   /// t); kMinInstant <= t < kMaxInstant.
-  void place(EpochMillis t, int& year, const Chunk*& c, std::int64_t& cum) const {
+  [[gnu::always_inline]] void place(EpochMillis t, int& year, const Chunk*& c, std::int64_t& cum) const {
     LastPoint& lp = last_point;
     if (lp.serial == serial && t >= lp.chunk->begin && t < lp.chunk->end) {
       year = lp.year;

@@ -719,6 +719,7 @@ std::size_t Engine::apply_batch(std::span<const TicketEvent> events, BatchTime& 
   constexpr std::size_t kRing = 32;
   static_assert(kEventAhead > kHashAhead && kRing > kHashAhead && kHashAhead > kPeekAhead && kPeekAhead > kFindAhead && kFindAhead > kWheelAhead);
   std::array<std::size_t, kRing> hashes{};
+  std::array<std::uint32_t, kRing> peeks{};
   std::array<std::uint32_t, kRing> slots{};
   const std::size_t n = events.size();
   auto event_stage = [&](std::size_t j) {
@@ -733,10 +734,18 @@ std::size_t Engine::apply_batch(std::span<const TicketEvent> events, BatchTime& 
     hashes[j % kRing] = im.prefetch_index(e.ticket_id);
   };
   auto peek_stage = [&](std::size_t j) {
-    if (const std::uint32_t slot = im.peek_slot(hashes[j % kRing]); slot != Impl::kNoSlot) im.prefetch_ticket(slot);
+    const std::uint32_t slot = im.peek_slot(hashes[j % kRing]);
+    peeks[j % kRing] = slot;
+    if (slot != Impl::kNoSlot) im.prefetch_ticket(slot);
   };
   auto find_stage = [&](std::size_t j) {
-    const std::uint32_t slot = im.find_slot(events[j].ticket_id, hashes[j % kRing]);
+    // The slot peeked at is the ticket's when it holds the same id (an id is
+    // indexed once, and no slot is freed during a batch): then no second
+    // probe of the index.
+    std::uint32_t slot = peeks[j % kRing];
+    if (slot == Impl::kNoSlot || im.at(slot).id != events[j].ticket_id) {
+      slot = im.find_slot(events[j].ticket_id, hashes[j % kRing]);
+    }
     slots[j % kRing] = slot;
     if (slot != Impl::kNoSlot) im.prefetch_parts(slot);
   };

@@ -77,7 +77,7 @@ void append_number(std::string& s, std::uint64_t v);
 /// -Wpedantic note for this one, deliberate use).
 __extension__ typedef unsigned __int128 Uint128;
 
-[[nodiscard]] inline std::size_t hash_key(std::string_view s) noexcept {
+[[nodiscard, gnu::always_inline]] inline std::size_t hash_key(std::string_view s) noexcept {
   auto mix = [](std::uint64_t a, std::uint64_t b) {
     const Uint128 r = static_cast<Uint128>(a) * b;
     return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);

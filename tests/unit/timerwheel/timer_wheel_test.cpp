@@ -517,16 +517,20 @@ TEST(TimerWheel, GenerationsSurviveGrowthOfTheirArray) {
 
 TEST(TimerWheel, WhollyDueSlotsOfEverySizeFireInDeadlineThenScheduleOrder) {
   // A coarse slot that an advance() passes wholly is sorted by deadline and
-  // fired directly (up to 1024 entries): by insertion up to 32, by a radix
+  // fired directly (up to 32768 entries): by insertion up to 32, by a radix
   // sort on the deadline's offset bytes above. Random sizes around those
   // limits, random deadlines with many ties, in 65-s (level 2, 2 bytes of
   // offset) and 4.7-h (level 3, 3 bytes) slots, some entries left behind as
   // tombstones by cancels: the order must be (deadline, schedule order).
+  // With `arm`, the first callback arms a timer tied with the middle one:
+  // the rest of the slot is put back and it fires after every timer of
+  // that deadline scheduled before it.
   std::mt19937_64 rng(21);
   for (const unsigned level : {2U, 3U}) {
     const EpochMillis width = EpochMillis{1} << (8 * level);
-    for (const std::size_t n : {2U, 17U, 31U, 32U, 33U, 34U, 100U, 255U, 256U, 257U, 700U, 1023U, 1024U}) {
+    for (const std::size_t n : {2U, 17U, 31U, 32U, 33U, 34U, 100U, 255U, 256U, 257U, 1025U, 7000U, 28000U}) {
       for (const EpochMillis distinct : {EpochMillis{3}, EpochMillis{300}, width}) {
+       for (const bool arm : {false, true}) {
         // The slot after the start's: every timer lands in it at its level.
         const EpochMillis slot = (kStart / width + 2) * width;
         TimerWheel w(slot - width - width / 2);
@@ -542,12 +546,25 @@ TEST(TimerWheel, WhollyDueSlotsOfEverySizeFireInDeadlineThenScheduleOrder) {
         for (const TimerHandle h : cancelled) ASSERT_TRUE(w.cancel(h));
         std::stable_sort(want.begin(), want.end(),
                          [](const auto& a, const auto& b) { return a.first < b.first; });
-        const auto got = advance(w, slot + 2 * width);
-        ASSERT_EQ(got.size(), n) << "level " << level << " n " << n;
-        for (std::size_t i = 0; i < n; ++i) {
+        const EpochMillis tie = want[n / 2].first;
+        constexpr std::uint64_t kArmed = 9'000'000;
+        if (arm) {
+          auto after = std::upper_bound(want.begin(), want.end(), tie,
+                                        [](EpochMillis d, const auto& e) { return d < e.first; });
+          want.insert(after, {tie, kArmed});
+        }
+        std::vector<Fired> got;
+        w.advance(slot + 2 * width, [&](std::uint64_t p, EpochMillis d, TimerHandle) {
+          if (arm && got.empty() && d < tie) w.schedule(tie, kArmed);
+          got.push_back({p, d, 0});
+        });
+        if (arm && want.front().first == tie) continue;  // no callback before the tie
+        ASSERT_EQ(got.size(), want.size()) << "level " << level << " n " << n;
+        for (std::size_t i = 0; i < want.size(); ++i) {
           ASSERT_EQ(got[i].payload, want[i].second) << "level " << level << " n " << n << " i " << i;
           ASSERT_EQ(got[i].deadline, want[i].first);
         }
+       }
       }
     }
   }

@@ -43,7 +43,7 @@
 //    instead of linked lists make a cascade a prefetched scan instead of a
 //    chain of dependent cache misses (measured: ~4x faster to fire at 1M
 //    pending).
-//  - A wholly due coarse slot with <= 1024 entries is sorted and fired directly
+//  - A wholly due coarse slot with <= 32768 entries is radix-sorted and fired directly
 //    instead of being cascaded to 1-ms slots (it stops and puts the rest
 //    back if a callback arms a timer that might come first).
 //  - Ties: no sequence numbers. Every schedule/reschedule appends to its
@@ -465,7 +465,11 @@ class TimerWheel {
   // The batch spans several deadlines (a sparse coarse slot fired directly).
   // It may only go on to its next deadline if no callback scheduled or
   // rescheduled anything meanwhile (mutations_ unchanged).
-  static constexpr std::uint32_t kDirectMax = 1024;
+  // 32768 (was 1024 with std::sort): with a radix sort a 4.7-h slot at 1M
+  // pending (~6 500 timers + tombstones) is cheaper fired directly than
+  // cascaded into 65-s slots (fire at 1M ~32 -> ~22 ns); at 10M (~70 000)
+  // cascading is as fast and keeps the working set in L2.
+  static constexpr std::uint32_t kDirectMax = 32768;
   bool batch_spans_ = false;
   std::uint64_t mutations_ = 0;
   std::uint64_t batch_mutations_ = 0;
@@ -534,6 +538,8 @@ std::size_t TimerWheel::advance(EpochMillis now, F&& cb) {
     // nodes never move (chunked slab), so indices and references stay valid.
     for (std::size_t i = 0; i < batch_.size(); ++i) {
       const std::uint32_t idx = batch_[i];
+      // A sorted batch visits its nodes out of memory order.
+      if (i + 8 < batch_.size()) prefetch_entry(batch_[i + 8]);
       Node& n = node(idx);
       if (n.pos != kInBatch) continue;  // rescheduled by an earlier callback
       std::uint32_t& g = gen(idx);

@@ -49,12 +49,17 @@ using Tree = RankTree<Key>;
 using WideKey = std::tuple<std::string, std::string, std::uint8_t>;                 // plan, severity, metric
 using NarrowKey = std::tuple<std::string, std::string, std::string, std::uint8_t>;  // + tenant first
 
-/// The tree of a group, found without building the key's strings (most
-/// lookups find it) and added when missing.
-template <class Map, class... Parts>
-Tree& group_tree(Map& map, const Parts&... parts) {
+/// A group's tree id, found without building the key's strings (most
+/// lookups find it); a new group gets the next id and `added` is told its
+/// key, so that the other copy adds it too, in the same order (same id).
+template <class Map, class Added, class... Parts>
+std::uint32_t group_id(Map& map, std::vector<std::unique_ptr<Tree>>& trees, Added&& added, const Parts&... parts) {
   auto it = map.find(std::forward_as_tuple(parts...));
-  if (it == map.end()) it = map.emplace(typename Map::key_type(parts...), Tree{}).first;
+  if (it == map.end()) {
+    it = map.emplace(typename Map::key_type(parts...), static_cast<std::uint32_t>(trees.size())).first;
+    trees.push_back(std::make_unique<Tree>());
+    added(it->first);
+  }
   return it->second;
 }
 
@@ -83,20 +88,47 @@ bool at_risk_candidate(const engine::ClockView& c) noexcept {
   return false;
 }
 
+/// One tree operation, recorded while the writer changes one copy and
+/// replayed on the other: the replay does no lookup, hashing or comparison
+/// of snapshots, only the trees' own work.
+struct TreeOp {
+  static constexpr std::uint32_t kUnacked = std::numeric_limits<std::uint32_t>::max();
+  std::uint32_t tree = 0;  ///< group tree id, or kUnacked
+  bool insert = false;
+  Key key;
+};
+
+/// What one batch did to a copy, for the other copy: groups added (in the
+/// order their ids were given), the slot changes, the tree operations.
+struct Log {
+  std::vector<TreeOp> ops;
+  std::vector<WideKey> wide_added;
+  std::vector<NarrowKey> narrow_added;
+  std::vector<bool> added_narrow;  ///< per group added, in id order: which list it is next in
+  void clear() {
+    ops.clear();
+    wide_added.clear();
+    narrow_added.clear();
+    added_narrow.clear();
+  }
+};
+
 /// One copy of the index. The writer changes a copy only while no reader
 /// can be reading it; readers only read.
 struct Index {
   absl::flat_hash_map<std::string, std::uint32_t> by_id;
   std::vector<std::shared_ptr<const ViewTicket>> slots;
   std::vector<std::uint32_t> free_slots;
-  std::map<WideKey, Tree, std::less<>> wide;
-  std::map<NarrowKey, Tree, std::less<>> narrow;
+  /// Group trees by id; the maps give the ids in key order (for queries).
+  std::vector<std::unique_ptr<Tree>> trees;
+  std::map<WideKey, std::uint32_t, std::less<>> wide;
+  std::map<NarrowKey, std::uint32_t, std::less<>> narrow;
   std::size_t clocks = 0;
   /// Tickets with an unacknowledged page, by (oldest such page, hash, slot).
   Tree unacked;
   std::size_t unacked_ladders = 0;
 
-  void index_unacked(const ViewTicket& t, std::uint64_t h, std::uint32_t slot, bool insert) {
+  void index_unacked(const ViewTicket& t, std::uint64_t h, std::uint32_t slot, bool insert, Log& log) {
     std::size_t n = 0;
     EpochMillis oldest = std::numeric_limits<EpochMillis>::max();
     for (const auto& p : t.view.pages) {
@@ -107,29 +139,73 @@ struct Index {
     if (n == 0) return;
     const Key k{oldest, h, 0, slot};
     if (insert) {
-      if (unacked.insert(k)) unacked_ladders += n;
+      if (unacked.insert(k)) {
+        unacked_ladders += n;
+        log.ops.push_back(TreeOp{TreeOp::kUnacked, true, k});
+      }
     } else if (unacked.erase(k)) {
       unacked_ladders -= n;
+      log.ops.push_back(TreeOp{TreeOp::kUnacked, false, k});
     }
   }
 
-  void index(const ViewTicket& t, std::uint32_t slot, bool insert) {
+  void tree_op(std::uint32_t id, const Key& k, bool insert, Log& log) {
+    Tree& t = *trees[id];
+    if (insert ? t.insert(k) : t.erase(k)) log.ops.push_back(TreeOp{id, insert, k});
+  }
+
+  void index(const ViewTicket& t, std::uint32_t slot, bool insert, Log& log) {
     const std::uint64_t h = id_hash(t.view.ticket_id);
-    index_unacked(t, h, slot, insert);
+    index_unacked(t, h, slot, insert, log);
     for (const auto& c : t.view.clocks) {
       if (!at_risk_candidate(c)) continue;
       const auto m = static_cast<std::uint8_t>(c.metric);
       const Key k{*c.deadline, h, m, slot};
-      auto& w = group_tree(wide, t.view.plan, t.view.severity, m);
-      auto& n = group_tree(narrow, t.view.tenant_id, t.view.plan, t.view.severity, m);
-      if (insert) {
-        if (w.insert(k)) ++clocks;
-        n.insert(k);
+      const std::uint32_t w = group_id(
+          wide, trees,
+          [&](const WideKey& key) {
+            log.wide_added.push_back(key);
+            log.added_narrow.push_back(false);
+          },
+          t.view.plan, t.view.severity, m);
+      const std::uint32_t n = group_id(
+          narrow, trees,
+          [&](const NarrowKey& key) {
+            log.narrow_added.push_back(key);
+            log.added_narrow.push_back(true);
+          },
+          t.view.tenant_id, t.view.plan, t.view.severity, m);
+      const std::size_t before = trees[w]->size();
+      tree_op(w, k, insert, log);
+      tree_op(n, k, insert, log);
+      clocks += trees[w]->size();
+      clocks -= before;
+    }
+  }
+
+  /// Replays on this copy what `log` recorded on the other one.
+  void replay(const Log& log, const Index& from) {
+    std::size_t w = 0;
+    std::size_t n = 0;
+    for (const bool is_narrow : log.added_narrow) {
+      const auto id = static_cast<std::uint32_t>(trees.size());
+      if (is_narrow) {
+        narrow.emplace(log.narrow_added[n++], id);
       } else {
-        if (w.erase(k)) --clocks;
-        n.erase(k);
+        wide.emplace(log.wide_added[w++], id);
+      }
+      trees.push_back(std::make_unique<Tree>());
+    }
+    for (const auto& op : log.ops) {
+      Tree& t = op.tree == TreeOp::kUnacked ? unacked : *trees[op.tree];
+      if (op.insert) {
+        t.insert(op.key);
+      } else {
+        t.erase(op.key);
       }
     }
+    clocks = from.clocks;
+    unacked_ladders = from.unacked_ladders;
   }
 
   /// Whether `a` and `b` (two snapshots of one ticket) put the same keys
@@ -169,14 +245,15 @@ struct Index {
     return it == by_id.end() ? nullptr : slots[it->second].get();
   }
 
-  /// Replaces (or adds) the ticket, or removes it when `t` is null. The same
-  /// sequence of calls gives both copies the same slots.
-  void put(const std::string& id, const std::shared_ptr<const ViewTicket>& t) {
+  /// Replaces (or adds) the ticket, or removes it when `t` is null, and
+  /// records the tree operations in `log`. The same sequence of calls gives
+  /// both copies the same slots (place() makes the same slot choices).
+  void put(const std::string& id, const std::shared_ptr<const ViewTicket>& t, Log& log) {
     const auto it = by_id.find(id);
     if (it != by_id.end()) {
       const std::uint32_t slot = it->second;
       if (!t) {
-        index(*slots[slot], slot, false);
+        index(*slots[slot], slot, false, log);
         slots[slot].reset();
         free_slots.push_back(slot);
         by_id.erase(it);
@@ -186,23 +263,45 @@ struct Index {
         slots[slot] = t;
         return;
       }
-      index(*slots[slot], slot, false);
+      index(*slots[slot], slot, false, log);
       slots[slot] = t;
-      index(*t, slot, true);
+      index(*t, slot, true, log);
       return;
     }
     if (!t) return;
-    std::uint32_t slot = 0;
-    if (!free_slots.empty()) {
-      slot = free_slots.back();
-      free_slots.pop_back();
-    } else {
-      slot = static_cast<std::uint32_t>(slots.size());
-      slots.emplace_back();
-    }
+    const std::uint32_t slot = take_slot();
     slots[slot] = t;
     by_id.emplace(id, slot);
-    index(*t, slot, true);
+    index(*t, slot, true, log);
+  }
+
+  /// put()'s changes to the ids and slots alone: the other copy's trees
+  /// come from replay().
+  void place(const std::string& id, const std::shared_ptr<const ViewTicket>& t) {
+    const auto it = by_id.find(id);
+    if (it != by_id.end()) {
+      const std::uint32_t slot = it->second;
+      slots[slot] = t;
+      if (!t) {
+        free_slots.push_back(slot);
+        by_id.erase(it);
+      }
+      return;
+    }
+    if (!t) return;
+    const std::uint32_t slot = take_slot();
+    slots[slot] = t;
+    by_id.emplace(id, slot);
+  }
+
+  std::uint32_t take_slot() {
+    if (!free_slots.empty()) {
+      const std::uint32_t slot = free_slots.back();
+      free_slots.pop_back();
+      return slot;
+    }
+    slots.emplace_back();
+    return static_cast<std::uint32_t>(slots.size() - 1);
   }
 };
 
@@ -221,6 +320,7 @@ struct DeadlineView::Impl {
   std::atomic<std::size_t> tickets{0};
   std::atomic<std::size_t> clocks{0};
   std::vector<Change> changes;  // the writer's, reused
+  Log log;                      // the writer's, reused
 
   /// Waits (yielding) until no reader is in copy `i`. Readers never wait.
   void drain(int i) const {
@@ -272,13 +372,14 @@ void DeadlineView::apply(std::vector<ViewUpdate>& updates) {
   // Decide each update against the back copy (equal to the front one here)
   // and apply it there; nobody reads it.
   m.changes.clear();
+  m.log.clear();
   for (auto& u : updates) {
     const ViewTicket* held = b.find(u.ticket_id);
     if (held != nullptr && u.ticket && u.ticket->as_of < held->as_of) continue;  // older: keep the newer
     std::shared_ptr<const ViewTicket> t;
     if (u.ticket && !u.ticket->view.closed) t = std::make_shared<const ViewTicket>(std::move(*u.ticket));
     if (held == nullptr && !t) continue;
-    b.put(u.ticket_id, t);
+    b.put(u.ticket_id, t, m.log);
     m.changes.push_back(Change{std::move(u.ticket_id), std::move(t)});
   }
   if (m.changes.empty()) return;
@@ -288,8 +389,10 @@ void DeadlineView::apply(std::vector<ViewUpdate>& updates) {
   const int old = 1 - back;
   m.drain(old);
   Index& o = m.copies[static_cast<std::size_t>(old)];
-  for (const auto& c : m.changes) o.put(c.id, c.ticket);
+  for (const auto& c : m.changes) o.place(c.id, c.ticket);
+  o.replay(m.log, b);
   m.changes.clear();
+  m.log.clear();
 }
 
 std::shared_ptr<const ViewTicket> DeadlineView::ticket(std::string_view id) const {
@@ -352,10 +455,10 @@ AtRiskResult DeadlineView::at_risk(const AtRiskQuery& q) const {
     // The tenant's groups only: a tenant with few tickets costs little.
     for (auto it = x.narrow.lower_bound(NarrowKey{*q.tenant, {}, {}, 0});
          it != x.narrow.end() && std::get<0>(it->first) == *q.tenant; ++it) {
-      consider(std::get<1>(it->first), std::get<2>(it->first), std::get<3>(it->first), it->second);
+      consider(std::get<1>(it->first), std::get<2>(it->first), std::get<3>(it->first), *x.trees[it->second]);
     }
   } else {
-    for (const auto& [k, t] : x.wide) consider(std::get<0>(k), std::get<1>(k), std::get<2>(k), t);
+    for (const auto& [k, id] : x.wide) consider(std::get<0>(k), std::get<1>(k), std::get<2>(k), *x.trees[id]);
   }
 
   // k-way merge of the chosen trees, soonest first.

@@ -143,7 +143,8 @@ std::size_t TimerWheel::memory_bytes() const {
 void TimerWheel::sort_batch(bool by_tick) {
   // One deadline (by_tick false): the batch is already in schedule order.
   // Otherwise a stable sort by deadline: ties keep their bucket order, which
-  // is schedule order. The deadlines are read from the nodes once. Small
+  // is schedule order. The deadlines come from batch_ticks_, gathered by
+  // take_bucket() beside the batch (no second visit to the nodes). Small
   // batches by insertion beside them; larger ones as 64-bit keys (deadline
   // offset << 32 | node index) by an LSD radix sort on the offset's bytes
   // (stable; 2 passes for a 65-s slot): std::sort of the same keys was a
@@ -151,9 +152,9 @@ void TimerWheel::sort_batch(bool by_tick) {
   // comparisons.
   if (!by_tick) return;
   const std::size_t n = batch_.size();
+  assert(batch_ticks_.size() == n);
   if (n <= 32) {
-    std::array<std::uint64_t, 32> ticks;  // NOLINT(cppcoreguidelines-pro-type-member-init): filled below
-    for (std::size_t i = 0; i < n; ++i) ticks[i] = node(batch_[i]).tick;
+    std::uint64_t* ticks = batch_ticks_.data();
     for (std::size_t i = 1; i < n; ++i) {
       const std::uint32_t x = batch_[i];
       const std::uint64_t t = ticks[i];
@@ -171,7 +172,7 @@ void TimerWheel::sort_batch(bool by_tick) {
   std::uint64_t lo = std::numeric_limits<std::uint64_t>::max();
   std::uint64_t hi = 0;
   for (std::size_t j = 0; j < n; ++j) {
-    const std::uint64_t t = node(batch_[j]).tick;
+    const std::uint64_t t = batch_ticks_[j];
     keys_[j] = t;
     lo = std::min(lo, t);
     hi = std::max(hi, t);
@@ -297,7 +298,7 @@ void TimerWheel::compact(std::uint32_t bucket) {
 // latency-bound.
 void TimerWheel::take_bucket(std::uint32_t bucket, std::uint64_t due_limit) {
   detach(bucket);
-  constexpr std::uint32_t kAhead = 16;
+  constexpr std::uint32_t kAhead = 32;  // 16 -> 32: fire at 10M ~40 -> ~38 ns (micro driver)
   for (const std::uint32_t b : scratch_) {
     const std::uint32_t* entries = block(b);
     const std::uint32_t count = fill_[b];
@@ -309,6 +310,7 @@ void TimerWheel::take_bucket(std::uint32_t bucket, std::uint64_t due_limit) {
       if (n.tick <= due_limit) {
         n.pos = kInBatch;
         batch_.push_back(idx);
+        batch_ticks_.push_back(n.tick);
       } else {
         push(idx, bucket_for(n.tick));
       }
@@ -343,12 +345,14 @@ void TimerWheel::requeue_batch(std::size_t from) {
   for (const std::uint32_t idx : moved_) push(idx, bucket_for(node(idx).tick));
   moved_.clear();
   batch_.clear();
+  batch_ticks_.clear();
 }
 
 void TimerWheel::redistribute_overflow() { take_bucket(kBucketOverflow, 0); }
 
 bool TimerWheel::collect_next(std::uint64_t target) {
   batch_.clear();
+  batch_ticks_.clear();
   for (;;) {
     // 1. Timers already due when they were armed (deadline <= elapsed).
     if (tail_[kBucketExpired] != kNil) {

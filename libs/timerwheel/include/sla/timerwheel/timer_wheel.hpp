@@ -459,6 +459,7 @@ class TimerWheel {
   std::vector<std::uint32_t> batch_;    // due timers of one deadline being fired
   std::vector<std::uint32_t> scratch_;  // blocks of a bucket being cascaded, oldest first
   std::vector<std::uint32_t> moved_;    // valid entries of drained buckets
+  std::vector<std::uint64_t> batch_ticks_;  // deadlines of batch_ as collected (for sort_batch)
   std::vector<std::uint64_t> keys_;      // sort_batch scratch
   std::vector<std::uint64_t> keys_tmp_;  // sort_batch scratch
   bool in_advance_ = false;
@@ -573,6 +574,7 @@ std::size_t TimerWheel::advance(EpochMillis now, F&& cb) {
     }
   }
   batch_.clear();
+  batch_ticks_.clear();
   in_advance_ = false;
   return fired;
 }

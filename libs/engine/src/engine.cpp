@@ -179,10 +179,52 @@ bool is_duplicate(const Ticket& t, std::uint64_t id_hash) {
                         t.cold->compacted_ids.end());
 }
 
+/// The atoms of a few recent opened events' packed arguments (plan,
+/// severity, status; no attributes), so a stream of opens neither builds nor
+/// interns the same string each time. Cleared when atoms are swept.
+class OpenArgs {
+ public:
+  template <class Make>
+  [[nodiscard]] detail::Atom get(const TicketEvent& e, Make&& make) {
+    const std::size_t h = e.plan.size() * 31 + e.severity.size() * 7 + e.status.size() +
+                          (e.severity.empty() ? 0U : static_cast<unsigned char>(e.severity.back()));
+    Entry& x = recent_[h % recent_.size()];
+    if (x.atom != detail::kEmptyAtom && x.plan == e.plan && x.severity == e.severity && x.status == e.status) {
+      return x.atom;
+    }
+    x.atom = detail::kEmptyAtom;  // invalid until filled (an exception leaves it so)
+    const detail::Atom a = make();  // never kEmptyAtom: the packed argument holds separators
+    x.plan = e.plan;
+    x.severity = e.severity;
+    x.status = e.status;
+    x.atom = a;
+    return a;
+  }
+  void clear() { recent_ = {}; }
+
+ private:
+  struct Entry {
+    std::string plan;
+    std::string severity;
+    std::string status;
+    detail::Atom atom = detail::kEmptyAtom;
+  };
+  std::array<Entry, 8> recent_{};
+};
+
 /// The stored event's argument: what it keeps of the input event's fields.
-void set_arg(const TicketEvent& e, detail::Interner& atoms, StoredEvent& se) {
+void set_arg(const TicketEvent& e, detail::Interner& atoms, OpenArgs& open_args, StoredEvent& se) {
   switch (e.kind) {
     case EventKind::kOpened: {
+      if (e.attributes.empty()) {
+        se.arg = open_args.get(e, [&] {
+          std::string packed;
+          packed.reserve(e.plan.size() + e.severity.size() + e.status.size() + 2);
+          packed.append(e.plan).append(1, '\x1f').append(e.severity).append(1, '\x1f').append(e.status);
+          return atoms.intern(packed);
+        });
+        break;
+      }
       std::string packed;
       packed.reserve(e.plan.size() + e.severity.size() + e.status.size() + 2);
       packed.append(e.plan).append(1, '\x1f').append(e.severity).append(1, '\x1f').append(e.status);
@@ -292,6 +334,7 @@ struct Engine::Impl {
   /// The policy's calendars' opening hours alone (ticket view stretches).
   detail::HoursOnlyCalendars hours_only;
   KnownSeverities known_severities;
+  OpenArgs open_args;
   /// The status history of the ticket whose view is being filled (storage reused).
   detail::StatusTimeline statuses;
   /// Interned atoms past this trigger a sweep (collect_atoms).
@@ -670,6 +713,7 @@ struct Engine::Impl {
     }
     atoms.sweep([&](detail::Atom a) { return held[a]; });
     tables.atoms_swept();  // caches keyed by atoms may name swept ones
+    open_args.clear();
     // Next sweep once the table has doubled and grown by a sixteenth of the
     // ticket count: at most ~16 ticket visits per new string, so a million
     // tickets with few live strings do not pause for a full scan every few
@@ -804,7 +848,7 @@ sla::Result<void> Engine::apply_to(const TicketEvent& e, EpochMillis now, std::v
   se.arrival = t.arrivals++;
   se.kind = e.kind;
   se.id_hash = id_hash;
-  set_arg(e, impl_->atoms, se);
+  set_arg(e, impl_->atoms, impl_->open_args, se);
   run_stored(se, now, out, slot);
   return {};
 }

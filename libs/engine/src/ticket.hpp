@@ -188,7 +188,16 @@ class PolicyMemo {
   /// The value for `key` under `p`, made by make() on a miss. The reference
   /// is valid until the next get() or clear().
   template <class Make>
-  const Value& get(const policy::Policy& p, const Key& key, std::size_t slot, Make&& make) {
+  [[gnu::always_inline]] const Value& get(const policy::Policy& p, const Key& key, std::size_t slot, Make&& make) {
+    // The common case inline (same policy, a recent key); the rest out of line.
+    if (&p == policy_) {
+      const Recent& r = recent_[slot % kRecent];
+      if (r.value != nullptr && r.key == key) return *r.value;
+    }
+    return get_slow(p, key, slot, std::forward<Make>(make));
+  }
+  template <class Make>
+  [[gnu::noinline]] const Value& get_slow(const policy::Policy& p, const Key& key, std::size_t slot, Make&& make) {
     if (&p != policy_) {
       clear();
       policy_ = &p;

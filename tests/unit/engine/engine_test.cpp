@@ -1302,6 +1302,37 @@ TEST(Engine, OutputIdsStayExactWhenTheirInternedPartsAreSweptAndReused) {
   EXPECT_EQ(h.ids(), (std::vector<std::string>{"B/response/0/warning/50%", "B/response/0/met/0"}));
 }
 
+TEST(Engine, OpensAfterASweepReadTheirOwnPlanAndSeverity) {
+  // An opened event's packed argument ("plan, severity, status") is interned
+  // once per distinct triple and its atom remembered. Once the only ticket
+  // holding it is gone, a sweep frees that atom and new strings reuse its
+  // number: a later open of the same triple must still read its own plan and
+  // severity.
+  sla::engine::EngineOptions o;
+  o.retention_ms = kMin;
+  o.max_lateness_ms = kMin;
+  Harness h(load(), o);
+  const EpochMillis t0 = at("2026-04-06T10:00:00Z");
+  h.send(event("a-o", "A", t0, EventKind::kOpened, "gold", "P3"));
+  h.send(event("a-c", "A", t0, EventKind::kClosed));
+  h.run_until(t0 + 2 * kMin);
+  ASSERT_EQ(h.engine.ticket_count(), 0u);
+  const EpochMillis t1 = h.now;
+  for (int i = 0; i < 6000; ++i) {  // past the first sweep (4096 strings), then new strings
+    const std::string id = "S" + std::to_string(i);
+    h.send(event(id + "-o", id, t1, EventKind::kOpened, "gold", "P1"));
+    h.send(event(id + "-s", id, t1, EventKind::kStatusChanged, "status-" + std::to_string(i)));
+  }
+  h.send(event("b-o", "B", t1, EventKind::kOpened, "gold", "P3"));
+  const auto v = h.engine.ticket("B", h.now);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->plan, "gold");
+  EXPECT_EQ(v->severity, "P3");
+  EXPECT_EQ(v->status, "open");
+  ASSERT_EQ(v->clocks.size(), 1u);  // gold P3: response only
+  EXPECT_EQ(v->clocks[0].deadline, t1 + 3 * kHour);
+}
+
 TEST(Engine, PolicyReloadRebindsClocksAndCancelsVanishedTargets) {
   // The same policy with gold P1 response 2h (was 1h) and no update target.
   std::string yaml = kPolicy;

@@ -217,6 +217,7 @@ void read_loop(Settings& s, const std::optional<yaml::Entries>& top, Config& c) 
   s.number(top, "assign_timeout_ms", "SLA_ASSIGN_TIMEOUT_MS", c.assign_timeout_ms, 1000, 3'600'000);
   s.fixed_duration(top, "max_lateness", "SLA_MAX_LATENESS", c.max_lateness_ms);
   s.number(top, "report_max_clocks", "SLA_REPORT_MAX_CLOCKS", c.report_max_clocks, 0, 100'000'000);
+  s.number(top, "views_nice", "SLA_VIEWS_NICE", c.views_nice, 0, 19);
 }
 
 }  // namespace
@@ -239,7 +240,7 @@ sla::Result<Config> load_config(const std::string& path, const Env& env) {
                        {"policy", "kafka", "redis", "topics", "http", "poll_ms", "flush_timeout_ms",
                         "embedded_partitions", "max_events_per_second", "poll_batch", "commit_interval_ms",
                         "bulk_linger_ms", "apply_threads", "dlq_max_bytes", "assign_timeout_ms", "max_lateness",
-                        "report_max_clocks"});
+                        "report_max_clocks", "views_nice"});
   }
   const yaml::Entries* sections = top ? &*top : nullptr;
   Settings s(file, env_errors, env);

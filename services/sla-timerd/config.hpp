@@ -118,6 +118,12 @@ struct Config {
   /// are incomplete. 0: no compliance reports (and `sla.escalations` is not
   /// read).
   std::int64_t report_max_clocks = 1'000'000;
+  /// Niceness added to the threads that read `sla.deadlines` and
+  /// `sla.escalations` into the HTTP views (0-19; 0: same as the loop). With
+  /// the cores busy the loop and its workers go first (timers, outputs,
+  /// commits) and the views catch up after; their lag is in every view
+  /// response and in sla_view_lag_seconds.
+  std::int64_t views_nice = 10;
 };
 
 /// Reads `path` (empty: defaults only) and lays the environment over it.

@@ -201,12 +201,14 @@ sla::Result<void> Daemon::start_views() {
   views::FeedOptions fopts;
   fopts.kafka = config_.kafka;
   fopts.topic = config_.topics.deadlines;
+  fopts.nice = static_cast<int>(config_.views_nice);
   feed_ = std::make_unique<views::DeadlineFeed>(std::move(fopts), view_, [] { return wall_now(); });
   if (config_.report_max_clocks > 0) {
     views::ComplianceFeedOptions copts;
     copts.kafka = config_.kafka;
     copts.topic = config_.topics.escalations;
     copts.max_clocks = static_cast<std::size_t>(config_.report_max_clocks);
+    copts.nice = static_cast<int>(config_.views_nice);
     compliance_ = std::make_shared<views::ComplianceFeed>(std::move(copts));
   }
   return {};

@@ -9,6 +9,7 @@
 
 #include "sla/codec/codec.hpp"
 #include "sla/kafka/reader.hpp"
+#include "sla/views/feed.hpp"
 
 namespace sla::views {
 namespace {
@@ -22,6 +23,7 @@ ComplianceFeed::ComplianceFeed(ComplianceFeedOptions options)
     : options_(std::move(options)), ledger_(options_.max_clocks) {
   thread_ = std::jthread([this](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "sla-report");  // for top -H, perf and measure.sh's CPU per thread
+    if (!lower_thread_priority(options_.nice)) logger()->warn("compliance feed: could not lower the thread's priority");
     run(stop);
   });
 }

@@ -1,8 +1,11 @@
 #include "sla/views/feed.hpp"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -23,11 +26,21 @@ std::shared_ptr<spdlog::logger> logger() {
 }
 }  // namespace
 
+bool lower_thread_priority(int nice) noexcept {
+  if (nice <= 0) return true;
+  const auto tid = static_cast<id_t>(::gettid());
+  errno = 0;
+  const int now = ::getpriority(PRIO_PROCESS, tid);
+  if (now == -1 && errno != 0) return false;
+  return ::setpriority(PRIO_PROCESS, tid, std::min(19, now + nice)) == 0;
+}
+
 DeadlineFeed::DeadlineFeed(FeedOptions options, std::shared_ptr<DeadlineView> view,
                            std::function<EpochMillis()> wall_now)
     : options_(std::move(options)), view_(std::move(view)), wall_now_(std::move(wall_now)) {
   thread_ = std::jthread([this](std::stop_token stop) {
     pthread_setname_np(pthread_self(), "sla-view");  // for top -H, perf and measure.sh's CPU per thread
+    if (!lower_thread_priority(options_.nice)) logger()->warn("deadline view: could not lower the thread's priority");
     run(stop);
   });
 }

@@ -48,6 +48,16 @@ TEST_F(ConfigTest, DefaultsWithoutAFile) {
   EXPECT_EQ(c->group.heartbeat_interval_ms, 1000);
   EXPECT_EQ(c->group.assignment_strategy, "cooperative-sticky");
   EXPECT_EQ(c->kafka.group_instance_id, "");
+  EXPECT_EQ(c->views_nice, 10);
+}
+
+TEST_F(ConfigTest, ViewsNice) {
+  EXPECT_EQ(sla::timerd::load_config("", {{"SLA_VIEWS_NICE", "0"}})->views_nice, 0);
+  EXPECT_EQ(sla::timerd::load_config(write("views_nice: 19\n"), {})->views_nice, 19);
+  auto c = sla::timerd::load_config("", {{"SLA_VIEWS_NICE", "20"}});
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message, "environment: SLA_VIEWS_NICE: 20 is out of range (0..19)");
+  EXPECT_FALSE(sla::timerd::load_config("", {{"SLA_VIEWS_NICE", "-1"}}));
 }
 
 TEST_F(ConfigTest, GroupMembershipSettings) {
@@ -219,7 +229,7 @@ TEST_F(ConfigTest, EveryProblemIsListedAtOnce) {
             path + ":6:1: unknown key 'colour' in the settings (expected one of: policy, kafka, redis, topics, "
                    "http, poll_ms, flush_timeout_ms, embedded_partitions, max_events_per_second, poll_batch, "
                    "commit_interval_ms, bulk_linger_ms, apply_threads, dlq_max_bytes, assign_timeout_ms, max_lateness, "
-                   "report_max_clocks)\n"
+                   "report_max_clocks, views_nice)\n"
             "environment: SLA_POLL_BATCH: 0 is out of range (1..100000)\n"
             "environment: SLA_APPLY_THREADS: expected a whole number, got 'many'");
 }

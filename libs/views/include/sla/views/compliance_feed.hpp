@@ -35,6 +35,8 @@ struct ComplianceFeedOptions {
   std::size_t max_clocks = 1'000'000;
   std::chrono::milliseconds poll_timeout{100};
   std::size_t max_batch = 2000;
+  /// Niceness added to the reading thread, as FeedOptions::nice.
+  int nice = 0;
 };
 
 /// What a report's `view` object says about the data behind it.

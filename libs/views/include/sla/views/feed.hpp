@@ -34,6 +34,10 @@ struct FeedOptions {
   std::chrono::milliseconds poll_timeout{100};
   /// Records decoded and applied per poll at most.
   std::size_t max_batch = 2000;
+  /// Niceness added to the reading thread (0-19; 0 leaves it as is), so that
+  /// the engine's loop goes first when the cores are busy and the view
+  /// catches up after (its lag shows in freshness()).
+  int nice = 0;
 };
 
 /// How current the view is, for responses (`view` object) and /readyz.
@@ -48,6 +52,10 @@ struct Freshness {
   std::size_t tickets = 0;
   std::uint64_t undecodable = 0;  ///< records that were not TicketDeadlines
 };
+
+/// Lowers the calling thread's priority by `nice` (Linux: a thread has a
+/// niceness of its own); false, with nothing changed, if the system refused.
+bool lower_thread_priority(int nice) noexcept;
 
 class DeadlineFeed {
  public:

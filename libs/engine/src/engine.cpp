@@ -976,6 +976,7 @@ void Engine::set_policy(std::shared_ptr<const policy::Policy> policy, EpochMilli
   policy_ = std::move(policy);
   impl_->tables.severities.clear();  // Severity pointers into the old policy
   impl_->tables.item_orders.clear();
+  impl_->tables.suffixes.clear();  // keyed by addresses of the old policy's warnings and steps
   for (std::uint32_t slot = 0; slot < impl_->slot_end; ++slot) {
     if (!impl_->live(slot)) continue;
     Ticket& t = impl_->at(slot);

@@ -107,7 +107,6 @@ void rank(benchmark::State& state) {
 
 template <class T>
 void walk100(benchmark::State& state) {
-  std::mt19937_64 rng(42);
   const auto& t = filled<T>(static_cast<std::size_t>(state.range(0))).tree;
   std::int64_t sum = 0;
   for (auto _ : state) {

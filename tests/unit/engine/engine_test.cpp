@@ -37,6 +37,15 @@ using Harness = sla::testing::EngineHarness;
 constexpr std::int64_t kMin = 60'000;
 constexpr std::int64_t kHour = 60 * kMin;
 
+// Options that keep little: a closed ticket is dropped, and events are
+// folded, `horizon` after the fact (retention and lateness both).
+sla::engine::EngineOptions keep_for(std::int64_t horizon) {
+  sla::engine::EngineOptions o;
+  o.retention_ms = horizon;
+  o.max_lateness_ms = horizon;
+  return o;
+}
+
 // A policy exercising most rules. `biz` is Mon-Fri 09:00-17:00 UTC.
 constexpr const char* kPolicy = R"(
 version: 1
@@ -1211,10 +1220,7 @@ TEST(Engine, RetargetAddsTheClocksTheNewSeverityHas) {
 }
 
 TEST(Engine, DirtyTicketsAreReportedOnceAcrossDropAndSlotReuse) {
-  sla::engine::EngineOptions o;
-  o.retention_ms = kHour;
-  o.max_lateness_ms = kHour;
-  Harness h(load(), o);
+  Harness h(load(), keep_for(kHour));
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
   h.send(event("a1", "A", t0, EventKind::kOpened, "gold", "P3"));
   (void)h.engine.take_dirty();
@@ -1228,14 +1234,23 @@ TEST(Engine, DirtyTicketsAreReportedOnceAcrossDropAndSlotReuse) {
   EXPECT_TRUE(h.engine.take_dirty().empty());
 }
 
+// `count` tickets S0, S1, ... opened at `t` on gold/`severity`, each with a
+// status of its own ("status-<i>"): that many new strings to intern, which
+// makes the engine sweep its interned strings. `close`: each closed at once.
+void open_with_own_statuses(Harness& h, EpochMillis t, int count, const char* severity, bool close) {
+  for (int i = 0; i < count; ++i) {
+    const std::string id = "S" + std::to_string(i);
+    h.send(event(id + "-o", id, t, EventKind::kOpened, "gold", severity));
+    h.send(event(id + "-s", id, t, EventKind::kStatusChanged, "status-" + std::to_string(i)));
+    if (close) h.send(event(id + "-c", id, t, EventKind::kClosed));
+  }
+}
+
 TEST(Engine, FreeFormStringsSurviveInterningSweeps) {
   // Thousands of distinct statuses, tenants and page ids make the engine
   // sweep its interned strings several times; every ticket must still show
   // its own values afterwards (and ASAN sees no dangling atom).
-  sla::engine::EngineOptions o;
-  o.retention_ms = kMin;
-  o.max_lateness_ms = kMin;
-  Harness h(load(), o);
+  Harness h(load(), keep_for(kMin));
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
   constexpr int kTickets = 6000;
   for (int i = 0; i < kTickets; ++i) {
@@ -1272,10 +1287,7 @@ TEST(Engine, OutputIdsStayExactWhenTheirInternedPartsAreSweptAndReused) {
   // its atom cached. Once every ticket holding it is gone, a sweep frees
   // that atom and later strings take its number: the next output must still
   // carry its own id (and not be taken for one already emitted).
-  sla::engine::EngineOptions o;
-  o.retention_ms = kMin;
-  o.max_lateness_ms = kMin;
-  Harness h(load(), o);
+  Harness h(load(), keep_for(kMin));
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
   h.send(event("a-o", "A", t0, EventKind::kOpened, "gold", "P3"));
   h.run_until(t0 + 90 * kMin);  // P3 response 3h: the 50% warning
@@ -1287,12 +1299,7 @@ TEST(Engine, OutputIdsStayExactWhenTheirInternedPartsAreSweptAndReused) {
   // Thousands of free-form statuses: sweeps free A's parts, and new strings
   // (more than were freed) reuse every freed atom number.
   const EpochMillis t1 = h.now;
-  for (int i = 0; i < 9000; ++i) {
-    const std::string id = "S" + std::to_string(i);
-    h.send(event(id + "-o", id, t1, EventKind::kOpened, "gold", "P3"));
-    h.send(event(id + "-s", id, t1, EventKind::kStatusChanged, "status-" + std::to_string(i)));
-    h.send(event(id + "-c", id, t1, EventKind::kClosed));
-  }
+  open_with_own_statuses(h, t1, 9000, "P3", true);
   h.run_until(t1 + 2 * kMin);
   h.out.clear();
   const EpochMillis t2 = h.now;
@@ -1308,21 +1315,14 @@ TEST(Engine, OpensAfterASweepReadTheirOwnPlanAndSeverity) {
   // holding it is gone, a sweep frees that atom and new strings reuse its
   // number: a later open of the same triple must still read its own plan and
   // severity.
-  sla::engine::EngineOptions o;
-  o.retention_ms = kMin;
-  o.max_lateness_ms = kMin;
-  Harness h(load(), o);
+  Harness h(load(), keep_for(kMin));
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
   h.send(event("a-o", "A", t0, EventKind::kOpened, "gold", "P3"));
   h.send(event("a-c", "A", t0, EventKind::kClosed));
   h.run_until(t0 + 2 * kMin);
   ASSERT_EQ(h.engine.ticket_count(), 0u);
   const EpochMillis t1 = h.now;
-  for (int i = 0; i < 6000; ++i) {  // past the first sweep (4096 strings), then new strings
-    const std::string id = "S" + std::to_string(i);
-    h.send(event(id + "-o", id, t1, EventKind::kOpened, "gold", "P1"));
-    h.send(event(id + "-s", id, t1, EventKind::kStatusChanged, "status-" + std::to_string(i)));
-  }
+  open_with_own_statuses(h, t1, 6000, "P1", false);  // past the first sweep (4096 strings), then new strings
   h.send(event("b-o", "B", t1, EventKind::kOpened, "gold", "P3"));
   const auto v = h.engine.ticket("B", h.now);
   ASSERT_TRUE(v);
@@ -1392,10 +1392,7 @@ TEST(Engine, AtRiskListsSoonestDeadlinesFirst) {
 }
 
 TEST(Engine, ClosedTicketsAreDroppedAfterRetention) {
-  sla::engine::EngineOptions o;
-  o.retention_ms = kHour;
-  o.max_lateness_ms = kHour;
-  Harness h(load(), o);
+  Harness h(load(), keep_for(kHour));
   const EpochMillis t0 = at("2026-04-06T10:00:00Z");
   h.send(event("a", "A", t0, EventKind::kOpened, "gold", "P3"));
   h.send(event("b", "A", t0 + kMin, EventKind::kClosed));
